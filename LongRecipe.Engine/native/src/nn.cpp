@@ -1,0 +1,55 @@
+// Neural-network building blocks: matmul/linear, embedding, softmax, cross-entropy, attention.
+#include "guard.h"
+
+LR_API lr_matmul(Handle a, Handle b, Handle* out) { LR_GUARD(*out = lr::wrap(at::matmul(lr::ref(a), lr::ref(b)));) }
+
+// y = x Wᵀ + b; `bias` may be null.
+LR_API lr_linear(Handle x, Handle weight, Handle bias, Handle* out) {
+  LR_GUARD(*out = lr::wrap(at::linear(lr::ref(x), lr::ref(weight), lr::opt(bias)));)
+}
+
+LR_API lr_embedding(Handle weight, Handle ids, Handle* out) {
+  LR_GUARD(*out = lr::wrap(at::embedding(lr::ref(weight), lr::ref(ids)));)
+}
+
+LR_API lr_softmax(Handle x, int64_t dim, Handle* out) { LR_GUARD(*out = lr::wrap(at::softmax(lr::ref(x), dim));) }
+
+LR_API lr_log_softmax(Handle x, int64_t dim, Handle* out) {
+  LR_GUARD(*out = lr::wrap(at::log_softmax(lr::ref(x), dim));)
+}
+
+// Cross-entropy of logits [N, C] against class ids [N]; targets equal to `ignore_index`
+// contribute nothing. reduction: 0 none, 1 mean (over non-ignored), 2 sum.
+LR_API lr_cross_entropy(Handle logits, Handle targets, int64_t ignore_index, int reduction, Handle* out) {
+  LR_GUARD(
+    *out = lr::wrap(at::cross_entropy_loss(lr::ref(logits), lr::ref(targets), {}, reduction, ignore_index));
+  )
+}
+
+// softmax(q kᵀ · scale + mask) v over [batch, heads, seq, head_dim]. `mask` may be null; it is
+// boolean (true = attend) or additive. libtorch 2 runs its fused kernels (flash attention on
+// CUDA); before 2.1 it has none with a scale argument, so there the same formula runs unfused.
+// is_causal aligns the mask top-left (query i sees keys 0..i), as libtorch's kernel does.
+LR_API lr_attention(Handle q, Handle k, Handle v, Handle mask, int is_causal, double scale, Handle* out) {
+  LR_GUARD(
+    const auto& query = lr::ref(q);
+    const auto& key = lr::ref(k);
+    const auto& value = lr::ref(v);
+    TORCH_CHECK(!(is_causal && mask != nullptr), "attention takes a mask or is_causal, not both");
+#if LR_TORCH_AT_LEAST(2, 1)
+    *out = lr::wrap(at::scaled_dot_product_attention(query, key, value, lr::opt(mask), 0.0, is_causal, scale));
+#else
+    auto scores = at::matmul(query, key.transpose(-2, -1)) * scale;
+    if (is_causal) {
+      const auto lq = query.size(-2), lk = key.size(-2);
+      auto keep = at::ones({lq, lk}, query.options().dtype(at::kBool)).tril(0);
+      scores = scores.masked_fill(keep.logical_not(), -std::numeric_limits<double>::infinity());
+    } else if (mask != nullptr) {
+      scores = mask->scalar_type() == at::kBool
+                   ? scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity())
+                   : scores + *mask;
+    }
+    *out = lr::wrap(at::matmul(at::softmax(scores, -1), value));
+#endif
+  )
+}

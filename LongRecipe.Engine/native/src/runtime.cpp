@@ -1,0 +1,101 @@
+// The runtime around tensors: version, seeds and generators, random tensors, threads,
+// CUDA devices and memory statistics.
+#include "guard.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
+
+#ifdef LR_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+using GeneratorHandle = at::Generator*;
+
+LR_API lr_version(int* major, int* minor, int* patch, int* with_cuda) {
+  LR_GUARD(
+    *major = TORCH_VERSION_MAJOR;
+    *minor = TORCH_VERSION_MINOR;
+    *patch = TORCH_VERSION_PATCH;
+#ifdef LR_WITH_CUDA
+    *with_cuda = 1;
+#else
+    *with_cuda = 0;
+#endif
+  )
+}
+
+// ---- seeds and random tensors ---------------------------------------------
+
+// Seeds the default generators of the CPU and every CUDA device.
+LR_API lr_manual_seed(uint64_t seed) { LR_GUARD(torch::manual_seed(seed);) }
+
+// Random tensors are drawn on the CPU from an explicit generator, then moved, so a seed gives
+// the same values on every device.
+LR_API lr_generator_new(uint64_t seed, GeneratorHandle* out) {
+  LR_GUARD(*out = new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed));)
+}
+
+LR_NOTHROW void lr_generator_free(GeneratorHandle g) { delete g; }
+
+// kind: 0 normal(0, 1), 1 uniform [0, 1), 2 integers in [low, high), 3 permutation of 0..shape[0)-1.
+LR_API lr_random(int kind, const int64_t* shape, int ndim, int64_t low, int64_t high, GeneratorHandle g, int dtype,
+                 int device_type, int device_index, Handle* out) {
+  LR_GUARD(
+    TORCH_CHECK(g != nullptr, "null generator handle");
+    const auto cpu = at::TensorOptions().dtype(lr::scalar_type(dtype));
+    const auto size = lr::dims(shape, ndim);
+    at::Tensor t;
+    {
+      // Generators are not thread-safe; libtorch's own callers hold this lock.
+      std::lock_guard<std::mutex> lock(g->mutex());
+      switch (kind) {
+        case 0: t = at::randn(size, *g, cpu); break;
+        case 1: t = at::rand(size, *g, cpu); break;
+        case 2: t = at::randint(low, high, size, *g, cpu); break;
+        case 3: TORCH_CHECK(ndim == 1, "a permutation has one dimension"); t = at::randperm(size[0], *g, cpu); break;
+        default: TORCH_CHECK(false, "unknown random kind ", kind);
+      }
+    }
+    *out = lr::wrap(t.to(lr::device(device_type, device_index)));
+  )
+}
+
+// ---- threads --------------------------------------------------------------
+
+LR_API lr_set_num_threads(int count) { LR_GUARD(at::set_num_threads(count);) }
+
+LR_API lr_get_num_threads(int* out) { LR_GUARD(*out = at::get_num_threads();) }
+
+// ---- CUDA -----------------------------------------------------------------
+
+LR_API lr_cuda_device_count(int* out) { LR_GUARD(*out = static_cast<int>(torch::cuda::device_count());) }
+
+LR_API lr_cuda_synchronize(int device_index) { LR_GUARD(torch::cuda::synchronize(device_index);) }
+
+// Bytes held by live tensors now and at peak since the last reset, and bytes reserved by the
+// caching allocator.
+LR_API lr_cuda_memory(int device_index, int64_t* allocated, int64_t* peak, int64_t* reserved) {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    namespace alloc = c10::cuda::CUDACachingAllocator;
+    const auto stats = alloc::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
+    const auto all = static_cast<size_t>(alloc::StatType::AGGREGATE);
+    *allocated = stats.allocated_bytes[all].current;
+    *peak = stats.allocated_bytes[all].peak;
+    *reserved = stats.reserved_bytes[all].current;
+#else
+    TORCH_CHECK(false, "this libtorch was built without CUDA");
+#endif
+  )
+}
+
+LR_API lr_cuda_reset_peak(int device_index) {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
+#else
+    TORCH_CHECK(false, "this libtorch was built without CUDA");
+#endif
+  )
+}
