@@ -1,0 +1,48 @@
+using LongRecipe.Engine.Torch.Interop;
+
+namespace LongRecipe.Engine.Torch;
+
+/// <summary>How a loss over many elements is reduced to its result.</summary>
+public enum Reduction
+{
+    None = 0,
+    Mean = 1,
+    Sum = 2,
+}
+
+/// <summary>Neural-network functions over tensors, after torch.nn.functional.</summary>
+public static class Functional
+{
+    /// <summary>Matrix product with broadcasting over leading dimensions.</summary>
+    public static Tensor MatMul(Tensor a, Tensor b) => Tensor.Wrap(Native.lr_matmul(a.Handle, b.Handle, out var r), r);
+
+    /// <summary>y = x Wᵀ + b, with W of shape [out, in].</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) =>
+        Tensor.Wrap(Native.lr_linear(x.Handle, weight.Handle, bias?.Handle ?? TensorHandle.Null, out var r), r);
+
+    /// <summary>Rows of <paramref name="weight"/> [vocab, dim] at the i64 <paramref name="ids"/>.</summary>
+    public static Tensor Embedding(Tensor weight, Tensor ids) => Tensor.Wrap(Native.lr_embedding(weight.Handle, ids.Handle, out var r), r);
+
+    /// <summary>exp(x_i) / Σ_j exp(x_j) along <paramref name="dim"/>.</summary>
+    public static Tensor Softmax(Tensor x, long dim) => Tensor.Wrap(Native.lr_softmax(x.Handle, dim, out var r), r);
+
+    /// <summary>x_i − log Σ_j exp(x_j) along <paramref name="dim"/>, computed stably.</summary>
+    public static Tensor LogSoftmax(Tensor x, long dim) => Tensor.Wrap(Native.lr_log_softmax(x.Handle, dim, out var r), r);
+
+    /// <summary>
+    /// −log softmax(logits)[target] for logits [N, C] and i64 targets [N]. Targets equal to
+    /// <paramref name="ignoreIndex"/> contribute nothing; Mean divides by the targets kept.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, long ignoreIndex = -100, Reduction reduction = Reduction.Mean) =>
+        Tensor.Wrap(Native.lr_cross_entropy(logits.Handle, targets.Handle, ignoreIndex, (int)reduction, out var r), r);
+
+    /// <summary>
+    /// softmax(q kᵀ · scale + mask) v over [batch, heads, seq, head_dim]. The mask is boolean
+    /// (true = attend) or additive; <paramref name="isCausal"/> lets query i see keys 0 … i.
+    /// The scale defaults to 1/√head_dim. Runs libtorch's fused kernels where it has them.
+    /// </summary>
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask = null, bool isCausal = false,
+        double? scale = null) =>
+        Tensor.Wrap(Native.lr_attention(q.Handle, k.Handle, v.Handle, mask?.Handle ?? TensorHandle.Null, isCausal ? 1 : 0,
+            scale ?? 1.0 / Math.Sqrt(q.Size(-1)), out var r), r);
+}

@@ -1,0 +1,16 @@
+using System.Runtime.InteropServices;
+
+namespace LongRecipe.Engine.Torch.Interop;
+
+// autograd.cpp: gradient tracking, backward, grad mode.
+internal static partial class Native
+{
+    [LibraryImport(Library)] internal static partial int lr_set_requires_grad(TensorHandle t, int flag);
+    [LibraryImport(Library)] internal static partial int lr_requires_grad(TensorHandle t, out int flag);
+    [LibraryImport(Library)] internal static partial int lr_grad(TensorHandle t, out nint grad);
+    [LibraryImport(Library)] internal static partial int lr_set_grad(TensorHandle t, TensorHandle grad);
+    [LibraryImport(Library)] internal static partial int lr_backward(TensorHandle t, TensorHandle grad, int retainGraph);
+    [LibraryImport(Library)] internal static partial int lr_detach(TensorHandle t, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_grad_enabled(out int enabled);
+    [LibraryImport(Library)] internal static partial int lr_set_grad_enabled(int enabled);
+}

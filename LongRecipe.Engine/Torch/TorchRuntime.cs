@@ -1,0 +1,81 @@
+using LongRecipe.Engine.Torch.Interop;
+
+namespace LongRecipe.Engine.Torch;
+
+/// <summary>Bytes held on a CUDA device: by live tensors now, at peak since the last reset, and reserved by the caching allocator.</summary>
+public readonly record struct CudaMemory(long Allocated, long Peak, long Reserved);
+
+/// <summary>The libtorch runtime: its version, seeds, threads and devices.</summary>
+public static class TorchRuntime
+{
+    /// <summary>The libtorch the shim was built against, e.g. 1.13.0.</summary>
+    public static Version Version
+    {
+        get
+        {
+            Native.Check(Native.lr_version(out var major, out var minor, out var patch, out _));
+            return new Version(major, minor, patch);
+        }
+    }
+
+    /// <summary>Whether the shim was built against a libtorch with CUDA.</summary>
+    public static bool BuiltWithCuda
+    {
+        get
+        {
+            Native.Check(Native.lr_version(out _, out _, out _, out var withCuda));
+            return withCuda != 0;
+        }
+    }
+
+    public static int CudaDeviceCount
+    {
+        get
+        {
+            Native.Check(Native.lr_cuda_device_count(out var count));
+            return count;
+        }
+    }
+
+    public static bool CudaAvailable => CudaDeviceCount > 0;
+
+    /// <summary>Seeds libtorch's default generators (CPU and every CUDA device).</summary>
+    public static void ManualSeed(ulong seed) => Native.Check(Native.lr_manual_seed(seed));
+
+    /// <summary>Threads libtorch uses inside one CPU operation.</summary>
+    public static int Threads
+    {
+        get
+        {
+            Native.Check(Native.lr_get_num_threads(out var count));
+            return count;
+        }
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Native.Check(Native.lr_set_num_threads(value));
+        }
+    }
+
+    /// <summary>Waits for the device's queued work to finish; a no-op on the CPU.</summary>
+    public static void Synchronize(Device device)
+    {
+        if (device.IsCuda) Native.Check(Native.lr_cuda_synchronize(device.Index));
+    }
+
+    public static CudaMemory CudaMemory(int deviceIndex = 0)
+    {
+        Native.Check(Native.lr_cuda_memory(deviceIndex, out var allocated, out var peak, out var reserved));
+        return new CudaMemory(allocated, peak, reserved);
+    }
+
+    public static void ResetCudaPeak(int deviceIndex = 0) => Native.Check(Native.lr_cuda_reset_peak(deviceIndex));
+
+    /// <summary>The process's resident set size in bytes (Linux), which native CPU tensors count towards.</summary>
+    public static long CpuResidentBytes()
+    {
+        // statm: size resident shared text lib data dt, in pages.
+        var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+        return long.Parse(fields[1]) * Environment.SystemPageSize;
+    }
+}
