@@ -1,0 +1,118 @@
+// Micro-benchmarks of the binding. Each prints one JSON line per measurement; bench/peer_torch.py
+// measures the same things in PyTorch eager and bench/compare.sh sets them side by side.
+//   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
+//   ... mlp --device cpu      ... overhead --device cpu
+using System.Diagnostics;
+using System.Globalization;
+using LongRecipe.Engine.Optim;
+using LongRecipe.Engine.Torch;
+
+var options = Options.Parse(args);
+if (options.Threads is { } threads) TorchRuntime.Threads = threads;
+switch (options.Command)
+{
+    case "matmul": Benchmarks.MatMul(options); break;
+    case "mlp": Benchmarks.Mlp(options); break;
+    case "overhead": Benchmarks.Overhead(options); break;
+    default:
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        return 2;
+}
+return 0;
+
+internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads)
+{
+    public static Options Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        var threads = Value("--threads", "");
+        return new Options(
+            args.Length > 0 ? args[0] : "",
+            Device.Parse(Value("--device", "cpu")),
+            DTypeExtensions.ParseDType(Value("--dtype", "f32")),
+            Value("--sizes", "256,512,1024,2048").Split(',').Select(long.Parse).ToArray(),
+            threads == "" ? null : int.Parse(threads, CultureInfo.InvariantCulture));
+    }
+}
+
+internal static class Benchmarks
+{
+    /// <summary>C = A·B for n×n matrices: 2n³ flops per product.</summary>
+    public static void MatMul(Options o)
+    {
+        using var generator = new Generator(0);
+        foreach (var n in o.Sizes)
+        {
+            using var a = Tensor.Randn([n, n], generator, o.DType, o.Device);
+            using var b = Tensor.Randn([n, n], generator, o.DType, o.Device);
+            var seconds = TimePerCall(o.Device, minSeconds: 1.0, () =>
+            {
+                using var scope = DisposeScope.Enter();
+                Functional.MatMul(a, b);
+            });
+            Report("matmul", o, $"\"n\":{n},\"seconds\":{seconds:E4},\"gflops\":{2.0 * n * n * n / seconds / 1e9:F2}");
+        }
+    }
+
+    /// <summary>One training step of a 512→2048→512→10 SiLU MLP on a batch of 64: forward, cross-entropy, backward, AdamW.</summary>
+    public static void Mlp(Options o)
+    {
+        using var generator = new Generator(0);
+        long[][] shapes = [[2048, 512], [2048], [512, 2048], [512], [10, 512], [10]];
+        List<Tensor> parameters;
+        using (DisposeScope.Enter())
+            parameters = shapes.Select(s => DisposeScope.Detach((Tensor.Randn(s, generator, DType.Float32, o.Device) * 0.02).RequiringGrad())).ToList();
+        using var x = Tensor.Randn([64, 512], generator, DType.Float32, o.Device);
+        using var y = Tensor.RandInt(0, 10, [64], generator, DType.Int64, o.Device);
+        using var optimizer = new AdamW(parameters, new AdamWOptions(LearningRate: 1e-3));
+        var seconds = TimePerCall(o.Device, minSeconds: 2.0, () =>
+        {
+            using var scope = DisposeScope.Enter();
+            var h = Functional.Linear(x, parameters[0], parameters[1]).Silu();
+            h = Functional.Linear(h, parameters[2], parameters[3]).Silu();
+            var loss = Functional.CrossEntropy(Functional.Linear(h, parameters[4], parameters[5]), y);
+            loss.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        });
+        Report("mlp_step", o, $"\"seconds\":{seconds:E4},\"steps_per_s\":{1 / seconds:F1}");
+        foreach (var p in parameters) p.Dispose();
+    }
+
+    /// <summary>
+    /// The cost of one tiny operation (a + b on one-element tensors) including creating and
+    /// disposing its result: what the binding adds over libtorch's own dispatch.
+    /// </summary>
+    public static void Overhead(Options o)
+    {
+        using var a = Tensor.Ones([1], o.DType, o.Device);
+        using var b = Tensor.Ones([1], o.DType, o.Device);
+        var seconds = TimePerCall(o.Device, minSeconds: 1.0, () =>
+        {
+            using var c = a.Add(b);
+        });
+        Report("tiny_add", o, $"\"us_per_call\":{seconds * 1e6:F3}");
+    }
+
+    /// <summary>Seconds per call: warm up, then repeat in growing batches until a batch lasts minSeconds.</summary>
+    private static double TimePerCall(Device device, double minSeconds, Action call)
+    {
+        for (var i = 0; i < 3; i++) call();
+        TorchRuntime.Synchronize(device);
+        for (long count = 1; ; count *= 2)
+        {
+            var clock = Stopwatch.StartNew();
+            for (long i = 0; i < count; i++) call();
+            TorchRuntime.Synchronize(device);
+            var elapsed = clock.Elapsed.TotalSeconds;
+            if (elapsed >= minSeconds) return elapsed / count;
+        }
+    }
+
+    private static void Report(string name, Options o, string fields) =>
+        Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"{name}\",\"device\":\"{o.Device}\",\"dtype\":\"{o.DType.ShortName()}\",\"threads\":{TorchRuntime.Threads},{fields}}}");
+}

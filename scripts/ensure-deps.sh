@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure this machine has what the Lab (and, with --test, its tests) need.
+# Installs Debian/Ubuntu packages when it may (root or password-less sudo); otherwise prints
+# exactly what to install and stops.
+set -euo pipefail
+
+packages=(cmake g++ make)
+# A libtorch named through LIBTORCH or Torch_DIR (a CUDA one, say) replaces Debian's.
+if [ -z "${LIBTORCH:-}" ] && [ -z "${Torch_DIR:-}" ]; then
+  packages+=(libtorch-dev)
+fi
+# libtorch's CPU matmuls go through the system BLAS; the reference one is ~20x slower.
+packages+=(libopenblas0-pthread)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif sudo -n true 2>/dev/null; then sudo=(sudo); else
+    echo "LongRecipe Lab needs these packages: ${missing[*]}" >&2
+    echo "Install them with:  sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${missing[*]} ..." >&2
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; then
+  echo "LongRecipe Lab needs the .NET 10 SDK: https://learn.microsoft.com/dotnet/core/install/linux" >&2
+  exit 1
+fi
