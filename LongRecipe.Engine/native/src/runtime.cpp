@@ -78,9 +78,9 @@ LR_API lr_cuda_synchronize(int device_index) { LR_GUARD(torch::cuda::synchronize
 LR_API lr_cuda_memory(int device_index, int64_t* allocated, int64_t* peak, int64_t* reserved) {
   LR_GUARD(
 #ifdef LR_WITH_CUDA
-    namespace alloc = c10::cuda::CUDACachingAllocator;
-    const auto stats = alloc::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
-    const auto all = static_cast<size_t>(alloc::StatType::AGGREGATE);
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
+    // StatType::AGGREGATE (all pools) is entry 0 in every libtorch; the enum's namespace moved in 2.x.
+    const size_t all = 0;
     *allocated = stats.allocated_bytes[all].current;
     *peak = stats.allocated_bytes[all].peak;
     *reserved = stats.reserved_bytes[all].current;
