@@ -12,8 +12,11 @@ if [ ! -f .gpu/dotnet-runtime.tar.xz ]; then
   tar -C "$root" -cJf .gpu/dotnet-runtime.tar.xz dotnet host "$runtime"
 fi
 rm -rf .gpu/tests .gpu/bench
-dotnet publish LongRecipe.Engine.Tests -c Release -p:BuildNative=false -p:SatelliteResourceLanguages=en -o .gpu/tests -v quiet -nologo
+# A separate artifacts folder keeps these shim-less builds from replacing the local ones.
+artifacts=$(mktemp -d)
+trap 'rm -rf "$artifacts"' EXIT
+dotnet publish LongRecipe.Engine.Tests -c Release -p:BuildNative=false -p:SatelliteResourceLanguages=en --artifacts-path "$artifacts" -o .gpu/tests -v quiet -nologo
 # The test SDK's code-coverage collectors (for other platforms too) would crowd the 64 MiB carry.
 rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/macos .gpu/tests/win*
-dotnet publish bench/LongRecipe.Bench -c Release -p:BuildNative=false -o .gpu/bench -v quiet -nologo
+dotnet publish bench/LongRecipe.Bench -c Release -p:BuildNative=false --artifacts-path "$artifacts" -o .gpu/bench -v quiet -nologo
 du -sh .gpu

@@ -12,9 +12,9 @@ LongRecipe.Engine/native/build.sh >"$out/shim-build.log" 2>&1 || { tail -40 "$ou
 for d in .gpu/tests .gpu/bench; do cp LongRecipe.Engine/native/build/liblongrecipe_torch.so "$d/"; done
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 
-dotnet .gpu/tests/LongRecipe.Engine.Tests.dll -noColor ${TEST_ARGS:-} >"$out/tests.log" 2>&1
+timeout 300 dotnet .gpu/tests/LongRecipe.Engine.Tests.dll -noColor ${TEST_ARGS:-} >"$out/tests.log" 2>&1
 tests_status=$?
-BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" bench/compare.sh cuda >"$out/bench-cuda.txt" 2>"$out/bench-cuda.log"
+BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout 240 bench/compare.sh cuda >"$out/bench-cuda.txt" 2>"$out/bench-cuda.log"
 
 echo "== shim: $(cat LongRecipe.Engine/native/build/torch_dir.txt)"
 echo "== tests (exit $tests_status)"
