@@ -1,25 +1,31 @@
+using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 
-var builder = WebApplication.CreateBuilder(args);
-
-// Add services to the container.
-builder.Services.AddRazorComponents()
-    .AddInteractiveServerComponents();
+// appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
+var root = LabRoot.Locate();
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = root,
+    WebRootPath = Path.Combine(root, "wwwroot"),
+});
+// Package assets (_content/Radzen.Blazor/...) are served from the NuGet cache in every environment,
+// not only in Development; a published Lab has them in its own wwwroot and this does nothing.
+builder.WebHost.UseStaticWebAssets();
+builder.AddLabServices();
 
 var app = builder.Build();
 
-// Configure the HTTP request pipeline.
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
-    // The default HSTS value is 30 days. You may want to change this for production scenarios, see https://aka.ms/aspnetcore-hsts.
-    app.UseHsts();
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseHttpsRedirection();
 
+// The repository's wwwroot (app.css, _framework/blazor.web.js) is not in the SDK's asset
+// manifest, so plain static files serve it; MapStaticAssets serves what the SDK fingerprints.
+app.UseStaticFiles();
 app.UseAntiforgery();
-
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();

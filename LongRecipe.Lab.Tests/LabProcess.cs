@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace LongRecipe.Lab.Tests;
+
+/// <summary>
+/// The built Lab started as <c>dotnet LongRecipe.Lab.dll --urls http://127.0.0.1:PORT</c> on a free
+/// port, from an unrelated working folder so that it must find the repository root by itself.
+/// </summary>
+public sealed class LabProcess : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly StringBuilder output = new();
+    private Process? process;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var dll = typeof(LabProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "LabDll").Value!;
+        if (!File.Exists(dll)) throw new FileNotFoundException("The Lab is not built.", dll);
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        // DOTNET_HOST_PATH is the dotnet that runs `dotnet test`; the Lab gets the same one.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            ArgumentList = { dll, "--urls", url },
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment.Remove("LAB_ROOT");
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        Http = new HttpClient { BaseAddress = new Uri(url) };
+        await WaitUntilAnswering();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (process is null) return;
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
+    private async Task WaitUntilAnswering()
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process!.HasExited)
+                throw new InvalidOperationException($"The Lab exited with {process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await Http.GetAsync("/");
+                return;
+            }
+            catch (HttpRequestException) when (clock.Elapsed < StartTimeout)
+            {
+                await Task.Delay(200);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new TimeoutException($"The Lab did not answer within {StartTimeout}:\n{Output}", e);
+            }
+        }
+    }
+
+    private string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (output) output.AppendLine(line);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
