@@ -26,6 +26,17 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(native);
     }
 
+    /// <summary>Takes ownership of a handle native code handed over.</summary>
+    internal static Tensor Own(nint native) => new(native);
+
+    /// <summary>Hands the native handle's ownership to native code; this tensor counts as disposed afterwards.</summary>
+    internal nint TransferOwnership()
+    {
+        var native = Handle.DangerousGetHandle();
+        handle.SetHandleAsInvalid();
+        return native;
+    }
+
     /// <summary>The native handle, for P/Invoke; throws once the tensor is disposed.</summary>
     internal TensorHandle Handle =>
         handle.IsClosed ? throw new ObjectDisposedException(nameof(Tensor), "the tensor was used after it was disposed") : handle;

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace LongRecipe.Engine.Torch.Interop;
 
-// autograd.cpp: gradient tracking, backward, grad mode.
+// autograd.cpp: gradient tracking, backward, grad mode; checkpoint.cpp: activation checkpointing.
 internal static partial class Native
 {
     [LibraryImport(Library)] internal static partial int lr_set_requires_grad(TensorHandle t, int flag);
@@ -13,4 +13,8 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_detach(TensorHandle t, out nint result);
     [LibraryImport(Library)] internal static partial int lr_grad_enabled(out int enabled);
     [LibraryImport(Library)] internal static partial int lr_set_grad_enabled(int enabled);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int lr_checkpoint(delegate* unmanaged<nint, nint, nint*, nint*, int> function,
+        delegate* unmanaged<nint, void> release, nint state, TensorHandle input, out nint result);
 }
