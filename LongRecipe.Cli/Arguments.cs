@@ -1,0 +1,33 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Cli;
+
+/// <summary>A verb's --name value options.</summary>
+public sealed class Arguments
+{
+    private readonly Dictionary<string, string> values;
+
+    private Arguments(Dictionary<string, string> values) => this.values = values;
+
+    public static Arguments Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"expected '--option value', got '{args[i]}'");
+            values[args[i][2..]] = args[++i];
+        }
+        return new Arguments(values);
+    }
+
+    public string Required(string name) =>
+        values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
+
+    public string? Optional(string name) => values.GetValueOrDefault(name);
+
+    public Device Device => Device.Parse(Optional("device") ?? "cpu");
+
+    /// <summary>--dtype, or null for the checkpoint's own.</summary>
+    public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;
+}

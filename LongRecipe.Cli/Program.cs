@@ -1,0 +1,35 @@
+// ./longrecipe — the engine headless, the same code the Lab runs. Verbs read JSON Lines requests
+// on stdin and write one JSON line per request, in order; errors go to stderr and set the exit code.
+using LongRecipe.Cli;
+
+var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
+{
+    ["tokenize"] = TokenizeVerb.RunAsync,
+    ["score"] = ScoreVerb.RunAsync,
+    ["generate"] = GenerateVerb.RunAsync,
+};
+
+if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
+{
+    Console.Error.WriteLine("""
+        usage: longrecipe <verb> [options]   (requests as JSON Lines on stdin)
+          tokenize --tokenizer <tokenizer.json | model dir>
+              {"text": "...", "add_special_tokens": true}            -> {"ids": [...]}
+          score    --model <dir> [--device cpu|cuda] [--dtype f32|bf16]
+              {"input_ids": [...], "position_ids": [...]}            -> {"logprobs": [...]}
+          generate --model <dir> [--device ...] [--dtype ...] [--tokenizer <path>]
+              {"prompt": "..." | "input_ids": [...], "max_new_tokens": 32,
+               "temperature": 0, "top_k": 0, "top_p": 1, "seed": 0}    -> {"ids": [...], "text": "..."}
+        """);
+    return 2;
+}
+
+try
+{
+    return await verb(Arguments.Parse(args[1..]));
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    Console.Error.WriteLine($"longrecipe {args[0]}: {e.Message}");
+    return 1;
+}

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Tokenization;
+
+namespace LongRecipe.Cli;
+
+/// <summary>tokenize: {"text", "add_special_tokens"} → {"ids"}.</summary>
+public static class TokenizeVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        var tokenizer = Tokenizer.Load(args.Required("tokenizer"));
+        return JsonLines.ServeAsync(request =>
+        {
+            JsonLines.OnlyFields(request, "text", "add_special_tokens");
+            var text = JsonLines.Field<string>(request, "text") ?? throw new RequestException("field 'text' is required");
+            var ids = tokenizer.Encode(text, JsonLines.Field<bool?>(request, "add_special_tokens") ?? true);
+            return new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
+        });
+    }
+}
+
+/// <summary>score: {"input_ids", "position_ids"?} → {"logprobs"}, n−1 values for n ids.</summary>
+public static class ScoreVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
+        return JsonLines.ServeAsync(request =>
+        {
+            JsonLines.OnlyFields(request, "input_ids", "position_ids");
+            var ids = JsonLines.Integers(request, "input_ids") ?? throw new RequestException("field 'input_ids' is required");
+            var positions = JsonLines.Integers(request, "position_ids");
+            Validate(model.Config, ids, positions);
+            var logprobs = Scoring.LogProbs(model, ids, positions);
+            return new JsonObject { ["logprobs"] = new JsonArray(logprobs.Select(l => (JsonNode)l).ToArray()) };
+        });
+    }
+
+    /// <summary>Checks a request against the model before any tensor is made, so the message names the field.</summary>
+    internal static void Validate(LlamaConfig config, long[] ids, long[]? positions)
+    {
+        if (ids.Length < 2) throw new RequestException("field 'input_ids' needs at least two tokens to score");
+        for (var i = 0; i < ids.Length; i++)
+            if (ids[i] < 0 || ids[i] >= config.VocabSize)
+                throw new RequestException($"field 'input_ids'[{i}] = {ids[i]} is outside the vocabulary [0, {config.VocabSize})");
+        if (positions is null) return;
+        if (positions.Length != ids.Length)
+            throw new RequestException($"field 'position_ids' has {positions.Length} entries, 'input_ids' has {ids.Length}");
+        for (var i = 0; i < positions.Length; i++)
+            if (positions[i] < 0 || (i > 0 && positions[i] <= positions[i - 1]))
+                throw new RequestException($"field 'position_ids' must be non-negative and strictly increasing (entry {i} is {positions[i]})");
+    }
+}
+
+/// <summary>generate: {"prompt" | "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed"} → {"ids", "text"}.</summary>
+public static class GenerateVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var directory = args.Required("model");
+        using var model = PretrainedModel.Load(directory, args.Device, args.DType);
+        var tokenizerPath = args.Optional("tokenizer") ?? directory;
+        var tokenizer = File.Exists(tokenizerPath) || File.Exists(Path.Combine(tokenizerPath, "tokenizer.json"))
+            ? Tokenizer.Load(tokenizerPath)
+            : null;
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        return await JsonLines.ServeAsync(request =>
+        {
+            JsonLines.OnlyFields(request, "prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
+            var prompt = Prompt(request, tokenizer);
+            ScoreVerb.Validate(model.Config, [.. prompt, 0], null);
+            var sampling = new SamplingOptions(
+                JsonLines.Field<double?>(request, "temperature") ?? 0,
+                JsonLines.Field<int?>(request, "top_k") ?? 0,
+                JsonLines.Field<double?>(request, "top_p") ?? 1,
+                JsonLines.Field<ulong?>(request, "seed") ?? 0);
+            var maxNew = JsonLines.Field<int?>(request, "max_new_tokens") ?? 32;
+            if (maxNew < 1) throw new RequestException("field 'max_new_tokens' must be at least 1");
+            var stop = tokenizer?.EosId is { } eos ? new HashSet<long> { eos } : null;
+            var ids = Generation.Generate(model, prompt, maxNew, sampling, stop, cancel.Token).ToBlockingEnumerable().ToArray();
+            var result = new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
+            if (tokenizer is not null) result["text"] = tokenizer.Decode(ids.Select(i => (int)i).ToArray(), skipSpecialTokens: true);
+            return result;
+        }, cancel.Token);
+    }
+
+    private static long[] Prompt(JsonObject request, Tokenizer? tokenizer)
+    {
+        if (JsonLines.Integers(request, "input_ids") is { } ids) return ids;
+        var text = JsonLines.Field<string>(request, "prompt") ?? throw new RequestException("field 'prompt' or 'input_ids' is required");
+        if (tokenizer is null) throw new RequestException("field 'prompt' needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory");
+        return tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
+    }
+}

@@ -1,0 +1,170 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+// The Llama-family decoder (Llama-2/3, Mistral, Qwen2), as Hugging Face transformers computes it:
+//
+//   input_ids ─ embed_tokens ─┬─ [ DecoderLayer × N ] ─ norm ─ lm_head ─ logits
+//   position_ids ─ rotary ────┘
+//   DecoderLayer:  h += Attention(RMSNorm(h), cos, sin);  h += Mlp(RMSNorm(h))
+//   Attention:     q, k, v projections (optional bias) → RoPE on q, k at the given positions
+//                  → grouped-query causal attention → o projection
+//   Mlp:           down(silu(gate(x)) · up(x))
+//
+// Parameters carry transformers' names, so checkpoints map one to one. Every method here runs
+// inside the caller's DisposeScope; only parameters and the KV cache live longer.
+
+// ---- RMSNorm --------------------------------------------------------------
+
+/// <summary>y = w · x / √(mean(x²) + ε), computed in f32 and cast back to x's dtype before the weight, as transformers does.</summary>
+public sealed class RmsNorm(Tensor weight, double eps)
+{
+    public Tensor Weight { get; } = weight;
+
+    public Tensor Forward(Tensor x)
+    {
+        var dtype = x.DType;
+        var x32 = x.To(DType.Float32);
+        var normalized = x32 * x32.Square().Mean(-1, keepDim: true).Add(eps).Rsqrt();
+        return Weight * normalized.To(dtype);
+    }
+}
+
+// ---- Attention -------------------------------------------------------------
+
+/// <summary>Grouped-query causal self-attention with rotary position embeddings.</summary>
+public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
+{
+    private readonly Tensor qProj = p[$"{prefix}.q_proj.weight"], kProj = p[$"{prefix}.k_proj.weight"];
+    private readonly Tensor vProj = p[$"{prefix}.v_proj.weight"], oProj = p[$"{prefix}.o_proj.weight"];
+    private readonly Tensor? qBias = p.Optional($"{prefix}.q_proj.bias"), kBias = p.Optional($"{prefix}.k_proj.bias");
+    private readonly Tensor? vBias = p.Optional($"{prefix}.v_proj.bias"), oBias = p.Optional($"{prefix}.o_proj.bias");
+
+    /// <param name="x">[batch, seq, hidden]</param>
+    /// <param name="cos">[batch, seq, head_dim] rotary table for these positions (and <paramref name="sin"/>)</param>
+    /// <param name="cache">keys and values of earlier tokens, extended with these; null when training</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, LayerCache? cache)
+    {
+        var (batch, seq) = (x.Size(0), x.Size(1));
+        var (heads, kvHeads, headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+
+        // [batch, seq, heads · head_dim] → [batch, heads, seq, head_dim]
+        var q = Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim).Transpose(1, 2);
+        var k = Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
+        var v = Functional.Linear(x, vProj, vBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
+        (q, k) = Rotary.Apply(q, k, cos, sin);
+
+        var past = cache?.Length ?? 0;
+        if (cache is not null) (k, v) = cache.Append(k, v);
+
+        // Each key/value head serves heads / kv_heads query heads, in order (transformers' repeat_kv).
+        var groups = heads / kvHeads;
+        if (groups > 1)
+        {
+            k = k.RepeatInterleave(groups, 1);
+            v = v.RepeatInterleave(groups, 1);
+        }
+
+        // Causality is by sequence index: query i (absolute past + i) sees keys 0 … past + i.
+        var attended = past == 0
+            ? Functional.ScaledDotProductAttention(q, k, v, isCausal: true)
+            : Functional.ScaledDotProductAttention(q, k, v, mask: CausalMask(seq, past + seq, x.Device));
+
+        var merged = attended.Transpose(1, 2).Reshape(batch, seq, heads * headDim);
+        return Functional.Linear(merged, oProj, oBias);
+    }
+
+    /// <summary>[queries, keys] boolean, true where key j ≤ the query's absolute index.</summary>
+    private static Tensor CausalMask(long queries, long keys, Device device) =>
+        Tensor.Ones([queries, keys], DType.Bool, device).Tril(keys - queries);
+}
+
+// ---- MLP ---------------------------------------------------------------------
+
+/// <summary>The SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
+public sealed class Mlp(Parameters p, string prefix)
+{
+    private readonly Tensor gate = p[$"{prefix}.gate_proj.weight"], up = p[$"{prefix}.up_proj.weight"], down = p[$"{prefix}.down_proj.weight"];
+    private readonly Tensor? gateBias = p.Optional($"{prefix}.gate_proj.bias"), upBias = p.Optional($"{prefix}.up_proj.bias");
+    private readonly Tensor? downBias = p.Optional($"{prefix}.down_proj.bias");
+
+    public Tensor Forward(Tensor x) =>
+        Functional.Linear(Functional.Linear(x, gate, gateBias).Silu() * Functional.Linear(x, up, upBias), down, downBias);
+}
+
+// ---- Decoder layer -------------------------------------------------------------
+
+/// <summary>Pre-norm residual block: h + attn(norm(h)), then + mlp(norm(·)).</summary>
+public sealed class DecoderLayer(LlamaConfig config, Parameters p, int index)
+{
+    private readonly RmsNorm inputNorm = new(p[$"model.layers.{index}.input_layernorm.weight"], config.RmsNormEps);
+    private readonly Attention attention = new(config, p, $"model.layers.{index}.self_attn");
+    private readonly RmsNorm postAttentionNorm = new(p[$"model.layers.{index}.post_attention_layernorm.weight"], config.RmsNormEps);
+    private readonly Mlp mlp = new(p, $"model.layers.{index}.mlp");
+
+    public Tensor Forward(Tensor h, Tensor cos, Tensor sin, LayerCache? cache)
+    {
+        h = h + attention.Forward(inputNorm.Forward(h), cos, sin, cache);
+        return h + mlp.Forward(postAttentionNorm.Forward(h));
+    }
+}
+
+// ---- The model -------------------------------------------------------------------
+
+/// <summary>A Llama-family causal language model over named parameters it owns.</summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly Tensor embedTokens;
+    private readonly DecoderLayer[] layers;
+    private readonly RmsNorm norm;
+    private readonly Tensor lmHead;
+
+    public LlamaConfig Config { get; }
+
+    /// <summary>Every parameter by its transformers name (lm_head.weight absent when tied).</summary>
+    public Parameters Parameters { get; }
+
+    /// <summary>Recompute each layer during backward instead of storing its activations.</summary>
+    public bool ActivationCheckpointing { get; set; }
+
+    public LlamaModel(LlamaConfig config, Parameters parameters)
+    {
+        Config = config;
+        Parameters = parameters;
+        embedTokens = parameters["model.embed_tokens.weight"];
+        layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, parameters, i)).ToArray();
+        norm = new RmsNorm(parameters["model.norm.weight"], config.RmsNormEps);
+        lmHead = config.TieWordEmbeddings ? embedTokens : parameters["lm_head.weight"];
+    }
+
+    public DType DType => embedTokens.DType;
+
+    public Device Device => embedTokens.Device;
+
+    /// <summary>Logits [batch, seq, vocab] for i64 <paramref name="inputIds"/> [batch, seq] at <paramref name="positionIds"/> [batch, seq]
+    /// (any increasing positions, per row); with a cache, the tokens continue the cached ones.</summary>
+    public Tensor Forward(Tensor inputIds, Tensor positionIds, KvCache? cache = null) => Logits(Hidden(inputIds, positionIds, cache));
+
+    /// <summary>The final normalised hidden states [batch, seq, hidden]; <see cref="Logits"/> maps them to the vocabulary,
+    /// which long sequences do a chunk at a time.</summary>
+    public Tensor Hidden(Tensor inputIds, Tensor positionIds, KvCache? cache = null)
+    {
+        var (cos, sin) = Rotary.CosSin(Config, positionIds, DType);
+        var h = Functional.Embedding(embedTokens, inputIds);
+        for (var i = 0; i < layers.Length; i++)
+        {
+            var layer = layers[i];
+            h = ActivationCheckpointing && cache is null
+                ? ActivationCheckpoint.Run(x => layer.Forward(x, cos, sin, null), h)
+                : layer.Forward(h, cos, sin, cache?[i]);
+        }
+        return norm.Forward(h);
+    }
+
+    public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, lmHead);
+
+    /// <summary>A cache for incremental decoding with this model.</summary>
+    public KvCache NewCache() => new(Config.NumHiddenLayers);
+
+    public void Dispose() => Parameters.Dispose();
+}

@@ -1,0 +1,186 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.SafeTensors;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+/// <summary>A model directory could not be loaded; the message names the file and the tensor or field.</summary>
+public sealed class ModelLoadException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Hugging Face model directories: config.json beside model.safetensors, or beside shards listed
+/// in model.safetensors.index.json. Loading reads one tensor at a time straight from the mapped
+/// file into the requested dtype and device; saving writes what from_pretrained reads.
+/// </summary>
+public static class PretrainedModel
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+    public const string IndexFile = "model.safetensors.index.json";
+
+    /// <summary>transformers' default max_shard_size, 5 GB.</summary>
+    public const long DefaultShardBytes = 5_000_000_000;
+
+    /// <summary>Loads the model in <paramref name="dtype"/> (the checkpoint's own when null) on <paramref name="device"/>.</summary>
+    public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null)
+    {
+        var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
+        var files = WeightFiles(directory);
+        var opened = new Dictionary<string, SafeTensorsFile>();
+        var parameters = new Parameters();
+        try
+        {
+            foreach (var (name, shape) in ExpectedShapes(config))
+            {
+                if (!files.TryGetValue(name, out var file))
+                    throw new ModelLoadException($"{WeightsSource(directory, files)}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
+                if (!opened.TryGetValue(file, out var weights))
+                    opened[file] = weights = SafeTensorsFile.Open(file);
+                if (!weights.Contains(name))
+                    throw new ModelLoadException($"{file}: missing tensor '{name}', which {IndexFile} places there");
+                var entry = weights.GetEntry(name);
+                if (!entry.Shape.SequenceEqual(shape))
+                    throw new ModelLoadException(
+                        $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
+                parameters.Add(name, weights.Load(name, dtype, device));
+            }
+            return new LlamaModel(config, parameters);
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var weights in opened.Values) weights.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes config.json and the weights, as one model.safetensors or, above
+    /// <paramref name="maxShardBytes"/>, as shards with an index, replacing an earlier save's files.
+    /// </summary>
+    public static void Save(LlamaModel model, string directory, long maxShardBytes = DefaultShardBytes)
+    {
+        Directory.CreateDirectory(directory);
+        var shards = Shard(model.Parameters, maxShardBytes);
+        foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*")) File.Delete(stale);
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        if (shards.Count == 1)
+        {
+            SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile), shards[0], metadata);
+        }
+        else
+        {
+            var weightMap = new JsonObject();
+            for (var i = 0; i < shards.Count; i++)
+            {
+                var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
+                SafeTensorsWriter.Write(Path.Combine(directory, name), shards[i], metadata);
+                foreach (var tensor in shards[i].Keys) weightMap[tensor] = name;
+            }
+            var index = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["total_size"] = model.Parameters.Tensors.Sum(Bytes) },
+                ["weight_map"] = weightMap,
+            };
+            File.WriteAllText(Path.Combine(directory, IndexFile), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        (model.Config with { TorchDType = model.DType }).Save(Path.Combine(directory, ConfigFile));
+    }
+
+    /// <summary>Every tensor the architecture needs, with the shape the config implies, in transformers' order.</summary>
+    public static IEnumerable<(string Name, long[] Shape)> ExpectedShapes(LlamaConfig c)
+    {
+        long hidden = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        yield return ("model.embed_tokens.weight", [c.VocabSize, hidden]);
+        for (var i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var attention = $"model.layers.{i}.self_attn";
+            yield return ($"{attention}.q_proj.weight", [q, hidden]);
+            yield return ($"{attention}.k_proj.weight", [kv, hidden]);
+            yield return ($"{attention}.v_proj.weight", [kv, hidden]);
+            yield return ($"{attention}.o_proj.weight", [hidden, q]);
+            if (c.QkvBias)
+            {
+                yield return ($"{attention}.q_proj.bias", [q]);
+                yield return ($"{attention}.k_proj.bias", [kv]);
+                yield return ($"{attention}.v_proj.bias", [kv]);
+            }
+            if (c.OutputBias) yield return ($"{attention}.o_proj.bias", [hidden]);
+            var mlp = $"model.layers.{i}.mlp";
+            yield return ($"{mlp}.gate_proj.weight", [c.IntermediateSize, hidden]);
+            yield return ($"{mlp}.up_proj.weight", [c.IntermediateSize, hidden]);
+            yield return ($"{mlp}.down_proj.weight", [hidden, c.IntermediateSize]);
+            if (c.MlpBias)
+            {
+                yield return ($"{mlp}.gate_proj.bias", [c.IntermediateSize]);
+                yield return ($"{mlp}.up_proj.bias", [c.IntermediateSize]);
+                yield return ($"{mlp}.down_proj.bias", [hidden]);
+            }
+            yield return ($"model.layers.{i}.input_layernorm.weight", [hidden]);
+            yield return ($"model.layers.{i}.post_attention_layernorm.weight", [hidden]);
+        }
+        yield return ("model.norm.weight", [hidden]);
+        if (!c.TieWordEmbeddings) yield return ("lm_head.weight", [c.VocabSize, hidden]);
+    }
+
+    /// <summary>Tensor name → the file holding it.</summary>
+    private static Dictionary<string, string> WeightFiles(string directory)
+    {
+        var single = Path.Combine(directory, WeightsFile);
+        var indexPath = Path.Combine(directory, IndexFile);
+        if (File.Exists(single))
+        {
+            using var weights = SafeTensorsFile.Open(single);
+            return weights.Entries.ToDictionary(e => e.Name, _ => single);
+        }
+        if (!File.Exists(indexPath))
+            throw new ModelLoadException($"{directory}: neither {WeightsFile} nor {IndexFile} found");
+        JsonNode? index;
+        try
+        {
+            index = JsonNode.Parse(File.ReadAllText(indexPath));
+        }
+        catch (JsonException e)
+        {
+            throw new ModelLoadException($"{indexPath}: not valid JSON ({e.Message})", e);
+        }
+        if (index?["weight_map"] is not JsonObject map)
+            throw new ModelLoadException($"{indexPath}: weight_map missing or not an object");
+        var files = new Dictionary<string, string>();
+        foreach (var (name, file) in map)
+        {
+            if (file is not JsonValue value || !value.TryGetValue<string>(out var shard) || shard.Contains('/') || shard.Contains(".."))
+                throw new ModelLoadException($"{indexPath}: weight_map['{name}'] must name a file in the directory");
+            files[name] = Path.Combine(directory, shard);
+        }
+        return files;
+    }
+
+    private static string WeightsSource(string directory, Dictionary<string, string> files) =>
+        files.Values.Distinct().Count() == 1 ? files.Values.First() : Path.Combine(directory, IndexFile);
+
+    /// <summary>Splits the tensors, in order, into groups of at most maxBytes each (a larger tensor gets a shard of its own).</summary>
+    private static List<Dictionary<string, Tensor>> Shard(Parameters parameters, long maxBytes)
+    {
+        var shards = new List<Dictionary<string, Tensor>> { new() };
+        long size = 0;
+        foreach (var name in parameters.Names)
+        {
+            var tensor = parameters[name];
+            if (size > 0 && size + Bytes(tensor) > maxBytes)
+            {
+                shards.Add([]);
+                size = 0;
+            }
+            shards[^1][name] = tensor;
+            size += Bytes(tensor);
+        }
+        return shards;
+    }
+
+    private static long Bytes(Tensor t) => t.NumElements * t.DType.ElementSize();
+}

@@ -1,0 +1,40 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+/// <summary>Per-token log-probabilities under a model: the numbers perplexity, Δ(t) and needle scores are made of.</summary>
+public static class Scoring
+{
+    /// <summary>Positions mapped to the vocabulary at once; bounds the f32 logits held (chunk × vocab).</summary>
+    private const long Chunk = 1024;
+
+    /// <summary>
+    /// log p(ids[i+1] | ids[0..i]) for i = 0 … n−2 (n−1 values), at <paramref name="positionIds"/>
+    /// (0 … n−1 when null). Log-softmax runs in f32 whatever the model's dtype.
+    /// </summary>
+    public static double[] LogProbs(LlamaModel model, IReadOnlyList<long> inputIds, IReadOnlyList<long>? positionIds = null)
+    {
+        if (inputIds.Count < 2) throw new ArgumentException("scoring needs at least two tokens", nameof(inputIds));
+        if (positionIds is not null && positionIds.Count != inputIds.Count)
+            throw new ArgumentException($"{positionIds.Count} position ids for {inputIds.Count} input ids", nameof(positionIds));
+        var n = inputIds.Count;
+        using var noGrad = new NoGradScope();
+        using var scope = DisposeScope.Enter();
+        var ids = Tensor.FromArray(inputIds.ToArray(), [1, n], device: model.Device);
+        var positions = positionIds is null
+            ? Tensor.Arange(n, device: model.Device).Unsqueeze(0)
+            : Tensor.FromArray(positionIds.ToArray(), [1, n], device: model.Device);
+        var hidden = model.Hidden(ids, positions);
+        var result = new double[n - 1];
+        for (long start = 0; start < n - 1; start += Chunk)
+        {
+            using var chunkScope = DisposeScope.Enter();
+            var length = Math.Min(Chunk, n - 1 - start);
+            var logits = model.Logits(hidden.Narrow(1, start, length)).To(DType.Float32);
+            var next = ids.Narrow(1, start + 1, length).Unsqueeze(-1);
+            var picked = Functional.LogSoftmax(logits, -1).Gather(-1, next).ToArray<float>();
+            for (var i = 0; i < length; i++) result[start + i] = picked[i];
+        }
+        return result;
+    }
+}
