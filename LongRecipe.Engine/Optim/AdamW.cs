@@ -16,13 +16,15 @@ public sealed record AdamWOptions(
 ///   p ← p · (1 − lr·λ)
 ///   m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
 ///   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-/// Parameters without a gradient are skipped. The moments live as long as the optimizer.
+/// Parameters without a gradient are skipped. The moments live as long as the optimizer. On CUDA
+/// with libtorch 2.1 or newer, one fused kernel does the whole step.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
     private readonly IReadOnlyList<Tensor> parameters;
     private readonly Tensor?[] firstMoments;
     private readonly Tensor?[] secondMoments;
+    private readonly Tensor?[] fusedSteps;
 
     public AdamWOptions Options { get; }
 
@@ -39,29 +41,56 @@ public sealed class AdamW : IDisposable
         LearningRate = options.LearningRate;
         firstMoments = new Tensor?[parameters.Count];
         secondMoments = new Tensor?[parameters.Count];
+        fusedSteps = new Tensor?[parameters.Count];
     }
 
     public void Step()
     {
         StepCount++;
+        using var noGrad = new NoGradScope();
+        using var scope = DisposeScope.Enter();
+        var updates = new List<(int Index, Tensor Grad)>();
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            if (parameters[i].Grad is not { } g) continue;
+            var p = parameters[i];
+            firstMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
+            secondMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
+            updates.Add((i, g));
+        }
+        if (updates.Count == 0) return;
+        if (FusedAdamW.IsAvailable && updates.All(u => parameters[u.Index].Device.IsCuda))
+            FusedStep(updates);
+        else
+            PlainStep(updates);
+    }
+
+    private void PlainStep(List<(int Index, Tensor Grad)> updates)
+    {
         var (lr, b1, b2, eps) = (LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon);
         var biasCorrection1 = 1 - Math.Pow(b1, StepCount);
         var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(b2, StepCount));
-        using var noGrad = new NoGradScope();
-        using var scope = DisposeScope.Enter();
-        for (var i = 0; i < parameters.Count; i++)
+        foreach (var (i, g) in updates)
         {
-            var p = parameters[i];
-            if (p.Grad is not { } g) continue;
-            var m = firstMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
-            var v = secondMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
-
+            var (p, m, v) = (parameters[i], firstMoments[i]!, secondMoments[i]!);
             p.MulInPlace(1 - lr * Options.WeightDecay);
             m.LerpInPlace(g, 1 - b1);
             v.MulInPlace(b2).AddcmulInPlace(g, g, 1 - b2);
             var denominator = v.Sqrt().DivInPlace(sqrtBiasCorrection2).AddInPlace(eps);
             p.AddcdivInPlace(m, denominator, -lr / biasCorrection1);
         }
+    }
+
+    /// <summary>The kernel keeps its own step count per parameter; it starts where the optimizer is.</summary>
+    private void FusedStep(List<(int Index, Tensor Grad)> updates)
+    {
+        foreach (var (i, _) in updates)
+            fusedSteps[i] ??= DisposeScope.Detach(Tensor.Full([], StepCount - 1, DType.Float32, parameters[i].Device));
+        FusedAdamW.Step(
+            updates.Select(u => parameters[u.Index]).ToList(), updates.Select(u => u.Grad).ToList(),
+            updates.Select(u => firstMoments[u.Index]!).ToList(), updates.Select(u => secondMoments[u.Index]!).ToList(),
+            updates.Select(u => fusedSteps[u.Index]!).ToList(),
+            LearningRate, Options.Beta1, Options.Beta2, Options.WeightDecay, Options.Epsilon);
     }
 
     /// <summary>Clears every parameter's gradient (drops it, as set_to_none does).</summary>
@@ -74,5 +103,6 @@ public sealed class AdamW : IDisposable
     {
         foreach (var t in firstMoments) t?.Dispose();
         foreach (var t in secondMoments) t?.Dispose();
+        foreach (var t in fusedSteps) t?.Dispose();
     }
 }

@@ -47,28 +47,11 @@ public sealed partial class Tensor
 
     private static Tensor Join(IReadOnlyList<Tensor> tensors, long dim, bool stack)
     {
-        var handles = new TensorHandle[tensors.Count];
-        var raw = new nint[tensors.Count];
-        var added = new bool[tensors.Count];
-        try
-        {
-            // The handles stay referenced (and their native tensors alive) until the call returns.
-            for (var i = 0; i < tensors.Count; i++)
-            {
-                handles[i] = tensors[i].Handle;
-                handles[i].DangerousAddRef(ref added[i]);
-                raw[i] = handles[i].DangerousGetHandle();
-            }
-            var status = stack
-                ? Native.lr_stack(raw, raw.Length, dim, out var stacked)
-                : Native.lr_cat(raw, raw.Length, dim, out stacked);
-            return Wrap(status, stacked);
-        }
-        finally
-        {
-            for (var i = 0; i < tensors.Count; i++)
-                if (added[i]) handles[i].DangerousRelease();
-        }
+        using var handles = new HandleArray(tensors);
+        var status = stack
+            ? Native.lr_stack(handles.Pointers, tensors.Count, dim, out var joined)
+            : Native.lr_cat(handles.Pointers, tensors.Count, dim, out joined);
+        return Wrap(status, joined);
     }
 
     // ---- indexing -----------------------------------------------------------
