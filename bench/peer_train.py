@@ -1,0 +1,73 @@
+"""PyTorch eager peer of `LongRecipe.Bench train`: one Llama training step, same config and data.
+
+transformers' LlamaForCausalLM in bf16 with SDPA attention and fused AdamW; random init, random
+token ids from a fixed seed. Prints one JSON line like the binding's.
+
+    python3 bench/peer_train.py --preset 125m --seq 4096 [--checkpoint]
+"""
+import argparse
+import json
+import time
+
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+# Literal twins of LlamaConfig's presets in the engine (Model/LlamaConfig.cs).
+PRESETS = {
+    "125m": dict(vocab_size=32000, hidden_size=768, intermediate_size=2048, num_hidden_layers=12,
+                 num_attention_heads=12, num_key_value_heads=12),
+    "1b": dict(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
+               num_attention_heads=32, num_key_value_heads=4),
+}
+
+
+def flops_per_step(n_params, layers, hidden, seq):
+    """6·N·tokens for the weights plus causal attention (QKᵀ and AV, forward and backward): 6·L·d·T²."""
+    return 6 * n_params * seq + 6 * layers * hidden * seq * seq
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--preset", default="125m", choices=PRESETS)
+    parser.add_argument("--seq", type=int, default=4096)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--checkpoint", action="store_true")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=args.seq, rope_theta=10000.0,
+                         tie_word_embeddings=False, attn_implementation="sdpa", torch_dtype=torch.bfloat16)
+    model = LlamaForCausalLM(config).to("cuda", torch.bfloat16)
+    if args.checkpoint:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, config.vocab_size, (1, args.seq), generator=g).cuda()
+    n_params = sum(p.numel() for p in model.parameters()) - model.model.embed_tokens.weight.numel()
+
+    def step():
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss
+
+    for _ in range(3):
+        step()
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        loss = step()
+    torch.cuda.synchronize()
+    seconds = (time.perf_counter() - start) / args.steps
+    flops = flops_per_step(n_params, config.num_hidden_layers, config.hidden_size, args.seq)
+    print(json.dumps({"impl": "pytorch", "bench": "train_step", "preset": args.preset, "seq": args.seq,
+                      "checkpoint": args.checkpoint, "params": n_params, "seconds": seconds,
+                      "tokens_per_s": round(args.seq / seconds, 1), "mfu": round(flops / seconds / 989e12, 4),
+                      "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2), "loss": float(loss)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
