@@ -33,6 +33,7 @@ torch_dir=$(cd "$torch_dir" && pwd)
 
 key=$(printf '%s' "$torch_dir" | sha1sum | cut -c1-12)
 build="$here/build/$key"
+mkdir -p "$here/build"
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$here" -B "$build" -DTorch_DIR="$torch_dir" -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 \
     || { cat "$build.configure.log" >&2; exit 1; }
