@@ -45,17 +45,14 @@ LR_API lr_random(int kind, const int64_t* shape, int ndim, int64_t low, int64_t 
     TORCH_CHECK(g != nullptr, "null generator handle");
     const auto cpu = at::TensorOptions().dtype(lr::scalar_type(dtype));
     const auto size = lr::dims(shape, ndim);
+    // No lock here: libtorch's CPU kernels take the generator's (non-recursive) mutex themselves.
     at::Tensor t;
-    {
-      // Generators are not thread-safe; libtorch's own callers hold this lock.
-      std::lock_guard<std::mutex> lock(g->mutex());
-      switch (kind) {
-        case 0: t = at::randn(size, *g, cpu); break;
-        case 1: t = at::rand(size, *g, cpu); break;
-        case 2: t = at::randint(low, high, size, *g, cpu); break;
-        case 3: TORCH_CHECK(ndim == 1, "a permutation has one dimension"); t = at::randperm(size[0], *g, cpu); break;
-        default: TORCH_CHECK(false, "unknown random kind ", kind);
-      }
+    switch (kind) {
+      case 0: t = at::randn(size, *g, cpu); break;
+      case 1: t = at::rand(size, *g, cpu); break;
+      case 2: t = at::randint(low, high, size, *g, cpu); break;
+      case 3: TORCH_CHECK(ndim == 1, "a permutation has one dimension"); t = at::randperm(size[0], *g, cpu); break;
+      default: TORCH_CHECK(false, "unknown random kind ", kind);
     }
     *out = lr::wrap(t.to(lr::device(device_type, device_index)));
   )
