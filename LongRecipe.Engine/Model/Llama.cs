@@ -163,6 +163,69 @@ public sealed class LlamaModel : IDisposable
 
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, lmHead);
 
+    /// <summary>
+    /// A freshly initialised model, as transformers initialises one: linear and embedding weights
+    /// from N(0, initializer_range²), biases 0, norm weights 1; drawn from <paramref name="seed"/>.
+    /// </summary>
+    public static LlamaModel Initialize(LlamaConfig config, ulong seed, DType dtype = DType.Float32, Device? device = null)
+    {
+        using var generator = new Generator(seed);
+        var parameters = new Parameters();
+        try
+        {
+            foreach (var (name, shape) in ParameterShapes(config))
+            {
+                using var scope = DisposeScope.Enter();
+                var tensor = name.EndsWith("norm.weight", StringComparison.Ordinal) ? Tensor.Ones(shape, dtype, device)
+                    : name.EndsWith(".bias", StringComparison.Ordinal) ? Tensor.Zeros(shape, dtype, device)
+                    : (Tensor.Randn(shape, generator, DType.Float32, device) * config.InitializerRange).To(dtype);
+                parameters.Add(name, tensor);
+            }
+            return new LlamaModel(config, parameters);
+        }
+        catch
+        {
+            parameters.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every tensor the architecture needs, with the shape the config implies, in transformers' order.</summary>
+    public static IEnumerable<(string Name, long[] Shape)> ParameterShapes(LlamaConfig c)
+    {
+        long hidden = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        yield return ("model.embed_tokens.weight", [c.VocabSize, hidden]);
+        for (var i = 0; i < c.NumHiddenLayers; i++)
+        {
+            var attention = $"model.layers.{i}.self_attn";
+            yield return ($"{attention}.q_proj.weight", [q, hidden]);
+            yield return ($"{attention}.k_proj.weight", [kv, hidden]);
+            yield return ($"{attention}.v_proj.weight", [kv, hidden]);
+            yield return ($"{attention}.o_proj.weight", [hidden, q]);
+            if (c.QkvBias)
+            {
+                yield return ($"{attention}.q_proj.bias", [q]);
+                yield return ($"{attention}.k_proj.bias", [kv]);
+                yield return ($"{attention}.v_proj.bias", [kv]);
+            }
+            if (c.OutputBias) yield return ($"{attention}.o_proj.bias", [hidden]);
+            var mlp = $"model.layers.{i}.mlp";
+            yield return ($"{mlp}.gate_proj.weight", [c.IntermediateSize, hidden]);
+            yield return ($"{mlp}.up_proj.weight", [c.IntermediateSize, hidden]);
+            yield return ($"{mlp}.down_proj.weight", [hidden, c.IntermediateSize]);
+            if (c.MlpBias)
+            {
+                yield return ($"{mlp}.gate_proj.bias", [c.IntermediateSize]);
+                yield return ($"{mlp}.up_proj.bias", [c.IntermediateSize]);
+                yield return ($"{mlp}.down_proj.bias", [hidden]);
+            }
+            yield return ($"model.layers.{i}.input_layernorm.weight", [hidden]);
+            yield return ($"model.layers.{i}.post_attention_layernorm.weight", [hidden]);
+        }
+        yield return ("model.norm.weight", [hidden]);
+        if (!c.TieWordEmbeddings) yield return ("lm_head.weight", [c.VocabSize, hidden]);
+    }
+
     /// <summary>A cache for incremental decoding with this model.</summary>
     public KvCache NewCache() => new(Config.NumHiddenLayers);
 

@@ -31,7 +31,7 @@ public static class PretrainedModel
         var parameters = new Parameters();
         try
         {
-            foreach (var (name, shape) in ExpectedShapes(config))
+            foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
             {
                 if (!files.TryGetValue(name, out var file))
                     throw new ModelLoadException($"{WeightsSource(directory, files)}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
@@ -88,43 +88,7 @@ public static class PretrainedModel
             };
             File.WriteAllText(Path.Combine(directory, IndexFile), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
-        (model.Config with { TorchDType = model.DType }).Save(Path.Combine(directory, ConfigFile));
-    }
-
-    /// <summary>Every tensor the architecture needs, with the shape the config implies, in transformers' order.</summary>
-    public static IEnumerable<(string Name, long[] Shape)> ExpectedShapes(LlamaConfig c)
-    {
-        long hidden = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
-        yield return ("model.embed_tokens.weight", [c.VocabSize, hidden]);
-        for (var i = 0; i < c.NumHiddenLayers; i++)
-        {
-            var attention = $"model.layers.{i}.self_attn";
-            yield return ($"{attention}.q_proj.weight", [q, hidden]);
-            yield return ($"{attention}.k_proj.weight", [kv, hidden]);
-            yield return ($"{attention}.v_proj.weight", [kv, hidden]);
-            yield return ($"{attention}.o_proj.weight", [hidden, q]);
-            if (c.QkvBias)
-            {
-                yield return ($"{attention}.q_proj.bias", [q]);
-                yield return ($"{attention}.k_proj.bias", [kv]);
-                yield return ($"{attention}.v_proj.bias", [kv]);
-            }
-            if (c.OutputBias) yield return ($"{attention}.o_proj.bias", [hidden]);
-            var mlp = $"model.layers.{i}.mlp";
-            yield return ($"{mlp}.gate_proj.weight", [c.IntermediateSize, hidden]);
-            yield return ($"{mlp}.up_proj.weight", [c.IntermediateSize, hidden]);
-            yield return ($"{mlp}.down_proj.weight", [hidden, c.IntermediateSize]);
-            if (c.MlpBias)
-            {
-                yield return ($"{mlp}.gate_proj.bias", [c.IntermediateSize]);
-                yield return ($"{mlp}.up_proj.bias", [c.IntermediateSize]);
-                yield return ($"{mlp}.down_proj.bias", [hidden]);
-            }
-            yield return ($"model.layers.{i}.input_layernorm.weight", [hidden]);
-            yield return ($"model.layers.{i}.post_attention_layernorm.weight", [hidden]);
-        }
-        yield return ("model.norm.weight", [hidden]);
-        if (!c.TieWordEmbeddings) yield return ("lm_head.weight", [c.VocabSize, hidden]);
+        (model.Config with { Dtype = model.DType }).Save(Path.Combine(directory, ConfigFile));
     }
 
     /// <summary>Tensor name → the file holding it.</summary>

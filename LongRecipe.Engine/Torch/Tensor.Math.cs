@@ -106,9 +106,14 @@ public sealed partial class Tensor
     public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
     public static Tensor operator /(Tensor a, double b) => a.Div(b);
 
-    /// <summary>Limits values to [min, max]; either bound may be absent.</summary>
-    public Tensor Clamp(double? min = null, double? max = null) =>
-        Wrap(Native.lr_clamp(Handle, min ?? 0, min.HasValue ? 1 : 0, max ?? 0, max.HasValue ? 1 : 0, out var r), r);
+    /// <summary>Limits values to [min, max]; either bound may be absent. Integral bounds keep an integer tensor integer.</summary>
+    public Tensor Clamp(double? min = null, double? max = null)
+    {
+        var (minInteger, minIsInteger) = ScalarParts(min ?? 0);
+        var (maxInteger, maxIsInteger) = ScalarParts(max ?? 0);
+        return Wrap(Native.lr_clamp(Handle, min.HasValue ? 1 : 0, min ?? 0, minInteger, minIsInteger,
+            max.HasValue ? 1 : 0, max ?? 0, maxInteger, maxIsInteger, out var r), r);
+    }
 
     /// <summary>Elements of <paramref name="x"/> where <paramref name="condition"/> holds, else of <paramref name="y"/>.</summary>
     public static Tensor Where(Tensor condition, Tensor x, Tensor y) =>

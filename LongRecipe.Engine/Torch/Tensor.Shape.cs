@@ -30,7 +30,11 @@ public sealed partial class Tensor
     /// <summary>Elements start, start + step, … below end along a dimension (a view).</summary>
     public Tensor Slice(long dim, long start, long end, long step = 1) => Wrap(Native.lr_slice(Handle, dim, start, end, step, out var r), r);
 
-    public Tensor Narrow(long dim, long start, long length) => Slice(dim, start, start + length);
+    /// <summary>
+    /// <paramref name="length"/> elements from <paramref name="start"/> along a dimension (a view), as torch.narrow:
+    /// a negative start counts from the end, and a range past the end is an error rather than cut short.
+    /// </summary>
+    public Tensor Narrow(long dim, long start, long length) => Wrap(Native.lr_narrow(Handle, dim, start, length, out var r), r);
 
     /// <summary>The slice at <paramref name="index"/> along <paramref name="dim"/>, which disappears (a view).</summary>
     public Tensor Select(long dim, long index) => Wrap(Native.lr_select(Handle, dim, index, out var r), r);

@@ -2,8 +2,10 @@
 // measures the same things in PyTorch eager and bench/compare.sh sets them side by side.
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
 //   ... mlp --device cpu      ... overhead --device cpu
+//   ... train --device cuda --preset 125m|1b --seq 4096 [--checkpoint true]   (peer: bench/peer_train.py)
 using System.Diagnostics;
 using System.Globalization;
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Torch;
 
@@ -14,13 +16,15 @@ switch (options.Command)
     case "matmul": Benchmarks.MatMul(options); break;
     case "mlp": Benchmarks.Mlp(options); break;
     case "overhead": Benchmarks.Overhead(options); break;
+    case "train": TrainStep.Run(options); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;
 
-internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads)
+internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads, string Preset, long Seq,
+    bool Checkpoint)
 {
     public static Options Parse(string[] args)
     {
@@ -35,7 +39,10 @@ internal sealed record Options(string Command, Device Device, DType DType, long[
             Device.Parse(Value("--device", "cpu")),
             DTypeExtensions.ParseDType(Value("--dtype", "f32")),
             Value("--sizes", "256,512,1024,2048").Split(',').Select(long.Parse).ToArray(),
-            threads == "" ? null : int.Parse(threads, CultureInfo.InvariantCulture));
+            threads == "" ? null : int.Parse(threads, CultureInfo.InvariantCulture),
+            Value("--preset", "125m"),
+            long.Parse(Value("--seq", "4096"), CultureInfo.InvariantCulture),
+            Value("--checkpoint", "false") == "true");
     }
 }
 

@@ -14,7 +14,10 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_addcmul_(TensorHandle x, TensorHandle a, TensorHandle b, double value);
     [LibraryImport(Library)] internal static partial int lr_addcdiv_(TensorHandle x, TensorHandle a, TensorHandle b, double value);
     [LibraryImport(Library)] internal static partial int lr_lerp_(TensorHandle x, TensorHandle end, double weight);
-    [LibraryImport(Library)] internal static partial int lr_clamp(TensorHandle x, double min, int hasMin, double max, int hasMax, out nint result);
+    [LibraryImport(Library)]
+    internal static partial int lr_clamp(TensorHandle x, int hasMin, double min, long minInteger, int minIsInteger, int hasMax, double max,
+        long maxInteger, int maxIsInteger, out nint result);
+
     [LibraryImport(Library)] internal static partial int lr_where(TensorHandle condition, TensorHandle x, TensorHandle y, out nint result);
     [LibraryImport(Library)] internal static partial int lr_masked_fill(TensorHandle x, TensorHandle mask, double value, out nint result);
     [LibraryImport(Library)] internal static partial int lr_reduce(int op, TensorHandle x, ReadOnlySpan<long> dims, int ndim, int keepDim, out nint result);

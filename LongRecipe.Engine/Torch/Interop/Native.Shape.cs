@@ -15,6 +15,7 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_expand(TensorHandle t, ReadOnlySpan<long> shape, int ndim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_repeat_interleave(TensorHandle t, long repeats, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_slice(TensorHandle t, long dim, long start, long end, long step, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_narrow(TensorHandle t, long dim, long start, long length, out nint result);
     [LibraryImport(Library)] internal static partial int lr_select(TensorHandle t, long dim, long index, out nint result);
     [LibraryImport(Library)] internal static partial int lr_triangle(TensorHandle t, long diagonal, int upper, out nint result);
     [LibraryImport(Library)] internal static partial int lr_cat(ReadOnlySpan<nint> tensors, int count, long dim, out nint result);

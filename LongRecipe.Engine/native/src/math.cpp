@@ -107,10 +107,13 @@ LR_API lr_addcdiv_(Handle x, Handle a, Handle b, double value) {
 // x += weight * (end - x), in place.
 LR_API lr_lerp_(Handle x, Handle end, double weight) { LR_GUARD(lr::ref(x).lerp_(lr::ref(end), weight);) }
 
-LR_API lr_clamp(Handle x, double min, int has_min, double max, int has_max, Handle* out) {
+// Each bound is optional and, like every scalar, integral bounds keep integer tensors integer.
+LR_API lr_clamp(Handle x, int has_min, double min, int64_t min_integer, int min_is_integer, int has_max, double max,
+                int64_t max_integer, int max_is_integer, Handle* out) {
   LR_GUARD(
-    *out = lr::wrap(at::clamp(lr::ref(x), has_min ? c10::optional<at::Scalar>(min) : c10::nullopt,
-                              has_max ? c10::optional<at::Scalar>(max) : c10::nullopt));
+    *out = lr::wrap(at::clamp(lr::ref(x),
+                              has_min ? c10::optional<at::Scalar>(lr::scalar(min, min_integer, min_is_integer)) : c10::nullopt,
+                              has_max ? c10::optional<at::Scalar>(lr::scalar(max, max_integer, max_is_integer)) : c10::nullopt));
   )
 }
 

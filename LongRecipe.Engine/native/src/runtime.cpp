@@ -45,7 +45,7 @@ LR_API lr_random(int kind, const int64_t* shape, int ndim, int64_t low, int64_t 
     TORCH_CHECK(g != nullptr, "null generator handle");
     const auto cpu = at::TensorOptions().dtype(lr::scalar_type(dtype));
     const auto size = lr::dims(shape, ndim);
-    // libtorch's samplers lock the generator themselves.
+    // No lock here: libtorch's CPU kernels take the generator's (non-recursive) mutex themselves.
     at::Tensor t;
     switch (kind) {
       case 0: t = at::randn(size, *g, cpu); break;
@@ -70,11 +70,20 @@ LR_API lr_cuda_device_count(int* out) { LR_GUARD(*out = static_cast<int>(torch::
 
 LR_API lr_cuda_synchronize(int device_index) { LR_GUARD(torch::cuda::synchronize(device_index);) }
 
+#ifdef LR_WITH_CUDA
+namespace {
+// libtorch sets its caching allocator up on first CUDA use, and asking for statistics before
+// that fails ("did you call init?"); an empty tensor is that first use on every version.
+void init_cuda(int device_index) { at::empty({0}, at::TensorOptions().device(lr::device(1, device_index))); }
+}  // namespace
+#endif
+
 // Bytes held by live tensors now and at peak since the last reset, and bytes reserved by the
 // caching allocator.
 LR_API lr_cuda_memory(int device_index, int64_t* allocated, int64_t* peak, int64_t* reserved) {
   LR_GUARD(
 #ifdef LR_WITH_CUDA
+    init_cuda(device_index);
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device_index));
     // StatType::AGGREGATE (all pools) is entry 0 in every libtorch; the enum's namespace moved in 2.x.
     const size_t all = 0;
@@ -90,6 +99,7 @@ LR_API lr_cuda_memory(int device_index, int64_t* allocated, int64_t* peak, int64
 LR_API lr_cuda_reset_peak(int device_index) {
   LR_GUARD(
 #ifdef LR_WITH_CUDA
+    init_cuda(device_index);
     c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
 #else
     TORCH_CHECK(false, "this libtorch was built without CUDA");

@@ -37,6 +37,11 @@ LR_API lr_slice(Handle t, int64_t dim, int64_t start, int64_t end, int64_t step,
   LR_GUARD(*out = lr::wrap(lr::ref(t).slice(dim, start, end, step));)
 }
 
+// Unlike a slice, a narrow that runs past the end is an error, and a negative start counts from the end.
+LR_API lr_narrow(Handle t, int64_t dim, int64_t start, int64_t length, Handle* out) {
+  LR_GUARD(*out = lr::wrap(lr::ref(t).narrow(dim, start, length));)
+}
+
 LR_API lr_select(Handle t, int64_t dim, int64_t index, Handle* out) {
   LR_GUARD(*out = lr::wrap(lr::ref(t).select(dim, index));)
 }

@@ -1,0 +1,176 @@
+using LongRecipe.Engine.Optim;
+using LongRecipe.Engine.Tests.Support;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Tests.Torch;
+
+/// <summary>
+/// The binding on a GPU, each result checked against the CPU. Skipped where no CUDA device is
+/// visible. The tests of one class run one after another, so the memory statistics see only
+/// their own tensors; every tensor is disposed by a scope, never left to the finalizer.
+/// </summary>
+public class CudaTests
+{
+    private static readonly Device Gpu = Device.Cuda(0);
+
+    private static void RequireCuda()
+    {
+        if (TorchRuntime.CudaDeviceCount == 0) Assert.Skip("no CUDA device");
+    }
+
+    private static Tensor Randn(ulong seed, params long[] shape)
+    {
+        using var g = new Generator(seed);
+        return Tensor.Randn(shape, g);
+    }
+
+    [Fact]
+    public void Tensors_round_trip_between_cpu_and_cuda()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        float[] values = [1.5f, -2, 3, 0, 1e-3f, 7];
+        var onGpu = Tensor.FromArray(values, [2, 3]).To(Gpu);
+        Assert.Equal(Gpu, onGpu.Device);
+        Assert.Equal(DType.Float32, onGpu.DType);
+        Expect.Shape([2, 3], onGpu, "shape on the GPU");
+        // Copies out read the device directly, and a move back gives the same values.
+        Assert.Equal(values, onGpu.ToArray<float>());
+        var back = onGpu.To(Device.Cpu);
+        Assert.Equal(Device.Cpu, back.Device);
+        Assert.Equal(values, back.ToArray<float>());
+
+        // Created on the device, converted on the way: i64 and bf16.
+        Assert.Equal([1L, -2, 3], Tensor.FromArray([1L, -2, 3], device: Gpu).ToArray<long>());
+        var bf16 = Tensor.FromArray([1f, 0.1f], dtype: DType.BFloat16, device: Gpu);
+        Assert.Equal(Gpu, bf16.Device);
+        Assert.Equal([1f, 0.10009765625f], bf16.To(DType.Float32, Device.Cpu).ToArray<float>());
+        Assert.Equal(Gpu, Tensor.Zeros([2], device: Gpu).Device);
+    }
+
+    [Fact]
+    public void MatMul_on_cuda_equals_the_cpu()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var a = Randn(1, 64, 32);
+        var b = Randn(2, 32, 48);
+        var cpu = Functional.MatMul(a, b);
+        var gpu = Functional.MatMul(a.To(Gpu), b.To(Gpu));
+        Assert.Equal(Gpu, gpu.Device);
+        TorchRuntime.Synchronize(Gpu);
+        // Full f32 on both (libtorch leaves TF32 off for matmul by default); sums of 32 products of N(0, 1).
+        Expect.Close(Expect.Values(cpu), gpu, 1e-4, "matmul cuda vs cpu");
+    }
+
+    [Fact]
+    public void Bf16_attention_on_cuda_agrees_with_f32_on_the_cpu()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var q = Randn(3, 1, 2, 16, 32);
+        var k = Randn(4, 1, 2, 16, 32);
+        var v = Randn(5, 1, 2, 16, 32);
+        var reference = Functional.ScaledDotProductAttention(q, k, v, isCausal: true);
+
+        Tensor Bf16(Tensor t) => t.To(DType.BFloat16, Gpu);
+        var gpu = Functional.ScaledDotProductAttention(Bf16(q), Bf16(k), Bf16(v), isCausal: true);
+        Assert.Equal(DType.BFloat16, gpu.DType);
+        // bf16 keeps 8 significant bits (relative error 2⁻⁹ per rounding); outputs are averages of
+        // N(0, 1) values, so a few roundings stay well inside 0.03.
+        Expect.Close(Expect.Values(reference), gpu, 3e-2, "bf16 causal attention");
+
+        var keep = Tensor.Ones([16, 16], DType.Bool).Tril().To(Gpu);
+        var masked = Functional.ScaledDotProductAttention(Bf16(q), Bf16(k), Bf16(v), keep);
+        Expect.Close(Expect.Values(reference), masked, 3e-2, "bf16 attention with a causal boolean mask");
+    }
+
+    [Fact]
+    public void A_seed_gives_the_same_random_values_on_cpu_and_cuda()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        foreach (var (name, draw) in new (string, Func<Generator, Device, Tensor>)[]
+                 {
+                     ("randn", (g, d) => Tensor.Randn([100], g, device: d)),
+                     ("rand", (g, d) => Tensor.Rand([100], g, device: d)),
+                     ("randint", (g, d) => Tensor.RandInt(0, 50, [100], g, DType.Float32, d)),
+                     ("randperm", (g, d) => Tensor.RandPerm(100, g, d).To(DType.Float32)),
+                 })
+        {
+            using Generator onCpu = new(7), onGpu = new(7);
+            var gpu = draw(onGpu, Gpu);
+            Assert.Equal(Gpu, gpu.Device);
+            Assert.True(draw(onCpu, Device.Cpu).ToArray<float>().SequenceEqual(gpu.ToArray<float>()), $"{name}: same values on both");
+        }
+    }
+
+    [Fact]
+    public void Backward_on_cuda_equals_the_cpu()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var x = Randn(6, 8, 16);
+        var w = Randn(7, 16, 4);
+
+        Tensor Grad(Device device)
+        {
+            // On the CPU, To returns w itself; a copy keeps w out of the graph.
+            var leaf = w.Clone().To(device).RequiringGrad();
+            Functional.MatMul(x.To(device), leaf).Silu().Sum().Backward();
+            Assert.Equal(device, leaf.Grad!.Device);
+            return leaf.Grad!;
+        }
+
+        Expect.Close(Expect.Values(Grad(Device.Cpu)), Grad(Gpu), 1e-4, "dW cuda vs cpu");
+    }
+
+    [Fact]
+    public void AdamW_step_on_cuda_equals_the_cpu()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var start = Randn(8, 5);
+        var grads = new[] { Randn(9, 5), Randn(10, 5), Randn(11, 5) };
+        var options = new AdamWOptions(LearningRate: 0.01, Beta2: 0.95, WeightDecay: 0.1);
+
+        double[] Run(Device device)
+        {
+            // A copy, so the CPU run's in-place steps leave the start for the CUDA run.
+            var p = start.Clone().To(device).RequiringGrad();
+            using var optimizer = new AdamW([p], options);
+            foreach (var g in grads)
+            {
+                p.Grad = g.To(device);
+                optimizer.Step();
+            }
+            return Expect.Values(p);
+        }
+
+        Expect.Close(Run(Device.Cpu), Run(Gpu), 1e-6, "p after 3 steps, cuda vs cpu");
+    }
+
+    [Fact]
+    public void Memory_statistics_follow_allocations()
+    {
+        RequireCuda();
+        const long size = 4 << 20;
+        TorchRuntime.Synchronize(Gpu);
+        var before = TorchRuntime.CudaMemory();
+
+        var t = Tensor.Empty([size / 4], DType.Float32, Gpu);
+        var during = TorchRuntime.CudaMemory();
+        Assert.True(during.Allocated >= before.Allocated + size, $"allocated {before.Allocated} → {during.Allocated}");
+        Assert.True(during.Peak >= during.Allocated, $"peak {during.Peak} < allocated {during.Allocated}");
+        Assert.True(during.Reserved >= during.Allocated, $"reserved {during.Reserved} < allocated {during.Allocated}");
+
+        t.Dispose();
+        var after = TorchRuntime.CudaMemory();
+        Assert.Equal(before.Allocated, after.Allocated);
+        // The peak remembers the tensor until it is reset, then starts again from what is held now.
+        Assert.True(after.Peak >= before.Allocated + size, $"peak {after.Peak} forgot the tensor");
+        TorchRuntime.ResetCudaPeak();
+        Assert.Equal(after.Allocated, TorchRuntime.CudaMemory().Peak);
+        TorchRuntime.Synchronize(Gpu);
+    }
+}

@@ -1,0 +1,56 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Tests.Torch;
+
+/// <summary>The runtime: version, threads, seeds, memory.</summary>
+public class RuntimeTests
+{
+    [Fact]
+    public void Version_is_a_supported_libtorch()
+    {
+        var v = TorchRuntime.Version;
+        Assert.True(v is { Major: 1, Minor: 13 } || v.Major >= 2, $"libtorch {v} is neither 1.13 nor 2.x");
+    }
+
+    [Fact]
+    public void Threads_round_trip()
+    {
+        var before = TorchRuntime.Threads;
+        Assert.True(before >= 1);
+        try
+        {
+            TorchRuntime.Threads = 1;
+            Assert.Equal(1, TorchRuntime.Threads);
+            TorchRuntime.Threads = 2;
+            Assert.Equal(2, TorchRuntime.Threads);
+        }
+        finally
+        {
+            TorchRuntime.Threads = before;
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => TorchRuntime.Threads = 0);
+    }
+
+    [Fact]
+    public void ManualSeed_succeeds()
+    {
+        TorchRuntime.ManualSeed(42);
+        TorchRuntime.ManualSeed(ulong.MaxValue);
+    }
+
+    [Fact]
+    public void Cpu_resident_bytes_are_positive()
+    {
+        Assert.True(TorchRuntime.CpuResidentBytes() > 0);
+    }
+
+    [Fact]
+    public void Without_cuda_there_are_no_cuda_devices()
+    {
+        Assert.True(TorchRuntime.CudaDeviceCount >= 0);
+        if (!TorchRuntime.BuiltWithCuda) Assert.Equal(0, TorchRuntime.CudaDeviceCount);
+        Assert.Equal(TorchRuntime.CudaDeviceCount > 0, TorchRuntime.CudaAvailable);
+        // Synchronizing the CPU is a no-op.
+        TorchRuntime.Synchronize(Device.Cpu);
+    }
+}
