@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Tests.Support;
 using System.Buffers.Binary;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Torch;

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Tests.Support;
 using System.Buffers.Binary;
 using System.Text.Json;
 using LongRecipe.Engine.SafeTensors;

@@ -52,7 +52,7 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
         var q = Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim).Transpose(1, 2);
         var k = Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
         var v = Functional.Linear(x, vProj, vBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
-        (q, k) = Rotary.Apply(q, k, cos, sin);
+        (q, k) = Rotary.ApplyRotary(q, k, cos, sin);
 
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(k, v);

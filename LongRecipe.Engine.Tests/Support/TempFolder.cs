@@ -1,9 +1,9 @@
-namespace LongRecipe.Engine.Tests.SafeTensors;
+namespace LongRecipe.Engine.Tests.Support;
 
 /// <summary>A fresh folder per test, deleted with everything in it afterwards.</summary>
 internal sealed class TempFolder : IDisposable
 {
-    public string Path { get; } = Directory.CreateTempSubdirectory("lr-safetensors-").FullName;
+    public string Path { get; } = Directory.CreateTempSubdirectory("lr-test-").FullName;
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
