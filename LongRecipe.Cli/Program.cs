@@ -7,6 +7,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["tokenize"] = TokenizeVerb.RunAsync,
     ["score"] = ScoreVerb.RunAsync,
     ["generate"] = GenerateVerb.RunAsync,
+    ["convert"] = ConvertVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -20,6 +21,8 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           generate --model <dir> [--device ...] [--dtype ...] [--tokenizer <path>]
               {"prompt": "..." | "input_ids": [...], "max_new_tokens": 32,
                "temperature": 0, "top_k": 0, "top_p": 1, "seed": 0}    -> {"ids": [...], "text": "..."}
+          convert  --model <dir> --out <dir> [--dtype f32|bf16|f16] [--max-shard-bytes N]
+              (no requests) loads a model directory and saves it in transformers' format
         """);
     return 2;
 }

@@ -94,3 +94,17 @@ public static class GenerateVerb
         return tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
     }
 }
+
+/// <summary>convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.</summary>
+public static class ConvertVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        var output = args.Required("out");
+        using var model = PretrainedModel.Load(args.Required("model"), dtype: args.DType);
+        var shardBytes = args.Optional("max-shard-bytes") is { } text ? long.Parse(text) : PretrainedModel.DefaultShardBytes;
+        PretrainedModel.Save(model, output, shardBytes);
+        Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
+        return Task.FromResult(0);
+    }
+}
