@@ -1,0 +1,79 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+/// <summary>
+/// Rotary position embedding on tensors, as transformers' LlamaRotaryEmbedding and
+/// apply_rotary_pos_emb compute it. Positions are explicit i64 ids [batch, seq], which may skip
+/// (LongRecipe, PoSE and RPES give short sequences ids spread over a long window).
+/// </summary>
+public static class Rotary
+{
+    /// <summary>
+    /// cos and sin [batch, seq, rotary_dim] for <paramref name="positionIds"/> [batch, seq], in
+    /// <paramref name="dtype"/> (the activations' dtype). Dynamic and longrope frequencies follow the
+    /// batch's largest position: seq_len = max(position_ids) + 1 over the whole batch, as in transformers
+    /// when each batch runs on a freshly loaded model (its dynamic cache only ever grows within a session).
+    /// </summary>
+    public static (Tensor Cos, Tensor Sin) CosSin(LlamaConfig config, Tensor positionIds, DType dtype)
+    {
+        var rope = config.RopeScaling;
+        long? sequenceLength = rope.Type is RopeType.Dynamic or RopeType.LongRope ? MaxPosition(positionIds) + 1 : null;
+        return CosSin(Rope.Compute(rope, config.HeadDim, config.MaxPositionEmbeddings, sequenceLength), positionIds, dtype);
+    }
+
+    /// <summary>
+    /// cos and sin [batch, seq, rotary_dim] from given frequencies:
+    ///   freqs[b, t, i] = position_ids[b, t] · θ_i         (float32, the product rounded once)
+    ///   emb = cat(freqs, freqs) along the last dimension
+    ///   cos = cos(emb) · attention_scaling,  sin = sin(emb) · attention_scaling
+    /// computed in float32 whatever the model's dtype, then converted to <paramref name="dtype"/>.
+    /// </summary>
+    public static (Tensor Cos, Tensor Sin) CosSin(RopeFrequencies frequencies, Tensor positionIds, DType dtype)
+    {
+        using var scope = DisposeScope.Enter();
+        var inverse = Tensor.FromArray(frequencies.InverseFrequencies, device: positionIds.Device);
+        var freqs = positionIds.To(DType.Float32).Unsqueeze(-1) * inverse;
+        var emb = Tensor.Cat([freqs, freqs], -1);
+        Tensor cos = emb.Cos(), sin = emb.Sin();
+        // Multiplying by 1 changes nothing, so the default types skip it.
+        if (frequencies.AttentionScaling != 1.0)
+            (cos, sin) = (cos * frequencies.AttentionScaling, sin * frequencies.AttentionScaling);
+        return (scope.MoveToOuter(cos.To(dtype)), scope.MoveToOuter(sin.To(dtype)));
+    }
+
+    /// <summary>
+    /// Rotates queries [batch, heads, seq, head_dim] and keys [batch, kv_heads, seq, head_dim] by
+    /// cos and sin [batch, seq, rotary_dim] (broadcast over the heads):
+    ///   x' = x · cos + rotate_half(x) · sin
+    /// on the first rotary_dim dimensions; the rest (partial rotary) pass through unchanged.
+    /// </summary>
+    public static (Tensor Q, Tensor K) ApplyRotary(Tensor q, Tensor k, Tensor cos, Tensor sin) =>
+        (Rotate(q, cos, sin), Rotate(k, cos, sin));
+
+    /// <summary>rotate_half(x) = cat(−x[…, d/2:], x[…, :d/2]): pairs (i, i + d/2) turn by 90°.</summary>
+    public static Tensor RotateHalf(Tensor x)
+    {
+        using var scope = DisposeScope.Enter();
+        var d = x.Size(-1);
+        var rotated = Tensor.Cat([x.Slice(-1, d / 2, d).Neg(), x.Slice(-1, 0, d / 2)], -1);
+        return scope.MoveToOuter(rotated);
+    }
+
+    private static Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = DisposeScope.Enter();
+        long rotaryDim = cos.Size(-1), headDim = x.Size(-1);
+        Tensor c = cos.Unsqueeze(1), s = sin.Unsqueeze(1);
+        var part = rotaryDim == headDim ? x : x.Slice(-1, 0, rotaryDim);
+        var rotated = part * c + RotateHalf(part) * s;
+        var result = rotaryDim == headDim ? rotated : Tensor.Cat([rotated, x.Slice(-1, rotaryDim, headDim)], -1);
+        return scope.MoveToOuter(result);
+    }
+
+    private static long MaxPosition(Tensor positionIds)
+    {
+        using var scope = DisposeScope.Enter();
+        return positionIds.Max().ToInt64();
+    }
+}
