@@ -12,20 +12,29 @@ public static class Scoring
     /// log p(ids[i+1] | ids[0..i]) for i = 0 … n−2 (n−1 values), at <paramref name="positionIds"/>
     /// (0 … n−1 when null). Log-softmax runs in f32 whatever the model's dtype.
     /// </summary>
-    public static double[] LogProbs(LlamaModel model, IReadOnlyList<long> inputIds, IReadOnlyList<long>? positionIds = null)
+    public static double[] LogProbs(LlamaModel model, IReadOnlyList<long> inputIds, IReadOnlyList<long>? positionIds = null) =>
+        LogProbs(model, [inputIds], positionIds is null ? null : [positionIds])[0];
+
+    /// <summary>
+    /// The same for a batch of equally long rows in one forward, each row at its own positions
+    /// (position-dependent RoPE variants then see the batch's largest position, as transformers does).
+    /// </summary>
+    public static double[][] LogProbs(LlamaModel model, IReadOnlyList<IReadOnlyList<long>> inputIds,
+        IReadOnlyList<IReadOnlyList<long>>? positionIds = null)
     {
-        if (inputIds.Count < 2) throw new ArgumentException("scoring needs at least two tokens", nameof(inputIds));
-        if (positionIds is not null && positionIds.Count != inputIds.Count)
-            throw new ArgumentException($"{positionIds.Count} position ids for {inputIds.Count} input ids", nameof(positionIds));
-        var n = inputIds.Count;
+        var (rows, n) = (inputIds.Count, inputIds[0].Count);
+        if (n < 2) throw new ArgumentException("scoring needs at least two tokens", nameof(inputIds));
+        if (inputIds.Any(r => r.Count != n)) throw new ArgumentException("every row needs the same number of tokens", nameof(inputIds));
+        if (positionIds is not null && (positionIds.Count != rows || positionIds.Any(r => r.Count != n)))
+            throw new ArgumentException("position ids must have the shape of the input ids", nameof(positionIds));
         using var noGrad = new NoGradScope();
         using var scope = DisposeScope.Enter();
-        var ids = Tensor.FromArray(inputIds.ToArray(), [1, n], device: model.Device);
+        var ids = Tensor.FromArray(inputIds.SelectMany(r => r).ToArray(), [rows, n], device: model.Device);
         var positions = positionIds is null
-            ? Tensor.Arange(n, device: model.Device).Unsqueeze(0)
-            : Tensor.FromArray(positionIds.ToArray(), [1, n], device: model.Device);
+            ? Tensor.Arange(n, device: model.Device).Unsqueeze(0).Expand(rows, n)
+            : Tensor.FromArray(positionIds.SelectMany(r => r).ToArray(), [rows, n], device: model.Device);
         var hidden = model.Hidden(ids, positions);
-        var result = new double[n - 1];
+        var result = Enumerable.Range(0, rows).Select(_ => new double[n - 1]).ToArray();
         for (long start = 0; start < n - 1; start += Chunk)
         {
             using var chunkScope = DisposeScope.Enter();
@@ -33,7 +42,8 @@ public static class Scoring
             var logits = model.Logits(hidden.Narrow(1, start, length)).To(DType.Float32);
             var next = ids.Narrow(1, start + 1, length).Unsqueeze(-1);
             var picked = Functional.LogSoftmax(logits, -1).Gather(-1, next).ToArray<float>();
-            for (var i = 0; i < length; i++) result[start + i] = picked[i];
+            for (var r = 0; r < rows; r++)
+                for (var i = 0; i < length; i++) result[r][start + i] = picked[r * length + i];
         }
         return result;
     }
