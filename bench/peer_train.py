@@ -14,10 +14,13 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 # Literal twins of LlamaConfig's presets in the engine (Model/LlamaConfig.cs).
 PRESETS = {
-    "125m": dict(vocab_size=32000, hidden_size=768, intermediate_size=2048, num_hidden_layers=12,
-                 num_attention_heads=12, num_key_value_heads=12),
-    "1b": dict(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
-               num_attention_heads=32, num_key_value_heads=4),
+    "125m": dict(vocab_size=32000, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                 num_attention_heads=12, num_key_value_heads=4, rms_norm_eps=1e-5, tie_word_embeddings=True,
+                 rope_theta=10000.0),
+    "1b": dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+               num_attention_heads=32, num_key_value_heads=8, rms_norm_eps=1e-5, tie_word_embeddings=True,
+               rope_theta=500000.0, rope_scaling=dict(rope_type="llama3", factor=32.0, low_freq_factor=1.0,
+                                                      high_freq_factor=4.0, original_max_position_embeddings=8192)),
 }
 
 
@@ -35,8 +38,8 @@ def main():
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=args.seq, rope_theta=10000.0,
-                         tie_word_embeddings=False, attn_implementation="sdpa", torch_dtype=torch.bfloat16)
+    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=max(args.seq, 131072 if args.preset == "1b" else 2048),
+                         attn_implementation="sdpa", dtype=torch.bfloat16)
     model = LlamaForCausalLM(config).to("cuda", torch.bfloat16)
     if args.checkpoint:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
@@ -44,7 +47,10 @@ def main():
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, config.vocab_size, (1, args.seq), generator=g).cuda()
-    n_params = sum(p.numel() for p in model.parameters()) - model.model.embed_tokens.weight.numel()
+    # Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
+    n_params = sum(p.numel() for p in model.parameters())
+    if not config.tie_word_embeddings:
+        n_params -= model.model.embed_tokens.weight.numel()
 
     def step():
         loss = model(input_ids=ids, labels=ids).loss

@@ -154,4 +154,30 @@ public class LlamaModelTests
         Assert.Equal(Sample(1), Sample(1));
         Assert.NotEqual(Sample(1), Sample(2));
     }
+
+    [Fact]
+    public void Chunked_loss_equals_the_plain_cross_entropy_in_value_and_gradient()
+    {
+        using var model = Tiny();
+        foreach (var p in model.Parameters.Tensors) p.RequiresGrad = true;
+        (double Loss, double[] Grads) Run(bool chunked)
+        {
+            using var scope = DisposeScope.Enter();
+            var ids = Tensor.FromArray(Ids, [1, Ids.Length]);
+            var targets = Tensor.FromArray(Ids[1..].Select((t, i) => i % 4 == 1 ? -100L : t).ToArray(), [1, Ids.Length - 1]);
+            var hidden = model.Hidden(ids, Tensor.Arange(Ids.Length).Unsqueeze(0)).Narrow(1, 0, Ids.Length - 1);
+            var loss = chunked
+                ? LanguageModelLoss.CrossEntropy(model, hidden, targets, chunk: 4)
+                : Functional.CrossEntropy(model.Logits(hidden).Reshape(-1, 256), targets.Reshape(-1));
+            loss.Backward();
+            var grads = model.Parameters.Tensors.SelectMany(p => p.Grad!.ToArray<double>()).ToArray();
+            foreach (var p in model.Parameters.Tensors) p.Grad = null;
+            return (loss.ToDouble(), grads);
+        }
+
+        var (plainLoss, plainGrads) = Run(chunked: false);
+        var (chunkedLoss, chunkedGrads) = Run(chunked: true);
+        Expect.Close(plainLoss, chunkedLoss, 1e-6, "loss");
+        Expect.Close(plainGrads, chunkedGrads, 1e-6, "gradients");
+    }
 }

@@ -4,9 +4,9 @@ using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Torch;
 
 /// <summary>
-/// One Llama training step in bf16 (forward, f32 cross-entropy, backward, AdamW), random init
+/// One Llama training step in bf16 (forward, chunked f32 cross-entropy, backward, AdamW), random init
 /// and random tokens from a fixed seed — the config and data of bench/peer_train.py.
-/// MFU counts 6·N·tokens (N without the input embedding) plus causal attention, 6·L·d·T²,
+/// MFU counts 6·N·tokens (N: the weights that multiply) plus causal attention, 6·L·d·T²,
 /// over the H100's 989 TFLOP/s dense bf16.
 /// </summary>
 internal static class TrainStep
@@ -30,8 +30,8 @@ internal static class TrainStep
         double Step()
         {
             using var scope = DisposeScope.Enter();
-            var logits = model.Forward(ids, positions).Narrow(1, 0, o.Seq - 1).To(DType.Float32);
-            var loss = Functional.CrossEntropy(logits.Reshape(-1, config.VocabSize), ids.Narrow(1, 1, o.Seq - 1).Reshape(-1));
+            var hidden = model.Hidden(ids, positions).Narrow(1, 0, o.Seq - 1);
+            var loss = LanguageModelLoss.CrossEntropy(model, hidden, ids.Narrow(1, 1, o.Seq - 1));
             loss.Backward();
             optimizer.Step();
             optimizer.ZeroGrad();
@@ -48,7 +48,8 @@ internal static class TrainStep
         TorchRuntime.Synchronize(o.Device);
         var seconds = clock.Elapsed.TotalSeconds / steps;
 
-        var n = model.Parameters.ElementCount - model.Parameters["model.embed_tokens.weight"].NumElements;
+        // Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
+        var n = model.Parameters.ElementCount - (config.TieWordEmbeddings ? 0 : model.Parameters["model.embed_tokens.weight"].NumElements);
         var flops = 6.0 * n * o.Seq + 6.0 * config.NumHiddenLayers * config.HiddenSize * o.Seq * o.Seq;
         var peak = o.Device.IsCuda ? TorchRuntime.CudaMemory(o.Device.Index).Peak / Math.Pow(2, 30) : 0;
         Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"train_step\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq}," +

@@ -1,0 +1,32 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+/// <summary>The next-token training loss.</summary>
+public static class LanguageModelLoss
+{
+    /// <summary>
+    /// Mean cross-entropy of predicting targets [batch, seq] from hidden states [batch, seq, hidden]:
+    /// −(1/K) Σ log softmax(lm_head(h_i))[t_i] over the K targets not equal to <paramref name="ignoreIndex"/>,
+    /// with logits in f32 as transformers computes them. Positions are taken <paramref name="chunk"/>
+    /// at a time, each chunk checkpointed, so at most one chunk's logits (chunk × vocab) exist at
+    /// once instead of seq × vocab — 64k tokens over a 128k vocabulary would need 32 GiB of f32 logits.
+    /// </summary>
+    public static Tensor CrossEntropy(LlamaModel model, Tensor hidden, Tensor targets, long chunk = 4096, long ignoreIndex = -100)
+    {
+        var seq = hidden.Size(1);
+        var vocab = model.Config.VocabSize;
+        Tensor? total = null;
+        for (long start = 0; start < seq; start += chunk)
+        {
+            var length = Math.Min(chunk, seq - start);
+            var chunkTargets = targets.Narrow(1, start, length).Reshape(-1);
+            var sum = ActivationCheckpoint.Run(
+                h => Functional.CrossEntropy(model.Logits(h).To(DType.Float32).Reshape(-1, vocab), chunkTargets, ignoreIndex, Reduction.Sum),
+                hidden.Narrow(1, start, length));
+            total = total is null ? sum : total + sum;
+        }
+        var counted = targets.Ne(ignoreIndex).Sum().To(DType.Float32);
+        return total! / counted;
+    }
+}
