@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
+using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
 
