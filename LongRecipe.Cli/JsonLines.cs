@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -13,6 +14,9 @@ public sealed class RequestException(string message) : Exception(message);
 /// </summary>
 public static class JsonLines
 {
+    // Text results (decoded tokens, messages) stay readable: no \uXXXX for quotes or non-ASCII.
+    private static readonly JsonSerializerOptions Output = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task<int> ServeAsync(Func<JsonObject, JsonObject> handle, CancellationToken cancel = default)
     {
         using var input = new StreamReader(Console.OpenStandardInput());
@@ -36,7 +40,7 @@ public static class JsonLines
                 await Console.Error.WriteLineAsync(message);
                 result = new JsonObject { ["error"] = message };
             }
-            await output.WriteLineAsync(result.ToJsonString());
+            await output.WriteLineAsync(result.ToJsonString(Output));
         }
         return failures == 0 ? 0 : 1;
     }

@@ -24,10 +24,10 @@ public static class TokenizeVerb
 /// <summary>score: {"input_ids", "position_ids"?} → {"logprobs"}, n−1 values for n ids.</summary>
 public static class ScoreVerb
 {
-    public static Task<int> RunAsync(Arguments args)
+    public static async Task<int> RunAsync(Arguments args)
     {
         using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
-        return JsonLines.ServeAsync(request =>
+        return await JsonLines.ServeAsync(request =>
         {
             JsonLines.OnlyFields(request, "input_ids", "position_ids");
             var ids = JsonLines.Integers(request, "input_ids") ?? throw new RequestException("field 'input_ids' is required");
