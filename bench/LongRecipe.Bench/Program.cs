@@ -1,7 +1,7 @@
 // Micro-benchmarks of the binding. Each prints one JSON line per measurement; bench/peer_torch.py
 // measures the same things in PyTorch eager and bench/compare.sh sets them side by side.
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
-//   ... mlp --device cpu      ... overhead --device cpu
+//   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 using System.Diagnostics;
 using System.Globalization;
 using LongRecipe.Engine.Optim;
@@ -14,8 +14,9 @@ switch (options.Command)
     case "matmul": Benchmarks.MatMul(options); break;
     case "mlp": Benchmarks.Mlp(options); break;
     case "overhead": Benchmarks.Overhead(options); break;
+    case "tokenize": TokenizeBenchmark.Run(args); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|tokenize [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;
