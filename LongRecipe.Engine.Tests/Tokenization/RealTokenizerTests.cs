@@ -93,4 +93,15 @@ public class RealTokenizerTests
         if (!text.Contains("<|"))
             Assert.Equal(text, tokenizer.Decode(tokenizer.Encode(text), skipSpecialTokens: true));
     }
+
+    [Fact]
+    public void Concurrent_encoding_agrees_with_sequential()
+    {
+        var tokenizer = RealTokenizers.Llama3;
+        var texts = Enumerable.Range(0, 400).Select(i => $"Document {i}: the {i % 7} quick foxes jumped over {i * 31} lazy dogs, again.").ToArray();
+        var sequential = texts.Select(t => tokenizer.Encode(t)).ToArray();
+        var concurrent = new int[texts.Length][];
+        Parallel.For(0, texts.Length, i => concurrent[i] = tokenizer.Encode(texts[i]));
+        Assert.Equal(sequential, concurrent);
+    }
 }

@@ -39,7 +39,7 @@ internal sealed class Bpe
         tokens = new string?[vocab.Count == 0 ? 0 : vocab.Values.Max() + 1];
         foreach (var (token, id) in vocab) tokens[id] = token;
         // A pair listed twice keeps its later rank, as HF's map does.
-        this.merges = new Dictionary<long, (int, int)>(merges.Count);
+        this.merges = new Dictionary<long, (int, int)>(merges.Count, PairComparer.Instance);
         for (var rank = 0; rank < merges.Count; rank++)
             this.merges[Key(merges[rank].Left, merges[rank].Right)] = (rank, merges[rank].Merged);
         this.options = options;
@@ -152,4 +152,15 @@ internal sealed class Bpe
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    // long's own hash is high ^ low, i.e. left ^ right here, which piles the pairs of small (frequent)
+    // ids into few buckets; a multiplicative mix spreads them.
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 32);
+    }
 }

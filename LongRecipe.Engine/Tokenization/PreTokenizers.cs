@@ -35,9 +35,10 @@ internal sealed record SplitPreTokenizer(TextPattern Pattern, SplitBehavior Beha
 /// </summary>
 internal sealed record ByteLevelPreTokenizer(bool AddPrefixSpace, bool UseRegex) : IPreTokenizer
 {
-    // GPT-2's pattern, fixed in HF's ByteLevel rather than read from the file.
-    private static readonly CodePointRegex Gpt2 =
-        new(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+");
+    // GPT-2's pattern, fixed in HF's ByteLevel rather than read from the file; compiled on first use
+    // (Llama-3 never uses it).
+    private static readonly Lazy<CodePointRegex> Gpt2 =
+        new(() => new CodePointRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"));
 
     public void PreTokenize(PreToken piece, List<PreToken> output)
     {
@@ -48,7 +49,7 @@ internal sealed record ByteLevelPreTokenizer(bool AddPrefixSpace, bool UseRegex)
             return;
         }
         var matches = new List<(int Start, int Length)>();
-        Gpt2.Matches(text, matches);
+        Gpt2.Value.Matches(text, matches);
         foreach (var (start, end) in SplitBehaviors.Apply(text.Length, matches, SplitBehavior.Isolated, invert: false))
             output.Add(new PreToken(ByteLevel.Encode(text.AsSpan(start, end - start)), piece.AtInputStart && start == 0));
     }

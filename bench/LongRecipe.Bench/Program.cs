@@ -1,7 +1,7 @@
 // Micro-benchmarks of the binding. Each prints one JSON line per measurement; bench/peer_torch.py
 // measures the same things in PyTorch eager and bench/compare.sh sets them side by side.
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
-//   ... mlp --device cpu      ... overhead --device cpu
+//   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 //   ... train --device cuda --preset 125m|1b --seq 4096 [--checkpoint true]   (peer: bench/peer_train.py)
 using System.Diagnostics;
 using System.Globalization;
@@ -17,8 +17,9 @@ switch (options.Command)
     case "mlp": Benchmarks.Mlp(options); break;
     case "overhead": Benchmarks.Overhead(options); break;
     case "train": TrainStep.Run(options); break;
+    case "tokenize": TokenizeBenchmark.Run(args); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|tokenize [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;

@@ -33,6 +33,8 @@ TEXTS = [
     "\n\n  \n\t \n",
     "    indented code\n\tand tab-indented",
     "non-breaking\u00a0space, ideographic\u3000space, em\u2003space",
+    # U+0085 is whitespace to Oniguruma (and .NET), U+FEFF is not: engines disagree on these
+    "next\u0085line 'll and \ufeffbom 's and line\u2028separator\u0085",
     # accents, combining marks, other scripts
     "Café naïve résumé façade coöperate",
     "e\u0301 (e + combining acute), and lone marks: \u0301\u0308 at the start",
