@@ -176,6 +176,7 @@ public class LlamaModelTests
         }
 
         var (plainLoss, plainGrads) = Run(chunked: false);
+        model.ActivationCheckpointing = true;
         var (chunkedLoss, chunkedGrads) = Run(chunked: true);
         Expect.Close(plainLoss, chunkedLoss, 1e-6, "loss");
         Expect.Close(plainGrads, chunkedGrads, 1e-6, "gradients");

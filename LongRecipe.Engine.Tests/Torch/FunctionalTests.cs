@@ -216,4 +216,18 @@ public class FunctionalTests
         Assert.Equal(DType.Float32, y.DType);
         Expect.Close(expected, y, 1e-5, "f32 causal");
     }
+
+    [Fact]
+    public void Grouped_query_attention_equals_attention_over_repeated_key_value_heads()
+    {
+        using var scope = DisposeScope.Enter();
+        using var generator = new Generator(11);
+        var q = Tensor.Randn([2, 6, 5, 4], generator, DType.Float64);
+        var k = Tensor.Randn([2, 2, 5, 4], generator, DType.Float64);
+        var v = Tensor.Randn([2, 2, 5, 4], generator, DType.Float64);
+        // Query heads 0-2 share key/value head 0, heads 3-5 head 1.
+        var expected = Functional.ScaledDotProductAttention(q, k.RepeatInterleave(3, 1), v.RepeatInterleave(3, 1), isCausal: true);
+        var grouped = Functional.ScaledDotProductAttention(q, k, v, isCausal: true);
+        Expect.Close(expected.ToArray<double>(), grouped, 1e-12, "grouped vs repeated heads");
+    }
 }

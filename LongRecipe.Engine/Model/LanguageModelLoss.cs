@@ -8,14 +8,18 @@ public static class LanguageModelLoss
     /// <summary>
     /// Mean cross-entropy of predicting targets [batch, seq] from hidden states [batch, seq, hidden]:
     /// −(1/K) Σ log softmax(lm_head(h_i))[t_i] over the K targets not equal to <paramref name="ignoreIndex"/>,
-    /// with logits in f32 as transformers computes them. Positions are taken <paramref name="chunk"/>
-    /// at a time, each chunk checkpointed, so at most one chunk's logits (chunk × vocab) exist at
-    /// once instead of seq × vocab — 64k tokens over a 128k vocabulary would need 32 GiB of f32 logits.
+    /// with logits in f32 as transformers computes them. With activation checkpointing on, positions
+    /// are taken <paramref name="chunk"/> at a time, each chunk checkpointed, so at most one chunk's
+    /// logits (chunk × vocab) exist at once instead of seq × vocab — 64k tokens over a 128k
+    /// vocabulary would need 32 GiB of f32 logits; without it, one pass saves the recomputation.
     /// </summary>
     public static Tensor CrossEntropy(LlamaModel model, Tensor hidden, Tensor targets, long chunk = 4096, long ignoreIndex = -100)
     {
-        var seq = hidden.Size(1);
         var vocab = model.Config.VocabSize;
+        if (!model.ActivationCheckpointing)
+            return Functional.CrossEntropy(model.Logits(hidden).To(DType.Float32).Reshape(-1, vocab), targets.Reshape(-1), ignoreIndex);
+
+        var seq = hidden.Size(1);
         Tensor? total = null;
         for (long start = 0; start < seq; start += chunk)
         {

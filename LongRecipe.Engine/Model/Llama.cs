@@ -57,14 +57,8 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(k, v);
 
-        // Each key/value head serves heads / kv_heads query heads, in order (transformers' repeat_kv).
-        var groups = heads / kvHeads;
-        if (groups > 1)
-        {
-            k = k.RepeatInterleave(groups, 1);
-            v = v.RepeatInterleave(groups, 1);
-        }
-
+        // Each key/value head serves heads / kv_heads query heads, in order (transformers' repeat_kv);
+        // attention takes the groups as they are.
         // Causality is by sequence index: query i (absolute past + i) sees keys 0 … past + i.
         var attended = past == 0
             ? Functional.ScaledDotProductAttention(q, k, v, isCausal: true)

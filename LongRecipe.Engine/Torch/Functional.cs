@@ -39,10 +39,21 @@ public static class Functional
     /// <summary>
     /// softmax(q kᵀ · scale + mask) v over [batch, heads, seq, head_dim]. The mask is boolean
     /// (true = attend) or additive; <paramref name="isCausal"/> lets query i see keys 0 … i.
-    /// The scale defaults to 1/√head_dim. Runs libtorch's fused kernels where it has them.
+    /// The scale defaults to 1/√head_dim. Keys and values may have fewer heads than queries
+    /// (grouped-query attention): each then serves heads / kv_heads consecutive query heads.
+    /// Runs libtorch's fused kernels where it has them.
     /// </summary>
     public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor? mask = null, bool isCausal = false,
-        double? scale = null) =>
-        Tensor.Wrap(Native.lr_attention(q.Handle, k.Handle, v.Handle, mask?.Handle ?? TensorHandle.Null, isCausal ? 1 : 0,
-            scale ?? 1.0 / Math.Sqrt(q.Size(-1)), out var r), r);
+        double? scale = null)
+    {
+        var (heads, kvHeads) = (q.Size(1), k.Size(1));
+        var grouped = heads != kvHeads;
+        if (grouped && !TorchRuntime.HasGroupedQueryAttention)
+        {
+            if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads cannot share {kvHeads} key/value heads");
+            (k, v, grouped) = (k.RepeatInterleave(heads / kvHeads, 1), v.RepeatInterleave(heads / kvHeads, 1), false);
+        }
+        return Tensor.Wrap(Native.lr_attention(q.Handle, k.Handle, v.Handle, mask?.Handle ?? TensorHandle.Null, isCausal ? 1 : 0,
+            scale ?? 1.0 / Math.Sqrt(q.Size(-1)), grouped ? 1 : 0, out var r), r);
+    }
 }

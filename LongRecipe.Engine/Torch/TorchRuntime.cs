@@ -18,6 +18,9 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>Whether attention takes fewer key/value heads than query heads in one call (libtorch 2.5 and newer).</summary>
+    public static bool HasGroupedQueryAttention { get; } = Version >= new Version(2, 5);
+
     /// <summary>Whether the shim was built against a libtorch with CUDA.</summary>
     public static bool BuiltWithCuda
     {

@@ -11,5 +11,5 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_softmax(TensorHandle x, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_log_softmax(TensorHandle x, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_cross_entropy(TensorHandle logits, TensorHandle targets, long ignoreIndex, int reduction, out nint result);
-    [LibraryImport(Library)] internal static partial int lr_attention(TensorHandle q, TensorHandle k, TensorHandle v, TensorHandle mask, int isCausal, double scale, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_attention(TensorHandle q, TensorHandle k, TensorHandle v, TensorHandle mask, int isCausal, double scale, int enableGqa, out nint result);
 }

@@ -27,15 +27,21 @@ LR_API lr_cross_entropy(Handle logits, Handle targets, int64_t ignore_index, int
 }
 
 // softmax(q kᵀ · scale + mask) v over [batch, heads, seq, head_dim]. `mask` may be null; it is
-// boolean (true = attend) or additive. libtorch 2 runs its fused kernels (flash attention on
-// CUDA); before 2.1 it has none with a scale argument, so there the same formula runs unfused.
-// is_causal aligns the mask top-left (query i sees keys 0..i), as libtorch's kernel does.
-LR_API lr_attention(Handle q, Handle k, Handle v, Handle mask, int is_causal, double scale, Handle* out) {
+// boolean (true = attend) or additive. With `enable_gqa`, k and v have fewer heads than q, each
+// serving heads/kv_heads consecutive query heads (libtorch 2.5 and newer). libtorch 2 runs its
+// fused kernels (flash attention on CUDA); before 2.1 it has none with a scale argument, so there
+// the same formula runs unfused. is_causal aligns the mask top-left (query i sees keys 0..i), as
+// libtorch's kernel does.
+LR_API lr_attention(Handle q, Handle k, Handle v, Handle mask, int is_causal, double scale, int enable_gqa, Handle* out) {
   LR_GUARD(
     const auto& query = lr::ref(q);
     const auto& key = lr::ref(k);
     const auto& value = lr::ref(v);
     TORCH_CHECK(!(is_causal && mask != nullptr), "attention takes a mask or is_causal, not both");
+#if LR_TORCH_AT_LEAST(2, 5)
+    *out = lr::wrap(at::scaled_dot_product_attention(query, key, value, lr::opt(mask), 0.0, is_causal, scale, enable_gqa != 0));
+#else
+    TORCH_CHECK(!enable_gqa, "grouped-query attention in one call needs libtorch 2.5 or newer");
 #if LR_TORCH_AT_LEAST(2, 1)
     *out = lr::wrap(at::scaled_dot_product_attention(query, key, value, lr::opt(mask), 0.0, is_causal, scale));
 #else
@@ -50,6 +56,7 @@ LR_API lr_attention(Handle q, Handle k, Handle v, Handle mask, int is_causal, do
                    : scores + *mask;
     }
     *out = lr::wrap(at::matmul(at::softmax(scores, -1), value));
+#endif
 #endif
   )
 }
