@@ -17,7 +17,12 @@ public static class LanguageModelLoss
     {
         var vocab = model.Config.VocabSize;
         if (!model.ActivationCheckpointing)
-            return Functional.CrossEntropy(model.Logits(hidden).To(DType.Float32).Reshape(-1, vocab), targets.Reshape(-1), ignoreIndex);
+        {
+            // The bf16 and f32 logits are freed before backward (autograd keeps only the log-softmax).
+            using var scope = DisposeScope.Enter();
+            var logits = model.Logits(hidden).To(DType.Float32).Reshape(-1, vocab);
+            return scope.MoveToOuter(Functional.CrossEntropy(logits, targets.Reshape(-1), ignoreIndex));
+        }
 
         var seq = hidden.Size(1);
         Tensor? total = null;

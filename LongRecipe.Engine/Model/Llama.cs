@@ -98,8 +98,11 @@ public sealed class DecoderLayer(LlamaConfig config, Parameters p, int index)
 
     public Tensor Forward(Tensor h, Tensor cos, Tensor sin, LayerCache? cache)
     {
+        // The layer's intermediates go as soon as it is done; autograd keeps what backward needs.
+        // Held to the end of the step instead, they would add up to gigabytes at long lengths.
+        using var scope = DisposeScope.Enter();
         h = h + attention.Forward(inputNorm.Forward(h), cos, sin, cache);
-        return h + mlp.Forward(postAttentionNorm.Forward(h));
+        return scope.MoveToOuter(h + mlp.Forward(postAttentionNorm.Forward(h)));
     }
 }
 
