@@ -1,0 +1,99 @@
+using System.Text.Json;
+
+namespace LongRecipe.Cli.Tests;
+
+/// <summary>
+/// The command line end to end: JSON Lines in, one result line per request out, in order; a bad
+/// request names its line and sets the exit code without stopping the others. Expectations come
+/// from the transformers / HF tokenizers fixtures the engine tests use.
+/// </summary>
+public class CliTests
+{
+    private static readonly string Fixtures = Path.Combine(CliProcess.RepositoryRoot, "LongRecipe.Engine.Tests", "Model", "Reference");
+
+    [Fact]
+    public async Task Score_gives_transformers_log_probs_for_each_request()
+    {
+        var model = Path.Combine(Fixtures, "llama-llama3");
+        using var reference = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(model, "reference.json")));
+        var ids = reference.RootElement.GetProperty("input_ids")[0];
+        var sparse = reference.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "sparse");
+
+        var result = await CliProcess.RunAsync(["score", "--model", model],
+            JsonSerializer.Serialize(new { input_ids = ids, position_ids = sparse.GetProperty("position_ids")[0] }),
+            JsonSerializer.Serialize(new { input_ids = ids }));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(2, result.Stdout.Length);
+        var expected = sparse.GetProperty("logprobs")[0].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var actual = LogProbs(result.Stdout[0]);
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4, $"token {i}: {expected[i]} vs {actual[i]}");
+        Assert.Equal(expected.Length, LogProbs(result.Stdout[1]).Length);
+    }
+
+    [Fact]
+    public async Task A_bad_request_names_its_line_and_the_rest_are_still_answered()
+    {
+        var result = await CliProcess.RunAsync(["score", "--model", Path.Combine(Fixtures, "qwen2-default")],
+            """{"input_ids": [1, 2, 3]}""",
+            """{"input_ids": [1, 2, "x"]}""",
+            "not json",
+            """{"input_ids": [1, 2, 3], "position_ids": [0, 5, 5]}""",
+            """{"input_ids": [4, 5, 6]}""");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(5, result.Stdout.Length);
+        Assert.Equal(2, LogProbs(result.Stdout[0]).Length);
+        Assert.Contains("line 2: field 'input_ids'[2] must be an integer", Error(result.Stdout[1]));
+        Assert.StartsWith("line 3:", Error(result.Stdout[2]));
+        Assert.Contains("line 4: field 'position_ids' must be non-negative and strictly increasing", Error(result.Stdout[3]));
+        Assert.Equal(2, LogProbs(result.Stdout[4]).Length);
+        Assert.Contains("line 2:", result.Stderr);
+        Assert.Contains("line 4:", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_missing_model_fails_with_a_message_and_a_nonzero_exit()
+    {
+        var result = await CliProcess.RunAsync(["score", "--model", Path.Combine(Fixtures, "no-such-model")]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no-such-model", result.Stderr);
+    }
+
+    [Fact]
+    public async Task Tokenize_matches_hf_tokenizers()
+    {
+        var tokenizer = Path.Combine(CliProcess.RepositoryRoot, ".cache", "tokenizers", "llama3");
+        if (!Directory.Exists(tokenizer)) Assert.Skip("the Llama-3 tokenizer is fetched by ./test (scripts/ensure-deps.sh --test)");
+        using var reference = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(CliProcess.RepositoryRoot,
+            "LongRecipe.Engine.Tests", "Tokenization", "Reference", "tokenizer_reference.json")));
+        var texts = reference.RootElement.GetProperty("texts").EnumerateArray().Take(12).Select(t => t.GetString()!).ToArray();
+
+        var result = await CliProcess.RunAsync(["tokenize", "--tokenizer", tokenizer],
+            texts.Select(t => JsonSerializer.Serialize(new { text = t, add_special_tokens = true })).ToArray());
+
+        Assert.Equal(0, result.ExitCode);
+        var expected = reference.RootElement.GetProperty("results").GetProperty("llama3");
+        for (var i = 0; i < texts.Length; i++)
+            Assert.Equal(expected[i].GetProperty("ids").EnumerateArray().Select(v => v.GetInt64()),
+                JsonDocument.Parse(result.Stdout[i]).RootElement.GetProperty("ids").EnumerateArray().Select(v => v.GetInt64()));
+    }
+
+    [Fact]
+    public async Task Greedy_generation_is_deterministic_and_as_long_as_asked()
+    {
+        var model = Path.Combine(Fixtures, "qwen2-yarn");
+        const string request = """{"input_ids": [3, 1, 4, 1, 5], "max_new_tokens": 6}""";
+        var first = await CliProcess.RunAsync(["generate", "--model", model], request);
+        var second = await CliProcess.RunAsync(["generate", "--model", model], request);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(6, JsonDocument.Parse(first.Stdout[0]).RootElement.GetProperty("ids").GetArrayLength());
+        Assert.Equal(first.Stdout, second.Stdout);
+    }
+
+    private static double[] LogProbs(string line) =>
+        JsonDocument.Parse(line).RootElement.GetProperty("logprobs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+
+    private static string Error(string line) => JsonDocument.Parse(line).RootElement.GetProperty("error").GetString()!;
+}
