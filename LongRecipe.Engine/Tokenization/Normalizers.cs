@@ -22,6 +22,15 @@ internal sealed record ReplaceNormalizer(TextPattern Pattern, string Content) : 
 }
 
 /// <summary>Applies each normalizer in turn.</summary>
+/// <summary>Unicode normalization (NFC, NFD, NFKC, NFKD; Qwen2 uses NFC), through the ICU library .NET uses on Linux.</summary>
+internal sealed record UnicodeNormalizer(System.Text.NormalizationForm Form) : INormalizer
+{
+    /// <summary>False where .NET runs without ICU (invariant globalization), where normalizing silently does nothing.</summary>
+    public static bool IsAvailable { get; } = "e\u0301".Normalize(System.Text.NormalizationForm.FormC) == "\u00e9";
+
+    public string Normalize(string text) => text.Normalize(Form);
+}
+
 internal sealed record SequenceNormalizer(IReadOnlyList<INormalizer> Normalizers) : INormalizer
 {
     public string Normalize(string text)

@@ -127,9 +127,13 @@ internal static class TokenizerJson
         "Sequence" => new SequenceNormalizer(field.Required("normalizers").Items().Select(ReadNormalizer).ToList()),
         "Prepend" => new PrependNormalizer(field.Required("prepend").String()),
         "Replace" => new ReplaceNormalizer(ReadPattern(field.Required("pattern")), field.Required("content").String()),
-        "NFC" or "NFD" or "NFKC" or "NFKD" =>
-            throw field.Unsupported("Unicode normalization needs ICU, and the engine runs with invariant globalization"),
-        _ => throw field.Unsupported("supported: Sequence, Prepend, Replace"),
+        "NFC" or "NFD" or "NFKC" or "NFKD" when !UnicodeNormalizer.IsAvailable =>
+            throw field.Unsupported("Unicode normalization needs ICU: install libicu, and run without invariant globalization"),
+        "NFC" => new UnicodeNormalizer(System.Text.NormalizationForm.FormC),
+        "NFD" => new UnicodeNormalizer(System.Text.NormalizationForm.FormD),
+        "NFKC" => new UnicodeNormalizer(System.Text.NormalizationForm.FormKC),
+        "NFKD" => new UnicodeNormalizer(System.Text.NormalizationForm.FormKD),
+        _ => throw field.Unsupported("supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD"),
     };
 
     private static TextPattern ReadPattern(JsonField field)

@@ -16,7 +16,8 @@ rm -rf .gpu/tests .gpu/bench .gpu/cli .gpu/tokenizers
 # A separate artifacts folder keeps these shim-less builds from replacing the local ones.
 artifacts=$(mktemp -d)
 trap 'rm -rf "$artifacts"' EXIT
-publish() { dotnet publish "$1" -c Release -p:BuildNative=false -p:SatelliteResourceLanguages=en --artifacts-path "$artifacts" -o "$2" -v quiet -nologo; }
+# Invariant globalization: the GPU machine may have no ICU (tokenizers with Unicode normalizers then refuse to load there).
+publish() { dotnet publish "$1" -c Release -p:BuildNative=false -p:InvariantGlobalization=true -p:SatelliteResourceLanguages=en --artifacts-path "$artifacts" -o "$2" -v quiet -nologo; }
 publish LongRecipe.Engine.Tests .gpu/tests
 publish bench/LongRecipe.Bench .gpu/bench
 publish LongRecipe.Cli .gpu/cli
