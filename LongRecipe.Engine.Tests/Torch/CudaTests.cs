@@ -173,4 +173,17 @@ public class CudaTests
         Assert.Equal(after.Allocated, TorchRuntime.CudaMemory().Peak);
         TorchRuntime.Synchronize(Gpu);
     }
+
+    [Fact]
+    public void Fused_rms_norm_on_cuda_equals_the_composition_on_the_cpu()
+    {
+        RequireCuda();
+        if (!TorchRuntime.HasFusedRmsNorm) Assert.Skip("libtorch before 2.8 has no fused RMSNorm");
+        using var scope = DisposeScope.Enter();
+        var x = Randn(5, 3, 7, 64);
+        var w = Randn(6, 64);
+        var composed = x * x.Square().Mean(-1, keepDim: true).Add(1e-5).Rsqrt() * w;
+        var fused = Functional.FusedRmsNorm(x.To(Gpu), w.To(Gpu), 1e-5);
+        Expect.Close(composed.ToArray<float>().Select(v => (double)v).ToArray(), fused.To(Device.Cpu), 1e-5, "f32 fused vs composed");
+    }
 }

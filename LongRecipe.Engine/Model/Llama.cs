@@ -16,13 +16,17 @@ namespace LongRecipe.Engine.Model;
 
 // ---- RMSNorm --------------------------------------------------------------
 
-/// <summary>y = w · x / √(mean(x²) + ε), computed in f32 and cast back to x's dtype before the weight, as transformers does.</summary>
+/// <summary>
+/// y = w · x / √(mean(x²) + ε), computed in f32 and cast back to x's dtype before the weight, as
+/// transformers does; on CUDA, libtorch's fused kernel where it has one (nine kernels become one).
+/// </summary>
 public sealed class RmsNorm(Tensor weight, double eps)
 {
     public Tensor Weight { get; } = weight;
 
     public Tensor Forward(Tensor x)
     {
+        if (TorchRuntime.HasFusedRmsNorm && x.Device.IsCuda) return Functional.FusedRmsNorm(x, Weight, eps);
         var dtype = x.DType;
         var x32 = x.To(DType.Float32);
         var normalized = x32 * x32.Square().Mean(-1, keepDim: true).Add(eps).Rsqrt();

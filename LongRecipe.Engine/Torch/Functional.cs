@@ -23,6 +23,14 @@ public static class Functional
     /// <summary>Rows of <paramref name="weight"/> [vocab, dim] at the i64 <paramref name="ids"/>.</summary>
     public static Tensor Embedding(Tensor weight, Tensor ids) => Tensor.Wrap(Native.lr_embedding(weight.Handle, ids.Handle, out var r), r);
 
+    /// <summary>
+    /// y = w · x / √(mean(x²) + ε) over the last dimension, as one fused kernel (libtorch's
+    /// rms_norm; see <see cref="TorchRuntime.HasFusedRmsNorm"/>). It rounds once at the end, where
+    /// transformers rounds x / rms to the input dtype before the weight: bit-identical in f32 only.
+    /// </summary>
+    public static Tensor FusedRmsNorm(Tensor x, Tensor weight, double eps) =>
+        Tensor.Wrap(Native.lr_rms_norm(x.Handle, weight.Handle, eps, out var r), r);
+
     /// <summary>exp(x_i) / Σ_j exp(x_j) along <paramref name="dim"/>.</summary>
     public static Tensor Softmax(Tensor x, long dim) => Tensor.Wrap(Native.lr_softmax(x.Handle, dim, out var r), r);
 

@@ -21,6 +21,9 @@ public static class TorchRuntime
     /// <summary>Whether attention takes fewer key/value heads than query heads in one call (libtorch 2.5 and newer).</summary>
     public static bool HasGroupedQueryAttention { get; } = Version >= new Version(2, 5);
 
+    /// <summary>Whether libtorch has the fused RMSNorm kernel on CUDA (2.8 and newer).</summary>
+    public static bool HasFusedRmsNorm { get; } = Version >= new Version(2, 8);
+
     /// <summary>Whether the shim was built against a libtorch with CUDA.</summary>
     public static bool BuiltWithCuda
     {

@@ -12,6 +12,19 @@ LR_API lr_embedding(Handle weight, Handle ids, Handle* out) {
   LR_GUARD(*out = lr::wrap(at::embedding(lr::ref(weight), lr::ref(ids)));)
 }
 
+// y = w · x / √(mean(x²) + eps) over the last dimension, in one fused kernel on CUDA (libtorch 2.8
+// and newer; the engine composes it from elementwise ops elsewhere).
+LR_API lr_rms_norm(Handle x, Handle weight, double eps, Handle* out) {
+  LR_GUARD(
+#if LR_TORCH_AT_LEAST(2, 8)
+    const auto& input = lr::ref(x);
+    *out = lr::wrap(at::rms_norm(input, {input.size(-1)}, lr::ref(weight), eps));
+#else
+    TORCH_CHECK(false, "fused RMSNorm needs libtorch 2.8 or newer");
+#endif
+  )
+}
+
 LR_API lr_softmax(Handle x, int64_t dim, Handle* out) { LR_GUARD(*out = lr::wrap(at::softmax(lr::ref(x), dim));) }
 
 LR_API lr_log_softmax(Handle x, int64_t dim, Handle* out) {
