@@ -11,8 +11,9 @@ namespace LongRecipe.Engine.Model;
 //                  → grouped-query causal attention → o projection
 //   Mlp:           down(silu(gate(x)) · up(x))
 //
-// Parameters carry transformers' names, so checkpoints map one to one. Every method here runs
-// inside the caller's DisposeScope; only parameters and the KV cache live longer.
+// Parameters carry transformers' names, so checkpoints map one to one. Everything runs inside the
+// caller's DisposeScope, except that each decoder layer frees its own intermediates as it returns;
+// only parameters and the KV cache live longer.
 
 // ---- RMSNorm --------------------------------------------------------------
 
