@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Randomness;
+
 namespace LongRecipe.Engine.Analysis;
 
 /// <summary>
@@ -47,19 +49,11 @@ public static class SentenceSelection
     private static long[] Select(List<long[]> sentences, Func<long[], bool> keep, SentenceSelectionSpec spec)
     {
         spec.Validate();
-        // Our own generator (SplitMix64), so a seed selects the same sentences on every .NET version.
-        var state = spec.Seed;
-        double NextUniform()
-        {
-            var z = state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return ((z ^ (z >> 31)) >> 11) * (1.0 / (1UL << 53));
-        }
+        var random = new SplitMix64(spec.Seed);
         var kept = new List<long>();
         foreach (var sentence in sentences)
         {
-            var draw = NextUniform();
+            var draw = random.NextDouble();
             if (keep(sentence) || draw >= spec.SelectRatio) kept.AddRange(sentence);
         }
         return kept.ToArray();
