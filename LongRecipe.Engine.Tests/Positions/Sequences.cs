@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Randomness;
 using LongRecipe.Engine.Positions;
 
 namespace LongRecipe.Engine.Tests.Positions;

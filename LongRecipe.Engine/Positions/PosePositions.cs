@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Randomness;
+
 namespace LongRecipe.Engine.Positions;
 
 /// <summary>
