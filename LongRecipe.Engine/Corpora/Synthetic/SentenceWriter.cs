@@ -19,7 +19,7 @@ internal sealed class SentenceWriter(Draw draw, IReadOnlyList<string> objects)
         4 => $"although {Clause()}, {Clause()}.",
         5 => $"{draw.Pick(Vocabulary.Connectives)}, {Clause()}.",
         6 => $"on {Values.Date(draw)}, {Values.Person(draw)} {draw.Pick(Vocabulary.Verbs)} {Counted()} for {Values.Amount(draw)}.",
-        7 => $"{Values.Person(draw)}, a {draw.Pick(Vocabulary.Occupations)} from {draw.Pick(Vocabulary.Cities)}, {draw.Pick(Vocabulary.Verbs)} the {Thing()} because {Clause()}.",
+        7 => $"{Values.Person(draw)}, {WithArticle(draw.Pick(Vocabulary.Occupations))} from {draw.Pick(Vocabulary.Cities)}, {draw.Pick(Vocabulary.Verbs)} the {Thing()} because {Clause()}.",
         _ => $"by {Values.Year(draw)}, {draw.Pick(Vocabulary.Organisations)} had {Values.Number(draw)} members and {Values.Amount(draw)} in savings.",
     });
 
@@ -34,8 +34,12 @@ internal sealed class SentenceWriter(Draw draw, IReadOnlyList<string> objects)
 
     private string Thing() => draw.Chance(0.5) ? $"{draw.Pick(Vocabulary.Adjectives)} {draw.Pick(objects)}" : draw.Pick(objects);
 
-    /// <summary>"412 rusty lanterns": a number, sometimes an adjective, a plural.</summary>
-    private string Counted() => $"{Values.Count(draw)} {Thing()}s";
+    /// <summary>"412 rusty lanterns": a number, sometimes an adjective, a plural ("compasses", "lenses").</summary>
+    private string Counted() => $"{Values.Count(draw)} {Plural(Thing())}";
+
+    private static string Plural(string noun) => noun.EndsWith('s') || noun.EndsWith("ch") || noun.EndsWith("sh") ? noun + "es" : noun + "s";
+
+    private static string WithArticle(string noun) => ("aeiou".Contains(noun[0]) ? "an " : "a ") + noun;
 
     public static string Capitalise(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 }

@@ -2,7 +2,7 @@ namespace LongRecipe.Engine.Corpora.Synthetic;
 
 /// <summary>
 /// The built-in word lists the synthetic corpus is made of: written here, no external data, so the
-/// product works with no downloads. Objects take a regular plural (+s) so templates can count them.
+/// product works with no downloads. Objects take a regular plural (+s, or +es after s, ch, sh) so templates can count them.
 /// </summary>
 internal static class Vocabulary
 {
