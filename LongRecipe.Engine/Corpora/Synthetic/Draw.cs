@@ -4,15 +4,14 @@ namespace LongRecipe.Engine.Corpora.Synthetic;
 
 /// <summary>
 /// The choices every synthetic generator makes, over one <see cref="SplitMix64"/> stream, so a seed
-/// gives the same text on every .NET version. A class (not the struct itself) so that helpers
-/// passed the same instance advance one shared stream instead of copies of it.
+/// gives the same text on every .NET version.
 /// </summary>
 internal sealed class Draw(ulong seed)
 {
-    private SplitMix64 random = new(seed);
+    private readonly SplitMix64 random = new(seed);
 
-    /// <summary>Uniform on [min, max); the modulo bias is below 2^-40 for the ranges used here.</summary>
-    public int Int(int min, int max) => min + (int)(random.NextUInt64() % (ulong)(max - min));
+    /// <summary>Uniform on [min, max).</summary>
+    public int Int(int min, int max) => random.NextInt(min, max - 1);
 
     public bool Chance(double probability) => random.NextDouble() < probability;
 
