@@ -92,6 +92,54 @@ public class CliTests
         Assert.Equal(first.Stdout, second.Stdout);
     }
 
+    [Fact]
+    public async Task Transform_previews_positions_with_their_coverage()
+    {
+        var result = await CliProcess.RunAsync(["transform"],
+            """{"scheme": "flt", "target": 8, "length": 8, "bins": 7}""",
+            """{"scheme": "longrecipe", "target": 40, "input_ids": [1, 2, 9, 3, 4, 9, 5, 6, 9, 7], "sentence_end_ids": [9], "rt1": 3, "seed": 5}""",
+            """{"scheme": "longrecipe", "target": 40, "length": 10}""");
+
+        Assert.Equal(1, result.ExitCode);
+        var flt = JsonDocument.Parse(result.Stdout[0]).RootElement;
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], flt.GetProperty("position_ids")[0].EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(1.0, flt.GetProperty("coverage").GetDouble());
+        // Full length: distance d has T − d = 7, 6, … 1 pairs.
+        Assert.Equal([7, 6, 5, 4, 3, 2, 1], flt.GetProperty("distance_histogram").GetProperty("counts").EnumerateArray().Select(v => v.GetInt32()));
+
+        var positions = JsonDocument.Parse(result.Stdout[1]).RootElement.GetProperty("position_ids")[0].EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        Assert.Equal([0, 1, 2], positions[..3]);
+        Assert.True(positions.Zip(positions.Skip(1)).All(p => p.Second > p.First) && positions[^1] < 40);
+        Assert.Contains("line 3: scheme 'longrecipe' needs 'input_ids' and 'sentence_end_ids'", Error(result.Stdout[2]));
+    }
+
+    [Fact]
+    public async Task The_synthetic_corpus_is_written_and_tokenized_into_a_store()
+    {
+        var tokenizer = Path.Combine(CliProcess.RepositoryRoot, ".cache", "tokenizers", "llama3");
+        if (!Directory.Exists(tokenizer)) Assert.Skip("the Llama-3 tokenizer is fetched by ./test (scripts/ensure-deps.sh --test)");
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var corpus = Path.Combine(folder, "long.jsonl");
+            var written = await CliProcess.RunAsync(["synthetic", "--kind", "long", "--count", "3", "--words", "600", "--out", corpus]);
+            Assert.Equal(0, written.ExitCode);
+            Assert.Equal(3, File.ReadLines(corpus).Count());
+            Assert.All(File.ReadLines(corpus), line => Assert.True(JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!.Length > 2000));
+
+            var built = await CliProcess.RunAsync(["corpus", "--sources", corpus, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "store")]);
+            Assert.Equal(0, built.ExitCode);
+            var summary = JsonDocument.Parse(built.Stdout[0]).RootElement;
+            Assert.Equal(3, summary.GetProperty("documents").GetInt32());
+            Assert.InRange(summary.GetProperty("tokens").GetInt64(), 3 * 600, 3 * 600 * 2);
+            Assert.Contains("100%", built.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static double[] LogProbs(string line) =>
         JsonDocument.Parse(line).RootElement.GetProperty("logprobs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
 

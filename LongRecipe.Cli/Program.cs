@@ -8,6 +8,9 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["score"] = ScoreVerb.RunAsync,
     ["generate"] = GenerateVerb.RunAsync,
     ["convert"] = ConvertVerb.RunAsync,
+    ["corpus"] = CorpusVerb.RunAsync,
+    ["synthetic"] = SyntheticVerb.RunAsync,
+    ["transform"] = TransformVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -23,6 +26,13 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                "temperature": 0, "top_k": 0, "top_p": 1, "seed": 0}    -> {"ids": [...], "text": "..."}
           convert  --model <dir> --out <dir> [--dtype f32|bf16|f16] [--max-shard-bytes N]
               (no requests) loads a model directory and saves it in transformers' format
+          synthetic --kind long|short|pairs --out <file.jsonl> [--count 16] [--words 8192] [--seed 0]
+              (no requests) writes the built-in synthetic corpus as JSON Lines
+          corpus   --sources <a.jsonl,b.txt> --tokenizer <path> --out <folder>
+              (no requests) tokenizes the sources once into a memory-mapped token store
+          transform
+              {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
+               "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}
         """);
     return 2;
 }

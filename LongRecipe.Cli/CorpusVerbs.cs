@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Positions;
+
+namespace LongRecipe.Cli;
+
+/// <summary>corpus: tokenize sources once into a token store (reused while sources and tokenizer are unchanged).</summary>
+public static class CorpusVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        var sources = args.Required("sources").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        using var cancel = CancelOnCtrlC();
+        TokenStore store;
+        using (var bar = new ProgressBar("tokenizing"))
+            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new Progress(p => bar.Report(p.Fraction)), cancel.Token);
+        using var opened = store;
+        Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());
+        return Task.FromResult(0);
+    }
+
+    internal static CancellationTokenSource CancelOnCtrlC()
+    {
+        var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        return cancel;
+    }
+
+    /// <summary>Reports on the calling thread, so the bar is drawn as the work goes.</summary>
+    private sealed class Progress(Action<TokenStoreProgress> report) : IProgress<TokenStoreProgress>
+    {
+        public void Report(TokenStoreProgress value) => report(value);
+    }
+}
+
+/// <summary>synthetic: write the built-in corpus as JSON Lines that `corpus` imports.</summary>
+public static class SyntheticVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var kind = args.Required("kind");
+        var count = int.Parse(args.Optional("count") ?? "16");
+        var seed = ulong.Parse(args.Optional("seed") ?? "0");
+        var words = int.Parse(args.Optional("words") ?? "8192");
+        var spec = new SyntheticCorpusSpec(LongDocumentSpec.Default with { Length = words, FactCount = Math.Max(1, words / 512),
+                Distances = FactDistances.Between(Math.Min(256, words / 8), words / 2, perFact: 2) },
+            kind == "long" ? count : 0, new ShortDocumentSpec(), kind == "short" ? count : 0, new InstructionPairSpec(), kind == "pairs" ? count : 0, seed).Validate();
+        IEnumerable<JsonObject> lines = kind switch
+        {
+            "long" => SyntheticCorpus.LongDocuments(spec).Select(d => new JsonObject { ["text"] = d.Text }),
+            "short" => SyntheticCorpus.ShortDocuments(spec).Select(d => new JsonObject { ["text"] = d.Text }),
+            "pairs" => SyntheticCorpus.InstructionPairs(spec).Select(p => new JsonObject { ["prompt"] = p.Prompt, ["response"] = p.Response }),
+            _ => throw new ArgumentException($"--kind must be long, short or pairs, not '{kind}'"),
+        };
+        await using var output = new StreamWriter(args.Required("out"));
+        using var bar = new ProgressBar($"{kind} documents");
+        var written = 0;
+        foreach (var line in lines)
+        {
+            await output.WriteLineAsync(line.ToJsonString());
+            bar.Report(++written / (double)count);
+        }
+        return 0;
+    }
+}
+
+/// <summary>
+/// transform: preview position-index transforms. Request {"scheme": "flt|rpes|pose|longrecipe",
+/// "target": T, "length": L | "input_ids": [...], "sentence_end_ids": [...], "seed", "samples",
+/// "chunks", "rt1", "bins"} → {"position_ids": [[...]], "coverage": share, "distance_histogram",
+/// "gap_histogram"}.
+/// </summary>
+public static class TransformVerb
+{
+    public static Task<int> RunAsync(Arguments args) => JsonLines.ServeAsync(request =>
+    {
+        JsonLines.OnlyFields(request, "scheme", "target", "length", "input_ids", "sentence_end_ids", "seed", "samples", "chunks", "rt1", "bins");
+        var target = JsonLines.Field<int?>(request, "target") ?? throw new RequestException("field 'target' is required");
+        var ids = JsonLines.Integers(request, "input_ids")?.Select(i => (int)i).ToArray();
+        var length = JsonLines.Field<int?>(request, "length") ?? ids?.Length ?? throw new RequestException("field 'length' or 'input_ids' is required");
+        if (ids is not null && ids.Length != length) throw new RequestException($"field 'length' ({length}) disagrees with 'input_ids' ({ids.Length} tokens)");
+        var seed = JsonLines.Field<ulong?>(request, "seed") ?? 0;
+        var spec = (JsonLines.Field<string>(request, "scheme") ?? throw new RequestException("field 'scheme' is required")) switch
+        {
+            "flt" => PositionTransformSpec.FullLength(target),
+            "rpes" => PositionTransformSpec.RandomPositions(target, seed),
+            "pose" => PositionTransformSpec.Pose(target, seed, JsonLines.Field<int?>(request, "chunks") ?? 2),
+            "longrecipe" => PositionTransformSpec.LongRecipe(target, seed, JsonLines.Field<int?>(request, "rt1")),
+            var other => throw new RequestException($"field 'scheme' must be flt, rpes, pose or longrecipe, not '{other}'"),
+        };
+        var ends = JsonLines.Integers(request, "sentence_end_ids")?.Select(i => (int)i).ToHashSet();
+        if (spec.Scheme == PositionScheme.LongRecipe && (ends is null || ids is null))
+            throw new RequestException("scheme 'longrecipe' needs 'input_ids' and 'sentence_end_ids' (its segments are the sentences)");
+        var tokens = ids ?? new int[length];
+        var samples = Enumerable.Range(0, JsonLines.Field<int?>(request, "samples") ?? 1)
+            .Select(k => PositionTransform.Apply(spec, tokens, k, ends is null ? null : ends.Contains)).ToList();
+        var edges = Histogram.UniformEdges(1, target, Math.Min(JsonLines.Field<int?>(request, "bins") ?? 32, target - 1));
+        var coverage = DistanceCoverage.Measure(samples, target, edges);
+        return new JsonObject
+        {
+            ["position_ids"] = JsonSerializer.SerializeToNode(samples),
+            ["coverage"] = coverage.Share,
+            ["distance_histogram"] = JsonSerializer.SerializeToNode(new { edges, counts = coverage.Pairs.Counts }),
+            ["gap_histogram"] = JsonSerializer.SerializeToNode(new { edges, counts = GapHistogram.Measure(samples, target, edges).Counts }),
+        };
+    });
+}
