@@ -140,6 +140,60 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Analyze_ranks_tokens_by_how_much_full_context_helps()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+            var corpus = Path.Combine(folder, "docs.jsonl");
+            File.WriteAllLines(corpus, Enumerable.Range(0, 3).Select(i => JsonSerializer.Serialize(new { text = $"The code {i}7{i}3 was set. Later the code {i}7{i}3 was used again, {i}7{i}3." })));
+            var store = Path.Combine(folder, "store");
+            Assert.Equal(0, (await CliProcess.RunAsync(["corpus", "--sources", corpus, "--tokenizer", tokenizer, "--out", store])).ExitCode);
+
+            var output = Path.Combine(folder, "ranking.json");
+            var result = await CliProcess.RunAsync(["analyze", "--model", Path.Combine(Fixtures, "llama-default"), "--tokenizer", tokenizer,
+                "--store", store, "--window", "16", "--top", "0.25", "--out", output]);
+
+            Assert.Equal(0, result.ExitCode);
+            var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
+            Assert.Equal(3, summary.GetProperty("documents").GetInt32());
+            var top = summary.GetProperty("top").EnumerateArray().Select(t => t.GetProperty("delta").GetDouble()).ToArray();
+            Assert.Equal(top.OrderByDescending(d => d), top);
+            var categories = summary.GetProperty("categories").EnumerateObject().Sum(c => c.Value.GetInt32());
+            Assert.Equal(summary.GetProperty("impactful_count").GetInt32(), categories);
+            using var saved = JsonDocument.Parse(File.ReadAllText(output));
+            Assert.Equal(summary.GetProperty("tokens_scored").GetInt32(),
+                saved.RootElement.GetProperty("ranking").EnumerateArray().Sum(t => t.GetProperty("count").GetInt32()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
+    private static string ByteLevelTokenizerJson()
+    {
+        var printable = Enumerable.Range(33, 94).Concat(Enumerable.Range(161, 12)).Concat(Enumerable.Range(174, 82)).ToHashSet();
+        var vocab = new Dictionary<string, int>();
+        var next = 256;
+        for (var b = 0; b < 256; b++) vocab[((char)(printable.Contains(b) ? b : next++)).ToString()] = b;
+        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["version"] = "1.0", ["truncation"] = null, ["padding"] = null, ["added_tokens"] = Array.Empty<object>(), ["normalizer"] = null,
+            ["pre_tokenizer"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = false },
+            ["post_processor"] = null, ["decoder"] = new { type = "ByteLevel", add_prefix_space = false, trim_offsets = true, use_regex = false },
+            ["model"] = new Dictionary<string, object?>
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false, ["vocab"] = vocab, ["merges"] = Array.Empty<string>(),
+            },
+        });
+    }
+
     private static double[] LogProbs(string line) =>
         JsonDocument.Parse(line).RootElement.GetProperty("logprobs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
 

@@ -11,6 +11,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["corpus"] = CorpusVerb.RunAsync,
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
+    ["analyze"] = AnalyzeVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -30,6 +31,9 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) writes the built-in synthetic corpus as JSON Lines
           corpus   --sources <a.jsonl,b.txt> --tokenizer <path> --out <folder>
               (no requests) tokenizes the sources once into a memory-mapped token store
+          analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
+                   [--documents 16] [--top 0.2] [--out ranking.json]
+              (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}

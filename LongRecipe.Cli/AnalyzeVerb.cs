@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Analysis;
+using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Tokenization;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// analyze: impactful-token analysis over a token store. H and H′ are a base and an extended model
+/// (--model, --extended) or one model with block-truncated versus full context (--model, --window).
+/// Prints Δ(t) for the top tokens, the impactful set's size and its category breakdown; --out also
+/// saves the full ranking as JSON for the Lab.
+/// </summary>
+public static class AnalyzeVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? args.Required("model"));
+        using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
+        using var extended = args.Optional("extended") is { } path ? PretrainedModel.Load(path, args.Device, args.DType) : null;
+        var window = args.Optional("window") is { } w ? int.Parse(w) : 0;
+        if (extended is null && window < 2) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
+        using var store = TokenStore.Open(args.Required("store"));
+        var limit = Math.Min(store.DocumentCount, int.Parse(args.Optional("documents") ?? "16"));
+        var fraction = double.Parse(args.Optional("top") ?? "0.2");
+        using var cancel = CorpusVerb.CancelOnCtrlC();
+
+        var scored = new List<ScoredDocument>();
+        using (var bar = new ProgressBar("scoring documents"))
+        {
+            for (var d = 0; d < limit; d++)
+            {
+                cancel.Token.ThrowIfCancellationRequested();
+                var ids = store.Document(d).ToArray().Select(i => (long)i).ToArray();
+                scored.Add(extended is not null ? ImpactScoring.ModelPair(model, extended, ids) : ImpactScoring.FullVersusTruncated(model, ids, window));
+                bar.Report((d + 1.0) / limit);
+            }
+        }
+        var ranked = TokenImpact.Rank(scored);
+        var impactful = TokenImpact.Impactful(ranked, fraction);
+        string Text(long id) => tokenizer.Decode([(int)id]);
+        JsonObject Row(TokenDelta t) => new() { ["id"] = t.TokenId, ["text"] = Text(t.TokenId), ["delta"] = t.MeanDelta, ["count"] = t.Count };
+        var result = new JsonObject
+        {
+            ["documents"] = limit,
+            ["tokens_scored"] = ranked.Sum(t => t.Count),
+            ["impactful_fraction"] = fraction,
+            ["impactful_count"] = impactful.Count,
+            ["categories"] = new JsonObject(TokenCategories.Breakdown(impactful, Text).Select(p => KeyValuePair.Create(p.Key.ToString(), (JsonNode?)p.Value))),
+            ["top"] = new JsonArray(ranked.Take(20).Select(t => (JsonNode)Row(t)).ToArray()),
+        };
+        if (args.Optional("out") is { } output)
+        {
+            var saved = result.DeepClone().AsObject();
+            saved["ranking"] = new JsonArray(ranked.Select(t => (JsonNode)Row(t)).ToArray());
+            await File.WriteAllTextAsync(output, saved.ToJsonString());
+        }
+        Console.WriteLine(result.ToJsonString());
+        return 0;
+    }
+}
