@@ -1,6 +1,7 @@
 // ./longrecipe — the engine headless, the same code the Lab runs. Verbs read JSON Lines requests
 // on stdin and write one JSON line per request, in order; errors go to stderr and set the exit code.
 using LongRecipe.Cli;
+using LongRecipe.Engine.Torch;
 
 var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
 {
@@ -43,6 +44,10 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
 
 try
 {
+    // libtorch alone uses one thread per physical core; LONGRECIPE_THREADS overrides every logical core.
+    TorchRuntime.Threads = int.TryParse(Environment.GetEnvironmentVariable("LONGRECIPE_THREADS"), out var threads) && threads > 0
+        ? threads
+        : Environment.ProcessorCount;
     return await verb(Arguments.Parse(args[1..]));
 }
 catch (Exception e) when (e is not OutOfMemoryException)

@@ -16,6 +16,10 @@ public sealed record LabOptions : IValidatableObject
     [Required]
     public string DefaultDevice { get; init; } = "cpu";
 
+    /// <summary>Threads libtorch uses inside one CPU operation; 0 means one per logical core (libtorch alone would use one per physical core).</summary>
+    [Range(0, 1024)]
+    public int CpuThreads { get; init; }
+
     // The engine's parser is the one definition of a device name.
     public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {

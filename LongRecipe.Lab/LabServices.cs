@@ -18,6 +18,7 @@ public static class LabServices
         builder.Services.AddRadzenComponents();
 
         builder.Services.AddSingleton<EngineFactsReader>();
+        builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }
 }
