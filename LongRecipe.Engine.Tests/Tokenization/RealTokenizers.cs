@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Engine.Tests.Tokenization;
@@ -8,12 +9,11 @@ namespace LongRecipe.Engine.Tests.Tokenization;
 /// </summary>
 internal static class RealTokenizers
 {
-    public static readonly string RepoRoot = FindRepoRoot();
-
     private static readonly Lazy<Tokenizer> Llama3Lazy = new(() => Tokenizer.Load(Folder("llama3")));
     private static readonly Lazy<Tokenizer> Llama2Lazy = new(() => Tokenizer.Load(Folder("llama2")));
 
-    public static string Folder(string name) => Path.Combine(RepoRoot, ".cache", "tokenizers", name);
+    // Published elsewhere (the GPU route) there is no repository, so every real-file test skips.
+    public static string Folder(string name) => Path.Combine(Repository.Root ?? AppContext.BaseDirectory, ".cache", "tokenizers", name);
 
     public static Tokenizer Llama3 => Require("llama3", Llama3Lazy);
 
@@ -26,13 +26,5 @@ internal static class RealTokenizers
         if (!File.Exists(Path.Combine(Folder(name), "tokenizer.json")))
             Assert.Skip($"{Folder(name)}/tokenizer.json is missing: run scripts/ensure-deps.sh --test to fetch it");
         return tokenizer.Value;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "LongRecipe.sln"))) return dir.FullName;
-        // Published elsewhere (the GPU route): no repository, so every real-file test skips.
-        return AppContext.BaseDirectory;
     }
 }

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Tests.Support;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -19,13 +20,7 @@ public partial class ExportTests
     [GeneratedRegex(@"\bLR_(API|NOTHROW)\s+(?:[\w\s\*]*?\s)?\**(lr_\w+)\s*\(")]
     private static partial Regex ExportDefinition();
 
-    private static string SourceFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "LongRecipe.sln")))
-                return Path.Combine(dir.FullName, "LongRecipe.Engine", "native", "src");
-        throw new DirectoryNotFoundException($"no LongRecipe.sln above {AppContext.BaseDirectory}");
-    }
+    private static string SourceFolder() => Repository.Path("LongRecipe.Engine", "native", "src");
 
     /// <summary>Each export in the shim's sources: its kind (API or NOTHROW), name, file, and the body's text.</summary>
     private static List<(string Kind, string Name, string File, string Body)> Exports()
