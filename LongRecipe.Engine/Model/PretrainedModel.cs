@@ -26,19 +26,20 @@ public static class PretrainedModel
     public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null)
     {
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
-        var files = WeightFiles(directory);
+        var fileOf = WeightFiles(directory);
         var opened = new Dictionary<string, SafeTensorsFile>();
         var parameters = new Parameters();
         try
         {
             foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
             {
-                if (!files.TryGetValue(name, out var file))
-                    throw new ModelLoadException($"{WeightsSource(directory, files)}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
+                if (fileOf(name) is not { } file)
+                    throw new ModelLoadException(
+                        $"{Path.Combine(directory, IndexFile)}: weight_map has no tensor '{name}' (expected [{string.Join(", ", shape)}])");
                 if (!opened.TryGetValue(file, out var weights))
                     opened[file] = weights = SafeTensorsFile.Open(file);
                 if (!weights.Contains(name))
-                    throw new ModelLoadException($"{file}: missing tensor '{name}', which {IndexFile} places there");
+                    throw new ModelLoadException($"{file}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
                 var entry = weights.GetEntry(name);
                 if (!entry.Shape.SequenceEqual(shape))
                     throw new ModelLoadException(
@@ -91,16 +92,12 @@ public static class PretrainedModel
         (model.Config with { Dtype = model.DType }).Save(Path.Combine(directory, ConfigFile));
     }
 
-    /// <summary>Tensor name → the file holding it.</summary>
-    private static Dictionary<string, string> WeightFiles(string directory)
+    /// <summary>Tensor name → the file that should hold it (null when the index names none).</summary>
+    private static Func<string, string?> WeightFiles(string directory)
     {
         var single = Path.Combine(directory, WeightsFile);
         var indexPath = Path.Combine(directory, IndexFile);
-        if (File.Exists(single))
-        {
-            using var weights = SafeTensorsFile.Open(single);
-            return weights.Entries.ToDictionary(e => e.Name, _ => single);
-        }
+        if (File.Exists(single)) return _ => single;
         if (!File.Exists(indexPath))
             throw new ModelLoadException($"{directory}: neither {WeightsFile} nor {IndexFile} found");
         JsonNode? index;
@@ -121,11 +118,8 @@ public static class PretrainedModel
                 throw new ModelLoadException($"{indexPath}: weight_map['{name}'] must name a file in the directory");
             files[name] = Path.Combine(directory, shard);
         }
-        return files;
+        return files.GetValueOrDefault;
     }
-
-    private static string WeightsSource(string directory, Dictionary<string, string> files) =>
-        files.Values.Distinct().Count() == 1 ? files.Values.First() : Path.Combine(directory, IndexFile);
 
     /// <summary>Splits the tensors, in order, into groups of at most maxBytes each (a larger tensor gets a shard of its own).</summary>
     private static List<Dictionary<string, Tensor>> Shard(Parameters parameters, long maxBytes)
