@@ -1,0 +1,156 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Tests.Support;
+
+namespace LongRecipe.Engine.Tests.RopeSearch;
+
+/// <summary>One trained model and one search, shared by the tests that read them.</summary>
+public sealed class SearchedModel : IDisposable
+{
+    internal PretrainedForTests Pretrained { get; } = new();
+
+    public RopeSearchSpec Spec { get; }
+
+    public long[][] SearchSamples { get; }
+
+    public RopeSearchResult Result { get; }
+
+    public List<RopeSearchProgress> Reports { get; } = [];
+
+    public SearchedModel()
+    {
+        // The built-in model's native window is 256; a 2× search keeps its samples short enough for CPU.
+        Spec = Pretrained.IsBuiltin
+            ? new RopeSearchSpec(Factor: 2, Population: 6, Generations: 2, Parents: 2, ShortGenerations: 1, Samples: 2, Seed: 5)
+            : new RopeSearchSpec(Factor: 4, Progressive: [2, 4], Population: 8, Generations: 4, Parents: 3, ShortGenerations: 2, Samples: 3, Seed: 5);
+        var length = (int)(Spec.Factor * Pretrained.Model.Config.MaxPositionEmbeddings);
+        SearchSamples = Engine.RopeSearch.SearchSamples.Synthetic(Pretrained.Encode, Spec.Samples, length, seed: 1);
+        Result = LongRopeSearch.Run(Pretrained.Model, SearchSamples, Spec, new SynchronousProgress<RopeSearchProgress>(Reports.Add));
+    }
+
+    public void Dispose() => Pretrained.Dispose();
+}
+
+/// <summary>IProgress that reports on the caller's thread, so a test sees every report before the call returns.</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
+public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<SearchedModel>
+{
+    private LlamaModel Model => searched.Pretrained.Model;
+
+    private static double Ppl(LlamaModel model, long[][] samples) =>
+        Perplexity.Of(model, samples, cancel: TestContext.Current.CancellationToken);
+
+    private LlamaConfig Linear(double factor) => Model.Config with
+    {
+        MaxPositionEmbeddings = (long)(factor * Model.Config.MaxPositionEmbeddings),
+        RopeScaling = Model.Config.RopeScaling with { Type = RopeType.Linear, Factor = factor },
+    };
+
+    [Fact]
+    public void The_search_lowers_held_out_long_perplexity_below_linear_interpolation()
+    {
+        var length = (int)searched.Result.MaxPositionEmbeddings;
+        var heldOut = SearchSamples.Synthetic(searched.Pretrained.Encode, 2, length, seed: 2);
+        Assert.DoesNotContain(heldOut, h => searched.SearchSamples.Any(s => s.SequenceEqual(h)));
+
+        var searchedPpl = Ppl(Perplexity.WithConfig(Model, searched.Result.Apply(Model.Config)), heldOut);
+        var linearPpl = Ppl(Perplexity.WithConfig(Model, Linear(searched.Spec.Factor)), heldOut);
+        Assert.True(searchedPpl < linearPpl, $"held-out perplexity: searched {searchedPpl:F3}, linear {linearPpl:F3}");
+    }
+
+    [Fact]
+    public void Factors_are_non_decreasing_and_within_the_bounds()
+    {
+        var s = searched.Spec.Factor;
+        foreach (var factors in new[] { searched.Result.Rope.LongFactor!, searched.Result.Rope.ShortFactor! })
+        {
+            Assert.Equal(Model.Config.HeadDim / 2, factors.Count);
+            Assert.All(factors, f => Assert.InRange(f, 1, 1.25 * s));
+            Assert.All(factors.Zip(factors.Skip(1)), p => Assert.True(p.First <= p.Second, $"{p.First} > {p.Second}"));
+        }
+    }
+
+    [Fact]
+    public void Each_stage_is_at_least_as_good_as_its_seeds_and_reports_linear_interpolation_beside_it()
+    {
+        var stages = searched.Result.Stages;
+        Assert.Equal(searched.Spec.Stages, stages.Where(st => st.Phase == RopeSearchPhase.Long).Select(st => st.Factor));
+        Assert.Equal(RopeSearchPhase.Short, stages[^1].Phase);
+        Assert.Equal(Model.Config.MaxPositionEmbeddings, stages[^1].Length);
+        var last = stages[^2];
+        Assert.Equal(searched.Result.LongPerplexity, last.BestPerplexity);
+        // The short phase starts from all-ones factors; its linear column is the plain model at L.
+        Assert.True(stages[^1].BestPerplexity <= Ppl(Perplexity.WithConfig(Model,
+            searched.Result.Apply(Model.Config) with { RopeScaling = searched.Result.Rope with { ShortFactor = Enumerable.Repeat(1.0, Model.Config.HeadDim / 2).ToArray() } }),
+            searched.SearchSamples.Select(x => x[..(int)Model.Config.MaxPositionEmbeddings]).ToArray()));
+        var linearAtS = Ppl(Perplexity.WithConfig(Model, Linear(last.Factor)), searched.SearchSamples);
+        Assert.Equal(linearAtS, last.LinearPerplexity, 12);
+    }
+
+    [Fact]
+    public void The_emitted_config_reproduces_the_reported_perplexities()
+    {
+        using var folder = new TempFolder();
+        var file = searched.Result.Apply(Model.Config).Save(Path.Combine(folder.Path, "config.json"));
+        var loaded = LlamaConfig.Load(file);
+        Assert.Equal(RopeType.LongRope, loaded.RopeScaling.Type);
+        Assert.Equal(searched.Result.Rope, loaded.RopeScaling);
+
+        var reloaded = Perplexity.WithConfig(Model, loaded);
+        Assert.Equal(searched.Result.LongPerplexity, Ppl(reloaded, searched.SearchSamples));
+        var window = (int)Model.Config.MaxPositionEmbeddings;
+        Assert.Equal(searched.Result.ShortPerplexity, Ppl(reloaded, searched.SearchSamples.Select(x => x[..window]).ToArray()));
+
+        var json = searched.Result.RopeScalingJson();
+        Assert.Equal("longrope", (string?)json["rope_type"]);
+        Assert.Equal(window, (long?)json["original_max_position_embeddings"]);
+        Assert.Equal(searched.Spec.Factor, (double?)json["factor"]);
+    }
+
+    [Fact]
+    public void Progress_arrives_per_generation_with_a_best_that_never_worsens()
+    {
+        var perStage = searched.Reports.GroupBy(r => (r.Phase, r.Factor)).ToList();
+        Assert.Equal(searched.Result.Stages.Count, perStage.Count);
+        foreach (var stage in perStage)
+        {
+            var reports = stage.ToList();
+            Assert.Equal(Enumerable.Range(0, reports[0].Generations + 1), reports.Select(r => r.Generation));
+            Assert.All(reports.Zip(reports.Skip(1)), p => Assert.True(p.Second.BestPerplexity <= p.First.BestPerplexity));
+            Assert.All(reports.Zip(reports.Skip(1)), p => Assert.True(p.Second.Evaluated >= p.First.Evaluated));
+        }
+        Assert.Equal(searched.Result.Rope.LongFactor, searched.Reports.Last(r => r.Phase == RopeSearchPhase.Long).BestFactors);
+    }
+
+    [Fact]
+    public void One_seed_gives_one_result()
+    {
+        var again = LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec, cancel: TestContext.Current.CancellationToken);
+        Assert.Equal(searched.Result.Rope, again.Rope);
+        Assert.Equal(searched.Result.LongPerplexity, again.LongPerplexity);
+        Assert.Equal(searched.Result.ShortPerplexity, again.ShortPerplexity);
+    }
+
+    [Fact]
+    public void Cancellation_stops_the_search()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec, cancel: cancel.Token));
+    }
+
+    [Fact]
+    public void Too_few_or_too_short_samples_are_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LongRopeSearch.Run(Model, searched.SearchSamples[..1], searched.Spec, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains($"Samples = {searched.Spec.Samples}", e.Message);
+        var cut = searched.SearchSamples.Select(x => x[..^1]).ToArray();
+        e = Assert.Throws<ArgumentException>(() => LongRopeSearch.Run(Model, cut, searched.Spec, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("s × L", e.Message);
+    }
+}

@@ -1,0 +1,70 @@
+namespace LongRecipe.Engine.RopeSearch;
+
+/// <summary>
+/// Settings of a LongRoPE search (Ding et al., 2024): an evolutionary search over per-dimension
+/// rescale factors λ_i (RoPE pair i turns at θ_i / λ_i), with perplexity on long samples as fitness.
+/// </summary>
+/// <param name="Factor">Target extension s: the searched window is s × the model's native window, e.g. 4.</param>
+/// <param name="Progressive">Stages searched in order, e.g. [2, 4]: each stage's initial population is
+/// seeded from the previous stage's best, scaled up. Null or empty searches at <paramref name="Factor"/> only;
+/// otherwise the last stage must equal it.</param>
+/// <param name="Population">Candidates per generation, e.g. 64 in the paper.</param>
+/// <param name="Generations">Generations after the initial population, e.g. 40 in the paper.</param>
+/// <param name="Parents">The best candidates kept from one generation to the next (top-k) and bred from.</param>
+/// <param name="MutationProbability">Chance that a mutation moves each factor.</param>
+/// <param name="MutationStep">Largest move of one factor in a mutation, as a fraction of the stage's s.</param>
+/// <param name="CrossoverProbability">Chance that a child is a crossover of two parents instead of a mutation of one.</param>
+/// <param name="MaxFactorRatio">Upper bound of every λ_i as a multiple of s (the paper searches [1, 1.25 s]).</param>
+/// <param name="AttentionFactor">The cos/sin multiplier of the emitted config; null takes transformers'
+/// longrope default √(1 + ln s / ln L).</param>
+/// <param name="ShortGenerations">Generations of the short-factor search at the native window (0 leaves
+/// the short factors at 1).</param>
+/// <param name="Samples">Long samples the fitness is measured on.</param>
+/// <param name="BatchSize">Samples scored per forward pass.</param>
+/// <param name="Seed">Seeds every random choice; one seed, one result.</param>
+public sealed record RopeSearchSpec(
+    double Factor = 4,
+    IReadOnlyList<double>? Progressive = null,
+    int Population = 16,
+    int Generations = 8,
+    int Parents = 4,
+    double MutationProbability = 0.3,
+    double MutationStep = 0.2,
+    double CrossoverProbability = 0.3,
+    double MaxFactorRatio = 1.25,
+    double? AttentionFactor = null,
+    int ShortGenerations = 4,
+    int Samples = 4,
+    int BatchSize = 1,
+    ulong Seed = 0)
+{
+    /// <summary>The extension factors searched in order, ending at <see cref="Factor"/>.</summary>
+    public IReadOnlyList<double> Stages => Progressive is { Count: > 0 } stages ? stages : [Factor];
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the field of the first problem.</summary>
+    public RopeSearchSpec Validate()
+    {
+        if (!(Factor > 1) || double.IsInfinity(Factor)) Fail(nameof(Factor), $"must be a number above 1, not {Factor}");
+        if (Progressive is { Count: > 0 } stages)
+        {
+            for (var i = 0; i < stages.Count; i++)
+                if (!(stages[i] > (i == 0 ? 1 : stages[i - 1])))
+                    Fail(nameof(Progressive), $"stages must increase from above 1 ({string.Join(", ", stages)})");
+            if (stages[^1] != Factor) Fail(nameof(Progressive), $"the last stage ({stages[^1]}) must equal Factor ({Factor})");
+        }
+        if (Population < 2) Fail(nameof(Population), $"must be at least 2, not {Population}");
+        if (Generations < 0) Fail(nameof(Generations), $"must not be negative, not {Generations}");
+        if (Parents < 1 || Parents >= Population) Fail(nameof(Parents), $"must lie in [1, Population) = [1, {Population}), not {Parents}");
+        if (!(MutationProbability > 0 && MutationProbability <= 1)) Fail(nameof(MutationProbability), $"must lie in (0, 1], not {MutationProbability}");
+        if (!(MutationStep > 0) || double.IsInfinity(MutationStep)) Fail(nameof(MutationStep), $"must be positive, not {MutationStep}");
+        if (!(CrossoverProbability >= 0 && CrossoverProbability <= 1)) Fail(nameof(CrossoverProbability), $"must lie in [0, 1], not {CrossoverProbability}");
+        if (!(MaxFactorRatio >= 1) || double.IsInfinity(MaxFactorRatio)) Fail(nameof(MaxFactorRatio), $"must be at least 1, not {MaxFactorRatio}");
+        if (AttentionFactor is { } a && !(a > 0 && !double.IsInfinity(a))) Fail(nameof(AttentionFactor), $"must be positive, not {a}");
+        if (ShortGenerations < 0) Fail(nameof(ShortGenerations), $"must not be negative, not {ShortGenerations}");
+        if (Samples < 1) Fail(nameof(Samples), $"must be at least 1, not {Samples}");
+        if (BatchSize < 1) Fail(nameof(BatchSize), $"must be at least 1, not {BatchSize}");
+        return this;
+    }
+
+    private static void Fail(string field, string problem) => throw new ArgumentException($"rope search {field} {problem}", field);
+}
