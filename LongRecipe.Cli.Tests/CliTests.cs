@@ -174,6 +174,40 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Rope_search_prints_longrope_settings_and_writes_a_config_that_loads()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+            var config = Path.Combine(folder, "searched", "config.json");
+            var result = await CliProcess.RunAsync(["rope-search", "--model", Path.Combine(Fixtures, "llama-default"), "--tokenizer", tokenizer,
+                "--factor", "2", "--population", "4", "--generations", "1", "--parents", "2", "--short-generations", "1",
+                "--samples", "1", "--seed", "3", "--out", config]);
+
+            Assert.Equal(0, result.ExitCode);
+            var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
+            var rope = summary.GetProperty("rope_scaling");
+            Assert.Equal("longrope", rope.GetProperty("rope_type").GetString());
+            Assert.Equal(64, rope.GetProperty("original_max_position_embeddings").GetInt64());
+            Assert.Equal(8, rope.GetProperty("long_factor").GetArrayLength());
+            Assert.Equal(128, summary.GetProperty("max_position_embeddings").GetInt64());
+            Assert.Equal(config, summary.GetProperty("config").GetString());
+            using var written = JsonDocument.Parse(File.ReadAllBytes(config));
+            var scaling = written.RootElement.GetProperty("rope_scaling");
+            double[] Factors(JsonElement e) => e.GetProperty("long_factor").EnumerateArray().Select(f => f.GetDouble()).ToArray();
+            Assert.Equal(Factors(rope), Factors(scaling));
+            Assert.Equal(128, written.RootElement.GetProperty("max_position_embeddings").GetInt64());
+            Assert.Contains("best ppl", result.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
     private static string ByteLevelTokenizerJson()
     {

@@ -15,7 +15,7 @@ public static class CorpusVerb
         using var cancel = CancelOnCtrlC();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
-            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new Progress(p => bar.Report(p.Fraction)), cancel.Token);
+            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
         using var opened = store;
         Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());
         return Task.FromResult(0);
@@ -26,12 +26,6 @@ public static class CorpusVerb
         var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         return cancel;
-    }
-
-    /// <summary>Reports on the calling thread, so the bar is drawn as the work goes.</summary>
-    private sealed class Progress(Action<TokenStoreProgress> report) : IProgress<TokenStoreProgress>
-    {
-        public void Report(TokenStoreProgress value) => report(value);
     }
 }
 

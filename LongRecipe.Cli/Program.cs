@@ -13,6 +13,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
+    ["rope-search"] = RopeSearchVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -35,6 +36,10 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
+          rope-search --model <dir> [--factor 4] [--progressive 2,4] [--population 16] [--generations 8]
+                   [--parents 4] [--short-generations 4] [--samples 4] [--batch-size 1] [--seed 0]
+                   [--attention-factor x] [--device ...] [--dtype ...] [--tokenizer <path>] [--out <dir | config.json>]
+              (no requests) LongRoPE factor search on synthetic long samples; prints the longrope rope_scaling
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}

@@ -5,18 +5,29 @@ public sealed class ProgressBar(string label) : IProgress<double>, IDisposable
 {
     private const int Width = 30;
     private int lastPercent = -1;
+    private string lastLabel = label;
 
-    public void Report(double fraction)
+    public void Report(double fraction) => Report(fraction, lastLabel);
+
+    /// <summary>Redraws with a new label, e.g. the current generation and best score.</summary>
+    public void Report(double fraction, string status)
     {
         var percent = (int)Math.Round(Math.Clamp(fraction, 0, 1) * 100);
-        if (percent == lastPercent) return;
-        lastPercent = percent;
+        if (percent == lastPercent && status == lastLabel) return;
+        var padding = new string(' ', Math.Max(0, lastLabel.Length - status.Length));
+        (lastPercent, lastLabel) = (percent, status);
         var filled = percent * Width / 100;
-        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', Width - filled)}] {percent,3}%  {label}");
+        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', Width - filled)}] {percent,3}%  {status}{padding}");
     }
 
     public void Dispose()
     {
         if (lastPercent >= 0) Console.Error.WriteLine();
     }
+}
+
+/// <summary>Reports on the calling thread (unlike Progress&lt;T&gt;), so a bar is drawn as the work goes.</summary>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }
