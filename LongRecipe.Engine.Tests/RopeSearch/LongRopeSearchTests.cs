@@ -140,6 +140,16 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
     }
 
     [Fact]
+    public void Perplexity_is_the_exponentiated_mean_negative_log_prob_over_all_tokens_in_any_batching()
+    {
+        var samples = searched.SearchSamples;
+        var logProbs = samples.SelectMany(x => Scoring.LogProbs(Model, x)).ToArray();
+        var expected = Math.Exp(-logProbs.Average());
+        Assert.Equal(expected, Ppl(Model, samples), 12);
+        Assert.Equal(expected, Perplexity.Of(Model, samples, batchSize: 2, TestContext.Current.CancellationToken), 5);
+    }
+
+    [Fact]
     public void Cancellation_stops_the_search()
     {
         using var cancel = new CancellationTokenSource();

@@ -8,13 +8,13 @@ namespace LongRecipe.Engine.RopeSearch;
 /// <param name="Progressive">Stages searched in order, e.g. [2, 4]: each stage's initial population is
 /// seeded from the previous stage's best, scaled up. Null or empty searches at <paramref name="Factor"/> only;
 /// otherwise the last stage must equal it.</param>
-/// <param name="Population">Candidates per generation, e.g. 64 in the paper.</param>
-/// <param name="Generations">Generations after the initial population, e.g. 40 in the paper.</param>
-/// <param name="Parents">The best candidates kept from one generation to the next (top-k) and bred from.</param>
+/// <param name="Population">Candidates per generation (64 in the reference code).</param>
+/// <param name="Generations">Generations after the initial population (40 in the reference code).</param>
+/// <param name="Parents">The best candidates kept from one generation to the next (top-k) and bred from (32 in the reference code).</param>
 /// <param name="MutationProbability">Chance that a mutation moves each factor.</param>
 /// <param name="MutationStep">Largest move of one factor in a mutation, as a fraction of the stage's s.</param>
 /// <param name="CrossoverProbability">Chance that a child is a crossover of two parents instead of a mutation of one.</param>
-/// <param name="MaxFactorRatio">Upper bound of every λ_i as a multiple of s (the paper searches [1, 1.25 s]).</param>
+/// <param name="MaxFactorRatio">Upper bound of every λ_i as a multiple of s (the paper's space is [1, 1.25 s] on a 0.01 grid).</param>
 /// <param name="AttentionFactor">The cos/sin multiplier of the emitted config; null takes transformers'
 /// longrope default √(1 + ln s / ln L).</param>
 /// <param name="ShortGenerations">Generations of the short-factor search at the native window (0 leaves
