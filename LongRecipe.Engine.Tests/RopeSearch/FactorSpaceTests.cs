@@ -108,6 +108,15 @@ public class RopeSearchSpecTests
     }
 
     [Fact]
+    public void A_stage_that_reaches_no_position_beyond_the_window_is_refused()
+    {
+        using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 1);
+        var e = Assert.Throws<ArgumentException>(() => LongRopeSearch.Run(model, [new long[256]],
+            new RopeSearchSpec(Factor: 1.001, Samples: 1), cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("1.001× stage over a 64-token window", e.Message);
+    }
+
+    [Fact]
     public void A_model_with_scaled_rope_is_refused()
     {
         using var model = LlamaModel.Initialize(LlamaConfig.Tiny(rope: new RopeScaling { Type = RopeType.Linear, Factor = 2 }), 1);

@@ -67,6 +67,11 @@ public sealed record RopeSearchResult(
 /// </summary>
 public static class LongRopeSearch
 {
+    /// <summary>
+    /// Searches longrope factors for <paramref name="model"/> (plain RoPE, native window L =
+    /// max_position_embeddings) on the first <see cref="RopeSearchSpec.Samples"/> of
+    /// <paramref name="samples"/>, each at least s × L tokens; reports after every generation.
+    /// </summary>
     public static RopeSearchResult Run(LlamaModel model, IReadOnlyList<long[]> samples, RopeSearchSpec spec,
         IProgress<RopeSearchProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -80,6 +85,9 @@ public static class LongRopeSearch
             throw new ArgumentException($"rope search needs Samples = {spec.Samples} samples, got {samples.Count}", nameof(samples));
         if (samples.Take(spec.Samples).FirstOrDefault(s => s.Length < longest) is { } shortSample)
             throw new ArgumentException($"every sample needs s × L = {longest} tokens; one has {shortSample.Length}", nameof(samples));
+
+        if (spec.Stages.FirstOrDefault(s => Math.Round(s * window) <= window) is { } tooSmall and > 0)
+            throw new ArgumentException($"a {tooSmall}× stage over a {window}-token window reaches no position beyond it", nameof(spec));
 
         var pairs = Rope.RotaryDim(config.RopeScaling, config.HeadDim) / 2;
         var random = new SplitMix64(spec.Seed);
