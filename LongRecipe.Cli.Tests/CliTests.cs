@@ -141,6 +141,35 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Tokenizer_train_writes_a_tokenizer_that_tokenize_reads()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var corpus = Path.Combine(folder, "short.jsonl");
+            Assert.Equal(0, (await CliProcess.RunAsync(["synthetic", "--kind", "short", "--count", "8", "--out", corpus])).ExitCode);
+            var fromFiles = await CliProcess.RunAsync(["tokenizer-train", "--sources", corpus, "--vocab-size", "300", "--out", Path.Combine(folder, "files")]);
+            Assert.Equal(0, fromFiles.ExitCode);
+            Assert.Equal(300, JsonDocument.Parse(fromFiles.Stdout[0]).RootElement.GetProperty("vocab_size").GetInt32());
+
+            var trained = Path.Combine(folder, "synthetic");
+            var fromSynthetic = await CliProcess.RunAsync(["tokenizer-train", "--synthetic", "--documents", "1", "--vocab-size", "320", "--out", trained]);
+            Assert.Equal(0, fromSynthetic.ExitCode);
+            var tokenized = await CliProcess.RunAsync(["tokenize", "--tokenizer", trained], """{"text": "ab"}""");
+            // BOS (id 317: after 256 bytes and 61 merges) then the two byte tokens 'a' and 'b'.
+            Assert.Equal("""{"ids":[317,97,98]}""", tokenized.Stdout[0]);
+
+            var neither = await CliProcess.RunAsync(["tokenizer-train", "--out", trained]);
+            Assert.Equal(1, neither.ExitCode);
+            Assert.Contains("--sources", neither.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Analyze_ranks_tokens_by_how_much_full_context_helps()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

@@ -13,6 +13,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
+    ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -35,6 +36,8 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
+          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --synthetic [--documents 16] [--seed 0])
+              (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}
