@@ -203,6 +203,41 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Eval_prints_one_line_per_cell_in_order_under_a_rope_scaling_override()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+            string[] common = ["eval", "--model", Path.Combine(Fixtures, "llama-default"), "--tokenizer", tokenizer, "--lengths", "256,320",
+                "--depths", "0,100", "--needles", "1", "--passkeys", "1", "--documents", "1", "--short-documents", "2", "--short-length", "64"];
+            var result = await CliProcess.RunAsync([.. common, "--rope-scaling", """{"rope_type": "linear", "factor": 4}"""]);
+
+            Assert.Equal(0, result.ExitCode);
+            var cells = result.Stdout.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+            Assert.Equal(4 * 2 + 2 * 2 + 2 + 1, cells.Count);
+            Assert.Equal(["niah", "niah", "niah", "niah"], cells.Take(4).Select(c => c.GetProperty("benchmark").GetString()));
+            Assert.Equal([0.0, 0, 100, 100], cells.Take(4).Select(c => c.GetProperty("depth").GetDouble()));
+            Assert.Equal("short_perplexity", cells[^1].GetProperty("benchmark").GetString());
+            Assert.All(cells.Where(c => c.GetProperty("metric").GetString() == "perplexity"), c => Assert.InRange(c.GetProperty("value").GetDouble(), 1, 10_000));
+            Assert.Contains("100%", result.Stderr);
+
+            var plain = await CliProcess.RunAsync([.. common, "--suite", "short"]);
+            Assert.Single(plain.Stdout);
+            Assert.NotEqual(cells[^1].GetProperty("value").GetDouble(), JsonDocument.Parse(plain.Stdout[0]).RootElement.GetProperty("value").GetDouble());
+
+            var bad = await CliProcess.RunAsync([.. common, "--suite", "ruler"]);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("unknown suite 'ruler'", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
     private static string ByteLevelTokenizerJson()
     {

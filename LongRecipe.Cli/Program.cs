@@ -14,6 +14,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
     ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
+    ["eval"] = EvalVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -38,6 +39,10 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
           tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --synthetic [--documents 16] [--seed 0])
               (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
+          eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
+                   [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
+                   [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
+              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}
