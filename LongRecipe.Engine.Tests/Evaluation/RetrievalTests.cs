@@ -48,6 +48,22 @@ public class RetrievalTests
         Assert.InRange(prompt.NeedleTokenOffset - 1, expected - longestSentence, expected + longestSentence);
     }
 
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("llama2")]
+    public void Prompts_and_long_documents_are_sized_in_a_real_tokenizers_tokens(string name)
+    {
+        var tokenizer = Tokenization.RealTokenizers.Get(name);
+        foreach (var length in (int[])[1024, 4096])
+        {
+            var needle = RetrievalPrompts.Needle(tokenizer, length, 40, NeedleKind.SecretCode, seed: 3);
+            Assert.InRange(needle.Ids.Length + needle.AnswerIds.Length, length - 8, length);
+            var passkey = RetrievalPrompts.Passkey(tokenizer, length, 80, seed: 3);
+            Assert.InRange(passkey.Ids.Length + passkey.AnswerIds.Length, length - 8, length);
+            Assert.All(Perplexity.LongDocuments(tokenizer, length, 1, seed: 2), d => Assert.Equal(length, d.Length));
+        }
+    }
+
     [Fact]
     public void A_passkey_prompt_ends_with_the_question_and_fits()
     {

@@ -47,16 +47,26 @@ public static class Perplexity
         var documents = new List<long[]>(count);
         for (var i = 0; i < count; i++)
         {
-            // Planned a little long: the joined text may count a token or two fewer than its sentences.
-            var planned = length + 16;
-            // One fact (stated, then referred back to) per 1k tokens; windows too short for one have none.
-            var spec = new LongDocumentSpec(planned, planned / 1024, FactDistances.Between(planned / 16, planned / 2), Draw.DeriveSeed(seed, (ulong)i));
-            var text = LongDocument.Generate(spec, RetrievalPrompts.Counter(tokenizer)).Text;
-            var ids = tokenizer.Encode(text, addSpecialTokens: true);
+            // Sentences are measured one at a time, and the joined text can encode to a percent or so fewer
+            // tokens: plan long, and plan again longer by what was missing.
+            var planned = length + length / 32 + 16;
+            var ids = Document(tokenizer, planned, Draw.DeriveSeed(seed, (ulong)i));
+            for (var attempt = 0; attempt < 3 && ids.Length < length; attempt++)
+            {
+                planned += 2 * (length - ids.Length);
+                ids = Document(tokenizer, planned, Draw.DeriveSeed(seed, (ulong)i));
+            }
             if (ids.Length < length) throw new InvalidOperationException($"a long document of {planned} planned tokens encoded to only {ids.Length}, fewer than {length}");
             documents.Add([.. ids.Take(length).Select(id => (long)id)]);
         }
         return documents;
+    }
+
+    // One fact (stated, then referred back to) per 1k tokens; documents too short for one have none.
+    private static int[] Document(Tokenizer tokenizer, int planned, ulong seed)
+    {
+        var spec = new LongDocumentSpec(planned, planned / 1024, FactDistances.Between(planned / 16, planned / 2), seed);
+        return tokenizer.Encode(LongDocument.Generate(spec, RetrievalPrompts.Counter(tokenizer)).Text, addSpecialTokens: true);
     }
 
     /// <summary><paramref name="count"/> synthetic short documents (BOS included), each cut to at most <paramref name="maxLength"/> tokens.</summary>

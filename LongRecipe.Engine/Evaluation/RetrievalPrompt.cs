@@ -19,9 +19,11 @@ public sealed record RetrievalPrompt(long[] Ids, string Answer, long[] AnswerIds
 /// </summary>
 public static class RetrievalPrompts
 {
-    // Sentences are measured one by one, so the joined text can count a token or two more than planned:
-    // a prompt that comes out long is rebuilt with a haystack that much shorter, at most this many times.
+    // Sentences are measured one by one, so the joined text can encode to a few tokens more, or a percent
+    // fewer, than planned: the haystack is re-planned by the difference until the prompt and answer end
+    // within Slack tokens of the context length without passing it, at most FitAttempts times.
     private const int FitAttempts = 4;
+    private const int Slack = 8;
 
     /// <summary>"…haystack…\n\nWhat is the special magic number for Lisbon?\nAnswer: The special magic number for Lisbon is" → " 7319".</summary>
     public static RetrievalPrompt Needle(Tokenizer tokenizer, int contextLength, double depthPercent, NeedleKind kind, ulong seed) =>
@@ -51,22 +53,23 @@ public static class RetrievalPrompts
         var probe = generate(contextLength);
         var reserved = Ids(tokenizer, probe.Question, special: false).Length + Ids(tokenizer, " " + probe.Answer, special: false).Length + 1;
         var haystack = contextLength - reserved;
+        RetrievalPrompt? best = null;
         for (var attempt = 0; attempt < FitAttempts && haystack > 0; attempt++)
         {
             var (context, question, answer, needleChar) = generate(haystack);
             var ids = Ids(tokenizer, context + question, special: true);
             var answerIds = Ids(tokenizer, " " + answer, special: false);
-            var over = ids.Length + answerIds.Length - contextLength;
-            if (over > 0)
+            var missing = contextLength - ids.Length - answerIds.Length;
+            if (missing >= 0 && (best is null || ids.Length > best.Ids.Length))
             {
-                haystack -= over;
-                continue;
+                // Without the space before it, which the needle's first word carries (" The").
+                var needleOffset = Ids(tokenizer, context[..needleChar].TrimEnd(' '), special: true).Length;
+                best = new RetrievalPrompt(ids, answer, answerIds, needleOffset, haystack);
             }
-            // Without the space before it, which the needle's first word carries (" The").
-            var needleOffset = Ids(tokenizer, context[..needleChar].TrimEnd(' '), special: true).Length;
-            return new RetrievalPrompt(ids, answer, answerIds, needleOffset, haystack);
+            if (missing is >= 0 and <= Slack) break;
+            haystack += missing;
         }
-        throw new ArgumentException($"a {what} prompt does not fit in {contextLength} tokens", nameof(contextLength));
+        return best ?? throw new ArgumentException($"a {what} prompt does not fit in {contextLength} tokens", nameof(contextLength));
     }
 
     private static long[] Ids(Tokenizer tokenizer, string text, bool special) =>
