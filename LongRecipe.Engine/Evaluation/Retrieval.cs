@@ -40,7 +40,7 @@ public static class Retrieval
     /// <summary>Σ log p(answer token | prompt, earlier answer tokens).</summary>
     public static double AnswerLogProb(LlamaModel model, RetrievalPrompt prompt)
     {
-        var logProbs = Scoring.LogProbs(model, [.. prompt.Ids, .. prompt.AnswerIds]);
-        return logProbs.AsSpan(logProbs.Length - prompt.AnswerIds.Length).ToArray().Sum();
+        long[] ids = [.. prompt.Ids, .. prompt.AnswerIds];
+        return Scoring.LogProbs(model, [ids], skip: prompt.Ids.Length - 1)[0].Sum();
     }
 }
