@@ -175,6 +175,70 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Tokenizer_train_writes_a_tokenizer_that_tokenize_reads()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var corpus = Path.Combine(folder, "short.jsonl");
+            Assert.Equal(0, (await CliProcess.RunAsync(["synthetic", "--kind", "short", "--count", "8", "--out", corpus])).ExitCode);
+            var fromFiles = await CliProcess.RunAsync(["tokenizer-train", "--sources", corpus, "--vocab-size", "300", "--out", Path.Combine(folder, "files")]);
+            Assert.Equal(0, fromFiles.ExitCode);
+            Assert.Equal(300, JsonDocument.Parse(fromFiles.Stdout[0]).RootElement.GetProperty("vocab_size").GetInt32());
+
+            var trained = Path.Combine(folder, "synthetic");
+            var fromSynthetic = await CliProcess.RunAsync(["tokenizer-train", "--synthetic", "--documents", "1", "--vocab-size", "320", "--out", trained]);
+            Assert.Equal(0, fromSynthetic.ExitCode);
+            var tokenized = await CliProcess.RunAsync(["tokenize", "--tokenizer", trained], """{"text": "ab"}""");
+            // BOS (id 317: after 256 bytes and 61 merges) then the two byte tokens 'a' and 'b'.
+            Assert.Equal("""{"ids":[317,97,98]}""", tokenized.Stdout[0]);
+
+            var neither = await CliProcess.RunAsync(["tokenizer-train", "--out", trained]);
+            Assert.Equal(1, neither.ExitCode);
+            Assert.Contains("--sources", neither.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Eval_prints_one_line_per_cell_in_order_under_a_rope_scaling_override()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+            string[] common = ["eval", "--model", Path.Combine(Fixtures, "llama-default"), "--tokenizer", tokenizer, "--lengths", "256,320",
+                "--depths", "0,100", "--needles", "1", "--passkeys", "1", "--documents", "1", "--short-documents", "2", "--short-length", "64"];
+            var result = await CliProcess.RunAsync([.. common, "--rope-scaling", """{"rope_type": "linear", "factor": 4}"""]);
+
+            Assert.Equal(0, result.ExitCode);
+            var cells = result.Stdout.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+            Assert.Equal(4 * 2 + 2 * 2 + 2 + 1, cells.Count);
+            Assert.Equal(["niah", "niah", "niah", "niah"], cells.Take(4).Select(c => c.GetProperty("benchmark").GetString()));
+            Assert.Equal([0.0, 0, 100, 100], cells.Take(4).Select(c => c.GetProperty("depth").GetDouble()));
+            Assert.Equal("short_perplexity", cells[^1].GetProperty("benchmark").GetString());
+            Assert.All(cells.Where(c => c.GetProperty("metric").GetString() == "perplexity"), c => Assert.InRange(c.GetProperty("value").GetDouble(), 1, 10_000));
+            Assert.Contains("100%", result.Stderr);
+
+            var plain = await CliProcess.RunAsync([.. common, "--suite", "short"]);
+            Assert.Single(plain.Stdout);
+            Assert.NotEqual(cells[^1].GetProperty("value").GetDouble(), JsonDocument.Parse(plain.Stdout[0]).RootElement.GetProperty("value").GetDouble());
+
+            var bad = await CliProcess.RunAsync([.. common, "--suite", "ruler"]);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("unknown suite 'ruler'", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rope_search_prints_longrope_settings_and_writes_a_config_that_loads()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

@@ -14,6 +14,8 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
     ["rope-search"] = RopeSearchVerb.RunAsync,
+    ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
+    ["eval"] = EvalVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -40,6 +42,12 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--parents 4] [--short-generations 4] [--samples 4] [--batch-size 1] [--seed 0]
                    [--attention-factor x] [--device ...] [--dtype ...] [--tokenizer <path>] [--out <dir | config.json>]
               (no requests) LongRoPE factor search on synthetic long samples; prints the longrope rope_scaling
+          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --synthetic [--documents 16] [--seed 0])
+              (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
+          eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
+                   [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
+                   [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
+              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}

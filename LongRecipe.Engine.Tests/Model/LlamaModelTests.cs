@@ -51,6 +51,18 @@ public class LlamaModelTests
     }
 
     [Fact]
+    public void Skipping_predictions_returns_the_same_tail()
+    {
+        using var model = Tiny();
+        var full = Scoring.LogProbs(model, Ids);
+        long[] reversed = [.. Ids.Reverse()];
+        var tails = Scoring.LogProbs(model, [Ids, reversed], skip: 8);
+        Expect.Close(full[8..], tails[0], 1e-12, "predictions 8.. of the full scores");
+        Expect.Close(Scoring.LogProbs(model, reversed)[8..], tails[1], 1e-12, "second row");
+        Assert.Equal("skip", Assert.Throws<ArgumentException>(() => Scoring.LogProbs(model, [Ids], skip: Ids.Length - 1)).ParamName);
+    }
+
+    [Fact]
     public void Activation_checkpointing_changes_no_gradient()
     {
         using var model = Tiny(ModelFamily.Qwen2);

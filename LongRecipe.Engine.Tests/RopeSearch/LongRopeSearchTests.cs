@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Tests.Support;
@@ -42,7 +43,7 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
     private LlamaModel Model => searched.Pretrained.Model;
 
     private static double Ppl(LlamaModel model, long[][] samples) =>
-        Perplexity.Of(model, samples, cancel: TestContext.Current.CancellationToken);
+        Perplexity.Of(model, samples, 1, TestContext.Current.CancellationToken);
 
     private LlamaConfig Linear(double factor) => Model.Config with
     {
@@ -57,8 +58,8 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
         var heldOut = SearchSamples.Synthetic(searched.Pretrained.Encode, 2, length, seed: 2);
         Assert.DoesNotContain(heldOut, h => searched.SearchSamples.Any(s => s.SequenceEqual(h)));
 
-        var searchedPpl = Ppl(Perplexity.WithConfig(Model, searched.Result.Apply(Model.Config)), heldOut);
-        var linearPpl = Ppl(Perplexity.WithConfig(Model, Linear(searched.Spec.Factor)), heldOut);
+        var searchedPpl = Ppl(Model.WithConfig(searched.Result.Apply(Model.Config)), heldOut);
+        var linearPpl = Ppl(Model.WithConfig(Linear(searched.Spec.Factor)), heldOut);
         Assert.True(searchedPpl < linearPpl, $"held-out perplexity: searched {searchedPpl:F3}, linear {linearPpl:F3}");
     }
 
@@ -88,10 +89,10 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
         var window = (int)Model.Config.MaxPositionEmbeddings;
         var shortSamples = searched.SearchSamples.Select(x => x[..window]).ToArray();
         var ones = searched.Result.Rope with { ShortFactor = Enumerable.Repeat(1.0, Model.Config.HeadDim / 2).ToArray() };
-        var withOnes = Ppl(Perplexity.WithConfig(Model, searched.Result.Apply(Model.Config) with { RopeScaling = ones }), shortSamples);
+        var withOnes = Ppl(Model.WithConfig(searched.Result.Apply(Model.Config) with { RopeScaling = ones }), shortSamples);
         Assert.True(stages[^1].BestPerplexity <= withOnes, $"short: searched {stages[^1].BestPerplexity}, ones {withOnes}");
         Assert.Equal(Ppl(Model, shortSamples), stages[^1].LinearPerplexity, 12);
-        var linearAtS = Ppl(Perplexity.WithConfig(Model, Linear(last.Factor)), searched.SearchSamples);
+        var linearAtS = Ppl(Model.WithConfig(Linear(last.Factor)), searched.SearchSamples);
         Assert.Equal(linearAtS, last.LinearPerplexity, 12);
     }
 
@@ -104,7 +105,7 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
         Assert.Equal(RopeType.LongRope, loaded.RopeScaling.Type);
         Assert.Equal(searched.Result.Rope, loaded.RopeScaling);
 
-        var reloaded = Perplexity.WithConfig(Model, loaded);
+        var reloaded = Model.WithConfig(loaded);
         Assert.Equal(searched.Result.LongPerplexity, Ppl(reloaded, searched.SearchSamples));
         var window = (int)Model.Config.MaxPositionEmbeddings;
         Assert.Equal(searched.Result.ShortPerplexity, Ppl(reloaded, searched.SearchSamples.Select(x => x[..window]).ToArray()));

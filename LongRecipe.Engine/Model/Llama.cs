@@ -139,6 +139,12 @@ public sealed class LlamaModel : IDisposable
         lmHead = config.TieWordEmbeddings ? embedTokens : parameters["lm_head.weight"];
     }
 
+    /// <summary>
+    /// The same weights under another config (another RoPE, another window), e.g. a training-free
+    /// rescaling. The view shares the parameters: dispose only the original.
+    /// </summary>
+    public LlamaModel WithConfig(LlamaConfig config) => new(config.Validate(), Parameters);
+
     public DType DType => embedTokens.DType;
 
     public Device Device => embedTokens.Device;

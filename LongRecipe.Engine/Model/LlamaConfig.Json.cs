@@ -38,6 +38,45 @@ public sealed partial record LlamaConfig
         }
     }
 
+    /// <summary>
+    /// This config with its RoPE replaced by <paramref name="ropeScalingJson"/>, a rope_scaling object as
+    /// config.json writes it (e.g. {"rope_type": "yarn", "factor": 4}): for evaluating a model under a
+    /// training-free extension (PI, NTK, YaRN, LongRoPE). θ, the rotary fraction and the original window
+    /// stay this config's unless the object sets them. Problems throw <see cref="InvalidDataException"/>
+    /// naming <paramref name="source"/> and the field.
+    /// </summary>
+    public LlamaConfig WithRopeScaling(string ropeScalingJson, string source = "rope_scaling")
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(ropeScalingJson);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{source}: rope_scaling must be a JSON object");
+            // Read as the rope_scaling of a config.json whose top level carries this config's defaults.
+            var wrapped = new System.Text.Json.Nodes.JsonObject
+            {
+                ["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse(document.RootElement.GetRawText()),
+                ["rope_theta"] = RopeScaling.Theta,
+                ["partial_rotary_factor"] = RopeScaling.PartialRotaryFactor,
+            };
+            // A top-level original window would win over the object's own (Phi-3's rule), so it is given only as a default.
+            if (!document.RootElement.TryGetProperty("original_max_position_embeddings", out _))
+                wrapped["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings;
+            using var combined = JsonDocument.Parse(wrapped.ToJsonString());
+            var root = new Fields(combined.RootElement, "", source);
+            var config = this with { RopeScaling = ReadRope(root, MaxPositionEmbeddings, out var section) };
+            return config.Problem(section) is { } problem ? throw root.Error(problem) : config;
+        }
+    }
+
     private static LlamaConfig Read(Fields root, out string ropeSection)
     {
         var family = root.RequiredString("model_type") switch

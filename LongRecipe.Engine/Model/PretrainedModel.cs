@@ -22,10 +22,15 @@ public static class PretrainedModel
     /// <summary>transformers' default max_shard_size, 5 GB.</summary>
     public const long DefaultShardBytes = 5_000_000_000;
 
-    /// <summary>Loads the model in <paramref name="dtype"/> (the checkpoint's own when null) on <paramref name="device"/>.</summary>
-    public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null)
+    /// <summary>
+    /// Loads the model in <paramref name="dtype"/> (the checkpoint's own when null) on <paramref name="device"/>;
+    /// <paramref name="ropeScaling"/>, a rope_scaling JSON object, replaces the checkpoint's RoPE
+    /// (see <see cref="LlamaConfig.WithRopeScaling"/>).
+    /// </summary>
+    public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null)
     {
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
+        if (ropeScaling is not null) config = config.WithRopeScaling(ropeScaling, $"{Path.Combine(directory, ConfigFile)} with --rope-scaling");
         var fileOf = WeightFiles(directory);
         var opened = new Dictionary<string, SafeTensorsFile>();
         var parameters = new Parameters();

@@ -18,12 +18,15 @@ public static class Scoring
     /// <summary>
     /// The same for a batch of equally long rows in one forward, each row at its own positions
     /// (position-dependent RoPE variants then see the batch's largest position, as transformers does).
+    /// With <paramref name="skip"/>, only the predictions i ≥ skip are mapped to the vocabulary and
+    /// returned (n−1−skip values a row): a long prompt's answer is scored without the prompt's logits.
     /// </summary>
     public static double[][] LogProbs(LlamaModel model, IReadOnlyList<IReadOnlyList<long>> inputIds,
-        IReadOnlyList<IReadOnlyList<long>>? positionIds = null)
+        IReadOnlyList<IReadOnlyList<long>>? positionIds = null, int skip = 0)
     {
         var (rows, n) = (inputIds.Count, inputIds[0].Count);
         if (n < 2) throw new ArgumentException("scoring needs at least two tokens", nameof(inputIds));
+        if (skip < 0 || skip > n - 2) throw new ArgumentException($"skip must be in [0, {n - 2}] for rows of {n} tokens, not {skip}", nameof(skip));
         if (inputIds.Any(r => r.Count != n)) throw new ArgumentException("every row needs the same number of tokens", nameof(inputIds));
         if (positionIds is not null && (positionIds.Count != rows || positionIds.Any(r => r.Count != n)))
             throw new ArgumentException("position ids must have the shape of the input ids", nameof(positionIds));
@@ -34,8 +37,8 @@ public static class Scoring
             ? Tensor.Arange(n, device: model.Device).Unsqueeze(0).Expand(rows, n)
             : Tensor.FromArray(positionIds.SelectMany(r => r).ToArray(), [rows, n], device: model.Device);
         var hidden = model.Hidden(ids, positions);
-        var result = Enumerable.Range(0, rows).Select(_ => new double[n - 1]).ToArray();
-        for (long start = 0; start < n - 1; start += Chunk)
+        var result = Enumerable.Range(0, rows).Select(_ => new double[n - 1 - skip]).ToArray();
+        for (long start = skip; start < n - 1; start += Chunk)
         {
             using var chunkScope = DisposeScope.Enter();
             var length = Math.Min(Chunk, n - 1 - start);
@@ -43,7 +46,7 @@ public static class Scoring
             var next = ids.Narrow(1, start + 1, length).Unsqueeze(-1);
             var picked = Functional.LogSoftmax(logits, -1).Gather(-1, next).ToArray<float>();
             for (var r = 0; r < rows; r++)
-                for (var i = 0; i < length; i++) result[r][start + i] = picked[r * length + i];
+                for (var i = 0; i < length; i++) result[r][start - skip + i] = picked[r * length + i];
         }
         return result;
     }

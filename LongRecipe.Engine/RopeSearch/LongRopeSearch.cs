@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Randomness;
 
@@ -117,14 +118,14 @@ public static class LongRopeSearch
             var seeds = space.Seeds(config.RopeScaling, config.HeadDim, window).ToList();
             if (previous is not null) seeds.Insert(0, space.Repair(previous.Select(f => f * s / previousFactor).ToArray()));
             var (best, ppl, evaluated) = Evolve(space, seeds, spec, spec.Generations, RopeSearchPhase.Long, random,
-                factors => Perplexity.Of(Perplexity.WithConfig(model, Candidate(s, factors, ones, stageAttention)), stageSamples, spec.BatchSize, cancel),
+                factors => Perplexity.Of(model.WithConfig(Candidate(s, factors, ones, stageAttention)), stageSamples, spec.BatchSize, cancel),
                 progress, cancel);
             var linear = config with
             {
                 MaxPositionEmbeddings = length,
                 RopeScaling = config.RopeScaling with { Type = RopeType.Linear, Factor = s },
             };
-            stages.Add(new(RopeSearchPhase.Long, s, length, best, ppl, Perplexity.Of(Perplexity.WithConfig(model, linear), stageSamples, spec.BatchSize, cancel), evaluated));
+            stages.Add(new(RopeSearchPhase.Long, s, length, best, ppl, Perplexity.Of(model.WithConfig(linear), stageSamples, spec.BatchSize, cancel), evaluated));
             (previous, previousFactor) = (best, s);
         }
 
@@ -132,7 +133,7 @@ public static class LongRopeSearch
         var shortSamples = Prefixes(samples, spec.Samples, (int)window);
         var shortSpace = new FactorSpace(pairs, spec.Factor, spec.MaxFactorRatio * spec.Factor);
         var (shortFactor, shortPpl, shortEvaluated) = Evolve(shortSpace, [ones], spec, spec.ShortGenerations, RopeSearchPhase.Short, random,
-            factors => Perplexity.Of(Perplexity.WithConfig(model, Candidate(spec.Factor, longFactor, factors, attention)), shortSamples, spec.BatchSize, cancel),
+            factors => Perplexity.Of(model.WithConfig(Candidate(spec.Factor, longFactor, factors, attention)), shortSamples, spec.BatchSize, cancel),
             progress, cancel);
         stages.Add(new(RopeSearchPhase.Short, spec.Factor, (int)window, shortFactor, shortPpl,
             Perplexity.Of(model, shortSamples, spec.BatchSize, cancel), shortEvaluated));

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Tokenization;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// eval: needle grid, passkey, perplexity by length and short-document perplexity for a model directory
+/// (optionally under another rope_scaling), one JSON line per cell on stdout as it is measured.
+/// </summary>
+public static class EvalVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var directory = args.Required("model");
+        var defaults = EvaluationSpec.Default;
+        var spec = new EvaluationSpec(
+            List(args.Optional("suite"), s => s == "short" ? Benchmarks.ShortPerplexity : s) ?? defaults.Suites,
+            List(args.Optional("lengths"), s => Parse<int>(s, "lengths")) ?? defaults.ContextLengths,
+            List(args.Optional("depths"), s => Parse<double>(s, "depths")) ?? defaults.DepthPercents,
+            NeedlesPerCell: Parse(args.Optional("needles"), "needles", defaults.NeedlesPerCell),
+            PasskeySamples: Parse(args.Optional("passkeys"), "passkeys", defaults.PasskeySamples),
+            PerplexityDocuments: Parse(args.Optional("documents"), "documents", defaults.PerplexityDocuments),
+            ShortDocuments: Parse(args.Optional("short-documents"), "short-documents", defaults.ShortDocuments),
+            ShortContextLength: Parse(args.Optional("short-length"), "short-length", defaults.ShortContextLength),
+            Seed: Parse(args.Optional("seed"), "seed", defaults.Seed),
+            BatchSize: Parse(args.Optional("batch-size"), "batch-size", defaults.BatchSize)).Validate();
+        var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
+        using var model = PretrainedModel.Load(directory, args.Device, args.DType, args.Optional("rope-scaling"));
+        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var bar = new ProgressBar("cells");
+        var done = 0;
+        await foreach (var cell in Evaluator.EvaluateAsync(model, tokenizer, spec, "eval", cancel.Token))
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["benchmark"] = cell.Benchmark,
+                ["context_length"] = cell.ContextLength,
+                ["depth"] = cell.Depth,
+                ["metric"] = cell.Metric,
+                ["value"] = cell.Value,
+                ["samples"] = cell.Samples,
+            }.ToJsonString());
+            bar.Report(++done / (double)spec.EventCount);
+        }
+        return 0;
+    }
+
+    private static T[]? List<T>(string? text, Func<string, T> parse) =>
+        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
+
+    private static T Parse<T>(string text, string option) where T : IParsable<T> =>
+        T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{option}: cannot read '{text}'");
+
+    private static T Parse<T>(string? text, string option, T fallback) where T : IParsable<T> =>
+        text is null ? fallback : Parse<T>(text, option);
+}

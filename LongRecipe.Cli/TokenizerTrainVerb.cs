@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Tokenization.Training;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// tokenizer-train: train a byte-level BPE on corpus files (--sources a.jsonl,b.txt) or on the built-in
+/// synthetic corpus (--synthetic [--documents 16] [--seed 0]) and save tokenizer.json and
+/// tokenizer_config.json into --out.
+/// </summary>
+public static class TokenizerTrainVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        var output = args.Required("out");
+        var spec = new BpeTrainingSpec(
+            VocabSize: int.Parse(args.Optional("vocab-size") ?? "4096"),
+            MinFrequency: int.Parse(args.Optional("min-frequency") ?? "2"),
+            ModelMaxLength: int.Parse(args.Optional("model-max-length") ?? "131072")).Validate();
+        var texts = Texts(args);
+        using var cancel = CorpusVerb.CancelOnCtrlC();
+        TrainedBpe trained;
+        using (var bar = new ProgressBar("merges"))
+            trained = BpeTrainer.Train(texts, spec, new SynchronousProgress<BpeTrainingProgress>(p =>
+            {
+                if (p.Phase == "merging") bar.Report((double)p.Done / p.Total);
+                else if (p.Done % 64 == 0) Console.Error.Write($"\rcounting words: {p.Done} texts");
+            }), cancel.Token);
+        trained.Save(output);
+        Console.WriteLine(new JsonObject { ["out"] = output, ["vocab_size"] = trained.VocabSize, ["merges"] = trained.Merges.Count }.ToJsonString());
+        return Task.FromResult(0);
+    }
+
+    private static IEnumerable<string> Texts(Arguments args)
+    {
+        var sources = args.Optional("sources");
+        if (args.Flag("synthetic") == (sources is not null))
+            throw new ArgumentException("give either --sources <a.jsonl,b.txt> or --synthetic");
+        if (sources is null)
+            return SyntheticTrainingTexts.Generate(int.Parse(args.Optional("documents") ?? "16"), ulong.Parse(args.Optional("seed") ?? "0"));
+        return sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .SelectMany(CorpusReader.Read)
+            .Select(d => d.TextToTokenize)
+            .OfType<string>();
+    }
+}
