@@ -21,6 +21,7 @@ public static class LabServices
         builder.Services.AddRunEvents();
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ImpactScorer>();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }
