@@ -43,7 +43,8 @@ public sealed record RopeView(ChartFigure ScaleFactors, ChartFigure Wavelengths)
 /// <summary>
 /// Per rotating pair i: the factor θ_i(default)/θ_i(scaled) by which each method interpolates it, and
 /// its wavelength 2π/θ_i beside the original and target windows, from the engine's Rope formulas.
-/// NTK is the dynamic variant at sequence length s·L; YaRN and Llama-3 use transformers' defaults
+/// NTK is NTK-aware scaling, θ′ = θ·s^(d/(d−2)): transformers' dynamic variant with factor 1 at
+/// sequence length s·L (with factor s it would grow θ as if the window were s² longer); YaRN and Llama-3 use transformers' defaults
 /// (β_fast 32, β_slow 1; low/high frequency factors 1 and 4).
 /// </summary>
 public static class RopeExplorer
@@ -81,7 +82,7 @@ public static class RopeExplorer
     {
         var target = r.TargetContext;
         yield return new("PI (linear)", "#1e88e5", new RopeScaling { Type = RopeType.Linear, Theta = r.Theta, Factor = r.Factor }, r.OriginalContext, null);
-        yield return new("NTK (dynamic)", "#8e24aa", new RopeScaling { Type = RopeType.Dynamic, Theta = r.Theta, Factor = r.Factor }, r.OriginalContext, target);
+        yield return new("NTK (dynamic)", "#8e24aa", new RopeScaling { Type = RopeType.Dynamic, Theta = r.Theta, Factor = 1 }, r.OriginalContext, target);
         yield return new("YaRN", "#f4511e",
             new RopeScaling { Type = RopeType.Yarn, Theta = r.Theta, Factor = r.Factor, OriginalMaxPositionEmbeddings = r.OriginalContext }, target, null);
         yield return new("Llama-3", "#43a047",
