@@ -56,6 +56,12 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await Expect(page.Locator("[data-chart=positions] .main-svg").First).ToBeVisibleAsync();
         Assert.Equal(["PoSE", "LongRecipe"], await TraceNames(page, "positions"));
 
+        var length = page.Locator(".rz-numeric input").First;
+        await length.FillAsync("10000");
+        await page.Locator(".show-positions").ClickAsync();
+        await Expect(page.GetByText("Training length L must be in [2, T = 8192], got 10000.")).ToBeVisibleAsync();
+        await length.FillAsync("1024");
+
         await page.Locator(".rz-checkbox-list").GetByText("RPES", new() { Exact = true }).ClickAsync();
         await page.Locator(".show-positions").ClickAsync();
         await WaitForTraces(page, "positions", 3);
@@ -66,7 +72,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
         await Expect(page.Locator("[data-chart=rope-factors] .main-svg").First).ToBeVisibleAsync();
-        Assert.Equal(["PI (linear)", "NTK (dynamic)", "YaRN", "Llama-3"], await TraceNames(page, "rope-factors"));
+        Assert.Equal(["PI (linear)", "NTK-aware", "YaRN", "Llama-3"], await TraceNames(page, "rope-factors"));
         await Screenshot(page, "positions-rope");
     }
 

@@ -17,7 +17,7 @@ public sealed class RopeExplorerTests
     [Fact]
     public void NTK_grows_theta_by_s_to_the_d_over_d_minus_2_so_pair_i_scales_by_that_to_the_2i_over_d()
     {
-        var factors = Factors(RopeExplorer.Build(Llama2Like), "NTK (dynamic)");
+        var factors = Factors(RopeExplorer.Build(Llama2Like), "NTK-aware");
 
         // θ' = θ·s^(d/(d−2)) → θᵢ/θᵢ' = s^((d/(d−2))·(2i/d)) = s^(2i/(d−2)); float32 in the engine.
         for (var i = 0; i < 32; i++) Assert.Equal(Math.Pow(8, 2.0 * i / 62), factors[i], 3);

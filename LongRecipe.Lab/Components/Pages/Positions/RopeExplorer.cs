@@ -82,7 +82,7 @@ public static class RopeExplorer
     {
         var target = r.TargetContext;
         yield return new("PI (linear)", "#1e88e5", new RopeScaling { Type = RopeType.Linear, Theta = r.Theta, Factor = r.Factor }, r.OriginalContext, null);
-        yield return new("NTK (dynamic)", "#8e24aa", new RopeScaling { Type = RopeType.Dynamic, Theta = r.Theta, Factor = 1 }, r.OriginalContext, target);
+        yield return new("NTK-aware", "#8e24aa", new RopeScaling { Type = RopeType.Dynamic, Theta = r.Theta, Factor = 1 }, r.OriginalContext, target);
         yield return new("YaRN", "#f4511e",
             new RopeScaling { Type = RopeType.Yarn, Theta = r.Theta, Factor = r.Factor, OriginalMaxPositionEmbeddings = r.OriginalContext }, target, null);
         yield return new("Llama-3", "#43a047",
