@@ -31,6 +31,18 @@ public sealed class ChartFigureTests
         Assert.Equal("log", layout.GetProperty("yaxis").GetProperty("type").GetString());
         Assert.False(layout.GetProperty("xaxis").TryGetProperty("type", out _));
         Assert.False(layout.TryGetProperty("yaxis2", out _));
+        Assert.Equal(1.02, layout.GetProperty("legend").GetProperty("x").GetDouble());
+    }
+
+    [Fact]
+    public void A_legend_on_top_lies_in_a_row_above_the_plot()
+    {
+        var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y")) { Legend = LegendPlace.Top };
+
+        var legend = Plotly(figure).GetProperty("layout").GetProperty("legend");
+
+        Assert.Equal(("h", "bottom"), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString()));
+        Assert.True(legend.GetProperty("y").GetDouble() > 1);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
     public string Dash { get; init; } = "solid";
 }
 
+/// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
+public enum LegendPlace { Right, Top }
+
 /// <summary>An axis: its title and whether it is logarithmic.</summary>
 public sealed record ChartAxis(string Title, bool Log = false);
 
@@ -37,6 +40,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     public string? Title { get; init; }
 
     public ChartAxis? SecondaryY { get; init; }
+
+    public LegendPlace Legend { get; init; } = LegendPlace.Right;
 
     /// <summary>Pixel height of the plot, e.g. 320.</summary>
     public int Height { get; init; } = 320;
@@ -91,8 +96,10 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
             ["height"] = Height,
             ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : 44, b = 56 },
             ["font"] = new { family = "Roboto, Helvetica, Arial, sans-serif", size = 12 },
-            // plotly's own place, right of the plot: it widens the margin to fit instead of covering an axis title.
-            ["legend"] = new { x = SecondaryY is null ? 1.02 : 1.12, y = 1 },
+            // Outside the plot area plotly widens the margin to fit the legend instead of covering an axis title.
+            ["legend"] = Legend == LegendPlace.Top
+                ? new { orientation = "h", x = 0.0, y = 1.02, yanchor = "bottom" }
+                : (object)new { x = SecondaryY is null ? 1.02 : 1.12, y = 1 },
             ["barmode"] = "group",
             ["hovermode"] = "closest",
             ["xaxis"] = Axis(X),
