@@ -8,9 +8,10 @@ namespace LongRecipe.Lab.Tests;
 
 /// <summary>
 /// The built Lab started as <c>dotnet LongRecipe.Lab.dll --urls http://127.0.0.1:PORT</c> on a free
-/// port, from an unrelated working folder so that it must find the repository root by itself.
+/// port, from an unrelated working folder so that it must find the repository root by itself, with
+/// its data directory in a fresh temporary folder (removed afterwards).
 /// </summary>
-public sealed class LabProcess : IAsyncLifetime
+public class LabProcess : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
@@ -19,39 +20,58 @@ public sealed class LabProcess : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    public string Url { get; private set; } = "";
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("lab-data-").FullName;
+
+    /// <summary>Fills the data directory before the Lab starts.</summary>
+    protected virtual void Prepare(string dataDirectory) { }
+
     public async ValueTask InitializeAsync()
     {
         var dll = typeof(LabProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "LabDll").Value!;
         if (!File.Exists(dll)) throw new FileNotFoundException("The Lab is not built.", dll);
+        Prepare(DataDirectory);
 
-        var url = $"http://127.0.0.1:{FreePort()}";
+        Url = $"http://127.0.0.1:{FreePort()}";
         // DOTNET_HOST_PATH is the dotnet that runs `dotnet test`; the Lab gets the same one.
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            ArgumentList = { dll, "--urls", url },
+            ArgumentList = { dll, "--urls", Url },
             WorkingDirectory = Path.GetTempPath(),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         start.Environment.Remove("LAB_ROOT");
+        start.Environment["Lab__DataDirectory"] = DataDirectory;
         process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        Http = new HttpClient { BaseAddress = new Uri(url) };
+        Http = new HttpClient { BaseAddress = new Uri(Url) };
         await WaitUntilAnswering();
     }
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (process is null) return;
-        if (!process.HasExited) process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-        process.Dispose();
+        if (process is not null)
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+        Directory.Delete(DataDirectory, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>What the Lab has written to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
     }
 
     private async Task WaitUntilAnswering()
@@ -77,18 +97,13 @@ public sealed class LabProcess : IAsyncLifetime
         }
     }
 
-    private string Output
-    {
-        get { lock (output) return output.ToString(); }
-    }
-
     private void Append(string? line)
     {
         if (line is null) return;
         lock (output) output.AppendLine(line);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,3 +1,4 @@
+using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Services;
 using Radzen;
 
@@ -17,7 +18,10 @@ public static class LabServices
             .AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
 
+        builder.Services.AddRunEvents();
         builder.Services.AddSingleton<EngineFactsReader>();
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ImpactScorer>();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }

@@ -1,5 +1,6 @@
 using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
+using LongRecipe.Lab.Live;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
 var root = LabRoot.Locate();
@@ -29,5 +30,6 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
+app.MapRunEvents();
 
 app.Run();

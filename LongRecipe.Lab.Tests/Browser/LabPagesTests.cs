@@ -1,0 +1,162 @@
+using System.Text.Json;
+using LongRecipe.Engine.Torch;
+using Microsoft.Playwright;
+
+namespace LongRecipe.Lab.Tests.Browser;
+
+/// <summary>
+/// Every Lab page in real headless Chromium (Debian's chromium, driven by Playwright): pages load
+/// interactive, charts draw, forms work, the browser logs no error, and each page leaves a full-page
+/// screenshot in artifacts/screenshots/ for a person to look at.
+/// </summary>
+public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
+{
+    private static readonly string[] ChromiumArgs =
+        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+    private const int Width = 1440, Height = 900;
+
+    private static string Screenshots => Path.Combine(LabRoot.Locate(), "artifacts", "screenshots");
+
+    [Fact]
+    public async Task Every_page_renders_works_and_logs_no_browser_error()
+    {
+        var chromium = FindChromium();
+        Assert.SkipWhen(chromium is null, "No chromium on PATH: install Debian's chromium package (scripts/ensure-deps.sh --test does).");
+        Directory.CreateDirectory(Screenshots);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = Width, Height = Height } });
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
+        page.PageError += (_, error) => { lock (errors) errors.Add(error); };
+
+        await Home(page);
+        await Positions(page);
+        await Models(page);
+        await TokenImpact(page);
+        await Placeholders(page);
+
+        Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
+    }
+
+    private async Task Home(IPage page)
+    {
+        await Open(page, "/");
+        await Expect(page.GetByText(TorchRuntime.Version.ToString()).First).ToBeVisibleAsync();
+        foreach (var entry in new[] { "Token impact", "Positions & RoPE", "Train", "Runs", "Models" })
+            await Expect(page.Locator(".rz-sidebar").GetByText(entry, new() { Exact = true })).ToBeVisibleAsync();
+        await Screenshot(page, "home");
+    }
+
+    private async Task Positions(IPage page)
+    {
+        await Open(page, "/positions");
+        await Expect(page.Locator("[data-chart=positions] .main-svg").First).ToBeVisibleAsync();
+        Assert.Equal(["PoSE", "LongRecipe"], await TraceNames(page, "positions"));
+
+        var length = page.Locator(".rz-numeric input").First;
+        await length.FillAsync("10000");
+        await page.Locator(".show-positions").ClickAsync();
+        await Expect(page.GetByText("Training length L must be in [2, T = 8192], got 10000.")).ToBeVisibleAsync();
+        await length.FillAsync("1024");
+
+        await page.Locator(".rz-checkbox-list").GetByText("RPES", new() { Exact = true }).ClickAsync();
+        await page.Locator(".show-positions").ClickAsync();
+        await WaitForTraces(page, "positions", 3);
+        Assert.Equal(["RPES", "PoSE", "LongRecipe"], await TraceNames(page, "positions"));
+        Assert.Equal(3, (await TraceNames(page, "gaps")).Length);
+        await Expect(page.Locator(".scheme-summary")).ToContainTextAsync("RPES");
+        await Screenshot(page, "positions");
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
+        await Expect(page.Locator("[data-chart=rope-factors] .main-svg").First).ToBeVisibleAsync();
+        Assert.Equal(["PI (linear)", "NTK-aware", "YaRN", "Llama-3"], await TraceNames(page, "rope-factors"));
+        await Screenshot(page, "positions-rope");
+    }
+
+    private async Task Models(IPage page)
+    {
+        await Open(page, "/models");
+        var list = page.Locator(".model-list");
+        await Expect(list).ToContainTextAsync(BrowserLab.ModelName);
+        await Expect(list).ToContainTextAsync(TinyModel.TokenizerPresent ? "ready" : "no tokenizer");
+
+        await list.Locator(".rz-row-toggler").First.ClickAsync();
+        await Expect(list).ToContainTextAsync("2 layers × 32, 2 heads of 16 (1 kv), MLP 64, vocab 32000");
+
+        var missing = Path.Combine(lab.DataDirectory, "nowhere");
+        await page.Locator(".import-path input, input.import-path").FillAsync(missing);
+        await page.Locator(".import-model").ClickAsync();
+        await Expect(page.GetByText($"{missing}: no such directory.")).ToBeVisibleAsync();
+        await Screenshot(page, "models");
+    }
+
+    private async Task TokenImpact(IPage page)
+    {
+        await Open(page, "/token-impact");
+        if (!TinyModel.TokenizerPresent)
+        {
+            await Expect(page.Locator(".no-models")).ToBeVisibleAsync();
+            await Screenshot(page, "token-impact");
+            return;
+        }
+        await page.Locator(".score").ClickAsync();
+        var tokens = page.Locator(".token-strip .tok");
+        await Expect(tokens.Nth(TinyModel.Window - 1)).ToBeAttachedAsync(new() { Timeout = 60_000 });
+        Assert.Equal(TinyModel.Window, await tokens.CountAsync());
+        Assert.Contains("rgba(", await tokens.Nth(1).GetAttributeAsync("style"));
+        Assert.Matches(@"id \d+ · base -\d+\.\d{3} · extended -\d+\.\d{3} · Δ [+-]\d+\.\d{3}", await tokens.Nth(1).GetAttributeAsync("title"));
+        await Expect(page.Locator(".top-tokens tbody tr")).ToHaveCountAsync(10);
+        Assert.Equal(2, (await TraceNames(page, "categories")).Length);
+
+        await page.Locator(".build-shortened").ClickAsync();
+        await Expect(page.Locator(".shortened-saved")).ToContainTextAsync("saved to");
+        var saved = Path.Combine(lab.DataDirectory, "token-impact", "shortened.jsonl");
+        Assert.StartsWith("{\"text\":", File.ReadAllText(saved));
+        await Screenshot(page, "token-impact");
+    }
+
+    private async Task Placeholders(IPage page)
+    {
+        foreach (var (path, name) in new[] { ("/train", "train"), ("/runs", "runs"), ("/runs/demo", "run-dashboard") })
+        {
+            await Open(page, path);
+            await Expect(page.GetByText("Coming with")).ToBeVisibleAsync();
+            await Screenshot(page, name);
+        }
+    }
+
+    private async Task Open(IPage page, string path)
+    {
+        await page.GotoAsync(lab.Url + path);
+        // Prerendered HTML arrives first; clicks only work once the circuit runs the page.
+        await Expect(page.Locator(".lab-layout[data-interactive=true]")).ToBeVisibleAsync();
+    }
+
+    private static async Task<string[]> TraceNames(IPage page, string chart)
+    {
+        var json = await page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').data.map(t => t.name)");
+        return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
+    }
+
+    private static Task WaitForTraces(IPage page, string chart, int count) =>
+        page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");
+
+    /// <summary>The whole page: Radzen scrolls its body element, not the document, so the viewport grows to fit it first.</summary>
+    private static async Task Screenshot(IPage page, string name)
+    {
+        var height = await page.EvaluateAsync<int>("() => { const b = document.querySelector('.rz-body'); return b.offsetTop + b.scrollHeight; }");
+        await page.SetViewportSizeAsync(Width, Math.Max(Height, height));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+        await page.SetViewportSizeAsync(Width, Height);
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    private static string? FindChromium() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+            .Select(dir => Path.Combine(dir, "chromium"))
+            .FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using LongRecipe.Lab.Components.Charts;
+
+namespace LongRecipe.Lab.Tests.Charts;
+
+public sealed class ChartFigureTests
+{
+    private static JsonElement Plotly(ChartFigure figure) => JsonSerializer.SerializeToElement(figure.ToPlotly());
+
+    [Fact]
+    public void Lines_bars_and_axes_become_plotlys_traces_and_layout()
+    {
+        var figure = new ChartFigure(
+            [
+                new ChartTrace("loss", [1, 2], [3.5, 3.25]) { Color = "#123456" },
+                new ChartTrace("gaps", [], [4, 5]) { Kind = TraceKind.Bar, XLabels = ["1", "2–3"] },
+            ],
+            new ChartAxis("step"), new ChartAxis("count", Log: true)) { Title = "Training", Height = 250 };
+
+        var plotly = Plotly(figure);
+        var line = plotly.GetProperty("data")[0];
+        var bar = plotly.GetProperty("data")[1];
+        var layout = plotly.GetProperty("layout");
+
+        Assert.Equal(("scatter", "lines", "#123456"), (line.GetProperty("type").GetString(), line.GetProperty("mode").GetString(), line.GetProperty("line").GetProperty("color").GetString()));
+        Assert.Equal([3.5, 3.25], line.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+        Assert.Equal("bar", bar.GetProperty("type").GetString());
+        Assert.Equal(["1", "2–3"], bar.GetProperty("x").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(250, layout.GetProperty("height").GetInt32());
+        Assert.Equal("Training", layout.GetProperty("title").GetProperty("text").GetString());
+        Assert.Equal("log", layout.GetProperty("yaxis").GetProperty("type").GetString());
+        Assert.False(layout.GetProperty("xaxis").TryGetProperty("type", out _));
+        Assert.False(layout.TryGetProperty("yaxis2", out _));
+        Assert.Equal(1.02, layout.GetProperty("legend").GetProperty("x").GetDouble());
+    }
+
+    [Fact]
+    public void A_legend_on_top_lies_in_a_row_above_the_plot()
+    {
+        var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y")) { Legend = LegendPlace.Top };
+
+        var legend = Plotly(figure).GetProperty("layout").GetProperty("legend");
+
+        Assert.Equal(("h", "bottom"), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString()));
+        Assert.True(legend.GetProperty("y").GetDouble() > 1);
+    }
+
+    [Fact]
+    public void A_secondary_y_trace_goes_to_a_right_hand_axis_over_the_first()
+    {
+        var figure = new ChartFigure([new ChartTrace("lr", [0], [1e-4]) { SecondaryY = true }], new ChartAxis("step"), new ChartAxis("loss"))
+        { SecondaryY = new ChartAxis("learning rate") };
+
+        var plotly = Plotly(figure);
+
+        Assert.Equal("y2", plotly.GetProperty("data")[0].GetProperty("yaxis").GetString());
+        var axis = plotly.GetProperty("layout").GetProperty("yaxis2");
+        Assert.Equal(("y", "right"), (axis.GetProperty("overlaying").GetString(), axis.GetProperty("side").GetString()));
+    }
+
+    [Fact]
+    public void A_heatmap_carries_its_cells_with_gaps_left_empty()
+    {
+        var figure = new ChartFigure([new ChartTrace("niah", [1024, 2048], [0, 50]) { Kind = TraceKind.Heatmap, Z = [[1, null], [0.5, 1]] }],
+            new ChartAxis("context"), new ChartAxis("depth %"));
+
+        var trace = Plotly(figure).GetProperty("data")[0];
+
+        Assert.Equal("heatmap", trace.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, trace.GetProperty("z")[0][1].ValueKind);
+        Assert.Equal(0.5, trace.GetProperty("z")[1][0].GetDouble());
+    }
+}

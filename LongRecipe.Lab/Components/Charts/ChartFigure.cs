@@ -1,0 +1,126 @@
+namespace LongRecipe.Lab.Components.Charts;
+
+/// <summary>How a trace is drawn.</summary>
+public enum TraceKind { Line, Markers, LineMarkers, Bar, Heatmap }
+
+/// <summary>
+/// One series of a chart. X is numeric, or categorical when <see cref="XLabels"/> is set (bars such
+/// as histogram bins). A heatmap reads Z[row][column] at rows Y and columns X; null cells stay empty.
+/// </summary>
+public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)
+{
+    public TraceKind Kind { get; init; } = TraceKind.Line;
+
+    public IReadOnlyList<string>? XLabels { get; init; }
+
+    /// <summary>A CSS colour, e.g. #1f77b4; null lets plotly pick from its palette.</summary>
+    public string? Color { get; init; }
+
+    /// <summary>Plots against the second y axis (right side), e.g. a share beside a count.</summary>
+    public bool SecondaryY { get; init; }
+
+    public IReadOnlyList<IReadOnlyList<double?>>? Z { get; init; }
+
+    /// <summary>Plotly's dash style for lines: solid, dash, dot.</summary>
+    public string Dash { get; init; } = "solid";
+}
+
+/// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
+public enum LegendPlace { Right, Top }
+
+/// <summary>An axis: its title and whether it is logarithmic.</summary>
+public sealed record ChartAxis(string Title, bool Log = false);
+
+/// <summary>
+/// What a <see cref="Chart"/> draws: traces over an x and y axis (and an optional right-hand y axis).
+/// Immutable: a page builds a new figure when its inputs change and the chart redraws it.
+/// </summary>
+public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, ChartAxis Y)
+{
+    public string? Title { get; init; }
+
+    public ChartAxis? SecondaryY { get; init; }
+
+    public LegendPlace Legend { get; init; } = LegendPlace.Right;
+
+    /// <summary>Pixel height of the plot, e.g. 320.</summary>
+    public int Height { get; init; } = 320;
+
+    /// <summary>The figure as plotly.js reads it: { data: [...], layout: {...} }.</summary>
+    public object ToPlotly() => new
+    {
+        data = Traces.Select(TraceToPlotly).ToArray(),
+        layout = LayoutToPlotly(),
+    };
+
+    private static Dictionary<string, object?> TraceToPlotly(ChartTrace trace)
+    {
+        var data = new Dictionary<string, object?>
+        {
+            ["name"] = trace.Name,
+            ["x"] = trace.XLabels ?? (object)trace.X,
+            ["y"] = trace.Y,
+        };
+        switch (trace.Kind)
+        {
+            case TraceKind.Bar:
+                data["type"] = "bar";
+                data["marker"] = new { color = trace.Color };
+                break;
+            case TraceKind.Heatmap:
+                data["type"] = "heatmap";
+                data["z"] = trace.Z;
+                data["colorscale"] = "Viridis";
+                data["hoverongaps"] = false;
+                break;
+            default:
+                data["type"] = "scatter";
+                data["mode"] = trace.Kind switch
+                {
+                    TraceKind.Markers => "markers",
+                    TraceKind.LineMarkers => "lines+markers",
+                    _ => "lines",
+                };
+                data["line"] = new { color = trace.Color, dash = trace.Dash, width = 2 };
+                data["marker"] = new { color = trace.Color, size = 5 };
+                break;
+        }
+        if (trace.SecondaryY) data["yaxis"] = "y2";
+        return data;
+    }
+
+    private Dictionary<string, object?> LayoutToPlotly()
+    {
+        var layout = new Dictionary<string, object?>
+        {
+            ["height"] = Height,
+            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : 44, b = 56 },
+            ["font"] = new { family = "Roboto, Helvetica, Arial, sans-serif", size = 12 },
+            // Outside the plot area plotly widens the margin to fit the legend instead of covering an axis title.
+            ["legend"] = Legend == LegendPlace.Top
+                ? new { orientation = "h", x = 0.0, y = 1.02, yanchor = "bottom" }
+                : (object)new { x = SecondaryY is null ? 1.02 : 1.12, y = 1 },
+            ["barmode"] = "group",
+            ["hovermode"] = "closest",
+            ["xaxis"] = Axis(X),
+            ["yaxis"] = Axis(Y),
+        };
+        if (Title is not null) layout["title"] = new { text = Title, font = new { size = 14 } };
+        if (SecondaryY is not null)
+        {
+            var axis = Axis(SecondaryY);
+            axis["overlaying"] = "y";
+            axis["side"] = "right";
+            axis["showgrid"] = false;
+            layout["yaxis2"] = axis;
+        }
+        return layout;
+    }
+
+    private static Dictionary<string, object?> Axis(ChartAxis axis)
+    {
+        var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
+        if (axis.Log) result["type"] = "log";
+        return result;
+    }
+}

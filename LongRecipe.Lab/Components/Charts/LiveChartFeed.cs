@@ -1,0 +1,48 @@
+namespace LongRecipe.Lab.Components.Charts;
+
+/// <summary>Points to append to some traces of a drawn chart: X[k] and Y[k] go to trace Indices[k].</summary>
+public sealed record ChartExtension(int[] Indices, double[][] X, double[][] Y)
+{
+    /// <summary>The argument plotly.js's extendTraces takes: { x: [[...]], y: [[...]] }.</summary>
+    public object Update => new { x = X, y = Y };
+}
+
+/// <summary>
+/// Collects points for a live chart from any thread (e.g. a run's event handler) until the chart
+/// takes them: a <see cref="Chart"/> given this feed drains it every <see cref="Chart.FlushInterval"/>,
+/// so a run logging thousands of steps a second costs the browser a few redraws a second.
+/// </summary>
+public sealed class LiveChartFeed
+{
+    private readonly object gate = new();
+    private readonly SortedDictionary<int, (List<double> X, List<double> Y)> pending = new();
+
+    /// <summary>Keeps each trace to its last MaxPoints points in the browser; 0 keeps all.</summary>
+    public int MaxPoints { get; init; }
+
+    public void Add(int trace, double x, double y)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(trace);
+        lock (gate)
+        {
+            if (!pending.TryGetValue(trace, out var points)) pending[trace] = points = ([], []);
+            points.X.Add(x);
+            points.Y.Add(y);
+        }
+    }
+
+    /// <summary>Everything added since the last drain, traces in ascending order; null when nothing was.</summary>
+    public ChartExtension? Drain()
+    {
+        lock (gate)
+        {
+            if (pending.Count == 0) return null;
+            var extension = new ChartExtension(
+                pending.Keys.ToArray(),
+                pending.Values.Select(p => p.X.ToArray()).ToArray(),
+                pending.Values.Select(p => p.Y.ToArray()).ToArray());
+            pending.Clear();
+            return extension;
+        }
+    }
+}
