@@ -1,5 +1,6 @@
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -124,5 +125,41 @@ public class TrainerTests
         using var model = TinyModel();
         Assert.Contains("the model is f32 but ComputeDType is bf16",
             Assert.Throws<ArgumentException>(() => _ = new Trainer(model, Data(), Options(2) with { ComputeDType = DType.BFloat16 }, folder.Path)).Message);
+    }
+
+    [Fact]
+    public void In_bf16_f32_master_weights_take_the_update_and_a_resume_continues_them()
+    {
+        using var whole = new TempFolder();
+        using var split = new TempFolder();
+        var options = Options(6) with { ComputeDType = DType.BFloat16 };
+        IReadOnlyList<double> Bf16Run(string folder, bool resume, long cancelAfter = 0)
+        {
+            using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), resume ? 7UL : 1UL, DType.BFloat16);
+            using var cancel = new CancellationTokenSource();
+            var trainer = new Trainer(model, Data(), options, folder, resume: resume);
+            trainer.Run(new RecordingWriter(e =>
+            {
+                if (e is StepEvent { Step: var s } && s == cancelAfter) cancel.Cancel();
+            }), cancel.Token);
+            Assert.Equal(DType.BFloat16, model.DType);
+            return trainer.Losses;
+        }
+
+        var uninterrupted = Bf16Run(whole.Path, resume: false);
+        Assert.True(uninterrupted[^1] < uninterrupted[0] - 0.3, $"bf16 loss went from {uninterrupted[0]} to {uninterrupted[^1]}");
+        Bf16Run(split.Path, resume: false, cancelAfter: 2);
+        Assert.Equal(uninterrupted, Bf16Run(split.Path, resume: true));
+
+        // The checkpoint holds the bf16 model transformers loads and the f32 masters it came from.
+        var newest = Checkpoints.Latest(whole.Path)!;
+        using var master = SafeTensorsFile.Open(Path.Combine(newest, Checkpoints.MasterFile));
+        using var weights = SafeTensorsFile.Open(Path.Combine(newest, PretrainedModel.WeightsFile));
+        Assert.All(master.Entries, e => Assert.Equal(DType.Float32, e.DType));
+        Assert.All(weights.Entries, e => Assert.Equal(DType.BFloat16, e.DType));
+        using var scope = DisposeScope.Enter();
+        const string name = "model.layers.0.mlp.up_proj.weight";
+        Assert.Equal(Expect.Values(master.Load(name).To(DType.BFloat16)), Expect.Values(weights.Load(name)));
+        Assert.NotEqual(Expect.Values(master.Load(name)), Expect.Values(weights.Load(name)));
     }
 }
