@@ -2,9 +2,12 @@ using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
 
-/// <summary>A verb's --name value options.</summary>
+/// <summary>A verb's --name value options, and the few --flag options that take no value.</summary>
 public sealed class Arguments
 {
+    /// <summary>Options that stand alone: present means true.</summary>
+    private static readonly HashSet<string> Flags = ["resume"];
+
     private readonly Dictionary<string, string> values;
 
     private Arguments(Dictionary<string, string> values) => this.values = values;
@@ -14,6 +17,11 @@ public sealed class Arguments
         var values = new Dictionary<string, string>();
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && Flags.Contains(args[i][2..]))
+            {
+                values[args[i][2..]] = "true";
+                continue;
+            }
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"expected '--option value', got '{args[i]}'");
             values[args[i][2..]] = args[++i];
@@ -25,6 +33,8 @@ public sealed class Arguments
         values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
 
     public string? Optional(string name) => values.GetValueOrDefault(name);
+
+    public bool Flag(string name) => values.ContainsKey(name);
 
     public Device Device => Device.Parse(Optional("device") ?? "cpu");
 

@@ -29,7 +29,7 @@ public static class CorpusVerb
     }
 
     /// <summary>Reports on the calling thread, so the bar is drawn as the work goes.</summary>
-    private sealed class Progress(Action<TokenStoreProgress> report) : IProgress<TokenStoreProgress>
+    internal sealed class Progress(Action<TokenStoreProgress> report) : IProgress<TokenStoreProgress>
     {
         public void Report(TokenStoreProgress value) => report(value);
     }

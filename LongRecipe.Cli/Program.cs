@@ -13,6 +13,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
+    ["pretrain"] = PretrainVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -35,6 +36,11 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
+          pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
+                   [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
+                   [--checkpoint-every 100] [--resume]
+              (no requests) pretrains a base model on the built-in synthetic corpus with passkey samples;
+              progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}
