@@ -142,15 +142,6 @@ public class TrainerFailureTests
         Assert.Contains($"{state}: $.step", events.Final.Error);
     }
 
-    private static Trainer TrainWith(string folder, TrainerOptions options, bool resume, long cancelAfter = 0)
-    {
-        using var model = TinyModel(resume ? 7UL : 1UL);
-        using var cancel = new CancellationTokenSource();
-        var trainer = new Trainer(model, Data(), options, folder, resume: resume);
-        trainer.Run(new RecordingWriter(e =>
-        {
-            if (e is StepEvent { Step: var s } && s == cancelAfter) cancel.Cancel();
-        }), cancel.Token);
-        return trainer;
-    }
+    private static Trainer TrainWith(string folder, TrainerOptions options, bool resume, long cancelAfter = 0) =>
+        Train(folder, options, resume ? 7UL : 1UL, resume, cancelAfter).Trainer;
 }

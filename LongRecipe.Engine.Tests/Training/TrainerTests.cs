@@ -11,19 +11,6 @@ namespace LongRecipe.Engine.Tests.Training;
 /// <summary>The trainer on the CPU in f32: learning, determinism, resume, cancel, events.</summary>
 public class TrainerTests
 {
-    private static (RunStatus Status, Trainer Trainer, RecordingWriter Events) Train(string folder, TrainerOptions options, ulong modelSeed = 1,
-        bool resume = false, long cancelAfter = 0)
-    {
-        using var model = TinyModel(modelSeed);
-        using var cancel = new CancellationTokenSource();
-        var events = new RecordingWriter(e =>
-        {
-            if (e is StepEvent { Step: var step } && step == cancelAfter) cancel.Cancel();
-        });
-        var trainer = new Trainer(model, Data(), options, folder, resume: resume);
-        return (trainer.Run(events, cancel.Token), trainer, events);
-    }
-
     [Fact]
     public void Loss_falls_and_the_same_seed_gives_the_same_losses()
     {
@@ -133,18 +120,8 @@ public class TrainerTests
         using var whole = new TempFolder();
         using var split = new TempFolder();
         var options = Options(6) with { ComputeDType = DType.BFloat16 };
-        IReadOnlyList<double> Bf16Run(string folder, bool resume, long cancelAfter = 0)
-        {
-            using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), resume ? 7UL : 1UL, DType.BFloat16);
-            using var cancel = new CancellationTokenSource();
-            var trainer = new Trainer(model, Data(), options, folder, resume: resume);
-            trainer.Run(new RecordingWriter(e =>
-            {
-                if (e is StepEvent { Step: var s } && s == cancelAfter) cancel.Cancel();
-            }), cancel.Token);
-            Assert.Equal(DType.BFloat16, model.DType);
-            return trainer.Losses;
-        }
+        IReadOnlyList<double> Bf16Run(string folder, bool resume, long cancelAfter = 0) =>
+            Train(folder, options, resume ? 7UL : 1UL, resume, cancelAfter, DType.BFloat16).Trainer.Losses;
 
         var uninterrupted = Bf16Run(whole.Path, resume: false);
         Assert.True(uninterrupted[^1] < uninterrupted[0] - 0.3, $"bf16 loss went from {uninterrupted[0]} to {uninterrupted[^1]}");

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Engine.Tests.Training;
@@ -24,6 +25,22 @@ internal static class TrainingSupport
     public static LlamaModel TinyModel(ulong seed = 1) => LlamaModel.Initialize(LlamaConfig.Tiny(), seed);
 
     public static PackedBatchSource Data() => new(Counting(12, 16), seed: 3);
+
+    /// <summary>Trains a fresh tiny model (initialised from <paramref name="modelSeed"/>) in the folder, cancelling after step <paramref name="cancelAfter"/> when given.</summary>
+    public static (RunStatus Status, Trainer Trainer, RecordingWriter Events) Train(string folder, TrainerOptions options, ulong modelSeed = 1,
+        bool resume = false, long cancelAfter = 0, DType dtype = DType.Float32)
+    {
+        using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), modelSeed, dtype);
+        using var cancel = new CancellationTokenSource();
+        var events = new RecordingWriter(e =>
+        {
+            if (e is StepEvent { Step: var step } && step == cancelAfter) cancel.Cancel();
+        });
+        var trainer = new Trainer(model, Data(), options, folder, resume: resume);
+        var status = trainer.Run(events, cancel.Token);
+        Assert.Equal(dtype, model.DType);
+        return (status, trainer, events);
+    }
 }
 
 /// <summary>Keeps every event a run writes and lets a test act on each as it comes (cancel after step k, say).</summary>
