@@ -5,7 +5,7 @@ namespace LongRecipe.Cli;
 /// <summary>A verb's --name value options, and the few --flag options that take no value.</summary>
 public sealed class Arguments
 {
-    private static readonly HashSet<string> Flags = ["synthetic"];
+    private static readonly HashSet<string> Flags = ["synthetic", "resume"];
 
     private readonly Dictionary<string, string> values;
 

@@ -16,6 +16,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["rope-search"] = RopeSearchVerb.RunAsync,
     ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
     ["eval"] = EvalVerb.RunAsync,
+    ["pretrain"] = PretrainVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -48,6 +49,11 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
                    [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
               (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
+          pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
+                   [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
+                   [--checkpoint-every 100] [--resume]
+              (no requests) pretrains a base model on the built-in synthetic corpus with passkey samples;
+              progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}

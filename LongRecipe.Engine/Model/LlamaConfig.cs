@@ -145,6 +145,15 @@ public sealed partial record LlamaConfig
             maxPositionEmbeddings: maxPositionEmbeddings, rope: rope);
 
     /// <summary>
+    /// The product's built-in base model, pretrained by the lab itself (about 6.95M parameters with a
+    /// 4096-token vocabulary): hidden 256, 8 layers, 8 heads of 32 sharing 4 kv heads, a 704-wide
+    /// SwiGLU MLP, tied embeddings, a 256-token window at θ = 10000, RMSNorm ε 1e-5.
+    /// </summary>
+    public static LlamaConfig Builtin(int vocabSize = 4096) =>
+        Create(ModelFamily.Llama, vocabSize, hiddenSize: 256, intermediateSize: 704, layers: 8, heads: 8, kvHeads: 4,
+            maxPositionEmbeddings: 256, rope: new RopeScaling { Theta = 10_000 }, rmsNormEps: 1e-5, tieWordEmbeddings: true);
+
+    /// <summary>
     /// About 128M parameters: GPT-3 Small's width and depth (768 × 12 layers, 12 heads of 64) with
     /// grouped-query attention (4 kv heads), a 3072-wide SwiGLU MLP, the Llama 2 vocabulary (32000)
     /// with tied embeddings, and a 2048-token window at θ = 10000.

@@ -93,6 +93,31 @@ public sealed class AdamW : IDisposable
             LearningRate, Options.Beta1, Options.Beta2, Options.WeightDecay, Options.Epsilon);
     }
 
+    /// <summary>Parameter <paramref name="index"/>'s first and second moments, null before its first update; for checkpoints.</summary>
+    public (Tensor? First, Tensor? Second) Moments(int index) => (firstMoments[index], secondMoments[index]);
+
+    /// <summary>
+    /// Continues from a checkpoint: the step count and each parameter's moments (copied in, onto the
+    /// parameter's device and dtype; null for a parameter not yet updated).
+    /// </summary>
+    public void Restore(long stepCount, IReadOnlyList<(Tensor? First, Tensor? Second)> moments)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        if (moments.Count != parameters.Count)
+            throw new ArgumentException($"{moments.Count} moment pairs for {parameters.Count} parameters", nameof(moments));
+        using var noGrad = new NoGradScope();
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            Tensor? Copy(Tensor? t) => t is null ? null : DisposeScope.Detach(Tensor.Empty(p.Shape, p.DType, p.Device).CopyFrom(t));
+            firstMoments[i]?.Dispose();
+            secondMoments[i]?.Dispose();
+            fusedSteps[i]?.Dispose();
+            (firstMoments[i], secondMoments[i], fusedSteps[i]) = (Copy(moments[i].First), Copy(moments[i].Second), null);
+        }
+        StepCount = stepCount;
+    }
+
     /// <summary>Clears every parameter's gradient (drops it, as set_to_none does).</summary>
     public void ZeroGrad()
     {

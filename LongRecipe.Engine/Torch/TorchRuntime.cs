@@ -77,6 +77,14 @@ public static class TorchRuntime
 
     public static void ResetCudaPeak(int deviceIndex = 0) => Native.Check(Native.lr_cuda_reset_peak(deviceIndex));
 
+    /// <summary>Hands the CUDA caching allocator's unused blocks back to the driver (after an out-of-memory step, say); a no-op without CUDA.</summary>
+    public static void EmptyCudaCache() => Native.Check(Native.lr_cuda_empty_cache());
+
+    /// <summary>Whether a libtorch failure was an allocation that did not fit: CUDA's "CUDA out of memory" or the CPU allocator's "can't allocate memory".</summary>
+    public static bool IsOutOfMemory(TorchException e) =>
+        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The process's resident set size in bytes (Linux), which native CPU tensors count towards.</summary>
     public static long CpuResidentBytes()
     {

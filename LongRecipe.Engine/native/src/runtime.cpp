@@ -106,3 +106,13 @@ LR_API lr_cuda_reset_peak(int device_index) {
 #endif
   )
 }
+
+// Returns the caching allocator's unused blocks to the driver, e.g. after an out-of-memory step,
+// so the next run (or another process) can have them; a no-op without CUDA.
+LR_API lr_cuda_empty_cache() {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  )
+}

@@ -1,0 +1,147 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Tests.Support;
+using LongRecipe.Engine.Torch;
+using LongRecipe.Engine.Training;
+using static LongRecipe.Engine.Tests.Training.TrainingSupport;
+
+namespace LongRecipe.Engine.Tests.Training;
+
+/// <summary>What goes wrong in real runs: non-finite losses, allocations that do not fit, killed and damaged checkpoints.</summary>
+public class TrainerFailureTests
+{
+    private const int Poison = 200;
+
+    /// <summary>Counting sequences, with the poisoned token in the batches of the given steps (2 samples a step).</summary>
+    private sealed class PoisonedSource(params long[] poisonedSteps) : IBatchSource
+    {
+        private readonly PackedBatchSource clean = Data();
+
+        public TrainingBatch Get(long firstSample, int count)
+        {
+            var batch = clean.Get(firstSample, count);
+            if (poisonedSteps.Contains(firstSample / 2 + 1)) batch.InputIds[3] = Poison;
+            return batch;
+        }
+    }
+
+    /// <summary>A model whose embedding of <see cref="Poison"/> is NaN: any batch holding it has a NaN loss.</summary>
+    private static LlamaModel PoisonedModel()
+    {
+        var model = TinyModel();
+        using var scope = DisposeScope.Enter();
+        model.Parameters["model.embed_tokens.weight"].Select(0, Poison).Fill(double.NaN);
+        return model;
+    }
+
+    private static Tensor Clean(LlamaModel model, string name) =>
+        name == "model.embed_tokens.weight" ? Tensor.Cat([model.Parameters[name].Narrow(0, 0, Poison), model.Parameters[name].Narrow(0, Poison + 1, 255 - Poison)])
+            : model.Parameters[name];
+
+    [Fact]
+    public void A_step_with_a_nan_loss_is_skipped_and_counted_and_the_weights_stay_finite()
+    {
+        using var folder = new TempFolder();
+        using var model = PoisonedModel();
+        var events = new RecordingWriter();
+        var options = Options(5) with { MicroBatchSize = 2, GradientAccumulation = 1, MaxSkippedSteps = 1 };
+        var trainer = new Trainer(model, new PoisonedSource(3), options, folder.Path);
+
+        Assert.Equal(RunStatus.Completed, trainer.Run(events, TestContext.Current.CancellationToken));
+        Assert.Equal(1, trainer.SkippedSteps);
+        Assert.True(double.IsNaN(trainer.Losses[2]));
+        Assert.All(trainer.Losses.Where((_, i) => i != 2), l => Assert.True(double.IsFinite(l)));
+        Assert.Equal([0, 0, 1, 1, 1], events.Steps.Select(s => s.SkippedSteps));
+        Assert.Contains(events.Events.OfType<LogEvent>(), e => e.Level == RunLogLevel.Warning && e.Message.StartsWith("step 3 skipped", StringComparison.Ordinal));
+        using var scope = DisposeScope.Enter();
+        foreach (var name in model.Parameters.Names)
+            Assert.True(Clean(model, name).IsFinite().LogicalNot().Sum().ToInt64() == 0, $"{name} has non-finite values after the skipped step");
+    }
+
+    [Fact]
+    public void More_non_finite_steps_than_allowed_fail_the_run_with_a_clear_message()
+    {
+        using var folder = new TempFolder();
+        using var model = PoisonedModel();
+        var events = new RecordingWriter();
+        var options = Options(6) with { GradientAccumulation = 1, MaxSkippedSteps = 2 };
+        var trainer = new Trainer(model, new PoisonedSource(2, 3, 4, 5), options, folder.Path);
+
+        Assert.Equal(RunStatus.Failed, trainer.Run(events, TestContext.Current.CancellationToken));
+        Assert.Equal(RunStatus.Failed, events.Final.Status);
+        Assert.StartsWith("step 4: loss NaN", events.Final.Error);
+        Assert.Contains("3 skipped steps, more than MaxSkippedSteps (2)", events.Final.Error);
+        Assert.Equal(3, trainer.Step);
+    }
+
+    [Fact]
+    public void Running_out_of_memory_fails_the_run_naming_the_shape_and_the_process_keeps_training()
+    {
+        // f32 logits of 1024 × 128 tokens over 262144 words need 128 GiB, which the CPU allocator refuses at once.
+        var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: 262_144, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
+        using var model = LlamaModel.Initialize(config, seed: 1);
+        using var folder = new TempFolder();
+        var events = new RecordingWriter();
+        var huge = new PackedBatchSource([Enumerable.Range(0, 128).ToArray()], seed: 0);
+        var options = Options(2) with { MicroBatchSize = 1024, GradientAccumulation = 1 };
+
+        Assert.Equal(RunStatus.Failed, new Trainer(model, huge, options, folder.Path).Run(events, TestContext.Current.CancellationToken));
+        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cpu", events.Final.Error);
+        Assert.Empty(Checkpoints.Complete(folder.Path));
+        Assert.All(model.Parameters.Tensors, p => Assert.Null(p.Grad));
+
+        using var next = new TempFolder();
+        var small = new PackedBatchSource([Enumerable.Range(0, 16).ToArray(), Enumerable.Range(5, 16).ToArray()], seed: 0);
+        Assert.Equal(RunStatus.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingWriter(), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void A_checkpoint_write_killed_part_way_leaves_the_previous_one_to_resume_from()
+    {
+        using var whole = new TempFolder();
+        var uninterrupted = TrainWith(whole.Path, Options(6), resume: false).Losses;
+        using var folder = new TempFolder();
+        TrainWith(folder.Path, Options(6), resume: false, cancelAfter: 3);
+
+        // What a kill during the step-6 write leaves: its hidden temporary folder with a truncated
+        // weights file and no state, and a half-written replacement of the "latest" pointer.
+        var checkpoints = Checkpoints.Folder(folder.Path);
+        var leftover = Path.Combine(checkpoints, ".step-000006.0123456789abcdef0123456789abcdef.tmp");
+        Directory.CreateDirectory(leftover);
+        var weights = File.ReadAllBytes(Path.Combine(checkpoints, "step-000003", PretrainedModel.WeightsFile));
+        File.WriteAllBytes(Path.Combine(leftover, PretrainedModel.WeightsFile), weights[..(weights.Length / 2)]);
+        File.WriteAllText(Path.Combine(checkpoints, ".latest.0123456789abcdef0123456789abcdef.tmp"), "step-00");
+
+        Assert.Equal(3, Checkpoints.ReadState(Checkpoints.Latest(folder.Path)!).Step);
+        using (var loaded = PretrainedModel.Load(Checkpoints.Latest(folder.Path)!)) Assert.Equal(LlamaConfig.Tiny(), loaded.Config with { Dtype = null });
+        var resumed = TrainWith(folder.Path, Options(6), resume: true);
+        Assert.Equal(uninterrupted, resumed.Losses);
+        Assert.Equal(["latest", "step-000003", "step-000006"], Directory.GetFileSystemEntries(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_damaged_checkpoint_fails_the_resume_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        TrainWith(folder.Path, Options(3), resume: false);
+        var newest = Checkpoints.Latest(folder.Path)!;
+        var optimizer = Path.Combine(newest, Checkpoints.OptimizerFile);
+        File.WriteAllBytes(optimizer, File.ReadAllBytes(optimizer)[..100]);
+        var state = Path.Combine(newest, Checkpoints.StateFile);
+
+        var events = new RecordingWriter();
+        using var model = TinyModel();
+        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(4), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
+        Assert.Contains("options (steps: 3 → 4)", events.Final.Error);
+
+        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(3), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
+        Assert.Contains(optimizer, events.Final.Error);
+
+        File.WriteAllText(state, File.ReadAllText(state).Replace("\"step\": 3", "\"step\": \"three\""));
+        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(3), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
+        Assert.Contains($"{state}: $.step", events.Final.Error);
+    }
+
+    private static Trainer TrainWith(string folder, TrainerOptions options, bool resume, long cancelAfter = 0) =>
+        Train(folder, options, resume ? 7UL : 1UL, resume, cancelAfter).Trainer;
+}

@@ -1,0 +1,142 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.SafeTensors;
+using LongRecipe.Engine.Tests.Support;
+using LongRecipe.Engine.Torch;
+using LongRecipe.Engine.Training;
+using static LongRecipe.Engine.Tests.Training.TrainingSupport;
+
+namespace LongRecipe.Engine.Tests.Training;
+
+/// <summary>The trainer on the CPU in f32: learning, determinism, resume, cancel, events.</summary>
+public class TrainerTests
+{
+    [Fact]
+    public void Loss_falls_and_the_same_seed_gives_the_same_losses()
+    {
+        using var a = new TempFolder();
+        using var b = new TempFolder();
+        var (status, first, events) = Train(a.Path, Options(8));
+        var (_, second, _) = Train(b.Path, Options(8));
+
+        Assert.Equal(RunStatus.Completed, status);
+        Assert.Equal(8, first.Losses.Count);
+        Assert.True(first.Losses[^1] < first.Losses[0] - 0.5, $"loss went from {first.Losses[0]} to {first.Losses[^1]}");
+        Assert.Equal(first.Losses, second.Losses);
+        using var c = new TempFolder();
+        Assert.NotEqual(first.Losses, Train(c.Path, Options(8), modelSeed: 2).Trainer.Losses);
+
+        // One step event per step, carrying the schedule's rate and the tokens seen (2 micro-batches × 2 × 16).
+        var steps = events.Steps.ToList();
+        Assert.Equal(Enumerable.Range(1, 8).Select(s => (long)s), steps.Select(s => s.Step));
+        Assert.Equal(first.Losses, steps.Select(s => s.Loss));
+        Assert.Equal(Options(8).Schedule.At(5), steps[4].LearningRate);
+        Assert.Equal(5 * 64, steps[4].Tokens);
+        Assert.All(steps, s => Assert.True(s.GradNorm > 0 && s.TokensPerSecond > 0 && s.MemoryBytes > 0 && s.SkippedSteps == 0));
+        Assert.Equal(TimeSpan.Zero, steps[^1].Eta);
+        Assert.Equal([3L, 6, 8], events.Events.OfType<CheckpointEvent>().Select(c => c.Step));
+        Assert.Equal(RunStatus.Running, events.Events.OfType<StatusEvent>().First().Status);
+    }
+
+    [Fact]
+    public void A_resumed_run_continues_with_the_losses_of_the_uninterrupted_one()
+    {
+        using var whole = new TempFolder();
+        using var split = new TempFolder();
+        var uninterrupted = Train(whole.Path, Options(8)).Trainer.Losses;
+
+        // Cancelled after step 4: the step finishes, a checkpoint is saved, the run ends Cancelled.
+        var (status, stopped, events) = Train(split.Path, Options(8), cancelAfter: 4);
+        Assert.Equal(RunStatus.Cancelled, status);
+        Assert.Equal(4, stopped.Step);
+        Assert.Equal(4, events.Events.OfType<CheckpointEvent>().Last().Step);
+        Assert.Equal("step-000004", File.ReadAllText(Path.Combine(Checkpoints.Folder(split.Path), Checkpoints.LatestFile)).Trim());
+
+        // A model initialised differently: every weight must come from the checkpoint.
+        var (resumedStatus, resumed, resumedEvents) = Train(split.Path, Options(8), modelSeed: 99, resume: true);
+        Assert.Equal(RunStatus.Completed, resumedStatus);
+        Assert.Equal([5L, 6, 7, 8], resumedEvents.Steps.Select(s => s.Step));
+        Assert.Equal(uninterrupted, resumed.Losses);
+        Assert.Equal(8 * 64, resumed.Tokens);
+    }
+
+    [Fact]
+    public void A_run_folder_with_checkpoints_is_resumed_only_when_asked_and_with_the_same_options()
+    {
+        using var folder = new TempFolder();
+        Train(folder.Path, Options(3));
+        var (status, _, events) = Train(folder.Path, Options(3));
+        Assert.Equal(RunStatus.Failed, status);
+        Assert.Contains("already holds checkpoints (newest step-000003)", events.Final.Error);
+
+        var (changed, _, changedEvents) = Train(folder.Path, Options(3) with { LearningRate = 5e-3 }, resume: true);
+        Assert.Equal(RunStatus.Failed, changed);
+        Assert.Contains("trainer_state.json: the run was started with other options (learning_rate: 0.01 → 0.005)", changedEvents.Final.Error);
+    }
+
+    [Fact]
+    public void Only_the_newest_checkpoints_are_kept_and_each_loads_as_a_model()
+    {
+        using var folder = new TempFolder();
+        var (_, trainer, _) = Train(folder.Path, Options(8) with { CheckpointEvery = 2 });
+        Assert.Equal([8L, 6], Checkpoints.Complete(folder.Path).Select(c => c.Step));
+        var newest = Checkpoints.Latest(folder.Path)!;
+        Assert.Equal(8, Checkpoints.ReadState(newest).Step);
+        Assert.Equal(trainer.Losses, Checkpoints.ReadState(newest).Losses);
+        using var loaded = PretrainedModel.Load(newest);
+        Assert.Equal(LlamaConfig.Tiny(), loaded.Config with { Dtype = null });
+    }
+
+    [Fact]
+    public async Task The_run_streams_its_events_from_a_thread_of_its_own()
+    {
+        using var folder = new TempFolder();
+        using var model = TinyModel();
+        var trainer = new Trainer(model, Data(), Options(3), folder.Path);
+        var events = new List<RunEvent>();
+        await foreach (var e in trainer.RunAsync(TestContext.Current.CancellationToken)) events.Add(e);
+        Assert.Equal(3, events.OfType<StepEvent>().Count());
+        Assert.Equal(RunStatus.Completed, Assert.IsType<StatusEvent>(events[^1]).Status);
+        // The trainer left the model as it found it: no gradients, none required.
+        Assert.All(model.Parameters.Tensors, p => Assert.False(p.RequiresGrad));
+    }
+
+    [Fact]
+    public void Options_and_model_are_checked_before_anything_runs()
+    {
+        Assert.Contains("MicroBatchSize must be at least 1", Assert.Throws<ArgumentException>(() => (Options(2) with { MicroBatchSize = 0 }).Validate()).Message);
+        Assert.Contains("WarmupSteps must be in [0, Steps = 2]", Assert.Throws<ArgumentException>(() => (Options(2) with { WarmupSteps = 3 }).Validate()).Message);
+        Assert.Contains("ComputeDType must be f32 or bf16", Assert.Throws<ArgumentException>(() => (Options(2) with { ComputeDType = DType.Float16 }).Validate()).Message);
+        Assert.Contains("MinLearningRate", Assert.Throws<ArgumentException>(() => (Options(2) with { MinLearningRate = 1 }).Validate()).Message);
+        using var folder = new TempFolder();
+        using var model = TinyModel();
+        Assert.Contains("the model is f32 but ComputeDType is bf16",
+            Assert.Throws<ArgumentException>(() => _ = new Trainer(model, Data(), Options(2) with { ComputeDType = DType.BFloat16 }, folder.Path)).Message);
+    }
+
+    [Fact]
+    public void In_bf16_f32_master_weights_take_the_update_and_a_resume_continues_them()
+    {
+        using var whole = new TempFolder();
+        using var split = new TempFolder();
+        var options = Options(6) with { ComputeDType = DType.BFloat16 };
+        IReadOnlyList<double> Bf16Run(string folder, bool resume, long cancelAfter = 0) =>
+            Train(folder, options, resume ? 7UL : 1UL, resume, cancelAfter, DType.BFloat16).Trainer.Losses;
+
+        var uninterrupted = Bf16Run(whole.Path, resume: false);
+        Assert.True(uninterrupted[^1] < uninterrupted[0] - 0.3, $"bf16 loss went from {uninterrupted[0]} to {uninterrupted[^1]}");
+        Bf16Run(split.Path, resume: false, cancelAfter: 2);
+        Assert.Equal(uninterrupted, Bf16Run(split.Path, resume: true));
+
+        // The checkpoint holds the bf16 model transformers loads and the f32 masters it came from.
+        var newest = Checkpoints.Latest(whole.Path)!;
+        using var master = SafeTensorsFile.Open(Path.Combine(newest, Checkpoints.MasterFile));
+        using var weights = SafeTensorsFile.Open(Path.Combine(newest, PretrainedModel.WeightsFile));
+        Assert.All(master.Entries, e => Assert.Equal(DType.Float32, e.DType));
+        Assert.All(weights.Entries, e => Assert.Equal(DType.BFloat16, e.DType));
+        using var scope = DisposeScope.Enter();
+        const string name = "model.layers.0.mlp.up_proj.weight";
+        Assert.Equal(Expect.Values(master.Load(name).To(DType.BFloat16)), Expect.Values(weights.Load(name)));
+        Assert.NotEqual(Expect.Values(master.Load(name)), Expect.Values(weights.Load(name)));
+    }
+}

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Training;
+
+/// <summary>A run stopped on purpose with a message for the researcher (too many non-finite steps, say).</summary>
+internal sealed class TrainingAbortedException(string message) : Exception(message);
+
+/// <summary>
+/// Trains a model on one device: setup (masters, optimizer, resume) → one loop of steps (forward,
+/// backward, clip, update, log, checkpoint) → cleanup. Each step is a pure function of its number
+/// and the state before it, so a run resumed from a checkpoint continues with the losses the
+/// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted;
+/// an allocation that does not fit ends the run as Failed naming the sequence length and batch size,
+/// and the process (and the model) stays usable. Cancelling finishes the current step, saves a
+/// checkpoint and ends as Cancelled.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly LlamaModel model;
+    private readonly IBatchSource data;
+    private readonly string runFolder;
+    private readonly string stage;
+    private readonly bool resume;
+    private readonly List<double> losses = [];
+
+    /// <param name="model">The model to train, in the options' compute dtype, on the device to train on.</param>
+    /// <param name="runFolder">Where the checkpoints go (&lt;run&gt;/checkpoints/step-N/).</param>
+    /// <param name="resume">Continue from the newest checkpoint in the run folder (a run folder holding checkpoints must be resumed).</param>
+    public Trainer(LlamaModel model, IBatchSource data, TrainerOptions options, string runFolder, string stage = "train", bool resume = false)
+    {
+        Options = options.Validate();
+        if (model.DType != options.ComputeDType)
+            throw new ArgumentException(
+                $"the model is {model.DType.ShortName()} but ComputeDType is {options.ComputeDType.ShortName()}; load or convert it to that dtype", nameof(model));
+        (this.model, this.data, this.runFolder, this.stage, this.resume) = (model, data, runFolder, stage, resume);
+    }
+
+    public TrainerOptions Options { get; }
+
+    /// <summary>Steps done so far, those of a resumed checkpoint included.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Every step's mean token loss so far (NaN where a step was skipped), resumed ones included.</summary>
+    public IReadOnlyList<double> Losses => losses;
+
+    public int SkippedSteps { get; private set; }
+
+    /// <summary>Input tokens trained on so far.</summary>
+    public long Tokens { get; private set; }
+
+    /// <summary>Runs on a thread of its own, writing events into <paramref name="events"/>; the task ends with the final status.</summary>
+    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, CancellationToken cancel = default)
+    {
+        var finished = new TaskCompletionSource<RunStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                finished.SetResult(Run(events, cancel));
+            }
+            catch (Exception e)
+            {
+                finished.SetException(e);
+            }
+        }) { IsBackground = true, Name = $"trainer {stage}" };
+        thread.Start();
+        return finished.Task;
+    }
+
+    /// <summary>The run's events as they happen, ending with its final status event.</summary>
+    public async IAsyncEnumerable<RunEvent> RunAsync([EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var run = Start(channel.Writer, cancel).ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
+        // The reader is not cancelled: cancelling asks the run to stop, and its last events still come.
+        await foreach (var e in channel.Reader.ReadAllAsync(CancellationToken.None)) yield return e;
+        await run;
+    }
+
+    /// <summary>Runs on the calling thread (which it holds until the end) and returns the final status.</summary>
+    public RunStatus Run(ChannelWriter<RunEvent> events, CancellationToken cancel = default)
+    {
+        void Emit(RunEvent e)
+        {
+            if (!events.TryWrite(e)) events.WriteAsync(e).AsTask().GetAwaiter().GetResult();
+        }
+        RunStatus End(RunStatus status, string? error = null)
+        {
+            if (error is not null) Emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Error, error));
+            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, status, error));
+            return status;
+        }
+
+        // ---- setup ----
+        var options = Options;
+        var device = model.Device;
+        var parameters = model.Parameters.Tensors;
+        var requiredGrad = parameters.Select(p => p.RequiresGrad).ToArray();
+        using var master = options.ComputeDType == DType.Float32 ? null : MasterCopy(model.Parameters);
+        var trained = master?.Tensors ?? parameters;
+        using var optimizer = new AdamW(trained, new AdamWOptions(options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
+        var schedule = options.Schedule;
+        var previousCheckpointing = model.ActivationCheckpointing;
+        var lastSaved = 0L;
+        var (length, batch) = (0, options.MicroBatchSize);
+
+        void Save()
+        {
+            var path = Checkpoints.Save(runFolder, new TrainerState(Step, Tokens, SkippedSteps, losses.ToList(), options), model, master,
+                optimizer, options.KeepCheckpoints);
+            lastSaved = Step;
+            Emit(new CheckpointEvent(DateTimeOffset.UtcNow, stage, Step, path));
+        }
+
+        try
+        {
+            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
+            foreach (var p in parameters) p.RequiresGrad = true;
+            model.ActivationCheckpointing = options.ActivationCheckpointing;
+            TorchRuntime.ManualSeed(options.Seed);
+            Checkpoints.RemoveLeftovers(runFolder);
+            Restore(master, optimizer, Emit);
+            lastSaved = Step;
+
+            // ---- the loop: forward, backward, clip, update, log, checkpoint ----
+            var clock = Stopwatch.StartNew();
+            var firstStep = Step;
+            while (Step < options.Steps)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    if (Step > lastSaved) Save();
+                    return End(RunStatus.Cancelled);
+                }
+                var step = Step + 1;
+                var stepStart = clock.Elapsed;
+                if (device.IsCuda) TorchRuntime.ResetCudaPeak(device.Index);
+                var batches = Enumerable.Range(0, options.GradientAccumulation)
+                    .Select(micro => data.Get(((step - 1) * options.GradientAccumulation + micro) * options.MicroBatchSize, options.MicroBatchSize))
+                    .ToList();
+                double targets = batches.Sum(b => b.TargetCount);
+                if (targets == 0) throw new TrainingAbortedException($"step {step} has no targets to predict (every target is {TrainingBatch.Ignore})");
+                double loss = 0;
+                using (var scope = DisposeScope.Enter())
+                {
+                    foreach (var b in batches)
+                    {
+                        (length, batch) = (b.Length, b.BatchSize);
+                        var ids = Tensor.FromArray(b.InputIds, [b.BatchSize, b.Length], device: device);
+                        var positions = Tensor.FromArray(b.PositionIds, [b.BatchSize, b.Length], device: device);
+                        var labels = Tensor.FromArray(b.Targets, [b.BatchSize, b.Length], device: device);
+                        // Each micro-batch's mean, weighted by its share of the step's targets: the step's loss is the mean over all of them.
+                        var microLoss = LanguageModelLoss.CrossEntropy(model, model.Hidden(ids, positions), labels);
+                        var weight = b.TargetCount / targets;
+                        (microLoss * weight).Backward();
+                        loss += microLoss.ToDouble() * weight;
+                    }
+                    if (master is not null)
+                        for (var i = 0; i < parameters.Count; i++)
+                            trained[i].Grad = parameters[i].Grad?.To(DType.Float32);
+                    var norm = GradientClipping.ClipGradNorm(trained, options.ClipNorm ?? double.PositiveInfinity);
+                    var lr = schedule.At(step);
+                    if (double.IsFinite(loss) && double.IsFinite(norm))
+                    {
+                        optimizer.LearningRate = lr;
+                        optimizer.Step();
+                        if (master is not null)
+                            using (new NoGradScope())
+                                for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(trained[i]);
+                    }
+                    else if (++SkippedSteps > options.MaxSkippedSteps)
+                    {
+                        throw new TrainingAbortedException(
+                            $"step {step}: loss {loss} / gradient norm {norm} is not finite, and that makes {SkippedSteps} skipped steps, " +
+                            $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data");
+                    }
+                    else
+                    {
+                        Emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
+                            $"step {step} skipped: loss {loss}, gradient norm {norm} ({SkippedSteps} of at most {options.MaxSkippedSteps})"));
+                    }
+                    ClearGradients(parameters, master?.Tensors);
+                    Step = step;
+                    losses.Add(double.IsFinite(loss) && double.IsFinite(norm) ? loss : double.NaN);
+                    var stepTokens = batches.Sum(b => (long)b.BatchSize * b.Length);
+                    Tokens += stepTokens;
+                    if (step % options.LogEvery == 0 || step == options.Steps)
+                    {
+                        var seconds = (clock.Elapsed - stepStart).TotalSeconds;
+                        var perStep = clock.Elapsed.TotalSeconds / (step - firstStep);
+                        Emit(new StepEvent(DateTimeOffset.UtcNow, stage, step, options.Steps, loss, lr, norm,
+                            stepTokens / Math.Max(seconds, 1e-9), Tokens, MemoryBytes(device),
+                            TimeSpan.FromSeconds(perStep * (options.Steps - step)), SkippedSteps));
+                    }
+                }
+                if (step % options.CheckpointEvery == 0 || step == options.Steps) Save();
+            }
+            return End(RunStatus.Completed);
+        }
+        catch (TorchException e) when (TorchRuntime.IsOutOfMemory(e))
+        {
+            ClearGradients(parameters, master?.Tensors);
+            if (device.IsCuda) TorchRuntime.EmptyCudaCache();
+            return End(RunStatus.Failed,
+                $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {e.Message.Split('\n')[0]}");
+        }
+        catch (Exception e) when (e is TrainingAbortedException or CheckpointException or TorchException)
+        {
+            ClearGradients(parameters, master?.Tensors);
+            return End(RunStatus.Failed, e.Message);
+        }
+        finally
+        {
+            // ---- cleanup: the model is left as it was found, bar its weights ----
+            model.ActivationCheckpointing = previousCheckpointing;
+            for (var i = 0; i < parameters.Count; i++) parameters[i].RequiresGrad = requiredGrad[i];
+        }
+    }
+
+    /// <summary>Continues from the newest checkpoint when resuming; refuses to overwrite a run's checkpoints otherwise.</summary>
+    private void Restore(Parameters? master, AdamW optimizer, Action<RunEvent> emit)
+    {
+        var latest = Checkpoints.Latest(runFolder);
+        if (latest is null) return;
+        if (!resume)
+            throw new CheckpointException($"{Checkpoints.Folder(runFolder)} already holds checkpoints (newest {Path.GetFileName(latest)}); resume the run or choose another folder");
+        var state = Checkpoints.ReadState(latest);
+        if (Checkpoints.Difference(state.Options, Options) is { } difference)
+            throw new CheckpointException($"{Path.Combine(latest, Checkpoints.StateFile)}: the run was started with other options ({difference})");
+        Checkpoints.Restore(latest, model, master, optimizer);
+        (Step, Tokens, SkippedSteps) = (state.Step, state.Tokens, state.SkippedSteps);
+        losses.Clear();
+        losses.AddRange(state.Losses);
+        emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information, $"resumed from {latest} at step {Step}"));
+    }
+
+    /// <summary>f32 copies of the weights that the optimizer updates while the model computes in a narrower dtype.</summary>
+    private static Parameters MasterCopy(Parameters weights)
+    {
+        var master = new Parameters();
+        using var noGrad = new NoGradScope();
+        foreach (var name in weights.Names)
+        {
+            using var scope = DisposeScope.Enter();
+            master.Add(name, weights[name].To(DType.Float32).Clone().RequiringGrad());
+        }
+        return master;
+    }
+
+    private static void ClearGradients(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor>? master)
+    {
+        foreach (var p in parameters) p.Grad = null;
+        if (master is not null)
+            foreach (var p in master) p.Grad = null;
+    }
+
+    private static long MemoryBytes(Device device) =>
+        device.IsCuda ? TorchRuntime.CudaMemory(device.Index).Peak : TorchRuntime.CpuResidentBytes();
+}

@@ -1,0 +1,97 @@
+using System.Text.Json.Serialization;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Training;
+
+/// <summary>
+/// How one training run goes; stored in every checkpoint, and a resumed run must be given the same.
+/// A step takes <see cref="GradientAccumulation"/> micro-batches of <see cref="MicroBatchSize"/>
+/// sequences each, then one AdamW update at the scheduled learning rate.
+/// </summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Optimizer steps in the whole run, e.g. 1000.</summary>
+    public long Steps { get; init; } = 100;
+
+    /// <summary>Sequences per forward/backward pass, e.g. 8.</summary>
+    public int MicroBatchSize { get; init; } = 8;
+
+    /// <summary>Micro-batches whose gradients add up to one step, e.g. 4 (an effective batch of 32).</summary>
+    public int GradientAccumulation { get; init; } = 1;
+
+    /// <summary>Peak learning rate, e.g. 1e-3 from scratch or 5e-5 for context extension.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    public long WarmupSteps { get; init; } = 10;
+
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Cosine;
+
+    /// <summary>Where the cosine ends, e.g. a tenth of the peak; the other decays ignore it.</summary>
+    public double MinLearningRate { get; init; }
+
+    public double WeightDecay { get; init; } = 0.1;
+
+    public double Beta1 { get; init; } = 0.9;
+
+    public double Beta2 { get; init; } = 0.95;
+
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>The global gradient norm is clipped to this, e.g. 1; null leaves gradients as they are.</summary>
+    public double? ClipNorm { get; init; } = 1.0;
+
+    /// <summary>
+    /// What the model computes in: f32, or bf16 (CUDA), where f32 master weights and f32 AdamW moments
+    /// take the update and are copied back into the bf16 model after every step.
+    /// </summary>
+    public DType ComputeDType { get; init; } = DType.Float32;
+
+    /// <summary>Recompute each layer during backward instead of keeping its activations (less memory, ~⅓ more compute).</summary>
+    public bool ActivationCheckpointing { get; init; }
+
+    /// <summary>Seeds libtorch's generators at the start; data and initialization take their own seeds.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>A checkpoint after every this many steps (and always after the last one and on cancel).</summary>
+    public long CheckpointEvery { get; init; } = 100;
+
+    /// <summary>How many of the newest checkpoints are kept; older ones are deleted.</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    /// <summary>Steps with a non-finite loss or gradient norm are skipped; the run fails at the one past this many.</summary>
+    public int MaxSkippedSteps { get; init; } = 10;
+
+    /// <summary>A step event after every this many steps (and after the last one).</summary>
+    public long LogEvery { get; init; } = 1;
+
+    [JsonIgnore]
+    public LearningRateSchedule Schedule => new(LearningRate, WarmupSteps, Steps, Decay, MinLearningRate);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the field of the first problem.</summary>
+    public TrainerOptions Validate()
+    {
+        static void Require(bool ok, string field, string problem)
+        {
+            if (!ok) throw new ArgumentException($"{field} {problem}", field);
+        }
+        Require(Steps >= 1, nameof(Steps), $"must be at least 1, not {Steps}");
+        Require(MicroBatchSize >= 1, nameof(MicroBatchSize), $"must be at least 1, not {MicroBatchSize}");
+        Require(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1, not {GradientAccumulation}");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, not {LearningRate}");
+        Require(WarmupSteps >= 0 && WarmupSteps <= Steps, nameof(WarmupSteps), $"must be in [0, Steps = {Steps}], not {WarmupSteps}");
+        Require(Enum.IsDefined(Decay), nameof(Decay), $"is not a known decay ({Decay})");
+        Require(MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate),
+            $"must be in [0, LearningRate = {LearningRate}], not {MinLearningRate}");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be a non-negative number, not {WeightDecay}");
+        Require(Beta1 is >= 0 and < 1, nameof(Beta1), $"must be in [0, 1), not {Beta1}");
+        Require(Beta2 is >= 0 and < 1, nameof(Beta2), $"must be in [0, 1), not {Beta2}");
+        Require(Epsilon > 0, nameof(Epsilon), $"must be positive, not {Epsilon}");
+        Require(ClipNorm is null || ClipNorm > 0, nameof(ClipNorm), $"must be positive or absent, not {ClipNorm}");
+        Require(ComputeDType is DType.Float32 or DType.BFloat16, nameof(ComputeDType), $"must be f32 or bf16, not {ComputeDType.ShortName()}");
+        Require(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be at least 1, not {CheckpointEvery}");
+        Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), $"must be at least 1, not {KeepCheckpoints}");
+        Require(MaxSkippedSteps >= 0, nameof(MaxSkippedSteps), $"must not be negative, not {MaxSkippedSteps}");
+        Require(LogEvery >= 1, nameof(LogEvery), $"must be at least 1, not {LogEvery}");
+        return this;
+    }
+}
