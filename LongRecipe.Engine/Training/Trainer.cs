@@ -210,7 +210,8 @@ public sealed class Trainer
             return End(RunStatus.Failed,
                 $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {e.Message.Split('\n')[0]}");
         }
-        catch (Exception e) when (e is TrainingAbortedException or CheckpointException or TorchException)
+        // A full disk or a lost folder ends the run like the others: the thread and the process go on.
+        catch (Exception e) when (e is TrainingAbortedException or CheckpointException or TorchException or IOException or UnauthorizedAccessException)
         {
             ClearGradients(parameters, master?.Tensors);
             return End(RunStatus.Failed, e.Message);
