@@ -48,7 +48,7 @@ public static class PretrainVerb
         using var cancel = CorpusVerb.CancelOnCtrlC();
         IReadOnlyList<int[]> sequences;
         using (var bar = new ProgressBar("preparing the synthetic corpus"))
-            sequences = PretrainingData.Build(new PretrainingDataSpec(seqLen, steps * options.MicroBatchSize * (long)seqLen, seed),
+            sequences = PretrainingData.Build(new PretrainingDataSpec(seqLen, steps * options.MicroBatchSize * (long)seqLen, seed, Number(args, "retrieval-ratio", 0.25)),
                 tokenizerDirectory, Path.Combine(output, "data"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
 
         using var model = LlamaModel.Initialize(config, seed, dtype, device);

@@ -9,7 +9,7 @@ namespace LongRecipe.Engine.Tests.Training;
 public class PretrainingDataTests
 {
     [Fact]
-    public void Sequences_have_the_length_and_passkey_samples_end_in_their_answer()
+    public void Sequences_have_the_length_and_retrieval_samples_end_in_their_answer()
     {
         var tokenizer = RealTokenizers.Llama3;
         using var folder = new TempFolder();
@@ -18,16 +18,20 @@ public class PretrainingDataTests
         var sequences = PretrainingData.Build(spec, RealTokenizers.Folder("llama3"), folder.Path, cancel: TestContext.Current.CancellationToken);
 
         Assert.All(sequences, s => Assert.Equal(96, s.Length));
-        var texts = sequences.Select(s => tokenizer.Decode(s)).ToList();
+        var end = tokenizer.EosId!.Value;
+        var texts = sequences.Select(s => tokenizer.Decode(s.Reverse().SkipWhile(id => id == end).Reverse().ToArray())).ToList();
         var passkeys = texts.Where(t => t.Contains(PasskeySample.QuestionText, StringComparison.Ordinal)).ToList();
-        var others = texts.Count - passkeys.Count;
-        // Mixed in before a main sequence with probability 0.25: about a fifth of the whole.
+        var needles = texts.Where(t => t.Contains("\nAnswer: ", StringComparison.Ordinal)).ToList();
+        var others = texts.Count - passkeys.Count - needles.Count;
+        // Mixed in before a main sequence with probability 0.25: about a fifth of the whole, passkeys and needles alternately.
         Assert.InRange(passkeys.Count, 1, others);
+        Assert.InRange(needles.Count, 1, others);
         Assert.All(passkeys, text =>
         {
             var answer = text[^5..];
             Assert.Matches("^[0-9]{5}$", answer);
             Assert.Contains($"The pass key is {answer}. Remember it. {answer} is the pass key.", text);
+            Assert.EndsWith($"{PasskeySample.QuestionText} {answer}", text);
         });
 
         // The same seed gives the same data; another seed other data.

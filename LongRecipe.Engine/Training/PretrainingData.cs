@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Randomness;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tokenization;
@@ -11,11 +12,12 @@ namespace LongRecipe.Engine.Training;
 /// <summary>
 /// The built-in pretraining data: about <paramref name="Tokens"/> tokens of the synthetic corpus
 /// (70% long documents with facts referred to within a window, 30% short documents), packed into
-/// sequences of <paramref name="SequenceLength"/>, with passkey samples of exactly that length mixed
-/// in at <paramref name="PasskeyRatio"/> (replay-style), so a model learns passkey retrieval at its
-/// native context. Everything is drawn from <paramref name="Seed"/>.
+/// sequences of <paramref name="SequenceLength"/>, with retrieval samples (passkeys and needles, in the
+/// evaluator's own prompt format, <see cref="RetrievalPrompts"/>) of that length mixed in at
+/// <paramref name="RetrievalRatio"/> (replay-style), so a model learns retrieval within its native
+/// context. Everything is drawn from <paramref name="Seed"/>.
 /// </summary>
-public sealed record PretrainingDataSpec(int SequenceLength, long Tokens, ulong Seed = 0, double PasskeyRatio = 0.25)
+public sealed record PretrainingDataSpec(int SequenceLength, long Tokens, ulong Seed = 0, double RetrievalRatio = 0.25)
 {
     /// <summary>Beyond this many tokens the corpus repeats (epochs) rather than grows.</summary>
     public const long MaxTokens = 4_000_000;
@@ -24,7 +26,7 @@ public sealed record PretrainingDataSpec(int SequenceLength, long Tokens, ulong 
     {
         if (SequenceLength < 16) throw new ArgumentException($"SequenceLength must be at least 16, not {SequenceLength}", nameof(SequenceLength));
         if (Tokens < SequenceLength) throw new ArgumentException($"Tokens ({Tokens}) must hold at least one sequence of {SequenceLength}", nameof(Tokens));
-        if (PasskeyRatio is <= 0 or > 1) throw new ArgumentException($"PasskeyRatio must be in (0, 1], not {PasskeyRatio}", nameof(PasskeyRatio));
+        if (RetrievalRatio is <= 0 or > 1) throw new ArgumentException($"RetrievalRatio must be in (0, 1], not {RetrievalRatio}", nameof(RetrievalRatio));
         return this;
     }
 }
@@ -33,7 +35,7 @@ public static class PretrainingData
 {
     private const double LongShare = 0.7;
     private const int ShortDocumentWords = 275;
-    private const ulong PasskeyStream = 0x9A55;
+    private const ulong RetrievalStream = 0x9A55;
 
     /// <summary>
     /// Writes the corpus to &lt;folder&gt;/synthetic.jsonl, tokenizes it into the token store
@@ -51,9 +53,9 @@ public static class PretrainingData
         using (var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, "tokens"), progress, cancel))
             sequences = SequencePacking.Pack(store, spec.SequenceLength, tokenizer.EosId).ToList();
         if (sequences.Count == 0) throw new ArgumentException($"the corpus is shorter than one sequence of {spec.SequenceLength} tokens");
-        var passkeys = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * spec.PasskeyRatio)))
-            .Select(i => Passkey(spec, tokenizer, i)).OfType<int[]>().ToList();
-        return SequencePacking.MixReplay(sequences, passkeys, spec.PasskeyRatio, spec.Seed).ToList();
+        var retrieval = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * spec.RetrievalRatio)))
+            .Select(i => Retrieval(spec, tokenizer, i)).ToList();
+        return SequencePacking.MixReplay(sequences, retrieval, spec.RetrievalRatio, spec.Seed).ToList();
     }
 
     /// <summary>Long documents a little longer than a sequence, facts referred to a quarter to a half of it later.</summary>
@@ -77,24 +79,20 @@ public static class PretrainingData
     }
 
     /// <summary>
-    /// Passkey sample i as exactly one sequence: the context, the question and the 5-digit answer,
-    /// the key 10–90% of the way in. Token counts do not add up exactly across joins, so the context
-    /// grows until the whole reaches the length, and the surplus is cut from the front (filler); null
-    /// in the rare case it never does.
+    /// Retrieval sample i as one sequence: a passkey or a needle prompt (alternately) at a uniform depth,
+    /// its answer, then end-of-text up to the length (the prompt and answer end a few tokens short of it).
+    /// The seeds come from their own stream, so no sample repeats one the evaluator draws.
     /// </summary>
-    private static int[]? Passkey(PretrainingDataSpec spec, Tokenizer tokenizer, int index)
+    private static int[] Retrieval(PretrainingDataSpec spec, Tokenizer tokenizer, int index)
     {
-        var random = SplitMix64.ForSample(spec.Seed ^ PasskeyStream, index);
-        var depth = 10 + 80 * random.NextDouble();
-        var context = spec.SequenceLength - tokenizer.Encode($" {PasskeySample.QuestionText} 12345", addSpecialTokens: true).Length;
-        for (var attempt = 0; attempt < 4 && context > 0; attempt++)
-        {
-            var sample = PasskeySample.Generate(new PasskeySpec(context, depth, Digits: 5, Seed: random.NextUInt64()),
-                text => tokenizer.Encode(text, addSpecialTokens: false).Length);
-            var ids = tokenizer.Encode($"{sample.Context} {sample.Question} {sample.Answer}", addSpecialTokens: true);
-            if (ids.Length >= spec.SequenceLength) return ids[^spec.SequenceLength..];
-            context += spec.SequenceLength - ids.Length;
-        }
-        return null;
+        var random = SplitMix64.ForSample(spec.Seed ^ RetrievalStream, index);
+        var depth = 100 * random.NextDouble();
+        var prompt = index % 2 == 0
+            ? RetrievalPrompts.Passkey(tokenizer, spec.SequenceLength, depth, random.NextUInt64())
+            : RetrievalPrompts.Needle(tokenizer, spec.SequenceLength, depth, (NeedleKind)(index / 2 % 3), random.NextUInt64());
+        var ids = prompt.Ids.Concat(prompt.AnswerIds).Select(id => (int)id).ToList();
+        var end = tokenizer.EosId ?? throw new ArgumentException("the pretraining tokenizer needs an end-of-text token");
+        while (ids.Count < spec.SequenceLength) ids.Add(end);
+        return [.. ids];
     }
 }

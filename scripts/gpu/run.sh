@@ -7,7 +7,7 @@
 #   verify     engine-saved checkpoints of every reference fixture, loaded back by transformers
 #   tokenizer  HF tokenizers' ids for the tokenizer reference fixture
 #   pretrain   the built-in model: BPE tokenizer, pretraining (PRETRAIN_ARGS), passkey/NIAH by length,
-#              HF tokenizers and transformers loading it; the model directory comes back in $OUT/builtin
+#              HF tokenizers and transformers loading it; the model directory comes back as $OUT/builtin.tar
 # Logs and results go to $OUT; a summary prints last.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -47,33 +47,36 @@ for step in $steps; do
         /tmp/tokenizers/llama3/tokenizer.json /tmp/tokenizers/llama2/tokenizer.json "$out/tokenizer_reference.json" >"$out/tokenizer.log" 2>&1
       echo "== tokenizer reference (exit $?): $(wc -c <"$out/tokenizer_reference.json" 2>/dev/null) bytes" >>"$summary" ;;
     pretrain)
-      cli="dotnet .gpu/cli/longrecipe.dll"
+      cli="dotnet .gpu/cli/longrecipe.dll" logs=/tmp/pretrain-logs
+      mkdir -p "$logs"
       reference=LongRecipe.Engine.Tests/Tokenization/Reference
-      $cli tokenizer-train --synthetic --documents 512 --seed 0 --vocab-size 4096 --out /tmp/builtin-tokenizer >"$out/tokenizer-train.json" 2>/dev/null
+      $cli tokenizer-train --synthetic --documents 512 --seed 0 --vocab-size 4096 --out /tmp/builtin-tokenizer >"$logs/tokenizer-train.json" 2>/dev/null
       # SIGINT is the trainer's graceful cancel: a run cut short still leaves its newest checkpoint.
       timeout -s INT "${PRETRAIN_TIMEOUT:-360}" $cli pretrain --tokenizer /tmp/builtin-tokenizer --out /tmp/builtin \
-        --device cuda --dtype bf16 ${PRETRAIN_ARGS:-} >"$out/pretrain.json" 2>"$out/pretrain.log"
+        --device cuda --dtype bf16 ${PRETRAIN_ARGS:-} >"$logs/pretrain.json" 2>"$logs/pretrain.log"
       if [ ! -f /tmp/builtin/model.safetensors ]; then
         newest=$(ls -d /tmp/builtin/checkpoints/step-* 2>/dev/null | sort | tail -1)
         [ -n "$newest" ] && cp "$newest"/config.json "$newest"/model.safetensors /tmp/builtin-tokenizer/*.json /tmp/builtin/
       fi
-      mkdir -p "$out/builtin" && cp /tmp/builtin/*.json /tmp/builtin/*.safetensors "$out/builtin/" 2>/dev/null
-      tr '\r' '\n' <"$out/pretrain.log" | grep step | awk 'NR % 100 == 1' >"$out/pretrain-steps.txt"
+      tr '\r' '\n' <"$logs/pretrain.log" | grep step | awk 'NR % 100 == 1' >"$logs/pretrain-steps.txt"
       timeout 180 $cli eval --model /tmp/builtin --device cuda --suite passkey,niah --lengths 256,512,1024 \
-        --depths 0,25,50,75,100 --passkeys 20 --needles 4 >"$out/eval.jsonl" 2>"$out/eval.log"
+        --depths 0,25,50,75,100 --passkeys 20 --needles 4 >"$logs/eval.jsonl" 2>"$logs/eval.log"
       python3 "$reference/compare_trained_tokenizer.py" requests >/tmp/requests.jsonl
       $cli tokenize --tokenizer /tmp/builtin-tokenizer </tmp/requests.jsonl >/tmp/ours.jsonl 2>/dev/null
-      (cd "$reference" && python3 compare_trained_tokenizer.py compare /tmp/builtin-tokenizer /tmp/requests.jsonl /tmp/ours.jsonl) >"$out/tokenizer-compare.txt" 2>&1
-      python3 scripts/gpu/builtin_check.py request /tmp/builtin >/tmp/request.jsonl 2>"$out/transformers-check.txt"
-      $cli score --model /tmp/builtin --device cpu --dtype f32 </tmp/request.jsonl >/tmp/engine-score.jsonl 2>>"$out/transformers-check.txt"
-      python3 scripts/gpu/builtin_check.py compare /tmp/builtin /tmp/request.jsonl /tmp/engine-score.jsonl >>"$out/transformers-check.txt" 2>&1
-      { echo "== pretrain: $(cat "$out/pretrain.json")"; tail -3 "$out/pretrain-steps.txt"
+      (cd "$reference" && python3 compare_trained_tokenizer.py compare /tmp/builtin-tokenizer /tmp/requests.jsonl /tmp/ours.jsonl) >"$logs/tokenizer-compare.txt" 2>&1
+      python3 scripts/gpu/builtin_check.py request /tmp/builtin >/tmp/request.jsonl 2>"$logs/transformers-check.txt"
+      $cli score --model /tmp/builtin --device cpu --dtype f32 </tmp/request.jsonl >/tmp/engine-score.jsonl 2>>"$logs/transformers-check.txt"
+      python3 scripts/gpu/builtin_check.py compare /tmp/builtin /tmp/request.jsonl /tmp/engine-score.jsonl >>"$logs/transformers-check.txt" 2>&1
+      { echo "== pretrain: $(cat "$logs/pretrain.json")"; tail -3 "$logs/pretrain-steps.txt"
         echo "== eval (benchmark length depth metric value)"
         python3 -c 'import json,sys
 for l in open(sys.argv[1]):
-    c=json.loads(l); print(c["benchmark"], c["context_length"], c.get("depth"), c["metric"], round(c["value"],3))' "$out/eval.jsonl" | grep -v logprob
-        echo "== HF tokenizers vs ours: $(tail -1 "$out/tokenizer-compare.txt")"
-        echo "== transformers: $(tail -1 "$out/transformers-check.txt")"; } >>"$summary" ;;
+    c=json.loads(l); print(c["benchmark"], c["context_length"], c.get("depth"), c["metric"], round(c["value"],3))' "$logs/eval.jsonl" | grep -v logprob
+        echo "== HF tokenizers vs ours: $(tail -1 "$logs/tokenizer-compare.txt")"
+        echo "== transformers: $(tail -1 "$logs/transformers-check.txt")"; } >>"$summary"
+      # Two files back: the device returns only a few.
+      tar -C /tmp/builtin -cf "$out/builtin.tar" config.json model.safetensors tokenizer.json tokenizer_config.json
+      tar -C /tmp -czf "$out/pretrain-logs.tgz" pretrain-logs ;;
     *) echo "unknown step $step" >>"$summary" ;;
   esac
 done
