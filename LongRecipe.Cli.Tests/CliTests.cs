@@ -239,6 +239,37 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Merge_at_alpha_zero_gives_back_the_base_and_slerp_between_models_differs_from_both()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var (baseModel, other) = (Path.Combine(Fixtures, "llama-default"), Path.Combine(Fixtures, "llama-linear"));
+            var request = JsonSerializer.Serialize(new { input_ids = new[] { 1, 5, 9, 17, 33, 2 } });
+            async Task<double[]> Score(string model) => LogProbs((await CliProcess.RunAsync(["score", "--model", model], request)).Stdout[0]);
+
+            var weighted = await CliProcess.RunAsync(["merge", "--base", baseModel, "--model", baseModel, "--method", "weighted",
+                "--alpha", "0", "--out", Path.Combine(folder, "w")]);
+            Assert.Equal(0, weighted.ExitCode);
+            Assert.Equal(await Score(baseModel), await Score(Path.Combine(folder, "w")));
+
+            var slerp = await CliProcess.RunAsync(["merge", "--base", baseModel, "--model", other, "--method", "slerp", "--out", Path.Combine(folder, "s")]);
+            Assert.Equal(0, slerp.ExitCode);
+            Assert.Equal("slerp", JsonDocument.Parse(slerp.Stdout[0]).RootElement.GetProperty("method").GetString());
+            var merged = await Score(Path.Combine(folder, "s"));
+            Assert.NotEqual(await Score(baseModel), merged);
+
+            var bad = await CliProcess.RunAsync(["merge", "--base", baseModel, "--model", other, "--method", "mean", "--out", Path.Combine(folder, "x")]);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("--method must be average, weighted, ties or slerp, not 'mean'", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rope_search_prints_longrope_settings_and_writes_a_config_that_loads()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

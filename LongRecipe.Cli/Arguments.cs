@@ -1,3 +1,4 @@
+using System.Globalization;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
@@ -40,4 +41,16 @@ public sealed class Arguments
 
     /// <summary>--dtype, or null for the checkpoint's own.</summary>
     public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;
+
+    /// <summary>--<paramref name="name"/> as a whole number, or <paramref name="fallback"/> when absent.</summary>
+    public int Integer(string name, int fallback) =>
+        Optional(name) is { } text
+            ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a whole number, not '{text}'")
+            : fallback;
+
+    /// <summary>--<paramref name="name"/> as a number, or <paramref name="fallback"/> when absent.</summary>
+    public double Number(string name, double fallback) =>
+        Optional(name) is { } text
+            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a number, not '{text}'")
+            : fallback;
 }

@@ -18,8 +18,6 @@ namespace LongRecipe.Cli;
 /// </summary>
 public static class PretrainVerb
 {
-    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
-
     public static async Task<int> RunAsync(Arguments args)
     {
         var tokenizerDirectory = args.Required("tokenizer");
@@ -27,20 +25,20 @@ public static class PretrainVerb
         var tokenizer = Tokenizer.Load(tokenizerDirectory);
         var device = args.Device;
         var dtype = args.DType ?? (device.IsCuda ? DType.BFloat16 : DType.Float32);
-        var seqLen = Integer(args, "seq-len", 256);
-        var steps = Integer(args, "steps", 1000);
+        var seqLen = args.Integer("seq-len", 256);
+        var steps = args.Integer("steps", 1000);
         var seed = ulong.Parse(args.Optional("seed") ?? "0", CultureInfo.InvariantCulture);
-        var lr = Number(args, "lr", 1e-3);
+        var lr = args.Number("lr", 1e-3);
         var options = new TrainerOptions
         {
             Steps = steps,
-            MicroBatchSize = Integer(args, "batch", 8),
+            MicroBatchSize = args.Integer("batch", 8),
             LearningRate = lr,
             MinLearningRate = lr / 10,
-            WarmupSteps = Integer(args, "warmup", Math.Min(100, steps / 10)),
+            WarmupSteps = args.Integer("warmup", Math.Min(100, steps / 10)),
             ComputeDType = dtype,
             Seed = seed,
-            CheckpointEvery = Integer(args, "checkpoint-every", 100),
+            CheckpointEvery = args.Integer("checkpoint-every", 100),
             LogEvery = 1,
         }.Validate();
         var config = Config(args.Optional("config") ?? "builtin", tokenizer, seqLen);
@@ -48,7 +46,7 @@ public static class PretrainVerb
         using var cancel = CorpusVerb.CancelOnCtrlC();
         IReadOnlyList<int[]> sequences;
         using (var bar = new ProgressBar("preparing the synthetic corpus"))
-            sequences = PretrainingData.Build(new PretrainingDataSpec(seqLen, steps * options.MicroBatchSize * (long)seqLen, seed, Number(args, "retrieval-ratio", 0.25)),
+            sequences = PretrainingData.Build(new PretrainingDataSpec(seqLen, steps * options.MicroBatchSize * (long)seqLen, seed, args.Number("retrieval-ratio", 0.25)),
                 tokenizerDirectory, Path.Combine(output, "data"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
 
         using var model = LlamaModel.Initialize(config, seed, dtype, device);
@@ -78,8 +76,7 @@ public static class PretrainVerb
         if (status == RunStatus.Completed)
         {
             PretrainedModel.Save(model, output);
-            foreach (var name in TokenizerFiles.Where(n => File.Exists(Path.Combine(tokenizerDirectory, n))))
-                File.Copy(Path.Combine(tokenizerDirectory, name), Path.Combine(output, name), overwrite: true);
+            PretrainedModel.CopyTokenizer(tokenizerDirectory, output);
         }
         var finite = trainer.Losses.Where(double.IsFinite).ToList();
         Console.WriteLine(new JsonObject
@@ -123,14 +120,4 @@ public static class PretrainVerb
             EosTokenIds = tokenizer.EosId is { } eos ? [eos] : [],
         }).Validate();
     }
-
-    private static int Integer(Arguments args, string name, int fallback) =>
-        args.Optional(name) is { } text
-            ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a whole number, not '{text}'")
-            : fallback;
-
-    private static double Number(Arguments args, string name, double fallback) =>
-        args.Optional(name) is { } text
-            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a number, not '{text}'")
-            : fallback;
 }

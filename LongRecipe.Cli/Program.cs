@@ -17,6 +17,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
     ["eval"] = EvalVerb.RunAsync,
     ["pretrain"] = PretrainVerb.RunAsync,
+    ["merge"] = MergeVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -51,9 +52,12 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
           pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
-                   [--checkpoint-every 100] [--resume]
-              (no requests) pretrains a base model on the built-in synthetic corpus with passkey samples;
-              progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
+                   [--checkpoint-every 100] [--retrieval-ratio 0.25] [--resume]
+              (no requests) pretrains a base model on the built-in synthetic corpus with passkey and needle
+              samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
+          merge    --base <dir> --model <dir[,dir...]> --out <dir> [--method average|weighted|ties|slerp]
+                   [--alpha 0.5] [--density 0.2] [--dtype ...]
+              (no requests) merges models with the base tensor by tensor; saves the first model's config and tokenizer
           transform
               {"scheme": "longrecipe", "target": 32768, "length": 8192 | "input_ids": [...],
                "sentence_end_ids": [...], "seed": 0, "samples": 1}  -> {"position_ids", "coverage", ...}

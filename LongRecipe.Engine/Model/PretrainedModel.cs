@@ -64,6 +64,17 @@ public static class PretrainedModel
         }
     }
 
+    /// <summary>The tokenizer's files a Hugging Face model directory carries beside the weights.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>Copies the tokenizer files <paramref name="from"/> has into <paramref name="to"/> (a trained or merged model keeps its tokenizer).</summary>
+    public static void CopyTokenizer(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var name in TokenizerFiles.Where(n => File.Exists(Path.Combine(from, n))))
+            File.Copy(Path.Combine(from, name), Path.Combine(to, name), overwrite: true);
+    }
+
     /// <summary>
     /// Writes config.json and the weights, as one model.safetensors or, above
     /// <paramref name="maxShardBytes"/>, as shards with an index, replacing an earlier save's files.

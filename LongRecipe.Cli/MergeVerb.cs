@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Merging;
+using LongRecipe.Engine.Model;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// merge: --base <dir> --model <dir[,dir…]> --method average|weighted|ties|slerp [--alpha 0.5] [--density 0.2]
+/// --out <dir>. The result has the first model's config, dtype and tokenizer; one JSON line on stdout.
+/// </summary>
+public static class MergeVerb
+{
+    public static Task<int> RunAsync(Arguments args)
+    {
+        var output = args.Required("out");
+        var method = args.Optional("method") ?? "average";
+        var spec = new MergeSpec(
+            Enum.TryParse<MergeMethod>(method, ignoreCase: true, out var parsed) ? parsed
+                : throw new ArgumentException($"--method must be average, weighted, ties or slerp, not '{method}'"),
+            args.Number("alpha", 0.5), args.Number("density", 0.2)).Validate();
+        var paths = args.Required("model").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        using var baseModel = PretrainedModel.Load(args.Required("base"), dtype: args.DType);
+        var models = paths.Select(p => PretrainedModel.Load(p, dtype: args.DType)).ToList();
+        try
+        {
+            using (var bar = new ProgressBar($"{spec.Method.ToString().ToLowerInvariant()} merge"))
+                ModelMerge.Merge(models[0], baseModel, models, spec, new SynchronousProgress<double>(bar.Report));
+            PretrainedModel.Save(models[0], output);
+            PretrainedModel.CopyTokenizer(paths[0], output);
+        }
+        finally
+        {
+            foreach (var model in models) model.Dispose();
+        }
+        Console.WriteLine(new JsonObject
+        {
+            ["out"] = output, ["method"] = spec.Method.ToString().ToLowerInvariant(), ["alpha"] = spec.Alpha, ["density"] = spec.Density,
+            ["models"] = new JsonArray([.. paths.Select(p => (JsonNode)p)]),
+        }.ToJsonString());
+        return Task.FromResult(0);
+    }
+}
