@@ -13,15 +13,6 @@ public sealed class ShortenedSetTests : IDisposable
     // id 10 + k is word k; 99 is ".".
     private static string Decode(long[] ids) => string.Concat(ids.Select(id => id == 99 ? "." : $" w{id - 10}"));
 
-    [Theory]
-    [InlineData(".", true)]
-    [InlineData("?  ", true)]
-    [InlineData("\n", true)]
-    [InlineData(" end.", true)]
-    [InlineData(" Mr", false)]
-    [InlineData(",", false)]
-    public void Sentences_end_at_a_final_stop_or_a_line_break(string token, bool ends) => Assert.Equal(ends, ShortenedSet.EndsSentence(token));
-
     [Fact]
     public void With_every_other_sentence_dropped_only_the_impactful_sentences_stay_and_are_saved_as_jsonl()
     {

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Tokenization;
 using System.Text;
 using System.Text.Json;
 using LongRecipe.Engine.Analysis;
@@ -20,17 +21,9 @@ public static class ShortenedSet
 {
     public const string Folder = "token-impact";
 
-    /// <summary>A token ends a sentence when its text, trimmed of spaces, ends in . ! or ?, or it holds a line break.</summary>
-    public static bool EndsSentence(string tokenText)
-    {
-        if (tokenText.Contains('\n')) return true;
-        var trimmed = tokenText.TrimEnd(' ', '\t');
-        return trimmed.Length > 0 && trimmed[^1] is '.' or '!' or '?';
-    }
-
     public static ShortenedDocument Build(long[] tokenIds, IReadOnlySet<long> impactful, SentenceSelectionSpec spec, Func<long[], string> decode)
     {
-        var kept = SentenceSelection.ByImpactfulTokens(tokenIds, id => EndsSentence(decode([id])), impactful, spec);
+        var kept = SentenceSelection.ByImpactfulTokens(tokenIds, id => SentenceEnds.EndsSentence(decode([id])), impactful, spec);
         return new ShortenedDocument(decode(kept), kept.Length, tokenIds.Length);
     }
 
