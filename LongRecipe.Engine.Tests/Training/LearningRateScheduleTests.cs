@@ -28,7 +28,7 @@ public class LearningRateScheduleTests
     [Fact]
     public void Linear_decay_reaches_zero_at_the_last_step()
     {
-        var schedule = new LearningRateSchedule(2e-4, 2, 10, LearningRateDecay.LinearToZero);
+        var schedule = new LearningRateSchedule(2e-4, 2, 10, LearningRateDecay.Linear);
         Expect.Close([1e-4, 2e-4, 1.75e-4, 1e-4, 0], [schedule.At(1), schedule.At(2), schedule.At(3), schedule.At(6), schedule.At(10)], 1e-15, "linear");
     }
 

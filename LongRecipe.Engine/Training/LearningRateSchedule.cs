@@ -5,8 +5,8 @@ public enum LearningRateDecay
 {
     /// <summary>Half a cosine from the peak down to the minimum at the last step.</summary>
     Cosine,
-    /// <summary>A straight line from the peak down to zero at the last step (annealing).</summary>
-    LinearToZero,
+    /// <summary>A straight line from the peak down to the minimum at the last step (zero when annealing).</summary>
+    Linear,
     /// <summary>The peak until the end.</summary>
     Constant,
 }
@@ -16,7 +16,7 @@ public enum LearningRateDecay
 ///   s ≤ W:  peak · s / W                                   (linear warmup over W steps)
 ///   after, with progress p = (s − W) / (N − W) ∈ (0, 1]:
 ///     Cosine:       min + (peak − min) · ½ (1 + cos(π p))
-///     LinearToZero: peak · (1 − p)
+///     Linear:       min + (peak − min) · (1 − p)
 ///     Constant:     peak
 /// e.g. peak 1e-3, W 10, N 110, cosine to 1e-4: step 5 → 5e-4, step 60 → 5.5e-4, step 110 → 1e-4.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed record LearningRateSchedule(
         return Decay switch
         {
             LearningRateDecay.Cosine => Minimum + (Peak - Minimum) * 0.5 * (1 + Math.Cos(Math.PI * progress)),
-            LearningRateDecay.LinearToZero => Peak * (1 - progress),
+            LearningRateDecay.Linear => Minimum + (Peak - Minimum) * (1 - progress),
             LearningRateDecay.Constant => Peak,
             _ => throw new ArgumentOutOfRangeException(nameof(Decay), Decay, "unknown decay"),
         };
