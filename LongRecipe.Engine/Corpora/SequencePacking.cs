@@ -10,14 +10,17 @@ public static class SequencePacking
     /// given (an end-of-text token), and cuts the stream into sequences of exactly
     /// <paramref name="length"/> tokens; the last partial sequence is dropped.
     /// </summary>
-    public static IEnumerable<int[]> Pack(TokenStore store, int length, int? separatorId = null)
+    public static IEnumerable<int[]> Pack(TokenStore store, int length, int? separatorId = null) =>
+        Pack(Enumerable.Range(0, store.DocumentCount).Select(d => store.Document(d).ToArray()), length, separatorId);
+
+    /// <summary>The same over documents in memory (e.g. shortened by sentence selection).</summary>
+    public static IEnumerable<int[]> Pack(IEnumerable<int[]> documents, int length, int? separatorId = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         var sequence = new int[length];
         var filled = 0;
-        for (var d = 0; d < store.DocumentCount; d++)
+        foreach (var document in documents)
         {
-            var document = store.Document(d).ToArray();
             foreach (var token in separatorId is { } separator ? [.. document, separator] : document)
             {
                 sequence[filled++] = token;

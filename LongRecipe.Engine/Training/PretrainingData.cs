@@ -1,10 +1,7 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Randomness;
-using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Engine.Training;
@@ -48,7 +45,9 @@ public static class PretrainingData
         var tokenizer = Tokenizer.Load(tokenizerPath);
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, "synthetic.jsonl");
-        AtomicFile.Write(source, stream => WriteCorpus(stream, Corpus(spec), cancel));
+        var corpus = Corpus(spec);
+        SyntheticCorpus.WriteJsonLines(source,
+            SyntheticCorpus.LongDocuments(corpus).Select(d => d.Text).Concat(SyntheticCorpus.ShortDocuments(corpus).Select(d => d.Text)), cancel);
         List<int[]> sequences;
         using (var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, "tokens"), progress, cancel))
             sequences = SequencePacking.Pack(store, spec.SequenceLength, tokenizer.EosId).ToList();
@@ -66,16 +65,6 @@ public static class PretrainingData
         var longDocument = new LongDocumentSpec(longWords, Math.Max(1, longWords / 256), FactDistances.Between(longWords / 4, longWords / 2));
         return new SyntheticCorpusSpec(longDocument, (int)Math.Ceiling(words * LongShare / longWords),
             new ShortDocumentSpec(), (int)Math.Ceiling(words * (1 - LongShare) / ShortDocumentWords), new InstructionPairSpec(), 0, spec.Seed).Validate();
-    }
-
-    private static void WriteCorpus(Stream stream, SyntheticCorpusSpec corpus, CancellationToken cancel)
-    {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
-        foreach (var text in SyntheticCorpus.LongDocuments(corpus).Select(d => d.Text).Concat(SyntheticCorpus.ShortDocuments(corpus).Select(d => d.Text)))
-        {
-            cancel.ThrowIfCancellationRequested();
-            writer.WriteLine(new JsonObject { ["text"] = text }.ToJsonString());
-        }
     }
 
     /// <summary>

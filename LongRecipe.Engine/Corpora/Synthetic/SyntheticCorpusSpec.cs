@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.SafeTensors;
 namespace LongRecipe.Engine.Corpora.Synthetic;
 
 /// <summary>
@@ -43,6 +46,18 @@ public static class SyntheticCorpus
 
     public static IEnumerable<ShortDocument> ShortDocuments(SyntheticCorpusSpec spec) =>
         Samples(spec, spec.ShortDocuments, stream: 2, seed => ShortDocument.Generate(spec.ShortDocument with { Seed = seed }));
+
+    /// <summary>Writes <paramref name="texts"/> as a JSON Lines corpus ({"text": …} per line) that CorpusReader reads, atomically.</summary>
+    public static void WriteJsonLines(string path, IEnumerable<string> texts, CancellationToken cancel = default) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+            foreach (var text in texts)
+            {
+                cancel.ThrowIfCancellationRequested();
+                writer.WriteLine(new JsonObject { ["text"] = text }.ToJsonString());
+            }
+        });
 
     public static IEnumerable<InstructionPair> InstructionPairs(SyntheticCorpusSpec spec) =>
         Samples(spec, spec.InstructionPairs, stream: 3, seed => InstructionPair.Generate(spec.InstructionPair with { Seed = seed }));
