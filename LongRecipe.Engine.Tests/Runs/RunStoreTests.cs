@@ -1,0 +1,168 @@
+using Microsoft.Data.Sqlite;
+using LongRecipe.Engine.Runs;
+
+namespace LongRecipe.Engine.Tests.Runs;
+
+public sealed class RunStoreTests : IDisposable
+{
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("runstore");
+    private string DatabasePath => Path.Combine(folder.FullName, "runs.db");
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        folder.Delete(recursive: true);
+    }
+
+    private static StepEvent Step(string stage, long step, double loss) =>
+        new(T0.AddSeconds(step), stage, step, 10, loss, 1e-3, 0.5, 100, 64 * step, 1 << 20, TimeSpan.FromSeconds(10 - step), 0);
+
+    [Fact]
+    public void A_run_with_its_events_reads_back_and_the_status_moves_its_times()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var runFolder = Path.Combine(folder.FullName, "run-a");
+        var id = store.CreateRun(RunPresets.Pose(), runFolder, T0);
+        store.Append(id, [
+            new StatusEvent(T0.AddSeconds(1), "extend", RunStatus.Running),
+            new StageEvent(T0.AddSeconds(1), "extend", StagePhase.Started, 0, 1),
+            Step("extend", 1, 5.0), Step("extend", 2, 4.0),
+            new CheckpointEvent(T0.AddSeconds(3), "extend", 2, "/ck/2"),
+            new EvalEvent(T0.AddSeconds(4), "extend", "niah", 512, 50, "accuracy", 0.75, 4),
+            new EvalEvent(T0.AddSeconds(4), "extend", "perplexity", 512, null, "perplexity", 12.5, 4),
+            new LogEvent(T0.AddSeconds(4), "extend", RunLogLevel.Warning, "slow"),
+            new StatusEvent(T0.AddSeconds(5), "extend", RunStatus.Completed),
+        ]);
+
+        var run = store.GetRun(id)!;
+        Assert.Equal(("pose", RunStatus.Completed, T0.AddSeconds(1), T0.AddSeconds(5), "/ck/2"),
+            (run.Name, run.Status, run.Started, run.Ended, run.Checkpoint));
+        Assert.Equal(RunPresets.Pose().ToJson(), run.Spec.ToJson());
+        Assert.Equal([5.0, 4.0], store.Steps(id).Select(s => s.Loss));
+        Assert.Equal(Step("extend", 2, 4.0), store.Steps(id)[1]);
+        Assert.Equal([(double?)50, null], store.Evals(id).Select(e => e.Depth));
+        Assert.Equal("slow", Assert.Single(store.LogTail(id)).Message);
+
+        var csv = new StringWriter();
+        store.ExportStepsCsv(id, csv);
+        var lines = csv.ToString().TrimEnd().Split(Environment.NewLine);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("extend,2,10,2026-11-22T08:00:02.0000000Z,4,0.001,0.5,100,128,", lines[2]);
+
+        Directory.CreateDirectory(runFolder);
+        store.Delete(id);
+        Assert.Null(store.GetRun(id));
+        Assert.Empty(store.Steps(id));
+        Assert.False(Directory.Exists(runFolder));
+    }
+
+    [Fact]
+    public void Runs_filter_by_status_name_and_date_newest_first()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var pose = store.CreateRun(RunPresets.Pose(), folder.FullName, T0);
+        var yarn = store.CreateRun(RunPresets.Yarn(), folder.FullName, T0.AddDays(1));
+        store.Append(yarn, new StatusEvent(T0.AddDays(1), "", RunStatus.Failed, "boom"));
+
+        Assert.Equal([yarn, pose], store.ListRuns().Select(r => r.Id));
+        Assert.Equal([yarn], store.ListRuns(new RunFilter(Status: RunStatus.Failed)).Select(r => r.Id));
+        Assert.Equal([pose], store.ListRuns(new RunFilter(NameContains: "PO")).Select(r => r.Id));
+        Assert.Equal([yarn], store.ListRuns(new RunFilter(CreatedAfter: T0.AddHours(1))).Select(r => r.Id));
+        Assert.Equal("boom", store.GetRun(yarn)!.Error);
+    }
+
+    [Fact]
+    public void Steps_downsample_to_at_most_the_points_asked_keeping_the_first_and_last()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var id = store.CreateRun(RunPresets.Pose(), folder.FullName);
+        store.Append(id, Enumerable.Range(1, 10).Select(i => (RunEvent)Step("extend", i, 10 - i)));
+        // 10 steps at most 4 points: stride ⌈10/4⌉ = 3 keeps steps 1, 4, 7, 10.
+        Assert.Equal([1L, 4, 7, 10], store.Steps(id, maxPoints: 4).Select(s => s.Step));
+        Assert.Equal(10, store.Steps(id, maxPoints: 50).Count);
+    }
+
+    [Fact]
+    public void Opening_marks_runs_left_running_by_a_dead_process_as_interrupted()
+    {
+        long running, done;
+        using (var store = RunStore.Open(DatabasePath))
+        {
+            running = store.CreateRun(RunPresets.Pose(), folder.FullName);
+            done = store.CreateRun(RunPresets.Pose(), folder.FullName);
+            store.Append(running, new StatusEvent(T0, "extend", RunStatus.Running));
+            store.Append(done, new StatusEvent(T0, "extend", RunStatus.Completed));
+        }
+        using (var reopened = RunStore.Open(DatabasePath))
+        {
+            Assert.Equal(RunStatus.Interrupted, reopened.GetRun(running)!.Status);
+            Assert.NotNull(reopened.GetRun(running)!.Ended);
+            Assert.Equal(RunStatus.Completed, reopened.GetRun(done)!.Status);
+        }
+    }
+
+    [Fact]
+    public void A_version_1_database_migrates_with_its_data_intact()
+    {
+        // What the first build wrote: the version-1 tables only, user_version 1.
+        using (var old = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText =
+                """
+                CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, spec TEXT NOT NULL, status TEXT NOT NULL,
+                    created TEXT NOT NULL, started TEXT, ended TEXT, device TEXT NOT NULL, error TEXT, folder TEXT NOT NULL);
+                CREATE TABLE steps (run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, step INTEGER NOT NULL,
+                    total_steps INTEGER NOT NULL, time TEXT NOT NULL, loss REAL NOT NULL, lr REAL NOT NULL, grad_norm REAL NOT NULL,
+                    tokens_per_second REAL NOT NULL, tokens INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, eta_seconds REAL NOT NULL,
+                    skipped_steps INTEGER NOT NULL, PRIMARY KEY (run, stage, step));
+                CREATE TABLE evals (run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, time TEXT NOT NULL,
+                    benchmark TEXT NOT NULL, context_length INTEGER NOT NULL, depth REAL, metric TEXT NOT NULL, value REAL NOT NULL,
+                    samples INTEGER NOT NULL);
+                CREATE TABLE logs (id INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+                INSERT INTO runs VALUES (7, 'old', $spec, 'Completed', '2026-01-01T00:00:00.0000000Z', NULL, NULL, 'cpu', NULL, '/runs/7');
+                INSERT INTO steps VALUES (7, 'extend', 1, 1, '2026-01-01T00:00:01.0000000Z', 3.5, 0.001, 1, 10, 64, 0, 0, 0);
+                PRAGMA user_version = 1;
+                """;
+            command.Parameters.AddWithValue("$spec", RunPresets.Flt().ToJson());
+            command.ExecuteNonQuery();
+        }
+
+        using var store = RunStore.Open(DatabasePath);
+        var run = store.GetRun(7)!;
+        Assert.Equal(("old", RunStatus.Completed, "/runs/7", (string?)null), (run.Name, run.Status, run.Folder, run.Checkpoint));
+        Assert.Equal(3.5, Assert.Single(store.Steps(7)).Loss);
+        store.Append(7, new CheckpointEvent(T0, "extend", 1, "/runs/7/ck"));
+        Assert.Equal("/runs/7/ck", store.GetRun(7)!.Checkpoint);
+
+        using var check = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal((long)RunStore.SchemaVersion, version.ExecuteScalar());
+        version.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", version.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_file_that_is_not_sqlite_is_named_in_the_error_and_left_as_it_was()
+    {
+        var bytes = "this is not a database, but it is long enough to look like a header of sorts."u8.ToArray();
+        File.WriteAllBytes(DatabasePath, bytes);
+        var error = Assert.Throws<RunStoreException>(() => RunStore.Open(DatabasePath));
+        Assert.Contains(DatabasePath, error.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(DatabasePath));
+    }
+
+    [Fact]
+    public void Concurrent_appends_from_many_threads_all_land()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var id = store.CreateRun(RunPresets.Pose(), folder.FullName);
+        Parallel.For(0, 8, thread => store.Append(id, Enumerable.Range(0, 25).Select(i => (RunEvent)Step($"s{thread}", i, i))));
+        Assert.Equal(200, store.Steps(id).Count);
+    }
+}

@@ -1,0 +1,332 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace LongRecipe.Engine.Runs;
+
+/// <summary>A run as the store holds it. Times are UTC; Folder holds the run's checkpoints and artifacts.</summary>
+public sealed record RunRecord(
+    long Id, string Name, RunSpec Spec, RunStatus Status,
+    DateTimeOffset Created, DateTimeOffset? Started, DateTimeOffset? Ended,
+    string Device, string? Error, string Folder, string? Checkpoint);
+
+/// <summary>Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after <paramref name="CreatedAfter"/>.</summary>
+public sealed record RunFilter(RunStatus? Status = null, string? NameContains = null, DateTimeOffset? CreatedAfter = null);
+
+/// <summary>The database file cannot be opened as a run store; the message names the file.</summary>
+public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Runs, their step series, eval cells and logs in one SQLite file (WAL, so the Lab reads while a run writes).
+/// One connection serves every call under a lock, which makes the API thread-safe and keeps SQLite to one writer.
+/// The schema carries its version in PRAGMA user_version and is brought forward by ordered migrations on open;
+/// runs left Running by a process that died are marked Interrupted then, so they can be resumed.
+/// </summary>
+public sealed class RunStore : IDisposable
+{
+    /// <summary>Migration i takes a database from version i to i + 1; the schema version is their count.</summary>
+    private static readonly string[] Migrations =
+    [
+        // 0 → 1: runs, steps, evals, logs.
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, spec TEXT NOT NULL, status TEXT NOT NULL,
+            created TEXT NOT NULL, started TEXT, ended TEXT, device TEXT NOT NULL, error TEXT, folder TEXT NOT NULL);
+        CREATE TABLE steps (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, step INTEGER NOT NULL,
+            total_steps INTEGER NOT NULL, time TEXT NOT NULL, loss REAL NOT NULL, lr REAL NOT NULL, grad_norm REAL NOT NULL,
+            tokens_per_second REAL NOT NULL, tokens INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, eta_seconds REAL NOT NULL,
+            skipped_steps INTEGER NOT NULL, PRIMARY KEY (run, stage, step));
+        CREATE TABLE evals (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, time TEXT NOT NULL,
+            benchmark TEXT NOT NULL, context_length INTEGER NOT NULL, depth REAL, metric TEXT NOT NULL, value REAL NOT NULL,
+            samples INTEGER NOT NULL);
+        CREATE TABLE logs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            stage TEXT NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+        """,
+        // 1 → 2: the latest checkpoint per run (to resume) and stage boundaries.
+        """
+        ALTER TABLE runs ADD COLUMN checkpoint TEXT;
+        CREATE TABLE stages (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, idx INTEGER NOT NULL,
+            count INTEGER NOT NULL, started TEXT, ended TEXT, PRIMARY KEY (run, stage));
+        CREATE INDEX evals_run ON evals(run);
+        CREATE INDEX logs_run ON logs(run, id);
+        """,
+    ];
+
+    public static int SchemaVersion => Migrations.Length;
+
+    private readonly SqliteConnection connection;
+    private readonly Lock gate = new();
+
+    public string FilePath { get; }
+
+    private RunStore(string path, SqliteConnection connection)
+    {
+        FilePath = path;
+        this.connection = connection;
+    }
+
+    /// <summary>Opens (creating if absent) the store at <paramref name="path"/>, migrating it and marking dead runs Interrupted.</summary>
+    public static RunStore Open(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+            // The first read of the file: a file that is not SQLite fails here, before anything is written.
+            var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+            if (version > Migrations.Length)
+                throw new RunStoreException($"{full}: schema version {version} is newer than this build's {Migrations.Length}");
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+            for (var v = version; v < Migrations.Length; v++)
+            {
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, Migrations[v] + $"PRAGMA user_version = {v + 1};", transaction);
+                transaction.Commit();
+            }
+            var store = new RunStore(full, connection);
+            store.MarkInterrupted();
+            return store;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new RunStoreException($"{full}: not a readable run store ({e.Message})", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void MarkInterrupted() =>
+        Write(t => Execute(connection, "UPDATE runs SET status = $interrupted, ended = $now WHERE status = $running", t,
+            ("$interrupted", nameof(RunStatus.Interrupted)), ("$running", nameof(RunStatus.Running)), ("$now", Time(DateTimeOffset.UtcNow))));
+
+    // ---- writing ---------------------------------------------------------------
+
+    /// <summary>Adds a Queued run of <paramref name="spec"/> whose files live in <paramref name="folder"/>; returns its id.</summary>
+    public long CreateRun(RunSpec spec, string folder, DateTimeOffset? created = null)
+    {
+        long id = 0;
+        Write(t => id = Convert.ToInt64(Scalar(connection,
+            """
+            INSERT INTO runs (name, spec, status, created, device, folder) VALUES ($name, $spec, $status, $created, $device, $folder);
+            SELECT last_insert_rowid();
+            """, t,
+            ("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
+            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device), ("$folder", Path.GetFullPath(folder))),
+            CultureInfo.InvariantCulture));
+        return id;
+    }
+
+    public void Append(long runId, RunEvent runEvent) => Append(runId, [runEvent]);
+
+    /// <summary>Stores the events in one transaction (the trainer hands steps over in batches).</summary>
+    public void Append(long runId, IEnumerable<RunEvent> events) => Write(t =>
+    {
+        foreach (var e in events) Insert(runId, e, t);
+    });
+
+    private void Insert(long run, RunEvent runEvent, SqliteTransaction t)
+    {
+        var time = Time(runEvent.Time);
+        switch (runEvent)
+        {
+            case StepEvent s:
+                Execute(connection,
+                    """
+                    INSERT OR REPLACE INTO steps VALUES ($run, $stage, $step, $total, $time, $loss, $lr, $grad, $tps, $tokens, $memory, $eta, $skipped)
+                    """, t,
+                    ("$run", run), ("$stage", s.Stage), ("$step", s.Step), ("$total", s.TotalSteps), ("$time", time), ("$loss", s.Loss),
+                    ("$lr", s.LearningRate), ("$grad", s.GradNorm), ("$tps", s.TokensPerSecond), ("$tokens", s.Tokens),
+                    ("$memory", s.MemoryBytes), ("$eta", s.Eta.TotalSeconds), ("$skipped", s.SkippedSteps));
+                break;
+            case EvalEvent e:
+                Execute(connection, "INSERT INTO evals VALUES ($run, $stage, $time, $benchmark, $length, $depth, $metric, $value, $samples)", t,
+                    ("$run", run), ("$stage", e.Stage), ("$time", time), ("$benchmark", e.Benchmark), ("$length", e.ContextLength),
+                    ("$depth", e.Depth), ("$metric", e.Metric), ("$value", e.Value), ("$samples", e.Samples));
+                break;
+            case LogEvent l:
+                Execute(connection, "INSERT INTO logs (run, stage, time, level, message) VALUES ($run, $stage, $time, $level, $message)", t,
+                    ("$run", run), ("$stage", l.Stage), ("$time", time), ("$level", l.Level.ToString()), ("$message", l.Message));
+                break;
+            case StageEvent g:
+                Execute(connection, g.Phase == StagePhase.Started
+                        ? "INSERT OR REPLACE INTO stages (run, stage, idx, count, started) VALUES ($run, $stage, $idx, $count, $time)"
+                        : "UPDATE stages SET ended = $time WHERE run = $run AND stage = $stage", t,
+                    ("$run", run), ("$stage", g.Stage), ("$idx", g.Index), ("$count", g.Count), ("$time", time));
+                break;
+            case CheckpointEvent c:
+                Execute(connection, "UPDATE runs SET checkpoint = $path WHERE id = $run", t, ("$run", run), ("$path", c.Path));
+                break;
+            case StatusEvent s:
+                Execute(connection,
+                    """
+                    UPDATE runs SET status = $status, error = $error,
+                        started = CASE WHEN $status = 'Running' THEN coalesce(started, $time) ELSE started END,
+                        ended = CASE WHEN $status IN ('Running', 'Queued') THEN NULL ELSE $time END
+                    WHERE id = $run
+                    """, t,
+                    ("$run", run), ("$status", s.Status.ToString()), ("$error", s.Error), ("$time", time));
+                break;
+            default:
+                throw new ArgumentException($"the store does not know {runEvent.GetType().Name}", nameof(runEvent));
+        }
+    }
+
+    /// <summary>Removes the run, its series and its folder (the folder first: a failure leaves the record to retry with).</summary>
+    public void Delete(long runId)
+    {
+        if (GetRun(runId) is not { } run) return;
+        if (Directory.Exists(run.Folder)) Directory.Delete(run.Folder, recursive: true);
+        Write(t => Execute(connection, "DELETE FROM runs WHERE id = $run", t, ("$run", runId)));
+    }
+
+    // ---- reading ---------------------------------------------------------------
+
+    public RunRecord? GetRun(long runId) => Runs("WHERE id = $id", ("$id", runId)).SingleOrDefault();
+
+    /// <summary>Runs matching <paramref name="filter"/>, newest first.</summary>
+    public IReadOnlyList<RunRecord> ListRuns(RunFilter? filter = null)
+    {
+        filter ??= new RunFilter();
+        return Runs(
+            """
+            WHERE ($status IS NULL OR status = $status) AND ($name IS NULL OR instr(lower(name), lower($name)) > 0)
+              AND ($after IS NULL OR created >= $after)
+            ORDER BY created DESC, id DESC
+            """,
+            ("$status", filter.Status?.ToString()), ("$name", filter.NameContains),
+            ("$after", filter.CreatedAfter is { } after ? Time(after) : null));
+    }
+
+    private List<RunRecord> Runs(string where, params (string, object?)[] parameters) => Read(
+        $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint FROM runs {where}",
+        r => new RunRecord(r.GetInt64(0), r.GetString(1), RunSpec.Parse(r.GetString(2), $"{FilePath}: runs[{r.GetInt64(0)}].spec"),
+            Enum.Parse<RunStatus>(r.GetString(3)), ParseTime(r.GetString(4)), OptionalTime(r, 5), OptionalTime(r, 6),
+            r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10)),
+        parameters);
+
+    /// <summary>
+    /// The run's steps in order. With <paramref name="maxPoints"/>, a chart's worth: every k-th step with the
+    /// last kept, k = ⌈n / maxPoints⌉.
+    /// </summary>
+    public IReadOnlyList<StepEvent> Steps(long runId, int? maxPoints = null)
+    {
+        var steps = Read(
+            """
+            SELECT s.time, s.stage, step, total_steps, loss, lr, grad_norm, tokens_per_second, tokens, memory_bytes, eta_seconds, skipped_steps
+            FROM steps s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
+            WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, step
+            """,
+            r => new StepEvent(ParseTime(r.GetString(0)), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetDouble(4), r.GetDouble(5),
+                r.GetDouble(6), r.GetDouble(7), r.GetInt64(8), r.GetInt64(9), TimeSpan.FromSeconds(r.GetDouble(10)), r.GetInt32(11)),
+            ("$run", runId));
+        if (maxPoints is not { } max || steps.Count <= max) return steps;
+        if (max < 1) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "must be ≥ 1");
+        var stride = (steps.Count + max - 1) / max;
+        var kept = steps.Where((_, i) => i % stride == 0).ToList();
+        if (kept[^1] != steps[^1]) kept[^1] = steps[^1];
+        return kept;
+    }
+
+    public IReadOnlyList<EvalEvent> Evals(long runId) => Read(
+        "SELECT time, stage, benchmark, context_length, depth, metric, value, samples FROM evals WHERE run = $run ORDER BY rowid",
+        r => new EvalEvent(ParseTime(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
+            r.GetString(5), r.GetDouble(6), r.GetInt32(7)),
+        ("$run", runId));
+
+    /// <summary>The last <paramref name="count"/> log lines, oldest first.</summary>
+    public IReadOnlyList<LogEvent> LogTail(long runId, int count = 100)
+    {
+        var lines = Read("SELECT time, stage, level, message FROM logs WHERE run = $run ORDER BY id DESC LIMIT $count",
+            r => new LogEvent(ParseTime(r.GetString(0)), r.GetString(1), Enum.Parse<RunLogLevel>(r.GetString(2)), r.GetString(3)),
+            ("$run", runId), ("$count", count));
+        lines.Reverse();
+        return lines;
+    }
+
+    /// <summary>The step series as CSV, one header line then one line per step (invariant culture).</summary>
+    public void ExportStepsCsv(long runId, TextWriter writer)
+    {
+        writer.WriteLine("stage,step,total_steps,time,loss,lr,grad_norm,tokens_per_second,tokens,memory_bytes");
+        foreach (var s in Steps(runId))
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Stage},{s.Step},{s.TotalSteps},{Time(s.Time)},{s.Loss:R},{s.LearningRate:R},{s.GradNorm:R},{s.TokensPerSecond:R},{s.Tokens},{s.MemoryBytes}"));
+    }
+
+    /// <summary>The eval cells as CSV (depth empty where it does not apply).</summary>
+    public void ExportEvalsCsv(long runId, TextWriter writer)
+    {
+        writer.WriteLine("stage,benchmark,context_length,depth,metric,value,samples");
+        foreach (var e in Evals(runId))
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{e.Stage},{e.Benchmark},{e.ContextLength},{e.Depth:R},{e.Metric},{e.Value:R},{e.Samples}"));
+    }
+
+    public void Dispose()
+    {
+        lock (gate) connection.Dispose();
+    }
+
+    // ---- SQL helpers -------------------------------------------------------------
+
+    private void Write(Action<SqliteTransaction> work)
+    {
+        lock (gate)
+        {
+            using var transaction = connection.BeginTransaction();
+            work(transaction);
+            transaction.Commit();
+        }
+    }
+
+    private List<T> Read<T>(string sql, Func<SqliteDataReader, T> row, params (string, object?)[] parameters)
+    {
+        lock (gate)
+        {
+            using var command = Command(connection, sql, null, parameters);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read()) rows.Add(row(reader));
+            return rows;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction, (string, object?)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, sql, transaction, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, sql, transaction, parameters);
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>Round-trip ISO 8601 in UTC: sorts as text, so date filters compare strings.</summary>
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static DateTimeOffset? OptionalTime(SqliteDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null : ParseTime(reader.GetString(column));
+}
