@@ -50,6 +50,14 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("extend,2,10,2026-11-22T08:00:02.0000000Z,4,0.001,0.5,100,128,", lines[2]);
 
+        var json = new MemoryStream();
+        store.ExportJson(id, json);
+        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
+        {
+            Assert.Equal(4.0, exported.RootElement.GetProperty("steps")[1].GetProperty("loss").GetDouble());
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, exported.RootElement.GetProperty("evals")[1].GetProperty("depth").ValueKind);
+        }
+
         Directory.CreateDirectory(runFolder);
         store.Delete(id);
         Assert.Null(store.GetRun(id));

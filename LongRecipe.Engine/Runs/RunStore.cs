@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace LongRecipe.Engine.Runs;
@@ -271,6 +273,10 @@ public sealed class RunStore : IDisposable
                 $"{e.Stage},{e.Benchmark},{e.ContextLength},{e.Depth:R},{e.Metric},{e.Value:R},{e.Samples}"));
     }
 
+    /// <summary>Steps and eval cells as one JSON object {"steps": [...], "evals": [...]}, the events' fields in snake_case.</summary>
+    public void ExportJson(long runId, Stream stream) =>
+        JsonSerializer.Serialize(stream, new MetricsExport(Steps(runId), Evals(runId)), MetricsExportJsonContext.Default.MetricsExport);
+
     public void Dispose()
     {
         lock (gate) connection.Dispose();
@@ -330,3 +336,10 @@ public sealed class RunStore : IDisposable
     private static DateTimeOffset? OptionalTime(SqliteDataReader reader, int column) =>
         reader.IsDBNull(column) ? null : ParseTime(reader.GetString(column));
 }
+
+/// <summary>What <see cref="RunStore.ExportJson"/> writes.</summary>
+public sealed record MetricsExport(IReadOnlyList<StepEvent> Steps, IReadOnlyList<EvalEvent> Evals);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(MetricsExport))]
+internal sealed partial class MetricsExportJsonContext : JsonSerializerContext;
