@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Model;
 
 namespace LongRecipe.Lab.Tests;
@@ -11,7 +12,7 @@ public static class TinyModel
 {
     public const int Window = 256;
 
-    public static string TokenizerFolder => Path.Combine(LabRoot.Locate(), ".cache", "tokenizers", "llama2");
+    public static string TokenizerFolder => Path.Combine(Workspace.LocateRoot(), ".cache", "tokenizers", "llama2");
 
     public static bool TokenizerPresent => File.Exists(Path.Combine(TokenizerFolder, "tokenizer.json"));
 

@@ -1,9 +1,10 @@
+using LongRecipe.Engine.Runs;
 using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Live;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
-var root = LabRoot.Locate();
+var root = Workspace.LocateRoot();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Runs;
 using System.Text.Json;
 using LongRecipe.Engine.Torch;
 using Microsoft.Playwright;
@@ -16,7 +17,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 
     private const int Width = 1440, Height = 900;
 
-    private static string Screenshots => Path.Combine(LabRoot.Locate(), "artifacts", "screenshots");
+    private static string Screenshots => Path.Combine(Workspace.LocateRoot(), "artifacts", "screenshots");
 
     [Fact]
     public async Task Every_page_renders_works_and_logs_no_browser_error()

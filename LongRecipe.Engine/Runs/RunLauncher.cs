@@ -1,0 +1,49 @@
+using System.Threading.Channels;
+
+namespace LongRecipe.Engine.Runs;
+
+/// <summary>
+/// Runs specs against the run store, the same way for the Lab and the command line: a run gets a record and a
+/// folder under <paramref name="runsFolder"/>; while it runs, its events go into the store (a batch per
+/// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order.
+/// </summary>
+public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel)
+{
+    public RunStore Store => store;
+
+    /// <summary>Validates <paramref name="spec"/> and adds it as a Queued run with a folder of its own; returns its id.</summary>
+    public long Create(RunSpec spec)
+    {
+        spec.Validate();
+        var created = DateTimeOffset.UtcNow;
+        var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
+        var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");
+        return store.CreateRun(spec, folder, created);
+    }
+
+    /// <summary>
+    /// Runs (or, with <paramref name="resume"/>, continues) run <paramref name="runId"/> to its end. Cancelling
+    /// stops it gracefully (the step finishes and is checkpointed); the run then reads Cancelled and can resume.
+    /// </summary>
+    public async Task<RunStatus> ExecuteAsync(long runId, bool resume = false, Func<RunEvent, ValueTask>? observe = null,
+        CancellationToken cancel = default)
+    {
+        var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
+        var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel);
+        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var running = runner.Start(channel.Writer, resume, cancel).ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
+
+        var batch = new List<RunEvent>();
+        // The reader is not cancelled: a cancelled run still reports its last step, checkpoint and status.
+        while (await channel.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (channel.Reader.TryRead(out var e)) batch.Add(e);
+            store.Append(runId, batch);
+            if (observe is not null)
+                foreach (var e in batch) await observe(e);
+        }
+        await running;
+        return store.GetRun(runId)!.Status;
+    }
+}
