@@ -270,6 +270,43 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Run_executes_a_spec_file_into_the_store_and_names_bad_fields()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // A training-free YaRN run of the built-in model: no training, one perplexity cell.
+            var spec = Path.Combine(folder, "yarn.json");
+            File.WriteAllText(spec, """
+                {"name": "yarn-512", "target_length": 512, "native_length": 256,
+                 "rope_scaling": {"rope_type": "yarn", "factor": 2},
+                 "eval": {"perplexity": {"lengths": [512], "samples": 1}}}
+                """);
+            var data = Path.Combine(folder, "data");
+
+            var result = await CliProcess.RunAsync(["run", spec, "--data", data]);
+
+            Assert.Equal(0, result.ExitCode);
+            var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
+            Assert.Equal("completed", summary.GetProperty("status").GetString());
+            var cell = summary.GetProperty("evals").EnumerateArray().Single();
+            Assert.Equal(("perplexity", 512), (cell.GetProperty("benchmark").GetString(), cell.GetProperty("context_length").GetInt32()));
+            Assert.True(File.Exists(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
+            Assert.True(File.Exists(Path.Combine(data, "runs.db")));
+
+            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "sequence_length": 128, "lr": 0}]}""");
+            var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("stages[0].lr", bad.Stderr);
+            Assert.Contains("yarn.json", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rope_search_prints_longrope_settings_and_writes_a_config_that_loads()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

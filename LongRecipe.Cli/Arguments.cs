@@ -3,18 +3,19 @@ using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
 
-/// <summary>A verb's --name value options, and the few --flag options that take no value.</summary>
+/// <summary>A verb's --name value options, the few --flag options that take no value, and at most one positional argument.</summary>
 public sealed class Arguments
 {
-    private static readonly HashSet<string> Flags = ["synthetic", "resume"];
+    private static readonly HashSet<string> Flags = ["synthetic", "resume", "print"];
 
     private readonly Dictionary<string, string> values;
 
-    private Arguments(Dictionary<string, string> values) => this.values = values;
+    private Arguments(Dictionary<string, string> values, string? positional) => (this.values, Positional) = (values, positional);
 
     public static Arguments Parse(string[] args)
     {
         var values = new Dictionary<string, string>();
+        string? positional = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i].StartsWith("--", StringComparison.Ordinal) && Flags.Contains(args[i][2..]))
@@ -22,12 +23,20 @@ public sealed class Arguments
                 values[args[i][2..]] = "true";
                 continue;
             }
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) && positional is null)
+            {
+                positional = args[i];
+                continue;
+            }
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
                 throw new ArgumentException($"expected '--option value', got '{args[i]}'");
             values[args[i][2..]] = args[++i];
         }
-        return new Arguments(values);
+        return new Arguments(values, positional);
     }
+
+    /// <summary>The one argument without a --name, e.g. run's spec file.</summary>
+    public string? Positional { get; }
 
     public string Required(string name) =>
         values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");

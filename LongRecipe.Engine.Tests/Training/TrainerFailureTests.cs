@@ -77,8 +77,9 @@ public class TrainerFailureTests
     [Fact]
     public void Running_out_of_memory_fails_the_run_naming_the_shape_and_the_process_keeps_training()
     {
-        // f32 logits of 1024 × 128 tokens over 262144 words need 128 GiB, which the CPU allocator refuses at once.
-        var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: 262_144, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
+        // f32 logits of 1024 × 128 tokens over 4M words need 2 PiB, which the CPU allocator refuses at once on
+        // any host (128 GiB, tried first, was granted lazily on a 128 GB machine and thrashed it).
+        var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: 1 << 22, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
         using var model = LlamaModel.Initialize(config, seed: 1);
         using var folder = new TempFolder();
         var events = new RecordingWriter();

@@ -6,6 +6,7 @@
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh)
 #   verify     engine-saved checkpoints of every reference fixture, loaded back by transformers
 #   tokenizer  HF tokenizers' ids for the tokenizer reference fixture
+#   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
 #   pretrain   the built-in model: BPE tokenizer, pretraining (PRETRAIN_ARGS), passkey/NIAH by length,
 #              HF tokenizers and transformers loading it; the model directory comes back as $OUT/builtin.tar
 # Logs and results go to $OUT; a summary prints last.
@@ -46,6 +47,9 @@ for step in $steps; do
       python3 LongRecipe.Engine.Tests/Tokenization/Reference/make_tokenizer_reference.py \
         /tmp/tokenizers/llama3/tokenizer.json /tmp/tokenizers/llama2/tokenizer.json "$out/tokenizer_reference.json" >"$out/tokenizer.log" 2>&1
       echo "== tokenizer reference (exit $?): $(wc -c <"$out/tokenizer_reference.json" 2>/dev/null) bytes" >>"$summary" ;;
+    recipes)
+      LONGRECIPE="dotnet .gpu/cli/longrecipe.dll" timeout "${RECIPES_TIMEOUT:-400}" bench/recipes.sh >"$out/recipes.txt" 2>"$out/recipes.log"
+      { echo "== recipes on the built-in model, 256 → 1024 (exit $?)"; cat "$out/recipes.txt"; } >>"$summary" ;;
     pretrain)
       cli="dotnet .gpu/cli/longrecipe.dll" logs=/tmp/pretrain-logs
       mkdir -p "$logs"

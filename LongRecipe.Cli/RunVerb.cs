@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Runs;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// run: runs a spec (a spec.json file or a preset name: longrecipe, pose, rpes, flt, pi, ntk, yarn) in the
+/// Lab's run store (--data, default the Lab's data/), or continues one (--resume --run ID). Progress on stderr
+/// (stage, step, loss, ETA; eval cells as they come), Ctrl-C finishes the step, checkpoints and stops; one
+/// JSON line on stdout with the run's id, status, folder and evaluation. Exit code 0 only when completed.
+/// --print writes the spec's JSON instead of running it (a preset as a starting point for your own).
+/// </summary>
+public static class RunVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        if (args.Flag("print"))
+        {
+            Console.WriteLine(Spec(args).Validate().ToJson());
+            return 0;
+        }
+        var workspace = Workspace.At(args.Optional("data") ?? "data");
+        Directory.CreateDirectory(workspace.DataDirectory);
+        using var store = RunStore.Open(workspace.StoreFile);
+        var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel);
+        var resume = args.Flag("resume");
+        var runId = resume ? long.Parse(args.Required("run")) : launcher.Create(Spec(args));
+
+        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var bar = new ProgressBar("starting");
+        var status = await launcher.ExecuteAsync(runId, resume, e =>
+        {
+            Report(bar, e);
+            return ValueTask.CompletedTask;
+        }, cancel.Token);
+
+        var record = store.GetRun(runId)!;
+        var evals = new JsonArray([.. store.Evals(runId).Select(e => (JsonNode)new JsonObject
+        {
+            ["stage"] = e.Stage, ["benchmark"] = e.Benchmark, ["context_length"] = e.ContextLength, ["depth"] = e.Depth,
+            ["metric"] = e.Metric, ["value"] = e.Value,
+        })]);
+        Console.WriteLine(new JsonObject
+        {
+            ["run"] = runId, ["name"] = record.Name, ["status"] = status.ToString().ToLowerInvariant(), ["error"] = record.Error,
+            ["folder"] = record.Folder, ["model"] = Path.Combine(record.Folder, RecipeRunner.ModelFolder),
+            ["seconds"] = record.Started is { } started && record.Ended is { } ended ? Math.Round((ended - started).TotalSeconds, 1) : null,
+            ["evals"] = evals,
+        }.ToJsonString());
+        return status == RunStatus.Completed ? 0 : 1;
+    }
+
+    /// <summary>A preset by name, or a spec file.</summary>
+    private static RunSpec Spec(Arguments args)
+    {
+        var name = args.Positional ?? throw new ArgumentException($"give a spec file or a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
+        if (RunPresets.ByName.TryGetValue(name, out var preset)) return preset();
+        return File.Exists(name) ? RunSpec.Load(name)
+            : throw new ArgumentException($"{name}: no such spec file, and not a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
+    }
+
+    private static void Report(ProgressBar bar, RunEvent e)
+    {
+        switch (e)
+        {
+            case StepEvent s:
+                bar.Report((double)s.Step / s.TotalSteps,
+                    $"{s.Stage} {s.Step}/{s.TotalSteps}  loss {s.Loss:F3}  lr {s.LearningRate:G3}  {s.TokensPerSecond:F0} tok/s  eta {s.Eta:hh\\:mm\\:ss}");
+                break;
+            case StageEvent { Phase: StagePhase.Started } st:
+                bar.Report(0, $"{st.Stage} ({st.Index + 1}/{st.Count})");
+                break;
+            case EvalEvent ev when ev.Metric != "needle_logprob":
+                bar.Report(1, $"{ev.Stage} {ev.Benchmark} @{ev.ContextLength}{(ev.Depth is { } d ? $" depth {d:F0}%" : "")}: {ev.Metric} {ev.Value:G4}");
+                break;
+            case LogEvent { Level: >= RunLogLevel.Information } log:
+                Console.Error.WriteLine($"\n[{log.Stage}] {log.Message}");
+                break;
+        }
+    }
+}
