@@ -69,7 +69,7 @@ public static class LongRopeSearchView
                 { Kind = TraceKind.LineMarkers };
         }).ToList();
         return new ChartFigure(traces, new ChartAxis("generation (all stages)"), new ChartAxis("best perplexity", Log: true))
-            { Title = "Best perplexity per generation", Legend = LegendPlace.Top, Height = 300 };
+            { Legend = LegendPlace.Top, Height = 300 };
     }
 
     /// <summary>The best factor λᵢ of each rotary pair at <paramref name="step"/>, beside linear interpolation's constant s.</summary>
@@ -83,7 +83,7 @@ public static class LongRopeSearchView
                 new ChartTrace($"PI: s = {step.Progress.Factor:g}", [0, pairs[^1]], [step.Progress.Factor, step.Progress.Factor]) { Color = "#1e88e5", Dash = "dot" },
             ],
             new ChartAxis("rotary pair i"), new ChartAxis("rescale factor λᵢ"))
-            { Title = "Best factors so far", Legend = LegendPlace.Top, Height = 300 };
+            { Legend = LegendPlace.Top, Height = 300 };
     }
 
     /// <summary>One table row per stage: the searched perplexity beside plain linear interpolation's (plain RoPE in the short phase).</summary>
