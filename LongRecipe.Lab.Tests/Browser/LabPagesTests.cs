@@ -102,6 +102,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await WaitForTraces(page, "rope-factors", 5);
         Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
         Assert.Equal(["long 2×", "short 2×"], await TraceNames(page, "search-perplexity"));
+        await WaitForTraces(page, "search-factors", 3);
         await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=search-perplexity]').data[0].x.length === 4");
         await Expect(page.Locator(".rope-json")).ToContainTextAsync("\"rope_type\": \"longrope\"");
 

@@ -108,5 +108,11 @@ public sealed class LongRopeSearchViewTests
         Assert.Equal(0.75, rows[0].Ratio);
         Assert.Equal(("short 4×", "plain RoPE", 1.0), (rows[1].Stage, rows[1].BaselineName, rows[1].Ratio));
         Assert.Equal("1, 2.5, 5", LongRopeSearchView.LongFactorText(result));
+
+        var factors = LongRopeSearchView.FinalFactors(result);
+        Assert.Equal(["long_factor (beyond 256 tokens)", "short_factor", "PI: s = 4"], factors.Traces.Select(t => t.Name));
+        Assert.Equal([1, 2.5, 5], factors.Traces[0].Y);
+        Assert.Equal([1.0, 1, 1], factors.Traces[1].Y);
+        Assert.Equal([0.0, 2.0], factors.Traces[2].X);
     }
 }

@@ -86,6 +86,21 @@ public static class LongRopeSearchView
             { Legend = LegendPlace.Top, Height = 300 };
     }
 
+    /// <summary>The searched long and short factors, beside linear interpolation's constant s.</summary>
+    public static ChartFigure FinalFactors(RopeSearchResult result)
+    {
+        var (rope, s) = (result.Rope, result.Rope.Factor!.Value);
+        var pairs = Enumerable.Range(0, rope.LongFactor!.Count).Select(i => (double)i).ToArray();
+        return new ChartFigure(
+            [
+                new ChartTrace($"long_factor (beyond {rope.OriginalMaxPositionEmbeddings} tokens)", pairs, rope.LongFactor) { Kind = TraceKind.LineMarkers, Color = "#00897b" },
+                new ChartTrace("short_factor", pairs, rope.ShortFactor!) { Kind = TraceKind.LineMarkers, Color = "#f4511e" },
+                new ChartTrace($"PI: s = {s:g}", [0, pairs[^1]], [s, s]) { Color = "#1e88e5", Dash = "dot" },
+            ],
+            new ChartAxis("rotary pair i"), new ChartAxis("rescale factor λᵢ"))
+            { Legend = LegendPlace.Top, Height = 300 };
+    }
+
     /// <summary>One table row per stage: the searched perplexity beside plain linear interpolation's (plain RoPE in the short phase).</summary>
     public sealed record StageRow(string Stage, int Length, double Searched, double Baseline, string BaselineName, int Evaluated)
     {
