@@ -147,6 +147,22 @@ public sealed class RopeSearchRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_search_that_fails_says_why_and_frees_the_runner()
+    {
+        var model = Model();
+        var session = runner.Start(new RopeSearchRequest(model, Tiny, "cuda:9"));
+        await session.Completion;
+
+        Assert.Equal(RopeSearchState.Failed, session.State);
+        Assert.False(string.IsNullOrWhiteSpace(session.Status));
+        Assert.Empty(session.Steps);
+        Assert.False(runner.Running);
+        var next = runner.Start(new RopeSearchRequest(model, Tiny with { Generations = 0, ShortGenerations = 0 }));
+        await next.Completion;
+        Assert.Equal(RopeSearchState.Completed, next.State);
+    }
+
+    [Fact]
     public void Requests_that_cannot_run_are_refused_before_anything_starts()
     {
         var model = Model();

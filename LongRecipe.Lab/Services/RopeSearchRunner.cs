@@ -198,8 +198,8 @@ public sealed class RopeSearchRunner(ModelCatalog catalog, ILogger<RopeSearchRun
         {
             session.Finish(RopeSearchState.Cancelled, "Cancelled.");
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or InvalidOperationException
-                                      or ModelLoadException or TokenizerFormatException or TorchException)
+        // Whatever stops it, a search ends in a final state: one left Running would block every later search.
+        catch (Exception e)
         {
             logger.LogWarning(e, "LongRoPE search on {Model} failed", request.Model.Directory);
             session.Finish(RopeSearchState.Failed, e.Message);
