@@ -75,6 +75,42 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await Expect(page.Locator("[data-chart=rope-factors] .main-svg").First).ToBeVisibleAsync();
         Assert.Equal(["PI (linear)", "NTK-aware", "YaRN", "Llama-3"], await TraceNames(page, "rope-factors"));
         await Screenshot(page, "positions-rope");
+        await RopeSearch(page);
+    }
+
+    /// <summary>A tiny LongRoPE search on the built-in model, followed across a reload of the page, then saved as a model.</summary>
+    private async Task RopeSearch(IPage page)
+    {
+        var search = page.Locator(".rope-search");
+        await Expect(search.Locator(".search-model")).ToContainTextAsync("builtin");
+        await search.Locator(".search-factor input").FillAsync("2");
+        await search.Locator("input.search-stages, .search-stages input").FillAsync("");
+        await search.Locator(".search-population input").FillAsync("4");
+        await search.Locator(".search-generations input").FillAsync("3");
+        await search.Locator(".search-short-generations input").FillAsync("1");
+        await search.Locator(".search-samples input").FillAsync("1");
+        await search.Locator(".start-search").ClickAsync();
+        await Expect(search.Locator(".search-status")).ToContainTextAsync("/ 6 generations");
+
+        // The search lives in the Lab, not the page: a fresh page picks it up where it is.
+        await Open(page, "/positions");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
+        var rows = page.Locator(".search-stages-table tbody tr");
+        await Expect(rows).ToHaveCountAsync(2, new() { Timeout = 120_000 });
+        await Expect(rows.First).ToContainTextAsync("long 2×");
+        await Expect(page.Locator(".search-status")).ToContainTextAsync("6 / 6 generations");
+        await Expect(page.Locator(".search-factor input")).ToHaveValueAsync("2");
+        await WaitForTraces(page, "rope-factors", 5);
+        Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
+        Assert.Equal(["long 2×", "short 2×"], await TraceNames(page, "search-perplexity"));
+        await WaitForTraces(page, "search-factors", 3);
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=search-perplexity]').data[0].x.length === 4");
+        await Expect(page.Locator(".rope-json")).ToContainTextAsync("\"rope_type\": \"longrope\"");
+
+        await page.Locator(".save-model").ClickAsync();
+        await Expect(page.Locator(".model-saved")).ToContainTextAsync("builtin-longrope-2x");
+        Assert.True(File.Exists(Path.Combine(lab.DataDirectory, "models", "builtin-longrope-2x", "model.safetensors")));
+        await Screenshot(page, "positions-rope-search");
     }
 
     private async Task Models(IPage page)
