@@ -341,7 +341,7 @@ public class CliTests
     }
 
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
-    internal static string ByteLevelTokenizerJson()
+    private static string ByteLevelTokenizerJson()
     {
         var printable = Enumerable.Range(33, 94).Concat(Enumerable.Range(161, 12)).Concat(Enumerable.Range(174, 82)).ToHashSet();
         var vocab = new Dictionary<string, int>();

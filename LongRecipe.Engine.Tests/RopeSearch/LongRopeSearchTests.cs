@@ -147,7 +147,8 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
         var logProbs = samples.SelectMany(x => Scoring.LogProbs(Model, x)).ToArray();
         var expected = Math.Exp(-logProbs.Average());
         Assert.Equal(expected, Ppl(Model, samples), 12);
-        Assert.Equal(expected, Perplexity.Of(Model, samples, batchSize: 2, TestContext.Current.CancellationToken), 5);
+        // Batched rows go through other f32 kernels: equal to a part in a million, not to the last bit.
+        Expect.Close(expected, Perplexity.Of(Model, samples, batchSize: 2, TestContext.Current.CancellationToken), 1e-6 * expected, "batched perplexity");
     }
 
     [Fact]
