@@ -23,6 +23,8 @@ publish bench/LongRecipe.Bench .gpu/bench
 publish LongRecipe.Cli .gpu/cli
 # The test SDK's code-coverage collectors (for other platforms too) would crowd the 64 MiB carry.
 rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/macos .gpu/tests/win*
+# So would SQLite's native libraries for every other platform.
+find .gpu/tests/runtimes .gpu/bench/runtimes .gpu/cli/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + 2>/dev/null || true
 if [ -d .cache/tokenizers ]; then
   mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz .
 fi
