@@ -22,7 +22,8 @@ publish LongRecipe.Engine.Tests .gpu/tests
 publish bench/LongRecipe.Bench .gpu/bench
 publish LongRecipe.Cli .gpu/cli
 # The test SDK's code-coverage collectors (for other platforms too) would crowd the 64 MiB carry.
-rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/macos .gpu/tests/win*
+rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/macos .gpu/tests/win* .gpu/tests/ubuntu .gpu/tests/x64 .gpu/tests/x86 \
+  .gpu/tests/Microsoft.CodeCoverage* .gpu/tests/Microsoft.VisualStudio.TraceDataCollector.dll .gpu/tests/Microsoft.VisualStudio.CodeCoverage.Shim.dll
 # So would SQLite's native libraries for every other platform.
 find .gpu/tests/runtimes .gpu/bench/runtimes .gpu/cli/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + 2>/dev/null || true
 if [ -d .cache/tokenizers ]; then
