@@ -26,7 +26,7 @@ summary=$out/summary.txt
 for step in $steps; do
   case $step in
     tests)
-      timeout 300 dotnet .gpu/tests/LongRecipe.Engine.Tests.dll -noColor ${TEST_ARGS:-} >"$out/tests.log" 2>&1
+      timeout "${TESTS_TIMEOUT:-300}" dotnet .gpu/tests/LongRecipe.Engine.Tests.dll -noColor ${TEST_ARGS:-} >"$out/tests.log" 2>&1
       { echo "== tests (exit $?)"; grep -E "\[FAIL\]|Total:" "$out/tests.log" | head -30; } >>"$summary" ;;
     bench)
       BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout 240 bench/compare.sh cuda >"$out/bench-cuda.txt" 2>"$out/bench-cuda.log"
