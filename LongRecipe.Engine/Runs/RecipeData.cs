@@ -10,7 +10,9 @@ namespace LongRecipe.Engine.Runs;
 /// <summary>
 /// A run's training data: the corpus (the built-in synthetic long documents of about T tokens, or a
 /// .jsonl/.txt file, or a token store folder) tokenized once into &lt;run&gt;/data, shortened by the spec's
-/// sentence selection, and packed; the replay corpus for annealing likewise. Token stores are reused when
+/// sentence selection, and packed; the replay corpus for annealing likewise. The built-in corpus also holds
+/// passkey and needle samples at each stage's sequence length (a quarter of its sequences, seeds apart from the
+/// evaluation's), as the built-in model's pretraining did at its native window. Token stores are reused when
 /// their source and tokenizer are unchanged (a resumed run tokenizes nothing again).
 /// </summary>
 internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string tokenizerPath, string folder, int native)
@@ -19,6 +21,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     private const int ShortDocumentsPerLong = 4;
     // Documents scored to rank tokens by Δ(t) for impactful selection.
     private const int ImpactDocuments = 4;
+    // Retrieval samples go before a corpus sequence with this probability: a quarter of the whole.
+    private const double RetrievalRatio = 1.0 / 3;
 
     private readonly IReadOnlySet<int> sentenceEnds = SentenceEnds.Of(tokenizer);
 
@@ -27,7 +31,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     {
         using var store = Corpus(cancel);
         var documents = Selected(store, model, cancel);
-        var sequences = Packed(documents, stage.SequenceLength, "corpus");
+        var sequences = WithRetrieval(Packed(documents, stage.SequenceLength, "corpus"), stage.SequenceLength);
         return new PackedBatchSource(sequences, spec.Seed, stage.Transform, sentenceEnds.Contains);
     }
 
@@ -36,7 +40,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     {
         IReadOnlyList<int[]> main, replay;
         using (var store = Corpus(cancel))
-            main = Packed(Documents(store), spec.TargetLength, "corpus");
+            main = WithRetrieval(Packed(Documents(store), spec.TargetLength, "corpus"), spec.TargetLength);
         using (var store = Replay(cancel))
             replay = Packed(Documents(store), spec.TargetLength, "replay corpus");
         return new PackedBatchSource(SequencePacking.MixReplay(main, replay, stage.ReplayRatio, spec.Seed).ToList(), spec.Seed);
@@ -109,6 +113,14 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
                 : SentenceSelection.ByImpactfulTokens(ids, EndsSentence, impactful, settings);
             return kept.Select(id => (int)id).ToArray();
         })];
+    }
+
+    private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length)
+    {
+        if (spec.Data.Corpus != DataSpec.Synthetic) return sequences;
+        var samples = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * RetrievalRatio)))
+            .Select(i => PretrainingData.RetrievalSample(tokenizer, length, spec.Seed, i)).ToList();
+        return SequencePacking.MixReplay(sequences, samples, RetrievalRatio, spec.Seed).ToList();
     }
 
     private List<int[]> Packed(IEnumerable<int[]> documents, int length, string what)

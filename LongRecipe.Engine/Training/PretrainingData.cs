@@ -53,7 +53,7 @@ public static class PretrainingData
             sequences = SequencePacking.Pack(store, spec.SequenceLength, tokenizer.EosId).ToList();
         if (sequences.Count == 0) throw new ArgumentException($"the corpus is shorter than one sequence of {spec.SequenceLength} tokens");
         var retrieval = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * spec.RetrievalRatio)))
-            .Select(i => Retrieval(spec, tokenizer, i)).ToList();
+            .Select(i => RetrievalSample(tokenizer, spec.SequenceLength, spec.Seed, i)).ToList();
         return SequencePacking.MixReplay(sequences, retrieval, spec.RetrievalRatio, spec.Seed).ToList();
     }
 
@@ -68,20 +68,21 @@ public static class PretrainingData
     }
 
     /// <summary>
-    /// Retrieval sample i as one sequence: a passkey or a needle prompt (alternately) at a uniform depth,
-    /// its answer, then end-of-text up to the length (the prompt and answer end a few tokens short of it).
-    /// The seeds come from their own stream, so no sample repeats one the evaluator draws.
+    /// Retrieval sample i of <paramref name="length"/> tokens: a passkey or a needle prompt (alternately) at a
+    /// uniform depth, its answer, then end-of-text up to the length (the prompt and answer end a few tokens short
+    /// of it). The seeds come from their own stream, so no sample repeats one the evaluator draws. Pretraining
+    /// mixes these in at the native window, a run's synthetic corpus at its training lengths.
     /// </summary>
-    private static int[] Retrieval(PretrainingDataSpec spec, Tokenizer tokenizer, int index)
+    public static int[] RetrievalSample(Tokenizer tokenizer, int length, ulong seed, int index)
     {
-        var random = SplitMix64.ForSample(spec.Seed ^ RetrievalStream, index);
+        var random = SplitMix64.ForSample(seed ^ RetrievalStream, index);
         var depth = 100 * random.NextDouble();
         var prompt = index % 2 == 0
-            ? RetrievalPrompts.Passkey(tokenizer, spec.SequenceLength, depth, random.NextUInt64())
-            : RetrievalPrompts.Needle(tokenizer, spec.SequenceLength, depth, (NeedleKind)(index / 2 % 3), random.NextUInt64());
+            ? RetrievalPrompts.Passkey(tokenizer, length, depth, random.NextUInt64())
+            : RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(index / 2 % 3), random.NextUInt64());
         var ids = prompt.Ids.Concat(prompt.AnswerIds).Select(id => (int)id).ToList();
-        var end = tokenizer.EosId ?? throw new ArgumentException("the pretraining tokenizer needs an end-of-text token");
-        while (ids.Count < spec.SequenceLength) ids.Add(end);
+        var end = tokenizer.EosId ?? throw new ArgumentException("retrieval samples need a tokenizer with an end-of-text token");
+        while (ids.Count < length) ids.Add(end);
         return [.. ids];
     }
 }
