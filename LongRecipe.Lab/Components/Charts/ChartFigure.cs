@@ -21,6 +21,12 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 
     public IReadOnlyList<IReadOnlyList<double?>>? Z { get; init; }
 
+    /// <summary>A heatmap's colour range, e.g. (0, 1) for an accuracy; null fits it to the data.</summary>
+    public (double Min, double Max)? ZRange { get; init; }
+
+    /// <summary>Per-cell hover text of a heatmap, shaped like Z, shown under the cell's value.</summary>
+    public IReadOnlyList<IReadOnlyList<string?>>? Text { get; init; }
+
     /// <summary>Plotly's dash style for lines: solid, dash, dot.</summary>
     public string Dash { get; init; } = "solid";
 }
@@ -72,6 +78,16 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                 data["z"] = trace.Z;
                 data["colorscale"] = "Viridis";
                 data["hoverongaps"] = false;
+                if (trace.ZRange is var (min, max))
+                {
+                    data["zmin"] = min;
+                    data["zmax"] = max;
+                }
+                if (trace.Text is not null)
+                {
+                    data["text"] = trace.Text;
+                    data["hovertemplate"] = "%{x} · %{y}<br>%{z:.3g}<br>%{text}<extra></extra>";
+                }
                 break;
             default:
                 data["type"] = "scatter";
