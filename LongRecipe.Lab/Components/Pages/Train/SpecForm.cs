@@ -120,7 +120,6 @@ public sealed class SpecForm
         var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, listProblems);
         if (listProblems.Count > 0) throw new RunSpecException(null, listProblems);
 
-        var seed = (ulong)Math.Max(0, Seed);
         return basis with
         {
             Name = Name.Trim(),
@@ -130,10 +129,10 @@ public sealed class SpecForm
             TargetLength = TargetLength,
             Device = Device,
             Dtype = Dtype,
-            Seed = seed,
+            Seed = (ulong)Math.Max(0, Seed),
             RopeScaling = basis.RopeScaling is { } rope ? rope with { Factor = RopeFactor } : null,
             Data = basis.Data with { Documents = Documents, Selection = new SelectionSpec(Selection, SelectRatio) },
-            Stages = basis.Stages.Select(stage => Stage(stage, seed)).ToList(),
+            Stages = basis.Stages.Select(Stage).ToList(),
             Eval = basis.Eval with
             {
                 Niah = niahLengths.Count == 0 ? null : new NeedleEvalSpec(niahLengths, niahDepths, NeedlesPerCell),
@@ -157,12 +156,12 @@ public sealed class SpecForm
         }
     }
 
-    private StageSpec Stage(StageSpec stage, ulong seed) => stage switch
+    private StageSpec Stage(StageSpec stage) => stage switch
     {
-        // The transform spans the run's target window and draws with the run's seed.
+        // The transform spans the run's target window (its seed is its own, as the JSON shows).
         ExtendStage e when Extend is { } f => e with
         {
-            Transform = e.Transform with { Scheme = f.Scheme, TargetLength = TargetLength, Seed = seed },
+            Transform = e.Transform with { Scheme = f.Scheme, TargetLength = TargetLength },
             SequenceLength = f.SequenceLength, Steps = f.Steps, BatchSize = f.BatchSize, Lr = f.Lr, WarmupSteps = f.WarmupSteps,
             Schedule = f.Schedule,
         },
