@@ -42,7 +42,7 @@ public sealed partial class LabPagesTests
         await target.FillAsync("200");
         await target.PressAsync("Tab");
         await Expect(page.Locator(".field-problem[data-path=target_length]")).ToContainTextAsync("must exceed native_length (256)");
-        await Expect(page.Locator(".spec-problems")).ToContainTextAsync("stages[0].transform.target_length");
+        await Expect(page.Locator(".spec-problems")).ToContainTextAsync("stages[0].sequence_length");
         await Screenshot(page, "train");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();

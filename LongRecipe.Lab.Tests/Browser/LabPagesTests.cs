@@ -85,7 +85,8 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Expect(list).ToContainTextAsync(BrowserLab.ModelName);
         await Expect(list).ToContainTextAsync(TinyModel.TokenizerPresent ? "ready" : "no tokenizer");
 
-        await list.Locator(".rz-row-toggler").First.ClickAsync();
+        // The repository's built-in model is listed too: expand the tiny model's row.
+        await list.Locator("tr", new() { HasText = BrowserLab.ModelName + " " }).Locator(".rz-row-toggler").ClickAsync();
         await Expect(list).ToContainTextAsync("2 layers × 32, 2 heads of 16 (1 kv), MLP 64, vocab 32000");
 
         var missing = Path.Combine(lab.DataDirectory, "nowhere");

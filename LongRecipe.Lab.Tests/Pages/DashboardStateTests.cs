@@ -85,13 +85,16 @@ public sealed class DashboardStateTests
     {
         var state = new DashboardState(Record(RunStatus.Running));
         Assert.Equal(2 * 2 + 2 + 1, state.ExpectedEvalCells());
+        Assert.Null(state.NiahFigure());
         state.Apply(Eval(RecipeRunner.BaseStage, Benchmarks.ShortPerplexity, 256, null, "perplexity", 30));
         state.Apply(new StageEvent(T0, "eval", StagePhase.Started, 3, 4));
         state.Apply(Eval("eval", Benchmarks.Niah, 512, 100, "accuracy", 0.5));
         state.Apply(Eval("eval", Benchmarks.Niah, 512, 100, "needle_logprob", -1.25));
         state.Apply(Eval("eval", Benchmarks.Passkey, 256, null, "accuracy", 1));
 
-        var niah = JsonSerializer.SerializeToElement(state.NiahFigure()!.ToPlotly()).GetProperty("data")[0];
+        var plotly = JsonSerializer.SerializeToElement(state.NiahFigure()!.ToPlotly());
+        var niah = plotly.GetProperty("data")[0];
+        Assert.Equal("category", plotly.GetProperty("layout").GetProperty("xaxis").GetProperty("type").GetString());
         // Rows are depths (0, 100), columns lengths (256, 512): only the (100 %, 512) cell is measured.
         Assert.Equal("[[null,null],[null,0.5]]", niah.GetProperty("z").GetRawText());
         Assert.Equal("needle log-prob -1.250", niah.GetProperty("text")[1][1].GetString());

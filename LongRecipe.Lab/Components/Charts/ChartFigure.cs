@@ -34,8 +34,8 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 /// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
 public enum LegendPlace { Right, Top }
 
-/// <summary>An axis: its title and whether it is logarithmic.</summary>
-public sealed record ChartAxis(string Title, bool Log = false);
+/// <summary>An axis: its title, whether it is logarithmic, and whether its values are categories (evenly spaced labels, e.g. context lengths of a heatmap).</summary>
+public sealed record ChartAxis(string Title, bool Log = false, bool Category = false);
 
 /// <summary>
 /// What a <see cref="Chart"/> draws: traces over an x and y axis (and an optional right-hand y axis).
@@ -110,7 +110,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
         var layout = new Dictionary<string, object?>
         {
             ["height"] = Height,
-            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : 44, b = 56 },
+            // A title with a legend row above the plot needs room for both.
+            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : Legend == LegendPlace.Top ? 64 : 44, b = 56 },
             ["font"] = new { family = "Roboto, Helvetica, Arial, sans-serif", size = 12 },
             // Outside the plot area plotly widens the margin to fit the legend instead of covering an axis title.
             ["legend"] = Legend == LegendPlace.Top
@@ -137,6 +138,7 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     {
         var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
         if (axis.Log) result["type"] = "log";
+        else if (axis.Category) result["type"] = "category";
         return result;
     }
 }

@@ -190,7 +190,7 @@ public sealed class DashboardState
             Title = title,
             SecondaryY = chart == LossChart ? new ChartAxis("perplexity", Log: true) : null,
             Legend = LegendPlace.Top,
-            Height = chart == LossChart ? 340 : 260,
+            Height = 300,
         };
     }
 
@@ -202,10 +202,13 @@ public sealed class DashboardState
         return new ChartTrace(name, x.ToArray(), y.ToArray()) { Color = color };
     }
 
-    /// <summary>Needle accuracy by context length (columns) and depth (rows); hover shows the needle's log-probability. Null without a NIAH eval.</summary>
+    /// <summary>Whether any cell of <paramref name="benchmark"/> is measured yet.</summary>
+    public bool Measured(string benchmark) => evals.Keys.Any(k => k.Benchmark == benchmark);
+
+    /// <summary>Needle accuracy by context length (columns) and depth (rows); hover shows the needle's log-probability. Null without a NIAH eval or before its first cell.</summary>
     public ChartFigure? NiahFigure()
     {
-        if (spec.Eval.Niah is not { } niah) return null;
+        if (spec.Eval.Niah is not { } niah || !Measured(Benchmarks.Niah)) return null;
         double? Cell(int length, double depth, string metric) =>
             evals.TryGetValue((RecipeRunner.EvalStage, Benchmarks.Niah, length, depth, metric), out var v) ? v : null;
         var z = niah.Depths.Select(d => (IReadOnlyList<double?>)niah.Lengths.Select(l => Cell(l, d, "accuracy")).ToList()).ToList();
@@ -219,22 +222,22 @@ public sealed class DashboardState
             Text = text,
             ZRange = (0, 1),
         };
-        return new ChartFigure([trace], new ChartAxis("context length (tokens)"), new ChartAxis("needle depth (%)"))
+        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Category: true), new ChartAxis("needle depth (%)", Category: true))
         {
             Title = "Needle in a haystack: accuracy",
             Height = 300,
         };
     }
 
-    /// <summary>Passkey accuracy against context length, measured cells only. Null without a passkey eval.</summary>
+    /// <summary>Passkey accuracy against context length, measured cells only. Null without a passkey eval or before its first cell.</summary>
     public ChartFigure? PasskeyFigure() =>
-        spec.Eval.Passkey is { } passkey
+        spec.Eval.Passkey is { } passkey && Measured(Benchmarks.Passkey)
             ? ByLength("Passkey retrieval", passkey.Lengths, Benchmarks.Passkey, "accuracy", "accuracy", "#2ca02c")
             : null;
 
-    /// <summary>Perplexity against context length, measured cells only. Null without a perplexity eval.</summary>
+    /// <summary>Perplexity against context length, measured cells only. Null without a perplexity eval or before its first cell.</summary>
     public ChartFigure? PerplexityFigure() =>
-        spec.Eval.Perplexity is { } perplexity
+        spec.Eval.Perplexity is { } perplexity && Measured(Benchmarks.Perplexity)
             ? ByLength("Perplexity by context length", perplexity.Lengths, Benchmarks.Perplexity, "perplexity", "perplexity", "#9467bd")
             : null;
 
@@ -251,10 +254,10 @@ public sealed class DashboardState
         return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), new ChartAxis(axis)) { Title = title, Height = 300 };
     }
 
-    /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention.</summary>
+    /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention or before the base is measured.</summary>
     public ChartFigure? ShortPerplexityFigure()
     {
-        if (!spec.Eval.ShortRetention) return null;
+        if (!spec.Eval.ShortRetention || !Measured(Benchmarks.ShortPerplexity)) return null;
         var bars = new[] { ("base model", ShortPerplexity(RecipeRunner.BaseStage)), ("after the run", ShortPerplexity(RecipeRunner.EvalStage)) }
             .Where(b => b.Item2 is not null).ToList();
         var trace = new ChartTrace("perplexity", [], bars.Select(b => b.Item2!.Value).ToList())
