@@ -99,8 +99,9 @@ public sealed class DashboardStateTests
         Assert.Equal("[[null,null],[null,0.5]]", niah.GetProperty("z").GetRawText());
         Assert.Equal("needle log-prob -1.250", niah.GetProperty("text")[1][1].GetString());
         Assert.Equal((0.0, 1.0), (niah.GetProperty("zmin").GetDouble(), niah.GetProperty("zmax").GetDouble()));
-        var passkey = JsonSerializer.SerializeToElement(state.PasskeyFigure()!.ToPlotly()).GetProperty("data")[0];
-        Assert.Equal("[256]", passkey.GetProperty("x").GetRawText());
+        var passkey = JsonSerializer.SerializeToElement(state.PasskeyFigure()!.ToPlotly());
+        Assert.Equal("[256]", passkey.GetProperty("data")[0].GetProperty("x").GetRawText());
+        Assert.Equal("[-0.05,1.05]", passkey.GetProperty("layout").GetProperty("yaxis").GetProperty("range").GetRawText());
         Assert.Null(state.PerplexityFigure());
         Assert.Equal((30.0, (double?)null), (state.ShortPerplexity(RecipeRunner.BaseStage)!.Value, state.ShortPerplexity(RecipeRunner.EvalStage)));
         Assert.Equal("eval: 2 of 7 cells", state.Progress().Label);

@@ -34,8 +34,11 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 /// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
 public enum LegendPlace { Right, Top }
 
-/// <summary>An axis: its title, whether it is logarithmic, and whether its values are categories (evenly spaced labels, e.g. context lengths of a heatmap).</summary>
-public sealed record ChartAxis(string Title, bool Log = false, bool Category = false);
+/// <summary>
+/// An axis: its title, whether it is logarithmic, whether its values are categories (evenly spaced labels, e.g.
+/// context lengths of a heatmap), and a fixed range, e.g. (0, 1) for an accuracy; null fits the data.
+/// </summary>
+public sealed record ChartAxis(string Title, bool Log = false, bool Category = false, (double Min, double Max)? Range = null);
 
 /// <summary>
 /// What a <see cref="Chart"/> draws: traces over an x and y axis (and an optional right-hand y axis).
@@ -139,6 +142,7 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
         var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
         if (axis.Log) result["type"] = "log";
         else if (axis.Category) result["type"] = "category";
+        if (axis.Range is var (min, max)) result["range"] = new[] { min, max };
         return result;
     }
 }

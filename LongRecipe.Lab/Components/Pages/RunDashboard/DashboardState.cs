@@ -232,26 +232,26 @@ public sealed class DashboardState
     /// <summary>Passkey accuracy against context length, measured cells only. Null without a passkey eval or before its first cell.</summary>
     public ChartFigure? PasskeyFigure() =>
         spec.Eval.Passkey is { } passkey && Measured(Benchmarks.Passkey)
-            ? ByLength("Passkey retrieval", passkey.Lengths, Benchmarks.Passkey, "accuracy", "accuracy", "#2ca02c")
+            ? ByLength("Passkey retrieval", passkey.Lengths, Benchmarks.Passkey, "accuracy", new ChartAxis("accuracy", Range: (-0.05, 1.05)), "#2ca02c")
             : null;
 
     /// <summary>Perplexity against context length, measured cells only. Null without a perplexity eval or before its first cell.</summary>
     public ChartFigure? PerplexityFigure() =>
         spec.Eval.Perplexity is { } perplexity && Measured(Benchmarks.Perplexity)
-            ? ByLength("Perplexity by context length", perplexity.Lengths, Benchmarks.Perplexity, "perplexity", "perplexity", "#9467bd")
+            ? ByLength("Perplexity by context length", perplexity.Lengths, Benchmarks.Perplexity, "perplexity", new ChartAxis("perplexity"), "#9467bd")
             : null;
 
-    private ChartFigure ByLength(string title, IReadOnlyList<int> lengths, string benchmark, string metric, string axis, string color)
+    private ChartFigure ByLength(string title, IReadOnlyList<int> lengths, string benchmark, string metric, ChartAxis y, string color)
     {
         var measured = lengths
             .Select(l => (Length: l, Found: evals.TryGetValue((RecipeRunner.EvalStage, benchmark, l, null, metric), out var v), Value: v))
             .Where(c => c.Found).ToList();
-        var trace = new ChartTrace(axis, measured.Select(c => (double)c.Length).ToList(), measured.Select(c => c.Value).ToList())
+        var trace = new ChartTrace(metric, measured.Select(c => (double)c.Length).ToList(), measured.Select(c => c.Value).ToList())
         {
             Kind = TraceKind.LineMarkers,
             Color = color,
         };
-        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), new ChartAxis(axis)) { Title = title, Height = 300 };
+        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), y) { Title = title, Height = 300 };
     }
 
     /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention or before the base is measured.</summary>
