@@ -51,7 +51,7 @@ public sealed class DashboardStateTests
         Assert.Equal((DashboardState.LossChart, 2, 5.0), (anneal[0].Chart, anneal[0].Trace, anneal[0].X));
         Assert.Equal(new SeriesPoint(DashboardState.MemoryChart, 1, 5, 3), anneal[4]);
         var figure = JsonSerializer.SerializeToElement(state.StepFigure(DashboardState.LossChart).ToPlotly());
-        Assert.Equal(["extend loss", "extend perplexity", "anneal loss", "anneal perplexity"],
+        Assert.Equal(["extend", "extend ppl", "anneal", "anneal ppl"],
             figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         Assert.Equal(1, figure.GetProperty("data")[0].GetProperty("x").GetArrayLength());
         Assert.Equal("y2", figure.GetProperty("data")[1].GetProperty("yaxis").GetString());

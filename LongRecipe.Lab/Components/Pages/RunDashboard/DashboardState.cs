@@ -173,8 +173,9 @@ public sealed class DashboardState
             var color = StageColors[i % StageColors.Length];
             if (chart == LossChart)
             {
-                traces.Add(Trace(chart, 2 * i, $"{trainingStages[i]} loss", color));
-                traces.Add(Trace(chart, 2 * i + 1, $"{trainingStages[i]} perplexity", color) with { SecondaryY = true, Dash = "dot" });
+                // Short names keep the legend to one row under the title.
+                traces.Add(Trace(chart, 2 * i, trainingStages[i], color));
+                traces.Add(Trace(chart, 2 * i + 1, $"{trainingStages[i]} ppl", color) with { SecondaryY = true, Dash = "dot" });
             }
             else traces.Add(Trace(chart, i, trainingStages[i], color));
         }
