@@ -20,6 +20,13 @@ public sealed record LabOptions : IValidatableObject
     [Range(0, 1024)]
     public int CpuThreads { get; init; }
 
+    /// <summary>
+    /// How many CPU runs may train at once, e.g. 1; CUDA runs take one per device regardless. One keeps a
+    /// two-core machine responsive (each run's libtorch already uses every core).
+    /// </summary>
+    [Range(1, 64)]
+    public int CpuConcurrency { get; init; } = 1;
+
     // The engine's parser is the one definition of a device name.
     public IEnumerable<ValidationResult> Validate(ValidationContext context)
     {

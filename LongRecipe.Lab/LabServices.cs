@@ -1,4 +1,5 @@
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Queue;
 using LongRecipe.Lab.Services;
 using Radzen;
 
@@ -19,6 +20,7 @@ public static class LabServices
         builder.Services.AddRadzenComponents();
 
         builder.Services.AddRunEvents();
+        builder.Services.AddRunQueue();
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ImpactScorer>();

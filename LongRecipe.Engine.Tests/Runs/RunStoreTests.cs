@@ -43,6 +43,10 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal(Step("extend", 2, 4.0), store.Steps(id)[1]);
         Assert.Equal([(double?)50, null], store.Evals(id).Select(e => e.Depth));
         Assert.Equal("slow", Assert.Single(store.LogTail(id)).Message);
+        Assert.Equal([new StageEvent(T0.AddSeconds(1), "extend", StagePhase.Started, 0, 1)], store.Stages(id));
+        store.Append(id, new StageEvent(T0.AddSeconds(6), "extend", StagePhase.Completed, 0, 1));
+        Assert.Equal([StagePhase.Started, StagePhase.Completed], store.Stages(id).Select(s => s.Phase));
+        Assert.Equal(T0.AddSeconds(6), store.Stages(id)[1].Time);
 
         var csv = new StringWriter();
         store.ExportStepsCsv(id, csv);

@@ -245,6 +245,19 @@ public sealed class RunStore : IDisposable
             r.GetString(5), r.GetDouble(6), r.GetInt32(7)),
         ("$run", runId));
 
+    /// <summary>
+    /// The run's stage boundaries as the events that wrote them, in stage order: each stage's Started, then its
+    /// Completed when it ended (a page opened mid-run rebuilds the stage timeline from these).
+    /// </summary>
+    public IReadOnlyList<StageEvent> Stages(long runId) => Read(
+            "SELECT stage, idx, count, started, ended FROM stages WHERE run = $run ORDER BY idx",
+            r => (Stage: r.GetString(0), Index: r.GetInt32(1), Count: r.GetInt32(2), Started: OptionalTime(r, 3), Ended: OptionalTime(r, 4)),
+            ("$run", runId))
+        .SelectMany(s => new[] { (s.Started, StagePhase.Started), (s.Ended, StagePhase.Completed) }
+            .Where(p => p.Item1 is not null)
+            .Select(p => new StageEvent(p.Item1!.Value, s.Stage, p.Item2, s.Index, s.Count)))
+        .ToList();
+
     /// <summary>The last <paramref name="count"/> log lines, oldest first.</summary>
     public IReadOnlyList<LogEvent> LogTail(long runId, int count = 100)
     {

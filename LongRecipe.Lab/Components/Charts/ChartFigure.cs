@@ -21,6 +21,12 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 
     public IReadOnlyList<IReadOnlyList<double?>>? Z { get; init; }
 
+    /// <summary>A heatmap's colour range, e.g. (0, 1) for an accuracy; null fits it to the data.</summary>
+    public (double Min, double Max)? ZRange { get; init; }
+
+    /// <summary>Per-cell hover text of a heatmap, shaped like Z, shown under the cell's value.</summary>
+    public IReadOnlyList<IReadOnlyList<string?>>? Text { get; init; }
+
     /// <summary>Plotly's dash style for lines: solid, dash, dot.</summary>
     public string Dash { get; init; } = "solid";
 }
@@ -28,8 +34,11 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 /// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
 public enum LegendPlace { Right, Top }
 
-/// <summary>An axis: its title and whether it is logarithmic.</summary>
-public sealed record ChartAxis(string Title, bool Log = false);
+/// <summary>
+/// An axis: its title, whether it is logarithmic, whether its values are categories (evenly spaced labels, e.g.
+/// context lengths of a heatmap), and a fixed range, e.g. (0, 1) for an accuracy; null fits the data.
+/// </summary>
+public sealed record ChartAxis(string Title, bool Log = false, bool Category = false, (double Min, double Max)? Range = null);
 
 /// <summary>
 /// What a <see cref="Chart"/> draws: traces over an x and y axis (and an optional right-hand y axis).
@@ -72,6 +81,16 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                 data["z"] = trace.Z;
                 data["colorscale"] = "Viridis";
                 data["hoverongaps"] = false;
+                if (trace.ZRange is var (min, max))
+                {
+                    data["zmin"] = min;
+                    data["zmax"] = max;
+                }
+                if (trace.Text is not null)
+                {
+                    data["text"] = trace.Text;
+                    data["hovertemplate"] = "%{x} · %{y}<br>%{z:.3g}<br>%{text}<extra></extra>";
+                }
                 break;
             default:
                 data["type"] = "scatter";
@@ -94,7 +113,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
         var layout = new Dictionary<string, object?>
         {
             ["height"] = Height,
-            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : 44, b = 56 },
+            // A title with a legend row above the plot needs room for both.
+            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : Legend == LegendPlace.Top ? 64 : 44, b = 56 },
             ["font"] = new { family = "Roboto, Helvetica, Arial, sans-serif", size = 12 },
             // Outside the plot area plotly widens the margin to fit the legend instead of covering an axis title.
             ["legend"] = Legend == LegendPlace.Top
@@ -121,6 +141,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     {
         var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
         if (axis.Log) result["type"] = "log";
+        else if (axis.Category) result["type"] = "category";
+        if (axis.Range is var (min, max)) result["range"] = new[] { min, max };
         return result;
     }
 }

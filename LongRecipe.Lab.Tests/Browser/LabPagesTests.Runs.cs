@@ -1,0 +1,85 @@
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Runs;
+using Microsoft.Playwright;
+
+namespace LongRecipe.Lab.Tests.Browser;
+
+// The Train page and the run dashboard: a spec problem shows at its field, a tiny LongRecipe run starts from
+// pasted JSON, and its dashboard fills live (loss points, NIAH cells) until the run completes.
+public sealed partial class LabPagesTests
+{
+    private const int ExtendSteps = 12, AnnealSteps = 3;
+
+    /// <summary>The LongRecipe preset shrunk to seconds: T = 512, L = 160, a 2 × 3 NIAH grid with one needle per cell.</summary>
+    internal static RunSpec TinyRecipe() => RunPresets.LongRecipe() with
+    {
+        Name = "tiny-recipe",
+        TargetLength = 512,
+        Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic),
+        Stages =
+        [
+            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: ExtendSteps, BatchSize: 1, Lr: 1e-4),
+            new AnnealStage(ReplayRatio: 0.5, Steps: AnnealSteps, BatchSize: 1, Lr: 1e-5),
+            new MergeStage(),
+        ],
+        Eval = new EvalSpec(
+            Niah: new NeedleEvalSpec([256, 512], [0, 50, 100], NeedlesPerCell: 1),
+            Passkey: new PasskeyEvalSpec([256, 512], Samples: 1),
+            Perplexity: new PerplexityEvalSpec([256, 512], Samples: 1),
+            ShortRetention: true),
+    };
+
+    private async Task TrainAndFollowARun(IPage page)
+    {
+        await Open(page, "/train");
+        await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
+        await ChooseOption(page, ".preset", "PoSE");
+        await Expect(page.Locator(".stage-anneal")).ToHaveCountAsync(0);
+        await ChooseOption(page, ".preset", "LongRecipe");
+        await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
+
+        var target = page.Locator(".target-length input, input.target-length").First;
+        await target.FillAsync("200");
+        await target.PressAsync("Tab");
+        await Expect(page.Locator(".field-problem[data-path=target_length]")).ToContainTextAsync("must exceed native_length (256)");
+        await Expect(page.Locator(".spec-problems")).ToContainTextAsync("stages[0].sequence_length");
+        await Screenshot(page, "train");
+
+        await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
+        await page.Locator("textarea.spec-json").FillAsync(TinyRecipe().ToJson());
+        await page.Locator(".start-run").ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
+
+        // Loss points arrive while the run trains: the extend loss trace grows.
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", null, new() { Timeout = 120_000 });
+        var first = await LossPoints(page, 0);
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[2].x.length > 0",
+            null, new() { Timeout = 120_000 });
+        await Screenshot(page, "run-dashboard-live");
+
+        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6",
+            null, new() { Timeout = 10_000 });
+        // Every step once: history and live points do not overlap.
+        Assert.Equal(ExtendSteps, await LossPoints(page, 0));
+        Assert.Equal(AnnealSteps, await LossPoints(page, 2));
+        await Expect(page.Locator(".stage-timeline [data-state=Done]")).ToHaveCountAsync(4);
+        await Expect(page.Locator(".run-log")).ToContainTextAsync("final model saved to");
+        await Expect(page.Locator(".resume-run")).ToBeDisabledAsync();
+        await Screenshot(page, "run-dashboard");
+
+        // Opened afresh, the finished run's dashboard draws the same from the store.
+        await Open(page, new Uri(page.Url).AbsolutePath);
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length === {ExtendSteps}");
+        Assert.Equal(AnnealSteps, await LossPoints(page, 2));
+    }
+
+    private static Task<int> LossPoints(IPage page, int trace) =>
+        page.EvaluateAsync<int>($"() => document.querySelector('[data-chart=loss]').data[{trace}].x.length");
+
+    private static async Task ChooseOption(IPage page, string dropdown, string option)
+    {
+        await page.Locator(dropdown).ClickAsync();
+        await page.Locator(".rz-dropdown-panel .rz-dropdown-item:visible").GetByText(option, new() { Exact = true }).ClickAsync();
+    }
+}

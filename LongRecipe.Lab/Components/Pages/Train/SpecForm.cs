@@ -1,0 +1,196 @@
+using System.Globalization;
+using LongRecipe.Engine.Merging;
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Training;
+
+namespace LongRecipe.Lab.Components.Pages.Train;
+
+/// <summary>A recipe preset as the Train page offers it: the key of <see cref="RunPresets.ByName"/> and its label.</summary>
+public sealed record PresetChoice(string Key, string Label);
+
+/// <summary>The extend stage's main fields; the rest (grad accumulation, weight decay, …) keep the spec's values.</summary>
+public sealed class ExtendFields
+{
+    public PositionScheme Scheme { get; set; }
+    public int SequenceLength { get; set; }
+    public int Steps { get; set; }
+    public int BatchSize { get; set; }
+    public double Lr { get; set; }
+    public int WarmupSteps { get; set; }
+    public LearningRateDecay Schedule { get; set; }
+}
+
+public sealed class AnnealFields
+{
+    public double ReplayRatio { get; set; }
+    public int Steps { get; set; }
+    public double Lr { get; set; }
+}
+
+public sealed class MergeFields
+{
+    public MergeMethod Method { get; set; }
+    public double Alpha { get; set; }
+    public double Density { get; set; }
+}
+
+/// <summary>
+/// The Train page's form over a <see cref="RunSpec"/>: the fields a researcher changes, mutable for binding, on
+/// top of the spec they came from (fields the form leaves out keep that spec's values). <see cref="ToSpec"/>
+/// builds the spec; <see cref="Problems"/> says what is wrong with it, each problem at its JSON path.
+/// Context lengths are typed as comma-separated lists; an empty list leaves that benchmark out.
+/// </summary>
+public sealed class SpecForm
+{
+    public static readonly IReadOnlyList<PresetChoice> Presets =
+    [
+        new("longrecipe", "LongRecipe"), new("pose", "PoSE"), new("rpes", "RPES"), new("flt", "FLT"),
+        new("pi", "PI (linear)"), new("ntk", "NTK-aware"), new("yarn", "YaRN"),
+    ];
+
+    private readonly RunSpec basis;
+
+    private SpecForm(RunSpec spec)
+    {
+        basis = spec;
+        Name = spec.Name;
+        Model = spec.Model;
+        TargetLength = spec.TargetLength;
+        Device = spec.Device;
+        Dtype = spec.Dtype;
+        Seed = (long)spec.Seed;
+        RopeFactor = spec.RopeScaling?.Factor;
+        Documents = spec.Data.Documents;
+        Selection = spec.Data.Selection.Method;
+        SelectRatio = spec.Data.Selection.SelectRatio;
+        Extend = spec.Stages.OfType<ExtendStage>().Select(e => new ExtendFields
+        {
+            Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, BatchSize = e.BatchSize, Lr = e.Lr,
+            WarmupSteps = e.WarmupSteps, Schedule = e.Schedule,
+        }).FirstOrDefault();
+        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, Lr = a.Lr }).FirstOrDefault();
+        Merge = spec.Stages.OfType<MergeStage>().Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
+        NiahLengths = List(spec.Eval.Niah?.Lengths);
+        NiahDepths = List(spec.Eval.Niah?.Depths);
+        NeedlesPerCell = spec.Eval.Niah?.NeedlesPerCell ?? 2;
+        PasskeyLengths = List(spec.Eval.Passkey?.Lengths);
+        PerplexityLengths = List(spec.Eval.Perplexity?.Lengths);
+        ShortRetention = spec.Eval.ShortRetention;
+    }
+
+    public static SpecForm From(RunSpec spec) => new(spec);
+
+    /// <summary>The preset <paramref name="key"/> (see <see cref="Presets"/>) on <paramref name="device"/>.</summary>
+    public static SpecForm FromPreset(string key, string device) => new(RunPresets.ByName[key]() with { Device = device });
+
+    public string Name { get; set; }
+    /// <summary>"builtin" or a model directory.</summary>
+    public string Model { get; set; }
+    public int TargetLength { get; set; }
+    public string Device { get; set; }
+    public string Dtype { get; set; }
+    public long Seed { get; set; }
+    /// <summary>The RoPE rescaling's factor; null when the spec rescales nothing (or YaRN/LongRoPE derive it).</summary>
+    public double? RopeFactor { get; set; }
+    public bool RescalesRope => basis.RopeScaling is not null;
+    public int Documents { get; set; }
+    public SelectionMethod Selection { get; set; }
+    public double SelectRatio { get; set; }
+    public ExtendFields? Extend { get; }
+    public AnnealFields? Anneal { get; }
+    public MergeFields? Merge { get; }
+    public string NiahLengths { get; set; }
+    public string NiahDepths { get; set; }
+    public int NeedlesPerCell { get; set; }
+    public string PasskeyLengths { get; set; }
+    public string PerplexityLengths { get; set; }
+    public bool ShortRetention { get; set; }
+
+    /// <summary>Where the stage of <paramref name="kind"/> (extend, anneal, merge) sits in the spec's stage list; -1 when it has none.</summary>
+    public int StageIndex(string kind) => basis.Stages.Select((s, i) => s.Kind == kind ? i : -1).FirstOrDefault(i => i >= 0, -1);
+
+    /// <summary>The spec the form describes, not yet validated; a list that does not parse throws a <see cref="RunSpecException"/> naming it.</summary>
+    public RunSpec ToSpec()
+    {
+        var listProblems = new List<SpecProblem>();
+        var niahLengths = Parse(NiahLengths, "eval.niah.lengths", int.Parse, listProblems);
+        var niahDepths = Parse(NiahDepths, "eval.niah.depths", double.Parse, listProblems);
+        var passkeyLengths = Parse(PasskeyLengths, "eval.passkey.lengths", int.Parse, listProblems);
+        var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, listProblems);
+        if (listProblems.Count > 0) throw new RunSpecException(null, listProblems);
+
+        return basis with
+        {
+            Name = Name.Trim(),
+            Model = Model,
+            // The built-in model needs its window named; a model directory's config.json gives its own.
+            NativeLength = Model == RunSpec.BuiltinModel ? basis.NativeLength ?? RunPresets.NativeLength : null,
+            TargetLength = TargetLength,
+            Device = Device,
+            Dtype = Dtype,
+            Seed = (ulong)Math.Max(0, Seed),
+            RopeScaling = basis.RopeScaling is { } rope ? rope with { Factor = RopeFactor } : null,
+            Data = basis.Data with { Documents = Documents, Selection = new SelectionSpec(Selection, SelectRatio) },
+            Stages = basis.Stages.Select(Stage).ToList(),
+            Eval = basis.Eval with
+            {
+                Niah = niahLengths.Count == 0 ? null : new NeedleEvalSpec(niahLengths, niahDepths, NeedlesPerCell),
+                Passkey = passkeyLengths.Count == 0 ? null : new PasskeyEvalSpec(passkeyLengths, basis.Eval.Passkey?.Samples ?? 4),
+                Perplexity = perplexityLengths.Count == 0 ? null : new PerplexityEvalSpec(perplexityLengths, basis.Eval.Perplexity?.Samples ?? 4),
+                ShortRetention = ShortRetention,
+            },
+        };
+    }
+
+    /// <summary>Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can run.</summary>
+    public IReadOnlyList<SpecProblem> Problems()
+    {
+        try
+        {
+            return ToSpec().Problems();
+        }
+        catch (RunSpecException e)
+        {
+            return e.Problems;
+        }
+    }
+
+    private StageSpec Stage(StageSpec stage) => stage switch
+    {
+        // The transform spans the run's target window (its seed is its own, as the JSON shows).
+        ExtendStage e when Extend is { } f => e with
+        {
+            Transform = e.Transform with { Scheme = f.Scheme, TargetLength = TargetLength },
+            SequenceLength = f.SequenceLength, Steps = f.Steps, BatchSize = f.BatchSize, Lr = f.Lr, WarmupSteps = f.WarmupSteps,
+            Schedule = f.Schedule,
+        },
+        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, Lr = f.Lr },
+        MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Alpha, Density = f.Density },
+        _ => stage,
+    };
+
+    private static string List<T>(IReadOnlyList<T>? values) where T : IFormattable =>
+        values is null ? "" : string.Join(", ", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
+
+    private static List<T> Parse<T>(string text, string path, Func<string, IFormatProvider, T> parse, List<SpecProblem> problems)
+    {
+        var values = new List<T>();
+        foreach (var item in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            try
+            {
+                values.Add(parse(item, CultureInfo.InvariantCulture));
+            }
+            catch (FormatException)
+            {
+                problems.Add(new SpecProblem(path, $"'{item}' is not a number; list numbers separated by commas, e.g. 256, 512"));
+            }
+            catch (OverflowException)
+            {
+                problems.Add(new SpecProblem(path, $"'{item}' is out of range"));
+            }
+        }
+        return values;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Torch;
+using LongRecipe.Lab.Live;
+using Microsoft.Extensions.Options;
+
+namespace LongRecipe.Lab.Queue;
+
+/// <summary>A run the queue holds: waiting (Running false) or executing; Resume continues it from its checkpoint.</summary>
+public sealed record QueuedRun(long RunId, string Name, string Device, bool Resume, bool Running);
+
+/// <summary>
+/// The Lab's runs, one after another per device: specs are validated and created through the
+/// <see cref="RunLauncher"/>, wait in order, and execute with at most one run per CUDA device and at most
+/// <see cref="LabOptions.CpuConcurrency"/> CPU runs at a time; a run whose device is busy lets later runs
+/// on free devices go first. Every event goes to the store (the launcher) and to the <see cref="RunNotifier"/>.
+/// A hosted service: stopping the Lab cancels running runs gracefully (they checkpoint and can resume).
+/// </summary>
+public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOptions<LabOptions> options, ILogger<RunQueue> logger)
+    : BackgroundService
+{
+    private sealed class Entry(QueuedRun run)
+    {
+        public QueuedRun Run { get; set; } = run;
+        public CancellationTokenSource Cancel { get; } = new();
+        public Task? Execution { get; set; }
+    }
+
+    private readonly Lock gate = new();
+    private readonly List<Entry> entries = [];
+    private readonly SemaphoreSlim wake = new(0);
+
+    /// <summary>Waiting and running runs, in queue order (running first as they were queued first).</summary>
+    public IReadOnlyList<QueuedRun> Active
+    {
+        get
+        {
+            lock (gate) return entries.Select(e => e.Run).ToList();
+        }
+    }
+
+    /// <summary>Raised (on any thread) after a run joins, starts or leaves the queue.</summary>
+    public event Action? Changed;
+
+    /// <summary>
+    /// Validates <paramref name="spec"/> (a <see cref="RunSpecException"/> lists its problems), creates the run and
+    /// queues it; returns its id.
+    /// </summary>
+    public async Task<long> EnqueueAsync(RunSpec spec)
+    {
+        var id = launcher.Create(spec);
+        await Add(new QueuedRun(id, spec.Name, SlotOf(spec.Device), Resume: false, Running: false));
+        return id;
+    }
+
+    /// <summary>Queues an Interrupted, Cancelled or Failed run to continue from its newest checkpoint.</summary>
+    public async Task ResumeAsync(long runId)
+    {
+        var run = launcher.Store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
+        if (!CanResume(run.Status))
+            throw new InvalidOperationException($"run {runId} is {run.Status}; only interrupted, cancelled or failed runs resume");
+        lock (gate)
+        {
+            if (entries.Any(e => e.Run.RunId == runId)) throw new InvalidOperationException($"run {runId} is already queued");
+        }
+        await Add(new QueuedRun(runId, run.Name, SlotOf(run.Spec.Device), Resume: true, Running: false));
+    }
+
+    public static bool CanResume(RunStatus status) => status is RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed;
+
+    /// <summary>
+    /// Cancels run <paramref name="runId"/>: a waiting run leaves the queue as Cancelled at once; a running one
+    /// finishes its step, checkpoints and ends Cancelled. False when the queue does not hold the run.
+    /// </summary>
+    public async Task<bool> CancelAsync(long runId)
+    {
+        bool waiting;
+        lock (gate)
+        {
+            var entry = entries.FirstOrDefault(e => e.Run.RunId == runId);
+            if (entry is null) return false;
+            waiting = entry.Execution is null;
+            // Under the lock: a run that just ended disposes its token source only after leaving the list.
+            if (waiting) entries.Remove(entry);
+            else entry.Cancel.Cancel();
+        }
+        if (waiting)
+        {
+            await Record(runId, new StatusEvent(DateTimeOffset.UtcNow, "", RunStatus.Cancelled));
+            Changed?.Invoke();
+        }
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await wake.WaitAsync(stoppingToken);
+                StartWhatFits();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Task[] running;
+            lock (gate)
+            {
+                foreach (var e in entries) e.Cancel.Cancel();
+                running = entries.Select(e => e.Execution).OfType<Task>().ToArray();
+            }
+            await Task.WhenAll(running);
+        }
+    }
+
+    private async Task Add(QueuedRun run)
+    {
+        // Queued again in the store too (a resumed run was Cancelled, Failed or Interrupted), so every page agrees.
+        await Record(run.RunId, new StatusEvent(DateTimeOffset.UtcNow, "", RunStatus.Queued));
+        lock (gate) entries.Add(new Entry(run));
+        Changed?.Invoke();
+        wake.Release();
+    }
+
+    /// <summary>Starts every waiting run whose device has a free slot, in queue order.</summary>
+    private void StartWhatFits()
+    {
+        var started = false;
+        lock (gate)
+        {
+            foreach (var entry in entries.Where(e => e.Execution is null).ToList())
+            {
+                var busy = entries.Count(e => e.Execution is not null && e.Run.Device == entry.Run.Device);
+                if (busy >= SlotsOf(entry.Run.Device)) continue;
+                entry.Run = entry.Run with { Running = true };
+                entry.Execution = Task.Run(() => Execute(entry));
+                started = true;
+            }
+        }
+        if (started) Changed?.Invoke();
+    }
+
+    private int SlotsOf(string device) => device == "cpu" ? options.Value.CpuConcurrency : 1;
+
+    private async Task Execute(Entry entry)
+    {
+        var id = entry.Run.RunId;
+        try
+        {
+            var status = await launcher.ExecuteAsync(id, entry.Run.Resume, e => new ValueTask(Publish(id, e)), entry.Cancel.Token);
+            logger.LogInformation("Run {RunId} ({Name}) ended {Status}", id, entry.Run.Name, status);
+        }
+        catch (Exception e)
+        {
+            // The runner reports its own failures as events; this is the launcher failing around it (e.g. the store).
+            logger.LogError(e, "Run {RunId} could not execute", id);
+            await Record(id, new StatusEvent(DateTimeOffset.UtcNow, "", RunStatus.Failed, e.Message));
+        }
+        finally
+        {
+            lock (gate) entries.Remove(entry);
+            entry.Cancel.Dispose();
+            Changed?.Invoke();
+            wake.Release();
+        }
+    }
+
+    private async Task Record(long runId, RunEvent runEvent)
+    {
+        launcher.Store.Append(runId, runEvent);
+        await Publish(runId, runEvent);
+    }
+
+    private Task Publish(long runId, RunEvent runEvent) => notifier.PublishAsync(Key(runId), runEvent);
+
+    /// <summary>The notifier's name for a run: its id as text.</summary>
+    public static string Key(long runId) => runId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The slot a device string takes: cpu, or cuda:N with the index spelt out (cuda is cuda:0).</summary>
+    public static string SlotOf(string device) => Device.Parse(device).ToString();
+
+    public override void Dispose()
+    {
+        wake.Dispose();
+        base.Dispose();
+    }
+}
