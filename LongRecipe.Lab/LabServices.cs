@@ -22,6 +22,7 @@ public static class LabServices
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ImpactScorer>();
+        builder.Services.AddRunStore();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }

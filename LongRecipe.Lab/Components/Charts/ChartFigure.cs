@@ -21,12 +21,18 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 
     public IReadOnlyList<IReadOnlyList<double?>>? Z { get; init; }
 
+    /// <summary>The values a heatmap's colour scale spans, e.g. (0, 1) for accuracies, so that heatmaps side by side read alike; null fits Z.</summary>
+    public (double Min, double Max)? ZRange { get; init; }
+
     /// <summary>Plotly's dash style for lines: solid, dash, dot.</summary>
     public string Dash { get; init; } = "solid";
 }
 
 /// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
 public enum LegendPlace { Right, Top }
+
+/// <summary>A vertical line across the plot at X (a numeric x axis), labelled at its top, e.g. where a stage begins.</summary>
+public sealed record ChartMarker(double X, string Label, string Color = "#888888");
 
 /// <summary>An axis: its title and whether it is logarithmic.</summary>
 public sealed record ChartAxis(string Title, bool Log = false);
@@ -42,6 +48,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     public ChartAxis? SecondaryY { get; init; }
 
     public LegendPlace Legend { get; init; } = LegendPlace.Right;
+
+    public IReadOnlyList<ChartMarker> Markers { get; init; } = [];
 
     /// <summary>Pixel height of the plot, e.g. 320.</summary>
     public int Height { get; init; } = 320;
@@ -72,6 +80,11 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                 data["z"] = trace.Z;
                 data["colorscale"] = "Viridis";
                 data["hoverongaps"] = false;
+                if (trace.ZRange is var (min, max))
+                {
+                    data["zmin"] = min;
+                    data["zmax"] = max;
+                }
                 break;
             default:
                 data["type"] = "scatter";
@@ -106,6 +119,19 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
             ["yaxis"] = Axis(Y),
         };
         if (Title is not null) layout["title"] = new { text = Title, font = new { size = 14 } };
+        if (Markers.Count > 0)
+        {
+            layout["shapes"] = Markers.Select(m => new
+            {
+                type = "line", xref = "x", yref = "paper", x0 = m.X, x1 = m.X, y0 = 0.0, y1 = 1.0,
+                line = new { color = m.Color, width = 1, dash = "dot" },
+            }).ToArray();
+            layout["annotations"] = Markers.Select(m => new
+            {
+                x = m.X, xref = "x", y = 1.0, yref = "paper", text = m.Label, showarrow = false,
+                xanchor = "left", yanchor = "top", font = new { size = 10, color = m.Color },
+            }).ToArray();
+        }
         if (SecondaryY is not null)
         {
             var axis = Axis(SecondaryY);
