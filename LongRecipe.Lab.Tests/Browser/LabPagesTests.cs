@@ -12,12 +12,12 @@ namespace LongRecipe.Lab.Tests.Browser;
 /// </summary>
 public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 {
-    private static readonly string[] ChromiumArgs =
+    internal static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-    private const int Width = 1440, Height = 900;
+    internal const int Width = 1440, Height = 900;
 
-    private static string Screenshots => Path.Combine(Workspace.LocateRoot(), "artifacts", "screenshots");
+    internal static string Screenshots => Path.Combine(Workspace.LocateRoot(), "artifacts", "screenshots");
 
     [Fact]
     public async Task Every_page_renders_works_and_logs_no_browser_error()
@@ -121,7 +121,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 
     private async Task Placeholders(IPage page)
     {
-        foreach (var (path, name) in new[] { ("/train", "train"), ("/runs", "runs"), ("/runs/demo", "run-dashboard") })
+        foreach (var (path, name) in new[] { ("/train", "train"), ("/runs/demo", "run-dashboard") })
         {
             await Open(page, path);
             await Expect(page.GetByText("Coming with")).ToBeVisibleAsync();
@@ -136,7 +136,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await Expect(page.Locator(".lab-layout[data-interactive=true]")).ToBeVisibleAsync();
     }
 
-    private static async Task<string[]> TraceNames(IPage page, string chart)
+    internal static async Task<string[]> TraceNames(IPage page, string chart)
     {
         var json = await page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').data.map(t => t.name)");
         return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
@@ -146,7 +146,7 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");
 
     /// <summary>The whole page: Radzen scrolls its body element, not the document, so the viewport grows to fit it first.</summary>
-    private static async Task Screenshot(IPage page, string name)
+    internal static async Task Screenshot(IPage page, string name)
     {
         var height = await page.EvaluateAsync<int>("() => { const b = document.querySelector('.rz-body'); return b.offsetTop + b.scrollHeight; }");
         await page.SetViewportSizeAsync(Width, Math.Max(Height, height));
@@ -154,9 +154,9 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await page.SetViewportSizeAsync(Width, Height);
     }
 
-    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    internal static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
-    private static string? FindChromium() =>
+    internal static string? FindChromium() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
             .Select(dir => Path.Combine(dir, "chromium"))
             .FirstOrDefault(File.Exists);

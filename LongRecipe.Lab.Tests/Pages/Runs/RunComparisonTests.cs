@@ -110,8 +110,8 @@ public sealed class RunComparisonTests : IDisposable
         Assert.All(view.Passkey.Traces, t => Assert.Equal(TraceKind.Bar, t.Kind));
         Assert.Equal(new double[][] { [40.0], [55.0] }, view.Perplexity.Traces.Select(t => t.Y.ToArray()));
         Assert.True(view.Perplexity.X.Log && view.Perplexity.Y.Log);
-        // Both presets start from the 256-token built-in model; on a log axis plotly places shapes at log10(x).
-        Assert.Equal([new ChartMarker(Math.Log10(256), "native window")], view.Perplexity.Markers);
+        // Both presets start from the 256-token built-in model.
+        Assert.Equal([new ChartMarker(256, "native window")], view.Perplexity.Markers);
     }
 
     [Fact]

@@ -15,13 +15,26 @@ public sealed class SpecDiffTests
         Assert.Equal(["long_recipe", "pose"], byPath["stages[0].transform.scheme"]);
         // RunPresets: the recipe trains at 304 tokens (≈ 0.3·T), PoSE at the native 256.
         Assert.Equal(["304", "256"], byPath["stages[0].sequence_length"]);
-        // Only the recipe anneals with replay and merges: PoSE's spec lacks those fields altogether.
+        // Only the recipe anneals with replay and merges: PoSE's spec lacks those fields, and each missing stage is one row.
         Assert.Equal(["synthetic", null], byPath["data.replay"]);
-        Assert.Equal(["anneal", null], byPath["stages[1].kind"]);
-        Assert.Equal(["merge", null], byPath["stages[2].kind"]);
+        Assert.StartsWith("{kind: anneal, replay_ratio: 0.5, steps: 30, ", byPath["stages[1]"][0]);
+        Assert.Null(byPath["stages[1]"][1]);
+        Assert.Equal(["{kind: merge, method: average, alpha: 0.5, density: 0.2}", null], byPath["stages[2]"]);
+        Assert.DoesNotContain(differences, d => d.Path.StartsWith("stages[1].", StringComparison.Ordinal));
         Assert.DoesNotContain("target_length", byPath.Keys);
         Assert.DoesNotContain("stages[0].kind", byPath.Keys);
         Assert.DoesNotContain(differences, d => d.Path.StartsWith("eval", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_training_free_spec_against_a_trained_one_differs_in_its_stage_list_as_a_whole()
+    {
+        var differences = SpecDiff.Compare([RunPresets.Yarn().ToJson(), RunPresets.Pose().ToJson()]);
+
+        var stages = differences.Single(d => d.Path == "stages").Values;
+        Assert.Equal("[]", stages[0]);
+        Assert.StartsWith("[{kind: extend, transform: {scheme: pose, ", stages[1]);
+        Assert.StartsWith("{rope_type: yarn, factor: 4, original_max_position_embeddings: 256", differences.Single(d => d.Path == "rope_scaling").Values[0]);
     }
 
     [Fact]

@@ -153,6 +153,7 @@ public static class RunComparison
                     XLabels = lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToList(),
                     Z = depths.Select(d => (IReadOnlyList<double?>)lengths.Select(l => r.NeedleAccuracy.TryGetValue((l, d), out var v) ? v : (double?)null).ToList()).ToList(),
                     ZRange = (0, 1),
+                    CellText = "%{z:.0%}",
                 },
             ],
             new ChartAxis("context length"), new ChartAxis("needle depth (%)")) { Title = legends[i].Label, Height = 280 })).ToList();
@@ -178,8 +179,7 @@ public static class RunComparison
         {
             Title = "Perplexity by length",
             Height = 300,
-            // Log axes take the marker's x as log10 of the value.
-            Markers = natives is [{ } native] ? [new ChartMarker(Math.Log10(native), "native window")] : [],
+            Markers = natives is [{ } native] ? [new ChartMarker(native, "native window")] : [],
         };
     }
 

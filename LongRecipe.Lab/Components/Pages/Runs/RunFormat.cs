@@ -7,9 +7,11 @@ public static class RunFormat
 {
     public const string None = "—";
 
-    /// <summary>e.g. 2026-11-22 09:14 UTC.</summary>
-    public static string Time(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+    /// <summary>The UTC day, e.g. 2026-11-22.</summary>
+    public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The UTC time of day, e.g. 09:14:05.</summary>
+    public static string ClockTime(DateTimeOffset time) => time.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>e.g. 42 s, 3 min 05 s, 2 h 07 min.</summary>
     public static string Duration(TimeSpan? duration) => duration switch

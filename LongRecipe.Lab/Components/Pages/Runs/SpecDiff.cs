@@ -6,58 +6,60 @@ namespace LongRecipe.Lab.Components.Pages.Runs;
 public sealed record SpecDifference(string Path, IReadOnlyList<string?> Values);
 
 /// <summary>
-/// The fields that differ between run specs, found by walking their JSON trees side by side. Objects are
-/// walked field by field and lists of objects (the stages) item by item; a list of plain values (eval lengths)
-/// is one value, compared and shown whole. A field one spec lacks (RunSpec.ToJson leaves nulls out, a run
-/// may have fewer stages) differs from any value the others have.
+/// The fields that differ between run specs, found by walking their JSON trees side by side. Where every spec
+/// has an object there, its fields are walked (in the order the specs first list them); where every spec has a
+/// list of objects (the stages), its items are. Anything else is one value, compared as text: a list of plain
+/// values (eval lengths) whole, and an object that some specs lack (a stage only one run has, a field
+/// RunSpec.ToJson leaves out as null) as one row, written compactly, against nothing.
 /// </summary>
 public static class SpecDiff
 {
-    /// <summary>The differing fields of <paramref name="specs"/> (JSON texts, e.g. RunSpec.ToJson()), in the order the first spec holding each lists them.</summary>
+    /// <summary>The differing fields of <paramref name="specs"/> (JSON texts, e.g. RunSpec.ToJson()).</summary>
     public static IReadOnlyList<SpecDifference> Compare(IReadOnlyList<string> specs)
     {
-        var leaves = new List<Dictionary<string, string>>();
-        var order = new List<string>();
-        var seen = new HashSet<string>();
-        foreach (var json in specs)
+        var documents = specs.Select(json => JsonDocument.Parse(json)).ToList();
+        try
         {
-            using var document = JsonDocument.Parse(json);
-            var fields = new Dictionary<string, string>();
-            Flatten(document.RootElement, "", fields);
-            foreach (var path in fields.Keys.Where(seen.Add)) order.Add(path);
-            leaves.Add(fields);
+            var differences = new List<SpecDifference>();
+            Walk("", documents.Select(d => (JsonElement?)d.RootElement).ToList(), differences);
+            return differences;
         }
-        return order
-            .Select(path => new SpecDifference(path, leaves.Select(fields => fields.GetValueOrDefault(path)).ToList()))
-            .Where(d => d.Values.Distinct().Count() > 1)
-            .ToList();
+        finally
+        {
+            foreach (var document in documents) document.Dispose();
+        }
     }
 
-    private static void Flatten(JsonElement element, string path, Dictionary<string, string> fields)
+    private static void Walk(string path, IReadOnlyList<JsonElement?> nodes, List<SpecDifference> differences)
     {
-        switch (element.ValueKind)
+        if (nodes.All(n => n?.ValueKind == JsonValueKind.Object))
         {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                    Flatten(property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}", fields);
-                break;
-            case JsonValueKind.Array when element.EnumerateArray().Any(IsStructured):
-                var index = 0;
-                foreach (var item in element.EnumerateArray()) Flatten(item, $"{path}[{index++}]", fields);
-                break;
-            default:
-                fields[path] = Text(element);
-                break;
+            var names = nodes.SelectMany(n => n!.Value.EnumerateObject().Select(p => p.Name)).Distinct();
+            foreach (var name in names)
+                Walk(path.Length == 0 ? name : $"{path}.{name}",
+                    nodes.Select(n => n!.Value.TryGetProperty(name, out var value) ? value : (JsonElement?)null).ToList(), differences);
+        }
+        else if (nodes.All(n => n?.ValueKind == JsonValueKind.Array && n.Value.EnumerateArray().Any(IsStructured)))
+        {
+            var count = nodes.Max(n => n!.Value.GetArrayLength());
+            for (var i = 0; i < count; i++)
+                Walk($"{path}[{i}]", nodes.Select(n => i < n!.Value.GetArrayLength() ? n.Value[i] : (JsonElement?)null).ToList(), differences);
+        }
+        else
+        {
+            var values = nodes.Select(n => n is { } element ? Text(element) : null).ToList();
+            if (values.Distinct().Count() > 1) differences.Add(new SpecDifference(path, values));
         }
     }
 
     private static bool IsStructured(JsonElement element) => element.ValueKind is JsonValueKind.Object or JsonValueKind.Array;
 
-    /// <summary>A value as a researcher reads it: strings unquoted, numbers as written, lists as [a, b, c].</summary>
+    /// <summary>A value as a researcher reads it: strings unquoted, numbers as written, [a, b, c], {kind: anneal, steps: 2}.</summary>
     private static string Text(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String => element.GetString()!,
         JsonValueKind.Array => $"[{string.Join(", ", element.EnumerateArray().Select(Text))}]",
+        JsonValueKind.Object => $"{{{string.Join(", ", element.EnumerateObject().Select(p => $"{p.Name}: {Text(p.Value)}"))}}}",
         _ => element.GetRawText(),
     };
 }
