@@ -19,10 +19,10 @@ public static class LabServices
         builder.Services.AddRadzenComponents();
 
         builder.Services.AddRunEvents();
+        builder.Services.AddRunStore();
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ImpactScorer>();
-        builder.Services.AddRunStore();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }
