@@ -4,44 +4,14 @@ using LongRecipe.Lab.Components.Pages.Runs;
 
 namespace LongRecipe.Lab.Tests.Pages.Runs;
 
-public sealed class RunComparisonTests : IDisposable
+public sealed class RunComparisonTests : SeededStoreTests
 {
-    private static readonly DateTimeOffset Start = SeededStore.Start;
-    private readonly SeededStore seeded = new();
-
-    public void Dispose() => seeded.Dispose();
-
-    /// <summary>The recipe: 3 extend + 2 anneal steps, needles at 256 (0, 100%) and 512 (0%); PoSE: 4 extend steps, one needle at 256 (50%).</summary>
-    private (long Recipe, long Pose) SeedTwo()
-    {
-        var recipe = seeded.Create(RunPresets.LongRecipe(), Start);
-        seeded.Status(recipe, Start, RunStatus.Running);
-        seeded.Steps(recipe, "extend", Start, [4.0, 3.5, 3.0], tokensPerStep: 304);
-        seeded.Steps(recipe, "anneal", Start.AddSeconds(10), [2.9, 2.75], tokensPerStep: 1024);
-        seeded.Needle(recipe, 256, 0, 1.0);
-        seeded.Needle(recipe, 256, 100, 0.0);
-        seeded.Needle(recipe, 512, 0, 0.5);
-        seeded.Passkey(recipe, 256, 1.0);
-        seeded.Passkey(recipe, 1024, 0.25);
-        seeded.Perplexity(recipe, 1024, 40);
-        seeded.Status(recipe, Start.AddSeconds(90), RunStatus.Completed);
-
-        var pose = seeded.Create(RunPresets.Pose(), Start.AddMinutes(5));
-        seeded.Status(pose, Start.AddMinutes(5), RunStatus.Running);
-        seeded.Steps(pose, "extend", Start.AddMinutes(5), [5.0, 4.5, 4.0, 3.8], tokensPerStep: 512);
-        seeded.Needle(pose, 256, 50, 1.0);
-        seeded.Passkey(pose, 256, 0.5);
-        seeded.Perplexity(pose, 1024, 55);
-        seeded.Status(pose, Start.AddMinutes(5).AddSeconds(30), RunStatus.Completed);
-        return (recipe, pose);
-    }
-
     [Fact]
     public void Curves_put_stages_end_to_end_one_trace_per_run_in_its_colour_with_the_stage_boundary_marked()
     {
-        var (recipe, pose) = SeedTwo();
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
 
-        var view = RunComparison.Load(seeded.Store, [recipe, pose], Start.AddHours(1));
+        var view = RunComparison.Load(Seeded.Store, [recipe, pose], Start.AddHours(1));
 
         Assert.Equal(["longrecipe", "pose"], view.Runs.Select(r => r.Label));
         Assert.Equal(RunComparison.Palette.Take(2), view.Runs.Select(r => r.Color));
@@ -60,15 +30,15 @@ public sealed class RunComparisonTests : IDisposable
     [Fact]
     public void A_stage_boundary_both_runs_share_is_drawn_once_in_grey()
     {
-        var a = seeded.Create(RunPresets.LongRecipe(), Start);
-        var b = seeded.Create(RunPresets.LongRecipe(), Start.AddMinutes(1));
+        var a = Seeded.Create(RunPresets.LongRecipe(), Start);
+        var b = Seeded.Create(RunPresets.LongRecipe(), Start.AddMinutes(1));
         foreach (var run in new[] { a, b })
         {
-            seeded.Steps(run, "extend", Start, [3.0, 2.0]);
-            seeded.Steps(run, "anneal", Start.AddMinutes(1), [1.5]);
+            Seeded.Steps(run, "extend", Start, [3.0, 2.0]);
+            Seeded.Steps(run, "anneal", Start.AddMinutes(1), [1.5]);
         }
 
-        var view = RunComparison.Load(seeded.Store, [a, b], Start.AddHours(1));
+        var view = RunComparison.Load(Seeded.Store, [a, b], Start.AddHours(1));
 
         Assert.Equal([new ChartMarker(2, "anneal", RunComparison.SharedMarkerColor)], view.Loss.Markers);
         // Same names: the legend tells the runs apart by id.
@@ -78,9 +48,9 @@ public sealed class RunComparisonTests : IDisposable
     [Fact]
     public void Needle_heatmaps_share_lengths_depths_and_a_zero_to_one_scale_with_empty_cells_where_a_run_did_not_measure()
     {
-        var (recipe, pose) = SeedTwo();
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
 
-        var view = RunComparison.Load(seeded.Store, [recipe, pose], Start.AddHours(1));
+        var view = RunComparison.Load(Seeded.Store, [recipe, pose], Start.AddHours(1));
 
         Assert.Equal(2, view.Needles.Count);
         var maps = view.Needles.Select(n => n.Figure!.Traces.Single()).ToList();
@@ -100,15 +70,15 @@ public sealed class RunComparisonTests : IDisposable
     [Fact]
     public void Passkey_and_perplexity_by_length_have_one_trace_per_run_and_the_native_window_marked()
     {
-        var (recipe, pose) = SeedTwo();
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
 
-        var view = RunComparison.Load(seeded.Store, [recipe, pose], Start.AddHours(1));
+        var view = RunComparison.Load(Seeded.Store, [recipe, pose], Start.AddHours(1));
 
-        Assert.Equal(["256", "1024"], view.Passkey.Traces[0].XLabels!);
-        Assert.Equal([1.0, 0.25], view.Passkey.Traces[0].Y);
+        Assert.Equal(["256", "512", "1024"], view.Passkey.Traces[0].XLabels!);
+        Assert.Equal([1.0, 0.5, 0.25], view.Passkey.Traces[0].Y);
         Assert.Equal([0.5], view.Passkey.Traces[1].Y);
         Assert.All(view.Passkey.Traces, t => Assert.Equal(TraceKind.Bar, t.Kind));
-        Assert.Equal(new double[][] { [40.0], [55.0] }, view.Perplexity.Traces.Select(t => t.Y.ToArray()));
+        Assert.Equal(new double[][] { [10.0, 40.0], [55.0] }, view.Perplexity.Traces.Select(t => t.Y.ToArray()));
         Assert.True(view.Perplexity.X.Log && view.Perplexity.Y.Log);
         // Both presets start from the 256-token built-in model.
         Assert.Equal([new ChartMarker(256, "native window")], view.Perplexity.Markers);
@@ -117,9 +87,9 @@ public sealed class RunComparisonTests : IDisposable
     [Fact]
     public void The_metrics_table_has_one_value_per_run_and_a_dash_where_a_run_has_none()
     {
-        var (recipe, pose) = SeedTwo();
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
 
-        var view = RunComparison.Load(seeded.Store, [recipe, pose], Start.AddHours(1));
+        var view = RunComparison.Load(Seeded.Store, [recipe, pose], Start.AddHours(1));
 
         var rows = view.Metrics.ToDictionary(r => r.Label);
         Assert.Equal([2.75, 3.8], rows["Final loss"].Values);
@@ -152,10 +122,10 @@ public sealed class RunComparisonTests : IDisposable
     [Fact]
     public void A_deleted_run_cannot_be_compared()
     {
-        var (recipe, pose) = SeedTwo();
-        seeded.Store.Delete(pose);
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
+        Seeded.Store.Delete(pose);
 
-        var error = Assert.Throws<ArgumentException>(() => RunComparison.Load(seeded.Store, [recipe, pose], Start));
+        var error = Assert.Throws<ArgumentException>(() => RunComparison.Load(Seeded.Store, [recipe, pose], Start));
 
         Assert.Contains($"There is no run {pose}", error.Message);
     }

@@ -4,91 +4,63 @@ using LongRecipe.Lab.Components.Pages.Runs;
 
 namespace LongRecipe.Lab.Tests.Pages.Runs;
 
-public sealed class RunRowsTests : IDisposable
+public sealed class RunRowsTests : SeededStoreTests
 {
-    private static readonly DateTimeOffset Start = SeededStore.Start;
-    private readonly SeededStore seeded = new();
-
-    public void Dispose() => seeded.Dispose();
-
-    /// <summary>
-    /// A completed recipe run (1 min, extend then anneal, passkey and perplexity at 256…1024, a checkpoint, a saved
-    /// model) created on the 20th, and a PoSE run still running since the 21st.
-    /// </summary>
-    private (long Recipe, long Pose) SeedTwo()
-    {
-        var recipe = seeded.Create(RunPresets.LongRecipe(), Start);
-        seeded.Status(recipe, Start.AddSeconds(1), RunStatus.Running);
-        seeded.Steps(recipe, "extend", Start.AddSeconds(2), [4.0, 3.5, 3.0]);
-        seeded.Steps(recipe, "anneal", Start.AddSeconds(10), [2.9, 2.75]);
-        seeded.Passkey(recipe, 256, 1.0);
-        seeded.Passkey(recipe, 1024, 0.25);
-        seeded.Passkey(recipe, 512, 0.5);
-        seeded.Perplexity(recipe, 256, 10);
-        seeded.Perplexity(recipe, 1024, 40);
-        seeded.Store.Append(recipe, new CheckpointEvent(Start.AddSeconds(12), "anneal", 2, "/runs/r/anneal/checkpoint-2"));
-        seeded.Status(recipe, Start.AddSeconds(61), RunStatus.Completed);
-        Directory.CreateDirectory(Path.Combine(seeded.FolderOf(recipe), RecipeRunner.ModelFolder));
-
-        var pose = seeded.Create(RunPresets.Pose(), Start.AddDays(1));
-        seeded.Status(pose, Start.AddDays(1).AddSeconds(5), RunStatus.Running);
-        seeded.Steps(pose, "extend", Start.AddDays(1).AddSeconds(6), [5.0]);
-        return (recipe, pose);
-    }
-
     [Fact]
     public void A_row_holds_the_runs_last_loss_longest_evals_duration_and_paths()
     {
-        var (recipe, pose) = SeedTwo();
-        var now = Start.AddDays(1).AddMinutes(2);
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
 
-        var rows = RunRow.Load(seeded.Store, new RunQuery(), now);
+        var rows = RunRow.Load(Seeded.Store, new RunQuery(), Start.AddDays(3));
 
         Assert.Equal([pose, recipe], rows.Select(r => r.Id));
         var done = rows[1];
         Assert.Equal(("longrecipe", RunStatus.Completed, "cpu"), (done.Name, done.Status, done.Device));
-        Assert.Equal(TimeSpan.FromSeconds(60), done.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(90), done.Duration);
         Assert.Equal(2.75, done.FinalLoss);
         Assert.Equal(new AtLength(1024, 0.25), done.Passkey);
         Assert.Equal(new AtLength(1024, 40), done.Perplexity);
         Assert.Equal("/runs/r/anneal/checkpoint-2", done.Checkpoint);
-        Assert.Equal(Path.Combine(seeded.FolderOf(recipe), "model"), done.FinalModel);
+        Assert.Equal(Path.Combine(Seeded.FolderOf(recipe), "model"), done.FinalModel);
         Assert.True(done.CanDelete);
 
-        var running = rows[0];
-        Assert.Equal(TimeSpan.FromSeconds(115), running.Duration);
-        Assert.Equal(5.0, running.FinalLoss);
-        Assert.Null(running.Passkey);
-        Assert.Null(running.Checkpoint);
-        Assert.Null(running.FinalModel);
-        Assert.False(running.CanDelete);
+        var other = rows[0];
+        Assert.Equal((TimeSpan.FromSeconds(30), 3.8), (other.Duration, other.FinalLoss));
+        Assert.Equal(new AtLength(256, 0.5), other.Passkey);
+        Assert.Null(other.Checkpoint);
+        Assert.Null(other.FinalModel);
     }
 
     [Fact]
     public void The_query_filters_by_status_name_in_any_case_and_creation_day()
     {
-        var (recipe, pose) = SeedTwo();
-        IEnumerable<long> Ids(RunQuery query) => RunRow.Load(seeded.Store, query, Start.AddDays(2)).Select(r => r.Id);
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
+        IEnumerable<long> Ids(RunQuery query) => RunRow.Load(Seeded.Store, query, Start.AddDays(2)).Select(r => r.Id);
 
-        Assert.Equal([recipe], Ids(new RunQuery(Status: RunStatus.Completed)));
+        Assert.Equal([pose, recipe], Ids(new RunQuery(Status: RunStatus.Completed)));
         Assert.Equal([pose], Ids(new RunQuery(Name: "  PoS ")));
         Assert.Equal([pose, recipe], Ids(new RunQuery(Name: "   ")));
         Assert.Empty(Ids(new RunQuery(Status: RunStatus.Failed)));
         // Days are UTC: the recipe run was created at 09:00 on the 20th, the PoSE run on the 21st.
         Assert.Equal([pose], Ids(new RunQuery(CreatedOnOrAfter: new DateTime(2026, 11, 21, 23, 59, 0))));
         Assert.Equal([pose, recipe], Ids(new RunQuery(CreatedOnOrAfter: new DateTime(2026, 11, 20))));
-        Assert.Empty(Ids(new RunQuery(Status: RunStatus.Running, Name: "recipe")));
+        Assert.Equal([recipe], Ids(new RunQuery(Status: RunStatus.Completed, Name: "recipe", CreatedOnOrAfter: new DateTime(2026, 11, 1))));
     }
 
     [Fact]
-    public void A_run_not_started_has_no_duration_and_a_cancelled_one_ends_at_its_cancel()
+    public void A_run_not_started_has_no_duration_a_running_one_runs_until_now_and_a_cancelled_one_ends_at_its_cancel()
     {
-        var queued = seeded.Create(RunPresets.Flt(), Start);
-        var cancelled = seeded.Create(RunPresets.Rpes(), Start);
-        seeded.Status(cancelled, Start.AddSeconds(10), RunStatus.Running);
-        seeded.Status(cancelled, Start.AddSeconds(25), RunStatus.Cancelled);
+        var queued = Seeded.Create(RunPresets.Flt(), Start);
+        var cancelled = Seeded.Create(RunPresets.Rpes(), Start);
+        Seeded.Status(cancelled, Start.AddSeconds(10), RunStatus.Running);
+        Seeded.Status(cancelled, Start.AddSeconds(25), RunStatus.Cancelled);
+        var running = Seeded.Create(RunPresets.Pose(), Start);
+        Seeded.Status(running, Start.AddSeconds(5), RunStatus.Running);
 
-        var rows = RunRow.Load(seeded.Store, new RunQuery(), Start.AddHours(1)).ToDictionary(r => r.Id);
+        var rows = RunRow.Load(Seeded.Store, new RunQuery(), Start.AddHours(1)).ToDictionary(r => r.Id);
+
+        Assert.Equal(TimeSpan.FromSeconds(3595), rows[running].Duration);
+        Assert.False(rows[running].CanDelete);
 
         Assert.Null(rows[queued].Duration);
         Assert.Null(rows[queued].FinalLoss);
@@ -100,17 +72,17 @@ public sealed class RunRowsTests : IDisposable
     [Fact]
     public void Eval_results_take_the_final_models_cells_the_last_of_a_repeated_cell_and_the_bases_short_perplexity()
     {
-        var run = seeded.Create(RunPresets.LongRecipe(), Start);
-        seeded.Eval(run, Benchmarks.ShortPerplexity, 256, "perplexity", 9.5, stage: RecipeRunner.BaseStage);
-        seeded.Passkey(run, 512, 0.25);
-        seeded.Passkey(run, 512, 0.75);
-        seeded.Eval(run, Benchmarks.Passkey, 512, "needle_logprob", -3.0);
-        seeded.Needle(run, 256, 0, 1.0);
-        seeded.Needle(run, 256, 100, 0.0);
-        seeded.Needle(run, 512, 50, 0.5);
-        seeded.Eval(run, Benchmarks.ShortPerplexity, 256, "perplexity", 11.0);
+        var run = Seeded.Create(RunPresets.LongRecipe(), Start);
+        Seeded.Eval(run, Benchmarks.ShortPerplexity, 256, "perplexity", 9.5, stage: RecipeRunner.BaseStage);
+        Seeded.Passkey(run, 512, 0.25);
+        Seeded.Passkey(run, 512, 0.75);
+        Seeded.Eval(run, Benchmarks.Passkey, 512, "needle_logprob", -3.0);
+        Seeded.Needle(run, 256, 0, 1.0);
+        Seeded.Needle(run, 256, 100, 0.0);
+        Seeded.Needle(run, 512, 50, 0.5);
+        Seeded.Eval(run, Benchmarks.ShortPerplexity, 256, "perplexity", 11.0);
 
-        var results = EvalResults.From(seeded.Store.Evals(run));
+        var results = EvalResults.From(Seeded.Store.Evals(run));
 
         Assert.Equal([new AtLength(512, 0.75)], results.PasskeyAccuracy);
         Assert.Equal((9.5, 11.0), (results.ShortPerplexityBase!.Value, results.ShortPerplexityFinal!.Value));
@@ -123,11 +95,11 @@ public sealed class RunRowsTests : IDisposable
     [Fact]
     public void Training_totals_add_each_stages_steps_and_tokens()
     {
-        var run = seeded.Create(RunPresets.LongRecipe(), Start);
-        seeded.Steps(run, "extend", Start, [4.0, 3.0, 2.0], tokensPerStep: 608);
-        seeded.Steps(run, "anneal", Start.AddMinutes(1), [1.9, 1.8], tokensPerStep: 1024);
+        var run = Seeded.Create(RunPresets.LongRecipe(), Start);
+        Seeded.Steps(run, "extend", Start, [4.0, 3.0, 2.0], tokensPerStep: 608);
+        Seeded.Steps(run, "anneal", Start.AddMinutes(1), [1.9, 1.8], tokensPerStep: 1024);
 
-        var totals = TrainingTotals.From(seeded.Store.Steps(run));
+        var totals = TrainingTotals.From(Seeded.Store.Steps(run));
 
         Assert.Equal(new TrainingTotals(1.8, 5, 3 * 608 + 2 * 1024), totals);
         Assert.Equal(new TrainingTotals(null, 0, 0), TrainingTotals.From([]));
