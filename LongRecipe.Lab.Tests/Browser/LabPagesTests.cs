@@ -84,7 +84,8 @@ public sealed class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
         await Expect(list).ToContainTextAsync(BrowserLab.ModelName);
         await Expect(list).ToContainTextAsync(TinyModel.TokenizerPresent ? "ready" : "no tokenizer");
 
-        await list.Locator(".rz-row-toggler").First.ClickAsync();
+        await Expect(list).ToContainTextAsync("builtin");
+        await list.Locator("tr", new() { HasText = BrowserLab.ModelName }).Locator(".rz-row-toggler").ClickAsync();
         await Expect(list).ToContainTextAsync("2 layers × 32, 2 heads of 16 (1 kv), MLP 64, vocab 32000");
 
         var missing = Path.Combine(lab.DataDirectory, "nowhere");
