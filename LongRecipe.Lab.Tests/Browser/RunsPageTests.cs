@@ -96,6 +96,16 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         var finalModel = Path.Combine(lab.Workspace.RunsFolder, FolderName(recipe), RecipeRunner.ModelFolder);
         Assert.Equal(finalModel, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
 
+        // The other downloads: the recipe's eval cells and its metrics as JSON; an unknown run is a 404.
+        var cancel = TestContext.Current.CancellationToken;
+        var evals = await lab.Http.GetStringAsync($"/api/runs/{recipe}/evals.csv", cancel);
+        Assert.StartsWith("stage,benchmark,context_length,depth,metric,value,samples", evals);
+        Assert.Contains($"eval,passkey,{TinyRuns.Target},,accuracy,", evals);
+        using var metrics = JsonDocument.Parse(await lab.Http.GetStringAsync($"/api/runs/{recipe}/metrics.json", cancel));
+        Assert.Equal(5, metrics.RootElement.GetProperty("steps").GetArrayLength());
+        Assert.Equal("anneal", metrics.RootElement.GetProperty("steps")[4].GetProperty("stage").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await lab.Http.GetAsync($"/api/runs/{pose}/steps.csv", cancel)).StatusCode);
+
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
     }
 
