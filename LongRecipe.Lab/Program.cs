@@ -2,6 +2,7 @@ using LongRecipe.Engine.Runs;
 using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Services;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
@@ -32,5 +33,6 @@ app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
+app.MapRunExports();
 
 app.Run();

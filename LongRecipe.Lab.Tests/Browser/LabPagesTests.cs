@@ -12,12 +12,12 @@ namespace LongRecipe.Lab.Tests.Browser;
 /// </summary>
 public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 {
-    private static readonly string[] ChromiumArgs =
+    internal static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-    private const int Width = 1440, Height = 900;
+    internal const int Width = 1440, Height = 900;
 
-    private static string Screenshots => Path.Combine(Workspace.LocateRoot(), "artifacts", "screenshots");
+    internal static string Screenshots => Path.Combine(Workspace.LocateRoot(), "artifacts", "screenshots");
 
     [Fact]
     public async Task Every_page_renders_works_and_logs_no_browser_error()
@@ -38,7 +38,6 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Models(page);
         await TokenImpact(page);
         await TrainAndFollowARun(page);
-        await Placeholders(page);
 
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
     }
@@ -157,16 +156,6 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Screenshot(page, "token-impact");
     }
 
-    private async Task Placeholders(IPage page)
-    {
-        foreach (var (path, name) in new[] { ("/runs", "runs") })
-        {
-            await Open(page, path);
-            await Expect(page.GetByText("Coming with")).ToBeVisibleAsync();
-            await Screenshot(page, name);
-        }
-    }
-
     private async Task Open(IPage page, string path)
     {
         await page.GotoAsync(lab.Url + path);
@@ -174,7 +163,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Expect(page.Locator(".lab-layout[data-interactive=true]")).ToBeVisibleAsync();
     }
 
-    private static async Task<string[]> TraceNames(IPage page, string chart)
+    internal static async Task<string[]> TraceNames(IPage page, string chart)
     {
         var json = await page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').data.map(t => t.name)");
         return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
@@ -184,7 +173,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");
 
     /// <summary>The whole page: Radzen scrolls its body element, not the document, so the viewport grows to fit it first.</summary>
-    private static async Task Screenshot(IPage page, string name)
+    internal static async Task Screenshot(IPage page, string name)
     {
         var height = await page.EvaluateAsync<int>("() => { const b = document.querySelector('.rz-body'); return b.offsetTop + b.scrollHeight; }");
         await page.SetViewportSizeAsync(Width, Math.Max(Height, height));
@@ -192,9 +181,9 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await page.SetViewportSizeAsync(Width, Height);
     }
 
-    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    internal static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
-    private static string? FindChromium() =>
+    internal static string? FindChromium() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
             .Select(dir => Path.Combine(dir, "chromium"))
             .FirstOrDefault(File.Exists);

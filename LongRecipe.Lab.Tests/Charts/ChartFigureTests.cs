@@ -70,4 +70,39 @@ public sealed class ChartFigureTests
         Assert.Equal(JsonValueKind.Null, trace.GetProperty("z")[0][1].ValueKind);
         Assert.Equal(0.5, trace.GetProperty("z")[1][0].GetDouble());
     }
+
+    [Fact]
+    public void Heatmaps_side_by_side_share_a_fixed_colour_scale_and_write_their_cells_and_numeric_labels_stay_categories()
+    {
+        var figure = new ChartFigure(
+            [new ChartTrace("niah", [0, 1], [0, 50]) { Kind = TraceKind.Heatmap, XLabels = ["256", "512"], Z = [[1, 0], [0, 1]], ZRange = (0, 1), CellText = "%{z:.0%}" }],
+            new ChartAxis("context"), new ChartAxis("depth %"));
+
+        var plotly = Plotly(figure);
+        var trace = plotly.GetProperty("data")[0];
+
+        Assert.Equal((0.0, 1.0), (trace.GetProperty("zmin").GetDouble(), trace.GetProperty("zmax").GetDouble()));
+        Assert.Equal("%{z:.0%}", trace.GetProperty("texttemplate").GetString());
+        Assert.Equal("category", plotly.GetProperty("layout").GetProperty("xaxis").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void Markers_are_dotted_vertical_lines_labelled_at_the_top_and_on_a_log_axis_the_label_sits_at_log10_x()
+    {
+        ChartFigure Figure(bool log) => new([new ChartTrace("ppl", [256, 1024], [20, 40])], new ChartAxis("length", Log: log), new ChartAxis("ppl"))
+        { Markers = [new ChartMarker(100, "native window", "#ff0000")] };
+
+        var linear = Plotly(Figure(log: false)).GetProperty("layout");
+        var logarithmic = Plotly(Figure(log: true)).GetProperty("layout");
+
+        var shape = linear.GetProperty("shapes")[0];
+        Assert.Equal(("line", "paper", 100.0, 100.0), (shape.GetProperty("type").GetString(), shape.GetProperty("yref").GetString(),
+            shape.GetProperty("x0").GetDouble(), shape.GetProperty("x1").GetDouble()));
+        Assert.Equal(("dot", "#ff0000"), (shape.GetProperty("line").GetProperty("dash").GetString(), shape.GetProperty("line").GetProperty("color").GetString()));
+        Assert.Equal(("native window", 100.0), (linear.GetProperty("annotations")[0].GetProperty("text").GetString(),
+            linear.GetProperty("annotations")[0].GetProperty("x").GetDouble()));
+        Assert.Equal(100.0, logarithmic.GetProperty("shapes")[0].GetProperty("x0").GetDouble());
+        Assert.Equal(2.0, logarithmic.GetProperty("annotations")[0].GetProperty("x").GetDouble(), 12);
+        Assert.False(Plotly(new ChartFigure([], new ChartAxis("x"), new ChartAxis("y"))).GetProperty("layout").TryGetProperty("shapes", out _));
+    }
 }

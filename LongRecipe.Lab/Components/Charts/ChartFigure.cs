@@ -21,11 +21,14 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 
     public IReadOnlyList<IReadOnlyList<double?>>? Z { get; init; }
 
-    /// <summary>A heatmap's colour range, e.g. (0, 1) for an accuracy; null fits it to the data.</summary>
+    /// <summary>A heatmap's colour range, e.g. (0, 1) for an accuracy, so that heatmaps side by side read alike; null fits Z.</summary>
     public (double Min, double Max)? ZRange { get; init; }
 
     /// <summary>Per-cell hover text of a heatmap, shaped like Z, shown under the cell's value.</summary>
     public IReadOnlyList<IReadOnlyList<string?>>? Text { get; init; }
+
+    /// <summary>Plotly's texttemplate for a heatmap's cells, e.g. "%{z:.0%}" writes each value as a percentage; null writes none.</summary>
+    public string? CellText { get; init; }
 
     /// <summary>Plotly's dash style for lines: solid, dash, dot.</summary>
     public string Dash { get; init; } = "solid";
@@ -33,6 +36,9 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
 
 /// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
 public enum LegendPlace { Right, Top }
+
+/// <summary>A vertical line across the plot at X (in data units of a numeric x axis), labelled at its top, e.g. where a stage begins.</summary>
+public sealed record ChartMarker(double X, string Label, string Color = "#888888");
 
 /// <summary>
 /// An axis: its title, whether it is logarithmic, whether its values are categories (evenly spaced labels, e.g.
@@ -51,6 +57,8 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     public ChartAxis? SecondaryY { get; init; }
 
     public LegendPlace Legend { get; init; } = LegendPlace.Right;
+
+    public IReadOnlyList<ChartMarker> Markers { get; init; } = [];
 
     /// <summary>Pixel height of the plot, e.g. 320.</summary>
     public int Height { get; init; } = 320;
@@ -81,6 +89,7 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                 data["z"] = trace.Z;
                 data["colorscale"] = "Viridis";
                 data["hoverongaps"] = false;
+                if (trace.CellText is not null) data["texttemplate"] = trace.CellText;
                 if (trace.ZRange is var (min, max))
                 {
                     data["zmin"] = min;
@@ -122,10 +131,24 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                 : (object)new { x = SecondaryY is null ? 1.02 : 1.12, y = 1 },
             ["barmode"] = "group",
             ["hovermode"] = "closest",
-            ["xaxis"] = Axis(X),
+            ["xaxis"] = Axis(X, categories: Traces.Count > 0 && Traces.All(t => t.XLabels is not null)),
             ["yaxis"] = Axis(Y),
         };
         if (Title is not null) layout["title"] = new { text = Title, font = new { size = 14 } };
+        if (Markers.Count > 0)
+        {
+            layout["shapes"] = Markers.Select(m => new
+            {
+                type = "line", xref = "x", yref = "paper", x0 = m.X, x1 = m.X, y0 = 0.0, y1 = 1.0,
+                line = new { color = m.Color, width = 1, dash = "dot" },
+            }).ToArray();
+            // Plotly places shapes at data values but annotations on a log axis at log10 of them.
+            layout["annotations"] = Markers.Select(m => new
+            {
+                x = X.Log ? Math.Log10(m.X) : m.X, xref = "x", y = 1.0, yref = "paper", text = m.Label, showarrow = false,
+                xanchor = "left", yanchor = "top", font = new { size = 10, color = m.Color },
+            }).ToArray();
+        }
         if (SecondaryY is not null)
         {
             var axis = Axis(SecondaryY);
@@ -137,11 +160,12 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
         return layout;
     }
 
-    private static Dictionary<string, object?> Axis(ChartAxis axis)
+    /// <summary>When every trace has labels they are categories, even those that read as numbers ("256", "512"), which plotly would place on a linear axis.</summary>
+    private static Dictionary<string, object?> Axis(ChartAxis axis, bool categories = false)
     {
         var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
         if (axis.Log) result["type"] = "log";
-        else if (axis.Category) result["type"] = "category";
+        else if (axis.Category || categories) result["type"] = "category";
         if (axis.Range is var (min, max)) result["range"] = new[] { min, max };
         return result;
     }

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using LongRecipe.Engine.Runs;
+using Microsoft.Playwright;
+using static LongRecipe.Lab.Tests.Browser.LabPagesTests;
+
+namespace LongRecipe.Lab.Tests.Browser;
+
+/// <summary>
+/// The Runs and compare pages in headless Chromium over two executed runs: list, filter, tick, compare
+/// (overlaid curves, heatmaps, spec diff), copy a path, download a CSV, delete; screenshots of the list and the comparison.
+/// </summary>
+public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
+{
+    [Fact]
+    public async Task Runs_list_filter_compare_download_and_delete()
+    {
+        var chromium = FindChromium();
+        Assert.SkipWhen(chromium is null, "No chromium on PATH: install Debian's chromium package (scripts/ensure-deps.sh --test does).");
+        Directory.CreateDirectory(Screenshots);
+        var (recipe, pose) = (lab.RunIds[0], lab.RunIds[1]);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+        var context = await browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = Width, Height = Height },
+            Permissions = ["clipboard-read", "clipboard-write"],
+            AcceptDownloads = true,
+        });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
+        page.PageError += (_, error) => { lock (errors) errors.Add(error); };
+
+        // The list: both runs, newest first, completed, with their evals and final models.
+        await Open(page, "/runs");
+        var rows = page.Locator(".run-list tr.rz-data-row");
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(rows.Nth(0)).ToContainTextAsync("tiny-pose");
+        await Expect(rows.Nth(1)).ToContainTextAsync("tiny-longrecipe");
+        await Expect(rows.Nth(0).Locator(".run-status")).ToHaveTextAsync("Completed");
+        await Expect(rows.Nth(0)).ToContainTextAsync($"@ {TinyRuns.Target}");
+        Assert.Equal($"/runs/{pose}", await rows.Nth(0).Locator("a.run-name").GetAttributeAsync("href"));
+
+        // Filter by name, then clear the filter.
+        var name = page.Locator(".name-filter");
+        await name.FillAsync("POSE");
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("tiny-pose");
+        await name.FillAsync("");
+        await Expect(rows).ToHaveCountAsync(2);
+
+        // Tick both and compare.
+        await Expect(page.Locator(".compare-runs")).ToBeDisabledAsync();
+        await rows.Nth(1).Locator(".select-run").ClickAsync();
+        await rows.Nth(0).Locator(".select-run").ClickAsync();
+        await Expect(page.Locator(".compare-runs")).ToBeEnabledAsync();
+        await Screenshot(page, "runs");
+        await page.Locator(".compare-runs").ClickAsync();
+
+        await Expect(page.Locator("[data-chart=compare-loss] .main-svg").First).ToBeVisibleAsync();
+        Assert.EndsWith($"/runs/compare?ids={recipe},{pose}", Uri.UnescapeDataString(page.Url));
+        Assert.Equal(["tiny-longrecipe", "tiny-pose"], await TraceNames(page, "compare-loss"));
+        Assert.Equal(["tiny-longrecipe", "tiny-pose"], await TraceNames(page, "compare-perplexity"));
+        var needles = page.Locator("[data-chart=needle]");
+        await Expect(needles).ToHaveCountAsync(2);
+        await Expect(needles.Nth(1).Locator(".hm image")).ToBeAttachedAsync();
+        var heatmaps = await page.EvaluateAsync<JsonElement>(
+            "() => [...document.querySelectorAll('[data-chart=needle]')].map(e => [e.data[0].type, e.data[0].zmin, e.data[0].zmax])");
+        Assert.Equal("""[["heatmap",0,1],["heatmap",0,1]]""", heatmaps.GetRawText());
+        var scheme = page.Locator(".spec-diff tr").Filter(new() { HasText = "stages[0].transform.scheme" });
+        await Expect(scheme).ToContainTextAsync("long_recipe");
+        await Expect(scheme).ToContainTextAsync("pose");
+        await Expect(page.Locator(".metrics-table")).ToContainTextAsync("Tokens trained");
+        await Screenshot(page, "runs-compare");
+
+        // Download the PoSE run's steps: a header and its 4 steps.
+        await Open(page, "/runs");
+        var download = await page.RunAndWaitForDownloadAsync(() => rows.Nth(0).GetByText("steps.csv").ClickAsync());
+        Assert.Equal($"run-{pose}-steps.csv", download.SuggestedFilename);
+        var csv = File.ReadAllLines(await download.PathAsync());
+        Assert.StartsWith("stage,step,total_steps,", csv[0]);
+        Assert.Equal(["extend,1,4", "extend,2,4", "extend,3,4", "extend,4,4"], csv.Skip(1).Select(l => string.Join(',', l.Split(',').Take(3))));
+
+        // Delete PoSE: a confirmation, then the row and the folder are gone.
+        var poseFolder = Path.Combine(lab.Workspace.RunsFolder, FolderName(pose));
+        Assert.True(Directory.Exists(poseFolder));
+        await rows.Nth(0).Locator(".delete-run").ClickAsync();
+        await page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(rows.First).ToContainTextAsync("tiny-longrecipe");
+        Assert.False(Directory.Exists(poseFolder));
+
+        // Copy the recipe's final model path.
+        await rows.First.Locator(".copy-path-button").Last.ClickAsync();
+        var finalModel = Path.Combine(lab.Workspace.RunsFolder, FolderName(recipe), RecipeRunner.ModelFolder);
+        Assert.Equal(finalModel, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+
+        // The other downloads: the recipe's eval cells and its metrics as JSON; an unknown run is a 404.
+        var cancel = TestContext.Current.CancellationToken;
+        var evals = await lab.Http.GetStringAsync($"/api/runs/{recipe}/evals.csv", cancel);
+        Assert.StartsWith("stage,benchmark,context_length,depth,metric,value,samples", evals);
+        Assert.Contains($"eval,passkey,{TinyRuns.Target},,accuracy,", evals);
+        using var metrics = JsonDocument.Parse(await lab.Http.GetStringAsync($"/api/runs/{recipe}/metrics.json", cancel));
+        Assert.Equal(5, metrics.RootElement.GetProperty("steps").GetArrayLength());
+        Assert.Equal("anneal", metrics.RootElement.GetProperty("steps")[4].GetProperty("stage").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await lab.Http.GetAsync($"/api/runs/{pose}/steps.csv", cancel)).StatusCode);
+
+        Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
+    }
+
+    private string FolderName(long run)
+    {
+        using var store = RunStore.Open(lab.Workspace.StoreFile);
+        return Path.GetFileName(store.GetRun(run)!.Folder);
+    }
+
+    private async Task Open(IPage page, string path)
+    {
+        await page.GotoAsync(lab.Url + path);
+        await Expect(page.Locator(".lab-layout[data-interactive=true]")).ToBeVisibleAsync();
+    }
+}
