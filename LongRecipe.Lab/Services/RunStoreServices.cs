@@ -1,6 +1,5 @@
 using System.Text;
 using LongRecipe.Engine.Runs;
-using Microsoft.Extensions.Options;
 
 namespace LongRecipe.Lab.Services;
 
