@@ -294,7 +294,7 @@ public class CliTests
             Assert.True(File.Exists(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
             Assert.True(File.Exists(Path.Combine(data, "runs.db")));
 
-            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "sequence_length": 128, "lr": 0}]}""");
+            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 512}, "sequence_length": 128, "lr": 0}]}""");
             var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, bad.ExitCode);
             Assert.Contains("stages[0].lr", bad.Stderr);

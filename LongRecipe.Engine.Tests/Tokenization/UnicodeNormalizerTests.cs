@@ -14,6 +14,10 @@ public class UnicodeNormalizerTests
     [InlineData("NFC", "\ufb01", new[] { 5 })]         // canonical forms keep compatibility characters
     public void Text_is_normalized_before_it_is_split_into_tokens(string form, string text, int[] expected)
     {
+        // Builds for a machine without ICU (the GPU route) run with invariant globalization, where the reader
+        // refuses normalizers with a message saying ICU is needed; here the forms themselves are tested.
+        Assert.SkipWhen(AppContext.TryGetSwitch("System.Globalization.Invariant", out var invariant) && invariant,
+            "Unicode normalization needs ICU; this build runs with invariant globalization");
         var tokenizer = TinyTokenizer.Build(Vocab, Array.Empty<string>(), normalizer: new { type = form });
         Assert.Equal(expected, tokenizer.Encode(text));
     }
