@@ -4,6 +4,7 @@
 # cores), run through `longrecipe run` into one run store, then one table: training time, passkey and
 # needle accuracy by length, perplexity at 1024, short perplexity before → after.
 #   LONGRECIPE="dotnet .gpu/cli/longrecipe.dll" DEVICE=cuda DTYPE=bfloat16 bench/recipes.sh
+# LR=3e-4 replaces the extension stages' peak learning rate (the anneal stage's becomes a tenth of it).
 set -euo pipefail
 cli=${LONGRECIPE:-./longrecipe}
 device=${DEVICE:-cuda} dtype=${DTYPE:-bfloat16} scale=${SCALE:-4} data=${DATA:-/tmp/recipes-data}
@@ -12,9 +13,9 @@ specs=$(mktemp -d)
 for preset in $presets; do
   # "base" is the model as it is: the PI preset without its rescaling.
   $cli run "$([ "$preset" = base ] && echo pi || echo "$preset")" --print >"$specs/$preset.raw.json"
-  python3 - "$specs/$preset.raw.json" "$preset" "$device" "$dtype" "$scale" >"$specs/$preset.json" <<'PY'
+  python3 - "$specs/$preset.raw.json" "$preset" "$device" "$dtype" "$scale" "${LR:-}" >"$specs/$preset.json" <<'PY'
 import json, sys
-path, name, device, dtype, scale = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+path, name, device, dtype, scale, lr = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 spec = json.load(open(path))
 spec.update(name=name, device=device, dtype=dtype)
 if name == "base":
@@ -24,6 +25,8 @@ for stage in spec["stages"]:
         stage["steps"] *= scale
         stage["batch_size"] *= scale
         stage["checkpoint_every"] = 0
+        if lr:
+            stage["lr"] = float(lr) if stage["kind"] == "extend" else float(lr) / 10
 spec["eval"] = {"niah": {"lengths": [256, 512, 1024], "depths": [0, 25, 50, 75, 100], "needles_per_cell": 4},
                 "passkey": {"lengths": [256, 512, 1024], "samples": 20},
                 "perplexity": {"lengths": [256, 512, 1024], "samples": 8}, "short_retention": True}
