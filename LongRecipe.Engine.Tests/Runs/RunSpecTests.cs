@@ -199,7 +199,7 @@ public class RunSpecTests
             RunPresets.Pose().Save(file);
             Assert.Equal(RunPresets.Pose().ToJson(), RunSpec.Load(file).ToJson());
 
-            File.WriteAllText(file, Patched("""{"device": "gpu", "seed": 2}""").Replace("\"lr\":0.001", "\"lr\":-1"));
+            File.WriteAllText(file, Patched("""{"device": "gpu", "seed": 2}""").Replace("\"lr\":0.0002", "\"lr\":-1"));
             var error = Assert.Throws<RunSpecException>(() => RunSpec.Load(file));
             Assert.Equal(file, error.File);
             Assert.Equal(["device", "stages[0].lr"], error.Problems.Select(p => p.Path));

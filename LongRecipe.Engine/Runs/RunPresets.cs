@@ -18,7 +18,7 @@ public static class RunPresets
     /// <summary>The recipe: LongRecipe positions at L ≈ 0.3·T, annealing with replay, averaged with the base model.</summary>
     public static RunSpec LongRecipe() =>
         Build("longrecipe", extend: Extend(PositionTransformSpec.LongRecipe(TargetLength, Seed), sequenceLength: 304),
-            anneal: new AnnealStage(ReplayRatio: 0.5, Steps: 30, BatchSize: 1, Lr: 1e-4), merge: new MergeStage(MergeMethod.Average));
+            anneal: new AnnealStage(ReplayRatio: 0.5, Steps: 30, BatchSize: 1, Lr: 2e-5), merge: new MergeStage(MergeMethod.Average));
 
     /// <summary>PoSE: native-length sequences in two chunks with random skips over T.</summary>
     public static RunSpec Pose() => Build("pose", extend: Extend(PositionTransformSpec.Pose(TargetLength, Seed), NativeLength));
@@ -75,5 +75,5 @@ public static class RunPresets
                 ShortRetention: true)).Validate();
 
     private static ExtendStage Extend(PositionTransformSpec transform, int sequenceLength) =>
-        new(transform, sequenceLength, Steps: 100, BatchSize: 2, Lr: 1e-3, WarmupSteps: 10, CheckpointEvery: 50);
+        new(transform, sequenceLength, Steps: 100, BatchSize: 2, Lr: 2e-4, WarmupSteps: 10, CheckpointEvery: 50);
 }
