@@ -60,8 +60,7 @@ public static class PretrainVerb
                 switch (e)
                 {
                     case StepEvent s:
-                        bar.Report((double)s.Step / s.TotalSteps,
-                            $"step {s.Step}/{s.TotalSteps}  loss {s.Loss:F3}  lr {s.LearningRate:G3}  {s.TokensPerSecond:F0} tok/s  eta {s.Eta:hh\\:mm\\:ss}");
+                        bar.Report(s, "step");
                         break;
                     case LogEvent { Level: >= RunLogLevel.Warning } log when log.Message != error:
                         Console.Error.WriteLine($"\n{log.Level.ToString().ToLowerInvariant()}: {log.Message}");

@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Runs;
+
 namespace LongRecipe.Cli;
 
 /// <summary>A one-line progress bar on stderr, redrawn in place: [#########...........]  45%  label.</summary>
@@ -6,6 +8,11 @@ public sealed class ProgressBar(string label) : IProgress<double>, IDisposable
     private const int Width = 30;
     private int lastPercent = -1;
     private string lastLabel = label;
+
+    /// <summary>Moves the bar to a training step and shows it: "LABEL 12/100  loss 2.345  lr 0.0002  650 tok/s  eta 00:01:30".</summary>
+    public void Report(StepEvent s, string label) =>
+        Report((double)s.Step / s.TotalSteps,
+            $"{label} {s.Step}/{s.TotalSteps}  loss {s.Loss:F3}  lr {s.LearningRate:G3}  {s.TokensPerSecond:F0} tok/s  eta {s.Eta:hh\\:mm\\:ss}");
 
     public void Report(double fraction) => Report(fraction, lastLabel);
 

@@ -64,8 +64,7 @@ public static class RunVerb
         switch (e)
         {
             case StepEvent s:
-                bar.Report((double)s.Step / s.TotalSteps,
-                    $"{s.Stage} {s.Step}/{s.TotalSteps}  loss {s.Loss:F3}  lr {s.LearningRate:G3}  {s.TokensPerSecond:F0} tok/s  eta {s.Eta:hh\\:mm\\:ss}");
+                bar.Report(s, s.Stage);
                 break;
             case StageEvent { Phase: StagePhase.Started } st:
                 bar.Report(0, $"{st.Stage} ({st.Index + 1}/{st.Count})");

@@ -11,7 +11,7 @@ public static class SequencePacking
     /// <paramref name="length"/> tokens; the last partial sequence is dropped.
     /// </summary>
     public static IEnumerable<int[]> Pack(TokenStore store, int length, int? separatorId = null) =>
-        Pack(Enumerable.Range(0, store.DocumentCount).Select(d => store.Document(d).ToArray()), length, separatorId);
+        Pack(store.Documents(), length, separatorId);
 
     /// <summary>The same over documents in memory (e.g. shortened by sentence selection).</summary>
     public static IEnumerable<int[]> Pack(IEnumerable<int[]> documents, int length, int? separatorId = null)

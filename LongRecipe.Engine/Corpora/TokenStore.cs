@@ -44,6 +44,9 @@ public sealed unsafe class TokenStore : IDisposable
         tokens = (int*)(start + view.PointerOffset);
     }
 
+    /// <summary>Every document in order, each copied out of the map (for work that holds them past the store's life).</summary>
+    public IEnumerable<int[]> Documents() => Enumerable.Range(0, DocumentCount).Select(d => Document(d).ToArray());
+
     /// <summary>The token ids of one document, read from the mapped file (valid while the store is open).</summary>
     public ReadOnlySpan<int> Document(int index)
     {

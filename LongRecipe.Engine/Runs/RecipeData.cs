@@ -40,9 +40,9 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     {
         IReadOnlyList<int[]> main, replay;
         using (var store = Corpus(cancel))
-            main = WithRetrieval(Packed(Documents(store), spec.TargetLength, "corpus"), spec.TargetLength);
+            main = WithRetrieval(Packed(store.Documents(), spec.TargetLength, "corpus"), spec.TargetLength);
         using (var store = Replay(cancel))
-            replay = Packed(Documents(store), spec.TargetLength, "replay corpus");
+            replay = Packed(store.Documents(), spec.TargetLength, "replay corpus");
         return new PackedBatchSource(SequencePacking.MixReplay(main, replay, stage.ReplayRatio, spec.Seed).ToList(), spec.Seed);
     }
 
@@ -79,9 +79,6 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     private TokenStore Imported(string path, string name, CancellationToken cancel) =>
         Directory.Exists(path) ? TokenStore.Open(path) : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel);
 
-    private static IEnumerable<int[]> Documents(TokenStore store) =>
-        Enumerable.Range(0, store.DocumentCount).Select(d => store.Document(d).ToArray());
-
     /// <summary>
     /// The documents shortened by the spec's selection: none keeps them; digits keeps every sentence with a digit
     /// (the reference code's proxy); impactful keeps sentences holding one of the top 20% tokens by Δ(t), from the
@@ -89,7 +86,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     /// </summary>
     private List<int[]> Selected(TokenStore store, LlamaModel model, CancellationToken cancel)
     {
-        var documents = Documents(store).ToList();
+        var documents = store.Documents().ToList();
         var selection = spec.Data.Selection;
         if (selection.Method == SelectionMethod.None) return documents;
         var settings = new SentenceSelectionSpec(selection.SelectRatio, spec.Seed);
@@ -115,13 +112,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         })];
     }
 
-    private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length)
-    {
-        if (spec.Data.Corpus != DataSpec.Synthetic) return sequences;
-        var samples = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * RetrievalRatio)))
-            .Select(i => PretrainingData.RetrievalSample(tokenizer, length, spec.Seed, i)).ToList();
-        return SequencePacking.MixReplay(sequences, samples, RetrievalRatio, spec.Seed).ToList();
-    }
+    private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length) =>
+        spec.Data.Corpus == DataSpec.Synthetic ? PretrainingData.MixRetrieval(sequences, tokenizer, length, RetrievalRatio, spec.Seed) : sequences;
 
     private List<int[]> Packed(IEnumerable<int[]> documents, int length, string what)
     {

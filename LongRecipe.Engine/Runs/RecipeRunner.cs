@@ -36,32 +36,14 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     public string BaseModel => spec.Model == RunSpec.BuiltinModel ? builtinModel : spec.Model;
 
     /// <summary>Runs on a thread of its own (the trainer's loop holds it); the task ends with the final status.</summary>
-    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, bool resume = false, CancellationToken cancel = default)
-    {
-        var finished = new TaskCompletionSource<RunStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                finished.SetResult(Run(events, resume, cancel));
-            }
-            catch (Exception e)
-            {
-                finished.SetException(e);
-            }
-        }) { IsBackground = true, Name = $"run {spec.Name}" };
-        thread.Start();
-        return finished.Task;
-    }
+    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, bool resume = false, CancellationToken cancel = default) =>
+        OwnThread.Start($"run {spec.Name}", () => Run(events, resume, cancel));
 
     /// <summary>Runs on the calling thread; a cancel finishes the current step, checkpoints and ends Cancelled.</summary>
     public RunStatus Run(ChannelWriter<RunEvent> events, bool resume = false, CancellationToken cancel = default)
     {
         var stage = BaseStage;
-        void Emit(RunEvent e)
-        {
-            if (!events.TryWrite(e)) events.WriteAsync(e).AsTask().GetAwaiter().GetResult();
-        }
+        void Emit(RunEvent e) => events.WriteBlocking(e);
         void Log(string message, RunLogLevel level = RunLogLevel.Information) => Emit(new LogEvent(DateTimeOffset.UtcNow, stage, level, message));
         RunStatus End(RunStatus status, string? error = null)
         {

@@ -52,9 +52,18 @@ public static class PretrainingData
         using (var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, "tokens"), progress, cancel))
             sequences = SequencePacking.Pack(store, spec.SequenceLength, tokenizer.EosId).ToList();
         if (sequences.Count == 0) throw new ArgumentException($"the corpus is shorter than one sequence of {spec.SequenceLength} tokens");
-        var retrieval = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * spec.RetrievalRatio)))
-            .Select(i => RetrievalSample(tokenizer, spec.SequenceLength, spec.Seed, i)).ToList();
-        return SequencePacking.MixReplay(sequences, retrieval, spec.RetrievalRatio, spec.Seed).ToList();
+        return MixRetrieval(sequences, tokenizer, spec.SequenceLength, spec.RetrievalRatio, spec.Seed);
+    }
+
+    /// <summary>
+    /// <paramref name="sequences"/> with retrieval samples of <paramref name="length"/> put before them with
+    /// probability <paramref name="ratio"/> (<see cref="SequencePacking.MixReplay"/>), as many samples as that needs.
+    /// </summary>
+    public static IReadOnlyList<int[]> MixRetrieval(IReadOnlyList<int[]> sequences, Tokenizer tokenizer, int length, double ratio, ulong seed)
+    {
+        var samples = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * ratio)))
+            .Select(i => RetrievalSample(tokenizer, length, seed, i)).ToList();
+        return SequencePacking.MixReplay(sequences, samples, ratio, seed).ToList();
     }
 
     /// <summary>Long documents a little longer than a sequence, facts referred to a quarter to a half of it later.</summary>

@@ -55,23 +55,8 @@ public sealed class Trainer
     public long Tokens { get; private set; }
 
     /// <summary>Runs on a thread of its own, writing events into <paramref name="events"/>; the task ends with the final status.</summary>
-    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, CancellationToken cancel = default)
-    {
-        var finished = new TaskCompletionSource<RunStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                finished.SetResult(Run(events, cancel));
-            }
-            catch (Exception e)
-            {
-                finished.SetException(e);
-            }
-        }) { IsBackground = true, Name = $"trainer {stage}" };
-        thread.Start();
-        return finished.Task;
-    }
+    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, CancellationToken cancel = default) =>
+        OwnThread.Start($"trainer {stage}", () => Run(events, cancel));
 
     /// <summary>The run's events as they happen, ending with its final status event.</summary>
     public async IAsyncEnumerable<RunEvent> RunAsync([EnumeratorCancellation] CancellationToken cancel = default)
@@ -86,10 +71,7 @@ public sealed class Trainer
     /// <summary>Runs on the calling thread (which it holds until the end) and returns the final status.</summary>
     public RunStatus Run(ChannelWriter<RunEvent> events, CancellationToken cancel = default)
     {
-        void Emit(RunEvent e)
-        {
-            if (!events.TryWrite(e)) events.WriteAsync(e).AsTask().GetAwaiter().GetResult();
-        }
+        void Emit(RunEvent e) => events.WriteBlocking(e);
         RunStatus End(RunStatus status, string? error = null)
         {
             if (error is not null) Emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Error, error));
