@@ -19,18 +19,19 @@ public sealed partial record RunSpec
     public void Save(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, RunSpecJsonContext.Default.RunSpec));
 
     /// <summary>Reads and validates a spec file; problems throw a <see cref="RunSpecException"/> naming the file and each field.</summary>
-    public static RunSpec Load(string path)
+    public static RunSpec Load(string path) => Parse(ReadSpecText(path), path);
+
+    /// <summary>A spec file's text; a file that cannot be read is a <see cref="RunSpecException"/> naming it.</summary>
+    internal static string ReadSpecText(string path)
     {
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            return File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new RunSpecException(path, [new SpecProblem("", $"cannot be read ({e.Message})")]);
         }
-        return Parse(text, path);
     }
 
     /// <summary>
@@ -39,24 +40,33 @@ public sealed partial record RunSpec
     /// </summary>
     public static RunSpec Parse(string json, string? source = null)
     {
-        RunSpec? spec;
+        var spec = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source);
+        var problems = spec.Problems();
+        return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
+    }
+
+    /// <summary>
+    /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, its shape
+    /// checked field by field first; the caller checks the values' rules.
+    /// </summary>
+    internal static T ParseShaped<T>(string json, JsonTypeInfo<T> info, string? source) where T : class
+    {
+        T? spec;
         try
         {
             using (var document = JsonDocument.Parse(json))
             {
                 var shape = new List<SpecProblem>();
-                CheckShape(document.RootElement, RunSpecJsonContext.Default.RunSpec, "", shape);
+                CheckShape(document.RootElement, info, "", shape);
                 if (shape.Count > 0) throw new RunSpecException(source, shape);
             }
-            spec = JsonSerializer.Deserialize(json, RunSpecJsonContext.Default.RunSpec);
+            spec = JsonSerializer.Deserialize(json, info);
         }
         catch (JsonException e)
         {
             throw new RunSpecException(source, [FromJsonException(e)]);
         }
-        if (spec is null) throw new RunSpecException(source, [new SpecProblem("", "must be a JSON object, got null")]);
-        var problems = spec.Problems();
-        return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
+        return spec ?? throw new RunSpecException(source, [new SpecProblem("", "must be a JSON object, got null")]);
     }
 
     /// <summary>
@@ -217,6 +227,8 @@ internal sealed class RopeTypeConverter : JsonConverter<RopeType>
         typeof(SnakeCaseEnumConverter<SelectionMethod>),
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),
         typeof(SnakeCaseEnumConverter<MergeMethod>),
+        typeof(SnakeCaseEnumConverter<ExperimentRole>),
     ])]
 [JsonSerializable(typeof(RunSpec))]
+[JsonSerializable(typeof(Experiments.ExperimentSpec))]
 internal sealed partial class RunSpecJsonContext : JsonSerializerContext;

@@ -31,6 +31,11 @@ public sealed partial record RunSpec
         Check(NativeLength is not { } native || TargetLength <= 0 || TargetLength > native, "target_length",
             $"must exceed native_length ({NativeLength}) to extend the context, got {TargetLength}");
 
+        if (Experiment is { } experiment)
+        {
+            Check(!string.IsNullOrWhiteSpace(experiment.Name), "experiment.name", "must not be empty");
+            Check(!string.IsNullOrWhiteSpace(experiment.Method), "experiment.method", "must not be empty");
+        }
         if (RopeScaling is { } rope) RopeProblems(rope, Check);
         DataProblems(Check);
         StageProblems(Check);

@@ -20,6 +20,7 @@ namespace LongRecipe.Engine.Runs;
 /// <param name="Device">"cpu", "cuda" or "cuda:N".</param>
 /// <param name="Dtype">"float32" or "bfloat16".</param>
 /// <param name="RopeScaling">RoPE rescaling applied to the base model before any stage (PI, NTK, YaRN, LongRoPE); null keeps its own.</param>
+/// <param name="Experiment">The experiment this run belongs to (Experiments/ExperimentSpec), null for a run of its own.</param>
 /// <remarks>
 /// Positional records throughout: the JSON source generator keeps a constructor parameter's default for an
 /// absent field, where it would reset an init-only property to zero.
@@ -35,7 +36,8 @@ public sealed partial record RunSpec(
     RopeScalingSpec? RopeScaling = null,
     DataSpec? Data = null,
     IReadOnlyList<StageSpec>? Stages = null,
-    EvalSpec? Eval = null)
+    EvalSpec? Eval = null,
+    ExperimentTag? Experiment = null)
 {
     /// <summary>The model named by <see cref="Model"/> when no directory is given: a Tiny-shaped Llama, trained from scratch.</summary>
     public const string BuiltinModel = "builtin";
@@ -50,6 +52,14 @@ public sealed partial record RunSpec(
     [JsonIgnore]
     public bool IsTrainingFree => !Stages.Any(st => st is TrainingStageSpec);
 }
+
+/// <summary>
+/// A run's place in an experiment: the experiment's name, the method it measures, and whether it is one of the
+/// learning-rate grid's selection runs (evaluated on validation data) or a final run (one per seed, on test data).
+/// </summary>
+public sealed record ExperimentTag(string Name, string Method, ExperimentRole Role);
+
+public enum ExperimentRole { Selection, Final }
 
 /// <summary>
 /// transformers' rope_scaling for the base model: the type and the fields it reads (see <see cref="Model.RopeScaling"/>).

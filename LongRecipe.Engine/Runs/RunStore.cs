@@ -11,8 +11,14 @@ public sealed record RunRecord(
     DateTimeOffset Created, DateTimeOffset? Started, DateTimeOffset? Ended,
     string Device, string? Error, string Folder, string? Checkpoint);
 
-/// <summary>Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after <paramref name="CreatedAfter"/>.</summary>
-public sealed record RunFilter(RunStatus? Status = null, string? NameContains = null, DateTimeOffset? CreatedAfter = null);
+/// <summary>
+/// Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after
+/// <paramref name="CreatedAfter"/>, of the experiment named <paramref name="Experiment"/> (its spec's experiment.name).
+/// </summary>
+public sealed record RunFilter(RunStatus? Status = null, string? NameContains = null, DateTimeOffset? CreatedAfter = null, string? Experiment = null);
+
+/// <summary>An experiment as the store sees it: its name, how many runs it has and how many completed, and when its first run was created.</summary>
+public sealed record ExperimentSummary(string Name, int Runs, int Completed, DateTimeOffset Created);
 
 /// <summary>The database file cannot be opened as a run store; the message names the file.</summary>
 public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
@@ -202,12 +208,20 @@ public sealed class RunStore : IDisposable
         return Runs(
             """
             WHERE ($status IS NULL OR status = $status) AND ($name IS NULL OR instr(lower(name), lower($name)) > 0)
-              AND ($after IS NULL OR created >= $after)
+              AND ($after IS NULL OR created >= $after) AND ($experiment IS NULL OR json_extract(spec, '$.experiment.name') = $experiment)
             ORDER BY created DESC, id DESC
             """,
             ("$status", filter.Status?.ToString()), ("$name", filter.NameContains),
-            ("$after", filter.CreatedAfter is { } after ? Time(after) : null));
+            ("$after", filter.CreatedAfter is { } after ? Time(after) : null), ("$experiment", filter.Experiment));
     }
+
+    /// <summary>Every experiment with runs in the store, newest first (runs carry their experiment in their spec).</summary>
+    public IReadOnlyList<ExperimentSummary> Experiments() => Read(
+        """
+        SELECT json_extract(spec, '$.experiment.name') AS experiment, count(*), sum(status = 'Completed'), min(created)
+        FROM runs WHERE experiment IS NOT NULL GROUP BY experiment ORDER BY min(created) DESC
+        """,
+        r => new ExperimentSummary(r.GetString(0), r.GetInt32(1), r.GetInt32(2), ParseTime(r.GetString(3))));
 
     private List<RunRecord> Runs(string where, params (string, object?)[] parameters) => Read(
         $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint FROM runs {where}",
