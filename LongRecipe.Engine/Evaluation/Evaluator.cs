@@ -11,7 +11,7 @@ namespace LongRecipe.Engine.Evaluation;
 /// cell as soon as it is measured, in this order:
 /// <list type="bullet">
 /// <item>niah: for each context length, each depth: "accuracy" (share of needles answered exactly,
-/// greedy) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
+/// greedy, see <see cref="Retrieval.Answer"/>) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
 /// <item>passkey: for each length, the same two metrics over passkeys at depths spread over 0–100%
 /// (Depth null);</item>
 /// <item>perplexity: for each length L, "perplexity" of held-out long documents' first L tokens;</item>
@@ -41,18 +41,16 @@ public static class Evaluator
         {
             foreach (var length in spec.ContextLengths)
             {
-                foreach (var depth in spec.DepthPercents)
+                // One length's needles at every depth are asked together (rows of equal length share forwards).
+                var prompts = spec.DepthPercents.SelectMany(depth => Enumerable.Range(0, spec.NeedlesPerCell).Select(k =>
+                    RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), NeedleSeed(spec.Seed, length, depth, k)))).ToList();
+                var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
+                foreach (var (depth, cell) in spec.DepthPercents.Zip(answers.Chunk(spec.NeedlesPerCell)))
                 {
-                    var results = new List<RetrievalResult>();
-                    for (var k = 0; k < spec.NeedlesPerCell; k++)
-                    {
-                        cancel.ThrowIfCancellationRequested();
-                        var prompt = RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), NeedleSeed(spec.Seed, length, depth, k));
-                        results.Add(await Retrieval.RunAsync(model, tokenizer, prompt, cancel));
-                    }
-                    yield return Event(Benchmarks.Niah, length, depth, "accuracy", Accuracy(results), results.Count);
-                    yield return Event(Benchmarks.Niah, length, depth, "needle_logprob", results.Average(r => r.AnswerLogProb), results.Count);
+                    yield return Event(Benchmarks.Niah, length, depth, "accuracy", Accuracy(cell), cell.Length);
+                    yield return Event(Benchmarks.Niah, length, depth, "needle_logprob", cell.Average(r => r.AnswerLogProb), cell.Length);
                 }
+                await Task.Yield();
             }
         }
 
@@ -60,16 +58,15 @@ public static class Evaluator
         {
             foreach (var length in spec.ContextLengths)
             {
-                var results = new List<RetrievalResult>();
-                for (var k = 0; k < spec.PasskeySamples; k++)
+                var prompts = Enumerable.Range(0, spec.PasskeySamples).Select(k =>
                 {
-                    cancel.ThrowIfCancellationRequested();
                     var depth = spec.PasskeySamples == 1 ? 50 : 100.0 * k / (spec.PasskeySamples - 1);
-                    var prompt = RetrievalPrompts.Passkey(tokenizer, length, depth, SampleSeed(spec.Seed, PasskeyStream, length, k));
-                    results.Add(await Retrieval.RunAsync(model, tokenizer, prompt, cancel));
-                }
-                yield return Event(Benchmarks.Passkey, length, null, "accuracy", Accuracy(results), results.Count);
-                yield return Event(Benchmarks.Passkey, length, null, "needle_logprob", results.Average(r => r.AnswerLogProb), results.Count);
+                    return RetrievalPrompts.Passkey(tokenizer, length, depth, SampleSeed(spec.Seed, PasskeyStream, length, k));
+                }).ToList();
+                var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
+                yield return Event(Benchmarks.Passkey, length, null, "accuracy", Accuracy(answers), answers.Length);
+                yield return Event(Benchmarks.Passkey, length, null, "needle_logprob", answers.Average(r => r.AnswerLogProb), answers.Length);
+                await Task.Yield();
             }
         }
 
@@ -100,5 +97,5 @@ public static class Evaluator
     private static ulong SampleSeed(ulong seed, ulong stream, int length, int k) =>
         Draw.DeriveSeed(Draw.DeriveSeed(Draw.DeriveSeed(seed, stream), (ulong)length), (ulong)k);
 
-    private static double Accuracy(List<RetrievalResult> results) => results.Count(r => r.Correct) / (double)results.Count;
+    private static double Accuracy(RetrievalResult[] results) => results.Count(r => r.Correct) / (double)results.Length;
 }

@@ -181,11 +181,11 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     {
         var eval = spec.Eval;
         if (eval.Niah is { } niah)
-            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed);
+            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed, BatchSize: eval.BatchSize);
         if (eval.Passkey is { } passkey)
-            yield return new([Benchmarks.Passkey], passkey.Lengths, [], PasskeySamples: passkey.Samples, Seed: EvalSeed);
+            yield return new([Benchmarks.Passkey], passkey.Lengths, [], PasskeySamples: passkey.Samples, Seed: EvalSeed, BatchSize: eval.BatchSize);
         if (eval.Perplexity is { } perplexity)
-            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: 1);
+            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: eval.BatchSize);
         if (eval.ShortRetention) yield return ShortRetention(native);
     }
 

@@ -162,6 +162,7 @@ public sealed partial record RunSpec
             check(lengths.Count > 0, path, "must list at least one length");
             for (var i = 0; i < lengths.Count; i++) check(lengths[i] > 0, $"{path}[{i}]", $"must be > 0, got {lengths[i]}");
         }
+        check(Eval.BatchSize >= 1, "eval.batch_size", $"must be ≥ 1, got {Eval.BatchSize}");
         if (Eval.Niah is { } niah)
         {
             Lengths(niah.Lengths, "eval.niah.lengths");

@@ -177,13 +177,14 @@ public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double
 /// <summary>
 /// What to measure after the run; null parts are skipped. Lengths are context lengths in tokens, depths percent
 /// of the context. <paramref name="ShortRetention"/> adds perplexity at the native window, to see what extension
-/// cost at short range.
+/// cost at short range. <paramref name="BatchSize"/>: equally long rows per forward (prompts, documents).
 /// </summary>
 public sealed record EvalSpec(
     NeedleEvalSpec? Niah = null,
     PasskeyEvalSpec? Passkey = null,
     PerplexityEvalSpec? Perplexity = null,
-    bool ShortRetention = false);
+    bool ShortRetention = false,
+    int BatchSize = 4);
 
 public sealed record NeedleEvalSpec(IReadOnlyList<int> Lengths, IReadOnlyList<double> Depths, int NeedlesPerCell = 2);
 
