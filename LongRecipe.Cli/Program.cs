@@ -19,6 +19,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["pretrain"] = PretrainVerb.RunAsync,
     ["merge"] = MergeVerb.RunAsync,
     ["run"] = RunVerb.RunAsync,
+    ["experiment"] = ExperimentVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -60,6 +61,9 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) runs the recipe (stages, checkpoints, eval) in the Lab's run store; progress bar,
               Ctrl-C checkpoints and stops; one JSON line with the run id, status, folder and eval cells;
               --print writes the spec's JSON instead (a preset as a starting point)
+          experiment <experiment.json> [--data data] [--out <folder>] [--report-only]
+              (no requests) methods × seeds in the run store, learning rates picked on validation data first;
+              reuses the runs it has; writes results.json, results.md (95% intervals, the papers' claims) and SVG charts
           merge    --base <dir> --model <dir[,dir...]> --out <dir> [--method average|weighted|ties|slerp]
                    [--alpha 0.5] [--density 0.2] [--dtype ...]
               (no requests) merges models with the base tensor by tensor; saves the first model's config and tokenizer

@@ -6,8 +6,8 @@ namespace LongRecipe.Engine.Experiments;
 public sealed record ExperimentProgress(ExperimentRole Phase, int Done, int Total, string Run, RunEvent? Event);
 
 /// <summary>
-/// Runs an <see cref="ExperimentSpec"/> in the run store: the learning-rate grid, the choice per method on the
-/// validation criterion, then the final runs, <see cref="ExperimentSpec.Parallel"/> at a time. Resumable: a
+/// Runs an <see cref="ExperimentSpec"/> in the run store: the learning-rate grid (<see cref="ExperimentSpec.Parallel"/>
+/// runs at a time), the choice per method on the validation criterion, then the final runs one at a time. Resumable: a
 /// planned run that already completed in the store is reused, an interrupted or cancelled one continues from
 /// its checkpoint, a failed one is tried again as a new run. A cancel stops the runs in flight gracefully.
 /// </summary>
@@ -16,18 +16,19 @@ public sealed class ExperimentRunner(RunLauncher launcher)
     public async Task<ExperimentResults> RunAsync(ExperimentSpec spec, IProgress<ExperimentProgress>? progress = null, CancellationToken cancel = default)
     {
         spec.Validate();
-        await RunAllAsync(spec, ExperimentRole.Selection, ExperimentPlan.Selection(spec), progress, cancel);
+        await RunAllAsync(spec, ExperimentRole.Selection, ExperimentPlan.Selection(spec), spec.Parallel, progress, cancel);
         var chosen = ExperimentResults.ChooseLearningRates(spec, launcher.Store);
-        await RunAllAsync(spec, ExperimentRole.Final, ExperimentPlan.Finals(spec, chosen), progress, cancel);
+        // One at a time: the final runs' seconds are the costs the report compares.
+        await RunAllAsync(spec, ExperimentRole.Final, ExperimentPlan.Finals(spec, chosen), 1, progress, cancel);
         return ExperimentResults.Load(spec, launcher.Store);
     }
 
-    private async Task RunAllAsync(ExperimentSpec spec, ExperimentRole phase, IReadOnlyList<RunSpec> runs, IProgress<ExperimentProgress>? progress,
-        CancellationToken cancel)
+    private async Task RunAllAsync(ExperimentSpec spec, ExperimentRole phase, IReadOnlyList<RunSpec> runs, int parallel,
+        IProgress<ExperimentProgress>? progress, CancellationToken cancel)
     {
         var existing = launcher.Store.ListRuns(new RunFilter(Experiment: spec.Name));
         var done = 0;
-        using var slots = new SemaphoreSlim(spec.Parallel);
+        using var slots = new SemaphoreSlim(parallel);
         async Task RunOneAsync(RunSpec run)
         {
             await slots.WaitAsync(cancel);

@@ -19,7 +19,8 @@ namespace LongRecipe.Engine.Experiments;
 /// method's own learning rate and skips the selection.</param>
 /// <param name="SelectionEval">The evaluation of the grid's runs, on validation data only.</param>
 /// <param name="Criterion">Which cell of <paramref name="SelectionEval"/> picks the learning rate.</param>
-/// <param name="Parallel">Runs at a time (small models leave a GPU mostly idle, so several share it).</param>
+/// <param name="Parallel">Selection runs at a time (small models leave a GPU mostly idle, so several share it); final
+/// runs go one at a time, so that their seconds compare.</param>
 public sealed record ExperimentSpec(
     string Name,
     IReadOnlyList<RunSpec> Methods,
