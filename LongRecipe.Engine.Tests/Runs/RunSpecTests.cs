@@ -116,6 +116,7 @@ public class RunSpecTests
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "anneal", "replay_ratio": 1.5}]}""", "stages[1].replay_ratio", "must be in (0, 1]" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "anneal", "min_lr": 1e-7}]}""", "stages[1].min_lr", "decays the learning rate to zero" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "anneal", "schedule": "constant"}]}""", "stages[1].schedule", "not constant" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "anneal", "sequence_length": 2048}]}""", "stages[1].sequence_length", "must be in [2, target_length = 1024], got 2048" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "merge", "method": "weighted", "alpha": 2}]}""", "stages[1].alpha", "must be in [0, 1]" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "merge", "method": "ties", "density": 0}]}""", "stages[1].density", "must be in (0, 1]" },
         { """{"eval": {"niah": {"lengths": [], "depths": [50]}}}""", "eval.niah.lengths", "at least one length" },

@@ -35,14 +35,15 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         return new PackedBatchSource(sequences, spec.Seed, stage.Transform, sentenceEnds.Contains);
     }
 
-    /// <summary>Annealing: the corpus at full positions (sequences of T) with replay sequences mixed in at the stage's ratio.</summary>
+    /// <summary>Annealing: the corpus at full positions (sequences of the stage's length, T by default) with replay sequences mixed in at the stage's ratio.</summary>
     public IBatchSource Annealing(AnnealStage stage, CancellationToken cancel)
     {
+        var length = stage.SequenceLength ?? spec.TargetLength;
         IReadOnlyList<int[]> main, replay;
         using (var store = Corpus(cancel))
-            main = WithRetrieval(Packed(store.Documents(), spec.TargetLength, "corpus"), spec.TargetLength);
+            main = WithRetrieval(Packed(store.Documents(), length, "corpus"), length);
         using (var store = Replay(cancel))
-            replay = Packed(store.Documents(), spec.TargetLength, "replay corpus");
+            replay = Packed(store.Documents(), length, "replay corpus");
         return new PackedBatchSource(SequencePacking.MixReplay(main, replay, stage.ReplayRatio, spec.Seed).ToList(), spec.Seed);
     }
 

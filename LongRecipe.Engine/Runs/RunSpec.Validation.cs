@@ -116,6 +116,8 @@ public sealed partial record RunSpec
                 case AnnealStage a:
                     TrainingProblems(a, path, check);
                     check(a.ReplayRatio is > 0 and <= 1, $"{path}.replay_ratio", $"must be in (0, 1], got {a.ReplayRatio}");
+                    check(a.SequenceLength is not { } annealLength || annealLength > 1 && annealLength <= TargetLength, $"{path}.sequence_length",
+                        $"must be in [2, target_length = {TargetLength}], got {a.SequenceLength}");
                     check(a.MinLr == 0, $"{path}.min_lr", $"annealing decays the learning rate to zero: must be 0, got {a.MinLr}");
                     check(a.Schedule != LearningRateDecay.Constant, $"{path}.schedule", "annealing decays the learning rate: cosine or linear, not constant");
                     break;

@@ -160,11 +160,13 @@ public sealed record ExtendStage(
         ActivationCheckpointing);
 
 /// <summary>
-/// Annealing: full-position sequences of T tokens, a <paramref name="ReplayRatio"/> share of them replay data,
-/// the learning rate decaying to zero.
+/// Annealing: full-position sequences of <paramref name="SequenceLength"/> tokens (null: T), a
+/// <paramref name="ReplayRatio"/> share of them replay data, the learning rate decaying to zero. At the
+/// extension's length L it costs what the extension costs per step, as the recipe's 30% budget needs.
 /// </summary>
 public sealed record AnnealStage(
     double ReplayRatio = 0.5,
+    int? SequenceLength = null,
     int Steps = 100, int BatchSize = 4, int GradAccum = 1, double Lr = 5e-6, double MinLr = 0, int WarmupSteps = 0,
     LearningRateDecay Schedule = LearningRateDecay.Linear, double WeightDecay = 0.1, double ClipNorm = 1.0,
     int CheckpointEvery = 0, bool ActivationCheckpointing = false)
