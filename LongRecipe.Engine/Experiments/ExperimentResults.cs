@@ -46,6 +46,12 @@ public sealed record ExperimentResults(
     public static IReadOnlyDictionary<string, double> ChooseLearningRates(ExperimentSpec spec, RunStore store) =>
         SelectionRows(spec, store).Where(r => r.Chosen).ToDictionary(r => r.Method, r => r.LearningRate);
 
+    /// <summary>The results of the experiment the store holds under <paramref name="name"/>, from the spec it was last run with.</summary>
+    public static ExperimentResults Load(RunStore store, string name) =>
+        Load(store.ExperimentSpec(name) is { } json
+            ? ExperimentSpec.Parse(json, $"{store.FilePath}: experiments[{name}]")
+            : throw new ArgumentException($"the run store has no experiment '{name}'", nameof(name)), store);
+
     public static ExperimentResults Load(ExperimentSpec spec, RunStore store)
     {
         var selection = SelectionRows(spec, store);

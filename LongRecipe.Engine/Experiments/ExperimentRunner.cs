@@ -16,6 +16,7 @@ public sealed class ExperimentRunner(RunLauncher launcher)
     public async Task<ExperimentResults> RunAsync(ExperimentSpec spec, IProgress<ExperimentProgress>? progress = null, CancellationToken cancel = default)
     {
         spec.Validate();
+        launcher.Store.SaveExperiment(spec.Name, spec.ToJson());
         await RunAllAsync(spec, ExperimentRole.Selection, ExperimentPlan.Selection(spec), spec.Parallel, progress, cancel);
         var chosen = ExperimentResults.ChooseLearningRates(spec, launcher.Store);
         // One at a time: the final runs' seconds are the costs the report compares.

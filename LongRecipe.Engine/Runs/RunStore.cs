@@ -61,6 +61,10 @@ public sealed class RunStore : IDisposable
         CREATE INDEX evals_run ON evals(run);
         CREATE INDEX logs_run ON logs(run, id);
         """,
+        // 2 → 3: experiments (methods × seeds), their specs; their runs carry the name in spec.experiment.
+        """
+        CREATE TABLE experiments (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL);
+        """,
     ];
 
     public static int SchemaVersion => Migrations.Length;
@@ -133,6 +137,13 @@ public sealed class RunStore : IDisposable
             CultureInfo.InvariantCulture));
         return id;
     }
+
+    /// <summary>Records an experiment's spec (JSON) under its name, replacing the one it had; its runs join it by name.</summary>
+    public void SaveExperiment(string name, string specJson, DateTimeOffset? created = null) => Write(t => Execute(connection,
+        """
+        INSERT INTO experiments (name, spec, created) VALUES ($name, $spec, $created)
+        ON CONFLICT (name) DO UPDATE SET spec = excluded.spec
+        """, t, ("$name", name), ("$spec", specJson), ("$created", Time(created ?? DateTimeOffset.UtcNow))));
 
     public void Append(long runId, RunEvent runEvent) => Append(runId, [runEvent]);
 
@@ -215,13 +226,18 @@ public sealed class RunStore : IDisposable
             ("$after", filter.CreatedAfter is { } after ? Time(after) : null), ("$experiment", filter.Experiment));
     }
 
-    /// <summary>Every experiment with runs in the store, newest first (runs carry their experiment in their spec).</summary>
+    /// <summary>Every experiment in the store with its run counts, newest first.</summary>
     public IReadOnlyList<ExperimentSummary> Experiments() => Read(
         """
-        SELECT json_extract(spec, '$.experiment.name') AS experiment, count(*), sum(status = 'Completed'), min(created)
-        FROM runs WHERE experiment IS NOT NULL GROUP BY experiment ORDER BY min(created) DESC
+        SELECT e.name, count(r.id), coalesce(sum(r.status = 'Completed'), 0), e.created
+        FROM experiments e LEFT JOIN runs r ON json_extract(r.spec, '$.experiment.name') = e.name
+        GROUP BY e.name ORDER BY e.created DESC, e.name
         """,
         r => new ExperimentSummary(r.GetString(0), r.GetInt32(1), r.GetInt32(2), ParseTime(r.GetString(3))));
+
+    /// <summary>The experiment's spec as it was last run (JSON), null when the store has no such experiment.</summary>
+    public string? ExperimentSpec(string name) =>
+        Read("SELECT spec FROM experiments WHERE name = $name", r => r.GetString(0), ("$name", name)).SingleOrDefault();
 
     private List<RunRecord> Runs(string where, params (string, object?)[] parameters) => Read(
         $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint FROM runs {where}",
