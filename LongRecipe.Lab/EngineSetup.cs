@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Torch;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab;
 
 /// <summary>Applies the Lab's engine settings once, before anything runs.</summary>
 public sealed class EngineSetup(IOptions<LabOptions> options, ILogger<EngineSetup> logger) : IHostedService

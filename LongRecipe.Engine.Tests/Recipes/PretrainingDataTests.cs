@@ -1,9 +1,9 @@
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tests.Tokenization;
-using LongRecipe.Engine.Training;
+using LongRecipe.Engine.Recipes;
 
-namespace LongRecipe.Engine.Tests.Training;
+namespace LongRecipe.Engine.Tests.Recipes;
 
 /// <summary>The built-in pretraining data, tokenized with the real Llama-3 tokenizer.</summary>
 public class PretrainingDataTests

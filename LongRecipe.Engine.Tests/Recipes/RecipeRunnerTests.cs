@@ -1,13 +1,13 @@
-using System.Threading.Channels;
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 
-namespace LongRecipe.Engine.Tests.Runs;
+namespace LongRecipe.Engine.Tests.Recipes;
 
 /// <summary>The whole recipe on CPU from the built-in model, at sizes that take seconds.</summary>
 public class RecipeRunnerTests
@@ -33,22 +33,20 @@ public class RecipeRunnerTests
             ShortRetention: true),
     };
 
-    private static async Task<(RunStatus Status, List<RunEvent> Events)> Run(RecipeRunner runner, bool resume = false)
+    private static (RunStatus Status, List<RunEvent> Events) Run(RecipeRunner runner, bool resume = false)
     {
-        var cancel = TestContext.Current.CancellationToken;
-        var channel = Channel.CreateUnbounded<RunEvent>();
-        var status = await runner.Start(channel.Writer, resume, cancel);
-        channel.Writer.Complete();
-        return (status, await channel.Reader.ReadAllAsync(TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken));
+        var events = new List<RunEvent>();
+        var status = runner.Run(events.Add, resume, TestContext.Current.CancellationToken);
+        return (status, events);
     }
 
     [Fact]
-    public async Task The_recipe_runs_its_three_stages_saves_the_model_and_evaluates_it()
+    public void The_recipe_runs_its_three_stages_saves_the_model_and_evaluates_it()
     {
         using var folder = new TempFolder();
         var runner = new RecipeRunner(Miniature(), folder.Path, Builtin);
 
-        var (status, events) = await Run(runner);
+        var (status, events) = Run(runner);
 
         var error = events.OfType<StatusEvent>().Last().Error;
         Assert.True(status == RunStatus.Completed, error);
@@ -80,21 +78,19 @@ public class RecipeRunnerTests
     }
 
     [Fact]
-    public async Task A_cancelled_run_resumes_from_its_checkpoint_and_completes_without_redoing_done_stages()
+    public void A_cancelled_run_resumes_from_its_checkpoint_and_completes_without_redoing_done_stages()
     {
         using var folder = new TempFolder();
         using var cancel = new CancellationTokenSource();
         var spec = Miniature(steps: 4) with { Stages = [Miniature(steps: 4).Stages[0]], Eval = new EvalSpec(ShortRetention: true) };
         var runner = new RecipeRunner(spec, folder.Path, Builtin);
 
-        var channel = Channel.CreateUnbounded<RunEvent>();
-        var running = runner.Start(channel.Writer, cancel: cancel.Token);
-        await foreach (var e in channel.Reader.ReadAllAsync(TestContext.Current.CancellationToken))
-            if (e is StepEvent { Step: 2 }) break;
-        cancel.Cancel();
-        Assert.Equal(RunStatus.Cancelled, await running);
+        Assert.Equal(RunStatus.Cancelled, runner.Run(e =>
+        {
+            if (e is StepEvent { Step: 2 }) cancel.Cancel();
+        }, cancel: cancel.Token));
 
-        var (status, events) = await Run(new RecipeRunner(spec, folder.Path, Builtin), resume: true);
+        var (status, events) = Run(new RecipeRunner(spec, folder.Path, Builtin), resume: true);
 
         Assert.Equal(RunStatus.Completed, status);
         var steps = events.OfType<StepEvent>().Select(s => s.Step).ToList();
@@ -105,12 +101,12 @@ public class RecipeRunnerTests
     }
 
     [Fact]
-    public async Task A_training_free_run_rescales_rope_and_evaluates_only()
+    public void A_training_free_run_rescales_rope_and_evaluates_only()
     {
         using var folder = new TempFolder();
         var spec = RunPresets.Yarn() with { TargetLength = 512, Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512], Samples: 1)) };
 
-        var (status, events) = await Run(new RecipeRunner(spec, folder.Path, Builtin));
+        var (status, events) = Run(new RecipeRunner(spec, folder.Path, Builtin));
 
         Assert.Equal(RunStatus.Completed, status);
         Assert.Empty(events.OfType<StepEvent>());
@@ -121,12 +117,12 @@ public class RecipeRunnerTests
     }
 
     [Fact]
-    public async Task Bad_data_fails_the_run_with_a_message_naming_it()
+    public void Bad_data_fails_the_run_with_a_message_naming_it()
     {
         using var folder = new TempFolder();
         var spec = Miniature() with { Data = new DataSpec(Corpus: folder.File("missing.jsonl"), Replay: DataSpec.Synthetic) };
 
-        var (status, events) = await Run(new RecipeRunner(spec, folder.Path, Builtin));
+        var (status, events) = Run(new RecipeRunner(spec, folder.Path, Builtin));
 
         Assert.Equal(RunStatus.Failed, status);
         Assert.Contains("missing.jsonl", events.OfType<StatusEvent>().Last().Error);

@@ -2,10 +2,10 @@ using System.Text.Json.Nodes;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Tests.Runs;
+namespace LongRecipe.Engine.Tests.Recipes;
 
 public class RunSpecTests
 {

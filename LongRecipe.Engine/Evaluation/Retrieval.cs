@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 
@@ -27,12 +28,11 @@ public static class Retrieval
     }
 
     /// <summary>Asks the model: greedy generation (stopping at EOS) and the answer's teacher-forced log-probability.</summary>
-    public static async Task<RetrievalResult> RunAsync(LlamaModel model, Tokenizer tokenizer, RetrievalPrompt prompt, CancellationToken cancel = default)
+    public static RetrievalResult Run(LlamaModel model, Tokenizer tokenizer, RetrievalPrompt prompt, CancellationToken cancel = default)
     {
         var stop = tokenizer.EosId is { } eos ? new HashSet<long> { eos } : null;
-        var generated = new List<long>();
-        await foreach (var id in Generation.Generate(model, prompt.Ids, prompt.AnswerIds.Length + ExtraTokens, SamplingOptions.Greedy, stop, cancel))
-            generated.Add(id);
+        List<long> generated = [.. Generation.Generate(model, prompt.Ids, prompt.AnswerIds.Length + ExtraTokens, SamplingOptions.Greedy, stop, cancel)
+            .ToBlockingEnumerable(cancel)];
         var text = tokenizer.Decode(generated.Select(id => (int)id).ToArray(), skipSpecialTokens: true);
         return new RetrievalResult(prompt, [.. generated], text, Matches(text, prompt.Answer), AnswerLogProb(model, prompt));
     }

@@ -1,4 +1,4 @@
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Events;
 
 /// <summary>
 /// The one stream a run emits: the trainer, the evaluator and the recipe write these; the run store,
@@ -6,6 +6,12 @@ namespace LongRecipe.Engine.Runs;
 /// multi-stage recipe is one series.
 /// </summary>
 public abstract record RunEvent(DateTimeOffset Time, string Stage);
+
+/// <summary>
+/// Where engine work writes its events: synchronously, on the thread doing the work, in order. The run launcher
+/// hands them to another thread; a test collects them with <c>events.Add</c>.
+/// </summary>
+public delegate void EventSink(RunEvent runEvent);
 
 /// <summary>One optimizer step. Loss is the mean token loss of the step (all accumulation micro-batches).</summary>
 public sealed record StepEvent(

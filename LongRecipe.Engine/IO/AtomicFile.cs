@@ -1,4 +1,4 @@
-namespace LongRecipe.Engine.SafeTensors;
+namespace LongRecipe.Engine.IO;
 
 /// <summary>
 /// Replaces a file all at once: the content goes to a temporary file in the same folder (so the
@@ -9,7 +9,7 @@ namespace LongRecipe.Engine.SafeTensors;
 /// ".name.*.tmp"), still never a partial destination. The folder is not fsynced (.NET has no call
 /// for it), so after a power cut the rename may be undone: the destination is then the old file, whole.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string path, Action<FileStream> write)
     {

@@ -1,16 +1,15 @@
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Corpora.Synthetic;
-using LongRecipe.Engine.Evaluation;
-using LongRecipe.Engine.Randomness;
 using LongRecipe.Engine.Tokenization;
 
-namespace LongRecipe.Engine.Training;
+namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// The built-in pretraining data: about <paramref name="Tokens"/> tokens of the synthetic corpus
 /// (70% long documents with facts referred to within a window, 30% short documents), packed into
 /// sequences of <paramref name="SequenceLength"/>, with retrieval samples (passkeys and needles, in the
-/// evaluator's own prompt format, <see cref="RetrievalPrompts"/>) of that length mixed in at
+/// evaluator's own prompt format, <see cref="RetrievalSamples"/>) of that length mixed in at
 /// <paramref name="RetrievalRatio"/> (replay-style), so a model learns retrieval within its native
 /// context. Everything is drawn from <paramref name="Seed"/>.
 /// </summary>
@@ -32,7 +31,6 @@ public static class PretrainingData
 {
     private const double LongShare = 0.7;
     private const int ShortDocumentWords = 275;
-    private const ulong RetrievalStream = 0x9A55;
 
     /// <summary>
     /// Writes the corpus to &lt;folder&gt;/synthetic.jsonl, tokenizes it into the token store
@@ -52,18 +50,7 @@ public static class PretrainingData
         using (var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, "tokens"), progress, cancel))
             sequences = SequencePacking.Pack(store, spec.SequenceLength, tokenizer.EosId).ToList();
         if (sequences.Count == 0) throw new ArgumentException($"the corpus is shorter than one sequence of {spec.SequenceLength} tokens");
-        return MixRetrieval(sequences, tokenizer, spec.SequenceLength, spec.RetrievalRatio, spec.Seed);
-    }
-
-    /// <summary>
-    /// <paramref name="sequences"/> with retrieval samples of <paramref name="length"/> put before them with
-    /// probability <paramref name="ratio"/> (<see cref="SequencePacking.MixReplay"/>), as many samples as that needs.
-    /// </summary>
-    public static IReadOnlyList<int[]> MixRetrieval(IReadOnlyList<int[]> sequences, Tokenizer tokenizer, int length, double ratio, ulong seed)
-    {
-        var samples = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * ratio)))
-            .Select(i => RetrievalSample(tokenizer, length, seed, i)).ToList();
-        return SequencePacking.MixReplay(sequences, samples, ratio, seed).ToList();
+        return RetrievalSamples.Mix(sequences, tokenizer, spec.SequenceLength, spec.RetrievalRatio, spec.Seed);
     }
 
     /// <summary>Long documents a little longer than a sequence, facts referred to a quarter to a half of it later.</summary>
@@ -74,24 +61,5 @@ public static class PretrainingData
         var longDocument = new LongDocumentSpec(longWords, Math.Max(1, longWords / 256), FactDistances.Between(longWords / 4, longWords / 2));
         return new SyntheticCorpusSpec(longDocument, (int)Math.Ceiling(words * LongShare / longWords),
             new ShortDocumentSpec(), (int)Math.Ceiling(words * (1 - LongShare) / ShortDocumentWords), new InstructionPairSpec(), 0, spec.Seed).Validate();
-    }
-
-    /// <summary>
-    /// Retrieval sample i of <paramref name="length"/> tokens: a passkey or a needle prompt (alternately) at a
-    /// uniform depth, its answer, then end-of-text up to the length (the prompt and answer end a few tokens short
-    /// of it). The seeds come from their own stream, so no sample repeats one the evaluator draws. Pretraining
-    /// mixes these in at the native window, a run's synthetic corpus at its training lengths.
-    /// </summary>
-    public static int[] RetrievalSample(Tokenizer tokenizer, int length, ulong seed, int index)
-    {
-        var random = SplitMix64.ForSample(seed ^ RetrievalStream, index);
-        var depth = 100 * random.NextDouble();
-        var prompt = index % 2 == 0
-            ? RetrievalPrompts.Passkey(tokenizer, length, depth, random.NextUInt64())
-            : RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(index / 2 % 3), random.NextUInt64());
-        var ids = prompt.Ids.Concat(prompt.AnswerIds).Select(id => (int)id).ToList();
-        var end = tokenizer.EosId ?? throw new ArgumentException("retrieval samples need a tokenizer with an end-of-text token");
-        while (ids.Count < length) ids.Add(end);
-        return [.. ids];
     }
 }

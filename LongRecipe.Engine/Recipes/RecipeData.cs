@@ -1,11 +1,12 @@
 using LongRecipe.Engine.Analysis;
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// A run's training data: the corpus (the built-in synthetic long documents of about T tokens, or a
@@ -113,7 +114,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     }
 
     private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length) =>
-        spec.Data.Corpus == DataSpec.Synthetic ? PretrainingData.MixRetrieval(sequences, tokenizer, length, RetrievalRatio, spec.Seed) : sequences;
+        spec.Data.Corpus == DataSpec.Synthetic ? RetrievalSamples.Mix(sequences, tokenizer, length, RetrievalRatio, spec.Seed) : sequences;
 
     private List<int[]> Packed(IEnumerable<int[]> documents, int length, string what)
     {

@@ -1,17 +1,18 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
-/// Runs one <see cref="RunSpec"/> in its folder and reports it as <see cref="RunEvent"/>s: the base model under
+/// Runs one <see cref="RunSpec"/> in its folder, on the calling thread, and reports it as <see cref="RunEvent"/>s
+/// written to an event sink: the base model under
 /// the spec's RoPE rescaling, its short-context perplexity (stage "base"), each stage in order (extend → anneal →
 /// merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
 /// Folder: spec.json; data/ (token stores); one folder per training stage (its checkpoints, then its model/);
@@ -35,27 +36,22 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     /// <summary>The model directory the spec starts from.</summary>
     public string BaseModel => spec.Model == RunSpec.BuiltinModel ? builtinModel : spec.Model;
 
-    /// <summary>Runs on a thread of its own (the trainer's loop holds it); the task ends with the final status.</summary>
-    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, bool resume = false, CancellationToken cancel = default) =>
-        OwnThread.Start($"run {spec.Name}", () => Run(events, resume, cancel));
-
-    /// <summary>Runs on the calling thread; a cancel finishes the current step, checkpoints and ends Cancelled.</summary>
-    public RunStatus Run(ChannelWriter<RunEvent> events, bool resume = false, CancellationToken cancel = default)
+    /// <summary>Runs to the end and returns the final status; a cancel finishes the current step, checkpoints and ends Cancelled.</summary>
+    public RunStatus Run(EventSink events, bool resume = false, CancellationToken cancel = default)
     {
         var stage = BaseStage;
-        void Emit(RunEvent e) => events.WriteBlocking(e);
-        void Log(string message, RunLogLevel level = RunLogLevel.Information) => Emit(new LogEvent(DateTimeOffset.UtcNow, stage, level, message));
+        void Log(string message, RunLogLevel level = RunLogLevel.Information) => events(new LogEvent(DateTimeOffset.UtcNow, stage, level, message));
         RunStatus End(RunStatus status, string? error = null)
         {
             if (error is not null) Log(error, RunLogLevel.Error);
-            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, status, error));
+            events(new StatusEvent(DateTimeOffset.UtcNow, stage, status, error));
             return status;
         }
 
         try
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
-            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
+            events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
             spec.Validate();
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
@@ -72,7 +68,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
             {
-                foreach (var e in Evaluate(baseModel, tokenizer, ShortRetention(native), BaseStage, cancel)) Emit(e);
+                Evaluator.Evaluate(baseModel, tokenizer, ShortRetention(native), events, BaseStage, cancel);
                 state = state.With(BaseStage, BaseModel, runFolder);
             }
 
@@ -86,7 +82,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 var current = spec.Stages[i];
                 stage = current.Kind;
                 if (state.Done(stage)) continue;
-                Emit(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, i, count));
+                events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, i, count));
                 switch (current)
                 {
                     case TrainingStageSpec training:
@@ -94,9 +90,9 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                         var batches = training is ExtendStage extend ? data.Extension(extend, model, cancel) : data.Annealing((AnnealStage)training, cancel);
                         var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage,
                             resume: resume && Checkpoints.Latest(folder) is not null);
-                        var forward = new StageEvents(Emit);
-                        var status = trainer.Run(forward, cancel);
-                        if (status != RunStatus.Completed) return End(status, forward.Last?.Error);
+                        var outcome = trainer.Run(events, cancel);
+                        if (outcome.End != TrainingEnd.Completed)
+                            return End(outcome.End == TrainingEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Failed, outcome.Error);
                         break;
                     case MergeStage merge:
                         ModelMerge.Merge(model, baseModel, [model], new MergeSpec(merge.Method, merge.Alpha, merge.Density), cancel: cancel);
@@ -106,17 +102,17 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 var saved = Path.Combine(runFolder, stage, ModelFolder);
                 Save(model, saved);
                 state = state.With(stage, saved, runFolder);
-                Emit(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, i, count));
+                events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, i, count));
             }
 
             // ---- the final model and its evaluation ----
             stage = EvalStage;
             Save(model, FinalModel);
             Log($"final model saved to {FinalModel}");
-            Emit(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, count - 1, count));
+            events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, count - 1, count));
             foreach (var evaluation in Evaluations(native))
-                foreach (var e in Evaluate(model, tokenizer, evaluation, EvalStage, cancel)) Emit(e);
-            Emit(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, count - 1, count));
+                Evaluator.Evaluate(model, tokenizer, evaluation, events, EvalStage, cancel);
+            events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, count - 1, count));
             return End(RunStatus.Completed);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -189,23 +185,6 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         if (eval.ShortRetention) yield return ShortRetention(native);
     }
 
-    private static IEnumerable<EvalEvent> Evaluate(LlamaModel model, Tokenizer tokenizer, EvaluationSpec evaluation, string stage, CancellationToken cancel) =>
-        Evaluator.EvaluateAsync(model, tokenizer, evaluation.Validate(), stage, cancel).ToBlockingEnumerable(cancel);
-
-    /// <summary>Forwards a trainer's events, keeping its status to itself: the recipe's status spans the stages.</summary>
-    private sealed class StageEvents(Action<RunEvent> forward) : ChannelWriter<RunEvent>
-    {
-        public StatusEvent? Last { get; private set; }
-
-        public override bool TryWrite(RunEvent item)
-        {
-            if (item is StatusEvent status) Last = status;
-            else forward(item);
-            return true;
-        }
-
-        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(true);
-    }
 }
 
 /// <summary>The stages a run has done, in order, with the model each left; written atomically after each.</summary>

@@ -2,7 +2,7 @@ using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// The recipe and its baselines as ready specs, each a small factory over <see cref="Build"/>. All start

@@ -1,13 +1,13 @@
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Serialization;
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 // Reading and writing run specs as snake_case JSON.
 public sealed partial record RunSpec

@@ -2,7 +2,7 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 // The rules a spec must meet before anything runs; every problem names its JSON path.
 public sealed partial record RunSpec

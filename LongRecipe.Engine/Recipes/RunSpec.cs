@@ -4,7 +4,7 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Training;
 
-namespace LongRecipe.Engine.Runs;
+namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// One run, as the Lab's form and the command line both write it: the model, the target window T, an

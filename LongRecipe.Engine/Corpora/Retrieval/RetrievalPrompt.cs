@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Tokenization;
 
-namespace LongRecipe.Engine.Evaluation;
+namespace LongRecipe.Engine.Corpora.Retrieval;
 
 /// <summary>
 /// A retrieval question ready for the model: <paramref name="Ids"/> (BOS, haystack, question, and the cue

@@ -1,7 +1,6 @@
-using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Randomness;
 
-namespace LongRecipe.Engine.Tokenization.Training;
+namespace LongRecipe.Engine.Corpora.Synthetic;
 
 /// <summary>
 /// Texts to train a tokenizer on without any download: the built-in synthetic corpus (long documents,

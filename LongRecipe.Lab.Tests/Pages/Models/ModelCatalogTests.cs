@@ -1,10 +1,10 @@
 using LongRecipe.Engine.Model;
-using LongRecipe.Lab.Services;
+using LongRecipe.Lab.Components.Pages.Models;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Tests.Services;
+namespace LongRecipe.Lab.Tests.Pages.Models;
 
 public sealed class ModelCatalogTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Model;
 using LongRecipe.Lab.Components.Pages.Models;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.Models;
 
 public sealed class ModelFactsTests
 {

@@ -1,9 +1,9 @@
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Lab.Components.Pages.Models;
 using LongRecipe.Lab.Components.Pages.Positions;
-using LongRecipe.Lab.Services;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.Positions;
 
 public sealed class LongRopeSearchViewTests
 {

@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Positions;
 using LongRecipe.Lab.Components.Pages.Positions;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.Positions;
 
 public sealed class PositionsExplorerTests
 {

@@ -1,6 +1,6 @@
 using LongRecipe.Lab.Components.Pages.Positions;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.Positions;
 
 public sealed class RopeExplorerTests
 {

@@ -2,12 +2,13 @@ using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Tokenization;
-using LongRecipe.Lab.Services;
+using LongRecipe.Lab.Components.Pages.Models;
+using LongRecipe.Lab.Components.Pages.Positions;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Tests.Services;
+namespace LongRecipe.Lab.Tests.Pages.Positions;
 
 /// <summary>Tiny searches on <see cref="TinyModel"/> (8 rotary pairs, a 256-token window) through the Lab's runner.</summary>
 public sealed class RopeSearchRunnerTests : IDisposable

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Pages.RunDashboard;
 using Microsoft.Data.Sqlite;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.RunDashboard;
 
 public sealed class DashboardStateTests
 {

@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Analysis;
 using LongRecipe.Lab.Components.Pages.TokenImpact;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.TokenImpact;
 
 public sealed class ImpactViewTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using LongRecipe.Engine.Analysis;
 using LongRecipe.Lab.Components.Pages.TokenImpact;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.TokenImpact;
 
 public sealed class ShortenedSetTests : IDisposable
 {

@@ -1,8 +1,8 @@
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Lab.Components.Pages.Train;
 
-namespace LongRecipe.Lab.Tests.Pages;
+namespace LongRecipe.Lab.Tests.Pages.Train;
 
 public sealed class SpecFormTests
 {

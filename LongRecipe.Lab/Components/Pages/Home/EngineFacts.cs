@@ -1,7 +1,7 @@
 using LongRecipe.Engine.Torch;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab.Components.Pages.Home;
 
 /// <summary>What the Lab runs on, as the Home page shows it.</summary>
 /// <param name="LibTorch">The libtorch the engine's shim was built against, e.g. 1.13.0.</param>

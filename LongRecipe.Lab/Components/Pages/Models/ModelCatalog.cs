@@ -1,9 +1,9 @@
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.SafeTensors;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab.Components.Pages.Models;
 
 /// <summary>Where a model directory was found.</summary>
 public enum ModelSource

@@ -2,8 +2,9 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
+using LongRecipe.Lab.Components.Pages.Models;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab.Components.Pages.Positions;
 
 /// <summary>A LongRoPE search to run: which model, on which device, with which settings.</summary>
 public sealed record RopeSearchRequest(ModelEntry Model, RopeSearchSpec Spec, string Device = "cpu")

@@ -1,10 +1,10 @@
 using System.Text;
 using LongRecipe.Engine.Runs;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab.Components.Pages.Runs;
 
 /// <summary>The run store's export downloads (the store itself is registered with the run queue).</summary>
-public static class RunStoreServices
+public static class RunExports
 {
     /// <summary>
     /// Per-run downloads: /api/runs/{id}/steps.csv, /api/runs/{id}/evals.csv and /api/runs/{id}/metrics.json

@@ -2,9 +2,10 @@ using LongRecipe.Engine.Analysis;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
+using LongRecipe.Lab.Components.Pages.Models;
 using Microsoft.Extensions.Options;
 
-namespace LongRecipe.Lab.Services;
+namespace LongRecipe.Lab.Components.Pages.TokenImpact;
 
 /// <summary>
 /// What to score for the token-impact explorer: a text under one model with full against truncated
