@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 
@@ -12,7 +13,7 @@ namespace LongRecipe.Cli;
 /// </summary>
 public static class EvalVerb
 {
-    public static async Task<int> RunAsync(Arguments args)
+    public static Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
         var defaults = EvaluationSpec.Default;
@@ -32,8 +33,9 @@ public static class EvalVerb
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("cells");
         var done = 0;
-        await foreach (var cell in Evaluator.EvaluateAsync(model, tokenizer, spec, "eval", cancel.Token))
+        Evaluator.Evaluate(model, tokenizer, spec, e =>
         {
+            var cell = (EvalEvent)e;
             Console.WriteLine(new JsonObject
             {
                 ["benchmark"] = cell.Benchmark,
@@ -44,8 +46,8 @@ public static class EvalVerb
                 ["samples"] = cell.Samples,
             }.ToJsonString());
             bar.Report(++done / (double)spec.EventCount);
-        }
-        return 0;
+        }, "eval", cancel.Token);
+        return Task.FromResult(0);
     }
 
     private static T[]? List<T>(string? text, Func<string, T> parse) =>

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Experiments;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;

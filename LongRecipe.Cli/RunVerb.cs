@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;

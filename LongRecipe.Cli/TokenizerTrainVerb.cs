@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Tokenization.Training;
 
 namespace LongRecipe.Cli;

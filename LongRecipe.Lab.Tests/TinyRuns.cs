@@ -1,5 +1,7 @@
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Lab.Tests;

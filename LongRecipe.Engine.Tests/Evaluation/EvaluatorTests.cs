@@ -1,6 +1,6 @@
 using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using static LongRecipe.Engine.Tests.Evaluation.EvaluationFixtures;
@@ -13,14 +13,18 @@ public class EvaluatorTests
     private static readonly EvaluationSpec Small = new(Benchmarks.All, [128, 192], [0, 50, 100],
         NeedlesPerCell: 2, PasskeySamples: 2, PerplexityDocuments: 2, ShortDocuments: 3, ShortContextLength: 96, Seed: 42, BatchSize: 2);
 
-    private static async Task<List<EvalEvent>> Run(LlamaModel model, EvaluationSpec spec) =>
-        await Evaluator.EvaluateAsync(model, Tokenizer, spec, "eval", TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+    private static List<EvalEvent> Run(LlamaModel model, EvaluationSpec spec)
+    {
+        var events = new List<RunEvent>();
+        Evaluator.Evaluate(model, Tokenizer, spec, events.Add, "eval", TestContext.Current.CancellationToken);
+        return [.. events.Cast<EvalEvent>()];
+    }
 
     [Fact]
-    public async Task Cells_stream_in_order_and_the_grid_is_complete()
+    public void Cells_stream_in_order_and_the_grid_is_complete()
     {
         using var model = TinyModel();
-        var events = await Run(model, Small);
+        var events = Run(model, Small);
 
         var expected = new List<(string, int, double?, string, int)>();
         foreach (var length in (int[])[128, 192])
@@ -48,25 +52,25 @@ public class EvaluatorTests
     }
 
     [Fact]
-    public async Task The_same_spec_gives_the_same_values_and_another_seed_other_samples()
+    public void The_same_spec_gives_the_same_values_and_another_seed_other_samples()
     {
         using var model = TinyModel();
         var spec = Small with { Suites = [Benchmarks.Niah, Benchmarks.Perplexity], ContextLengths = [128], DepthPercents = [50] };
-        var first = (await Run(model, spec)).Select(e => e.Value).ToList();
-        var again = (await Run(model, spec)).Select(e => e.Value).ToList();
-        var other = (await Run(model, spec with { Seed = 43 })).Select(e => e.Value).ToList();
+        var first = (Run(model, spec)).Select(e => e.Value).ToList();
+        var again = (Run(model, spec)).Select(e => e.Value).ToList();
+        var other = (Run(model, spec with { Seed = 43 })).Select(e => e.Value).ToList();
         Assert.Equal(first, again);
         Assert.NotEqual(first[1], other[1]);
         Assert.NotEqual(first[2], other[2]);
     }
 
     [Fact]
-    public async Task Uniform_logits_give_a_perplexity_of_exactly_the_vocabulary_size()
+    public void Uniform_logits_give_a_perplexity_of_exactly_the_vocabulary_size()
     {
         using var model = TinyModel();
         using (new NoGradScope()) model.Parameters["lm_head.weight"].Zero();
         var spec = Small with { Suites = [Benchmarks.Perplexity, Benchmarks.ShortPerplexity] };
-        var events = await Run(model, spec);
+        var events = Run(model, spec);
         Assert.Equal(3, events.Count);
         foreach (var e in events) Expect.Close(model.Config.VocabSize, e.Value, 1e-5, $"{e.Benchmark} at {e.ContextLength}");
     }
@@ -88,7 +92,7 @@ public class EvaluatorTests
     }
 
     [Fact]
-    public async Task A_model_loaded_under_another_rope_scaling_is_evaluated_as_given()
+    public void A_model_loaded_under_another_rope_scaling_is_evaluated_as_given()
     {
         using var folder = new TempFolder();
         using (var saved = TinyModel(seed: 4)) PretrainedModel.Save(saved, folder.Path);
@@ -99,7 +103,7 @@ public class EvaluatorTests
         Assert.Equal(plain.Config.RopeScaling.Theta, linear.Config.RopeScaling.Theta);
 
         var spec = Small with { Suites = [Benchmarks.Perplexity], ContextLengths = [128] };
-        Assert.NotEqual((await Run(plain, spec))[0].Value, (await Run(linear, spec))[0].Value);
+        Assert.NotEqual((Run(plain, spec))[0].Value, (Run(linear, spec))[0].Value);
 
         var bad = Assert.Throws<InvalidDataException>(() => PretrainedModel.Load(folder.Path, ropeScaling: """{"rope_type": "sideways"}"""));
         Assert.Contains("--rope-scaling", bad.Message);
@@ -108,22 +112,19 @@ public class EvaluatorTests
     }
 
     [Fact]
-    public async Task Cancelling_stops_the_stream()
+    public void Cancelling_stops_the_evaluation()
     {
         using var model = TinyModel();
         using var cancel = new CancellationTokenSource();
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-        {
-            await foreach (var _ in Evaluator.EvaluateAsync(model, Tokenizer, Small, "eval", cancel.Token)) { }
-        });
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => Evaluator.Evaluate(model, Tokenizer, Small, _ => { }, "eval", cancel.Token));
     }
 
     [Fact]
-    public async Task A_tokenizer_larger_than_the_model_vocabulary_is_refused()
+    public void A_tokenizer_larger_than_the_model_vocabulary_is_refused()
     {
         using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 0);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Run(model, Small));
+        var error = Assert.Throws<ArgumentException>(() => Run(model, Small));
         Assert.Equal("tokenizer", error.ParamName);
     }
 

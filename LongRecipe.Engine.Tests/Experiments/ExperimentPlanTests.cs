@@ -1,5 +1,7 @@
 using LongRecipe.Engine.Experiments;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Engine.Tests.Experiments;

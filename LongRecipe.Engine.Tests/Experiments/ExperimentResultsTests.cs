@@ -1,4 +1,6 @@
 using LongRecipe.Engine.Experiments;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tests.Support;
 using Microsoft.Data.Sqlite;

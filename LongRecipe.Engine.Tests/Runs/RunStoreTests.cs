@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
 using LongRecipe.Engine.Runs;
 

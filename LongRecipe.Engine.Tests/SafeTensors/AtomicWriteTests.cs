@@ -1,3 +1,4 @@
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Torch;

@@ -1,6 +1,6 @@
 namespace LongRecipe.Engine.Evaluation;
 
-/// <summary>The benchmark names <see cref="Runs.EvalEvent"/> carries, which are also the suites of an <see cref="EvaluationSpec"/>.</summary>
+/// <summary>The benchmark names <see cref="Events.EvalEvent"/> carries, which are also the suites of an <see cref="EvaluationSpec"/>.</summary>
 public static class Benchmarks
 {
     public const string Niah = "niah";

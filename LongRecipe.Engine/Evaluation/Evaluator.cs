@@ -1,14 +1,14 @@
-using System.Runtime.CompilerServices;
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Engine.Evaluation;
 
 /// <summary>
-/// Runs an <see cref="EvaluationSpec"/> on a model and streams one <see cref="EvalEvent"/> per measured
-/// cell as soon as it is measured, in this order:
+/// Runs an <see cref="EvaluationSpec"/> on a model, on the calling thread, and writes one <see cref="EvalEvent"/>
+/// per measured cell to an event sink as soon as it is measured, in this order:
 /// <list type="bullet">
 /// <item>niah: for each context length, each depth: "accuracy" (share of needles answered exactly,
 /// greedy, see <see cref="Retrieval.Answer"/>) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
@@ -25,17 +25,16 @@ public static class Evaluator
 {
     private const ulong NiahStream = 1, PasskeyStream = 2, PerplexityStream = 3, ShortStream = 4;
 
-    public static async IAsyncEnumerable<EvalEvent> EvaluateAsync(
-        LlamaModel model, Tokenizer tokenizer, EvaluationSpec spec, string stage = "eval",
-        [EnumeratorCancellation] CancellationToken cancel = default)
+    public static void Evaluate(LlamaModel model, Tokenizer tokenizer, EvaluationSpec spec, EventSink events, string stage = "eval",
+        CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         spec.Validate();
         if (tokenizer.VocabSize > model.Config.VocabSize)
             throw new ArgumentException($"the tokenizer has {tokenizer.VocabSize} ids, the model's vocabulary only {model.Config.VocabSize}", nameof(tokenizer));
-        EvalEvent Event(string benchmark, int length, double? depth, string metric, double value, int samples) =>
-            new(DateTimeOffset.UtcNow, stage, benchmark, length, depth, metric, value, samples);
+        void Cell(string benchmark, int length, double? depth, string metric, double value, int samples) =>
+            events(new EvalEvent(DateTimeOffset.UtcNow, stage, benchmark, length, depth, metric, value, samples));
 
         if (spec.Suites.Contains(Benchmarks.Niah))
         {
@@ -47,10 +46,9 @@ public static class Evaluator
                 var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
                 foreach (var (depth, cell) in spec.DepthPercents.Zip(answers.Chunk(spec.NeedlesPerCell)))
                 {
-                    yield return Event(Benchmarks.Niah, length, depth, "accuracy", Accuracy(cell), cell.Length);
-                    yield return Event(Benchmarks.Niah, length, depth, "needle_logprob", cell.Average(r => r.AnswerLogProb), cell.Length);
+                    Cell(Benchmarks.Niah, length, depth, "accuracy", Accuracy(cell), cell.Length);
+                    Cell(Benchmarks.Niah, length, depth, "needle_logprob", cell.Average(r => r.AnswerLogProb), cell.Length);
                 }
-                await Task.Yield();
             }
         }
 
@@ -64,9 +62,8 @@ public static class Evaluator
                     return RetrievalPrompts.Passkey(tokenizer, length, depth, SampleSeed(spec.Seed, PasskeyStream, length, k));
                 }).ToList();
                 var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
-                yield return Event(Benchmarks.Passkey, length, null, "accuracy", Accuracy(answers), answers.Length);
-                yield return Event(Benchmarks.Passkey, length, null, "needle_logprob", answers.Average(r => r.AnswerLogProb), answers.Length);
-                await Task.Yield();
+                Cell(Benchmarks.Passkey, length, null, "accuracy", Accuracy(answers), answers.Length);
+                Cell(Benchmarks.Passkey, length, null, "needle_logprob", answers.Average(r => r.AnswerLogProb), answers.Length);
             }
         }
 
@@ -77,8 +74,7 @@ public static class Evaluator
             {
                 var windows = documents.Select(d => d[..length]).ToList();
                 var perplexity = Perplexity.Of(model, windows, spec.BatchSize, cancel);
-                yield return Event(Benchmarks.Perplexity, length, null, "perplexity", perplexity, windows.Count);
-                await Task.Yield();
+                Cell(Benchmarks.Perplexity, length, null, "perplexity", perplexity, windows.Count);
             }
         }
 
@@ -86,7 +82,7 @@ public static class Evaluator
         {
             var documents = Perplexity.ShortDocuments(tokenizer, spec.ShortContextLength, spec.ShortDocuments, Draw.DeriveSeed(spec.Seed, ShortStream));
             var perplexity = Perplexity.Of(model, documents, spec.BatchSize, cancel);
-            yield return Event(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, "perplexity", perplexity, documents.Count);
+            Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, "perplexity", perplexity, documents.Count);
         }
     }
 

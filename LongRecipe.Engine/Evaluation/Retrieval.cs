@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;

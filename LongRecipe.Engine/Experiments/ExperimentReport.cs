@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using LongRecipe.Engine.Evaluation;
-using LongRecipe.Engine.SafeTensors;
+using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Engine.Experiments;

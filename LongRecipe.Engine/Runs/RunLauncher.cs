@@ -1,11 +1,14 @@
 using System.Threading.Channels;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 
 namespace LongRecipe.Engine.Runs;
 
 /// <summary>
 /// Runs specs against the run store, the same way for the Lab and the command line: a run gets a record and a
 /// folder under <paramref name="runsFolder"/>; while it runs, its events go into the store (a batch per
-/// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order.
+/// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order. The engine's
+/// work is synchronous; this is the one place it moves to a thread of its own, so the caller's thread stays free.
 /// </summary>
 public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel)
 {
@@ -30,8 +33,9 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     {
         var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
         var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel);
-        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var running = runner.Start(channel.Writer, resume, cancel).ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
+        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))
+            .ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
 
         var batch = new List<RunEvent>();
         // The reader is not cancelled: a cancelled run still reports its last step, checkpoint and status.
@@ -45,5 +49,27 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
         }
         await running;
         return store.GetRun(runId)!.Status;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new background thread (a training loop holds its thread for hours, which the
+    /// thread pool should not lend); the task ends with its result or its exception.
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(string name, Func<T> work)
+    {
+        var finished = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                finished.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                finished.SetException(e);
+            }
+        }) { IsBackground = true, Name = name };
+        thread.Start();
+        return finished.Task;
     }
 }

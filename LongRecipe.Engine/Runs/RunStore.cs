@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
 
 namespace LongRecipe.Engine.Runs;

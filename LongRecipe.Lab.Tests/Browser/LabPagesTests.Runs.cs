@@ -1,5 +1,5 @@
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Playwright;
 
 namespace LongRecipe.Lab.Tests.Browser;

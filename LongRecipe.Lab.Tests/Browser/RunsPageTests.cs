@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using Microsoft.Playwright;
 using static LongRecipe.Lab.Tests.Browser.LabPagesTests;

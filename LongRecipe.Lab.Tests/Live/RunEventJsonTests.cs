@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Lab.Live;
 
 namespace LongRecipe.Lab.Tests.Live;

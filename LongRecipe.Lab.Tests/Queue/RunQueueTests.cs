@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;

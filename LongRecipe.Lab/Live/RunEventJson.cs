@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 
 namespace LongRecipe.Lab.Live;
 

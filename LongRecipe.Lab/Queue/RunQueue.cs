@@ -1,4 +1,6 @@
 using System.Globalization;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Lab.Live;

@@ -1,5 +1,7 @@
 using System.Globalization;
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Charts;
 

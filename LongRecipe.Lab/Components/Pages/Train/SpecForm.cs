@@ -1,7 +1,7 @@
 using System.Globalization;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Lab.Components.Pages.Train;

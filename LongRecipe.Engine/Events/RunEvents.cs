@@ -1,0 +1,57 @@
+namespace LongRecipe.Engine.Events;
+
+/// <summary>
+/// The one stream a run emits: the trainer, the evaluator and the recipe write these; the run store,
+/// the Lab (SignalR) and the command line's progress bar read them. Every event names its stage so a
+/// multi-stage recipe is one series.
+/// </summary>
+public abstract record RunEvent(DateTimeOffset Time, string Stage);
+
+/// <summary>
+/// Where engine work writes its events: synchronously, on the thread doing the work, in order. The run launcher
+/// hands them to another thread; a test collects them with <c>events.Add</c>.
+/// </summary>
+public delegate void EventSink(RunEvent runEvent);
+
+/// <summary>One optimizer step. Loss is the mean token loss of the step (all accumulation micro-batches).</summary>
+public sealed record StepEvent(
+    DateTimeOffset Time, string Stage,
+    long Step, long TotalSteps,
+    double Loss, double LearningRate, double GradNorm,
+    double TokensPerSecond, long Tokens,
+    long MemoryBytes, TimeSpan Eta,
+    int SkippedSteps) : RunEvent(Time, Stage)
+{
+    public double Perplexity => Math.Exp(Loss);
+}
+
+public enum StagePhase { Started, Completed }
+
+/// <summary>A stage of the recipe began or ended (Index is 0-based of Count).</summary>
+public sealed record StageEvent(DateTimeOffset Time, string Stage, StagePhase Phase, int Index, int Count)
+    : RunEvent(Time, Stage);
+
+/// <summary>
+/// One evaluation cell, streamed as soon as it is measured. Benchmark is "niah", "passkey",
+/// "perplexity" or "short_perplexity"; Depth is the needle depth in percent (niah only);
+/// Metric names Value ("accuracy", "needle_logprob", "perplexity").
+/// </summary>
+public sealed record EvalEvent(
+    DateTimeOffset Time, string Stage,
+    string Benchmark, int ContextLength, double? Depth,
+    string Metric, double Value, int Samples) : RunEvent(Time, Stage);
+
+/// <summary>A checkpoint was written (atomically) at Path after Step.</summary>
+public sealed record CheckpointEvent(DateTimeOffset Time, string Stage, long Step, string Path)
+    : RunEvent(Time, Stage);
+
+public enum RunLogLevel { Debug, Information, Warning, Error }
+
+public sealed record LogEvent(DateTimeOffset Time, string Stage, RunLogLevel Level, string Message)
+    : RunEvent(Time, Stage);
+
+public enum RunStatus { Queued, Running, Completed, Failed, Cancelled, Interrupted }
+
+/// <summary>The run changed status; Error says why when it failed.</summary>
+public sealed record StatusEvent(DateTimeOffset Time, string Stage, RunStatus Status, string? Error = null)
+    : RunEvent(Time, Stage);

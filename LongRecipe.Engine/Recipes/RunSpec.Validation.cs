@@ -1,0 +1,187 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Training;
+
+namespace LongRecipe.Engine.Recipes;
+
+// The rules a spec must meet before anything runs; every problem names its JSON path.
+public sealed partial record RunSpec
+{
+    /// <summary>Throws a <see cref="RunSpecException"/> listing every problem; returns the spec when there is none.</summary>
+    public RunSpec Validate() => Problems() is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
+
+    /// <summary>Everything wrong with the spec, in field order; empty when it can run.</summary>
+    public IReadOnlyList<SpecProblem> Problems()
+    {
+        var problems = new List<SpecProblem>();
+        void Check(bool ok, string path, string message)
+        {
+            if (!ok) problems.Add(new SpecProblem(path, message));
+        }
+
+        Check(!string.IsNullOrWhiteSpace(Name), "name", "must not be empty");
+        Check(!string.IsNullOrWhiteSpace(Model), "model", $"must be \"{BuiltinModel}\" or a model directory");
+        if (Model == BuiltinModel)
+            Check(NativeLength is > 0, "native_length", "the built-in model needs its pretraining window, a positive number of tokens");
+        else
+            Check(NativeLength is null, "native_length", "only for the built-in model (a model directory's config.json gives its window)");
+        Check(IsDevice(Device), "device", $"'{Device}' is not cpu, cuda or cuda:N");
+        Check(Dtype is "float32" or "bfloat16", "dtype", $"'{Dtype}' is not float32 or bfloat16");
+        Check(TargetLength > 0, "target_length", $"must be > 0, got {TargetLength}");
+        Check(NativeLength is not { } native || TargetLength <= 0 || TargetLength > native, "target_length",
+            $"must exceed native_length ({NativeLength}) to extend the context, got {TargetLength}");
+
+        if (Experiment is { } experiment)
+        {
+            Check(!string.IsNullOrWhiteSpace(experiment.Name), "experiment.name", "must not be empty");
+            Check(!string.IsNullOrWhiteSpace(experiment.Method), "experiment.method", "must not be empty");
+        }
+        if (RopeScaling is { } rope) RopeProblems(rope, Check);
+        DataProblems(Check);
+        StageProblems(Check);
+        EvalProblems(Check);
+        return problems;
+    }
+
+    private static bool IsDevice(string device)
+    {
+        try
+        {
+            Torch.Device.Parse(device);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private void RopeProblems(RopeScalingSpec rope, Action<bool, string, string> check)
+    {
+        check(rope.RopeType != RopeType.Default, "rope_scaling.rope_type", "default rescales nothing; leave rope_scaling out instead");
+        check(rope.Factor is null or >= 1, "rope_scaling.factor", $"must be ≥ 1, got {rope.Factor}");
+        check(rope.RopeType is RopeType.Yarn or RopeType.LongRope || rope.Factor is not null,
+            "rope_scaling.factor", $"{rope.RopeType.Name()} needs a factor");
+        check(rope.OriginalMaxPositionEmbeddings is null or > 0, "rope_scaling.original_max_position_embeddings",
+            $"must be > 0, got {rope.OriginalMaxPositionEmbeddings}");
+        var isLongRope = rope.RopeType == RopeType.LongRope;
+        check(isLongRope == (rope.LongFactor is not null) && isLongRope == (rope.ShortFactor is not null), "rope_scaling.long_factor",
+            isLongRope ? "longrope needs long_factor and short_factor" : "long_factor and short_factor are read by longrope only");
+        check(rope.LongFactor is null || rope.ShortFactor is null || rope.LongFactor.Count == rope.ShortFactor.Count,
+            "rope_scaling.short_factor", $"has {rope.ShortFactor?.Count} entries, long_factor {rope.LongFactor?.Count}");
+        check((rope.LongFactor ?? []).Concat(rope.ShortFactor ?? []).All(f => f > 0), "rope_scaling.long_factor", "factors must be > 0");
+        check(rope.RopeType == RopeType.Llama3 || (rope.LowFreqFactor is null && rope.HighFreqFactor is null),
+            "rope_scaling.low_freq_factor", "low_freq_factor and high_freq_factor are read by llama3 only");
+    }
+
+    private void DataProblems(Action<bool, string, string> check)
+    {
+        check(!string.IsNullOrWhiteSpace(Data.Corpus), "data.corpus", $"must be \"{DataSpec.Synthetic}\" or a path");
+        check(Data.Documents > 0, "data.documents", $"must be > 0, got {Data.Documents}");
+        check(Data.Selection.SelectRatio is > 0 and <= 1, "data.selection.select_ratio", $"must be in (0, 1], got {Data.Selection.SelectRatio}");
+        check(Data.Replay is not null || !Stages.OfType<AnnealStage>().Any(), "data.replay",
+            "the anneal stage replays data: give \"synthetic\" or a path");
+        check(Data.Replay is null || !string.IsNullOrWhiteSpace(Data.Replay), "data.replay", $"must be \"{DataSpec.Synthetic}\", a path or null");
+    }
+
+    private void StageProblems(Action<bool, string, string> check)
+    {
+        int Index(string kind) => Stages.Select((s, i) => s.Kind == kind ? i : -1).FirstOrDefault(i => i >= 0, -1);
+        foreach (var kind in new[] { "extend", "anneal", "merge" })
+        {
+            var count = Stages.Count(s => s.Kind == kind);
+            check(count <= 1, "stages", $"at most one {kind} stage, found {count}");
+        }
+        var extend = Index("extend");
+        var anneal = Index("anneal");
+        var merge = Index("merge");
+        check(anneal < 0 || extend is >= 0 && extend < anneal, $"stages[{anneal}]", "anneal must come after an extend stage");
+        check(merge < 0 || merge == Stages.Count - 1, $"stages[{merge}]", "merge must be the last stage");
+        check(merge < 0 || extend >= 0, $"stages[{merge}]", "merge needs a trained model: add an extend stage before it");
+
+        for (var i = 0; i < Stages.Count; i++)
+        {
+            var path = $"stages[{i}]";
+            switch (Stages[i])
+            {
+                case ExtendStage e:
+                    TrainingProblems(e, path, check);
+                    check(e.Transform.TargetLength == TargetLength, $"{path}.transform.target_length",
+                        $"must equal target_length ({TargetLength}), got {e.Transform.TargetLength}");
+                    check(e.SequenceLength > 0 && e.SequenceLength <= TargetLength, $"{path}.sequence_length",
+                        $"must be in [1, target_length = {TargetLength}], got {e.SequenceLength}");
+                    if (e.SequenceLength > 0 && e.SequenceLength <= TargetLength && e.Transform.TargetLength == TargetLength)
+                        check(TransformProblem(e.Transform, e.SequenceLength) is null, $"{path}.transform", TransformProblem(e.Transform, e.SequenceLength) ?? "");
+                    break;
+                case AnnealStage a:
+                    TrainingProblems(a, path, check);
+                    check(a.ReplayRatio is > 0 and <= 1, $"{path}.replay_ratio", $"must be in (0, 1], got {a.ReplayRatio}");
+                    check(a.SequenceLength is not { } annealLength || annealLength > 1 && annealLength <= TargetLength, $"{path}.sequence_length",
+                        $"must be in [2, target_length = {TargetLength}], got {a.SequenceLength}");
+                    check(a.MinLr == 0, $"{path}.min_lr", $"annealing decays the learning rate to zero: must be 0, got {a.MinLr}");
+                    check(a.Schedule != LearningRateDecay.Constant, $"{path}.schedule", "annealing decays the learning rate: cosine or linear, not constant");
+                    break;
+                case MergeStage m:
+                    check(m.Alpha is >= 0 and <= 1, $"{path}.alpha", $"must be in [0, 1], got {m.Alpha}");
+                    check(m.Density is > 0 and <= 1, $"{path}.density", $"must be in (0, 1], got {m.Density}");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The transform's own check, reworded to name the spec's fields.</summary>
+    private static string? TransformProblem(PositionTransformSpec transform, int sequenceLength)
+    {
+        try
+        {
+            transform.Validate(sequenceLength);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+        }
+    }
+
+    private static void TrainingProblems(TrainingStageSpec stage, string path, Action<bool, string, string> check)
+    {
+        check(stage.Steps >= 1, $"{path}.steps", $"must be ≥ 1, got {stage.Steps}");
+        check(stage.BatchSize >= 1, $"{path}.batch_size", $"must be ≥ 1, got {stage.BatchSize}");
+        check(stage.GradAccum >= 1, $"{path}.grad_accum", $"must be ≥ 1, got {stage.GradAccum}");
+        check(stage.Lr > 0, $"{path}.lr", $"must be > 0, got {stage.Lr}");
+        check(stage.MinLr >= 0 && (stage.Lr <= 0 || stage.MinLr <= stage.Lr), $"{path}.min_lr", $"must be in [0, lr = {stage.Lr}], got {stage.MinLr}");
+        check(stage.WarmupSteps >= 0 && stage.WarmupSteps < stage.Steps, $"{path}.warmup_steps",
+            $"must be in [0, steps = {stage.Steps}), got {stage.WarmupSteps}");
+        check(stage.WeightDecay >= 0, $"{path}.weight_decay", $"must be ≥ 0, got {stage.WeightDecay}");
+        check(stage.ClipNorm >= 0, $"{path}.clip_norm", $"must be ≥ 0 (0 turns clipping off), got {stage.ClipNorm}");
+        check(stage.CheckpointEvery >= 0, $"{path}.checkpoint_every", $"must be ≥ 0 (0: only the stage's end), got {stage.CheckpointEvery}");
+    }
+
+    private void EvalProblems(Action<bool, string, string> check)
+    {
+        void Lengths(IReadOnlyList<int> lengths, string path)
+        {
+            check(lengths.Count > 0, path, "must list at least one length");
+            for (var i = 0; i < lengths.Count; i++) check(lengths[i] > 0, $"{path}[{i}]", $"must be > 0, got {lengths[i]}");
+        }
+        check(Eval.BatchSize >= 1, "eval.batch_size", $"must be ≥ 1, got {Eval.BatchSize}");
+        if (Eval.Niah is { } niah)
+        {
+            Lengths(niah.Lengths, "eval.niah.lengths");
+            check(niah.Depths.Count > 0, "eval.niah.depths", "must list at least one depth");
+            for (var i = 0; i < niah.Depths.Count; i++)
+                check(niah.Depths[i] is >= 0 and <= 100, $"eval.niah.depths[{i}]", $"must be a percent in [0, 100], got {niah.Depths[i]}");
+            check(niah.NeedlesPerCell >= 1, "eval.niah.needles_per_cell", $"must be ≥ 1, got {niah.NeedlesPerCell}");
+        }
+        if (Eval.Passkey is { } passkey)
+        {
+            Lengths(passkey.Lengths, "eval.passkey.lengths");
+            check(passkey.Samples >= 1, "eval.passkey.samples", $"must be ≥ 1, got {passkey.Samples}");
+        }
+        if (Eval.Perplexity is { } perplexity)
+        {
+            Lengths(perplexity.Lengths, "eval.perplexity.lengths");
+            check(perplexity.Samples >= 1, "eval.perplexity.samples", $"must be ≥ 1, got {perplexity.Samples}");
+        }
+    }
+}
