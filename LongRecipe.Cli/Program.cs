@@ -55,7 +55,9 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
                    [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
                    [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
-              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
+                   [--corpus real|<corpus folder> [--split test|validation]]
+              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples;
+              --corpus measures on real held-out text (passkeys keep their synthetic filler)
           pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--resume]

@@ -16,9 +16,10 @@ namespace LongRecipe.Engine.Runs;
 /// merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
 /// Folder: spec.json; data/ (token stores); one folder per training stage (its checkpoints, then its model/);
 /// model/ (the final model); recipe_state.json (the stages done). Resuming skips the stages done and continues
-/// the unfinished one from its newest checkpoint.
+/// the unfinished one from its newest checkpoint. <paramref name="realCorpus"/> is the folder a spec's "real"
+/// corpus names (the data directory's corpora/real); null where there is none.
 /// </summary>
-public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel)
+public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel, string? realCorpus = null)
 {
     public const string SpecFile = "spec.json";
     public const string StateFile = "recipe_state.json";
@@ -56,7 +57,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
             Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
-            spec.Validate();
+            spec.Validate().ValidateCorpora(realCorpus);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
@@ -68,7 +69,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "
                 + $"RoPE {config.RopeScaling.Type.Name()}, {spec.Device} {spec.Dtype}");
-            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native);
+            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus);
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
             {
@@ -173,21 +174,25 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         PretrainedModel.CopyTokenizer(BaseModel, folder);
     }
 
-    private static EvaluationSpec ShortRetention(int native) =>
-        new([Benchmarks.ShortPerplexity], [], [], ShortContextLength: native, Seed: EvalSeed);
+    private EvaluationSpec ShortRetention(int native) =>
+        new([Benchmarks.ShortPerplexity], [], [], ShortContextLength: native, Seed: EvalSeed, Corpus: EvalCorpus, Split: spec.Eval.Split);
 
     /// <summary>The spec's evaluation as the evaluator's specs, one per suite (each suite has its own lengths).</summary>
     private IEnumerable<EvaluationSpec> Evaluations(int native)
     {
         var eval = spec.Eval;
         if (eval.Niah is { } niah)
-            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed);
+            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed, Corpus: EvalCorpus, Split: eval.Split);
         if (eval.Passkey is { } passkey)
             yield return new([Benchmarks.Passkey], passkey.Lengths, [], PasskeySamples: passkey.Samples, Seed: EvalSeed);
         if (eval.Perplexity is { } perplexity)
-            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: 1);
+            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: 1,
+                Corpus: EvalCorpus, Split: eval.Split);
         if (eval.ShortRetention) yield return ShortRetention(native);
     }
+
+    /// <summary>The real-text corpus folder the evaluation measures on; null for the synthetic text.</summary>
+    private string? EvalCorpus => RunSpec.CorpusPath(spec.Eval.Corpus, realCorpus);
 
     private static IEnumerable<EvalEvent> Evaluate(LlamaModel model, Tokenizer tokenizer, EvaluationSpec evaluation, string stage, CancellationToken cancel) =>
         Evaluator.EvaluateAsync(model, tokenizer, evaluation.Validate(), stage, cancel).ToBlockingEnumerable(cancel);

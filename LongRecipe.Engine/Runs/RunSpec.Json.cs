@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Serialization;
 using System.Text.Json;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
@@ -217,6 +218,7 @@ internal sealed class RopeTypeConverter : JsonConverter<RopeType>
         typeof(SnakeCaseEnumConverter<SelectionMethod>),
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),
         typeof(SnakeCaseEnumConverter<MergeMethod>),
+        typeof(SnakeCaseEnumConverter<CorpusSplit>),
     ])]
 [JsonSerializable(typeof(RunSpec))]
 internal sealed partial class RunSpecJsonContext : JsonSerializerContext;

@@ -34,10 +34,13 @@ public static class CorpusSplits
     public const int MinLongHeldOut = 2;
 
     /// <summary>The document's place u ∈ [0, 1).</summary>
-    public static double Position(string id)
+    public static double Position(string id) => Place("split:" + id);
+
+    /// <summary>A key's place in [0, 1): its SHA-256's first 53 bits, the same on every machine (seeded orders use it too).</summary>
+    public static double Place(string key)
     {
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes("split:" + id), hash);
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
         return (BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11) * (1.0 / (1UL << 53));
     }
 

@@ -52,6 +52,25 @@ public sealed class RealCorpus
     public IEnumerable<RealDocument> Documents(CorpusSplit split, CancellationToken cancel = default) =>
         All(cancel).Where(d => splits.TryGetValue(d.Id, out var s) && s == split);
 
+    /// <summary>
+    /// <paramref name="count"/> documents of <paramref name="split"/> in an order drawn from <paramref name="seed"/>
+    /// (each id's place is SHA-256 of "sample:SEED:ID", so the same seed draws the same documents everywhere), after
+    /// the first <paramref name="skip"/> of that order; fewer when the split runs out.
+    /// </summary>
+    public List<RealDocument> Sample(CorpusSplit split, int count, ulong seed, int skip = 0, CancellationToken cancel = default)
+    {
+        var order = Manifest.Documents.Where(d => d.Split == split)
+            .Select(d => d.Id).OrderBy(id => CorpusSplits.Place($"sample:{seed}:{id}")).ThenBy(id => id, StringComparer.Ordinal)
+            .Skip(skip).Take(count).ToList();
+        var rank = order.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+        var chosen = new RealDocument?[order.Count];
+        foreach (var document in All(cancel))
+            if (rank.TryGetValue(document.Id, out var i)) chosen[i] = document;
+        var missing = order.Where((_, i) => chosen[i] is null).FirstOrDefault();
+        return missing is null ? [.. chosen.Select(d => d!)]
+            : throw new CorpusFormatException($"{Path.Combine(Folder, DocumentsFile)}: the manifest lists {missing}, which the file lacks");
+    }
+
     /// <summary>Every document in the corpus's order.</summary>
     public IEnumerable<RealDocument> All(CancellationToken cancel = default) => Read(Path.Combine(Folder, DocumentsFile), cancel);
 
