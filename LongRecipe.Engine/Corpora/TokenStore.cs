@@ -58,10 +58,11 @@ public sealed unsafe class TokenStore : IDisposable
 
     /// <summary>
     /// The store in <paramref name="folder"/> for these sources and tokenizer: opened as it is when
-    /// it is current, built (again) otherwise.
+    /// it is current, built (again) otherwise. What the sources' reading notices without stopping
+    /// (replaced bytes, empty documents skipped) goes to <paramref name="warn"/>.
     /// </summary>
     public static TokenStore Build(IReadOnlyList<string> sources, string tokenizerPath, string folder,
-        IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default, Action<CorpusWarning>? warn = null)
     {
         if (sources.Count == 0) throw new CorpusFormatException("a corpus needs at least one source file");
         var manifest = Manifest(sources, tokenizerPath);
@@ -82,7 +83,7 @@ public sealed unsafe class TokenStore : IDisposable
                 foreach (var source in sources)
                 {
                     var index = 0;
-                    foreach (var document in CorpusReader.Read(source))
+                    foreach (var document in CorpusReader.Read(source, warn))
                     {
                         cancel.ThrowIfCancellationRequested();
                         var ids = document.TokenIds ?? tokenizer.Encode(document.TextToTokenize!, addSpecialTokens: true);

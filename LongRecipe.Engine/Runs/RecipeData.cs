@@ -15,9 +15,11 @@ namespace LongRecipe.Engine.Runs;
 /// needle samples at each stage's sequence length go in at the spec's retrieval ratio (by default a quarter of the
 /// built-in corpus's sequences, seeds apart from the evaluation's), as the built-in model's pretraining did at its
 /// native window. Token stores are reused when their source and tokenizer are unchanged (a resumed run tokenizes
-/// nothing again). <paramref name="realCorpus"/> is the folder "real" names.
+/// nothing again). <paramref name="realCorpus"/> is the folder "real" names; <paramref name="warn"/> hears what reading
+/// a corpus file noticed without stopping (replaced bytes, empty documents skipped).
 /// </summary>
-internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string tokenizerPath, string folder, int native, string? realCorpus)
+internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string tokenizerPath, string folder, int native, string? realCorpus,
+    Action<string> warn)
 {
     // Replay documents per main document: short general text is a few hundred tokens.
     private const int ShortDocumentsPerLong = 4;
@@ -73,7 +75,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, name + ".jsonl");
         if (!File.Exists(source)) SyntheticCorpus.WriteJsonLines(source, texts, cancel);
-        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel);
+        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
     }
 
     /// <summary>
@@ -84,7 +86,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     {
         var path = RunSpec.CorpusPath(corpus, realCorpus) ?? throw new ArgumentException($"data: \"{corpus}\" is not a corpus to import");
         if (RealCorpus.Exists(path)) return Written(name, RealTexts(path, skip, cancel), cancel);
-        return Directory.Exists(path) ? TokenStore.Open(path) : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel);
+        return Directory.Exists(path) ? TokenStore.Open(path)
+            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
     }
 
     private IEnumerable<string> RealTexts(string corpus, int skip, CancellationToken cancel)

@@ -69,7 +69,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "
                 + $"RoPE {config.RopeScaling.Type.Name()}, {spec.Device} {spec.Dtype}");
-            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus);
+            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus, m => Log(m, RunLogLevel.Warning));
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
             {
