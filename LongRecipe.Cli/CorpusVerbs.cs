@@ -15,11 +15,15 @@ public static class CorpusVerb
         using var cancel = CancelOnCtrlC();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
-            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
+            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
+                cancel.Token, Warn);
         using var opened = store;
         Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());
         return Task.FromResult(0);
     }
+
+    /// <summary>A corpus source's warning (bytes replaced, an empty document skipped) on stderr, on a line of its own.</summary>
+    internal static void Warn(CorpusWarning warning) => Console.Error.WriteLine($"\nwarning: {warning}");
 
     internal static CancellationTokenSource CancelOnCtrlC()
     {

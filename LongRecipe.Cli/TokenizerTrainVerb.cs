@@ -41,7 +41,7 @@ public static class TokenizerTrainVerb
         if (sources is null)
             return SyntheticTrainingTexts.Generate(int.Parse(args.Optional("documents") ?? "16"), ulong.Parse(args.Optional("seed") ?? "0"));
         return sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .SelectMany(CorpusReader.Read)
+            .SelectMany(source => CorpusReader.Read(source, CorpusVerb.Warn))
             .Select(d => d.TextToTokenize)
             .OfType<string>();
     }

@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Corpora.Packages;
+
 namespace LongRecipe.Engine.Evaluation;
 
 /// <summary>The benchmark names <see cref="Events.EvalEvent"/> carries, which are also the suites of an <see cref="EvaluationSpec"/>.</summary>
@@ -22,6 +24,17 @@ public static class Benchmarks
 /// <paramref name="ShortDocuments"/>: short documents, each scored on at most <paramref name="ShortContextLength"/>
 /// tokens. Every sample derives from <paramref name="Seed"/>: give a seed the training corpus did not use
 /// to hold its documents out. <paramref name="BatchSize"/>: rows per forward where rows are equally long.
+/// <para>
+/// The text: synthetic by default (<paramref name="Corpus"/> null), the generator's long and short documents
+/// and needle filler, held out by the seed. With <paramref name="Corpus"/> a real-text corpus folder
+/// (Corpora/Packages), its <paramref name="Split"/> — test by default, validation when an experiment chooses
+/// settings (learning rates) and must not look at test — is held out by construction, and real text replaces
+/// the synthetic throughout but for passkeys: perplexity by length is measured on the first L tokens of split
+/// documents of at least the longest length; short-context perplexity on split documents cut to the short
+/// length; a needle's haystack is a split document cut to the context, the needle sentence inserted at the
+/// sentence boundary nearest its depth. Documents are drawn in an order the seed fixes. Passkeys keep their
+/// synthetic filler (the task is defined by it).
+/// </para>
 /// </summary>
 public sealed record EvaluationSpec(
     IReadOnlyList<string> Suites,
@@ -33,7 +46,9 @@ public sealed record EvaluationSpec(
     int ShortDocuments = 16,
     int ShortContextLength = 512,
     ulong Seed = 0,
-    int BatchSize = 4)
+    int BatchSize = 4,
+    string? Corpus = null,
+    CorpusSplit Split = CorpusSplit.Test)
 {
     /// <summary>Every suite at 256, 512 and 1024 tokens, needles at 0, 25, 50, 75 and 100%, seed 1000 (apart from training's 0).</summary>
     public static EvaluationSpec Default => new(Benchmarks.All, [256, 512, 1024], [0, 25, 50, 75, 100], Seed: 1000);
@@ -73,6 +88,7 @@ public sealed record EvaluationSpec(
         Positive(ShortDocuments, nameof(ShortDocuments));
         Positive(BatchSize, nameof(BatchSize));
         if (ShortContextLength < 2) throw new ArgumentException($"short context length must be at least 2 tokens, not {ShortContextLength}", nameof(ShortContextLength));
+        if (Split == CorpusSplit.Train) throw new ArgumentException("an evaluation holds its documents out: test or validation, not train", nameof(Split));
         return this;
     }
 

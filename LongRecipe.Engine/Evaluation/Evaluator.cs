@@ -18,6 +18,7 @@ namespace LongRecipe.Engine.Evaluation;
 /// <item>short_perplexity: "perplexity" of held-out short documents (ContextLength = the spec's
 /// ShortContextLength). Comparing it before and after training is the caller's: evaluate both models.</item>
 /// </list>
+/// The text is synthetic, or a real corpus's held-out split when the spec names one (<see cref="EvaluationSpec"/>).
 /// The model is used as given, RoPE scaling included (see <see cref="PretrainedModel.Load"/> for loading
 /// one under another rope_scaling). Samples derive from the spec's seed alone.
 /// </summary>
@@ -35,6 +36,8 @@ public static class Evaluator
             throw new ArgumentException($"the tokenizer has {tokenizer.VocabSize} ids, the model's vocabulary only {model.Config.VocabSize}", nameof(tokenizer));
         void Cell(string benchmark, int length, double? depth, string metric, double value, int samples) =>
             events(new EvalEvent(DateTimeOffset.UtcNow, stage, benchmark, length, depth, metric, value, samples));
+        // Real text for everything but passkeys when the spec names a corpus (see EvaluationSpec).
+        var text = spec.Corpus is { } corpus && spec.Suites.Any(s => s != Benchmarks.Passkey) ? HeldOutText.Load(corpus, spec.Split, tokenizer, cancel) : null;
 
         if (spec.Suites.Contains(Benchmarks.Niah))
         {
@@ -42,7 +45,12 @@ public static class Evaluator
             {
                 // One length's needles at every depth are asked together (rows of equal length share forwards).
                 var prompts = spec.DepthPercents.SelectMany(depth => Enumerable.Range(0, spec.NeedlesPerCell).Select(k =>
-                    RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), NeedleSeed(spec.Seed, length, depth, k)))).ToList();
+                {
+                    var seed = NeedleSeed(spec.Seed, length, depth, k);
+                    return text is null
+                        ? RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), seed)
+                        : RetrievalPrompts.NeedleInText(tokenizer, length, depth, (NeedleKind)(k % 3), seed, text.Haystack(length, seed));
+                })).ToList();
                 var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
                 foreach (var (depth, cell) in spec.DepthPercents.Zip(answers.Chunk(spec.NeedlesPerCell)))
                 {
@@ -69,7 +77,9 @@ public static class Evaluator
 
         if (spec.Suites.Contains(Benchmarks.Perplexity))
         {
-            var documents = Perplexity.LongDocuments(tokenizer, spec.ContextLengths[^1], spec.PerplexityDocuments, Draw.DeriveSeed(spec.Seed, PerplexityStream));
+            var seed = Draw.DeriveSeed(spec.Seed, PerplexityStream);
+            var documents = text?.Windows(spec.ContextLengths[^1], spec.PerplexityDocuments, seed)
+                            ?? Perplexity.LongDocuments(tokenizer, spec.ContextLengths[^1], spec.PerplexityDocuments, seed);
             foreach (var length in spec.ContextLengths)
             {
                 var windows = documents.Select(d => d[..length]).ToList();
@@ -80,7 +90,9 @@ public static class Evaluator
 
         if (spec.Suites.Contains(Benchmarks.ShortPerplexity))
         {
-            var documents = Perplexity.ShortDocuments(tokenizer, spec.ShortContextLength, spec.ShortDocuments, Draw.DeriveSeed(spec.Seed, ShortStream));
+            var seed = Draw.DeriveSeed(spec.Seed, ShortStream);
+            var documents = text?.Windows(spec.ShortContextLength, spec.ShortDocuments, seed)
+                            ?? Perplexity.ShortDocuments(tokenizer, spec.ShortContextLength, spec.ShortDocuments, seed);
             var perplexity = Perplexity.Of(model, documents, spec.BatchSize, cancel);
             Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, "perplexity", perplexity, documents.Count);
         }

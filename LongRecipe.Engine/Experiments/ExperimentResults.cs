@@ -1,6 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 

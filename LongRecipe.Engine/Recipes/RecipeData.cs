@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Analysis;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Retrieval;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
@@ -9,22 +10,22 @@ using LongRecipe.Engine.Training;
 namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
-/// A run's training data: the corpus (the built-in synthetic long documents of about T tokens, or a
-/// .jsonl/.txt file, or a token store folder) tokenized once into &lt;run&gt;/data, shortened by the spec's
-/// sentence selection, and packed; the replay corpus for annealing likewise. The built-in corpus also holds
-/// passkey and needle samples at each stage's sequence length (a quarter of its sequences, seeds apart from the
-/// evaluation's), as the built-in model's pretraining did at its native window. Token stores are reused when
-/// their source and tokenizer are unchanged (a resumed run tokenizes nothing again).
+/// A run's training data: the corpus (the built-in synthetic long documents of about T tokens, documents of a
+/// real-text corpus's train split, a .jsonl/.txt file, or a token store folder) tokenized once into &lt;run&gt;/data,
+/// shortened by the spec's sentence selection, and packed; the replay corpus for annealing likewise. Passkey and
+/// needle samples at each stage's sequence length go in at the spec's retrieval ratio (by default a quarter of the
+/// built-in corpus's sequences, seeds apart from the evaluation's), as the built-in model's pretraining did at its
+/// native window. Token stores are reused when their source and tokenizer are unchanged (a resumed run tokenizes
+/// nothing again). <paramref name="realCorpus"/> is the folder "real" names; <paramref name="warn"/> hears what reading
+/// a corpus file noticed without stopping (replaced bytes, empty documents skipped).
 /// </summary>
-internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string tokenizerPath, string folder, int native)
+internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string tokenizerPath, string folder, int native, string? realCorpus,
+    Action<string> warn)
 {
     // Replay documents per main document: short general text is a few hundred tokens.
     private const int ShortDocumentsPerLong = 4;
     // Documents scored to rank tokens by Δ(t) for impactful selection.
     private const int ImpactDocuments = 4;
-    // Retrieval samples go before a corpus sequence with this probability: a quarter of the whole.
-    private const double RetrievalRatio = 1.0 / 3;
-
     private readonly IReadOnlySet<int> sentenceEnds = SentenceEnds.Of(tokenizer);
 
     /// <summary>Context extension: the selected corpus packed to L, positions spread over T by the stage's transform.</summary>
@@ -50,13 +51,14 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
 
     private TokenStore Corpus(CancellationToken cancel) =>
         spec.Data.Corpus == DataSpec.Synthetic
-            ? Synthetic("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)
-            : Imported(spec.Data.Corpus, "corpus", cancel);
+            ? Written("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)
+            : Imported(spec.Data.Corpus, "corpus", skip: 0, cancel);
 
+    // Replay from the corpus's own real corpus takes the train documents after those the corpus took.
     private TokenStore Replay(CancellationToken cancel) =>
         spec.Data.Replay is null or DataSpec.Synthetic
-            ? Synthetic("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
-            : Imported(spec.Data.Replay, "replay", cancel);
+            ? Written("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
+            : Imported(spec.Data.Replay, "replay", skip: spec.Data.Replay == spec.Data.Corpus ? spec.Data.Documents : 0, cancel);
 
     /// <summary>Long documents a little over T tokens with facts referred back to across it; short ones for replay.</summary>
     private SyntheticCorpusSpec Synthetic(int longDocuments, int shortDocuments)
@@ -69,17 +71,32 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
 
     private int Count(string text) => tokenizer.Encode(text, addSpecialTokens: false).Length;
 
-    private TokenStore Synthetic(string name, IEnumerable<string> texts, CancellationToken cancel)
+    /// <summary>The texts written once into data/&lt;name&gt;.jsonl (read lazily, only when that file is not there yet), tokenized into data/&lt;name&gt;.</summary>
+    private TokenStore Written(string name, IEnumerable<string> texts, CancellationToken cancel)
     {
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, name + ".jsonl");
         if (!File.Exists(source)) SyntheticCorpus.WriteJsonLines(source, texts, cancel);
-        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel);
+        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
     }
 
-    /// <summary>A token store folder as it is, or a .jsonl/.txt file tokenized into data/&lt;name&gt;.</summary>
-    private TokenStore Imported(string path, string name, CancellationToken cancel) =>
-        Directory.Exists(path) ? TokenStore.Open(path) : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel);
+    /// <summary>
+    /// A real-text corpus's train documents (<see cref="DataSpec.Documents"/> of them, drawn by the run's seed after
+    /// <paramref name="skip"/>), a token store folder as it is, or a .jsonl/.txt file tokenized into data/&lt;name&gt;.
+    /// </summary>
+    private TokenStore Imported(string corpus, string name, int skip, CancellationToken cancel)
+    {
+        var path = RunSpec.CorpusPath(corpus, realCorpus) ?? throw new ArgumentException($"data: \"{corpus}\" is not a corpus to import");
+        if (RealCorpus.Exists(path)) return Written(name, RealTexts(path, skip, cancel), cancel);
+        return Directory.Exists(path) ? TokenStore.Open(path)
+            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+    }
+
+    private IEnumerable<string> RealTexts(string corpus, int skip, CancellationToken cancel)
+    {
+        foreach (var document in RealCorpus.Open(corpus).Sample(CorpusSplit.Train, spec.Data.Documents, spec.Seed, skip, cancel))
+            yield return document.Text;
+    }
 
     /// <summary>
     /// The documents shortened by the spec's selection: none keeps them; digits keeps every sentence with a digit
@@ -115,7 +132,9 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     }
 
     private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length) =>
-        spec.Data.Corpus == DataSpec.Synthetic ? RetrievalSamples.Mix(sequences, tokenizer, length, RetrievalRatio, spec.Seed) : sequences;
+        spec.Data.EffectiveRetrievalRatio > 0
+            ? RetrievalSamples.Mix(sequences, tokenizer, length, spec.Data.EffectiveRetrievalRatio, spec.Seed)
+            : sequences;
 
     private List<int[]> Packed(IEnumerable<int[]> documents, int length, string what)
     {

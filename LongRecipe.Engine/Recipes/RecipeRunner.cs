@@ -17,9 +17,10 @@ namespace LongRecipe.Engine.Recipes;
 /// merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
 /// Folder: spec.json; data/ (token stores); one folder per training stage (its checkpoints, then its model/);
 /// model/ (the final model); recipe_state.json (the stages done). Resuming skips the stages done and continues
-/// the unfinished one from its newest checkpoint.
+/// the unfinished one from its newest checkpoint. <paramref name="realCorpus"/> is the folder a spec's "real"
+/// corpus names (the data directory's corpora/real); null where there is none.
 /// </summary>
-public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel)
+public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel, string? realCorpus = null)
 {
     public const string SpecFile = "spec.json";
     public const string StateFile = "recipe_state.json";
@@ -52,7 +53,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
             events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
-            spec.Validate();
+            spec.Validate().ValidateCorpora(realCorpus);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
@@ -64,7 +65,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "
                 + $"RoPE {config.RopeScaling.Type.Name()}, {spec.Device} {spec.Dtype}");
-            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native);
+            var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus, m => Log(m, RunLogLevel.Warning));
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
             {
@@ -169,21 +170,25 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         PretrainedModel.CopyTokenizer(BaseModel, folder);
     }
 
-    private static EvaluationSpec ShortRetention(int native) =>
-        new([Benchmarks.ShortPerplexity], [], [], ShortContextLength: native, Seed: EvalSeed);
+    private EvaluationSpec ShortRetention(int native) =>
+        new([Benchmarks.ShortPerplexity], [], [], ShortContextLength: native, Seed: EvalSeed, Corpus: EvalCorpus, Split: spec.Eval.Split);
 
     /// <summary>The spec's evaluation as the evaluator's specs, one per suite (each suite has its own lengths).</summary>
     private IEnumerable<EvaluationSpec> Evaluations(int native)
     {
         var eval = spec.Eval;
         if (eval.Niah is { } niah)
-            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed, BatchSize: eval.BatchSize);
+            yield return new([Benchmarks.Niah], niah.Lengths, niah.Depths, NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed, BatchSize: eval.BatchSize, Corpus: EvalCorpus, Split: eval.Split);
         if (eval.Passkey is { } passkey)
             yield return new([Benchmarks.Passkey], passkey.Lengths, [], PasskeySamples: passkey.Samples, Seed: EvalSeed, BatchSize: eval.BatchSize);
         if (eval.Perplexity is { } perplexity)
-            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: eval.BatchSize);
+            yield return new([Benchmarks.Perplexity], perplexity.Lengths, [], PerplexityDocuments: perplexity.Samples, Seed: EvalSeed, BatchSize: eval.BatchSize,
+                Corpus: EvalCorpus, Split: eval.Split);
         if (eval.ShortRetention) yield return ShortRetention(native);
     }
+
+    /// <summary>The real-text corpus folder the evaluation measures on; null for the synthetic text.</summary>
+    private string? EvalCorpus => RunSpec.CorpusPath(spec.Eval.Corpus, realCorpus);
 
 }
 

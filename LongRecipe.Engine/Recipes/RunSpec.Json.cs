@@ -2,6 +2,7 @@ using System.Text.Json.Serialization.Metadata;
 using System.Text.Json.Serialization;
 using System.Text.Json;
 using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
@@ -195,9 +196,6 @@ public sealed class RunSpecException(string? source, IReadOnlyList<SpecProblem> 
     public IReadOnlyList<SpecProblem> Problems { get; } = problems;
 }
 
-/// <summary>Enum values as snake_case strings (full_length, long_recipe); numbers are refused.</summary>
-internal sealed class SnakeCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false)
-    where T : struct, Enum;
 
 /// <summary>RoPE types as transformers spells them (longrope, llama3), not as snake_case would.</summary>
 internal sealed class RopeTypeConverter : JsonConverter<RopeType>
@@ -228,6 +226,7 @@ internal sealed class RopeTypeConverter : JsonConverter<RopeType>
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),
         typeof(SnakeCaseEnumConverter<MergeMethod>),
         typeof(SnakeCaseEnumConverter<ExperimentRole>),
+        typeof(SnakeCaseEnumConverter<CorpusSplit>),
     ])]
 [JsonSerializable(typeof(RunSpec))]
 [JsonSerializable(typeof(ExperimentSpec))]

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Training;
@@ -76,12 +77,13 @@ public sealed partial record RunSpec
 
     private void DataProblems(Action<bool, string, string> check)
     {
-        check(!string.IsNullOrWhiteSpace(Data.Corpus), "data.corpus", $"must be \"{DataSpec.Synthetic}\" or a path");
+        check(!string.IsNullOrWhiteSpace(Data.Corpus), "data.corpus", $"must be \"{DataSpec.Synthetic}\", \"{DataSpec.Real}\" or a path");
         check(Data.Documents > 0, "data.documents", $"must be > 0, got {Data.Documents}");
         check(Data.Selection.SelectRatio is > 0 and <= 1, "data.selection.select_ratio", $"must be in (0, 1], got {Data.Selection.SelectRatio}");
         check(Data.Replay is not null || !Stages.OfType<AnnealStage>().Any(), "data.replay",
             "the anneal stage replays data: give \"synthetic\" or a path");
-        check(Data.Replay is null || !string.IsNullOrWhiteSpace(Data.Replay), "data.replay", $"must be \"{DataSpec.Synthetic}\", a path or null");
+        check(Data.Replay is null || !string.IsNullOrWhiteSpace(Data.Replay), "data.replay", $"must be \"{DataSpec.Synthetic}\", \"{DataSpec.Real}\", a path or null");
+        check(Data.RetrievalRatio is null or (>= 0 and <= 1), "data.retrieval_ratio", $"must be in [0, 1] (0 leaves retrieval samples out), got {Data.RetrievalRatio}");
     }
 
     private void StageProblems(Action<bool, string, string> check)
@@ -183,5 +185,7 @@ public sealed partial record RunSpec
             Lengths(perplexity.Lengths, "eval.perplexity.lengths");
             check(perplexity.Samples >= 1, "eval.perplexity.samples", $"must be ≥ 1, got {perplexity.Samples}");
         }
+        check(!string.IsNullOrWhiteSpace(Eval.Corpus), "eval.corpus", $"must be \"{DataSpec.Synthetic}\", \"{DataSpec.Real}\" or a real-corpus folder");
+        check(Eval.Split != CorpusSplit.Train, "eval.split", "an evaluation holds its documents out: test or validation, not train");
     }
 }

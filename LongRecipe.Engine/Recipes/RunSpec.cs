@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
@@ -94,17 +95,30 @@ public sealed record RopeScalingSpec(
 }
 
 /// <summary>
-/// Where training text comes from: "synthetic" (Corpora/Synthetic, <paramref name="Documents"/> of them) or a
-/// .jsonl/.txt file or token store folder. <paramref name="Replay"/> is the short general text the anneal stage
-/// mixes in, null when no stage replays.
+/// Where training text comes from: "synthetic" (Corpora/Synthetic, <paramref name="Documents"/> of them), "real"
+/// (the real-text corpus <c>./longrecipe corpus-fetch</c> built in the data directory: <paramref name="Documents"/>
+/// of its train split, drawn by the run's seed), a real-corpus folder (the same, from elsewhere), or a .jsonl/.txt
+/// file or token store folder. <paramref name="Replay"/> is the general text the anneal stage mixes in ("synthetic",
+/// "real": train documents other than the corpus's, or a path), null when no stage replays.
+/// <paramref name="RetrievalRatio"/>: a synthetic passkey or needle sample (at the stage's length) goes before each
+/// corpus sequence with this probability, so 1/3 makes them a quarter of the sequences and 0 leaves them out; null
+/// keeps the default, 1/3 for the synthetic corpus and none for others.
 /// </summary>
 public sealed record DataSpec(
     string Corpus = DataSpec.Synthetic,
     int Documents = 64,
     string? Replay = null,
-    SelectionSpec? Selection = null)
+    SelectionSpec? Selection = null,
+    double? RetrievalRatio = null)
 {
     public const string Synthetic = "synthetic";
+
+    /// <summary>The data directory's fetched real-text corpus (data/corpora/real), its train split for training and replay.</summary>
+    public const string Real = "real";
+
+    /// <summary>The retrieval ratio when the spec leaves it out: a quarter of the sequences for the synthetic corpus, none for others.</summary>
+    [JsonIgnore]
+    public double EffectiveRetrievalRatio => RetrievalRatio ?? (Corpus == Synthetic ? 1.0 / 3 : 0);
 
     public SelectionSpec Selection { get; init; } = Selection ?? new SelectionSpec();
 }
@@ -179,14 +193,21 @@ public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double
 /// <summary>
 /// What to measure after the run; null parts are skipped. Lengths are context lengths in tokens, depths percent
 /// of the context. <paramref name="ShortRetention"/> adds perplexity at the native window, to see what extension
-/// cost at short range. <paramref name="BatchSize"/>: equally long rows per forward (prompts, documents).
+/// cost at short range.
+/// cost at short range. <paramref name="Corpus"/> is the text measured on: "synthetic" (the built-in generator's
+/// held-out documents and filler), "real" (the data directory's real-text corpus) or a real-corpus folder, whose
+/// <paramref name="Split"/> (test; validation while choosing settings) gives the perplexity documents and the needle
+/// haystacks (see <see cref="Evaluation.EvaluationSpec"/>). Passkeys keep their synthetic filler either way.
+/// <paramref name="BatchSize"/>: equally long rows per forward (prompts, documents).
 /// </summary>
 public sealed record EvalSpec(
     NeedleEvalSpec? Niah = null,
     PasskeyEvalSpec? Passkey = null,
     PerplexityEvalSpec? Perplexity = null,
     bool ShortRetention = false,
-    int BatchSize = 4);
+    int BatchSize = 4,
+    string Corpus = DataSpec.Synthetic,
+    CorpusSplit Split = CorpusSplit.Test);
 
 public sealed record NeedleEvalSpec(IReadOnlyList<int> Lengths, IReadOnlyList<double> Depths, int NeedlesPerCell = 2);
 

@@ -9,15 +9,19 @@ namespace LongRecipe.Engine.Runs;
 /// folder under <paramref name="runsFolder"/>; while it runs, its events go into the store (a batch per
 /// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order. The engine's
 /// work is synchronous; this is the one place it moves to a thread of its own, so the caller's thread stays free.
+/// <paramref name="realCorpus"/> is the folder specs name "real" (the data directory's corpora/real).
 /// </summary>
-public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel)
+public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel, string? realCorpus = null)
 {
     public RunStore Store => store;
 
-    /// <summary>Validates <paramref name="spec"/> and adds it as a Queued run with a folder of its own; returns its id.</summary>
+    /// <summary>
+    /// Validates <paramref name="spec"/>, its corpora included (they must exist before a run is queued), and adds it
+    /// as a Queued run with a folder of its own; returns its id.
+    /// </summary>
     public long Create(RunSpec spec)
     {
-        spec.Validate();
+        spec.Validate().ValidateCorpora(realCorpus);
         var created = DateTimeOffset.UtcNow;
         var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
         var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");
@@ -32,7 +36,7 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
         CancellationToken cancel = default)
     {
         var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
-        var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel);
+        var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel, realCorpus);
         var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))
             .ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);

@@ -34,6 +34,27 @@ public static class RetrievalPrompts
             return (sample.Context, $"\n\n{sample.Question}\nAnswer: {cue}", sample.Answer, sample.Needle.CharOffset);
         });
 
+    /// <summary>
+    /// The needle prompt in real text: <paramref name="document"/> (of at least the context's tokens) cut to what the
+    /// context leaves, at a word boundary, with the needle sentence inserted at the sentence boundary nearest
+    /// <paramref name="depthPercent"/> of it (0 = before the first sentence, 100 = after the last); the needle is
+    /// drawn again while its answer occurs in the document (<see cref="NeedleSample.NeedleFor"/>).
+    /// </summary>
+    public static RetrievalPrompt NeedleInText(Tokenizer tokenizer, int contextLength, double depthPercent, NeedleKind kind, ulong seed, string document)
+    {
+        if (depthPercent is not (>= 0 and <= 100)) throw new ArgumentException($"depth must be in [0, 100] percent, not {depthPercent}", nameof(depthPercent));
+        var (needle, question, answer) = NeedleSample.NeedleFor(kind, seed, document);
+        var documentIds = tokenizer.Encode(document, addSpecialTokens: false);
+        var needleTokens = Counter(tokenizer)(" " + needle);
+        var cue = needle[..needle.IndexOf(answer, StringComparison.Ordinal)].TrimEnd();
+        return Build(tokenizer, contextLength, "needle", haystack =>
+        {
+            var text = TextHaystack.Prefix(tokenizer, documentIds, haystack - needleTokens);
+            var (context, needleChar) = TextHaystack.Insert(text, needle, depthPercent);
+            return (context, $"\n\n{question}\nAnswer: {cue}", answer, needleChar);
+        });
+    }
+
     /// <summary>"…filler…\nWhat is the pass key? The pass key is" → " 48213".</summary>
     public static RetrievalPrompt Passkey(Tokenizer tokenizer, int contextLength, double depthPercent, ulong seed) =>
         Build(tokenizer, contextLength, "pass key", haystack =>
