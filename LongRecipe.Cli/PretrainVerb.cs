@@ -29,12 +29,13 @@ public static class PretrainVerb
             Seed: ulong.Parse(args.Optional("seed") ?? "0", CultureInfo.InvariantCulture),
             CheckpointEvery: args.Integer("checkpoint-every", 100),
             RetrievalRatio: args.Number("retrieval-ratio", 0.25),
-            Resume: args.Flag("resume"));
+            Resume: args.Flag("resume"),
+            Corpus: args.Optional("corpus"));
         spec.Options();
 
         using var cancel = CorpusVerb.CancelOnCtrlC();
         PretrainingResult result;
-        using (var bar = new ProgressBar("preparing the synthetic corpus"))
+        using (var bar = new ProgressBar(spec.Corpus is null ? "preparing the synthetic corpus" : $"tokenizing {spec.Corpus}"))
             result = Pretraining.Run(spec, e => Report(bar, e), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
 
         Console.WriteLine(new JsonObject

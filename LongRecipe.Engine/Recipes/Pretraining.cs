@@ -8,7 +8,8 @@ using LongRecipe.Engine.Training;
 namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
-/// A base model trained from scratch on the built-in pretraining data (<see cref="PretrainingData"/>).
+/// A base model trained from scratch on the pretraining data (<see cref="PretrainingData"/>): the train split of the
+/// real-text corpus in <paramref name="Corpus"/>, or the built-in synthetic corpus when null.
 /// <paramref name="Config"/>: "builtin" or "tiny" (sized to the tokenizer, with <paramref name="SequenceLength"/> as
 /// their window) or a config.json. The learning rate warms up over <paramref name="WarmupSteps"/> (a tenth of the
 /// steps, at most 100, when null) and decays by cosine to a tenth. <paramref name="DType"/> null: bf16 on CUDA,
@@ -28,7 +29,8 @@ public sealed record PretrainingSpec(
     ulong Seed = 0,
     long CheckpointEvery = 100,
     double RetrievalRatio = 0.25,
-    bool Resume = false)
+    bool Resume = false,
+    string? Corpus = null)
 {
     public Device TrainingDevice => Device ?? Torch.Device.Cpu;
 
@@ -69,7 +71,7 @@ public static class Pretraining
         var options = spec.Options();
         var config = Config(spec.Config, tokenizer, spec.SequenceLength);
         var sequences = PretrainingData.Build(
-            new PretrainingDataSpec(spec.SequenceLength, spec.Steps * spec.MicroBatchSize * (long)spec.SequenceLength, spec.Seed, spec.RetrievalRatio),
+            new PretrainingDataSpec(spec.SequenceLength, spec.Steps * spec.MicroBatchSize * (long)spec.SequenceLength, spec.Seed, spec.RetrievalRatio, spec.Corpus),
             spec.Tokenizer, Path.Combine(spec.Output, "data"), dataProgress, cancel);
 
         using var model = LlamaModel.Initialize(config, spec.Seed, options.ComputeDType, spec.TrainingDevice);

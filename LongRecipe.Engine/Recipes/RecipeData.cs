@@ -11,8 +11,8 @@ namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// A run's training data: the corpus (the built-in synthetic long documents of about T tokens, documents of a
-/// real-text corpus's train split, a .jsonl/.txt file, or a token store folder) tokenized once into &lt;run&gt;/data,
-/// shortened by the spec's sentence selection, and packed; the replay corpus for annealing likewise. Passkey and
+/// real-text corpus's train split, a .jsonl/.txt file, or a token store folder) tokenized once (a real corpus once for
+/// every run, into its own tokens/ folder; the others into &lt;run&gt;/data), shortened by the spec's sentence selection, and packed; the replay corpus for annealing likewise. Passkey and
 /// needle samples at each stage's sequence length go in at the spec's retrieval ratio (by default a quarter of the
 /// built-in corpus's sequences, seeds apart from the evaluation's), as the built-in model's pretraining did at its
 /// native window. Token stores are reused when their source and tokenizer are unchanged (a resumed run tokenizes
@@ -31,9 +31,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     /// <summary>Context extension: the selected corpus packed to L, positions spread over T by the stage's transform.</summary>
     public IBatchSource Extension(ExtendStage stage, LlamaModel model, CancellationToken cancel)
     {
-        using var store = Corpus(cancel);
-        var documents = Selected(store, model, cancel);
-        var sequences = WithRetrieval(Packed(documents, stage.SequenceLength, "corpus"), stage.SequenceLength);
+        var documents = Selected(Corpus(cancel), model, cancel);
+        var sequences = WithRetrieval(Packed(documents, stage.SequenceLength, "corpus"), stage.SequenceLength, cancel);
         return new PackedBatchSource(sequences, spec.Seed, stage.Transform, sentenceEnds.Contains);
     }
 
@@ -41,21 +40,18 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     public IBatchSource Annealing(AnnealStage stage, CancellationToken cancel)
     {
         var length = stage.SequenceLength ?? spec.TargetLength;
-        IReadOnlyList<int[]> main, replay;
-        using (var store = Corpus(cancel))
-            main = WithRetrieval(Packed(store.Documents(), length, "corpus"), length);
-        using (var store = Replay(cancel))
-            replay = Packed(store.Documents(), length, "replay corpus");
+        var main = WithRetrieval(Packed(Corpus(cancel), length, "corpus"), length, cancel);
+        var replay = Packed(Replay(cancel), length, "replay corpus");
         return new PackedBatchSource(SequencePacking.MixReplay(main, replay, stage.ReplayRatio, spec.Seed).ToList(), spec.Seed);
     }
 
-    private TokenStore Corpus(CancellationToken cancel) =>
+    private List<int[]> Corpus(CancellationToken cancel) =>
         spec.Data.Corpus == DataSpec.Synthetic
             ? Written("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)
             : Imported(spec.Data.Corpus, "corpus", skip: 0, cancel);
 
     // Replay from the corpus's own real corpus takes the train documents after those the corpus took.
-    private TokenStore Replay(CancellationToken cancel) =>
+    private List<int[]> Replay(CancellationToken cancel) =>
         spec.Data.Replay is null or DataSpec.Synthetic
             ? Written("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
             : Imported(spec.Data.Replay, "replay", skip: spec.Data.Replay == spec.Data.Corpus ? spec.Data.Documents : 0, cancel);
@@ -72,30 +68,32 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     private int Count(string text) => tokenizer.Encode(text, addSpecialTokens: false).Length;
 
     /// <summary>The texts written once into data/&lt;name&gt;.jsonl (read lazily, only when that file is not there yet), tokenized into data/&lt;name&gt;.</summary>
-    private TokenStore Written(string name, IEnumerable<string> texts, CancellationToken cancel)
+    private List<int[]> Written(string name, IEnumerable<string> texts, CancellationToken cancel)
     {
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, name + ".jsonl");
         if (!File.Exists(source)) SyntheticCorpus.WriteJsonLines(source, texts, cancel);
-        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+        using var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+        return [.. store.Documents()];
     }
 
     /// <summary>
     /// A real-text corpus's train documents (<see cref="DataSpec.Documents"/> of them, drawn by the run's seed after
-    /// <paramref name="skip"/>), a token store folder as it is, or a .jsonl/.txt file tokenized into data/&lt;name&gt;.
+    /// <paramref name="skip"/>, from the corpus's own token store, tokenized once for every run), a token store folder
+    /// as it is, or a .jsonl/.txt file tokenized into data/&lt;name&gt;.
     /// </summary>
-    private TokenStore Imported(string corpus, string name, int skip, CancellationToken cancel)
+    private List<int[]> Imported(string corpus, string name, int skip, CancellationToken cancel)
     {
         var path = RunSpec.CorpusPath(corpus, realCorpus) ?? throw new ArgumentException($"data: \"{corpus}\" is not a corpus to import");
-        if (RealCorpus.Exists(path)) return Written(name, RealTexts(path, skip, cancel), cancel);
-        return Directory.Exists(path) ? TokenStore.Open(path)
+        if (RealCorpus.Exists(path))
+        {
+            var real = RealCorpus.Open(path);
+            using var tokenized = real.Tokenized(tokenizerPath, cancel: cancel);
+            return [.. real.SampleOrder(CorpusSplit.Train, spec.Seed).Skip(skip).Take(spec.Data.Documents).Select(i => tokenized.Document(i).ToArray())];
+        }
+        using var store = Directory.Exists(path) ? TokenStore.Open(path)
             : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
-    }
-
-    private IEnumerable<string> RealTexts(string corpus, int skip, CancellationToken cancel)
-    {
-        foreach (var document in RealCorpus.Open(corpus).Sample(CorpusSplit.Train, spec.Data.Documents, spec.Seed, skip, cancel))
-            yield return document.Text;
+        return [.. store.Documents()];
     }
 
     /// <summary>
@@ -103,9 +101,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     /// (the reference code's proxy); impactful keeps sentences holding one of the top 20% tokens by Δ(t), from the
     /// model with full versus native-window context on the first documents. Others go with probability select_ratio.
     /// </summary>
-    private List<int[]> Selected(TokenStore store, LlamaModel model, CancellationToken cancel)
+    private List<int[]> Selected(List<int[]> documents, LlamaModel model, CancellationToken cancel)
     {
-        var documents = store.Documents().ToList();
         var selection = spec.Data.Selection;
         if (selection.Method == SelectionMethod.None) return documents;
         var settings = new SentenceSelectionSpec(selection.SelectRatio, spec.Seed);
@@ -131,10 +128,14 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         })];
     }
 
-    private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length) =>
-        spec.Data.EffectiveRetrievalRatio > 0
-            ? RetrievalSamples.Mix(sequences, tokenizer, length, spec.Data.EffectiveRetrievalRatio, spec.Seed)
-            : sequences;
+    /// <summary>The sequences with retrieval samples at the spec's ratio; on a real corpus the needles hide in its train documents.</summary>
+    private IReadOnlyList<int[]> WithRetrieval(IReadOnlyList<int[]> sequences, int length, CancellationToken cancel)
+    {
+        if (spec.Data.EffectiveRetrievalRatio <= 0) return sequences;
+        var path = RunSpec.CorpusPath(spec.Data.Corpus, realCorpus);
+        using var haystacks = path is not null && RealCorpus.Exists(path) ? TrainingHaystacks.Open(path, tokenizer, tokenizerPath, cancel) : null;
+        return RetrievalSamples.Mix(sequences, tokenizer, length, spec.Data.EffectiveRetrievalRatio, spec.Seed, haystacks is null ? null : haystacks.Text);
+    }
 
     private List<int[]> Packed(IEnumerable<int[]> documents, int length, string what)
     {

@@ -16,6 +16,9 @@ public sealed class RealCorpus
 {
     public const string DocumentsFile = "corpus.jsonl";
     public const string ManifestFile = "manifest.json";
+    public const string TokensFolder = "tokens";
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> Builds = new(StringComparer.Ordinal);
 
     private readonly Dictionary<string, CorpusSplit> splits;
 
@@ -54,21 +57,43 @@ public sealed class RealCorpus
 
     /// <summary>
     /// <paramref name="count"/> documents of <paramref name="split"/> in an order drawn from <paramref name="seed"/>
-    /// (each id's place is SHA-256 of "sample:SEED:ID", so the same seed draws the same documents everywhere), after
-    /// the first <paramref name="skip"/> of that order; fewer when the split runs out.
+    /// (<see cref="SampleOrder"/>), after the first <paramref name="skip"/> of that order; fewer when the split runs out.
     /// </summary>
     public List<RealDocument> Sample(CorpusSplit split, int count, ulong seed, int skip = 0, CancellationToken cancel = default)
     {
-        var order = Manifest.Documents.Where(d => d.Split == split)
-            .Select(d => d.Id).OrderBy(id => CorpusSplits.Place($"sample:{seed}:{id}")).ThenBy(id => id, StringComparer.Ordinal)
-            .Skip(skip).Take(count).ToList();
-        var rank = order.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+        var order = SampleOrder(split, seed).Skip(skip).Take(count).ToList();
+        var rank = order.Select((position, i) => (Manifest.Documents[position].Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
         var chosen = new RealDocument?[order.Count];
         foreach (var document in All(cancel))
             if (rank.TryGetValue(document.Id, out var i)) chosen[i] = document;
-        var missing = order.Where((_, i) => chosen[i] is null).FirstOrDefault();
+        var missing = order.Where((_, i) => chosen[i] is null).Select(position => Manifest.Documents[position].Id).FirstOrDefault();
         return missing is null ? [.. chosen.Select(d => d!)]
             : throw new CorpusFormatException($"{Path.Combine(Folder, DocumentsFile)}: the manifest lists {missing}, which the file lacks");
+    }
+
+    /// <summary>
+    /// The positions (in the corpus's order) of <paramref name="split"/>'s documents in an order drawn from
+    /// <paramref name="seed"/>: each id's place is SHA-256 of "sample:SEED:ID", so the same seed draws the same
+    /// documents everywhere.
+    /// </summary>
+    public IEnumerable<int> SampleOrder(CorpusSplit split, ulong seed) =>
+        Manifest.Documents.Select((d, position) => (d.Id, d.Split, position)).Where(d => d.Split == split)
+            .OrderBy(d => CorpusSplits.Place($"sample:{seed}:{d.Id}")).ThenBy(d => d.Id, StringComparer.Ordinal).Select(d => d.position);
+
+    /// <summary>
+    /// Every document as token ids of the tokenizer at <paramref name="tokenizerPath"/> (BOS included), in the corpus's
+    /// order: a token store under tokens/, one per tokenizer, rebuilt when corpus.jsonl changes. Built on first use and
+    /// then shared by every run and pretraining on this corpus; builds of one store take turns within a process.
+    /// </summary>
+    public TokenStore Tokenized(string tokenizerPath, IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var folder = Path.GetFullPath(Path.Combine(Folder, TokensFolder, FileHash.OfTokenizer(tokenizerPath)[..16]));
+        TokenStore store;
+        lock (Builds.GetOrAdd(folder, _ => new object()))
+            store = TokenStore.Build([Path.Combine(Folder, DocumentsFile)], tokenizerPath, folder, progress, cancel);
+        if (store.DocumentCount == Manifest.Documents.Count) return store;
+        store.Dispose();
+        throw new CorpusFormatException($"{Path.Combine(Folder, DocumentsFile)}: {store.DocumentCount} documents tokenized, the manifest lists {Manifest.Documents.Count}");
     }
 
     /// <summary>Every document in the corpus's order.</summary>

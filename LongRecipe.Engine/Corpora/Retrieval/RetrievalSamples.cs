@@ -15,11 +15,14 @@ public static class RetrievalSamples
     /// <summary>
     /// <paramref name="sequences"/> with retrieval samples of <paramref name="length"/> put before them with
     /// probability <paramref name="ratio"/> (<see cref="SequencePacking.MixReplay"/>), as many samples as that needs.
+    /// <paramref name="haystack"/> (length, seed → text) gives the needles real text to hide in; null keeps the
+    /// synthetic haystacks.
     /// </summary>
-    public static IReadOnlyList<int[]> Mix(IReadOnlyList<int[]> sequences, Tokenizer tokenizer, int length, double ratio, ulong seed)
+    public static IReadOnlyList<int[]> Mix(IReadOnlyList<int[]> sequences, Tokenizer tokenizer, int length, double ratio, ulong seed,
+        Func<int, ulong, string>? haystack = null)
     {
         var samples = Enumerable.Range(0, Math.Max(1, (int)(sequences.Count * ratio)))
-            .Select(i => Sample(tokenizer, length, seed, i)).ToList();
+            .Select(i => Sample(tokenizer, length, seed, i, haystack)).ToList();
         return SequencePacking.MixReplay(sequences, samples, ratio, seed).ToList();
     }
 
@@ -28,13 +31,15 @@ public static class RetrievalSamples
     /// uniform depth, its answer, then end-of-text up to the length (the prompt and answer end a few tokens short
     /// of it). The seeds come from their own stream, so no sample repeats one the evaluator draws.
     /// </summary>
-    public static int[] Sample(Tokenizer tokenizer, int length, ulong seed, int index)
+    public static int[] Sample(Tokenizer tokenizer, int length, ulong seed, int index, Func<int, ulong, string>? haystack = null)
     {
         var random = SplitMix64.ForSample(seed ^ Stream, index);
         var depth = 100 * random.NextDouble();
-        var prompt = index % 2 == 0
-            ? RetrievalPrompts.Passkey(tokenizer, length, depth, random.NextUInt64())
-            : RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(index / 2 % 3), random.NextUInt64());
+        var kind = (NeedleKind)(index / 2 % 3);
+        var sampleSeed = random.NextUInt64();
+        var prompt = index % 2 == 0 ? RetrievalPrompts.Passkey(tokenizer, length, depth, sampleSeed)
+            : haystack is null ? RetrievalPrompts.Needle(tokenizer, length, depth, kind, sampleSeed)
+            : RetrievalPrompts.NeedleInText(tokenizer, length, depth, kind, sampleSeed, haystack(length, sampleSeed));
         var ids = prompt.Ids.Concat(prompt.AnswerIds).Select(id => (int)id).ToList();
         var end = tokenizer.EosId ?? throw new ArgumentException("retrieval samples need a tokenizer with an end-of-text token");
         while (ids.Count < length) ids.Add(end);
