@@ -51,7 +51,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--parents 4] [--short-generations 4] [--samples 4] [--batch-size 1] [--seed 0]
                    [--attention-factor x] [--device ...] [--dtype ...] [--tokenizer <path>] [--out <dir | config.json>]
               (no requests) LongRoPE factor search on synthetic long samples; prints the longrope rope_scaling
-          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --synthetic [--documents 16] [--seed 0])
+          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --corpus <real corpus> | --synthetic [--documents 16] [--seed 0])
               (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
                    [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
@@ -59,7 +59,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--corpus real|<corpus folder> [--split test|validation]]
               (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples;
               --corpus measures on real held-out text (passkeys keep their synthetic filler)
-          pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
+          pretrain --tokenizer <dir> --out <dir> [--config builtin|small|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--corpus <real corpus folder>] [--resume]
               (no requests) pretrains a base model on a real corpus's train split (--corpus) or the built-in synthetic corpus, with passkey and needle

@@ -10,7 +10,7 @@ namespace LongRecipe.Engine.Recipes;
 /// <summary>
 /// A base model trained from scratch on the pretraining data (<see cref="PretrainingData"/>): the train split of the
 /// real-text corpus in <paramref name="Corpus"/>, or the built-in synthetic corpus when null.
-/// <paramref name="Config"/>: "builtin" or "tiny" (sized to the tokenizer, with <paramref name="SequenceLength"/> as
+/// <paramref name="Config"/>: "builtin", "small" or "tiny" (sized to the tokenizer, with <paramref name="SequenceLength"/> as
 /// their window) or a config.json. The learning rate warms up over <paramref name="WarmupSteps"/> (a tenth of the
 /// steps, at most 100, when null) and decays by cosine to a tenth. <paramref name="DType"/> null: bf16 on CUDA,
 /// f32 on the CPU.
@@ -88,7 +88,7 @@ public static class Pretraining
     }
 
     /// <summary>
-    /// builtin or tiny (presets given the tokenizer's vocabulary and ids, with the sequence length as
+    /// builtin, small or tiny (presets given the tokenizer's vocabulary and ids, with the sequence length as
     /// their window), or a config.json whose vocabulary must cover the tokenizer's.
     /// </summary>
     private static LlamaConfig Config(string name, Tokenizer tokenizer, int sequenceLength)
@@ -96,6 +96,7 @@ public static class Pretraining
         var preset = name switch
         {
             "builtin" => LlamaConfig.Builtin(tokenizer.VocabSize),
+            "small" => LlamaConfig.Small(tokenizer.VocabSize),
             "tiny" => LlamaConfig.Tiny() with { VocabSize = tokenizer.VocabSize },
             _ => null,
         };

@@ -7,7 +7,7 @@ namespace LongRecipe.Engine.Corpora.Retrieval;
 /// <summary>
 /// A real corpus's train documents as haystacks for the needles a model trains on (the evaluation hides its own in
 /// held-out documents): for a context length and a seed, an excerpt of a train document long enough for it, read
-/// from the corpus's shared token store and decoded, starting at a word.
+/// from the corpus's shared token store and decoded, starting at a word. Safe to call from several threads.
 /// </summary>
 public sealed class TrainingHaystacks : IDisposable
 {
@@ -18,6 +18,7 @@ public sealed class TrainingHaystacks : IDisposable
     private readonly int[] train;
     private readonly Tokenizer tokenizer;
     private readonly string folder;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int[]> longEnough = new();
 
     private TrainingHaystacks(TokenStore store, int[] train, Tokenizer tokenizer, string folder) =>
         (this.store, this.train, this.tokenizer, this.folder) = (store, train, tokenizer, folder);
@@ -36,7 +37,7 @@ public sealed class TrainingHaystacks : IDisposable
     public string Text(int contextLength, ulong seed)
     {
         var needed = (int)(contextLength * Margin);
-        var candidates = train.Where(i => store.Document(i).Length > needed).ToArray();
+        var candidates = longEnough.GetOrAdd(needed, n => [.. train.Where(i => store.Document(i).Length > n)]);
         if (candidates.Length == 0)
             throw new ArgumentException($"the train split of {folder} holds no document of more than {needed} tokens for a needle's haystack at {contextLength}");
         var random = SplitMix64.ForSample(seed, 0);
