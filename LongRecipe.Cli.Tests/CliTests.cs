@@ -340,6 +340,35 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Convert_refuses_a_longrope_with_n_hat_that_transformers_cannot_express()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var model = Path.Combine(folder, "n-hat");
+            Directory.CreateDirectory(model);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(Fixtures, "llama-longrope")))
+                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
+            config["rope_parameters"]!["initial_unscaled_tokens"] = 2;
+            File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+            var output = Path.Combine(folder, "converted");
+
+            var result = await CliProcess.RunAsync(["convert", "--model", model, "--out", output]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"{Path.Combine(model, "config.json")}: rope_scaling.initial_unscaled_tokens = 2 (LongRoPE's n̂)", result.Stderr);
+            Assert.False(Directory.Exists(output));
+            // The same model at n̂ = 0 is transformers' own longrope and converts.
+            Assert.Equal(0, (await CliProcess.RunAsync(["convert", "--model", Path.Combine(Fixtures, "llama-longrope"), "--out", output])).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
     private static string ByteLevelTokenizerJson()
     {
