@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 

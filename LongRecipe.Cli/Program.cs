@@ -57,7 +57,8 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--resume]
               (no requests) pretrains a base model on the built-in synthetic corpus with passkey and needle
               samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
-          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn> [--data data] [--print] | --resume --run <id>
+          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn | longrope | longrope-ft | longrope-progressive>
+                   [--data data] [--print] | --resume --run <id>
               (no requests) runs the recipe (stages, checkpoints, eval) in the Lab's run store; progress bar,
               Ctrl-C checkpoints and stops; one JSON line with the run id, status, folder and eval cells;
               --print writes the spec's JSON instead (a preset as a starting point)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Cli;

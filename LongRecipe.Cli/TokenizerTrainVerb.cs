@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization.Training;
 
 namespace LongRecipe.Cli;

@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tests.Support;
 
 namespace LongRecipe.Engine.Tests.RopeSearch;
@@ -30,12 +31,6 @@ public sealed class SearchedModel : IDisposable
     }
 
     public void Dispose() => Pretrained.Dispose();
-}
-
-/// <summary>IProgress that reports on the caller's thread, so a test sees every report before the call returns.</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }
 
 public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<SearchedModel>

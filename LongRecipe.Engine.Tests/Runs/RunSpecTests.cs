@@ -48,7 +48,8 @@ public class RunSpecTests
         Assert.Equal(0.5, (double?)json["stages"]![1]!["replay_ratio"]);
         Assert.Equal("average", (string?)json["stages"]![2]!["method"]);
         Assert.Equal(2, (int?)json["eval"]!["niah"]!["needles_per_cell"]);
-        var longrope = JsonNode.Parse(RunPresets.LongRope([1, 2, 4], [1, 1, 1]).ToJson())!;
+        var longrope = JsonNode.Parse(RunPresets.Build("searched", rope: new RopeScalingSpec(RopeType.LongRope, Factor: 4,
+            OriginalMaxPositionEmbeddings: 256, LongFactor: [1, 2, 4], ShortFactor: [1, 1, 1])).ToJson())!;
         Assert.Equal("longrope", (string?)longrope["rope_scaling"]!["rope_type"]);
         Assert.Equal(256, (int?)longrope["rope_scaling"]!["original_max_position_embeddings"]);
     }

@@ -55,30 +55,30 @@ public sealed record RopeSearchSpec(
         UnscaledTokens is { Count: > 0 } given ? given : PaperUnscaledTokens.Where(n => n <= window / 16).ToArray();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the field of the first problem.</summary>
-    public RopeSearchSpec Validate()
+    public RopeSearchSpec Validate() =>
+        Problems().FirstOrDefault() is ({ } field, var problem) ? throw new ArgumentException($"rope search {field} {problem}", field) : this;
+
+    /// <summary>Every problem with the settings, in field order, as (field, what is wrong), e.g. (Population, "must be at least 2, not 1").</summary>
+    public IEnumerable<(string Field, string Problem)> Problems()
     {
-        if (!(Factor > 1) || double.IsInfinity(Factor)) Fail(nameof(Factor), $"must be a number above 1, not {Factor}");
+        if (!(Factor > 1) || double.IsInfinity(Factor)) yield return (nameof(Factor), $"must be a number above 1, not {Factor}");
         if (Progressive is { Count: > 0 } stages)
         {
-            for (var i = 0; i < stages.Count; i++)
-                if (!(stages[i] > (i == 0 ? 1 : stages[i - 1])))
-                    Fail(nameof(Progressive), $"stages must increase from above 1 ({string.Join(", ", stages)})");
-            if (stages[^1] != Factor) Fail(nameof(Progressive), $"the last stage ({stages[^1]}) must equal Factor ({Factor})");
+            if (Enumerable.Range(0, stages.Count).Any(i => !(stages[i] > (i == 0 ? 1 : stages[i - 1]))))
+                yield return (nameof(Progressive), $"stages must increase from above 1 ({string.Join(", ", stages)})");
+            if (stages[^1] != Factor) yield return (nameof(Progressive), $"the last stage ({stages[^1]}) must equal Factor ({Factor})");
         }
-        if (Population < 2) Fail(nameof(Population), $"must be at least 2, not {Population}");
-        if (Generations < 0) Fail(nameof(Generations), $"must not be negative, not {Generations}");
-        if (Parents < 1 || Parents >= Population) Fail(nameof(Parents), $"must lie in [1, Population) = [1, {Population}), not {Parents}");
-        if (!(MutationProbability > 0 && MutationProbability <= 1)) Fail(nameof(MutationProbability), $"must lie in (0, 1], not {MutationProbability}");
-        if (!(CrossoverProbability >= 0 && CrossoverProbability <= 1)) Fail(nameof(CrossoverProbability), $"must lie in [0, 1], not {CrossoverProbability}");
-        if (!(MaxFactorRatio >= 1) || double.IsInfinity(MaxFactorRatio)) Fail(nameof(MaxFactorRatio), $"must be at least 1, not {MaxFactorRatio}");
-        if (AttentionFactor is { } a && !(a > 0 && !double.IsInfinity(a))) Fail(nameof(AttentionFactor), $"must be positive, not {a}");
-        if (ShortGenerations < 0) Fail(nameof(ShortGenerations), $"must not be negative, not {ShortGenerations}");
+        if (Population < 2) yield return (nameof(Population), $"must be at least 2, not {Population}");
+        if (Generations < 0) yield return (nameof(Generations), $"must not be negative, not {Generations}");
+        if (Parents < 1 || Parents >= Population) yield return (nameof(Parents), $"must lie in [1, Population) = [1, {Population}), not {Parents}");
+        if (!(MutationProbability > 0 && MutationProbability <= 1)) yield return (nameof(MutationProbability), $"must lie in (0, 1], not {MutationProbability}");
+        if (!(CrossoverProbability >= 0 && CrossoverProbability <= 1)) yield return (nameof(CrossoverProbability), $"must lie in [0, 1], not {CrossoverProbability}");
+        if (!(MaxFactorRatio >= 1) || double.IsInfinity(MaxFactorRatio)) yield return (nameof(MaxFactorRatio), $"must be at least 1, not {MaxFactorRatio}");
+        if (AttentionFactor is { } a && !(a > 0 && !double.IsInfinity(a))) yield return (nameof(AttentionFactor), $"must be positive, not {a}");
+        if (ShortGenerations < 0) yield return (nameof(ShortGenerations), $"must not be negative, not {ShortGenerations}");
         if (UnscaledTokens is { } unscaled && (unscaled.Count == 0 || unscaled.Any(n => n < 0) || unscaled.Distinct().Count() != unscaled.Count))
-            Fail(nameof(UnscaledTokens), $"must list distinct values ≥ 0, not [{string.Join(", ", unscaled)}]");
-        if (Samples < 1) Fail(nameof(Samples), $"must be at least 1, not {Samples}");
-        if (BatchSize < 1) Fail(nameof(BatchSize), $"must be at least 1, not {BatchSize}");
-        return this;
+            yield return (nameof(UnscaledTokens), $"must list distinct values ≥ 0, not [{string.Join(", ", unscaled)}]");
+        if (Samples < 1) yield return (nameof(Samples), $"must be at least 1, not {Samples}");
+        if (BatchSize < 1) yield return (nameof(BatchSize), $"must be at least 1, not {BatchSize}");
     }
-
-    private static void Fail(string field, string problem) => throw new ArgumentException($"rope search {field} {problem}", field);
 }

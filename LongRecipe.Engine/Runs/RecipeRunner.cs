@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
@@ -12,11 +13,11 @@ namespace LongRecipe.Engine.Runs;
 
 /// <summary>
 /// Runs one <see cref="RunSpec"/> in its folder and reports it as <see cref="RunEvent"/>s: the base model under
-/// the spec's RoPE rescaling, its short-context perplexity (stage "base"), each stage in order (extend → anneal →
-/// merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
-/// Folder: spec.json; data/ (token stores); one folder per training stage (its checkpoints, then its model/);
-/// model/ (the final model); recipe_state.json (the stages done). Resuming skips the stages done and continues
-/// the unfinished one from its newest checkpoint.
+/// the spec's RoPE rescaling, its short-context perplexity (stage "base"), each stage in order (search, extend,
+/// anneal, merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
+/// Folder: spec.json; data/ (token stores); one folder per stage (a training stage's checkpoints or a search's
+/// search_state.json, then its model/); model/ (the final model); recipe_state.json (the stages done). Resuming
+/// skips the stages done and continues the unfinished one from its newest checkpoint.
 /// </summary>
 public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel)
 {
@@ -25,6 +26,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     public const string ModelFolder = "model";
     public const string BaseStage = "base";
     public const string EvalStage = "eval";
+    public const string SearchStateFile = "search_state.json";
 
     // Held out from every training corpus (those use the spec's seed), and the same for every run so runs compare.
     private const ulong EvalSeed = 1000;
@@ -76,19 +78,21 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 state = state.With(BaseStage, BaseModel, runFolder);
             }
 
-            // ---- the stages, each from the model the previous one left ----
+            // ---- the stages, each from the model the previous one left (its config too: a search's RoPE) ----
             var count = spec.Stages.Count + 1;
-            var start = state.LastModel ?? BaseModel;
-            using var loaded = PretrainedModel.Load(start, device, dtype);
-            var model = loaded.WithConfig(config);
+            using var loaded = PretrainedModel.Load(state.LastModel ?? BaseModel, device, dtype);
+            var model = loaded.WithConfig(state.LastModel is null ? config : loaded.Config);
             for (var i = 0; i < spec.Stages.Count; i++)
             {
                 var current = spec.Stages[i];
-                stage = current.Kind;
+                stage = spec.StageNames[i];
                 if (state.Done(stage)) continue;
                 Emit(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, i, count));
                 switch (current)
                 {
+                    case SearchStage search:
+                        model = model.WithConfig(Search(model, search, native, data, Path.Combine(runFolder, stage), stage, Emit, Log, cancel));
+                        break;
                     case TrainingStageSpec training:
                         var folder = Path.Combine(runFolder, stage);
                         var batches = training is ExtendStage extend ? data.Extension(extend, model, cancel) : data.Annealing((AnnealStage)training, cancel);
@@ -147,6 +151,33 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             rope = rope with { OriginalMaxPositionEmbeddings = native };
         var window = rope.Type == RopeType.Dynamic ? native : Math.Max(spec.TargetLength, config.MaxPositionEmbeddings);
         return (config with { RopeScaling = rope, MaxPositionEmbeddings = window }).Validate();
+    }
+
+    /// <summary>
+    /// A search stage: LongRoPE's search on <paramref name="model"/> with samples from the run's corpus, its population
+    /// checkpointed in <paramref name="folder"/>, every generation emitted as a <see cref="SearchEvent"/>. Returns the
+    /// model's config with the searched RoPE, claiming at least the target window.
+    /// </summary>
+    private LlamaConfig Search(LlamaModel model, SearchStage stage, int native, RecipeData data, string folder, string name,
+        Action<RunEvent> emit, Action<string, RunLogLevel> log, CancellationToken cancel)
+    {
+        var settings = stage.Search(stage.Factor ?? (double)spec.TargetLength / native, spec.Seed);
+        // The search reads the native window from a plain model's max_position_embeddings (a longrope one carries its own).
+        var searched = model.Config.RopeScaling.Type == RopeType.Default ? model.WithConfig(model.Config with { MaxPositionEmbeddings = native }) : model;
+        var samples = data.SearchSamples(settings.Samples, (int)Math.Round(settings.Factor * native), cancel);
+        log($"searching n̂ and factors for {settings.Factor:g}× over {native} tokens on {samples.Length} corpus samples of {samples[0].Length} tokens", RunLogLevel.Information);
+        Directory.CreateDirectory(folder);
+        var result = LongRopeSearch.Run(searched, samples, settings, new SynchronousProgress<RopeSearchProgress>(p =>
+                emit(new SearchEvent(DateTimeOffset.UtcNow, name, p.Phase, p.Factor, p.Generation, p.Generations, p.Evaluated,
+                    p.BestPerplexity, p.BestUnscaledTokens, p.BestFactors))),
+            cancel, Path.Combine(folder, SearchStateFile));
+        var last = result.Stages.Last(s => s.Phase == RopeSearchPhase.Long);
+        log($"searched: n̂ = {result.Rope.InitialUnscaledTokens}, perplexity {result.LongPerplexity:F3} at {last.Length} tokens "
+            + $"(linear interpolation {last.LinearPerplexity:F3}), {result.ShortPerplexity:F3} at {native}", RunLogLevel.Information);
+        if (result.Rope.TransformersProblem() is { } problem)
+            log($"the saved model keeps n̂ in its config, which the engine reads: {problem}", RunLogLevel.Warning);
+        var config = result.Apply(model.Config);
+        return config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, spec.TargetLength) };
     }
 
     private TrainerOptions Options(TrainingStageSpec stage, DType dtype) => new TrainerOptions
