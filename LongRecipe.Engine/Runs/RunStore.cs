@@ -384,7 +384,8 @@ public sealed class RunStore : IDisposable
 /// <summary>What <see cref="RunStore.ExportJson"/> writes.</summary>
 public sealed record MetricsExport(IReadOnlyList<StepEvent> Steps, IReadOnlyList<EvalEvent> Evals, IReadOnlyList<SearchEvent> Searches);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    Converters = [typeof(SnakeCaseEnumConverter<RopeSearchPhase>)])]
 [JsonSerializable(typeof(MetricsExport))]
 [JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class MetricsExportJsonContext : JsonSerializerContext;
