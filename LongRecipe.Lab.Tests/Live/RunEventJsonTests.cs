@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Live;
 
@@ -38,6 +39,22 @@ public sealed class RunEventJsonTests
         Assert.Equal("cancelled", element.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, element.GetProperty("error").ValueKind);
         Assert.Equal("extend", element.GetProperty("stage").GetString());
+    }
+
+    [Fact]
+    public void A_search_generation_carries_its_phase_n_hat_and_factors()
+    {
+        var generation = new SearchEvent(Noon, "search-2", RopeSearchPhase.Short, 4, 3, 6, 40, 11.25, 4, [1, 1.5, 2.25]);
+
+        var element = RunEventJson.ToElement(generation);
+
+        Assert.Equal("search", element.GetProperty("type").GetString());
+        Assert.Equal("short", element.GetProperty("phase").GetString());
+        Assert.Equal(4, element.GetProperty("initialUnscaledTokens").GetInt32());
+        Assert.Equal([1, 1.5, 2.25], element.GetProperty("factors").EnumerateArray().Select(f => f.GetDouble()));
+        var back = Assert.IsType<SearchEvent>(RunEventJson.Parse(element.GetRawText()));
+        Assert.Equal(generation with { Factors = back.Factors }, back);
+        Assert.Equal(generation.Factors, back.Factors);
     }
 
     [Fact]

@@ -235,10 +235,12 @@ public sealed class DashboardState
     {
         var traces = searchStages.SelectMany((name, i) => new[]
         {
-            Trace(SearchChart, 2 * i, $"{name} long", StageColors[i % StageColors.Length]),
-            Trace(SearchChart, 2 * i + 1, $"{name} short", StageColors[i % StageColors.Length]) with { Dash = "dot" },
+            Trace(SearchChart, 2 * i, $"{name} long", StageColors[i % StageColors.Length]) with { Kind = TraceKind.LineMarkers },
+            Trace(SearchChart, 2 * i + 1, $"{name} short", StageColors[i % StageColors.Length]) with { Kind = TraceKind.LineMarkers, Dash = "dot" },
         }).ToList();
-        return new ChartFigure(traces, new ChartAxis("generation"), new ChartAxis("best perplexity", Log: true))
+        // Generations are whole: the axis spans the longest phase the spec asks for.
+        var generations = spec.Stages.OfType<SearchStage>().Max(s => (int?)Math.Max(s.Generations, s.ShortGenerations)) ?? 0;
+        return new ChartFigure(traces, new ChartAxis("generation", Range: (0, Math.Max(1, generations))), new ChartAxis("best perplexity", Log: true))
         {
             Title = "LongRoPE search: best perplexity",
             Legend = LegendPlace.Top,
