@@ -38,7 +38,7 @@ public static class RopeSearchVerb
             Seed: (ulong)Number("seed", defaults.Seed)).Validate();
         using var cancel = CorpusVerb.CancelOnCtrlC();
 
-        var length = (int)Math.Round(spec.Factor * model.Config.MaxPositionEmbeddings);
+        var length = (int)Math.Round(spec.Factor * LongRopeSearch.NativeWindow(model.Config));
         var samples = SearchSamples.Synthetic(text => tokenizer.Encode(text, addSpecialTokens: true), spec.Samples, length, spec.Seed);
         // Every generation of every stage, the short phase included, is one step of the bar.
         var total = spec.Stages.Count * (spec.Generations + 1) + spec.ShortGenerations + 1;

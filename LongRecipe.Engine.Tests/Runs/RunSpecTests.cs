@@ -53,6 +53,10 @@ public class RunSpecTests
             OriginalMaxPositionEmbeddings: 256, LongFactor: [1, 2, 4], ShortFactor: [1, 1, 1])).ToJson())!;
         Assert.Equal("longrope", (string?)longrope["rope_scaling"]!["rope_type"]);
         Assert.Equal(256, (int?)longrope["rope_scaling"]!["original_max_position_embeddings"]);
+        Assert.Null(longrope["rope_scaling"]!["initial_unscaled_tokens"]);
+        var withNHat = new RopeScalingSpec(RopeType.LongRope, LongFactor: [1, 2], ShortFactor: [1, 1], InitialUnscaledTokens: 4);
+        Assert.Equal(4, withNHat.ApplyTo(new RopeScaling()).InitialUnscaledTokens);
+        Assert.Equal(4, (int?)JsonNode.Parse(RunPresets.Build("n-hat", rope: withNHat).ToJson())!["rope_scaling"]!["initial_unscaled_tokens"]);
     }
 
     [Fact]
@@ -130,6 +134,8 @@ public class RunSpecTests
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 2], "short_factor": [1]}}""", "rope_scaling.short_factor", "has 1 entries, long_factor 2" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [0], "short_factor": [1]}}""", "rope_scaling.long_factor", "factors must be > 0" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "low_freq_factor": 1}}""", "rope_scaling.low_freq_factor", "llama3 only" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "initial_unscaled_tokens": 4}}""", "rope_scaling.initial_unscaled_tokens", "read by longrope only" },
+        { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1], "short_factor": [1], "initial_unscaled_tokens": -1}}""", "rope_scaling.initial_unscaled_tokens", "must be ≥ 0, got -1" },
         { """{"data": {"corpus": " "}}""", "data.corpus", "synthetic" },
         { """{"data": {"documents": 0}}""", "data.documents", "must be > 0" },
         { """{"data": {"selection": {"method": "digits", "select_ratio": 0}}}""", "data.selection.select_ratio", "must be in (0, 1]" },

@@ -81,6 +81,10 @@ public static class LongRopeSearch
     // Each generation of each stage draws from stream (stage × this + generation) of the spec's seed.
     private const int StreamsPerStage = 1_000_000;
 
+    /// <summary>The window a search extends: a longrope model's original window, a plain model's max_position_embeddings.</summary>
+    public static long NativeWindow(LlamaConfig config) =>
+        config.RopeScaling is { Type: RopeType.LongRope, OriginalMaxPositionEmbeddings: { } original } ? original : config.MaxPositionEmbeddings;
+
     /// <summary>
     /// Searches longrope settings for <paramref name="model"/> on the first <see cref="RopeSearchSpec.Samples"/> of
     /// <paramref name="samples"/>, each at least s × L tokens; reports after every generation. With
@@ -95,7 +99,7 @@ public static class LongRopeSearch
         var rope = config.RopeScaling;
         if (rope.Type is not (RopeType.Default or RopeType.LongRope))
             throw new ArgumentException($"rope search starts from plain RoPE or a longrope model; the model's rope_type is '{rope.Type.Name()}'");
-        var window = rope.Type == RopeType.LongRope ? rope.OriginalMaxPositionEmbeddings!.Value : config.MaxPositionEmbeddings;
+        var window = NativeWindow(config);
         var longest = (int)Math.Round(spec.Factor * window);
         if (samples.Count < spec.Samples)
             throw new ArgumentException($"rope search needs Samples = {spec.Samples} samples, got {samples.Count}", nameof(samples));
@@ -127,9 +131,10 @@ public static class LongRopeSearch
         {
             if (checkpointFile is not null) (state = state with { Done = stages.ToList(), Current = current }).Save(checkpointFile);
         }
-        (RopeCandidate Candidate, double Perplexity, int Evaluated) Search(int stage, RopeSearchPhase phase, FactorSpace space, IReadOnlyList<RopeCandidate> seeds, int generations,
-            Func<RopeCandidate, double> fitness) =>
-            Evolve(new Evolution(stage, phase, space, spec, fitness, progress, Checkpoint, cancel), seeds, generations,
+        // A stage the checkpoint holds under way continues after its last generation.
+        (RopeCandidate Candidate, double Perplexity, int Evaluated) Search(int stage, RopeSearchPhase phase, FactorSpace space,
+            IReadOnlyList<RopeCandidate> seeds, int generations, Func<RopeCandidate, double> fitness) =>
+            Evolve(new StageSearch(stage, phase, space, spec, fitness, progress, Checkpoint, cancel), seeds, generations,
                 state.Current is { } current && current.Stage == stage ? current : null);
 
         // ---- the long factors and n̂, stage by stage ----
@@ -145,7 +150,8 @@ public static class LongRopeSearch
                 var stageSamples = Prefixes(samples, spec.Samples, length);
                 var space = new FactorSpace(pairs, s, spec.MaxFactorRatio * s, unscaledChoices);
                 var seeds = space.Seeds(plain, config.HeadDim, window).ToList();
-                if (previous is not null) seeds.Insert(0, previous with { Factors = space.Repair(previous.Factors.Select(f => f * s / previousFactor).ToArray()) });
+                if (previous is not null)
+                    seeds.Insert(0, previous with { Factors = space.Repair(previous.Factors.Select(f => f * s / previousFactor).ToArray()) });
                 var best = Search(k, RopeSearchPhase.Long, space, seeds, spec.Generations, c => Score(Candidate(s, c, ones), stageSamples));
                 var linear = config with { MaxPositionEmbeddings = length, RopeScaling = plain with { Type = RopeType.Linear, Factor = s } };
                 stages.Add(new(RopeSearchPhase.Long, s, length, best.Candidate.Factors, best.Perplexity, Score(linear, stageSamples),
@@ -174,7 +180,7 @@ public static class LongRopeSearch
     }
 
     /// <summary>What one stage's evolution needs besides its seeds.</summary>
-    private sealed record Evolution(
+    private sealed record StageSearch(
         int Stage, RopeSearchPhase Phase, FactorSpace Space, RopeSearchSpec Spec, Func<RopeCandidate, double> Fitness,
         IProgress<RopeSearchProgress>? Progress, Action<SearchCheckpoint.Evolution?> Checkpoint, CancellationToken Cancel);
 
@@ -184,7 +190,7 @@ public static class LongRopeSearch
     /// mutation of one), scoring each distinct candidate once. With no generations only the seeds are scored.
     /// <paramref name="resumed"/> continues after its generation. Returns the best candidate and the count scored.
     /// </summary>
-    private static (RopeCandidate Candidate, double Perplexity, int Evaluated) Evolve(Evolution run, IReadOnlyList<RopeCandidate> seeds,
+    private static (RopeCandidate Candidate, double Perplexity, int Evaluated) Evolve(StageSearch run, IReadOnlyList<RopeCandidate> seeds,
         int generations, SearchCheckpoint.Evolution? resumed)
     {
         var (space, spec) = (run.Space, run.Spec);

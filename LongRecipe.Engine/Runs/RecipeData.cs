@@ -57,7 +57,8 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         var samples = store.Documents().Where(d => d.Length >= length).Take(count).Select(d => d[..length].Select(id => (long)id).ToArray()).ToArray();
         return samples.Length == count ? samples
             : throw new ArgumentException(
-                $"data: the search needs {count} corpus documents of at least {length} tokens; the corpus has {samples.Length} (give longer documents or fewer samples)");
+                $"data: the search needs {count} corpus documents of at least {length} tokens; the corpus has {samples.Length} "
+                + "(give longer documents or fewer samples)");
     }
 
     private TokenStore Corpus(CancellationToken cancel) =>

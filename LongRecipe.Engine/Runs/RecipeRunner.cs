@@ -161,11 +161,14 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     private LlamaConfig Search(LlamaModel model, SearchStage stage, int native, RecipeData data, string folder, string name,
         Action<RunEvent> emit, Action<string, RunLogLevel> log, CancellationToken cancel)
     {
-        var settings = stage.Search(stage.Factor ?? (double)spec.TargetLength / native, spec.Seed);
-        // The search reads the native window from a plain model's max_position_embeddings (a longrope one carries its own).
-        var searched = model.Config.RopeScaling.Type == RopeType.Default ? model.WithConfig(model.Config with { MaxPositionEmbeddings = native }) : model;
-        var samples = data.SearchSamples(settings.Samples, (int)Math.Round(settings.Factor * native), cancel);
-        log($"searching n̂ and factors for {settings.Factor:g}× over {native} tokens on {samples.Length} corpus samples of {samples[0].Length} tokens", RunLogLevel.Information);
+        // A longrope model (searched before) carries its native window; a plain one reads it from max_position_embeddings.
+        var longrope = model.Config.RopeScaling.Type == RopeType.LongRope;
+        var window = longrope ? (int)LongRopeSearch.NativeWindow(model.Config) : native;
+        var searched = longrope ? model : model.WithConfig(model.Config with { MaxPositionEmbeddings = window });
+        var settings = stage.Search(stage.Factor ?? (double)spec.TargetLength / window, spec.Seed);
+        var samples = data.SearchSamples(settings.Samples, (int)Math.Round(settings.Factor * window), cancel);
+        log($"searching n̂ and factors for {settings.Factor:g}× over {window} tokens on {samples.Length} corpus samples of {samples[0].Length} tokens",
+            RunLogLevel.Information);
         Directory.CreateDirectory(folder);
         var result = LongRopeSearch.Run(searched, samples, settings, new SynchronousProgress<RopeSearchProgress>(p =>
                 emit(new SearchEvent(DateTimeOffset.UtcNow, name, p.Phase, p.Factor, p.Generation, p.Generations, p.Evaluated,
@@ -173,7 +176,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             cancel, Path.Combine(folder, SearchStateFile));
         var last = result.Stages.Last(s => s.Phase == RopeSearchPhase.Long);
         log($"searched: n̂ = {result.Rope.InitialUnscaledTokens}, perplexity {result.LongPerplexity:F3} at {last.Length} tokens "
-            + $"(linear interpolation {last.LinearPerplexity:F3}), {result.ShortPerplexity:F3} at {native}", RunLogLevel.Information);
+            + $"(linear interpolation {last.LinearPerplexity:F3}), {result.ShortPerplexity:F3} at {window}", RunLogLevel.Information);
         if (result.Rope.TransformersProblem() is { } problem)
             log($"the saved model keeps n̂ in its config, which the engine reads: {problem}", RunLogLevel.Warning);
         var config = result.Apply(model.Config);

@@ -91,5 +91,5 @@ public static class RunPresets
     private static ExtendStage FullLength(int length) => Extend(PositionTransformSpec.FullLength(length), length) with { BatchSize = 1 };
 
     /// <summary>A search sized for two CPU cores: factor T / native unless set, the paper's n̂ candidates for the window.</summary>
-    private static SearchStage Search() => new(Population: 12, Generations: 6, Parents: 4, ShortGenerations: 3, Samples: 2);
+    private static SearchStage Search() => new(Population: 8, Generations: 5, Parents: 3, ShortGenerations: 2, Samples: 2);
 }

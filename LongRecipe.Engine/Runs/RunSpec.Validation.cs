@@ -68,6 +68,8 @@ public sealed partial record RunSpec
         check((rope.LongFactor ?? []).Concat(rope.ShortFactor ?? []).All(f => f > 0), "rope_scaling.long_factor", "factors must be > 0");
         check(rope.RopeType == RopeType.Llama3 || (rope.LowFreqFactor is null && rope.HighFreqFactor is null),
             "rope_scaling.low_freq_factor", "low_freq_factor and high_freq_factor are read by llama3 only");
+        check(rope.InitialUnscaledTokens is null or 0 || isLongRope && rope.InitialUnscaledTokens > 0, "rope_scaling.initial_unscaled_tokens",
+            isLongRope ? $"must be ≥ 0, got {rope.InitialUnscaledTokens}" : "LongRoPE's n̂ is read by longrope only");
     }
 
     private void DataProblems(Action<bool, string, string> check)

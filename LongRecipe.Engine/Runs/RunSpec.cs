@@ -76,7 +76,8 @@ public sealed record RopeScalingSpec(
     double? LowFreqFactor = null,
     double? HighFreqFactor = null,
     IReadOnlyList<double>? LongFactor = null,
-    IReadOnlyList<double>? ShortFactor = null)
+    IReadOnlyList<double>? ShortFactor = null,
+    long? InitialUnscaledTokens = null)
 {
     /// <summary>The base model's RoPE with this rescaling on top (θ and partial factor kept).</summary>
     public RopeScaling ApplyTo(RopeScaling baseRope) => baseRope with
@@ -91,6 +92,7 @@ public sealed record RopeScalingSpec(
         HighFreqFactor = HighFreqFactor,
         LongFactor = LongFactor,
         ShortFactor = ShortFactor,
+        InitialUnscaledTokens = InitialUnscaledTokens ?? 0,
     };
 }
 

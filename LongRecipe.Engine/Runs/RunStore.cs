@@ -182,7 +182,8 @@ public sealed class RunStore : IDisposable
                     """, t,
                     ("$run", run), ("$stage", g.Stage), ("$phase", g.Phase.ToString()), ("$factor", g.Factor), ("$generation", g.Generation),
                     ("$generations", g.Generations), ("$time", time), ("$evaluated", g.Evaluated), ("$best", g.BestPerplexity),
-                    ("$unscaled", g.InitialUnscaledTokens), ("$factors", JsonSerializer.Serialize(g.Factors, MetricsExportJsonContext.Default.IReadOnlyListDouble)));
+                    ("$unscaled", g.InitialUnscaledTokens),
+                    ("$factors", JsonSerializer.Serialize(g.Factors, MetricsExportJsonContext.Default.IReadOnlyListDouble)));
                 break;
             case CheckpointEvent c:
                 Execute(connection, "UPDATE runs SET checkpoint = $path WHERE id = $run", t, ("$run", run), ("$path", c.Path));

@@ -87,8 +87,8 @@ public sealed class DashboardStateTests
             figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         Assert.Equal("[0]", figure.GetProperty("data")[2].GetProperty("x").GetRawText());
         Assert.Equal("log", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
-        // The preset's searches run 6 generations of long factors (3 of short): the axis spans them.
-        Assert.Equal("[0,6]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
+        // The preset's searches run 5 generations of long factors (2 of short): the axis spans them.
+        Assert.Equal("[0,5]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
         Assert.False(new DashboardState(Record()).Searches);
     }
 

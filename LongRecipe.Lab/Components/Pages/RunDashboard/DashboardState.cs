@@ -249,10 +249,13 @@ public sealed class DashboardState
     }
 
     /// <summary>The newest generation in words: "search-2: long 4× generation 3 of 6, best perplexity 12.345, n̂ = 4, λ = 1.00 … 4.85".</summary>
-    public string? SearchSummary() => LastSearch is { } s
-        ? string.Create(CultureInfo.InvariantCulture,
-            $"{s.Stage}: {Phase(s)} generation {s.Generation} of {s.Generations}, best perplexity {s.BestPerplexity:F3}, n̂ = {s.InitialUnscaledTokens}, λ = {s.Factors[0]:F2} … {s.Factors[^1]:F2}")
-        : null;
+    public string? SearchSummary()
+    {
+        if (LastSearch is not { } s) return null;
+        var where = string.Create(CultureInfo.InvariantCulture, $"{s.Stage}: {Phase(s)} generation {s.Generation} of {s.Generations}");
+        return where + string.Create(CultureInfo.InvariantCulture,
+            $", best perplexity {s.BestPerplexity:F3}, n̂ = {s.InitialUnscaledTokens}, λ = {s.Factors[0]:F2} … {s.Factors[^1]:F2}");
+    }
 
     private static string Phase(SearchEvent search) =>
         string.Create(CultureInfo.InvariantCulture, $"{search.Phase.ToString().ToLowerInvariant()} {search.Factor:g}×");
