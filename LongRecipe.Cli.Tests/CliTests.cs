@@ -307,6 +307,42 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Run_executes_a_search_stage_with_its_generations_on_the_progress_bar()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // Training-free LongRoPE in miniature: one search stage (2×, n̂ kept at 0), perplexity at 512 after.
+            var spec = Path.Combine(folder, "search.json");
+            File.WriteAllText(spec, """
+                {"name": "search-512", "target_length": 512, "native_length": 256, "data": {"documents": 1},
+                 "stages": [{"kind": "search", "unscaled_tokens": [0], "population": 3, "generations": 1, "parents": 2,
+                             "short_generations": 1, "samples": 1}],
+                 "eval": {"perplexity": {"lengths": [512], "samples": 1}}}
+                """);
+
+            var result = await CliProcess.RunAsync(["run", spec, "--data", Path.Combine(folder, "data")]);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains("search long 2x  generation 1/1  best ppl", result.Stderr);
+            Assert.Contains("search short 2x  generation 1/1", result.Stderr);
+            var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
+            using var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
+            var rope = config.RootElement.GetProperty("rope_scaling");
+            Assert.Equal(("longrope", 2.0), (rope.GetProperty("rope_type").GetString(), rope.GetProperty("factor").GetDouble()));
+            Assert.False(rope.TryGetProperty("initial_unscaled_tokens", out _));
+
+            var printed = await CliProcess.RunAsync(["run", "longrope-progressive", "--print"]);
+            Assert.Equal(["search", "extend", "search"],
+                JsonDocument.Parse(string.Join("\n", printed.Stdout)).RootElement.GetProperty("stages").EnumerateArray().Select(st => st.GetProperty("kind").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rope_search_prints_longrope_settings_and_writes_a_config_that_loads()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
@@ -333,6 +369,35 @@ public class CliTests
             Assert.Equal(Factors(rope), Factors(scaling));
             Assert.Equal(128, written.RootElement.GetProperty("max_position_embeddings").GetInt64());
             Assert.Contains("best ppl", result.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Convert_refuses_a_longrope_with_n_hat_that_transformers_cannot_express()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var model = Path.Combine(folder, "n-hat");
+            Directory.CreateDirectory(model);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(Fixtures, "llama-longrope")))
+                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
+            config["rope_parameters"]!["initial_unscaled_tokens"] = 2;
+            File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+            var output = Path.Combine(folder, "converted");
+
+            var result = await CliProcess.RunAsync(["convert", "--model", model, "--out", output]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"{Path.Combine(model, "config.json")}: rope_scaling.initial_unscaled_tokens = 2 (LongRoPE's n̂)", result.Stderr);
+            Assert.False(Directory.Exists(output));
+            // The same model at n̂ = 0 is transformers' own longrope and converts.
+            Assert.Equal(0, (await CliProcess.RunAsync(["convert", "--model", Path.Combine(Fixtures, "llama-longrope"), "--out", output])).ExitCode);
         }
         finally
         {

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using LongRecipe.Engine.Corpora.Packages;
+using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages.Sources;
+using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;

@@ -1,8 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using LongRecipe.Engine.Corpora;
+using System.Text.Json;
 using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 

@@ -49,8 +49,9 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
           rope-search --model <dir> [--factor 4] [--progressive 2,4] [--population 16] [--generations 8]
                    [--parents 4] [--short-generations 4] [--samples 4] [--batch-size 1] [--seed 0]
-                   [--attention-factor x] [--device ...] [--dtype ...] [--tokenizer <path>] [--out <dir | config.json>]
-              (no requests) LongRoPE factor search on synthetic long samples; prints the longrope rope_scaling
+                   [--attention-factor x] [--unscaled-tokens 0,1,2,4] [--device ...] [--dtype ...] [--tokenizer <path>]
+                   [--out <dir | config.json>]
+              (no requests) LongRoPE search for n̂ and factors on synthetic long samples; prints the longrope rope_scaling
           tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --corpus <real corpus> | --synthetic [--documents 16] [--seed 0])
               (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
@@ -64,7 +65,8 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--corpus <real corpus folder>] [--resume]
               (no requests) pretrains a base model on a real corpus's train split (--corpus) or the built-in synthetic corpus, with passkey and needle
               samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
-          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn> [--data data] [--print] | --resume --run <id>
+          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn | longrope | longrope-ft | longrope-progressive>
+                   [--data data] [--print] | --resume --run <id>
               (no requests) runs the recipe (stages, checkpoints, eval) in the Lab's run store; progress bar,
               Ctrl-C checkpoints and stops; one JSON line with the run id, status, folder and eval cells;
               --print writes the spec's JSON instead (a preset as a starting point)

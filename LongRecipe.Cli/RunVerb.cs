@@ -6,10 +6,11 @@ using LongRecipe.Engine.Runs;
 namespace LongRecipe.Cli;
 
 /// <summary>
-/// run: runs a spec (a spec.json file or a preset name: longrecipe, pose, rpes, flt, pi, ntk, yarn) in the
-/// Lab's run store (--data, default the Lab's data/), or continues one (--resume --run ID). Progress on stderr
-/// (stage, step, loss, ETA; eval cells as they come), Ctrl-C finishes the step, checkpoints and stops; one
-/// JSON line on stdout with the run's id, status, folder and evaluation. Exit code 0 only when completed.
+/// run: runs a spec (a spec.json file or a preset name: longrecipe, pose, rpes, flt, pi, ntk, yarn, longrope,
+/// longrope-ft, longrope-progressive) in the Lab's run store (--data, default the Lab's data/), or continues one
+/// (--resume --run ID). Progress on stderr (stage, step, loss, ETA; a search's generation, best perplexity and n̂;
+/// eval cells as they come), Ctrl-C finishes the step, checkpoints and stops; one JSON line on stdout with the run's
+/// id, status, folder and evaluation. Exit code 0 only when completed.
 /// --print writes the spec's JSON instead of running it (a preset as a starting point for your own).
 /// </summary>
 public static class RunVerb
@@ -67,6 +68,10 @@ public static class RunVerb
         {
             case StepEvent s:
                 bar.Report(s, s.Stage);
+                break;
+            case SearchEvent g:
+                bar.Report((double)g.Generation / Math.Max(1, g.Generations),
+                    $"{g.Stage} {g.Phase.ToString().ToLowerInvariant()} {g.Factor:g}x  generation {g.Generation}/{g.Generations}  best ppl {g.BestPerplexity:F3}  n̂ {g.InitialUnscaledTokens}");
                 break;
             case StageEvent { Phase: StagePhase.Started } st:
                 bar.Report(0, $"{st.Stage} ({st.Index + 1}/{st.Count})");

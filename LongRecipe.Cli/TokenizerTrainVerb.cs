@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tokenization.Training;
 
 namespace LongRecipe.Cli;

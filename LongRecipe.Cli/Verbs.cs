@@ -96,13 +96,20 @@ public static class GenerateVerb
     }
 }
 
-/// <summary>convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.</summary>
+/// <summary>
+/// convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.
+/// A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything is written.
+/// </summary>
 public static class ConvertVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
         var output = args.Required("out");
-        using var model = PretrainedModel.Load(args.Required("model"), dtype: args.DType);
+        var directory = args.Required("model");
+        var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
+        if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
+            throw new ArgumentException($"{configFile}: {problem}");
+        using var model = PretrainedModel.Load(directory, dtype: args.DType);
         var shardBytes = args.Optional("max-shard-bytes") is { } text ? long.Parse(text) : PretrainedModel.DefaultShardBytes;
         PretrainedModel.Save(model, output, shardBytes);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");

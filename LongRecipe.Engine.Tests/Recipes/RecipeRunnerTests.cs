@@ -4,6 +4,8 @@ using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 
@@ -12,7 +14,7 @@ namespace LongRecipe.Engine.Tests.Recipes;
 /// <summary>The whole recipe on CPU from the built-in model, at sizes that take seconds.</summary>
 public class RecipeRunnerTests
 {
-    private static readonly string Builtin = Repository.Path("models", "builtin");
+    internal static readonly string Builtin = Repository.Path("models", "builtin");
 
     /// <summary>The default recipe's shape (extend with LongRecipe positions, anneal with replay, average merge, eval), in miniature.</summary>
     private static RunSpec Miniature(int steps = 3) => RunPresets.LongRecipe() with
@@ -33,7 +35,7 @@ public class RecipeRunnerTests
             ShortRetention: true),
     };
 
-    private static (RunStatus Status, List<RunEvent> Events) Run(RecipeRunner runner, bool resume = false)
+    internal static (RunStatus Status, List<RunEvent> Events) Run(RecipeRunner runner, bool resume = false)
     {
         var events = new List<RunEvent>();
         var status = runner.Run(events.Add, resume, TestContext.Current.CancellationToken);
@@ -114,6 +116,43 @@ public class RecipeRunnerTests
         Assert.Equal(RopeType.Yarn, final.Config.RopeScaling.Type);
         Assert.Equal(256, final.Config.RopeScaling.OriginalMaxPositionEmbeddings);
         Assert.Single(events.OfType<EvalEvent>(), e => e.Benchmark == Benchmarks.Perplexity);
+    }
+
+    /// <summary>A LongRoPE search small enough for seconds: n̂ ∈ {0, 2}, 4 candidates, one generation per phase, one sample.</summary>
+    internal static SearchStage TinySearch(double? factor = null) =>
+        new(factor, UnscaledTokens: [0, 2], Population: 4, Generations: 1, Parents: 2, ShortGenerations: 1, Samples: 1);
+
+    /// <summary>The built-in model 256 → 512 with the given stages (a search alone by default), perplexity at 512 after.</summary>
+    internal static RunSpec SearchRun(params StageSpec[] stages) => RunPresets.LongRope() with
+    {
+        Name = "search", TargetLength = 512,
+        Data = new DataSpec(Documents: 2),
+        Stages = stages.Length > 0 ? stages : [TinySearch()],
+        Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512], Samples: 1)),
+    };
+
+    [Fact]
+    public void The_progressive_route_trains_at_the_first_searchs_window_then_searches_on_from_the_trained_model()
+    {
+        using var folder = new TempFolder();
+        var spec = SearchRun(TinySearch(1.5), new ExtendStage(PositionTransformSpec.FullLength(384), 384, Steps: 2, BatchSize: 1, Lr: 1e-4), TinySearch());
+
+        var (status, events) = Run(new RecipeRunner(spec, folder.Path, Builtin));
+
+        Assert.True(status == RunStatus.Completed, events.OfType<StatusEvent>().Last().Error);
+        Assert.Equal(["search-1", "search-1", "extend", "extend", "search-2", "search-2", "eval", "eval"],
+            events.OfType<StageEvent>().Select(s => s.Stage));
+        Assert.All(events.OfType<SearchEvent>().Where(g => g.Stage == "search-1"), g => Assert.Equal(1.5, g.Factor));
+        Assert.All(events.OfType<SearchEvent>().Where(g => g.Stage == "search-2"), g => Assert.Equal(2, g.Factor));
+        Assert.Equal([1L, 2], events.OfType<StepEvent>().Select(s => s.Step));
+        // The extend stage trained under the first search's RoPE; the final model carries the second's.
+        var extended = LlamaConfig.Load(Path.Combine(folder.Path, "extend", RecipeRunner.ModelFolder));
+        Assert.Equal((RopeType.LongRope, 1.5, 256L), (extended.RopeScaling.Type, extended.RopeScaling.Factor, extended.RopeScaling.OriginalMaxPositionEmbeddings));
+        Assert.Equal(events.OfType<SearchEvent>().Last(g => g.Stage == "search-1" && g.Phase == RopeSearchPhase.Long).Factors, extended.RopeScaling.LongFactor);
+        var final = LlamaConfig.Load(Path.Combine(folder.Path, RecipeRunner.ModelFolder));
+        Assert.Equal((RopeType.LongRope, 2.0, 256L, 512L),
+            (final.RopeScaling.Type, final.RopeScaling.Factor, final.RopeScaling.OriginalMaxPositionEmbeddings, final.MaxPositionEmbeddings));
+        Assert.Equal(events.OfType<SearchEvent>().Last(g => g.Stage == "search-2" && g.Phase == RopeSearchPhase.Long).Factors, final.RopeScaling.LongFactor);
     }
 
     [Fact]

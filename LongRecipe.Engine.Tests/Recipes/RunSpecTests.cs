@@ -21,7 +21,8 @@ public class RunSpecTests
         var back = RunSpec.Parse(json);
         Assert.Equal(json, back.ToJson());
         Assert.Equal(spec.Stages.Select(s => s.GetType()), back.Stages.Select(s => s.GetType()));
-        Assert.Equal(spec.Stages.Count == 0, back.IsTrainingFree);
+        // Training-free: no stage at all, or only searches.
+        Assert.Equal(spec.Stages.All(s => s is SearchStage), back.IsTrainingFree);
     }
 
     [Fact]
@@ -48,9 +49,50 @@ public class RunSpecTests
         Assert.Equal(0.5, (double?)json["stages"]![1]!["replay_ratio"]);
         Assert.Equal("average", (string?)json["stages"]![2]!["method"]);
         Assert.Equal(2, (int?)json["eval"]!["niah"]!["needles_per_cell"]);
-        var longrope = JsonNode.Parse(RunPresets.LongRope([1, 2, 4], [1, 1, 1]).ToJson())!;
+        var longrope = JsonNode.Parse(RunPresets.Build("searched", rope: new RopeScalingSpec(RopeType.LongRope, Factor: 4,
+            OriginalMaxPositionEmbeddings: 256, LongFactor: [1, 2, 4], ShortFactor: [1, 1, 1])).ToJson())!;
         Assert.Equal("longrope", (string?)longrope["rope_scaling"]!["rope_type"]);
         Assert.Equal(256, (int?)longrope["rope_scaling"]!["original_max_position_embeddings"]);
+        Assert.Null(longrope["rope_scaling"]!["initial_unscaled_tokens"]);
+        var withNHat = new RopeScalingSpec(RopeType.LongRope, LongFactor: [1, 2], ShortFactor: [1, 1], InitialUnscaledTokens: 4);
+        Assert.Equal(4, withNHat.ApplyTo(new RopeScaling()).InitialUnscaledTokens);
+        Assert.Equal(4, (int?)JsonNode.Parse(RunPresets.Build("n-hat", rope: withNHat).ToJson())!["rope_scaling"]!["initial_unscaled_tokens"]);
+    }
+
+    [Fact]
+    public void The_longrope_presets_are_the_search_alone_the_papers_route_and_the_progressive_route()
+    {
+        var trainingFree = RunSpec.Parse(RunPresets.LongRope().ToJson());
+        Assert.IsType<SearchStage>(Assert.Single(trainingFree.Stages));
+        Assert.True(trainingFree.IsTrainingFree);
+        Assert.Null(((SearchStage)trainingFree.Stages[0]).Factor);
+
+        var paper = RunSpec.Parse(RunPresets.LongRopeFineTuned().ToJson());
+        Assert.Equal(["search", "extend"], paper.StageNames);
+        Assert.Equal(PositionTransformSpec.FullLength(1024), Assert.IsType<ExtendStage>(paper.Stages[1]).Transform);
+
+        var progressive = RunSpec.Parse(RunPresets.LongRopeProgressive().ToJson());
+        Assert.Equal(["search-1", "extend", "search-2"], progressive.StageNames);
+        Assert.Equal(2, Assert.IsType<SearchStage>(progressive.Stages[0]).Factor);
+        var extend = Assert.IsType<ExtendStage>(progressive.Stages[1]);
+        Assert.Equal((PositionTransformSpec.FullLength(512), 512), (extend.Transform, extend.SequenceLength));
+        Assert.Null(Assert.IsType<SearchStage>(progressive.Stages[2]).Factor);
+    }
+
+    [Fact]
+    public void A_search_stage_is_kind_search_with_the_searchs_own_settings_in_snake_case()
+    {
+        var spec = RunSpec.Parse("""
+            { "name": "s", "native_length": 256, "target_length": 1024,
+              "stages": [ { "kind": "search", "factor": 4, "unscaled_tokens": [0], "short_generations": 2, "max_factor_ratio": 1.5 } ] }
+            """);
+        var search = Assert.IsType<SearchStage>(Assert.Single(spec.Stages));
+        var settings = search.Search(4, spec.Seed);
+        Assert.Equal((4.0, 2, 1.5, 16, spec.Seed), (settings.Factor, settings.ShortGenerations, settings.MaxFactorRatio, settings.Population, settings.Seed));
+        Assert.Equal([0], settings.UnscaledChoices(256));
+        var json = JsonNode.Parse(spec.ToJson())!["stages"]![0]!;
+        Assert.Equal("search", (string?)json["kind"]);
+        Assert.Equal(0, (int?)json["unscaled_tokens"]![0]);
     }
 
     [Fact]
@@ -92,6 +134,8 @@ public class RunSpecTests
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 2], "short_factor": [1]}}""", "rope_scaling.short_factor", "has 1 entries, long_factor 2" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [0], "short_factor": [1]}}""", "rope_scaling.long_factor", "factors must be > 0" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "low_freq_factor": 1}}""", "rope_scaling.low_freq_factor", "llama3 only" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "initial_unscaled_tokens": 4}}""", "rope_scaling.initial_unscaled_tokens", "read by longrope only" },
+        { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1], "short_factor": [1], "initial_unscaled_tokens": -1}}""", "rope_scaling.initial_unscaled_tokens", "must be ≥ 0, got -1" },
         { """{"data": {"corpus": " "}}""", "data.corpus", "synthetic" },
         { """{"data": {"documents": 0}}""", "data.documents", "must be > 0" },
         { """{"data": {"selection": {"method": "digits", "select_ratio": 0}}}""", "data.selection.select_ratio", "must be in (0, 1]" },
@@ -119,6 +163,18 @@ public class RunSpecTests
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "anneal", "sequence_length": 2048}]}""", "stages[1].sequence_length", "must be in [2, target_length = 1024], got 2048" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "merge", "method": "weighted", "alpha": 2}]}""", "stages[1].alpha", "must be in [0, 1]" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 1024}, "sequence_length": 256}, {"kind": "merge", "method": "ties", "density": 0}]}""", "stages[1].density", "must be in (0, 1]" },
+        { """{"stages": [{"kind": "search", "factor": 1}]}""", "stages[0].factor", "must be above 1, got 1" },
+        { """{"stages": [{"kind": "search", "factor": 8}]}""", "stages[0].factor", "8 × native_length (256) reaches past target_length (1024)" },
+        { """{"stages": [{"kind": "search"}, {"kind": "search"}]}""", "stages[0].factor", "only the last search stage may leave the factor out" },
+        { """{"stages": [{"kind": "search", "factor": 3}, {"kind": "search", "factor": 2}]}""", "stages[1].factor", "must exceed the earlier search's factor (3), got 2" },
+        { """{"stages": [{"kind": "search", "population": 1}]}""", "stages[0].population", "must be at least 2, not 1" },
+        { """{"stages": [{"kind": "search", "parents": 16}]}""", "stages[0].parents", "must lie in [1, Population) = [1, 16), not 16" },
+        { """{"stages": [{"kind": "search", "mutation_probability": 0}]}""", "stages[0].mutation_probability", "must lie in (0, 1]" },
+        { """{"stages": [{"kind": "search", "unscaled_tokens": [0, 4, 4]}]}""", "stages[0].unscaled_tokens", "must list distinct values ≥ 0" },
+        { """{"stages": [{"kind": "search", "samples": 0}]}""", "stages[0].samples", "must be at least 1" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 4}, "stages": [{"kind": "search"}]}""", "rope_scaling", "a search stage sets the RoPE" },
+        { """{"stages": [{"kind": "search", "factor": 2}, {"kind": "extend", "transform": {"scheme": "full_length", "target_length": 2048}, "sequence_length": 2048}, {"kind": "search"}]}""", "stages[1].transform.target_length", "must be at most target_length (1024), got 2048" },
+        { """{"stages": [{"kind": "search", "factor": 2}, {"kind": "extend", "transform": {"scheme": "full_length", "target_length": 512}, "sequence_length": 1024}, {"kind": "search"}]}""", "stages[1].sequence_length", "must be in [1, transform.target_length = 512], got 1024" },
         { """{"eval": {"niah": {"lengths": [], "depths": [50]}}}""", "eval.niah.lengths", "at least one length" },
         { """{"eval": {"niah": {"lengths": [256, -1], "depths": [50]}}}""", "eval.niah.lengths[1]", "must be > 0" },
         { """{"eval": {"niah": {"lengths": [256], "depths": []}}}""", "eval.niah.depths", "at least one depth" },
@@ -153,8 +209,9 @@ public class RunSpecTests
     }
 
     [Theory]
-    [InlineData("""{"stages": [{"steps": 1}]}""", "stages[0].kind", "missing (expected extend, anneal, merge)")]
-    [InlineData("""{"stages": [{"kind": "train"}]}""", "stages[0].kind", "'train' is not one of extend, anneal, merge")]
+    [InlineData("""{"stages": [{"steps": 1}]}""", "stages[0].kind", "missing (expected search, extend, anneal, merge)")]
+    [InlineData("""{"stages": [{"kind": "train"}]}""", "stages[0].kind", "'train' is not one of search, extend, anneal, merge")]
+    [InlineData("""{"stages": [{"kind": "search", "unscaled_tokens": [0, "4"]}]}""", "stages[0].unscaled_tokens[1]", "must be an integer")]
     [InlineData("""{"rope_scaling": {"rope_type": "ntk"}}""", "rope_scaling.rope_type", "must be one of default, linear, dynamic, yarn, llama3, longrope, got \"ntk\"")]
     [InlineData("""{"stages": [{"kind": "merge", "method": "mean"}]}""", "stages[0].method", "must be one of average, weighted, ties, slerp, got \"mean\"")]
     [InlineData("""{"stages": [{"kind": "extend", "sequence_length": 256, "transform": {"scheme": "skip", "target_length": 1024}}]}""", "stages[0].transform.scheme", "must be one of full_length, random_positions, pose, long_recipe")]

@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Engine.Tests.Runs;
@@ -69,6 +70,46 @@ public sealed class RunStoreTests : IDisposable
         Assert.Null(store.GetRun(id));
         Assert.Empty(store.Steps(id));
         Assert.False(Directory.Exists(runFolder));
+    }
+
+    private static SearchEvent Generation(string stage, RopeSearchPhase phase, int generation, double best, params double[] factors) =>
+        new(T0.AddSeconds(10 * (stage == "search-2" ? 10 : 1) + generation + (phase == RopeSearchPhase.Short ? 5 : 0)), stage, phase,
+            stage == "search-2" ? 4 : 2, generation, 2, 4 + 3 * generation, best, generation, factors);
+
+    [Fact]
+    public void Search_generations_read_back_in_stage_order_a_rewritten_one_once_and_go_with_the_run()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var id = store.CreateRun(RunPresets.LongRopeProgressive(), Path.Combine(folder.FullName, "run-s"), T0);
+        store.Append(id, [
+            new StageEvent(T0.AddSeconds(9), "search-1", StagePhase.Started, 0, 4),
+            Generation("search-1", RopeSearchPhase.Long, 0, 20, 1, 1.5, 2.25),
+            Generation("search-1", RopeSearchPhase.Long, 1, 18.5, 1, 1.75, 2.5),
+            new StageEvent(T0.AddSeconds(99), "search-2", StagePhase.Started, 2, 4),
+            Generation("search-2", RopeSearchPhase.Long, 0, 30, 1, 3, 5),
+            Generation("search-1", RopeSearchPhase.Short, 0, 9.25, 1, 1, 1.1),
+        ]);
+        // A resumed search reports its last checkpointed generation's successor again: one row stays.
+        store.Append(id, Generation("search-1", RopeSearchPhase.Long, 1, 18.5, 1, 1.75, 2.5));
+
+        var searches = store.Searches(id);
+        Assert.Equal([("search-1", RopeSearchPhase.Long, 0), ("search-1", RopeSearchPhase.Long, 1), ("search-1", RopeSearchPhase.Short, 0),
+            ("search-2", RopeSearchPhase.Long, 0)], searches.Select(g => (g.Stage, g.Phase, g.Generation)));
+        var second = searches[1];
+        Assert.Equal((2.0, 2, 7, 18.5, 1), (second.Factor, second.Generations, second.Evaluated, second.BestPerplexity, second.InitialUnscaledTokens));
+        Assert.Equal([1, 1.75, 2.5], second.Factors);
+
+        var json = new MemoryStream();
+        store.ExportJson(id, json);
+        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
+        {
+            var first = exported.RootElement.GetProperty("searches")[0];
+            Assert.Equal(("long", 20.0, 1.5), (first.GetProperty("phase").GetString(), first.GetProperty("best_perplexity").GetDouble(),
+                first.GetProperty("factors")[1].GetDouble()));
+        }
+
+        store.Delete(id);
+        Assert.Empty(store.Searches(id));
     }
 
     [Fact]

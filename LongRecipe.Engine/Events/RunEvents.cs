@@ -41,6 +41,19 @@ public sealed record EvalEvent(
     string Benchmark, int ContextLength, double? Depth,
     string Metric, double Value, int Samples) : RunEvent(Time, Stage);
 
+/// <summary>What a LongRoPE search is searching: long_factor and n̂ at a stage's extended window, or short_factor at the native window.</summary>
+public enum RopeSearchPhase { Long, Short }
+
+/// <summary>
+/// One generation of a search stage (LongRoPE): the phase (long factors and n̂ at s × the native window, then short
+/// factors at the native window), the extension s, Generation of Generations (0 is the initial population), the
+/// distinct candidates scored so far, and the best candidate yet — its perplexity, n̂ and factors.
+/// </summary>
+public sealed record SearchEvent(
+    DateTimeOffset Time, string Stage,
+    RopeSearchPhase Phase, double Factor, int Generation, int Generations, int Evaluated,
+    double BestPerplexity, int InitialUnscaledTokens, IReadOnlyList<double> Factors) : RunEvent(Time, Stage);
+
 /// <summary>A checkpoint was written (atomically) at Path after Step.</summary>
 public sealed record CheckpointEvent(DateTimeOffset Time, string Stage, long Step, string Path)
     : RunEvent(Time, Stage);

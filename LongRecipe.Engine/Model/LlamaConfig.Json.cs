@@ -162,6 +162,7 @@ public sealed partial record LlamaConfig
             HighFreqFactor = rope.Double("high_freq_factor"),
             ShortFactor = rope.Doubles("short_factor"),
             LongFactor = rope.Doubles("long_factor"),
+            InitialUnscaledTokens = rope.Long("initial_unscaled_tokens") ?? 0,
         };
     }
 
@@ -278,6 +279,8 @@ public sealed partial record LlamaConfig
         WriteOptional(json, "beta_slow", rope.BetaSlow);
         WriteOptional(json, "factor", rope.Factor);
         WriteOptional(json, "high_freq_factor", rope.HighFreqFactor);
+        // LongRoPE's n̂, which transformers cannot express: written only when set, so n̂ = 0 stays its longrope byte for byte.
+        if (rope.InitialUnscaledTokens > 0) json.WriteNumber("initial_unscaled_tokens", rope.InitialUnscaledTokens);
         WriteList(json, "long_factor", rope.LongFactor);
         WriteOptional(json, "low_freq_factor", rope.LowFreqFactor);
         WriteOptional(json, "mscale", rope.Mscale);

@@ -96,6 +96,25 @@ public sealed record RopeScaling
     /// <summary>Longrope: per-frequency divisors used beyond the original window (rotary_dim / 2 of them).</summary>
     public IReadOnlyList<double>? LongFactor { get; init; }
 
+    /// <summary>
+    /// Longrope: LongRoPE's n̂, the initial positions left unscaled (config key <c>initial_unscaled_tokens</c>,
+    /// written only when above 0). Positions below it rotate as the original model's RoPE does, e.g. 4 keeps
+    /// positions 0–3 exact. transformers' longrope has no such field: it reads only n̂ = 0 exactly.
+    /// </summary>
+    public long InitialUnscaledTokens { get; init; }
+
+    /// <summary>
+    /// Why transformers would rotate differently from the engine under these settings, naming the field under
+    /// <paramref name="section"/>; null when it computes the same. Only LongRoPE's n̂ &gt; 0 differs: transformers'
+    /// longrope has no such field, ignores the key and would rescale the first positions too.
+    /// </summary>
+    public string? TransformersProblem(string section = "rope_scaling") =>
+        InitialUnscaledTokens > 0
+            ? $"{section}.initial_unscaled_tokens = {InitialUnscaledTokens} (LongRoPE's n̂) cannot be exported for transformers: "
+              + $"its longrope has no such field and would rescale positions 0–{InitialUnscaledTokens - 1} as well; "
+              + "search with n̂ = 0 (rope-search --unscaled-tokens 0, or \"unscaled_tokens\": [0] in a search stage) for a transformers model"
+            : null;
+
     /// <summary>Whether the type reads <see cref="OriginalMaxPositionEmbeddings"/> (transformers fills it for these).</summary>
     public bool UsesOriginalWindow => Type is RopeType.Llama3 or RopeType.Yarn or RopeType.LongRope;
 
@@ -107,7 +126,8 @@ public sealed record RopeScaling
         && AttentionFactor.Equals(other.AttentionFactor) && BetaFast.Equals(other.BetaFast) && BetaSlow.Equals(other.BetaSlow)
         && Mscale.Equals(other.Mscale) && MscaleAllDim.Equals(other.MscaleAllDim) && Truncate == other.Truncate
         && LowFreqFactor.Equals(other.LowFreqFactor) && HighFreqFactor.Equals(other.HighFreqFactor)
-        && SameValues(ShortFactor, other.ShortFactor) && SameValues(LongFactor, other.LongFactor);
+        && SameValues(ShortFactor, other.ShortFactor) && SameValues(LongFactor, other.LongFactor)
+        && InitialUnscaledTokens == other.InitialUnscaledTokens;
 
     public override int GetHashCode() => HashCode.Combine(Type, Theta, Factor, OriginalMaxPositionEmbeddings);
 
@@ -130,6 +150,9 @@ public sealed record RopeScaling
         if (OriginalMaxPositionEmbeddings is { } l && l <= 0)
             return $"{section}.original_max_position_embeddings ({l}) must be positive";
         if (AttentionFactor is { } a && !(a >= 0)) return $"{section}.attention_factor ({a}) must not be negative";
+        if (InitialUnscaledTokens < 0) return $"{section}.initial_unscaled_tokens ({InitialUnscaledTokens}) must not be negative";
+        if (InitialUnscaledTokens > 0 && Type != RopeType.LongRope)
+            return $"{section}.initial_unscaled_tokens is LongRoPE's n̂, read by rope_type 'longrope' only";
         switch (Type)
         {
             case RopeType.Linear or RopeType.Dynamic or RopeType.Llama3 when Factor is null:
@@ -152,8 +175,19 @@ public sealed record RopeScaling
     }
 }
 
-/// <summary>Inverse frequencies θ_i (one per rotating pair, rotary_dim / 2 of them) and the cos/sin multiplier.</summary>
-public sealed record RopeFrequencies(float[] InverseFrequencies, double AttentionScaling);
+/// <summary>
+/// Inverse frequencies θ_i (one per rotating pair, rotary_dim / 2 of them) and the cos/sin multiplier.
+/// LongRoPE's n̂ adds a second set: positions below <see cref="InitialUnscaledTokens"/> rotate by
+/// <see cref="OriginalInverseFrequencies"/> (the plain RoPE's) at multiplier 1, as in the original model.
+/// </summary>
+public sealed record RopeFrequencies(float[] InverseFrequencies, double AttentionScaling)
+{
+    /// <summary>n̂; 0 (every type but a longrope with n̂ set) rotates every position by <see cref="InverseFrequencies"/>.</summary>
+    public long InitialUnscaledTokens { get; init; }
+
+    /// <summary>The plain RoPE's θ_i for positions below n̂; null when n̂ is 0.</summary>
+    public float[]? OriginalInverseFrequencies { get; init; }
+}
 
 /// <summary>
 /// RoPE inverse frequencies for every rope type, computed as transformers 5.x does: in float32,
@@ -312,7 +346,9 @@ public static class Rope
     /// <summary>
     /// longrope: θ_i = 1 / (f_i · θ^(2i/d)) with f = long_factor when seq_len &gt; L, else short_factor.
     /// Attention scaling: attention_factor if given, else √(1 + ln s / ln L) for s &gt; 1 (1 otherwise),
-    /// s defaulting to max_position_embeddings / L (Phi-3's convention).
+    /// s defaulting to max_position_embeddings / L (Phi-3's convention). With n̂ &gt; 0 (LongRoPE's
+    /// initial unscaled tokens), positions p &lt; n̂ keep the default θ_i at multiplier 1, whichever factor
+    /// set the others use — as the LongRoPE reference code pastes the original model's cos/sin over them.
     /// </summary>
     private static RopeFrequencies LongRope(RopeScaling rope, int d, long maxPositions, long? sequenceLength)
     {
@@ -322,7 +358,9 @@ public static class Rope
         var factors = sequenceLength > original ? rope.LongFactor! : rope.ShortFactor!;
         var inv = new float[d / 2];
         for (var i = 0; i < inv.Length; i++) inv[i] = 1f / ((float)factors[i] * Power((float)rope.Theta, Exponent(i, d)));
-        return new(inv, attention);
+        return rope.InitialUnscaledTokens > 0
+            ? new(inv, attention) { InitialUnscaledTokens = rope.InitialUnscaledTokens, OriginalInverseFrequencies = Default(rope.Theta, d) }
+            : new(inv, attention);
     }
 
     /// <summary>2i/d as torch forms it: arange(0, d, 2) in int64, converted to float32, divided in float32.</summary>

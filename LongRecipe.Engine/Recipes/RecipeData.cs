@@ -45,6 +45,20 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         return new PackedBatchSource(SequencePacking.MixReplay(main, replay, stage.ReplayRatio, spec.Seed).ToList(), spec.Seed);
     }
 
+    /// <summary>
+    /// A search stage's fitness samples: the first <paramref name="count"/> corpus documents of at least
+    /// <paramref name="length"/> tokens, cut to that length — whole documents, so that the fitness measures long
+    /// context rather than short texts packed together.
+    /// </summary>
+    public long[][] SearchSamples(int count, int length, CancellationToken cancel)
+    {
+        var samples = Corpus(cancel).Where(d => d.Length >= length).Take(count).Select(d => d[..length].Select(id => (long)id).ToArray()).ToArray();
+        return samples.Length == count ? samples
+            : throw new ArgumentException(
+                $"data: the search needs {count} corpus documents of at least {length} tokens; the corpus has {samples.Length} "
+                + "(give longer documents or fewer samples)");
+    }
+
     private List<int[]> Corpus(CancellationToken cancel) =>
         spec.Data.Corpus == DataSpec.Synthetic
             ? Written("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)

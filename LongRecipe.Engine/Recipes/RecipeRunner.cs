@@ -4,6 +4,7 @@ using LongRecipe.Engine.Events;
 using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -12,13 +13,13 @@ namespace LongRecipe.Engine.Recipes;
 
 /// <summary>
 /// Runs one <see cref="RunSpec"/> in its folder, on the calling thread, and reports it as <see cref="RunEvent"/>s
-/// written to an event sink: the base model under
-/// the spec's RoPE rescaling, its short-context perplexity (stage "base"), each stage in order (extend → anneal →
-/// merge), the final model saved as a Hugging Face directory, then the evaluation (stage "eval").
-/// Folder: spec.json; data/ (token stores); one folder per training stage (its checkpoints, then its model/);
-/// model/ (the final model); recipe_state.json (the stages done). Resuming skips the stages done and continues
-/// the unfinished one from its newest checkpoint. <paramref name="realCorpus"/> is the folder a spec's "real"
-/// corpus names (the data directory's corpora/real); null where there is none.
+/// written to an event sink: the base model under the spec's RoPE rescaling, its short-context perplexity (stage
+/// "base"), each stage in order (search, extend, anneal, merge), the final model saved as a Hugging Face directory,
+/// then the evaluation (stage "eval"). Folder: spec.json; data/ (token stores); one folder per stage (a training
+/// stage's checkpoints or a search's search_state.json, then its model/); model/ (the final model);
+/// recipe_state.json (the stages done). Resuming skips the stages done and continues the unfinished one from its
+/// newest checkpoint. <paramref name="realCorpus"/> is the folder a spec's "real" corpus names (the data
+/// directory's corpora/real); null where there is none.
 /// </summary>
 public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinModel, string? realCorpus = null)
 {
@@ -27,6 +28,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     public const string ModelFolder = "model";
     public const string BaseStage = "base";
     public const string EvalStage = "eval";
+    public const string SearchStateFile = "search_state.json";
 
     // Held out from every training corpus (those use the spec's seed), and the same for every run so runs compare.
     private const ulong EvalSeed = 1000;
@@ -73,19 +75,21 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 state = state.With(BaseStage, BaseModel, runFolder);
             }
 
-            // ---- the stages, each from the model the previous one left ----
+            // ---- the stages, each from the model the previous one left (its config too: a search's RoPE) ----
             var count = spec.Stages.Count + 1;
-            var start = state.LastModel ?? BaseModel;
-            using var loaded = PretrainedModel.Load(start, device, dtype);
-            var model = loaded.WithConfig(config);
+            using var loaded = PretrainedModel.Load(state.LastModel ?? BaseModel, device, dtype);
+            var model = loaded.WithConfig(state.LastModel is null ? config : loaded.Config);
             for (var i = 0; i < spec.Stages.Count; i++)
             {
                 var current = spec.Stages[i];
-                stage = current.Kind;
+                stage = spec.StageNames[i];
                 if (state.Done(stage)) continue;
                 events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, i, count));
                 switch (current)
                 {
+                    case SearchStage search:
+                        model = model.WithConfig(Search(model, search, native, data, Path.Combine(runFolder, stage), stage, events, Log, cancel));
+                        break;
                     case TrainingStageSpec training:
                         var folder = Path.Combine(runFolder, stage);
                         var batches = training is ExtendStage extend ? data.Extension(extend, model, cancel) : data.Annealing((AnnealStage)training, cancel);
@@ -144,6 +148,36 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             rope = rope with { OriginalMaxPositionEmbeddings = native };
         var window = rope.Type == RopeType.Dynamic ? native : Math.Max(spec.TargetLength, config.MaxPositionEmbeddings);
         return (config with { RopeScaling = rope, MaxPositionEmbeddings = window }).Validate();
+    }
+
+    /// <summary>
+    /// A search stage: LongRoPE's search on <paramref name="model"/> with samples from the run's corpus, its population
+    /// checkpointed in <paramref name="folder"/>, every generation emitted as a <see cref="SearchEvent"/>. Returns the
+    /// model's config with the searched RoPE, claiming at least the target window.
+    /// </summary>
+    private LlamaConfig Search(LlamaModel model, SearchStage stage, int native, RecipeData data, string folder, string name,
+        EventSink emit, Action<string, RunLogLevel> log, CancellationToken cancel)
+    {
+        // A longrope model (searched before) carries its native window; a plain one reads it from max_position_embeddings.
+        var longrope = model.Config.RopeScaling.Type == RopeType.LongRope;
+        var window = longrope ? (int)LongRopeSearch.NativeWindow(model.Config) : native;
+        var searched = longrope ? model : model.WithConfig(model.Config with { MaxPositionEmbeddings = window });
+        var settings = stage.Search(stage.Factor ?? (double)spec.TargetLength / window, spec.Seed);
+        var samples = data.SearchSamples(settings.Samples, (int)Math.Round(settings.Factor * window), cancel);
+        log($"searching n̂ and factors for {settings.Factor:g}× over {window} tokens on {samples.Length} corpus samples of {samples[0].Length} tokens",
+            RunLogLevel.Information);
+        Directory.CreateDirectory(folder);
+        var result = LongRopeSearch.Run(searched, samples, settings, new SynchronousProgress<RopeSearchProgress>(p =>
+                emit(new SearchEvent(DateTimeOffset.UtcNow, name, p.Phase, p.Factor, p.Generation, p.Generations, p.Evaluated,
+                    p.BestPerplexity, p.BestUnscaledTokens, p.BestFactors))),
+            cancel, Path.Combine(folder, SearchStateFile));
+        var last = result.Stages.Last(s => s.Phase == RopeSearchPhase.Long);
+        log($"searched: n̂ = {result.Rope.InitialUnscaledTokens}, perplexity {result.LongPerplexity:F3} at {last.Length} tokens "
+            + $"(linear interpolation {last.LinearPerplexity:F3}), {result.ShortPerplexity:F3} at {window}", RunLogLevel.Information);
+        if (result.Rope.TransformersProblem() is { } problem)
+            log($"the saved model keeps n̂ in its config, which the engine reads: {problem}", RunLogLevel.Warning);
+        var config = result.Apply(model.Config);
+        return config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, spec.TargetLength) };
     }
 
     private TrainerOptions Options(TrainingStageSpec stage, DType dtype) => new TrainerOptions

@@ -17,17 +17,17 @@ public static class RunPresets
 
     /// <summary>The recipe: LongRecipe positions at L ≈ 0.3·T, annealing with replay, averaged with the base model.</summary>
     public static RunSpec LongRecipe() =>
-        Build("longrecipe", extend: Extend(PositionTransformSpec.LongRecipe(TargetLength, Seed), sequenceLength: 304),
-            anneal: new AnnealStage(ReplayRatio: 0.5, Steps: 30, BatchSize: 1, Lr: 2e-5), merge: new MergeStage(MergeMethod.Average));
+        Build("longrecipe", [Extend(PositionTransformSpec.LongRecipe(TargetLength, Seed), sequenceLength: 304),
+            new AnnealStage(ReplayRatio: 0.5, Steps: 30, BatchSize: 1, Lr: 2e-5), new MergeStage(MergeMethod.Average)]);
 
     /// <summary>PoSE: native-length sequences in two chunks with random skips over T.</summary>
-    public static RunSpec Pose() => Build("pose", extend: Extend(PositionTransformSpec.Pose(TargetLength, Seed), NativeLength));
+    public static RunSpec Pose() => Build("pose", [Extend(PositionTransformSpec.Pose(TargetLength, Seed), NativeLength)]);
 
     /// <summary>RPES: native-length sequences at sorted random positions in [0, T).</summary>
-    public static RunSpec Rpes() => Build("rpes", extend: Extend(PositionTransformSpec.RandomPositions(TargetLength, Seed), NativeLength));
+    public static RunSpec Rpes() => Build("rpes", [Extend(PositionTransformSpec.RandomPositions(TargetLength, Seed), NativeLength)]);
 
     /// <summary>FLT: full-length training at T.</summary>
-    public static RunSpec Flt() => Build("flt", extend: Extend(PositionTransformSpec.FullLength(TargetLength), TargetLength) with { BatchSize = 1 });
+    public static RunSpec Flt() => Build("flt", [FullLength(TargetLength)]);
 
     /// <summary>Position interpolation: every frequency divided by T / native, no training.</summary>
     public static RunSpec PositionInterpolation() =>
@@ -41,15 +41,20 @@ public static class RunPresets
     public static RunSpec Yarn() =>
         Build("yarn", rope: new RopeScalingSpec(RopeType.Yarn, Factor: (double)TargetLength / NativeLength, OriginalMaxPositionEmbeddings: NativeLength));
 
-    /// <summary>
-    /// LongRoPE with factors found by its search (one per rotary frequency pair, the long set for contexts
-    /// past the native window, the short set within it), no training.
-    /// </summary>
-    public static RunSpec LongRope(IReadOnlyList<double> longFactor, IReadOnlyList<double> shortFactor) =>
-        Build("longrope", rope: new RopeScalingSpec(RopeType.LongRope, Factor: (double)TargetLength / NativeLength,
-            OriginalMaxPositionEmbeddings: NativeLength, LongFactor: longFactor, ShortFactor: shortFactor));
+    /// <summary>LongRoPE without training: n̂ and the factors searched for T / native, then evaluated.</summary>
+    public static RunSpec LongRope() => Build("longrope", [Search()]);
 
-    /// <summary>The presets that need no arguments, by name (LongRoPE needs its searched factors).</summary>
+    /// <summary>LongRoPE as the paper extends: the search, then fine-tuning at T with the searched RoPE.</summary>
+    public static RunSpec LongRopeFineTuned() => Build("longrope-ft", [Search(), FullLength(TargetLength)]);
+
+    /// <summary>
+    /// LongRoPE's progressive route: a search at half the target factor, fine-tuning at that window, then a second
+    /// search from the fine-tuned model to T.
+    /// </summary>
+    public static RunSpec LongRopeProgressive() =>
+        Build("longrope-progressive", [Search() with { Factor = TargetLength / 2.0 / NativeLength }, FullLength(TargetLength / 2), Search()]);
+
+    /// <summary>Every preset by name (the command line's `run &lt;name&gt;`).</summary>
     public static IReadOnlyDictionary<string, Func<RunSpec>> ByName { get; } = new Dictionary<string, Func<RunSpec>>
     {
         ["longrecipe"] = LongRecipe,
@@ -59,15 +64,20 @@ public static class RunPresets
         ["pi"] = PositionInterpolation,
         ["ntk"] = Ntk,
         ["yarn"] = Yarn,
+        ["longrope"] = LongRope,
+        ["longrope-ft"] = LongRopeFineTuned,
+        ["longrope-progressive"] = LongRopeProgressive,
     };
 
-    /// <summary>The one builder: the built-in model, synthetic data, the given stages in recipe order, the standard evaluation.</summary>
-    public static RunSpec Build(string name, ExtendStage? extend = null, AnnealStage? anneal = null, MergeStage? merge = null,
-        RopeScalingSpec? rope = null) =>
+    /// <summary>
+    /// The one builder: the built-in model, synthetic data (with synthetic replay when a stage anneals), the given
+    /// stages in order, the standard evaluation.
+    /// </summary>
+    public static RunSpec Build(string name, IReadOnlyList<StageSpec>? stages = null, RopeScalingSpec? rope = null) =>
         new RunSpec(
             name, TargetLength, NativeLength: NativeLength, Seed: Seed, RopeScaling: rope,
-            Data: new DataSpec(Replay: anneal is null ? null : DataSpec.Synthetic),
-            Stages: new StageSpec?[] { extend, anneal, merge }.OfType<StageSpec>().ToList(),
+            Data: new DataSpec(Replay: stages?.Any(s => s is AnnealStage) == true ? DataSpec.Synthetic : null),
+            Stages: stages ?? [],
             Eval: new EvalSpec(
                 Niah: new NeedleEvalSpec([256, 512, 1024], [0, 25, 50, 75, 100], NeedlesPerCell: 2),
                 Passkey: new PasskeyEvalSpec([256, 512, 1024], Samples: 4),
@@ -76,4 +86,10 @@ public static class RunPresets
 
     private static ExtendStage Extend(PositionTransformSpec transform, int sequenceLength) =>
         new(transform, sequenceLength, Steps: 100, BatchSize: 2, Lr: 2e-4, WarmupSteps: 10, CheckpointEvery: 50);
+
+    /// <summary>Training at the whole window <paramref name="length"/>, one sequence per step.</summary>
+    private static ExtendStage FullLength(int length) => Extend(PositionTransformSpec.FullLength(length), length) with { BatchSize = 1 };
+
+    /// <summary>A search sized for two CPU cores: factor T / native unless set, the paper's n̂ candidates for the window.</summary>
+    private static SearchStage Search() => new(Population: 8, Generations: 5, Parents: 3, ShortGenerations: 2, Samples: 2);
 }

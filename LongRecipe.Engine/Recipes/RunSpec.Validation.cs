@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
@@ -73,6 +74,8 @@ public sealed partial record RunSpec
         check((rope.LongFactor ?? []).Concat(rope.ShortFactor ?? []).All(f => f > 0), "rope_scaling.long_factor", "factors must be > 0");
         check(rope.RopeType == RopeType.Llama3 || (rope.LowFreqFactor is null && rope.HighFreqFactor is null),
             "rope_scaling.low_freq_factor", "low_freq_factor and high_freq_factor are read by llama3 only");
+        check(rope.InitialUnscaledTokens is null or 0 || isLongRope && rope.InitialUnscaledTokens > 0, "rope_scaling.initial_unscaled_tokens",
+            isLongRope ? $"must be ≥ 0, got {rope.InitialUnscaledTokens}" : "LongRoPE's n̂ is read by longrope only");
     }
 
     private void DataProblems(Action<bool, string, string> check)
@@ -100,19 +103,32 @@ public sealed partial record RunSpec
         check(anneal < 0 || extend is >= 0 && extend < anneal, $"stages[{anneal}]", "anneal must come after an extend stage");
         check(merge < 0 || merge == Stages.Count - 1, $"stages[{merge}]", "merge must be the last stage");
         check(merge < 0 || extend >= 0, $"stages[{merge}]", "merge needs a trained model: add an extend stage before it");
+        check(RopeScaling is null || !Stages.Any(s => s is SearchStage), "rope_scaling", "a search stage sets the RoPE: leave rope_scaling out");
+        var searches = Stages.Select((s, i) => (Stage: s as SearchStage, Index: i)).Where(s => s.Stage is not null).ToList();
 
         for (var i = 0; i < Stages.Count; i++)
         {
             var path = $"stages[{i}]";
             switch (Stages[i])
             {
+                case SearchStage search:
+                    SearchProblems(search, i, searches.Where(s => s.Index < i).Select(s => s.Stage!).LastOrDefault(), i == searches[^1].Index, check);
+                    break;
                 case ExtendStage e:
                     TrainingProblems(e, path, check);
-                    check(e.Transform.TargetLength == TargetLength, $"{path}.transform.target_length",
-                        $"must equal target_length ({TargetLength}), got {e.Transform.TargetLength}");
-                    check(e.SequenceLength > 0 && e.SequenceLength <= TargetLength, $"{path}.sequence_length",
-                        $"must be in [1, target_length = {TargetLength}], got {e.SequenceLength}");
-                    if (e.SequenceLength > 0 && e.SequenceLength <= TargetLength && e.Transform.TargetLength == TargetLength)
+                    // The progressive route trains at an earlier search's window, which a later search extends to T.
+                    var searchFollows = Stages.Skip(i + 1).Any(s => s is SearchStage);
+                    var window = e.Transform.TargetLength;
+                    check(window == TargetLength || searchFollows && window > 0 && window < TargetLength,
+                        $"{path}.transform.target_length", searchFollows
+                            ? $"must be at most target_length ({TargetLength}), got {window}"
+                            : $"must equal target_length ({TargetLength}), got {window} (only a search stage after it may extend further)");
+                    var windowOk = window > 0 && window <= TargetLength;
+                    check(e.SequenceLength > 0 && e.SequenceLength <= (windowOk ? window : TargetLength), $"{path}.sequence_length",
+                        windowOk && window < TargetLength
+                            ? $"must be in [1, transform.target_length = {window}], got {e.SequenceLength}"
+                            : $"must be in [1, target_length = {TargetLength}], got {e.SequenceLength}");
+                    if (windowOk && e.SequenceLength > 0 && e.SequenceLength <= window)
                         check(TransformProblem(e.Transform, e.SequenceLength) is null, $"{path}.transform", TransformProblem(e.Transform, e.SequenceLength) ?? "");
                     break;
                 case AnnealStage a:
@@ -129,6 +145,25 @@ public sealed partial record RunSpec
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// A search stage's settings, by the search's own rules named at their fields; its factor, when given, must grow
+    /// past the search before it (<paramref name="previous"/>) and not reach past target_length. Only the last search
+    /// may leave its factor to default, to target_length / the native window.
+    /// </summary>
+    private void SearchProblems(SearchStage search, int index, SearchStage? previous, bool last, Action<bool, string, string> check)
+    {
+        var path = $"stages[{index}]";
+        check(search.Factor is null || search.Factor > 1 && double.IsFinite(search.Factor.Value), $"{path}.factor", $"must be above 1, got {search.Factor}");
+        check(search.Factor is not null || last, $"{path}.factor",
+            "only the last search stage may leave the factor out (it defaults to target_length / the native window)");
+        check(previous?.Factor is not { } before || search.Factor is not { } factor || factor > before, $"{path}.factor",
+            $"must exceed the earlier search's factor ({previous?.Factor}), got {search.Factor}");
+        check(NativeLength is not { } native || search.Factor is not { } s || s * native <= TargetLength, $"{path}.factor",
+            $"{search.Factor} × native_length ({NativeLength}) reaches past target_length ({TargetLength})");
+        foreach (var (field, problem) in search.Search(search.Factor ?? 2, Seed).Problems().Where(p => p.Field != nameof(SearchStage.Factor)))
+            check(false, $"{path}.{JsonNamingPolicy.SnakeCaseLower.ConvertName(field)}", problem);
     }
 
     /// <summary>The transform's own check, reworded to name the spec's fields.</summary>

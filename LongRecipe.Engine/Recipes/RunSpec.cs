@@ -3,6 +3,7 @@ using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Engine.Recipes;
@@ -10,10 +11,10 @@ namespace LongRecipe.Engine.Recipes;
 /// <summary>
 /// One run, as the Lab's form and the command line both write it: the model, the target window T, an
 /// optional RoPE rescaling of the base model, the data, the recipe's stages and the evaluation.
-/// Stages run in order: extend (train on position-transformed data), anneal (replay mix, learning rate to
-/// zero, full positions), merge (with the base model). No training stage means a training-free run (PI, NTK,
-/// YaRN, LongRoPE or the base model itself). Stored with every run; JSON in RunSpec.Json.cs, rules in
-/// RunSpec.Validation.cs, presets in RunPresets.cs.
+/// Stages run in order: search (LongRoPE's search, whose result becomes the model's RoPE), extend (train on
+/// position-transformed data), anneal (replay mix, learning rate to zero, full positions), merge (with the base
+/// model). No training stage means a training-free run (PI, NTK, YaRN, a LongRoPE search or the base model
+/// itself). Stored with every run; JSON in RunSpec.Json.cs, rules in RunSpec.Validation.cs, presets in RunPresets.cs.
 /// </summary>
 /// <param name="TargetLength">The context window T the run extends to, e.g. 1024.</param>
 /// <param name="Model">"builtin" or a Hugging Face model directory.</param>
@@ -52,6 +53,16 @@ public sealed partial record RunSpec(
     /// <summary>True when no stage trains: the run only rescales RoPE and evaluates.</summary>
     [JsonIgnore]
     public bool IsTrainingFree => !Stages.Any(st => st is TrainingStageSpec);
+
+    /// <summary>
+    /// Each stage's name in events, folders and the recipe state: its kind, numbered from 1 when the kind repeats
+    /// (the progressive route searches twice: search-1, search-2).
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> StageNames =>
+        Stages.Select((stage, i) => Stages.Count(s => s.Kind == stage.Kind) == 1
+            ? stage.Kind
+            : $"{stage.Kind}-{Stages.Take(i + 1).Count(s => s.Kind == stage.Kind)}").ToList();
 }
 
 /// <summary>
@@ -76,7 +87,8 @@ public sealed record RopeScalingSpec(
     double? LowFreqFactor = null,
     double? HighFreqFactor = null,
     IReadOnlyList<double>? LongFactor = null,
-    IReadOnlyList<double>? ShortFactor = null)
+    IReadOnlyList<double>? ShortFactor = null,
+    long? InitialUnscaledTokens = null)
 {
     /// <summary>The base model's RoPE with this rescaling on top (θ and partial factor kept).</summary>
     public RopeScaling ApplyTo(RopeScaling baseRope) => baseRope with
@@ -91,6 +103,7 @@ public sealed record RopeScalingSpec(
         HighFreqFactor = HighFreqFactor,
         LongFactor = LongFactor,
         ShortFactor = ShortFactor,
+        InitialUnscaledTokens = InitialUnscaledTokens ?? 0,
     };
 }
 
@@ -136,8 +149,9 @@ public enum SelectionMethod
 /// <summary>Which sentences the LongRecipe transform places: the method and the fraction kept, in (0, 1].</summary>
 public sealed record SelectionSpec(SelectionMethod Method = SelectionMethod.None, double SelectRatio = 1.0);
 
-/// <summary>One stage of the recipe; JSON tells the kinds apart by "kind": extend, anneal or merge.</summary>
+/// <summary>One stage of the recipe; JSON tells the kinds apart by "kind": search, extend, anneal or merge.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(SearchStage), "search")]
 [JsonDerivedType(typeof(ExtendStage), "extend")]
 [JsonDerivedType(typeof(AnnealStage), "anneal")]
 [JsonDerivedType(typeof(MergeStage), "merge")]
@@ -147,12 +161,37 @@ public abstract record StageSpec
     [JsonIgnore]
     public string Kind => this switch
     {
+        SearchStage => "search",
         ExtendStage => "extend",
         AnnealStage => "anneal",
         _ => "merge",
     };
 }
 
+
+/// <summary>
+/// LongRoPE's search (RopeSearch/) on the model as the stages before it left it: n̂ and per-dimension factors for
+/// s = <paramref name="Factor"/> over the native window, with perplexity on samples of s × native tokens from the
+/// run's corpus as fitness. The result becomes the model's rope_scaling (longrope) for the stages after it and for
+/// the saved model. On a model that is longrope already (a search, then an extend at its window) the search goes on
+/// from its factors: the progressive route. The population is checkpointed after each generation in the stage's
+/// folder, so a resumed run continues the search. The other fields are <see cref="RopeSearchSpec"/>'s.
+/// </summary>
+/// <param name="Factor">s, e.g. 4; null: target_length / the native window.</param>
+/// <param name="UnscaledTokens">The values n̂ is searched over; null: the paper's set up to a sixteenth of the native
+/// window; [0] keeps the saved model one transformers' longrope reads exactly.</param>
+public sealed record SearchStage(
+    double? Factor = null, IReadOnlyList<int>? UnscaledTokens = null,
+    int Population = 16, int Generations = 8, int Parents = 4, double MutationProbability = 0.3, double CrossoverProbability = 0.3,
+    double MaxFactorRatio = 1.25, double? AttentionFactor = null, int ShortGenerations = 4, int Samples = 4, int BatchSize = 1) : StageSpec
+{
+    /// <summary>The engine's search settings for extension <paramref name="factor"/>, seeded by the run's seed.</summary>
+    public RopeSearchSpec Search(double factor, ulong seed) => new(
+        Factor: factor, Population: Population, Generations: Generations, Parents: Parents,
+        MutationProbability: MutationProbability, CrossoverProbability: CrossoverProbability, MaxFactorRatio: MaxFactorRatio,
+        AttentionFactor: AttentionFactor, ShortGenerations: ShortGenerations, UnscaledTokens: UnscaledTokens,
+        Samples: Samples, BatchSize: BatchSize, Seed: seed);
+}
 
 /// <summary>
 /// The optimisation settings every training stage shares: AdamW, <c>warmup_steps</c> of linear warmup, then the

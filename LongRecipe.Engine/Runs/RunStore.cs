@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
 
@@ -66,6 +67,14 @@ public sealed class RunStore : IDisposable
         // 2 → 3: experiments (methods × seeds), their specs; their runs carry the name in spec.experiment.
         """
         CREATE TABLE experiments (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL);
+        """,
+        // 3 → 4: search stages' generations (a resumed search writes a generation again: the key keeps one).
+        """
+        CREATE TABLE searches (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, phase TEXT NOT NULL, factor REAL NOT NULL,
+            generation INTEGER NOT NULL, generations INTEGER NOT NULL, time TEXT NOT NULL, evaluated INTEGER NOT NULL,
+            best_perplexity REAL NOT NULL, initial_unscaled_tokens INTEGER NOT NULL, factors TEXT NOT NULL,
+            PRIMARY KEY (run, stage, phase, factor, generation));
         """,
     ];
 
@@ -184,6 +193,17 @@ public sealed class RunStore : IDisposable
                         : "UPDATE stages SET ended = $time WHERE run = $run AND stage = $stage", t,
                     ("$run", run), ("$stage", g.Stage), ("$idx", g.Index), ("$count", g.Count), ("$time", time));
                 break;
+            case SearchEvent g:
+                Execute(connection,
+                    """
+                    INSERT OR REPLACE INTO searches
+                    VALUES ($run, $stage, $phase, $factor, $generation, $generations, $time, $evaluated, $best, $unscaled, $factors)
+                    """, t,
+                    ("$run", run), ("$stage", g.Stage), ("$phase", g.Phase.ToString()), ("$factor", g.Factor), ("$generation", g.Generation),
+                    ("$generations", g.Generations), ("$time", time), ("$evaluated", g.Evaluated), ("$best", g.BestPerplexity),
+                    ("$unscaled", g.InitialUnscaledTokens),
+                    ("$factors", JsonSerializer.Serialize(g.Factors, MetricsExportJsonContext.Default.IReadOnlyListDouble)));
+                break;
             case CheckpointEvent c:
                 Execute(connection, "UPDATE runs SET checkpoint = $path WHERE id = $run", t, ("$run", run), ("$path", c.Path));
                 break;
@@ -277,6 +297,18 @@ public sealed class RunStore : IDisposable
             r.GetString(5), r.GetDouble(6), r.GetInt32(7)),
         ("$run", runId));
 
+    /// <summary>The search stages' generations, in stage order and then as they were searched.</summary>
+    public IReadOnlyList<SearchEvent> Searches(long runId) => Read(
+        """
+        SELECT s.time, s.stage, phase, factor, generation, generations, evaluated, best_perplexity, initial_unscaled_tokens, factors
+        FROM searches s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
+        WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, generation
+        """,
+        r => new SearchEvent(ParseTime(r.GetString(0)), r.GetString(1), Enum.Parse<RopeSearchPhase>(r.GetString(2)), r.GetDouble(3),
+            r.GetInt32(4), r.GetInt32(5), r.GetInt32(6), r.GetDouble(7), r.GetInt32(8),
+            JsonSerializer.Deserialize(r.GetString(9), MetricsExportJsonContext.Default.IReadOnlyListDouble)!),
+        ("$run", runId));
+
     /// <summary>
     /// The run's stage boundaries as the events that wrote them, in stage order: each stage's Started, then its
     /// Completed when it ended (a page opened mid-run rebuilds the stage timeline from these).
@@ -318,9 +350,9 @@ public sealed class RunStore : IDisposable
                 $"{e.Stage},{e.Benchmark},{e.ContextLength},{e.Depth:R},{e.Metric},{e.Value:R},{e.Samples}"));
     }
 
-    /// <summary>Steps and eval cells as one JSON object {"steps": [...], "evals": [...]}, the events' fields in snake_case.</summary>
+    /// <summary>Steps, eval cells and search generations as one JSON object {"steps": [...], "evals": [...], "searches": [...]}, the events' fields in snake_case.</summary>
     public void ExportJson(long runId, Stream stream) =>
-        JsonSerializer.Serialize(stream, new MetricsExport(Steps(runId), Evals(runId)), MetricsExportJsonContext.Default.MetricsExport);
+        JsonSerializer.Serialize(stream, new MetricsExport(Steps(runId), Evals(runId), Searches(runId)), MetricsExportJsonContext.Default.MetricsExport);
 
     public void Dispose()
     {
@@ -383,8 +415,10 @@ public sealed class RunStore : IDisposable
 }
 
 /// <summary>What <see cref="RunStore.ExportJson"/> writes.</summary>
-public sealed record MetricsExport(IReadOnlyList<StepEvent> Steps, IReadOnlyList<EvalEvent> Evals);
+public sealed record MetricsExport(IReadOnlyList<StepEvent> Steps, IReadOnlyList<EvalEvent> Evals, IReadOnlyList<SearchEvent> Searches);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    Converters = [typeof(SnakeCaseEnumConverter<RopeSearchPhase>)])]
 [JsonSerializable(typeof(MetricsExport))]
+[JsonSerializable(typeof(IReadOnlyList<double>))]
 internal sealed partial class MetricsExportJsonContext : JsonSerializerContext;

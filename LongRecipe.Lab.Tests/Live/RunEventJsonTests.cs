@@ -41,6 +41,22 @@ public sealed class RunEventJsonTests
     }
 
     [Fact]
+    public void A_search_generation_carries_its_phase_n_hat_and_factors()
+    {
+        var generation = new SearchEvent(Noon, "search-2", RopeSearchPhase.Short, 4, 3, 6, 40, 11.25, 4, [1, 1.5, 2.25]);
+
+        var element = RunEventJson.ToElement(generation);
+
+        Assert.Equal("search", element.GetProperty("type").GetString());
+        Assert.Equal("short", element.GetProperty("phase").GetString());
+        Assert.Equal(4, element.GetProperty("initialUnscaledTokens").GetInt32());
+        Assert.Equal([1, 1.5, 2.25], element.GetProperty("factors").EnumerateArray().Select(f => f.GetDouble()));
+        var back = Assert.IsType<SearchEvent>(RunEventJson.Parse(element.GetRawText()));
+        Assert.Equal(generation with { Factors = back.Factors }, back);
+        Assert.Equal(generation.Factors, back.Factors);
+    }
+
+    [Fact]
     public void Every_event_type_of_the_contract_has_a_name()
     {
         var contract = typeof(RunEvent).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(RunEvent)) && !t.IsAbstract);

@@ -7,7 +7,7 @@ namespace LongRecipe.Lab.Live;
 
 /// <summary>
 /// Run events as JSON for clients outside the Lab: camelCase fields, enums as camelCase strings,
-/// and a "type" discriminator first: step, stage, eval, checkpoint, log, status, e.g.
+/// and a "type" discriminator first: step, stage, eval, checkpoint, log, status, search, e.g.
 /// {"type":"step","time":"…","stage":"extend","step":10,"totalSteps":100,"loss":2.31,…}.
 /// </summary>
 public static class RunEventJson
@@ -22,6 +22,7 @@ public static class RunEventJson
         [typeof(CheckpointEvent)] = "checkpoint",
         [typeof(LogEvent)] = "log",
         [typeof(StatusEvent)] = "status",
+        [typeof(SearchEvent)] = "search",
     };
 
     public static readonly JsonSerializerOptions Options = CreateOptions();

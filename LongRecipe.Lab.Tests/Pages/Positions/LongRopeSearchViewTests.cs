@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Lab.Components.Pages.Models;

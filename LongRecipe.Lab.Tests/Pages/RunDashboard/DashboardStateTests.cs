@@ -60,6 +60,39 @@ public sealed class DashboardStateTests
         Assert.Equal(new StageProgress(0.5, "anneal: step 1 of 2", TimeSpan.FromSeconds(1)), state.Progress());
     }
 
+    private static SearchEvent Generation(string stage, RopeSearchPhase phase, int generation, double best) =>
+        new(T0.AddSeconds(generation), stage, phase, stage == "search-1" ? 2 : 4, generation, 3, 4 * (generation + 1), best, generation, [1, 1.5, 2.25]);
+
+    [Fact]
+    public void Search_generations_chart_best_perplexity_per_stage_and_phase_and_show_the_newest_candidate()
+    {
+        var spec = RunPresets.LongRopeProgressive();
+        var state = new DashboardState(new RunRecord(2, "p", spec, RunStatus.Running, T0, T0, null, "cpu", null, "/runs/p", null));
+        Assert.True(state.Searches);
+        Assert.Equal(["search-1", "extend", "search-2", "eval"], state.Stages.Select(s => s.Name));
+        Assert.Null(state.SearchSummary());
+
+        state.Apply(new StageEvent(T0, "search-2", StagePhase.Started, 2, 4));
+        var first = state.Apply(Generation("search-2", RopeSearchPhase.Long, 0, 30));
+        var repeated = state.Apply(Generation("search-2", RopeSearchPhase.Long, 0, 99));
+        var shortPhase = state.Apply(Generation("search-2", RopeSearchPhase.Short, 1, 12.5));
+
+        // Trace 2 × 1 is search-2's long phase, + 1 its short one; x is the generation.
+        Assert.Equal([new SeriesPoint(DashboardState.SearchChart, 2, 0, 30)], first);
+        Assert.Empty(repeated);
+        Assert.Equal([new SeriesPoint(DashboardState.SearchChart, 3, 1, 12.5)], shortPhase);
+        Assert.Equal(new StageProgress(1.0 / 3, "search-2: short 4× generation 1 of 3", null), state.Progress());
+        Assert.Equal("search-2: short 4× generation 1 of 3, best perplexity 12.500, n̂ = 1, λ = 1.00 … 2.25", state.SearchSummary());
+        var figure = JsonSerializer.SerializeToElement(state.SearchFigure().ToPlotly());
+        Assert.Equal(["search-1 long", "search-1 short", "search-2 long", "search-2 short"],
+            figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal("[0]", figure.GetProperty("data")[2].GetProperty("x").GetRawText());
+        Assert.Equal("log", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
+        // The preset's searches run 5 generations of long factors (2 of short): the axis spans them.
+        Assert.Equal("[0,5]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
+        Assert.False(new DashboardState(Record()).Searches);
+    }
+
     [Fact]
     public void Stages_move_through_the_timeline_and_a_stopped_run_marks_its_stage()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Lab.Components.Charts;
 using LongRecipe.Lab.Components.Pages.Models;

@@ -22,17 +22,21 @@ public sealed record StageProgress(double Fraction, string Label, TimeSpan? Eta)
 /// What the run dashboard shows, folded from a run's events: the stored history first, then live events (the
 /// same fold, so a page opened mid-run shows the same as one opened at the start). Step charts share one x axis,
 /// the recipe step: a stage's step plus the steps of the training stages before it, one trace per training stage.
-/// A step already seen (stage and step) is dropped, so history and live events may overlap. Not thread-safe:
-/// the page applies events under its own lock.
+/// A step already seen (stage and step) is dropped, so history and live events may overlap. A search stage's
+/// generations go to the search chart, best perplexity per generation, one trace per search stage and phase. Not
+/// thread-safe: the page applies events under its own lock.
 /// </summary>
 public sealed class DashboardState
 {
     public const string LossChart = "loss", LearningRateChart = "lr", ThroughputChart = "throughput", MemoryChart = "memory";
     public static readonly string[] StepCharts = [LossChart, LearningRateChart, ThroughputChart, MemoryChart];
+    public const string SearchChart = "search";
     public const int LogLines = 200;
 
     private readonly RunSpec spec;
     private readonly List<string> trainingStages;
+    private readonly List<string> searchStages;
+    private readonly Dictionary<(string Stage, RopeSearchPhase Phase), int> lastGeneration = [];
     private readonly long[] offsets;
     private readonly Dictionary<string, long> lastStep = [];
     private readonly Dictionary<string, List<(List<double> X, List<double> Y)>> series = [];
@@ -47,11 +51,14 @@ public sealed class DashboardState
         Error = run.Error;
         Checkpoint = run.Checkpoint;
         var training = spec.Stages.OfType<TrainingStageSpec>().ToList();
-        trainingStages = training.Select(s => s.Kind).ToList();
+        var names = spec.StageNames;
+        trainingStages = spec.Stages.Select((s, i) => (s, i)).Where(p => p.s is TrainingStageSpec).Select(p => names[p.i]).ToList();
+        searchStages = spec.Stages.Select((s, i) => (s, i)).Where(p => p.s is SearchStage).Select(p => names[p.i]).ToList();
         offsets = training.Select((_, i) => training.Take(i).Sum(s => (long)s.Steps)).ToArray();
-        stages = spec.Stages.Select(s => new StageRow(s.Kind, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
+        stages = names.Select(name => new StageRow(name, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
         foreach (var chart in StepCharts)
             series[chart] = Enumerable.Range(0, trainingStages.Count * (chart == LossChart ? 2 : 1)).Select(_ => (new List<double>(), new List<double>())).ToList();
+        series[SearchChart] = Enumerable.Range(0, 2 * searchStages.Count).Select(_ => (new List<double>(), new List<double>())).ToList();
         if (Status == RunStatus.Completed) MarkAll(StageState.Done);
     }
 
@@ -63,19 +70,27 @@ public sealed class DashboardState
 
     public StepEvent? LastStep { get; private set; }
 
+    /// <summary>The newest search generation: its stage, phase, best perplexity, n̂ and factors.</summary>
+    public SearchEvent? LastSearch { get; private set; }
+
+    /// <summary>Whether the run has a search stage (and so a search chart).</summary>
+    public bool Searches => searchStages.Count > 0;
+
     public IReadOnlyList<StageRow> Stages => stages;
 
     public IReadOnlyList<LogEvent> Log => log;
 
     public bool Trains => trainingStages.Count > 0;
 
-    /// <summary>Folds one event in; returns the points it adds to the step charts (none for anything but a new step).</summary>
+    /// <summary>Folds one event in; returns the points it adds to the live charts (none for anything but a new step or generation).</summary>
     public IReadOnlyList<SeriesPoint> Apply(RunEvent runEvent)
     {
         switch (runEvent)
         {
             case StepEvent step:
                 return AddStep(step);
+            case SearchEvent search:
+                return AddGeneration(search);
             case StageEvent stage:
                 SetStage(stage.Stage, stage.Phase == StagePhase.Started ? StageState.Running : StageState.Done);
                 break;
@@ -124,6 +139,20 @@ public sealed class DashboardState
         return points;
     }
 
+    /// <summary>A generation's best perplexity on its stage and phase's trace: 2 × the search's index, + 1 for the short phase.</summary>
+    private List<SeriesPoint> AddGeneration(SearchEvent search)
+    {
+        var index = searchStages.IndexOf(search.Stage);
+        var key = (search.Stage, search.Phase);
+        if (index < 0 || (lastGeneration.TryGetValue(key, out var last) && search.Generation <= last)) return [];
+        lastGeneration[key] = search.Generation;
+        LastSearch = search;
+        var point = new SeriesPoint(SearchChart, 2 * index + (search.Phase == RopeSearchPhase.Short ? 1 : 0), search.Generation, search.BestPerplexity);
+        series[SearchChart][point.Trace].X.Add(point.X);
+        series[SearchChart][point.Trace].Y.Add(point.Y);
+        return [point];
+    }
+
     private void SetStage(string name, StageState state)
     {
         var index = stages.FindIndex(s => s.Name == name);
@@ -154,6 +183,9 @@ public sealed class DashboardState
         }
         if (LastStep is { } step && step.Stage == running.Name)
             return new StageProgress((double)step.Step / step.TotalSteps, $"{step.Stage}: step {step.Step} of {step.TotalSteps}", step.Eta);
+        if (LastSearch is { } search && search.Stage == running.Name)
+            return new StageProgress((double)search.Generation / Math.Max(1, search.Generations),
+                $"{search.Stage}: {Phase(search)} generation {search.Generation} of {search.Generations}", null);
         return new StageProgress(0, $"{running.Name}: starting", null);
     }
 
@@ -198,6 +230,36 @@ public sealed class DashboardState
     }
 
     private static readonly string[] StageColors = ["#1f77b4", "#ff7f0e", "#2ca02c"];
+
+    /// <summary>Best perplexity per generation of each search stage, long and short phases as solid and dotted traces.</summary>
+    public ChartFigure SearchFigure()
+    {
+        var traces = searchStages.SelectMany((name, i) => new[]
+        {
+            Trace(SearchChart, 2 * i, $"{name} long", StageColors[i % StageColors.Length]) with { Kind = TraceKind.LineMarkers },
+            Trace(SearchChart, 2 * i + 1, $"{name} short", StageColors[i % StageColors.Length]) with { Kind = TraceKind.LineMarkers, Dash = "dot" },
+        }).ToList();
+        // Generations are whole: the axis spans the longest phase the spec asks for.
+        var generations = spec.Stages.OfType<SearchStage>().Max(s => (int?)Math.Max(s.Generations, s.ShortGenerations)) ?? 0;
+        return new ChartFigure(traces, new ChartAxis("generation", Range: (0, Math.Max(1, generations))), new ChartAxis("best perplexity", Log: true))
+        {
+            Title = "LongRoPE search: best perplexity",
+            Legend = LegendPlace.Top,
+            Height = 300,
+        };
+    }
+
+    /// <summary>The newest generation in words: "search-2: long 4× generation 3 of 6, best perplexity 12.345, n̂ = 4, λ = 1.00 … 4.85".</summary>
+    public string? SearchSummary()
+    {
+        if (LastSearch is not { } s) return null;
+        var where = string.Create(CultureInfo.InvariantCulture, $"{s.Stage}: {Phase(s)} generation {s.Generation} of {s.Generations}");
+        return where + string.Create(CultureInfo.InvariantCulture,
+            $", best perplexity {s.BestPerplexity:F3}, n̂ = {s.InitialUnscaledTokens}, λ = {s.Factors[0]:F2} … {s.Factors[^1]:F2}");
+    }
+
+    private static string Phase(SearchEvent search) =>
+        string.Create(CultureInfo.InvariantCulture, $"{search.Phase.ToString().ToLowerInvariant()} {search.Factor:g}×");
 
     private ChartTrace Trace(string chart, int index, string name, string color)
     {
