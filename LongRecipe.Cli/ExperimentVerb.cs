@@ -30,7 +30,7 @@ public static class ExperimentVerb
         {
             using var cancel = CorpusVerb.CancelOnCtrlC();
             using var bar = new ProgressBar("starting");
-            var runner = new ExperimentRunner(new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel));
+            var runner = new ExperimentRunner(new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus));
             results = await runner.RunAsync(spec, new SynchronousProgress<ExperimentProgress>(p => Report(bar, p)), cancel.Token);
         }
         var files = ExperimentReport.Write(spec, results, output);

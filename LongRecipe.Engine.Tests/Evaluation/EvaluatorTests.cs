@@ -92,6 +92,17 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void Bits_per_byte_divide_the_summed_nats_by_ln_2_and_the_bytes_the_predicted_tokens_spell()
+    {
+        // "hello wörld" and "ab": the predictions cover every token after BOS, so the bytes are those of the texts
+        // (ö is two bytes): 12 + 2 = 14 bytes; 14 ln 2 nats over them is one bit per byte.
+        long[][] rows = [.. new[] { "hello wörld", "ab" }.Select(t => Tokenizer.Encode(t, addSpecialTokens: true).Select(id => (long)id).ToArray())];
+        Assert.Equal(Tokenizer.BosId, (int)rows[0][0]);
+        Expect.Close(1.0, Perplexity.BitsPerByte(14 * Math.Log(2), Tokenizer, rows), 1e-12, "bits per byte");
+        Expect.Close(0.5, Perplexity.BitsPerByte(7 * Math.Log(2), Tokenizer, rows), 1e-12, "half the nats");
+    }
+
+    [Fact]
     public void A_model_loaded_under_another_rope_scaling_is_evaluated_as_given()
     {
         using var folder = new TempFolder();
@@ -156,6 +167,6 @@ public class EvaluatorTests
     {
         var spec = new EvaluationSpec([Benchmarks.ShortPerplexity], [], []).Validate();
         Assert.Equal(1, spec.EventCount);
-        Assert.Equal(2 * 3 * 5 + 2 * 3 + 3 + 1, EvaluationSpec.Default.Validate().EventCount);
+        Assert.Equal(2 * 3 * 5 + 2 * 3 + 2 * 3 + 1, EvaluationSpec.Default.Validate().EventCount);
     }
 }

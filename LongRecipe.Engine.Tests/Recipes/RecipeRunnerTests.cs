@@ -65,7 +65,7 @@ public class RecipeRunnerTests
         Assert.Single(events.OfType<EvalEvent>(), e => e.Stage == RecipeRunner.BaseStage && e.Benchmark == Benchmarks.ShortPerplexity);
         var cells = events.OfType<EvalEvent>().Where(e => e.Stage == RecipeRunner.EvalStage).Select(e => (e.Benchmark, e.ContextLength, e.Metric)).ToList();
         Assert.Equal([(Benchmarks.Niah, 256, "accuracy"), (Benchmarks.Niah, 256, "needle_logprob"), (Benchmarks.Passkey, 256, "accuracy"),
-            (Benchmarks.Passkey, 256, "needle_logprob"), (Benchmarks.Perplexity, 512, "perplexity"), (Benchmarks.ShortPerplexity, 256, "perplexity")], cells);
+            (Benchmarks.Passkey, 256, "needle_logprob"), (Benchmarks.Perplexity, 512, "perplexity"), (Benchmarks.Perplexity, 512, "bits_per_byte"), (Benchmarks.ShortPerplexity, 256, "perplexity")], cells);
 
         // The final model claims the target window, loads, and is the average of the annealed model and the base.
         using var final = PretrainedModel.Load(runner.FinalModel);

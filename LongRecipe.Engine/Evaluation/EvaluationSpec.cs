@@ -53,11 +53,11 @@ public sealed record EvaluationSpec(
     /// <summary>Every suite at 256, 512 and 1024 tokens, needles at 0, 25, 50, 75 and 100%, seed 1000 (apart from training's 0).</summary>
     public static EvaluationSpec Default => new(Benchmarks.All, [256, 512, 1024], [0, 25, 50, 75, 100], Seed: 1000);
 
-    /// <summary>How many events the evaluation yields, for progress: two per needle cell and passkey length, one per perplexity length, one for short documents.</summary>
+    /// <summary>How many events the evaluation yields, for progress: two per needle cell, passkey length and perplexity length, one for short documents.</summary>
     public int EventCount =>
         (Suites.Contains(Benchmarks.Niah) ? 2 * ContextLengths.Count * DepthPercents.Count : 0)
         + (Suites.Contains(Benchmarks.Passkey) ? 2 * ContextLengths.Count : 0)
-        + (Suites.Contains(Benchmarks.Perplexity) ? ContextLengths.Count : 0)
+        + (Suites.Contains(Benchmarks.Perplexity) ? 2 * ContextLengths.Count : 0)
         + (Suites.Contains(Benchmarks.ShortPerplexity) ? 1 : 0);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first field that is wrong.</summary>

@@ -14,7 +14,8 @@ namespace LongRecipe.Engine.Evaluation;
 /// greedy, see <see cref="Retrieval.Answer"/>) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
 /// <item>passkey: for each length, the same two metrics over passkeys at depths spread over 0–100%
 /// (Depth null);</item>
-/// <item>perplexity: for each length L, "perplexity" of held-out long documents' first L tokens;</item>
+/// <item>perplexity: for each length L, "perplexity" of held-out long documents' first L tokens, then "bits_per_byte"
+/// of the same predictions (comparable across tokenizers);</item>
 /// <item>short_perplexity: "perplexity" of held-out short documents (ContextLength = the spec's
 /// ShortContextLength). Comparing it before and after training is the caller's: evaluate both models.</item>
 /// </list>
@@ -83,8 +84,9 @@ public static class Evaluator
             foreach (var length in spec.ContextLengths)
             {
                 var windows = documents.Select(d => d[..length]).ToList();
-                var perplexity = Perplexity.Of(model, windows, spec.BatchSize, cancel);
-                Cell(Benchmarks.Perplexity, length, null, "perplexity", perplexity, windows.Count);
+                var (nll, tokens) = Perplexity.Measure(model, windows, spec.BatchSize, cancel);
+                Cell(Benchmarks.Perplexity, length, null, "perplexity", Math.Exp(nll / tokens), windows.Count);
+                Cell(Benchmarks.Perplexity, length, null, "bits_per_byte", Perplexity.BitsPerByte(nll, tokenizer, windows), windows.Count);
             }
         }
 
