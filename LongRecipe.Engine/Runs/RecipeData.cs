@@ -52,7 +52,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
             ? Written("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)
             : Imported(spec.Data.Corpus, "corpus", skip: 0, cancel);
 
-    // Replay from the corpus's own real corpus takes the train documents after those the corpus took.
+    // Replay from the real corpus trained on takes the train documents after those the corpus took.
     private TokenStore Replay(CancellationToken cancel) =>
         spec.Data.Replay is null or DataSpec.Synthetic
             ? Written("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
@@ -75,7 +75,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, name + ".jsonl");
         if (!File.Exists(source)) SyntheticCorpus.WriteJsonLines(source, texts, cancel);
-        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+        return TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: Warn);
     }
 
     /// <summary>
@@ -87,8 +87,10 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         var path = RunSpec.CorpusPath(corpus, realCorpus) ?? throw new ArgumentException($"data: \"{corpus}\" is not a corpus to import");
         if (RealCorpus.Exists(path)) return Written(name, RealTexts(path, skip, cancel), cancel);
         return Directory.Exists(path) ? TokenStore.Open(path)
-            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: Warn);
     }
+
+    private void Warn(CorpusWarning warning) => warn(warning.ToString());
 
     private IEnumerable<string> RealTexts(string corpus, int skip, CancellationToken cancel)
     {
