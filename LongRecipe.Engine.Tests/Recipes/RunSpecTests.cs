@@ -141,6 +141,8 @@ public class RunSpecTests
         { """{"data": {"selection": {"method": "digits", "select_ratio": 0}}}""", "data.selection.select_ratio", "must be in (0, 1]" },
         { """{"data": {"replay": null}}""", "data.replay", "the anneal stage replays data" },
         { """{"data": {"replay": ""}}""", "data.replay", "a path or null" },
+        { """{"data": {"retrieval_ratio": 1.5}}""", "data.retrieval_ratio", "must be in [0, 1] (0 leaves retrieval samples out), got 1.5" },
+        { """{"data": {"retrieval_ratio": "some"}}""", "data.retrieval_ratio", "must be a number" },
         { """{"stages": [{"kind": "merge"}]}""", "stages[0]", "merge needs a trained model" },
         { """{"stages": [{"kind": "merge"}, {"kind": "merge"}]}""", "stages", "at most one merge stage, found 2" },
         { """{"stages": [{"kind": "merge"}, {"kind": "extend", "transform": {"scheme": "full_length", "target_length": 1024}, "sequence_length": 1024}]}""", "stages[0]", "merge must be the last stage" },
@@ -184,6 +186,9 @@ public class RunSpecTests
         { """{"eval": {"passkey": {"lengths": [256], "samples": 0}}}""", "eval.passkey.samples", "must be ≥ 1" },
         { """{"eval": {"perplexity": {"lengths": []}}}""", "eval.perplexity.lengths", "at least one length" },
         { """{"eval": {"perplexity": {"lengths": [256], "samples": 0}}}""", "eval.perplexity.samples", "must be ≥ 1" },
+        { """{"eval": {"corpus": ""}}""", "eval.corpus", "\"synthetic\", \"real\" or a real-corpus folder" },
+        { """{"eval": {"split": "train"}}""", "eval.split", "test or validation, not train" },
+        { """{"eval": {"split": "dev"}}""", "eval.split", "must be one of train, validation, test" },
     };
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Unicode;
 
@@ -20,7 +21,7 @@ internal sealed class TextFile(string path)
     private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
     private readonly List<(int Line, int Bytes)> replaced = [];
 
-    /// <summary>The lines, numbered from 1; an empty file is one empty line.</summary>
+    /// <summary>The lines, numbered from 1: what stands between line breaks, so a file ending in one ends with an empty line.</summary>
     public IEnumerable<(int Number, string Text)> Lines()
     {
         CheckNotBinary();
@@ -43,11 +44,8 @@ internal sealed class TextFile(string path)
             }
             line.Write(buffer, start, read - start);
         }
-        if (line.Length > 0 || number == 0)
-        {
-            number++;
-            yield return (number, Decode(number, line));
-        }
+        number++;
+        yield return (number, Decode(number, line));
     }
 
     /// <summary>Tells <paramref name="warn"/> how many bytes were replaced, and on which lines, when any were.</summary>
@@ -71,7 +69,7 @@ internal sealed class TextFile(string path)
         if (bytes.IndexOf((byte)0) is var nul and >= 0)
             throw Binary($"a NUL byte at offset {nul}");
         if (length > 0 && control > MaxControlShare * length)
-            throw Binary($"{100.0 * control / length:F0}% control bytes in its first {length:N0}");
+            throw Binary(string.Create(CultureInfo.InvariantCulture, $"{100.0 * control / length:F0}% control bytes in its first {length:N0}"));
     }
 
     private CorpusFormatException Binary(string evidence) =>

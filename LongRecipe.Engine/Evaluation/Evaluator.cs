@@ -38,7 +38,9 @@ public static class Evaluator
         void Cell(string benchmark, int length, double? depth, string metric, double value, int samples) =>
             events(new EvalEvent(DateTimeOffset.UtcNow, stage, benchmark, length, depth, metric, value, samples));
         // Real text for everything but passkeys when the spec names a corpus (see EvaluationSpec).
-        var text = spec.Corpus is { } corpus && spec.Suites.Any(s => s != Benchmarks.Passkey) ? HeldOutText.Load(corpus, spec.Split, tokenizer, cancel) : null;
+        var text = spec.Corpus is { } corpus && spec.Suites.Any(s => s != Benchmarks.Passkey)
+            ? HeldOutText.Load(corpus, spec.Split, tokenizer, cancel)
+            : null;
 
         if (spec.Suites.Contains(Benchmarks.Niah))
         {

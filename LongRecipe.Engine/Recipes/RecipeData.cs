@@ -64,7 +64,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
             ? Written("corpus", SyntheticCorpus.LongDocuments(Synthetic(spec.Data.Documents, 0), Count).Select(d => d.Text), cancel)
             : Imported(spec.Data.Corpus, "corpus", skip: 0, cancel);
 
-    // Replay from the corpus's own real corpus takes the train documents after those the corpus took.
+    // Replay from the real corpus trained on takes the train documents after those the corpus took.
     private List<int[]> Replay(CancellationToken cancel) =>
         spec.Data.Replay is null or DataSpec.Synthetic
             ? Written("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
@@ -87,7 +87,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         Directory.CreateDirectory(folder);
         var source = Path.Combine(folder, name + ".jsonl");
         if (!File.Exists(source)) SyntheticCorpus.WriteJsonLines(source, texts, cancel);
-        using var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+        using var store = TokenStore.Build([source], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: Warn);
         return [.. store.Documents()];
     }
 
@@ -106,9 +106,11 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
             return [.. real.SampleOrder(CorpusSplit.Train, spec.Seed).Skip(skip).Take(spec.Data.Documents).Select(i => tokenized.Document(i).ToArray())];
         }
         using var store = Directory.Exists(path) ? TokenStore.Open(path)
-            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: w => warn(w.ToString()));
+            : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: Warn);
         return [.. store.Documents()];
     }
+
+    private void Warn(CorpusWarning warning) => warn(warning.ToString());
 
     /// <summary>
     /// The documents shortened by the spec's selection: none keeps them; digits keeps every sentence with a digit

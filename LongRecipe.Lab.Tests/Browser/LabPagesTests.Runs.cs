@@ -34,6 +34,8 @@ public sealed partial class LabPagesTests
     {
         await Open(page, "/train");
         await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
+        // This data directory has no real-text corpus: the form says how to fetch one.
+        await Expect(page.Locator(".real-corpus-hint")).ToContainTextAsync("./longrecipe corpus-fetch");
         await ChooseOption(page, ".preset", "PoSE");
         await Expect(page.Locator(".stage-anneal")).ToHaveCountAsync(0);
         await ChooseOption(page, ".preset", "LongRecipe");

@@ -45,7 +45,7 @@ public sealed class CorpusBuilder(IPackageFetcher fetcher, string folder)
         Action<string>? log = null, CancellationToken cancel = default)
     {
         if (sources.Count == 0) throw new ArgumentException("name at least one corpus source", nameof(sources));
-        var tokenizer = new TokenizerStamp(tokenizerPath, FileHash.OfTokenizer(tokenizerPath));
+        var tokenizer = new TokenizerStamp(Path.GetFullPath(tokenizerPath), FileHash.OfTokenizer(tokenizerPath));
         Directory.CreateDirectory(Path.Combine(Folder, DownloadsFolder));
         Directory.CreateDirectory(Path.Combine(Folder, ExtractedFolder));
         RemoveLeftovers();

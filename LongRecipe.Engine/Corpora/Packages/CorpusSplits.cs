@@ -25,8 +25,8 @@ public enum CorpusSplit
 /// </summary>
 public static class CorpusSplits
 {
-    public const double TrainShare = 0.90;
-    public const double ValidationShare = 0.05;
+    /// <summary>Train takes u &lt; 0.90, validation u &lt; 0.95 (ends, not shares: 0.90 + 0.05 is not 0.95 in binary).</summary>
+    public const double TrainEnd = 0.90, ValidationEnd = 0.95;
 
     /// <summary>64 KiB of UTF-8, about 16k Llama-3 tokens of English.</summary>
     public const long LongDocumentBytes = 64 * 1024;
@@ -45,7 +45,7 @@ public static class CorpusSplits
     }
 
     /// <summary>The split of a document at place <paramref name="u"/>, before the correction for long documents.</summary>
-    public static CorpusSplit At(double u) => u < TrainShare ? CorpusSplit.Train : u < TrainShare + ValidationShare ? CorpusSplit.Validation : CorpusSplit.Test;
+    public static CorpusSplit At(double u) => u < TrainEnd ? CorpusSplit.Train : u < ValidationEnd ? CorpusSplit.Validation : CorpusSplit.Test;
 
     /// <summary>The split of each document (by id), given each one's length in UTF-8 bytes.</summary>
     public static Dictionary<string, CorpusSplit> Assign(IReadOnlyList<(string Id, long Bytes)> documents)

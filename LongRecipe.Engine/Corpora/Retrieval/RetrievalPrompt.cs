@@ -37,7 +37,7 @@ public static class RetrievalPrompts
     /// <summary>
     /// The needle prompt in real text: <paramref name="document"/> (of at least the context's tokens) cut to what the
     /// context leaves, at a word boundary, with the needle sentence inserted at the sentence boundary nearest
-    /// <paramref name="depthPercent"/> of it (0 = before the first sentence, 100 = after the last); the needle is
+    /// <paramref name="depthPercent"/> of it (0 = before the first sentence, 100 = after the last whole one); the needle is
     /// drawn again while its answer occurs in the document (<see cref="NeedleSample.NeedleFor"/>).
     /// </summary>
     public static RetrievalPrompt NeedleInText(Tokenizer tokenizer, int contextLength, double depthPercent, NeedleKind kind, ulong seed, string document)

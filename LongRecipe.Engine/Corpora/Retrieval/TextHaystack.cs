@@ -21,9 +21,8 @@ public static class TextHaystack
 
     /// <summary>
     /// <paramref name="needle"/> inserted into <paramref name="text"/> at the sentence boundary nearest
-    /// <paramref name="depthPercent"/>% of its characters: the start, the end, or a place after white space that
-    /// follows a sentence's end (. ! ? with any closing quotes or brackets) or a line break. Returns the context and
-    /// the character index where the needle starts.
+    /// <paramref name="depthPercent"/>% of its characters (<see cref="Boundaries"/>), so at 100% it follows the last
+    /// whole sentence. Returns the context and the character index where the needle starts.
     /// </summary>
     public static (string Context, int NeedleChar) Insert(string text, string needle, double depthPercent)
     {
@@ -33,7 +32,11 @@ public static class TextHaystack
         return (text[..best] + needle + " " + text[best..], best);
     }
 
-    /// <summary>Where a sentence may start: 0, the end, and every place after white space that follows a sentence's end or a line break.</summary>
+    /// <summary>
+    /// Where a sentence may start: 0; every place after white space that follows a sentence's end (. ! ? with any
+    /// closing quotes or brackets) or a line break; and the end, when the text ends a sentence (a haystack cut to a
+    /// number of tokens usually stops mid-sentence, and a needle goes before that sentence rather than inside it).
+    /// </summary>
     internal static IEnumerable<int> Boundaries(string text)
     {
         yield return 0;
@@ -48,9 +51,15 @@ public static class TextHaystack
                 lineBreak |= text[k] == '\n';
                 k--;
             }
-            while (k >= 0 && text[k] is '"' or '\'' or ')' or ']' or '”' or '’') k--;
-            if (lineBreak || (k >= 0 && text[k] is '.' or '!' or '?')) yield return i;
+            if (lineBreak || EndsSentence(text, k)) yield return i;
         }
-        yield return text.Length;
+        if (text.Length > 0 && EndsSentence(text, text.Length - 1)) yield return text.Length;
+    }
+
+    /// <summary>Whether text[..(k + 1)] ends with . ! or ?, closing quotes and brackets aside.</summary>
+    private static bool EndsSentence(string text, int k)
+    {
+        while (k >= 0 && text[k] is '"' or '\'' or ')' or ']' or '”' or '’') k--;
+        return k >= 0 && text[k] is '.' or '!' or '?';
     }
 }

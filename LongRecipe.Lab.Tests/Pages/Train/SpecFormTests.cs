@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Lab.Components.Pages.Train;
@@ -74,5 +75,37 @@ public sealed class SpecFormTests
         Assert.Empty(spec.Stages);
         form.Model = RunSpec.BuiltinModel;
         Assert.Equal(RunPresets.NativeLength, form.ToSpec().NativeLength);
+    }
+
+    [Fact]
+    public void The_real_corpus_is_offered_once_fetched_and_replay_follows_the_corpus_trained_on()
+    {
+        Assert.Equal([DataSpec.Synthetic], CorpusChoice.Offered(realFetched: false, DataSpec.Synthetic).Select(c => c.Value));
+        Assert.Equal([DataSpec.Synthetic, DataSpec.Real], CorpusChoice.Offered(realFetched: true, DataSpec.Synthetic).Select(c => c.Value));
+        Assert.Equal([DataSpec.Synthetic, "/data/mine.jsonl"], CorpusChoice.Offered(realFetched: false, "/data/mine.jsonl").Select(c => c.Value));
+
+        var form = SpecForm.FromPreset("longrecipe", "cpu");
+        form.Corpus = DataSpec.Real;
+        form.RetrievalRatio = 0.2;
+        form.EvalCorpus = DataSpec.Real;
+        form.EvalSplit = CorpusSplit.Validation;
+        var spec = form.ToSpec();
+
+        Assert.Equal((DataSpec.Real, DataSpec.Real, 0.2), (spec.Data.Corpus, spec.Data.Replay, spec.Data.RetrievalRatio));
+        Assert.Equal((DataSpec.Real, CorpusSplit.Validation), (spec.Eval.Corpus, spec.Eval.Split));
+        Assert.Equal(spec.ToJson(), SpecForm.From(spec).ToSpec().ToJson());
+    }
+
+    [Fact]
+    public void A_real_corpus_not_fetched_is_a_problem_at_the_corpus_field()
+    {
+        var form = SpecForm.FromPreset("pose", "cpu");
+        form.Corpus = DataSpec.Real;
+        var missing = Path.Combine(Path.GetTempPath(), $"no-corpus-{Guid.NewGuid():N}");
+
+        Assert.Empty(form.Problems());
+        var problem = Assert.Single(form.Problems(missing));
+        Assert.Equal("data.corpus", problem.Path);
+        Assert.Contains("./longrecipe corpus-fetch", problem.Message);
     }
 }

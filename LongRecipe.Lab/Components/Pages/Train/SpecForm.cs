@@ -1,4 +1,5 @@
 using System.Globalization;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
@@ -61,6 +62,8 @@ public sealed class SpecForm
         Dtype = spec.Dtype;
         Seed = (long)spec.Seed;
         RopeFactor = spec.RopeScaling?.Factor;
+        Corpus = spec.Data.Corpus;
+        RetrievalRatio = spec.Data.RetrievalRatio;
         Documents = spec.Data.Documents;
         Selection = spec.Data.Selection.Method;
         SelectRatio = spec.Data.Selection.SelectRatio;
@@ -77,6 +80,8 @@ public sealed class SpecForm
         PasskeyLengths = List(spec.Eval.Passkey?.Lengths);
         PerplexityLengths = List(spec.Eval.Perplexity?.Lengths);
         ShortRetention = spec.Eval.ShortRetention;
+        EvalCorpus = spec.Eval.Corpus;
+        EvalSplit = spec.Eval.Split;
     }
 
     public static SpecForm From(RunSpec spec) => new(spec);
@@ -94,6 +99,10 @@ public sealed class SpecForm
     /// <summary>The RoPE rescaling's factor; null when the spec rescales nothing (or YaRN/LongRoPE derive it).</summary>
     public double? RopeFactor { get; set; }
     public bool RescalesRope => basis.RopeScaling is not null;
+    /// <summary>"synthetic", "real" or a path; replay follows it when the spec replays the same corpus.</summary>
+    public string Corpus { get; set; }
+    /// <summary>The share of retrieval samples mixed in; null for the corpus's default.</summary>
+    public double? RetrievalRatio { get; set; }
     public int Documents { get; set; }
     public SelectionMethod Selection { get; set; }
     public double SelectRatio { get; set; }
@@ -106,6 +115,9 @@ public sealed class SpecForm
     public string PasskeyLengths { get; set; }
     public string PerplexityLengths { get; set; }
     public bool ShortRetention { get; set; }
+    /// <summary>The text the evaluation measures on: "synthetic", "real" or a corpus folder.</summary>
+    public string EvalCorpus { get; set; }
+    public CorpusSplit EvalSplit { get; set; }
 
     /// <summary>Where the stage of <paramref name="kind"/> (extend, anneal, merge) sits in the spec's stage list; -1 when it has none.</summary>
     public int StageIndex(string kind) => basis.Stages.Select((s, i) => s.Kind == kind ? i : -1).FirstOrDefault(i => i >= 0, -1);
@@ -131,7 +143,15 @@ public sealed class SpecForm
             Dtype = Dtype,
             Seed = (ulong)Math.Max(0, Seed),
             RopeScaling = basis.RopeScaling is { } rope ? rope with { Factor = RopeFactor } : null,
-            Data = basis.Data with { Documents = Documents, Selection = new SelectionSpec(Selection, SelectRatio) },
+            Data = basis.Data with
+            {
+                Corpus = Corpus,
+                // Replay follows the corpus trained on (the real corpus's train split, or synthetic text), unless the spec named one of its own.
+                Replay = basis.Data.Replay is { } replay && replay == basis.Data.Corpus ? Corpus : basis.Data.Replay,
+                RetrievalRatio = RetrievalRatio,
+                Documents = Documents,
+                Selection = new SelectionSpec(Selection, SelectRatio),
+            },
             Stages = basis.Stages.Select(Stage).ToList(),
             Eval = basis.Eval with
             {
@@ -139,16 +159,23 @@ public sealed class SpecForm
                 Passkey = passkeyLengths.Count == 0 ? null : new PasskeyEvalSpec(passkeyLengths, basis.Eval.Passkey?.Samples ?? 4),
                 Perplexity = perplexityLengths.Count == 0 ? null : new PerplexityEvalSpec(perplexityLengths, basis.Eval.Perplexity?.Samples ?? 4),
                 ShortRetention = ShortRetention,
+                Corpus = EvalCorpus,
+                Split = EvalSplit,
             },
         };
     }
 
-    /// <summary>Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can run.</summary>
-    public IReadOnlyList<SpecProblem> Problems()
+    /// <summary>
+    /// Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can
+    /// run. With <paramref name="realCorpus"/> (the data directory's corpora/real), the corpora it names are checked on disk too.
+    /// </summary>
+    public IReadOnlyList<SpecProblem> Problems(string? realCorpus = null)
     {
         try
         {
-            return ToSpec().Problems();
+            var spec = ToSpec();
+            var problems = spec.Problems();
+            return problems.Count > 0 || realCorpus is null ? problems : spec.CorpusProblems(realCorpus);
         }
         catch (RunSpecException e)
         {
