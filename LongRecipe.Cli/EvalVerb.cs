@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
@@ -9,7 +8,8 @@ namespace LongRecipe.Cli;
 
 /// <summary>
 /// eval: needle grid, passkey, perplexity by length and short-document perplexity for a model directory
-/// (optionally under another rope_scaling), one JSON line per cell on stdout as it is measured.
+/// (optionally under another rope_scaling), one JSON line per cell on stdout as it is measured: the eval event as
+/// the run store, the Lab's hub and the exports write it.
 /// </summary>
 public static class EvalVerb
 {
@@ -33,18 +33,9 @@ public static class EvalVerb
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("cells");
         var done = 0;
-        Evaluator.Evaluate(model, tokenizer, spec, e =>
+        Evaluator.Evaluate(model, tokenizer, spec, cell =>
         {
-            var cell = (EvalEvent)e;
-            Console.WriteLine(new JsonObject
-            {
-                ["benchmark"] = cell.Benchmark,
-                ["context_length"] = cell.ContextLength,
-                ["depth"] = cell.Depth,
-                ["metric"] = cell.Metric,
-                ["value"] = cell.Value,
-                ["samples"] = cell.Samples,
-            }.ToJsonString());
+            Console.WriteLine(EventJson.Serialize(cell));
             bar.Report(++done / (double)spec.EventCount);
         }, "eval", cancel.Token);
         return Task.FromResult(0);

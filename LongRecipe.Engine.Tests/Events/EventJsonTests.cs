@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Reflection;
 using LongRecipe.Engine.Events;
-using LongRecipe.Lab.Live;
 
-namespace LongRecipe.Lab.Tests.Live;
+namespace LongRecipe.Engine.Tests.Events;
 
-public sealed class RunEventJsonTests
+public sealed class EventJsonTests
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
@@ -12,7 +13,7 @@ public sealed class RunEventJsonTests
     {
         { new StepEvent(Noon, "extend", 10, 100, 2.5, 2e-5, 0.9, 1500, 40960, 1 << 30, TimeSpan.FromMinutes(3), 0), "step" },
         { new StageEvent(Noon, "anneal", StagePhase.Started, 1, 3), "stage" },
-        { new EvalEvent(Noon, "eval", "niah", 8192, 50, "accuracy", 1, 4), "eval" },
+        { new EvalEvent(Noon, "eval", Benchmarks.Niah, 8192, 50, Metrics.Accuracy, 1, 4), "eval" },
         { new CheckpointEvent(Noon, "extend", 100, "/data/runs/r1/step-100"), "checkpoint" },
         { new LogEvent(Noon, "extend", RunLogLevel.Warning, "loss spike"), "log" },
         { new StatusEvent(Noon, "extend", RunStatus.Failed, "out of memory"), "status" },
@@ -22,29 +23,47 @@ public sealed class RunEventJsonTests
     [MemberData(nameof(Events))]
     public void Every_event_carries_its_type_first_and_reads_back_equal(RunEvent runEvent, string type)
     {
-        var element = RunEventJson.ToElement(runEvent);
+        var element = EventJson.ToElement(runEvent);
 
-        Assert.Equal(RunEventJson.Discriminator, element.EnumerateObject().First().Name);
+        Assert.Equal(EventJson.Discriminator, element.EnumerateObject().First().Name);
         Assert.Equal(type, element.GetProperty("type").GetString());
         Assert.Equal("2026-11-22T12:00:00+00:00", element.GetProperty("time").GetString());
-        Assert.Equal(runEvent, RunEventJson.Parse(element.GetRawText()));
+        Assert.Equal(runEvent, EventJson.Parse(element.GetRawText()));
+        Assert.Equal(element.GetRawText(), EventJson.Serialize(runEvent));
     }
 
     [Fact]
-    public void Fields_are_camel_case_and_enums_are_names()
+    public void Fields_are_snake_case_enums_are_names_and_durations_are_seconds()
     {
-        var element = RunEventJson.ToElement(new StatusEvent(Noon, "extend", RunStatus.Cancelled));
+        var step = EventJson.ToElement(new StepEvent(Noon, "extend", 10, 100, 2.5, 2e-5, 0.9, 1500, 40960, 1 << 30, TimeSpan.FromMinutes(3), 2));
+        Assert.Equal(
+            ["type", "time", "stage", "step", "total_steps", "loss", "learning_rate", "grad_norm", "tokens_per_second", "tokens", "memory_bytes",
+                "eta_seconds", "skipped_steps", "perplexity"],
+            step.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.Equal(180, step.GetProperty("eta_seconds").GetDouble());
+        Assert.Equal(Math.Exp(2.5), step.GetProperty("perplexity").GetDouble());
 
-        Assert.Equal("cancelled", element.GetProperty("status").GetString());
-        Assert.Equal(JsonValueKind.Null, element.GetProperty("error").ValueKind);
-        Assert.Equal("extend", element.GetProperty("stage").GetString());
+        var status = EventJson.ToElement(new StatusEvent(Noon, "extend", RunStatus.Cancelled));
+        Assert.Equal("cancelled", status.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("error").ValueKind);
+        Assert.Equal("information", EventJson.ToElement(new LogEvent(Noon, "x", RunLogLevel.Information, "Δ → ok")).GetProperty("level").GetString());
+        // Text stays readable on the command line: no \u escapes.
+        Assert.Contains("\"Δ → ok\"", EventJson.Serialize(new LogEvent(Noon, "x", RunLogLevel.Information, "Δ → ok")));
     }
 
     [Fact]
     public void Every_event_type_of_the_contract_has_a_name()
     {
         var contract = typeof(RunEvent).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(RunEvent)) && !t.IsAbstract);
+        var named = typeof(RunEvent).GetCustomAttributes<JsonDerivedTypeAttribute>().Select(a => a.DerivedType);
 
-        Assert.Equal(contract.OrderBy(t => t.Name), RunEventJson.TypeNames.Keys.OrderBy(t => t.Name));
+        Assert.Equal(contract.OrderBy(t => t.Name), named.OrderBy(t => t.Name));
+    }
+
+    [Fact]
+    public void Json_of_another_shape_is_refused()
+    {
+        Assert.Throws<JsonException>(() => EventJson.Parse("""{"type": "weather", "time": "2026-11-22T12:00:00+00:00", "stage": ""}"""));
+        Assert.Throws<JsonException>(() => EventJson.Parse("null"));
     }
 }

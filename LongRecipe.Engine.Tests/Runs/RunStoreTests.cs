@@ -50,20 +50,6 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal([StagePhase.Started, StagePhase.Completed], store.Stages(id).Select(s => s.Phase));
         Assert.Equal(T0.AddSeconds(6), store.Stages(id)[1].Time);
 
-        var csv = new StringWriter();
-        store.ExportStepsCsv(id, csv);
-        var lines = csv.ToString().TrimEnd().Split(Environment.NewLine);
-        Assert.Equal(3, lines.Length);
-        Assert.StartsWith("extend,2,10,2026-11-22T08:00:02.0000000Z,4,0.001,0.5,100,128,", lines[2]);
-
-        var json = new MemoryStream();
-        store.ExportJson(id, json);
-        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
-        {
-            Assert.Equal(4.0, exported.RootElement.GetProperty("steps")[1].GetProperty("loss").GetDouble());
-            Assert.Equal(System.Text.Json.JsonValueKind.Null, exported.RootElement.GetProperty("evals")[1].GetProperty("depth").ValueKind);
-        }
-
         Directory.CreateDirectory(runFolder);
         store.Delete(id);
         Assert.Null(store.GetRun(id));

@@ -10,12 +10,12 @@ namespace LongRecipe.Engine.Evaluation;
 /// Runs an <see cref="EvaluationSpec"/> on a model, on the calling thread, and writes one <see cref="EvalEvent"/>
 /// per measured cell to an event sink as soon as it is measured, in this order:
 /// <list type="bullet">
-/// <item>niah: for each context length, each depth: "accuracy" (share of needles answered exactly,
-/// greedy) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
+/// <item>niah: for each context length, each depth: <see cref="Metrics.Accuracy"/> (share of needles answered
+/// exactly, greedy) then <see cref="Metrics.NeedleLogProb"/> (mean over needles of Σ log p(answer tokens | prompt));</item>
 /// <item>passkey: for each length, the same two metrics over passkeys at depths spread over 0–100%
 /// (Depth null);</item>
-/// <item>perplexity: for each length L, "perplexity" of held-out long documents' first L tokens;</item>
-/// <item>short_perplexity: "perplexity" of held-out short documents (ContextLength = the spec's
+/// <item>perplexity: for each length L, <see cref="Metrics.Perplexity"/> of held-out long documents' first L tokens;</item>
+/// <item>short_perplexity: <see cref="Metrics.Perplexity"/> of held-out short documents (ContextLength = the spec's
 /// ShortContextLength). Comparing it before and after training is the caller's: evaluate both models.</item>
 /// </list>
 /// The model is used as given, RoPE scaling included (see <see cref="PretrainedModel.Load"/> for loading
@@ -49,8 +49,8 @@ public static class Evaluator
                         var prompt = RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), NeedleSeed(spec.Seed, length, depth, k));
                         results.Add(Retrieval.Run(model, tokenizer, prompt, cancel));
                     }
-                    Cell(Benchmarks.Niah, length, depth, "accuracy", Accuracy(results), results.Count);
-                    Cell(Benchmarks.Niah, length, depth, "needle_logprob", results.Average(r => r.AnswerLogProb), results.Count);
+                    Cell(Benchmarks.Niah, length, depth, Metrics.Accuracy, Accuracy(results), results.Count);
+                    Cell(Benchmarks.Niah, length, depth, Metrics.NeedleLogProb, results.Average(r => r.AnswerLogProb), results.Count);
                 }
             }
         }
@@ -67,8 +67,8 @@ public static class Evaluator
                     var prompt = RetrievalPrompts.Passkey(tokenizer, length, depth, SampleSeed(spec.Seed, PasskeyStream, length, k));
                     results.Add(Retrieval.Run(model, tokenizer, prompt, cancel));
                 }
-                Cell(Benchmarks.Passkey, length, null, "accuracy", Accuracy(results), results.Count);
-                Cell(Benchmarks.Passkey, length, null, "needle_logprob", results.Average(r => r.AnswerLogProb), results.Count);
+                Cell(Benchmarks.Passkey, length, null, Metrics.Accuracy, Accuracy(results), results.Count);
+                Cell(Benchmarks.Passkey, length, null, Metrics.NeedleLogProb, results.Average(r => r.AnswerLogProb), results.Count);
             }
         }
 
@@ -79,7 +79,7 @@ public static class Evaluator
             {
                 var windows = documents.Select(d => d[..length]).ToList();
                 var perplexity = Perplexity.Of(model, windows, spec.BatchSize, cancel);
-                Cell(Benchmarks.Perplexity, length, null, "perplexity", perplexity, windows.Count);
+                Cell(Benchmarks.Perplexity, length, null, Metrics.Perplexity, perplexity, windows.Count);
             }
         }
 
@@ -87,7 +87,7 @@ public static class Evaluator
         {
             var documents = Perplexity.ShortDocuments(tokenizer, spec.ShortContextLength, spec.ShortDocuments, Draw.DeriveSeed(spec.Seed, ShortStream));
             var perplexity = Perplexity.Of(model, documents, spec.BatchSize, cancel);
-            Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, "perplexity", perplexity, documents.Count);
+            Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, Metrics.Perplexity, perplexity, documents.Count);
         }
     }
 

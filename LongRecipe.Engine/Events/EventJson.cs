@@ -1,55 +1,56 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
 
-namespace LongRecipe.Lab.Live;
+namespace LongRecipe.Engine.Events;
 
 /// <summary>
-/// Run events as JSON for clients outside the Lab: camelCase fields, enums as camelCase strings,
-/// and a "type" discriminator first: step, stage, eval, checkpoint, log, status, e.g.
-/// {"type":"step","time":"…","stage":"extend","step":10,"totalSteps":100,"loss":2.31,…}.
+/// Run events as JSON, the one form the Lab's hub, the command line and the run exports share: the kind first
+/// ("type": step, stage, eval, checkpoint, log or status), then the event's fields in snake_case, enums as
+/// snake_case names, times as ISO 8601 and durations in seconds, e.g.
+/// {"type":"step","time":"…","stage":"extend","step":10,"total_steps":100,"loss":2.31,…}. Text stays readable
+/// (no \uXXXX for non-ASCII).
 /// </summary>
-public static class RunEventJson
+public static class EventJson
 {
     public const string Discriminator = "type";
 
-    public static readonly IReadOnlyDictionary<Type, string> TypeNames = new Dictionary<Type, string>
+    private static readonly EventJsonContext Context = new(new JsonSerializerOptions(EventJsonContext.Default.Options)
     {
-        [typeof(StepEvent)] = "step",
-        [typeof(StageEvent)] = "stage",
-        [typeof(EvalEvent)] = "eval",
-        [typeof(CheckpointEvent)] = "checkpoint",
-        [typeof(LogEvent)] = "log",
-        [typeof(StatusEvent)] = "status",
-    };
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
-    public static readonly JsonSerializerOptions Options = CreateOptions();
+    public static string Serialize(RunEvent runEvent) => JsonSerializer.Serialize(runEvent, Context.RunEvent);
 
-    public static JsonElement ToElement(RunEvent runEvent) => JsonSerializer.SerializeToElement(runEvent, Options);
+    public static JsonElement ToElement(RunEvent runEvent) => JsonSerializer.SerializeToElement(runEvent, Context.RunEvent);
 
-    public static RunEvent? Parse(string json) => JsonSerializer.Deserialize<RunEvent>(json, Options);
+    public static void Write(Utf8JsonWriter writer, RunEvent runEvent) => JsonSerializer.Serialize(writer, runEvent, Context.RunEvent);
 
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { AddDiscriminator } },
-        };
-        options.MakeReadOnly();
-        return options;
-    }
+    /// <summary>An event as <see cref="Serialize"/> writes it; JSON of another shape throws a <see cref="JsonException"/>.</summary>
+    public static RunEvent Parse(string json) =>
+        JsonSerializer.Deserialize(json, Context.RunEvent) ?? throw new JsonException("a run event must be a JSON object, got null");
 
-    // The engine's records stay free of serializer attributes; the Lab names the subtypes here.
-    private static void AddDiscriminator(JsonTypeInfo info)
-    {
-        if (info.Type != typeof(RunEvent)) return;
-        info.PolymorphismOptions = new JsonPolymorphismOptions
-        {
-            TypeDiscriminatorPropertyName = Discriminator,
-            UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization,
-        };
-        foreach (var (type, name) in TypeNames) info.PolymorphismOptions.DerivedTypes.Add(new JsonDerivedType(type, name));
-    }
+    /// <summary>The fields of one kind of event, in the order they are written (its "type" aside): a table's columns.</summary>
+    public static JsonTypeInfo<T> Fields<T>() where T : RunEvent => (JsonTypeInfo<T>)Context.GetTypeInfo(typeof(T))!;
 }
+
+/// <summary>A duration as its seconds, a plain number other languages read.</summary>
+internal sealed class SecondsConverter : JsonConverter<TimeSpan>
+{
+    public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        TimeSpan.FromSeconds(reader.GetDouble());
+
+    public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) =>
+        writer.WriteNumberValue(value.TotalSeconds);
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    AllowOutOfOrderMetadataProperties = true,
+    Converters = [typeof(SnakeCaseEnumConverter<RunStatus>), typeof(SnakeCaseEnumConverter<StagePhase>), typeof(SnakeCaseEnumConverter<RunLogLevel>)])]
+[JsonSerializable(typeof(RunEvent))]
+[JsonSerializable(typeof(StepEvent))]
+[JsonSerializable(typeof(EvalEvent))]
+internal sealed partial class EventJsonContext : JsonSerializerContext;

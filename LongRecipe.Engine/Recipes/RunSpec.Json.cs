@@ -185,10 +185,6 @@ public sealed class RunSpecException(string? source, IReadOnlyList<SpecProblem> 
     public IReadOnlyList<SpecProblem> Problems { get; } = problems;
 }
 
-/// <summary>Enum values as snake_case strings (full_length, long_recipe); numbers are refused.</summary>
-internal sealed class SnakeCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false)
-    where T : struct, Enum;
-
 /// <summary>RoPE types as transformers spells them (longrope, llama3), not as snake_case would.</summary>
 internal sealed class RopeTypeConverter : JsonConverter<RopeType>
 {
