@@ -22,8 +22,8 @@ public class RecipeRunnerTests
         Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic, Selection: new SelectionSpec(SelectionMethod.Digits, 0.6)),
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: steps, BatchSize: 1, Lr: 1e-4, CheckpointEvery: 2),
-            new AnnealStage(ReplayRatio: 0.5, Steps: 2, BatchSize: 1, Lr: 1e-5),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: steps, MicroBatchSize: 1, LearningRate: 1e-4, CheckpointEvery: 2),
+            new AnnealStage(ReplayRatio: 0.5, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-5),
             new MergeStage(MergeMethod.Average),
         ],
         Eval = new EvalSpec(

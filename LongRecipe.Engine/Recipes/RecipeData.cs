@@ -33,7 +33,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
         using var store = Corpus(cancel);
         var documents = Selected(store, model, cancel);
         var sequences = WithRetrieval(Packed(documents, stage.SequenceLength, "corpus"), stage.SequenceLength);
-        return new PackedBatchSource(sequences, spec.Seed, stage.Transform, sentenceEnds.Contains);
+        return new PackedBatchSource(sequences, spec.Seed, stage.Transform.Over(spec.TargetLength), sentenceEnds.Contains);
     }
 
     /// <summary>Annealing: the corpus at full positions (sequences of T) with replay sequences mixed in at the stage's ratio.</summary>

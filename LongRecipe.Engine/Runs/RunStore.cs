@@ -125,7 +125,7 @@ public sealed class RunStore : IDisposable
             SELECT last_insert_rowid();
             """, t,
             ("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
-            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device), ("$folder", Path.GetFullPath(folder))),
+            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", Path.GetFullPath(folder))),
             CultureInfo.InvariantCulture));
         return id;
     }

@@ -20,8 +20,8 @@ public sealed class DashboardStateTests
         TargetLength = 512,
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: 4, BatchSize: 1),
-            new AnnealStage(Steps: 2, BatchSize: 1),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: 4, MicroBatchSize: 1),
+            new AnnealStage(Steps: 2, MicroBatchSize: 1),
             new MergeStage(MergeMethod.Average),
         ],
         Eval = new EvalSpec(Niah: new NeedleEvalSpec([256, 512], [0, 100]), Passkey: new PasskeyEvalSpec([256, 512]), ShortRetention: true),
