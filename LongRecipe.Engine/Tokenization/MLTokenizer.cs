@@ -22,8 +22,6 @@ public sealed class MLTokenizer(Tokenizer tokenizer, bool addSpecialTokens = fal
     // Tokens before the one measured that its decoding may depend on: a character's UTF-8 bytes, 4 at most, with room.
     private const int DecodeContext = 8;
 
-    public static MLTokenizer Load(string path, bool addSpecialTokens = false) => new(Tokenizer.Load(path), addSpecialTokens);
-
     protected override ML.EncodeResults<int> EncodeToIds(string? text, ReadOnlySpan<char> textSpan, ML.EncodeSettings settings)
     {
         var input = text ?? textSpan.ToString();
