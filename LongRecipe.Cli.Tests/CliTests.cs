@@ -45,9 +45,9 @@ public class CliTests
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(5, result.Stdout.Length);
         Assert.Equal(2, LogProbs(result.Stdout[0]).Length);
-        Assert.Contains("line 2: field 'input_ids'[2] must be an integer", Error(result.Stdout[1]));
+        Assert.Contains("line 2: input_ids[2] must be an integer, got", Error(result.Stdout[1]));
         Assert.StartsWith("line 3:", Error(result.Stdout[2]));
-        Assert.Contains("line 4: field 'position_ids' must be non-negative and strictly increasing", Error(result.Stdout[3]));
+        Assert.Contains("line 4: position_ids must be non-negative and strictly increasing", Error(result.Stdout[3]));
         Assert.Equal(2, LogProbs(result.Stdout[4]).Length);
         Assert.Contains("line 2:", result.Stderr);
         Assert.Contains("line 4:", result.Stderr);
@@ -346,10 +346,10 @@ public class CliTests
             Assert.True(File.Exists(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
             Assert.True(File.Exists(Path.Combine(data, "runs.db")));
 
-            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 512}, "sequence_length": 128, "lr": 0}]}""");
+            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "learning_rate": 0}]}""");
             var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, bad.ExitCode);
-            Assert.Contains("stages[0].lr", bad.Stderr);
+            Assert.Contains("stages[0].learning_rate: must be > 0, got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
         }
         finally

@@ -12,8 +12,9 @@ namespace LongRecipe.Cli;
 
 /// <summary>
 /// eval: needle grid, passkey, perplexity by length and short-document perplexity for a model directory
-/// (optionally under another rope_scaling), one JSON line per cell on stdout as it is measured. --corpus real (the
-/// data directory's fetched corpus) or a corpus folder measures on its held-out --split (test, or validation).
+/// (optionally under another rope_scaling), one JSON line per cell on stdout as it is measured: the eval event as
+/// the run store, the Lab's hub and the exports write it. --corpus real (the data directory's fetched corpus) or a
+/// corpus folder measures on its held-out --split (test, or validation).
 /// </summary>
 public static class EvalVerb
 {
@@ -39,18 +40,9 @@ public static class EvalVerb
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("cells");
         var done = 0;
-        Evaluator.Evaluate(model, tokenizer, spec, e =>
+        Evaluator.Evaluate(model, tokenizer, spec, cell =>
         {
-            var cell = (EvalEvent)e;
-            Console.WriteLine(new JsonObject
-            {
-                ["benchmark"] = cell.Benchmark,
-                ["context_length"] = cell.ContextLength,
-                ["depth"] = cell.Depth,
-                ["metric"] = cell.Metric,
-                ["value"] = cell.Value,
-                ["samples"] = cell.Samples,
-            }.ToJsonString());
+            Console.WriteLine(EventJson.Serialize(cell));
             bar.Report(++done / (double)spec.EventCount);
         }, "eval", cancel.Token);
         return Task.FromResult(0);

@@ -38,11 +38,7 @@ public static class RunVerb
         }, cancel.Token);
 
         var record = store.GetRun(runId)!;
-        var evals = new JsonArray([.. store.Evals(runId).Select(e => (JsonNode)new JsonObject
-        {
-            ["stage"] = e.Stage, ["benchmark"] = e.Benchmark, ["context_length"] = e.ContextLength, ["depth"] = e.Depth,
-            ["metric"] = e.Metric, ["value"] = e.Value,
-        })]);
+        var evals = new JsonArray([.. store.Evals(runId).Select(e => JsonNode.Parse(EventJson.Serialize(e)))]);
         Console.WriteLine(new JsonObject
         {
             ["run"] = runId, ["name"] = record.Name, ["status"] = status.ToString().ToLowerInvariant(), ["error"] = record.Error,
@@ -76,7 +72,7 @@ public static class RunVerb
             case StageEvent { Phase: StagePhase.Started } st:
                 bar.Report(0, $"{st.Stage} ({st.Index + 1}/{st.Count})");
                 break;
-            case EvalEvent ev when ev.Metric != "needle_logprob":
+            case EvalEvent ev when ev.Metric != Metrics.NeedleLogProb:
                 bar.Report(1, $"{ev.Stage} {ev.Benchmark} @{ev.ContextLength}{(ev.Depth is { } d ? $" depth {d:F0}%" : "")}: {ev.Metric} {ev.Value:G4}");
                 break;
             case LogEvent { Level: >= RunLogLevel.Information } log:

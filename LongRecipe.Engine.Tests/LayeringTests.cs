@@ -17,8 +17,8 @@ public class LayeringTests
     private static readonly string[][] Layers =
     [
         ["Torch"],
-        ["IO", "Randomness", "Events", "Optim"],
-        ["SafeTensors"],
+        ["IO", "Randomness", "Optim"],
+        ["Events", "SafeTensors"],
         ["Model"],
         ["Tokenization", "Positions"],
         ["Corpora"],

@@ -33,6 +33,6 @@ app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
-app.MapRunExports();
+app.MapRunDownloads();
 
 app.Run();

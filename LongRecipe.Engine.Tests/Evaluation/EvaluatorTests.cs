@@ -1,4 +1,5 @@
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
@@ -116,10 +117,10 @@ public class EvaluatorTests
         var spec = Small with { Suites = [Benchmarks.Perplexity], ContextLengths = [128] };
         Assert.NotEqual((Run(plain, spec))[0].Value, (Run(linear, spec))[0].Value);
 
-        var bad = Assert.Throws<InvalidDataException>(() => PretrainedModel.Load(folder.Path, ropeScaling: """{"rope_type": "sideways"}"""));
+        var bad = Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path, ropeScaling: """{"rope_type": "sideways"}"""));
         Assert.Contains("--rope-scaling", bad.Message);
-        Assert.Contains("rope_type 'sideways'", bad.Message);
-        Assert.Throws<InvalidDataException>(() => PretrainedModel.Load(folder.Path, ropeScaling: "[4]"));
+        Assert.Contains("rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got \"sideways\"", bad.Message);
+        Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path, ropeScaling: "[4]"));
     }
 
     [Fact]

@@ -16,10 +16,10 @@ public sealed class ExperimentPlanTests
     {
         var pose = RunPresets.Pose();
         var longRecipe = RunPresets.LongRecipe();
-        var matched = pose with { Stages = [((ExtendStage)pose.Stages[0]) with { Steps = 130, BatchSize = 2 }] };
+        var matched = pose with { Stages = [((ExtendStage)pose.Stages[0]) with { Steps = 130, MicroBatchSize = 2 }] };
         var recipe = longRecipe with
         {
-            Stages = [.. longRecipe.Stages.Select(s => s is AnnealStage a ? a with { BatchSize = 2 } : s)],
+            Stages = [.. longRecipe.Stages.Select(s => s is AnnealStage a ? a with { MicroBatchSize = 2 } : s)],
         };
         return new ExperimentSpec("miniature", [recipe, matched, RunPresets.PositionInterpolation()], [1, 2, 3], Test,
             learningRates, Validation, new SelectionCriterion("perplexity", "perplexity", 1024));
@@ -34,8 +34,8 @@ public sealed class ExperimentPlanTests
         Assert.All(runs, r => Assert.Equal((1UL, Validation, ExperimentRole.Selection), (r.Seed, r.Eval, r.Experiment!.Role)));
         // The extension takes the grid's rate; the anneal keeps its tenth of it.
         var recipe = runs[1];
-        Assert.Equal(3e-4, ((ExtendStage)recipe.Stages[0]).Lr, 12);
-        Assert.Equal(3e-5, ((AnnealStage)recipe.Stages[1]).Lr, 12);
+        Assert.Equal(3e-4, ((ExtendStage)recipe.Stages[0]).LearningRate, 12);
+        Assert.Equal(3e-5, ((AnnealStage)recipe.Stages[1]).LearningRate, 12);
         Assert.Equal("longrecipe", recipe.Experiment!.Method);
     }
 
@@ -50,8 +50,8 @@ public sealed class ExperimentPlanTests
         Assert.All(finals, r => Assert.Equal((Test, ExperimentRole.Final), (r.Eval, r.Experiment!.Role)));
         // Seeds reach the position transforms, which draw their own placements.
         Assert.Equal([1UL, 2, 3], finals.Take(3).Select(r => ((ExtendStage)r.Stages[0]).Transform.Seed));
-        Assert.Equal(3e-4, ((ExtendStage)finals[3].Stages[0]).Lr, 12);
-        Assert.Equal(1e-5, ((AnnealStage)finals[0].Stages[1]).Lr, 12);
+        Assert.Equal(3e-4, ((ExtendStage)finals[3].Stages[0]).LearningRate, 12);
+        Assert.Equal(1e-5, ((AnnealStage)finals[0].Stages[1]).LearningRate, 12);
         // Planning is a pure function: a resumed experiment finds its runs by their specs.
         Assert.Equal(finals.Select(f => f.ToJson()), ExperimentPlan.Finals(spec, new Dictionary<string, double> { ["longrecipe"] = 1e-4, ["pose"] = 3e-4 }).Select(f => f.ToJson()));
     }
@@ -65,7 +65,7 @@ public sealed class ExperimentPlanTests
         var fewerSteps = spec with { Methods = [spec.Methods[0], RunPresets.Pose(), spec.Methods[2]] };
         Assert.Equal(["methods[1].stages: equal budgets: 100 optimizer steps in all, 'longrecipe' has 130"], fewerSteps.Problems().Select(p => p.ToString()));
         var pose = (ExtendStage)spec.Methods[1].Stages[0];
-        var biggerBatches = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [pose with { BatchSize = 4 }] }, spec.Methods[2]] };
+        var biggerBatches = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [pose with { MicroBatchSize = 4 }] }, spec.Methods[2]] };
         Assert.Equal(["methods[1].stages: equal budgets: 4 sequences per step, 'longrecipe' has 2"], biggerBatches.Problems().Select(p => p.ToString()));
     }
 
@@ -87,7 +87,7 @@ public sealed class ExperimentPlanTests
     public void A_method_problem_is_reported_under_its_method()
     {
         var spec = Spec(1e-4);
-        var broken = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [((ExtendStage)spec.Methods[1].Stages[0]) with { Lr = 0 }] }, spec.Methods[2]] };
+        var broken = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [((ExtendStage)spec.Methods[1].Stages[0]) with { LearningRate = 0 }] }, spec.Methods[2]] };
         Assert.Contains("methods[1].stages[0].lr: must be > 0, got 0", broken.Problems().Select(p => p.ToString()));
         var duplicate = spec with { Methods = [spec.Methods[0], spec.Methods[0]] };
         Assert.Contains("methods[1].name: 'longrecipe' names two methods", duplicate.Problems().Select(p => p.ToString()));

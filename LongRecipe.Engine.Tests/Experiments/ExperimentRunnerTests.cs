@@ -18,7 +18,7 @@ public sealed class ExperimentRunnerTests
         {
             TargetLength = 512,
             Data = new DataSpec(Documents: 2),
-            Stages = [new ExtendStage(PositionTransformSpec.Pose(512, 1), SequenceLength: 256, Steps: 2, BatchSize: 1, Lr: 1e-4)],
+            Stages = [new ExtendStage(new TransformSpec(PositionScheme.Pose, 1), SequenceLength: 256, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-4)],
         };
         var baseline = pose with { Name = "base", Stages = [] };
         return new ExperimentSpec("runner-test", [baseline, pose], [1, 2], eval, [1e-4, 3e-4],

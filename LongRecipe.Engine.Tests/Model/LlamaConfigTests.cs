@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Torch;
 
@@ -19,10 +20,10 @@ public sealed class LlamaConfigTests : IDisposable
         return file;
     }
 
-    private InvalidDataException LoadFails(string json)
+    private JsonFieldException LoadFails(string json)
     {
         var file = Write(json);
-        var error = Assert.Throws<InvalidDataException>(() => LlamaConfig.Load(file));
+        var error = Assert.Throws<JsonFieldException>(() => LlamaConfig.Load(file));
         Assert.StartsWith(file + ": ", error.Message);
         return error;
     }
@@ -191,16 +192,18 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"num_key_value_heads\": 5", "num_key_value_heads (5) must divide num_attention_heads (32)")]
     [InlineData(", \"num_key_value_heads\": 0", "num_key_value_heads (0) must be positive")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"ntk-by-parts\", \"factor\": 2}",
-        "rope_scaling.rope_type 'ntk-by-parts' is not supported")]
+        "rope_scaling.rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got \"ntk-by-parts\"")]
     [InlineData(", \"rope_parameters\": {\"rope_type\": \"linear\"}", "rope_parameters.factor is required for rope_type 'linear'")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8}",
-        "rope_scaling.low_freq_factor and high_freq_factor are required for rope_type 'llama3'")]
+        "rope_scaling.low_freq_factor is required for rope_type 'llama3'")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4, \"high_freq_factor\": 1}",
         "rope_scaling.high_freq_factor (1) must exceed low_freq_factor (4)")]
     [InlineData(", \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1], \"long_factor\": [1, 1, 1]}",
         "rope_scaling.short_factor has 3 values; it needs rotary_dim / 2 = 64")]
     [InlineData(", \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1]}",
-        "rope_scaling.short_factor has 3 values")]
+        "rope_scaling.long_factor is required for rope_type 'longrope'")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 0.5}", "rope_scaling.factor must be ≥ 1, got 0.5")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, \"long_factor\": [1]}", "rope_scaling.long_factor is read by longrope only")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": \"4\"}", "rope_scaling.factor must be a number, got \"4\"")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": 4}",
         "rope_scaling.initial_unscaled_tokens is LongRoPE's n̂, read by rope_type 'longrope' only")]
@@ -208,7 +211,7 @@ public sealed class LlamaConfigTests : IDisposable
         "rope_scaling.initial_unscaled_tokens (-1) must not be negative")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": 1.5}",
         "rope_scaling.initial_unscaled_tokens must be an integer, got 1.5")]
-    [InlineData(", \"rope_scaling\": \"linear\"", "rope_scaling must be an object or null, got \"linear\"")]
+    [InlineData(", \"rope_scaling\": \"linear\"", "rope_scaling must be an object, got \"linear\"")]
     [InlineData(", \"rope_theta\": -1", "rope_parameters.rope_theta (-1) must be a positive number")]
     [InlineData(", \"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\"}}",
         "rope_parameters nested by layer type is not supported")]
@@ -231,7 +234,7 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Contains("vocab_size is missing", LoadFails(Minimal().Replace("\"vocab_size\": 32000,", "")).Message);
         Assert.Contains("model_type 'gpt2' is not supported", LoadFails(Minimal().Replace("llama", "gpt2")).Message);
         Assert.Contains("not valid JSON", LoadFails("{\"model_type\": ").Message);
-        Assert.Contains("the top level must be a JSON object", LoadFails("[]").Message);
+        Assert.Contains("the document must be an object, got []", LoadFails("[]").Message);
     }
 
     [Fact]

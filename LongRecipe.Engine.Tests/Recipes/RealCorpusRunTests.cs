@@ -99,8 +99,8 @@ public class RealCorpusRunTests
             Data = new DataSpec(Corpus: DataSpec.Real, Documents: 2, Replay: DataSpec.Real, RetrievalRatio: 0.5),
             Stages =
             [
-                new ExtendStage(PositionTransformSpec.Pose(512, 1), SequenceLength: 256, Steps: 2, BatchSize: 1, Lr: 1e-4),
-                new AnnealStage(ReplayRatio: 0.5, Steps: 1, BatchSize: 1, Lr: 1e-5),
+                new ExtendStage(new TransformSpec(PositionScheme.Pose, 1), SequenceLength: 256, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-4),
+                new AnnealStage(ReplayRatio: 0.5, Steps: 1, MicroBatchSize: 1, LearningRate: 1e-5),
             ],
             Eval = new EvalSpec(Niah: new NeedleEvalSpec([256], [50], NeedlesPerCell: 1), Perplexity: new PerplexityEvalSpec([512], Samples: 1),
                 ShortRetention: true, Corpus: DataSpec.Real),

@@ -24,8 +24,8 @@ public class RecipeRunnerTests
         Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic, Selection: new SelectionSpec(SelectionMethod.Digits, 0.6)),
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: steps, BatchSize: 1, Lr: 1e-4, CheckpointEvery: 2),
-            new AnnealStage(ReplayRatio: 0.5, Steps: 2, BatchSize: 1, Lr: 1e-5),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: steps, MicroBatchSize: 1, LearningRate: 1e-4, CheckpointEvery: 2),
+            new AnnealStage(ReplayRatio: 0.5, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-5),
             new MergeStage(MergeMethod.Average),
         ],
         Eval = new EvalSpec(
@@ -135,7 +135,7 @@ public class RecipeRunnerTests
     public void The_progressive_route_trains_at_the_first_searchs_window_then_searches_on_from_the_trained_model()
     {
         using var folder = new TempFolder();
-        var spec = SearchRun(TinySearch(1.5), new ExtendStage(PositionTransformSpec.FullLength(384), 384, Steps: 2, BatchSize: 1, Lr: 1e-4), TinySearch());
+        var spec = SearchRun(TinySearch(1.5), new ExtendStage(new TransformSpec(PositionScheme.FullLength), 384, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-4), TinySearch());
 
         var (status, events) = Run(new RecipeRunner(spec, folder.Path, Builtin));
 

@@ -51,20 +51,6 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal([StagePhase.Started, StagePhase.Completed], store.Stages(id).Select(s => s.Phase));
         Assert.Equal(T0.AddSeconds(6), store.Stages(id)[1].Time);
 
-        var csv = new StringWriter();
-        store.ExportStepsCsv(id, csv);
-        var lines = csv.ToString().TrimEnd().Split(Environment.NewLine);
-        Assert.Equal(3, lines.Length);
-        Assert.StartsWith("extend,2,10,2026-11-22T08:00:02.0000000Z,4,0.001,0.5,100,128,", lines[2]);
-
-        var json = new MemoryStream();
-        store.ExportJson(id, json);
-        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
-        {
-            Assert.Equal(4.0, exported.RootElement.GetProperty("steps")[1].GetProperty("loss").GetDouble());
-            Assert.Equal(System.Text.Json.JsonValueKind.Null, exported.RootElement.GetProperty("evals")[1].GetProperty("depth").ValueKind);
-        }
-
         Directory.CreateDirectory(runFolder);
         store.Delete(id);
         Assert.Null(store.GetRun(id));
@@ -100,7 +86,7 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal([1, 1.75, 2.5], second.Factors);
 
         var json = new MemoryStream();
-        store.ExportJson(id, json);
+        RunExports.Json(store, id, json);
         using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
         {
             var first = exported.RootElement.GetProperty("searches")[0];
@@ -158,7 +144,7 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_version_1_database_migrates_with_its_data_intact()
+    public void A_version_1_database_migrates_with_its_data_intact_and_its_specs_in_the_earlier_names_load()
     {
         // What the first build wrote: the version-1 tables only, user_version 1.
         using (var old = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
@@ -182,13 +168,15 @@ public sealed class RunStoreTests : IDisposable
                 INSERT INTO steps VALUES (7, 'extend', 1, 1, '2026-01-01T00:00:01.0000000Z', 3.5, 0.001, 1, 10, 64, 0, 0, 0);
                 PRAGMA user_version = 1;
                 """;
-            command.Parameters.AddWithValue("$spec", RunPresets.Flt().ToJson());
+            // The spec as the builds of version 1 wrote it (lr, batch_size, dtype "float32", the transform's own target_length).
+            command.Parameters.AddWithValue("$spec", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Recipes", "Earlier", "longrecipe.json")));
             command.ExecuteNonQuery();
         }
 
         using var store = RunStore.Open(DatabasePath);
         var run = store.GetRun(7)!;
         Assert.Equal(("old", RunStatus.Completed, "/runs/7", (string?)null), (run.Name, run.Status, run.Folder, run.Checkpoint));
+        Assert.Equal(RunPresets.LongRecipe().ToJson(), run.Spec.ToJson());
         Assert.Equal(3.5, Assert.Single(store.Steps(7)).Loss);
         store.Append(7, new CheckpointEvent(T0, "extend", 1, "/runs/7/ck"));
         Assert.Equal("/runs/7/ck", store.GetRun(7)!.Checkpoint);

@@ -1,18 +1,7 @@
 using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Events;
 
 namespace LongRecipe.Engine.Evaluation;
-
-/// <summary>The benchmark names <see cref="Events.EvalEvent"/> carries, which are also the suites of an <see cref="EvaluationSpec"/>.</summary>
-public static class Benchmarks
-{
-    public const string Niah = "niah";
-    public const string Passkey = "passkey";
-    public const string Perplexity = "perplexity";
-    public const string ShortPerplexity = "short_perplexity";
-
-    /// <summary>Every suite, in the order an evaluation runs them.</summary>
-    public static IReadOnlyList<string> All { get; } = [Niah, Passkey, Perplexity, ShortPerplexity];
-}
 
 /// <summary>
 /// What to evaluate. <paramref name="Suites"/>: any of <see cref="Benchmarks.All"/>.

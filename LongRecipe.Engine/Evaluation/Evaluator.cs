@@ -10,13 +10,13 @@ namespace LongRecipe.Engine.Evaluation;
 /// Runs an <see cref="EvaluationSpec"/> on a model, on the calling thread, and writes one <see cref="EvalEvent"/>
 /// per measured cell to an event sink as soon as it is measured, in this order:
 /// <list type="bullet">
-/// <item>niah: for each context length, each depth: "accuracy" (share of needles answered exactly,
-/// greedy, see <see cref="Retrieval.Answer"/>) then "needle_logprob" (mean over needles of Σ log p(answer tokens | prompt));</item>
+/// <item>niah: for each context length, each depth: <see cref="Metrics.Accuracy"/> (share of needles answered
+/// exactly, greedy, see <see cref="Retrieval.Answer"/>) then <see cref="Metrics.NeedleLogProb"/> (mean over needles of Σ log p(answer tokens | prompt));</item>
 /// <item>passkey: for each length, the same two metrics over passkeys at depths spread over 0–100%
 /// (Depth null);</item>
-/// <item>perplexity: for each length L, "perplexity" of held-out long documents' first L tokens, then "bits_per_byte"
-/// of the same predictions (comparable across tokenizers);</item>
-/// <item>short_perplexity: "perplexity" of held-out short documents (ContextLength = the spec's
+/// <item>perplexity: for each length L, <see cref="Metrics.Perplexity"/> of held-out long documents' first L tokens,
+/// then <see cref="Metrics.BitsPerByte"/> of the same predictions (comparable across tokenizers);</item>
+/// <item>short_perplexity: <see cref="Metrics.Perplexity"/> of held-out short documents (ContextLength = the spec's
 /// ShortContextLength). Comparing it before and after training is the caller's: evaluate both models.</item>
 /// </list>
 /// The text is synthetic, or a real corpus's held-out split when the spec names one (<see cref="EvaluationSpec"/>).
@@ -57,8 +57,8 @@ public static class Evaluator
                 var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
                 foreach (var (depth, cell) in spec.DepthPercents.Zip(answers.Chunk(spec.NeedlesPerCell)))
                 {
-                    Cell(Benchmarks.Niah, length, depth, "accuracy", Accuracy(cell), cell.Length);
-                    Cell(Benchmarks.Niah, length, depth, "needle_logprob", cell.Average(r => r.AnswerLogProb), cell.Length);
+                    Cell(Benchmarks.Niah, length, depth, Metrics.Accuracy, Accuracy(cell), cell.Length);
+                    Cell(Benchmarks.Niah, length, depth, Metrics.NeedleLogProb, cell.Average(r => r.AnswerLogProb), cell.Length);
                 }
             }
         }
@@ -73,8 +73,8 @@ public static class Evaluator
                     return RetrievalPrompts.Passkey(tokenizer, length, depth, SampleSeed(spec.Seed, PasskeyStream, length, k));
                 }).ToList();
                 var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
-                Cell(Benchmarks.Passkey, length, null, "accuracy", Accuracy(answers), answers.Length);
-                Cell(Benchmarks.Passkey, length, null, "needle_logprob", answers.Average(r => r.AnswerLogProb), answers.Length);
+                Cell(Benchmarks.Passkey, length, null, Metrics.Accuracy, Accuracy(answers), answers.Length);
+                Cell(Benchmarks.Passkey, length, null, Metrics.NeedleLogProb, answers.Average(r => r.AnswerLogProb), answers.Length);
             }
         }
 
@@ -87,8 +87,8 @@ public static class Evaluator
             {
                 var windows = documents.Select(d => d[..length]).ToList();
                 var (nll, tokens) = Perplexity.Measure(model, windows, spec.BatchSize, cancel);
-                Cell(Benchmarks.Perplexity, length, null, "perplexity", Math.Exp(nll / tokens), windows.Count);
-                Cell(Benchmarks.Perplexity, length, null, "bits_per_byte", Perplexity.BitsPerByte(nll, tokenizer, windows), windows.Count);
+                Cell(Benchmarks.Perplexity, length, null, Metrics.Perplexity, Math.Exp(nll / tokens), windows.Count);
+                Cell(Benchmarks.Perplexity, length, null, Metrics.BitsPerByte, Perplexity.BitsPerByte(nll, tokenizer, windows), windows.Count);
             }
         }
 
@@ -98,7 +98,7 @@ public static class Evaluator
             var documents = text?.Windows(spec.ShortContextLength, spec.ShortDocuments, seed)
                             ?? Perplexity.ShortDocuments(tokenizer, spec.ShortContextLength, spec.ShortDocuments, seed);
             var perplexity = Perplexity.Of(model, documents, spec.BatchSize, cancel);
-            Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, "perplexity", perplexity, documents.Count);
+            Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, Metrics.Perplexity, perplexity, documents.Count);
         }
     }
 

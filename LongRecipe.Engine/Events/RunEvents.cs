@@ -1,11 +1,23 @@
+using System.Text.Json.Serialization;
+
 namespace LongRecipe.Engine.Events;
 
 /// <summary>
 /// The one stream a run emits: the trainer, the evaluator and the recipe write these; the run store,
 /// the Lab (SignalR) and the command line's progress bar read them. Every event names its stage so a
-/// multi-stage recipe is one series.
+/// multi-stage recipe is one series. As JSON (<see cref="EventJson"/>) the "type" names the kind.
 /// </summary>
-public abstract record RunEvent(DateTimeOffset Time, string Stage);
+[JsonPolymorphic(TypeDiscriminatorPropertyName = EventJson.Discriminator)]
+[JsonDerivedType(typeof(StepEvent), "step")]
+[JsonDerivedType(typeof(StageEvent), "stage")]
+[JsonDerivedType(typeof(EvalEvent), "eval")]
+[JsonDerivedType(typeof(SearchEvent), "search")]
+[JsonDerivedType(typeof(CheckpointEvent), "checkpoint")]
+[JsonDerivedType(typeof(LogEvent), "log")]
+[JsonDerivedType(typeof(StatusEvent), "status")]
+public abstract record RunEvent(
+    [property: JsonPropertyOrder(-2)] DateTimeOffset Time,
+    [property: JsonPropertyOrder(-1)] string Stage);
 
 /// <summary>
 /// Where engine work writes its events: synchronously, on the thread doing the work, in order. The run launcher
@@ -19,7 +31,8 @@ public sealed record StepEvent(
     long Step, long TotalSteps,
     double Loss, double LearningRate, double GradNorm,
     double TokensPerSecond, long Tokens,
-    long MemoryBytes, TimeSpan Eta,
+    long MemoryBytes,
+    [property: JsonPropertyName("eta_seconds"), JsonConverter(typeof(SecondsConverter))] TimeSpan Eta,
     int SkippedSteps) : RunEvent(Time, Stage)
 {
     public double Perplexity => Math.Exp(Loss);
@@ -32,9 +45,8 @@ public sealed record StageEvent(DateTimeOffset Time, string Stage, StagePhase Ph
     : RunEvent(Time, Stage);
 
 /// <summary>
-/// One evaluation cell, streamed as soon as it is measured. Benchmark is "niah", "passkey",
-/// "perplexity" or "short_perplexity"; Depth is the needle depth in percent (niah only);
-/// Metric names Value ("accuracy", "needle_logprob", "perplexity").
+/// One evaluation cell, streamed as soon as it is measured. Benchmark is one of <see cref="Benchmarks"/>;
+/// Depth is the needle depth in percent (niah only); Metric (one of <see cref="Metrics"/>) names Value.
 /// </summary>
 public sealed record EvalEvent(
     DateTimeOffset Time, string Stage,

@@ -87,12 +87,12 @@ public sealed record ExperimentResults(
                 var cells = run is null ? [] : store.Evals(run.Id)
                     .Where(e => e.Stage == RecipeRunner.EvalStage && e.Benchmark == criterion.Benchmark && e.Metric == criterion.Metric
                                 && e.ContextLength == criterion.ContextLength).ToList();
-                return (Lr: lr, Value: cells.Count == 0 ? (double?)null : cells.Average(e => e.Value), Run: run?.Id);
+                return (LearningRate: lr, Value: cells.Count == 0 ? (double?)null : cells.Average(e => e.Value), Run: run?.Id);
             }).ToList();
             var measured = candidates.Where(c => c.Value is { } v && double.IsFinite(v)).ToList();
             double? best = measured.Count == 0 ? null
-                : (criterion.Maximize ? measured.MaxBy(c => c.Value!.Value) : measured.MinBy(c => c.Value!.Value)).Lr;
-            rows.AddRange(candidates.Select(c => new SelectionRow(method.Name, c.Lr, c.Value, c.Lr == best, c.Run)));
+                : (criterion.Maximize ? measured.MaxBy(c => c.Value!.Value) : measured.MinBy(c => c.Value!.Value)).LearningRate;
+            rows.AddRange(candidates.Select(c => new SelectionRow(method.Name, c.LearningRate, c.Value, c.LearningRate == best, c.Run)));
         }
         return rows;
     }
@@ -107,7 +107,7 @@ public sealed record ExperimentResults(
         return [.. store.ListRuns(new RunFilter(Experiment: spec.Name)).Where(r => wanted.Contains(r.Spec.ToJson()))];
     }
 
-    private static double? LearningRate(RunSpec spec) => spec.Stages.OfType<TrainingStageSpec>().FirstOrDefault()?.Lr;
+    private static double? LearningRate(RunSpec spec) => spec.Stages.OfType<TrainingStageSpec>().FirstOrDefault()?.LearningRate;
 
     private static RunCost Cost(RunStore store, RunRecord run)
     {

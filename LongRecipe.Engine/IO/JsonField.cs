@@ -5,9 +5,22 @@ namespace LongRecipe.Engine.IO;
 
 /// <summary>
 /// A JSON file or request could not be read as expected; the message names the source (a file, a request line)
-/// and the field's path, e.g. "…/config.json: rope_scaling.factor must be a number, got "4"".
+/// and the field's path, e.g. "…/config.json: rope_scaling.factor must be a number, got "4"". A problem at one
+/// field also carries the field and the problem apart, for a caller that places it (a form, a spec's own path).
 /// </summary>
-public sealed class JsonFieldException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class JsonFieldException : Exception
+{
+    public JsonFieldException(string message, Exception? inner = null) : base(message, inner) { }
+
+    public JsonFieldException(string source, string field, string problem) : base($"{source}: {field} {problem}") =>
+        (Field, Problem) = (field, problem);
+
+    /// <summary>The field's path, e.g. rope_scaling.factor; null for a problem with the whole document.</summary>
+    public string? Field { get; }
+
+    /// <summary>What is wrong with the field, e.g. "must be a number, got "4"".</summary>
+    public string? Problem { get; }
+}
 
 /// <summary>
 /// A JSON value with the source it was read from (a file, "line 3" of a request stream) and its path there
@@ -49,14 +62,14 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
             : null;
 
     public JsonField Required(string name) =>
-        Optional(name) ?? throw Error($"{Child(name)} is missing");
+        Optional(name) ?? throw new JsonFieldException(Source, Child(name), "is missing");
 
     /// <summary>Refuses members other than <paramref name="known"/>, so that a misspelt one is not silently ignored.</summary>
     public void OnlyFields(params string[] known)
     {
         foreach (var member in As(JsonValueKind.Object).EnumerateObject())
             if (!known.Contains(member.Name))
-                throw Error($"{Child(member.Name)} is not a field here (expected {string.Join(", ", known)})");
+                throw new JsonFieldException(Source, Child(member.Name), $"is not a field here (expected {string.Join(", ", known)})");
     }
 
     public string String() => As(JsonValueKind.String).GetString()!;
@@ -106,11 +119,13 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
 
     public JsonFieldException Error(string message) => new($"{Source}: {message}");
 
+    /// <summary>This field is wrong: "{source}: {path} {problem}".</summary>
+    public JsonFieldException Invalid(string problem) => new(Source, Path.Length == 0 ? "the document" : Path, problem);
+
     /// <summary>The value, checked to be of <paramref name="kind"/>.</summary>
     public JsonElement As(JsonValueKind kind) => Value.ValueKind == kind ? Value : throw WrongType(Article(kind));
 
-    private JsonFieldException WrongType(string expected) =>
-        Error($"{(Path.Length == 0 ? "the document" : Path)} must be {expected}, got {Shown(Value)}");
+    private JsonFieldException WrongType(string expected) => Invalid($"must be {expected}, got {Shown(Value)}");
 
     // A whole vocabulary in a message helps nobody: long values are cut.
     private static string Shown(JsonElement value)

@@ -135,44 +135,78 @@ public sealed record RopeScaling
         a is null || b is null ? a is null && b is null : a.SequenceEqual(b);
 
     /// <summary>
+    /// The rescaling on top of a model's RoPE: these settings with <paramref name="model"/>'s θ and rotary fraction,
+    /// which a rescaling leaves as they are (a run spec's rope_scaling, the command line's --rope-scaling).
+    /// </summary>
+    public RopeScaling Over(RopeScaling model) => this with { Theta = model.Theta, PartialRotaryFactor = model.PartialRotaryFactor };
+
+    /// <summary>The rope_scaling fields that say how a rescaling goes (θ and the rotary fraction are the model's).</summary>
+    public static IReadOnlyList<string> ScalingFields { get; } =
+    [
+        "rope_type", "type", "factor", "original_max_position_embeddings", "attention_factor", "beta_fast", "beta_slow", "mscale",
+        "mscale_all_dim", "truncate", "low_freq_factor", "high_freq_factor", "short_factor", "long_factor", "initial_unscaled_tokens",
+    ];
+
+    /// <summary>
+    /// Everything wrong with these settings that does not depend on the model's head size, each at its field
+    /// (named as config.json names it under rope_scaling or rope_parameters); empty when there is nothing.
+    /// The one rule set for config.json, the command line's --rope-scaling and a run spec's rope_scaling.
+    /// </summary>
+    public IReadOnlyList<RopeProblem> Problems()
+    {
+        var problems = new List<RopeProblem>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) problems.Add(new RopeProblem(field, message));
+        }
+        var type = Type.Name();
+        Check(Theta > 0 && !double.IsInfinity(Theta), "rope_theta", $"({Theta}) must be a positive number");
+        Check(PartialRotaryFactor is > 0 and <= 1, "partial_rotary_factor", $"({PartialRotaryFactor}) must lie in (0, 1]");
+        Check(Factor is null or >= 1, "factor", $"must be ≥ 1, got {Factor}");
+        Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3), "factor", $"is required for rope_type '{type}'");
+        Check(OriginalMaxPositionEmbeddings is null or > 0, "original_max_position_embeddings", $"must be > 0, got {OriginalMaxPositionEmbeddings}");
+        Check(AttentionFactor is null or >= 0, "attention_factor", $"must not be negative, got {AttentionFactor}");
+        foreach (var (name, value) in new[] { ("low_freq_factor", LowFreqFactor), ("high_freq_factor", HighFreqFactor) })
+        {
+            Check(Type == RopeType.Llama3 || value is null, name, "is read by llama3 only");
+            Check(Type != RopeType.Llama3 || value is not null, name, "is required for rope_type 'llama3'");
+        }
+        Check(Type != RopeType.Llama3 || LowFreqFactor is null || HighFreqFactor is null || HighFreqFactor > LowFreqFactor && LowFreqFactor > 0,
+            "high_freq_factor", $"({HighFreqFactor}) must exceed low_freq_factor ({LowFreqFactor}), which must be positive");
+        foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
+        {
+            Check(Type == RopeType.LongRope || list is null, name, "is read by longrope only");
+            Check(Type != RopeType.LongRope || list is not null, name, "is required for rope_type 'longrope'");
+            Check(list is null || list.All(x => x > 0 && !double.IsInfinity(x)), name, "values must be positive numbers");
+        }
+        Check(ShortFactor is null || LongFactor is null || ShortFactor.Count == LongFactor.Count, "short_factor",
+            $"has {ShortFactor?.Count} entries, long_factor {LongFactor?.Count}");
+        Check(InitialUnscaledTokens >= 0, "initial_unscaled_tokens", $"({InitialUnscaledTokens}) must not be negative");
+        Check(InitialUnscaledTokens <= 0 || Type == RopeType.LongRope, "initial_unscaled_tokens", "is LongRoPE's n̂, read by rope_type 'longrope' only");
+        return problems;
+    }
+
+    /// <summary>
     /// The first problem with these settings for heads of <paramref name="headDim"/>, naming the
     /// config.json field under <paramref name="section"/> (rope_parameters or rope_scaling); null when valid.
     /// </summary>
     internal string? Problem(string section, int headDim)
     {
-        if (!(Theta > 0) || double.IsInfinity(Theta)) return $"{section}.rope_theta ({Theta}) must be a positive number";
-        if (!(PartialRotaryFactor > 0 && PartialRotaryFactor <= 1))
-            return $"{section}.partial_rotary_factor ({PartialRotaryFactor}) must lie in (0, 1]";
+        if (Problems() is [var first, ..]) return $"{section}.{first}";
         var rotaryDim = Rope.RotaryDim(this, headDim);
         if (rotaryDim < 2 || rotaryDim % 2 != 0)
             return $"the rotary dimension head_dim × partial_rotary_factor = {rotaryDim} must be even and at least 2";
-        if (Factor is { } f && !(f > 0)) return $"{section}.factor ({f}) must be positive";
-        if (OriginalMaxPositionEmbeddings is { } l && l <= 0)
-            return $"{section}.original_max_position_embeddings ({l}) must be positive";
-        if (AttentionFactor is { } a && !(a >= 0)) return $"{section}.attention_factor ({a}) must not be negative";
-        if (InitialUnscaledTokens < 0) return $"{section}.initial_unscaled_tokens ({InitialUnscaledTokens}) must not be negative";
-        if (InitialUnscaledTokens > 0 && Type != RopeType.LongRope)
-            return $"{section}.initial_unscaled_tokens is LongRoPE's n̂, read by rope_type 'longrope' only";
-        switch (Type)
-        {
-            case RopeType.Linear or RopeType.Dynamic or RopeType.Llama3 when Factor is null:
-                return $"{section}.factor is required for rope_type '{Type.Name()}'";
-            case RopeType.Llama3 when LowFreqFactor is null || HighFreqFactor is null:
-                return $"{section}.low_freq_factor and high_freq_factor are required for rope_type 'llama3'";
-            case RopeType.Llama3 when !(HighFreqFactor > LowFreqFactor && LowFreqFactor > 0):
-                return $"{section}.high_freq_factor ({HighFreqFactor}) must exceed low_freq_factor ({LowFreqFactor}), which must be positive";
-            case RopeType.LongRope:
-                foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
-                {
-                    if (list is null) return $"{section}.{name} is required for rope_type 'longrope'";
-                    if (list.Count != rotaryDim / 2)
-                        return $"{section}.{name} has {list.Count} values; it needs rotary_dim / 2 = {rotaryDim / 2}";
-                    if (list.Any(x => !(x > 0) || double.IsInfinity(x))) return $"{section}.{name} values must be positive";
-                }
-                break;
-        }
+        foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
+            if (list is not null && list.Count != rotaryDim / 2)
+                return $"{section}.{name} has {list.Count} values; it needs rotary_dim / 2 = {rotaryDim / 2}";
         return null;
     }
+}
+
+/// <summary>One thing wrong with RoPE settings: the field (e.g. factor) and what is wrong with it.</summary>
+public sealed record RopeProblem(string Field, string Message)
+{
+    public override string ToString() => $"{Field} {Message}";
 }
 
 /// <summary>

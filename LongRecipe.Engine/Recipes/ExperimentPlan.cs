@@ -48,13 +48,13 @@ public static class ExperimentPlan
     {
         var first = method.Stages.OfType<TrainingStageSpec>().FirstOrDefault()
                     ?? throw new ArgumentException($"method '{method.Name}' has no training stage to set a learning rate on", nameof(method));
-        var ratio = lr / first.Lr;
+        var ratio = lr / first.LearningRate;
         return method with
         {
             Stages = [.. method.Stages.Select(stage => stage switch
             {
-                ExtendStage e => e with { Lr = e.Lr * ratio, MinLr = e.MinLr * ratio },
-                AnnealStage a => a with { Lr = a.Lr * ratio, MinLr = a.MinLr * ratio },
+                ExtendStage e => e with { LearningRate = e.LearningRate * ratio, MinLearningRate = e.MinLearningRate * ratio },
+                AnnealStage a => a with { LearningRate = a.LearningRate * ratio, MinLearningRate = a.MinLearningRate * ratio },
                 _ => stage,
             })],
         };

@@ -124,7 +124,7 @@ public sealed record ExperimentSpec(
     private static (int Steps, IReadOnlyList<int> Sequences) Budget(RunSpec method)
     {
         var stages = method.Stages.OfType<TrainingStageSpec>().ToList();
-        return (stages.Sum(s => s.Steps), [.. stages.Select(s => s.BatchSize * s.GradAccum).Distinct().Order()]);
+        return (stages.Sum(s => s.Steps), [.. stages.Select(s => s.MicroBatchSize * s.GradientAccumulation).Distinct().Order()]);
     }
 }
 

@@ -28,12 +28,12 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
     private const int ImpactDocuments = 4;
     private readonly IReadOnlySet<int> sentenceEnds = SentenceEnds.Of(tokenizer);
 
-    /// <summary>Context extension: the selected corpus packed to L, positions spread over T by the stage's transform.</summary>
-    public IBatchSource Extension(ExtendStage stage, LlamaModel model, CancellationToken cancel)
+    /// <summary>Context extension: the selected corpus packed to L, positions spread over the stage's window by its transform.</summary>
+    public IBatchSource Extension(ExtendStage stage, int window, LlamaModel model, CancellationToken cancel)
     {
         var documents = Selected(Corpus(cancel), model, cancel);
         var sequences = WithRetrieval(Packed(documents, stage.SequenceLength, "corpus"), stage.SequenceLength, cancel);
-        return new PackedBatchSource(sequences, spec.Seed, stage.Transform, sentenceEnds.Contains);
+        return new PackedBatchSource(sequences, spec.Seed, stage.Transform.Over(window), sentenceEnds.Contains);
     }
 
     /// <summary>Annealing: the corpus at full positions (sequences of the stage's length, T by default) with replay sequences mixed in at the stage's ratio.</summary>

@@ -59,14 +59,13 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
-            var device = Device.Parse(spec.Device);
-            var dtype = spec.Dtype == "bfloat16" ? DType.BFloat16 : DType.Float32;
+            var (device, dtype) = (spec.Device, spec.Dtype);
             var tokenizer = Tokenizer.Load(BaseModel);
             using var baseModel = PretrainedModel.Load(BaseModel, device, dtype);
             var native = spec.NativeLength ?? (int)baseModel.Config.MaxPositionEmbeddings;
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "
-                + $"RoPE {config.RopeScaling.Type.Name()}, {spec.Device} {spec.Dtype}");
+                + $"RoPE {config.RopeScaling.Type.Name()}, {device} {dtype.ShortName()}");
             var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus, m => Log(m, RunLogLevel.Warning));
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
@@ -92,7 +91,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                         break;
                     case TrainingStageSpec training:
                         var folder = Path.Combine(runFolder, stage);
-                        var batches = training is ExtendStage extend ? data.Extension(extend, model, cancel) : data.Annealing((AnnealStage)training, cancel);
+                        var batches = training is ExtendStage extend ? data.Extension(extend, spec.Window(i), model, cancel) : data.Annealing((AnnealStage)training, cancel);
                         var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage,
                             resume: resume && Checkpoints.Latest(folder) is not null);
                         var outcome = trainer.Run(events, cancel);
@@ -143,8 +142,8 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     /// </summary>
     private LlamaConfig Extended(LlamaConfig config, int native)
     {
-        var rope = spec.RopeScaling?.ApplyTo(config.RopeScaling) ?? config.RopeScaling;
-        if (rope.Type is RopeType.Yarn or RopeType.Llama3 or RopeType.LongRope && rope.OriginalMaxPositionEmbeddings is null)
+        var rope = spec.RopeScaling?.Over(config.RopeScaling) ?? config.RopeScaling;
+        if (rope.UsesOriginalWindow && rope.OriginalMaxPositionEmbeddings is null)
             rope = rope with { OriginalMaxPositionEmbeddings = native };
         var window = rope.Type == RopeType.Dynamic ? native : Math.Max(spec.TargetLength, config.MaxPositionEmbeddings);
         return (config with { RopeScaling = rope, MaxPositionEmbeddings = window }).Validate();
@@ -183,12 +182,12 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     private TrainerOptions Options(TrainingStageSpec stage, DType dtype) => new TrainerOptions
     {
         Steps = stage.Steps,
-        MicroBatchSize = stage.BatchSize,
-        GradientAccumulation = stage.GradAccum,
-        LearningRate = stage.Lr,
-        MinLearningRate = stage.MinLr,
+        MicroBatchSize = stage.MicroBatchSize,
+        GradientAccumulation = stage.GradientAccumulation,
+        LearningRate = stage.LearningRate,
+        MinLearningRate = stage.MinLearningRate,
         WarmupSteps = stage.WarmupSteps,
-        Decay = stage.Schedule,
+        Decay = stage.Decay,
         WeightDecay = stage.WeightDecay,
         ClipNorm = stage.ClipNorm > 0 ? stage.ClipNorm : null,
         ComputeDType = dtype,

@@ -17,29 +17,29 @@ public static class RunPresets
 
     /// <summary>The recipe: LongRecipe positions at L ≈ 0.3·T, annealing with replay, averaged with the base model.</summary>
     public static RunSpec LongRecipe() =>
-        Build("longrecipe", [Extend(PositionTransformSpec.LongRecipe(TargetLength, Seed), sequenceLength: 304),
-            new AnnealStage(ReplayRatio: 0.5, Steps: 30, BatchSize: 1, Lr: 2e-5), new MergeStage(MergeMethod.Average)]);
+        Build("longrecipe", [Extend(new TransformSpec(PositionScheme.LongRecipe, Seed), sequenceLength: 304),
+            new AnnealStage(ReplayRatio: 0.5, Steps: 30, MicroBatchSize: 1, LearningRate: 2e-5), new MergeStage(MergeMethod.Average)]);
 
     /// <summary>PoSE: native-length sequences in two chunks with random skips over T.</summary>
-    public static RunSpec Pose() => Build("pose", [Extend(PositionTransformSpec.Pose(TargetLength, Seed), NativeLength)]);
+    public static RunSpec Pose() => Build("pose", [Extend(new TransformSpec(PositionScheme.Pose, Seed), NativeLength)]);
 
     /// <summary>RPES: native-length sequences at sorted random positions in [0, T).</summary>
-    public static RunSpec Rpes() => Build("rpes", [Extend(PositionTransformSpec.RandomPositions(TargetLength, Seed), NativeLength)]);
+    public static RunSpec Rpes() => Build("rpes", [Extend(new TransformSpec(PositionScheme.RandomPositions, Seed), NativeLength)]);
 
     /// <summary>FLT: full-length training at T.</summary>
     public static RunSpec Flt() => Build("flt", [FullLength(TargetLength)]);
 
     /// <summary>Position interpolation: every frequency divided by T / native, no training.</summary>
     public static RunSpec PositionInterpolation() =>
-        Build("pi", rope: new RopeScalingSpec(RopeType.Linear, Factor: (double)TargetLength / NativeLength));
+        Build("pi", rope: new RopeScaling { Type = RopeType.Linear, Factor = (double)TargetLength / NativeLength });
 
     /// <summary>NTK-aware (dynamic) scaling, no training.</summary>
     public static RunSpec Ntk() =>
-        Build("ntk", rope: new RopeScalingSpec(RopeType.Dynamic, Factor: (double)TargetLength / NativeLength));
+        Build("ntk", rope: new RopeScaling { Type = RopeType.Dynamic, Factor = (double)TargetLength / NativeLength });
 
     /// <summary>YaRN from the native window, no training.</summary>
     public static RunSpec Yarn() =>
-        Build("yarn", rope: new RopeScalingSpec(RopeType.Yarn, Factor: (double)TargetLength / NativeLength, OriginalMaxPositionEmbeddings: NativeLength));
+        Build("yarn", rope: new RopeScaling { Type = RopeType.Yarn, Factor = (double)TargetLength / NativeLength, OriginalMaxPositionEmbeddings = NativeLength });
 
     /// <summary>LongRoPE without training: n̂ and the factors searched for T / native, then evaluated.</summary>
     public static RunSpec LongRope() => Build("longrope", [Search()]);
@@ -73,7 +73,7 @@ public static class RunPresets
     /// The one builder: the built-in model, synthetic data (with synthetic replay when a stage anneals), the given
     /// stages in order, the standard evaluation.
     /// </summary>
-    public static RunSpec Build(string name, IReadOnlyList<StageSpec>? stages = null, RopeScalingSpec? rope = null) =>
+    public static RunSpec Build(string name, IReadOnlyList<StageSpec>? stages = null, RopeScaling? rope = null) =>
         new RunSpec(
             name, TargetLength, NativeLength: NativeLength, Seed: Seed, RopeScaling: rope,
             Data: new DataSpec(Replay: stages?.Any(s => s is AnnealStage) == true ? DataSpec.Synthetic : null),
@@ -84,11 +84,11 @@ public static class RunPresets
                 Perplexity: new PerplexityEvalSpec([256, 512, 1024], Samples: 4),
                 ShortRetention: true)).Validate();
 
-    private static ExtendStage Extend(PositionTransformSpec transform, int sequenceLength) =>
-        new(transform, sequenceLength, Steps: 100, BatchSize: 2, Lr: 2e-4, WarmupSteps: 10, CheckpointEvery: 50);
+    private static ExtendStage Extend(TransformSpec transform, int sequenceLength) =>
+        new(transform, sequenceLength, Steps: 100, MicroBatchSize: 2, LearningRate: 2e-4, WarmupSteps: 10, CheckpointEvery: 50);
 
-    /// <summary>Training at the whole window <paramref name="length"/>, one sequence per step.</summary>
-    private static ExtendStage FullLength(int length) => Extend(PositionTransformSpec.FullLength(length), length) with { BatchSize = 1 };
+    /// <summary>Training at the whole window <paramref name="length"/> (positions 0 … length − 1), one sequence per step.</summary>
+    private static ExtendStage FullLength(int length) => Extend(new TransformSpec(PositionScheme.FullLength), length) with { MicroBatchSize = 1 };
 
     /// <summary>A search sized for two CPU cores: factor T / native unless set, the paper's n̂ candidates for the window.</summary>
     private static SearchStage Search() => new(Population: 8, Generations: 5, Parents: 3, ShortGenerations: 2, Samples: 2);

@@ -1,11 +1,13 @@
-using System.Text.Json.Serialization.Metadata;
-using System.Text.Json.Serialization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Engine.Recipes;
@@ -37,30 +39,32 @@ public sealed partial record RunSpec
 
     /// <summary>
     /// Reads and validates a spec from JSON text. Every problem is reported at once, each naming its JSON
-    /// path (<c>stages[1].lr: must be &gt; 0</c>); <paramref name="source"/> (a file name) prefixes them when given.
+    /// path (<c>stages[1].learning_rate: must be &gt; 0</c>); <paramref name="source"/> (a file name) prefixes them when
+    /// given. Specs written with earlier names (<see cref="Upgraded"/>) read as the same spec.
     /// </summary>
     public static RunSpec Parse(string json, string? source = null)
     {
-        var spec = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source);
+        var spec = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
         var problems = spec.Problems();
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
 
     /// <summary>
-    /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, its shape
-    /// checked field by field first; the caller checks the values' rules.
+    /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, brought to
+    /// today's names by <paramref name="upgrade"/> when given, its shape checked field by field first; the caller
+    /// checks the values' rules.
     /// </summary>
-    internal static T ParseShaped<T>(string json, JsonTypeInfo<T> info, string? source) where T : class
+    internal static T ParseShaped<T>(string json, JsonTypeInfo<T> info, string? source, Func<string, List<SpecProblem>, string>? upgrade = null)
+        where T : class
     {
         T? spec;
         try
         {
+            var shape = new List<SpecProblem>();
+            if (upgrade is not null) json = upgrade(json, shape);
             using (var document = JsonDocument.Parse(json))
-            {
-                var shape = new List<SpecProblem>();
                 CheckShape(document.RootElement, info, "", shape);
-                if (shape.Count > 0) throw new RunSpecException(source, shape);
-            }
+            if (shape.Count > 0) throw new RunSpecException(source, shape);
             spec = JsonSerializer.Deserialize(json, info);
         }
         catch (JsonException e)
@@ -68,6 +72,42 @@ public sealed partial record RunSpec
             throw new RunSpecException(source, [FromJsonException(e)]);
         }
         return spec ?? throw new RunSpecException(source, [new SpecProblem("", "must be a JSON object, got null")]);
+    }
+
+    /// <summary>The training stages' earlier field names, before they took the trainer's (<see cref="TrainerOptions"/>).</summary>
+    private static readonly (string Old, string New)[] StageRenames =
+    [
+        ("lr", "learning_rate"), ("min_lr", "min_learning_rate"), ("batch_size", "micro_batch_size"),
+        ("grad_accum", "gradient_accumulation"), ("schedule", "decay"),
+    ];
+
+    /// <summary>
+    /// The spec in today's names, so that specs already stored (runs.db, a run folder's spec.json) still load:
+    /// dtype "float32" and "bfloat16" read as f32 and bf16; an extend or anneal stage's lr, min_lr, batch_size,
+    /// grad_accum and schedule as its learning_rate, min_learning_rate, micro_batch_size, gradient_accumulation and decay; a
+    /// transform's target_length, once a copy of the run's, is dropped (a different one is a problem).
+    /// </summary>
+    private static string Upgraded(string json, List<SpecProblem> problems)
+    {
+        if (JsonNode.Parse(json) is not JsonObject spec) return json;
+        if (spec["dtype"] is JsonValue dtype && dtype.TryGetValue<string>(out var name) && name is "float32" or "bfloat16")
+            spec["dtype"] = name == "float32" ? "f32" : "bf16";
+        if (spec["stages"] is JsonArray stages)
+            foreach (var (stage, index) in stages.Select((s, i) => (s, i)))
+            {
+                if (stage is not JsonObject fields || (string?)fields["kind"] is not ("extend" or "anneal")) continue;
+                foreach (var (old, current) in StageRenames)
+                    if (fields.Remove(old, out var value))
+                    {
+                        if (fields.ContainsKey(current)) problems.Add(new SpecProblem($"stages[{index}].{old}", $"is the old name of {current}; give one of them"));
+                        else fields[current] = value;
+                    }
+                if (fields["transform"] is JsonObject transform && transform.Remove("target_length", out var length)
+                    && length?.ToJsonString() != spec["target_length"]?.ToJsonString())
+                    problems.Add(new SpecProblem($"stages[{index}].transform.target_length",
+                        $"the transform spans the run's target_length ({spec["target_length"]?.ToJsonString()}); leave this out, got {length?.ToJsonString()}"));
+            }
+        return spec.ToJsonString();
     }
 
     /// <summary>
@@ -78,6 +118,19 @@ public sealed partial record RunSpec
     private static void CheckShape(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems)
     {
         var type = Nullable.GetUnderlyingType(info.Type) ?? info.Type;
+        if (type == typeof(RopeScaling))
+        {
+            // The model's own reader, so the spec's rope_scaling reads as a config.json's does.
+            try
+            {
+                LlamaConfig.ReadRopeScaling(new JsonField(element, "spec", path));
+            }
+            catch (JsonFieldException e)
+            {
+                problems.Add(new SpecProblem(e.Field ?? path, e.Problem ?? e.Message));
+            }
+            return;
+        }
         if (ValueProblem(element, type) is { } problem)
         {
             problems.Add(new SpecProblem(path, $"{problem}, got {element.GetRawText()}"));
@@ -155,8 +208,8 @@ public sealed partial record RunSpec
         if (type == typeof(long)) return kind == JsonValueKind.Number && value.TryGetInt64(out _) ? null : "must be an integer";
         if (type == typeof(ulong)) return kind == JsonValueKind.Number && value.TryGetUInt64(out _) ? null : "must be a non-negative integer";
         if (type == typeof(double)) return kind == JsonValueKind.Number ? null : "must be a number";
-        if (type == typeof(RopeType))
-            return kind == JsonValueKind.String && RopeTypeNames.TryParse(value.GetString()!, out _) ? null : RopeTypeConverter.Expected;
+        if (type == typeof(Device)) return kind == JsonValueKind.String && DeviceConverter.TryParse(value.GetString()!, out _) ? null : DeviceConverter.Expected;
+        if (type == typeof(DType)) return kind == JsonValueKind.String && DTypeConverter.TryParse(value.GetString()!, out _) ? null : DTypeConverter.Expected;
         if (!type.IsEnum) return null;
         var names = Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName).ToList();
         return kind == JsonValueKind.String && names.Contains(value.GetString()!) ? null : $"must be one of {string.Join(", ", names)}";
@@ -196,19 +249,72 @@ public sealed class RunSpecException(string? source, IReadOnlyList<SpecProblem> 
     public IReadOnlyList<SpecProblem> Problems { get; } = problems;
 }
 
-
-/// <summary>RoPE types as transformers spells them (longrope, llama3), not as snake_case would.</summary>
-internal sealed class RopeTypeConverter : JsonConverter<RopeType>
+/// <summary>The base model's RoPE rescaling as config.json writes rope_scaling, read and written by the model's own code.</summary>
+internal sealed class RopeScalingConverter : JsonConverter<RopeScaling>
 {
-    public override RopeType Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.String && RopeTypeNames.TryParse(reader.GetString()!, out var type)
-            ? type
-            : throw new JsonException(Expected);
+    public override RopeScaling Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        try
+        {
+            return LlamaConfig.ReadRopeScaling(new JsonField(document.RootElement, "spec", "rope_scaling"));
+        }
+        catch (JsonFieldException e)
+        {
+            throw new JsonException(e.Message, e);
+        }
+    }
 
-    public static string Expected => $"must be one of {string.Join(", ", Enum.GetValues<RopeType>().Select(t => t.Name()))}";
+    public override void Write(Utf8JsonWriter writer, RopeScaling value, JsonSerializerOptions options) =>
+        LlamaConfig.WriteRope(writer, value, legacy: true);
+}
 
-    public override void Write(Utf8JsonWriter writer, RopeType value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.Name());
+/// <summary>Devices as the command line types them: "cpu", "cuda" or "cuda:N".</summary>
+internal sealed class DeviceConverter : JsonConverter<Device>
+{
+    public const string Expected = "must be cpu, cuda or cuda:N";
+
+    public static bool TryParse(string text, out Device device)
+    {
+        try
+        {
+            device = Device.Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            device = default;
+            return false;
+        }
+    }
+
+    public override Device Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && TryParse(reader.GetString()!, out var device) ? device : throw new JsonException(Expected);
+
+    public override void Write(Utf8JsonWriter writer, Device value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}
+
+/// <summary>The dtypes a run computes in, by the short names the command line uses (f32, bf16).</summary>
+internal sealed class DTypeConverter : JsonConverter<DType>
+{
+    public static string Expected => $"must be {string.Join(" or ", RunSpec.Dtypes.Select(d => d.ShortName()))}";
+
+    public static bool TryParse(string text, out DType dtype)
+    {
+        foreach (var candidate in RunSpec.Dtypes)
+            if (candidate.ShortName() == text)
+            {
+                dtype = candidate;
+                return true;
+            }
+        dtype = default;
+        return false;
+    }
+
+    public override DType Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && TryParse(reader.GetString()!, out var dtype) ? dtype : throw new JsonException(Expected);
+
+    public override void Write(Utf8JsonWriter writer, DType value, JsonSerializerOptions options) => writer.WriteStringValue(value.ShortName());
 }
 
 [JsonSourceGenerationOptions(
@@ -220,7 +326,9 @@ internal sealed class RopeTypeConverter : JsonConverter<RopeType>
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = true,
     Converters = [
-        typeof(RopeTypeConverter),
+        typeof(RopeScalingConverter),
+        typeof(DeviceConverter),
+        typeof(DTypeConverter),
         typeof(SnakeCaseEnumConverter<PositionScheme>),
         typeof(SnakeCaseEnumConverter<SelectionMethod>),
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),

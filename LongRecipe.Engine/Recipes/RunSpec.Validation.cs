@@ -2,6 +2,7 @@ using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Engine.Recipes;
@@ -27,8 +28,8 @@ public sealed partial record RunSpec
             Check(NativeLength is > 0, "native_length", "the built-in model needs its pretraining window, a positive number of tokens");
         else
             Check(NativeLength is null, "native_length", "only for the built-in model (a model directory's config.json gives its window)");
-        Check(IsDevice(Device), "device", $"'{Device}' is not cpu, cuda or cuda:N");
-        Check(Dtype is "float32" or "bfloat16", "dtype", $"'{Dtype}' is not float32 or bfloat16");
+        Check(Device.Index >= 0, "device", $"must be cpu or cuda:N with N ≥ 0, got {Device}");
+        Check(Dtypes.Contains(Dtype), "dtype", $"must be {string.Join(" or ", Dtypes.Select(d => d.ShortName()))}, got {Dtype.ShortName()}");
         Check(TargetLength > 0, "target_length", $"must be > 0, got {TargetLength}");
         Check(NativeLength is not { } native || TargetLength <= 0 || TargetLength > native, "target_length",
             $"must exceed native_length ({NativeLength}) to extend the context, got {TargetLength}");
@@ -45,37 +46,11 @@ public sealed partial record RunSpec
         return problems;
     }
 
-    private static bool IsDevice(string device)
+    /// <summary>The model's own rules for RoPE settings (<see cref="RopeScaling.Problems"/>), and that a rescaling rescales.</summary>
+    private static void RopeProblems(RopeScaling rope, Action<bool, string, string> check)
     {
-        try
-        {
-            Torch.Device.Parse(device);
-            return true;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            return false;
-        }
-    }
-
-    private void RopeProblems(RopeScalingSpec rope, Action<bool, string, string> check)
-    {
-        check(rope.RopeType != RopeType.Default, "rope_scaling.rope_type", "default rescales nothing; leave rope_scaling out instead");
-        check(rope.Factor is null or >= 1, "rope_scaling.factor", $"must be ≥ 1, got {rope.Factor}");
-        check(rope.RopeType is RopeType.Yarn or RopeType.LongRope || rope.Factor is not null,
-            "rope_scaling.factor", $"{rope.RopeType.Name()} needs a factor");
-        check(rope.OriginalMaxPositionEmbeddings is null or > 0, "rope_scaling.original_max_position_embeddings",
-            $"must be > 0, got {rope.OriginalMaxPositionEmbeddings}");
-        var isLongRope = rope.RopeType == RopeType.LongRope;
-        check(isLongRope == (rope.LongFactor is not null) && isLongRope == (rope.ShortFactor is not null), "rope_scaling.long_factor",
-            isLongRope ? "longrope needs long_factor and short_factor" : "long_factor and short_factor are read by longrope only");
-        check(rope.LongFactor is null || rope.ShortFactor is null || rope.LongFactor.Count == rope.ShortFactor.Count,
-            "rope_scaling.short_factor", $"has {rope.ShortFactor?.Count} entries, long_factor {rope.LongFactor?.Count}");
-        check((rope.LongFactor ?? []).Concat(rope.ShortFactor ?? []).All(f => f > 0), "rope_scaling.long_factor", "factors must be > 0");
-        check(rope.RopeType == RopeType.Llama3 || (rope.LowFreqFactor is null && rope.HighFreqFactor is null),
-            "rope_scaling.low_freq_factor", "low_freq_factor and high_freq_factor are read by llama3 only");
-        check(rope.InitialUnscaledTokens is null or 0 || isLongRope && rope.InitialUnscaledTokens > 0, "rope_scaling.initial_unscaled_tokens",
-            isLongRope ? $"must be ≥ 0, got {rope.InitialUnscaledTokens}" : "LongRoPE's n̂ is read by longrope only");
+        check(rope.Type != RopeType.Default, "rope_scaling.rope_type", "default rescales nothing; leave rope_scaling out instead");
+        foreach (var problem in rope.Problems()) check(false, $"rope_scaling.{problem.Field}", problem.Message);
     }
 
     private void DataProblems(Action<bool, string, string> check)
@@ -117,27 +92,20 @@ public sealed partial record RunSpec
                 case ExtendStage e:
                     TrainingProblems(e, path, check);
                     // The progressive route trains at an earlier search's window, which a later search extends to T.
-                    var searchFollows = Stages.Skip(i + 1).Any(s => s is SearchStage);
-                    var window = e.Transform.TargetLength;
-                    check(window == TargetLength || searchFollows && window > 0 && window < TargetLength,
-                        $"{path}.transform.target_length", searchFollows
-                            ? $"must be at most target_length ({TargetLength}), got {window}"
-                            : $"must equal target_length ({TargetLength}), got {window} (only a search stage after it may extend further)");
-                    var windowOk = window > 0 && window <= TargetLength;
-                    check(e.SequenceLength > 0 && e.SequenceLength <= (windowOk ? window : TargetLength), $"{path}.sequence_length",
-                        windowOk && window < TargetLength
-                            ? $"must be in [1, transform.target_length = {window}], got {e.SequenceLength}"
-                            : $"must be in [1, target_length = {TargetLength}], got {e.SequenceLength}");
-                    if (windowOk && e.SequenceLength > 0 && e.SequenceLength <= window)
-                        check(TransformProblem(e.Transform, e.SequenceLength) is null, $"{path}.transform", TransformProblem(e.Transform, e.SequenceLength) ?? "");
+                    var window = Window(i);
+                    check(e.SequenceLength > 0 && e.SequenceLength <= TargetLength, $"{path}.sequence_length",
+                        $"must be in [1, target_length = {TargetLength}], got {e.SequenceLength}");
+                    if (e.SequenceLength > 0 && e.SequenceLength <= TargetLength)
+                        check(TransformProblem(e.Transform.Over(window), e.SequenceLength) is null, $"{path}.transform",
+                            TransformProblem(e.Transform.Over(window), e.SequenceLength) ?? "");
                     break;
                 case AnnealStage a:
                     TrainingProblems(a, path, check);
                     check(a.ReplayRatio is > 0 and <= 1, $"{path}.replay_ratio", $"must be in (0, 1], got {a.ReplayRatio}");
                     check(a.SequenceLength is not { } annealLength || annealLength > 1 && annealLength <= TargetLength, $"{path}.sequence_length",
                         $"must be in [2, target_length = {TargetLength}], got {a.SequenceLength}");
-                    check(a.MinLr == 0, $"{path}.min_lr", $"annealing decays the learning rate to zero: must be 0, got {a.MinLr}");
-                    check(a.Schedule != LearningRateDecay.Constant, $"{path}.schedule", "annealing decays the learning rate: cosine or linear, not constant");
+                    check(a.MinLearningRate == 0, $"{path}.min_learning_rate", $"annealing decays the learning rate to zero: must be 0, got {a.MinLearningRate}");
+                    check(a.Decay != LearningRateDecay.Constant, $"{path}.decay", "annealing decays the learning rate: cosine or linear, not constant");
                     break;
                 case MergeStage m:
                     check(m.Alpha is >= 0 and <= 1, $"{path}.alpha", $"must be in [0, 1], got {m.Alpha}");
@@ -183,10 +151,11 @@ public sealed partial record RunSpec
     private static void TrainingProblems(TrainingStageSpec stage, string path, Action<bool, string, string> check)
     {
         check(stage.Steps >= 1, $"{path}.steps", $"must be ≥ 1, got {stage.Steps}");
-        check(stage.BatchSize >= 1, $"{path}.batch_size", $"must be ≥ 1, got {stage.BatchSize}");
-        check(stage.GradAccum >= 1, $"{path}.grad_accum", $"must be ≥ 1, got {stage.GradAccum}");
-        check(stage.Lr > 0, $"{path}.lr", $"must be > 0, got {stage.Lr}");
-        check(stage.MinLr >= 0 && (stage.Lr <= 0 || stage.MinLr <= stage.Lr), $"{path}.min_lr", $"must be in [0, lr = {stage.Lr}], got {stage.MinLr}");
+        check(stage.MicroBatchSize >= 1, $"{path}.micro_batch_size", $"must be ≥ 1, got {stage.MicroBatchSize}");
+        check(stage.GradientAccumulation >= 1, $"{path}.gradient_accumulation", $"must be ≥ 1, got {stage.GradientAccumulation}");
+        check(stage.LearningRate > 0, $"{path}.learning_rate", $"must be > 0, got {stage.LearningRate}");
+        check(stage.MinLearningRate >= 0 && (stage.LearningRate <= 0 || stage.MinLearningRate <= stage.LearningRate), $"{path}.min_learning_rate",
+            $"must be in [0, learning_rate = {stage.LearningRate}], got {stage.MinLearningRate}");
         check(stage.WarmupSteps >= 0 && stage.WarmupSteps < stage.Steps, $"{path}.warmup_steps",
             $"must be in [0, steps = {stage.Steps}), got {stage.WarmupSteps}");
         check(stage.WeightDecay >= 0, $"{path}.weight_decay", $"must be ≥ 0, got {stage.WeightDecay}");

@@ -4,6 +4,7 @@ using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Engine.Recipes;
@@ -16,12 +17,14 @@ namespace LongRecipe.Engine.Recipes;
 /// model). No training stage means a training-free run (PI, NTK, YaRN, a LongRoPE search or the base model
 /// itself). Stored with every run; JSON in RunSpec.Json.cs, rules in RunSpec.Validation.cs, presets in RunPresets.cs.
 /// </summary>
-/// <param name="TargetLength">The context window T the run extends to, e.g. 1024.</param>
+/// <param name="TargetLength">The context window T the run extends to, e.g. 1024; the one place it is stated (a stage's
+/// position transform spans it).</param>
 /// <param name="Model">"builtin" or a Hugging Face model directory.</param>
 /// <param name="NativeLength">The built-in model's pretraining window, e.g. 256; null for a model directory, whose config.json gives its own.</param>
-/// <param name="Device">"cpu", "cuda" or "cuda:N".</param>
-/// <param name="Dtype">"float32" or "bfloat16".</param>
-/// <param name="RopeScaling">RoPE rescaling applied to the base model before any stage (PI, NTK, YaRN, LongRoPE); null keeps its own.</param>
+/// <param name="Device">cpu or cuda:N; JSON "cpu", "cuda" or "cuda:N".</param>
+/// <param name="Dtype">What the model computes in: f32 or bf16, the names the command line uses.</param>
+/// <param name="RopeScaling">RoPE rescaling applied to the base model before any stage (PI, NTK, YaRN, LongRoPE), as the
+/// model's rope_scaling writes it (θ and the rotary fraction stay the model's); null keeps its own.</param>
 /// <param name="Experiment">The experiment this run belongs to (<see cref="ExperimentSpec"/>), null for a run of its own.</param>
 /// <remarks>
 /// Positional records throughout: the JSON source generator keeps a constructor parameter's default for an
@@ -32,10 +35,10 @@ public sealed partial record RunSpec(
     int TargetLength,
     string Model = RunSpec.BuiltinModel,
     int? NativeLength = null,
-    string Device = "cpu",
-    string Dtype = "float32",
+    Device Device = default,
+    DType Dtype = DType.Float32,
     ulong Seed = 1,
-    RopeScalingSpec? RopeScaling = null,
+    RopeScaling? RopeScaling = null,
     DataSpec? Data = null,
     IReadOnlyList<StageSpec>? Stages = null,
     EvalSpec? Eval = null,
@@ -43,6 +46,9 @@ public sealed partial record RunSpec(
 {
     /// <summary>The model named by <see cref="Model"/> when no directory is given: a Tiny-shaped Llama, trained from scratch.</summary>
     public const string BuiltinModel = "builtin";
+
+    /// <summary>The dtypes a run computes in.</summary>
+    public static IReadOnlyList<DType> Dtypes { get; } = [DType.Float32, DType.BFloat16];
 
     public DataSpec Data { get; init; } = Data ?? new DataSpec();
 
@@ -53,6 +59,13 @@ public sealed partial record RunSpec(
     /// <summary>True when no stage trains: the run only rescales RoPE and evaluates.</summary>
     [JsonIgnore]
     public bool IsTrainingFree => !Stages.Any(st => st is TrainingStageSpec);
+
+    /// <summary>
+    /// The window stage <paramref name="index"/>'s positions span: target_length, except for an extend stage that a
+    /// search stage follows (LongRoPE's progressive route), which trains at its own length for that search to extend.
+    /// </summary>
+    public int Window(int index) =>
+        Stages[index] is ExtendStage extend && Stages.Skip(index + 1).Any(s => s is SearchStage) ? extend.SequenceLength : TargetLength;
 
     /// <summary>
     /// Each stage's name in events, folders and the recipe state: its kind, numbered from 1 when the kind repeats
@@ -72,40 +85,6 @@ public sealed partial record RunSpec(
 public sealed record ExperimentTag(string Name, string Method, ExperimentRole Role);
 
 public enum ExperimentRole { Selection, Final }
-
-/// <summary>
-/// transformers' rope_scaling for the base model: the type and the fields it reads (see <see cref="Model.RopeScaling"/>).
-/// θ and the partial rotary factor stay the model's own.
-/// </summary>
-public sealed record RopeScalingSpec(
-    RopeType RopeType,
-    double? Factor = null,
-    long? OriginalMaxPositionEmbeddings = null,
-    double? AttentionFactor = null,
-    double? BetaFast = null,
-    double? BetaSlow = null,
-    double? LowFreqFactor = null,
-    double? HighFreqFactor = null,
-    IReadOnlyList<double>? LongFactor = null,
-    IReadOnlyList<double>? ShortFactor = null,
-    long? InitialUnscaledTokens = null)
-{
-    /// <summary>The base model's RoPE with this rescaling on top (θ and partial factor kept).</summary>
-    public RopeScaling ApplyTo(RopeScaling baseRope) => baseRope with
-    {
-        Type = RopeType,
-        Factor = Factor,
-        OriginalMaxPositionEmbeddings = OriginalMaxPositionEmbeddings,
-        AttentionFactor = AttentionFactor,
-        BetaFast = BetaFast,
-        BetaSlow = BetaSlow,
-        LowFreqFactor = LowFreqFactor,
-        HighFreqFactor = HighFreqFactor,
-        LongFactor = LongFactor,
-        ShortFactor = ShortFactor,
-        InitialUnscaledTokens = InitialUnscaledTokens ?? 0,
-    };
-}
 
 /// <summary>
 /// Where training text comes from: "synthetic" (Corpora/Synthetic, <paramref name="Documents"/> of them), "real"
@@ -194,23 +173,34 @@ public sealed record SearchStage(
 }
 
 /// <summary>
-/// The optimisation settings every training stage shares: AdamW, <c>warmup_steps</c> of linear warmup, then the
-/// schedule from <c>lr</c> to <c>min_lr</c>. <c>clip_norm</c> 0 turns clipping off; <c>checkpoint_every</c> 0
-/// writes only the stage's last checkpoint.
+/// The optimisation settings every training stage shares, named as the trainer names them (<see cref="TrainerOptions"/>):
+/// AdamW, <c>warmup_steps</c> of linear warmup, then the decay from <c>learning_rate</c> to <c>min_learning_rate</c>;
+/// a step is <c>gradient_accumulation</c> micro-batches of <c>micro_batch_size</c> sequences. <c>clip_norm</c> 0 turns
+/// clipping off; <c>checkpoint_every</c> 0 writes only the stage's last checkpoint.
 /// </summary>
 public abstract record TrainingStageSpec(
-    int Steps, int BatchSize, int GradAccum, double Lr, double MinLr, int WarmupSteps,
-    LearningRateDecay Schedule, double WeightDecay, double ClipNorm, int CheckpointEvery,
+    int Steps, int MicroBatchSize, int GradientAccumulation, double LearningRate, double MinLearningRate, int WarmupSteps,
+    LearningRateDecay Decay, double WeightDecay, double ClipNorm, int CheckpointEvery,
     bool ActivationCheckpointing) : StageSpec;
+
+/// <summary>
+/// A stage's position-index transform: <see cref="PositionTransformSpec"/> without its target window, which is
+/// the run's <see cref="RunSpec.TargetLength"/>.
+/// </summary>
+public sealed record TransformSpec(PositionScheme Scheme, ulong Seed = 0, int Chunks = 2, int? Rt1 = null)
+{
+    /// <summary>The transform over a target window of <paramref name="targetLength"/> tokens.</summary>
+    public PositionTransformSpec Over(int targetLength) => new(Scheme, targetLength, Seed, Chunks, Rt1);
+}
 
 /// <summary>Context extension: sequences of <paramref name="SequenceLength"/> tokens (L ≤ T) whose positions <paramref name="Transform"/> spreads over T.</summary>
 public sealed record ExtendStage(
-    PositionTransformSpec Transform, int SequenceLength,
-    int Steps = 100, int BatchSize = 4, int GradAccum = 1, double Lr = 5e-5, double MinLr = 0, int WarmupSteps = 0,
-    LearningRateDecay Schedule = LearningRateDecay.Cosine, double WeightDecay = 0.1, double ClipNorm = 1.0,
+    TransformSpec Transform, int SequenceLength,
+    int Steps = 100, int MicroBatchSize = 4, int GradientAccumulation = 1, double LearningRate = 5e-5, double MinLearningRate = 0,
+    int WarmupSteps = 0, LearningRateDecay Decay = LearningRateDecay.Cosine, double WeightDecay = 0.1, double ClipNorm = 1.0,
     int CheckpointEvery = 0, bool ActivationCheckpointing = false)
-    : TrainingStageSpec(Steps, BatchSize, GradAccum, Lr, MinLr, WarmupSteps, Schedule, WeightDecay, ClipNorm, CheckpointEvery,
-        ActivationCheckpointing);
+    : TrainingStageSpec(Steps, MicroBatchSize, GradientAccumulation, LearningRate, MinLearningRate, WarmupSteps, Decay, WeightDecay, ClipNorm,
+        CheckpointEvery, ActivationCheckpointing);
 
 /// <summary>
 /// Annealing: full-position sequences of <paramref name="SequenceLength"/> tokens (null: T), a
@@ -220,11 +210,11 @@ public sealed record ExtendStage(
 public sealed record AnnealStage(
     double ReplayRatio = 0.5,
     int? SequenceLength = null,
-    int Steps = 100, int BatchSize = 4, int GradAccum = 1, double Lr = 5e-6, double MinLr = 0, int WarmupSteps = 0,
-    LearningRateDecay Schedule = LearningRateDecay.Linear, double WeightDecay = 0.1, double ClipNorm = 1.0,
+    int Steps = 100, int MicroBatchSize = 4, int GradientAccumulation = 1, double LearningRate = 5e-6, double MinLearningRate = 0,
+    int WarmupSteps = 0, LearningRateDecay Decay = LearningRateDecay.Linear, double WeightDecay = 0.1, double ClipNorm = 1.0,
     int CheckpointEvery = 0, bool ActivationCheckpointing = false)
-    : TrainingStageSpec(Steps, BatchSize, GradAccum, Lr, MinLr, WarmupSteps, Schedule, WeightDecay, ClipNorm, CheckpointEvery,
-        ActivationCheckpointing);
+    : TrainingStageSpec(Steps, MicroBatchSize, GradientAccumulation, LearningRate, MinLearningRate, WarmupSteps, Decay, WeightDecay, ClipNorm,
+        CheckpointEvery, ActivationCheckpointing);
 
 /// <summary>Merges the trained model with the base model. Alpha is read by weighted and slerp, density by ties.</summary>
 public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2) : StageSpec;

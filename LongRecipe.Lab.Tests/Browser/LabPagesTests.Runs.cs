@@ -19,8 +19,8 @@ public sealed partial class LabPagesTests
         Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic),
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: ExtendSteps, BatchSize: 1, Lr: 1e-4),
-            new AnnealStage(ReplayRatio: 0.5, Steps: AnnealSteps, BatchSize: 1, Lr: 1e-5),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: ExtendSteps, MicroBatchSize: 1, LearningRate: 1e-4),
+            new AnnealStage(ReplayRatio: 0.5, Steps: AnnealSteps, MicroBatchSize: 1, LearningRate: 1e-5),
             new MergeStage(),
         ],
         Eval = new EvalSpec(

@@ -20,8 +20,8 @@ public sealed class DashboardStateTests
         TargetLength = 512,
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: 4, BatchSize: 1),
-            new AnnealStage(Steps: 2, BatchSize: 1),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: 4, MicroBatchSize: 1),
+            new AnnealStage(Steps: 2, MicroBatchSize: 1),
             new MergeStage(MergeMethod.Average),
         ],
         Eval = new EvalSpec(Niah: new NeedleEvalSpec([256, 512], [0, 100]), Passkey: new PasskeyEvalSpec([256, 512]), ShortRetention: true),
@@ -33,6 +33,10 @@ public sealed class DashboardStateTests
     private static StepEvent Step(string stage, long step, long total, double loss) =>
         new(T0.AddSeconds(step), stage, step, total, loss, 1e-4 * step, 0.5, 1000 + step, 160 * step, 3L << 20, TimeSpan.FromSeconds(total - step), 0);
 
+    /// <summary>Folds the event in and returns the points it adds to the step charts, as the page does.</summary>
+    private static IReadOnlyList<SeriesPoint> Fold(DashboardState state, RunEvent e) =>
+        state.Apply(e) is { } step ? DashboardFigures.Points(state, step) : [];
+
     private static EvalEvent Eval(string stage, string benchmark, int length, double? depth, string metric, double value) =>
         new(T0.AddMinutes(1), stage, benchmark, length, depth, metric, value, 1);
 
@@ -41,56 +45,23 @@ public sealed class DashboardStateTests
     {
         var state = new DashboardState(Record());
 
-        var extend = state.Apply(Step("extend", 2, 4, Math.Log(50)));
-        Assert.Empty(state.Apply(Step("extend", 2, 4, 9.9)));
-        Assert.Empty(state.Apply(Step("extend", 1, 4, 9.9)));
+        var extend = Fold(state, Step("extend", 2, 4, Math.Log(50)));
+        Assert.Empty(Fold(state, Step("extend", 2, 4, 9.9)));
+        Assert.Empty(Fold(state, Step("extend", 1, 4, 9.9)));
         state.Apply(new StageEvent(T0, "anneal", StagePhase.Started, 1, 4));
-        var anneal = state.Apply(Step("anneal", 1, 2, 1.0));
+        var anneal = Fold(state, Step("anneal", 1, 2, 1.0));
 
         // Loss and perplexity (exp of the loss) at x = 2 on the extend traces; anneal's step 1 follows extend's 4 steps.
-        Assert.Equal(new SeriesPoint(DashboardState.LossChart, 0, 2, Math.Log(50)), extend[0]);
+        Assert.Equal(new SeriesPoint(DashboardFigures.LossChart, 0, 2, Math.Log(50)), extend[0]);
         Assert.Equal(50, extend[1].Y, 9);
-        Assert.Equal((DashboardState.LossChart, 2, 5.0), (anneal[0].Chart, anneal[0].Trace, anneal[0].X));
-        Assert.Equal(new SeriesPoint(DashboardState.MemoryChart, 1, 5, 3), anneal[4]);
-        var figure = JsonSerializer.SerializeToElement(state.StepFigure(DashboardState.LossChart).ToPlotly());
+        Assert.Equal((DashboardFigures.LossChart, 2, 5.0), (anneal[0].Chart, anneal[0].Trace, anneal[0].X));
+        Assert.Equal(new SeriesPoint(DashboardFigures.MemoryChart, 1, 5, 3), anneal[4]);
+        var figure = JsonSerializer.SerializeToElement(DashboardFigures.StepFigure(state, DashboardFigures.LossChart).ToPlotly());
         Assert.Equal(["extend", "extend ppl", "anneal", "anneal ppl"],
             figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         Assert.Equal(1, figure.GetProperty("data")[0].GetProperty("x").GetArrayLength());
         Assert.Equal("y2", figure.GetProperty("data")[1].GetProperty("yaxis").GetString());
         Assert.Equal(new StageProgress(0.5, "anneal: step 1 of 2", TimeSpan.FromSeconds(1)), state.Progress());
-    }
-
-    private static SearchEvent Generation(string stage, RopeSearchPhase phase, int generation, double best) =>
-        new(T0.AddSeconds(generation), stage, phase, stage == "search-1" ? 2 : 4, generation, 3, 4 * (generation + 1), best, generation, [1, 1.5, 2.25]);
-
-    [Fact]
-    public void Search_generations_chart_best_perplexity_per_stage_and_phase_and_show_the_newest_candidate()
-    {
-        var spec = RunPresets.LongRopeProgressive();
-        var state = new DashboardState(new RunRecord(2, "p", spec, RunStatus.Running, T0, T0, null, "cpu", null, "/runs/p", null));
-        Assert.True(state.Searches);
-        Assert.Equal(["search-1", "extend", "search-2", "eval"], state.Stages.Select(s => s.Name));
-        Assert.Null(state.SearchSummary());
-
-        state.Apply(new StageEvent(T0, "search-2", StagePhase.Started, 2, 4));
-        var first = state.Apply(Generation("search-2", RopeSearchPhase.Long, 0, 30));
-        var repeated = state.Apply(Generation("search-2", RopeSearchPhase.Long, 0, 99));
-        var shortPhase = state.Apply(Generation("search-2", RopeSearchPhase.Short, 1, 12.5));
-
-        // Trace 2 × 1 is search-2's long phase, + 1 its short one; x is the generation.
-        Assert.Equal([new SeriesPoint(DashboardState.SearchChart, 2, 0, 30)], first);
-        Assert.Empty(repeated);
-        Assert.Equal([new SeriesPoint(DashboardState.SearchChart, 3, 1, 12.5)], shortPhase);
-        Assert.Equal(new StageProgress(1.0 / 3, "search-2: short 4× generation 1 of 3", null), state.Progress());
-        Assert.Equal("search-2: short 4× generation 1 of 3, best perplexity 12.500, n̂ = 1, λ = 1.00 … 2.25", state.SearchSummary());
-        var figure = JsonSerializer.SerializeToElement(state.SearchFigure().ToPlotly());
-        Assert.Equal(["search-1 long", "search-1 short", "search-2 long", "search-2 short"],
-            figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
-        Assert.Equal("[0]", figure.GetProperty("data")[2].GetProperty("x").GetRawText());
-        Assert.Equal("log", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
-        // The preset's searches run 5 generations of long factors (2 of short): the axis spans them.
-        Assert.Equal("[0,5]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
-        Assert.False(new DashboardState(Record()).Searches);
     }
 
     [Fact]
@@ -120,24 +91,24 @@ public sealed class DashboardStateTests
     {
         var state = new DashboardState(Record(RunStatus.Running));
         Assert.Equal(2 * 2 + 2 + 1, state.ExpectedEvalCells());
-        Assert.Null(state.NiahFigure());
+        Assert.Null(DashboardFigures.NiahFigure(state));
         state.Apply(Eval(RecipeRunner.BaseStage, Benchmarks.ShortPerplexity, 256, null, "perplexity", 30));
         state.Apply(new StageEvent(T0, "eval", StagePhase.Started, 3, 4));
         state.Apply(Eval("eval", Benchmarks.Niah, 512, 100, "accuracy", 0.5));
         state.Apply(Eval("eval", Benchmarks.Niah, 512, 100, "needle_logprob", -1.25));
         state.Apply(Eval("eval", Benchmarks.Passkey, 256, null, "accuracy", 1));
 
-        var plotly = JsonSerializer.SerializeToElement(state.NiahFigure()!.ToPlotly());
+        var plotly = JsonSerializer.SerializeToElement(DashboardFigures.NiahFigure(state)!.ToPlotly());
         var niah = plotly.GetProperty("data")[0];
         Assert.Equal("category", plotly.GetProperty("layout").GetProperty("xaxis").GetProperty("type").GetString());
         // Rows are depths (0, 100), columns lengths (256, 512): only the (100 %, 512) cell is measured.
         Assert.Equal("[[null,null],[null,0.5]]", niah.GetProperty("z").GetRawText());
         Assert.Equal("needle log-prob -1.250", niah.GetProperty("text")[1][1].GetString());
         Assert.Equal((0.0, 1.0), (niah.GetProperty("zmin").GetDouble(), niah.GetProperty("zmax").GetDouble()));
-        var passkey = JsonSerializer.SerializeToElement(state.PasskeyFigure()!.ToPlotly());
+        var passkey = JsonSerializer.SerializeToElement(DashboardFigures.PasskeyFigure(state)!.ToPlotly());
         Assert.Equal("[256]", passkey.GetProperty("data")[0].GetProperty("x").GetRawText());
         Assert.Equal("[-0.05,1.05]", passkey.GetProperty("layout").GetProperty("yaxis").GetProperty("range").GetRawText());
-        Assert.Null(state.PerplexityFigure());
+        Assert.Null(DashboardFigures.PerplexityFigure(state));
         Assert.Equal((30.0, (double?)null), (state.ShortPerplexity(RecipeRunner.BaseStage)!.Value, state.ShortPerplexity(RecipeRunner.EvalStage)));
         Assert.Equal("eval: 2 of 7 cells", state.Progress().Label);
         Assert.Equal(2.0 / 7, state.Progress().Fraction, 9);
@@ -159,14 +130,14 @@ public sealed class DashboardStateTests
                 new StageEvent(T0, "anneal", StagePhase.Started, 1, 4), Step("anneal", 1, 2, 1.5),
             ];
             var live = new DashboardState(store.GetRun(id)!);
-            var livePoints = stream.SelectMany(live.Apply).ToList();
+            var livePoints = stream.SelectMany(e => Fold(live, e)).ToList();
 
             // The page opens after event 7: the store has 0..6; events 5..9 arrive live (5 and 6 twice).
             store.Append(id, stream[..7]);
             var opened = new DashboardState(store.GetRun(id)!);
             var points = new List<SeriesPoint>();
-            foreach (var e in store.Stages(id).Cast<RunEvent>().Concat(store.Steps(id)).Concat(store.LogTail(id))) points.AddRange(opened.Apply(e));
-            foreach (var e in stream[5..]) points.AddRange(opened.Apply(e));
+            foreach (var e in store.Stages(id).Cast<RunEvent>().Concat(store.Steps(id)).Concat(store.LogTail(id))) points.AddRange(Fold(opened, e));
+            foreach (var e in stream[5..]) points.AddRange(Fold(opened, e));
 
             Assert.Equal(livePoints, points);
             Assert.Equal(live.Stages, opened.Stages);

@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Lab.Components.Pages.Train;
 
 namespace LongRecipe.Lab.Tests.Pages.Train;
@@ -12,16 +13,16 @@ public sealed class SpecFormTests
     {
         foreach (var choice in SpecForm.Presets)
         {
-            var form = SpecForm.FromPreset(choice.Key, "cpu");
+            var form = SpecForm.FromPreset(choice.Key, Device.Cpu);
             Assert.Equal(RunPresets.ByName[choice.Key]().ToJson(), form.ToSpec().ToJson());
             Assert.Empty(form.Problems());
         }
     }
 
     [Fact]
-    public void Form_fields_land_in_the_spec_and_the_transform_follows_the_target()
+    public void Form_fields_land_in_the_spec_and_the_transform_spans_the_target()
     {
-        var form = SpecForm.FromPreset("longrecipe", "cuda:1");
+        var form = SpecForm.FromPreset("longrecipe", Device.Cuda(1));
         form.TargetLength = 2048;
         form.Seed = 9;
         form.Extend!.Scheme = PositionScheme.Pose;
@@ -35,10 +36,11 @@ public sealed class SpecFormTests
         var spec = form.ToSpec();
 
         var extend = Assert.IsType<ExtendStage>(spec.Stages[0]);
-        Assert.Equal((PositionScheme.Pose, 2048, RunPresets.Seed, 7), (extend.Transform.Scheme, extend.Transform.TargetLength, extend.Transform.Seed, extend.Steps));
+        Assert.Equal((PositionScheme.Pose, RunPresets.Seed, 7), (extend.Transform.Scheme, extend.Transform.Seed, extend.Steps));
+        Assert.Equal(2048, spec.TargetLength);
         Assert.Equal(0.25, Assert.IsType<AnnealStage>(spec.Stages[1]).ReplayRatio);
         Assert.Equal(0.3, Assert.IsType<MergeStage>(spec.Stages[2]).Alpha);
-        Assert.Equal(("cuda:1", 9UL), (spec.Device, spec.Seed));
+        Assert.Equal((Device.Cuda(1), 9UL), (spec.Device, spec.Seed));
         Assert.Equal([512, 2048], spec.Eval.Niah!.Lengths);
         Assert.Null(spec.Eval.Passkey);
         // Fields the form does not show keep the preset's values.
@@ -49,7 +51,7 @@ public sealed class SpecFormTests
     [Fact]
     public void Problems_name_the_field_path_including_lists_that_do_not_parse()
     {
-        var form = SpecForm.FromPreset("longrecipe", "cpu");
+        var form = SpecForm.FromPreset("longrecipe", Device.Cpu);
         form.Extend!.SequenceLength = 5000;
         form.Anneal!.Steps = 0;
         // Zero steps also leave no room for the preset's warmup: both are named.
@@ -61,12 +63,18 @@ public sealed class SpecFormTests
         var problem = Assert.Single(form.Problems());
         Assert.Equal("eval.niah.lengths", problem.Path);
         Assert.Contains("'1k' is not a number", problem.Message);
+
+        form.NiahLengths = "256";
+        form.Dtype = "float16";
+        problem = Assert.Single(form.Problems());
+        Assert.Equal("dtype", problem.Path);
+        Assert.Contains("unknown dtype 'float16'", problem.Message);
     }
 
     [Fact]
     public void A_model_directory_takes_its_window_from_its_config_and_rope_baselines_edit_their_factor()
     {
-        var form = SpecForm.FromPreset("pi", "cpu");
+        var form = SpecForm.FromPreset("pi", Device.Cpu);
         Assert.True(form.RescalesRope);
         form.RopeFactor = 8;
         form.Model = "/models/other";
@@ -84,7 +92,7 @@ public sealed class SpecFormTests
         Assert.Equal([DataSpec.Synthetic, DataSpec.Real], CorpusChoice.Offered(realFetched: true, DataSpec.Synthetic).Select(c => c.Value));
         Assert.Equal([DataSpec.Synthetic, "/data/mine.jsonl"], CorpusChoice.Offered(realFetched: false, "/data/mine.jsonl").Select(c => c.Value));
 
-        var form = SpecForm.FromPreset("longrecipe", "cpu");
+        var form = SpecForm.FromPreset("longrecipe", Device.Cpu);
         form.Corpus = DataSpec.Real;
         form.RetrievalRatio = 0.2;
         form.EvalCorpus = DataSpec.Real;
@@ -99,7 +107,7 @@ public sealed class SpecFormTests
     [Fact]
     public void A_real_corpus_not_fetched_is_a_problem_at_the_corpus_field()
     {
-        var form = SpecForm.FromPreset("pose", "cpu");
+        var form = SpecForm.FromPreset("pose", Device.Cpu);
         form.Corpus = DataSpec.Real;
         var missing = Path.Combine(Path.GetTempPath(), $"no-corpus-{Guid.NewGuid():N}");
 

@@ -94,7 +94,7 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         {
             config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException or JsonException)
+        catch (Exception e) when (e is JsonFieldException or ArgumentException or IOException)
         {
             problem = e.Message;
         }

@@ -3,6 +3,7 @@ using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Lab.Components.Pages.Train;
@@ -16,17 +17,17 @@ public sealed class ExtendFields
     public PositionScheme Scheme { get; set; }
     public int SequenceLength { get; set; }
     public int Steps { get; set; }
-    public int BatchSize { get; set; }
-    public double Lr { get; set; }
+    public int MicroBatchSize { get; set; }
+    public double LearningRate { get; set; }
     public int WarmupSteps { get; set; }
-    public LearningRateDecay Schedule { get; set; }
+    public LearningRateDecay Decay { get; set; }
 }
 
 public sealed class AnnealFields
 {
     public double ReplayRatio { get; set; }
     public int Steps { get; set; }
-    public double Lr { get; set; }
+    public double LearningRate { get; set; }
 }
 
 public sealed class MergeFields
@@ -58,8 +59,8 @@ public sealed class SpecForm
         Name = spec.Name;
         Model = spec.Model;
         TargetLength = spec.TargetLength;
-        Device = spec.Device;
-        Dtype = spec.Dtype;
+        Device = spec.Device.ToString();
+        Dtype = spec.Dtype.ShortName();
         Seed = (long)spec.Seed;
         RopeFactor = spec.RopeScaling?.Factor;
         Corpus = spec.Data.Corpus;
@@ -69,10 +70,10 @@ public sealed class SpecForm
         SelectRatio = spec.Data.Selection.SelectRatio;
         Extend = spec.Stages.OfType<ExtendStage>().Select(e => new ExtendFields
         {
-            Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, BatchSize = e.BatchSize, Lr = e.Lr,
-            WarmupSteps = e.WarmupSteps, Schedule = e.Schedule,
+            Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, MicroBatchSize = e.MicroBatchSize,
+            LearningRate = e.LearningRate, WarmupSteps = e.WarmupSteps, Decay = e.Decay,
         }).FirstOrDefault();
-        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, Lr = a.Lr }).FirstOrDefault();
+        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, LearningRate = a.LearningRate }).FirstOrDefault();
         Merge = spec.Stages.OfType<MergeStage>().Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
         NiahLengths = List(spec.Eval.Niah?.Lengths);
         NiahDepths = List(spec.Eval.Niah?.Depths);
@@ -87,13 +88,15 @@ public sealed class SpecForm
     public static SpecForm From(RunSpec spec) => new(spec);
 
     /// <summary>The preset <paramref name="key"/> (see <see cref="Presets"/>) on <paramref name="device"/>.</summary>
-    public static SpecForm FromPreset(string key, string device) => new(RunPresets.ByName[key]() with { Device = device });
+    public static SpecForm FromPreset(string key, Device device) => new(RunPresets.ByName[key]() with { Device = device });
 
     public string Name { get; set; }
     /// <summary>"builtin" or a model directory.</summary>
     public string Model { get; set; }
     public int TargetLength { get; set; }
+    /// <summary>cpu or cuda:N, as the device list offers them.</summary>
     public string Device { get; set; }
+    /// <summary>f32 or bf16.</summary>
     public string Dtype { get; set; }
     public long Seed { get; set; }
     /// <summary>The RoPE rescaling's factor; null when the spec rescales nothing (or YaRN/LongRoPE derive it).</summary>
@@ -130,6 +133,8 @@ public sealed class SpecForm
         var niahDepths = Parse(NiahDepths, "eval.niah.depths", double.Parse, listProblems);
         var passkeyLengths = Parse(PasskeyLengths, "eval.passkey.lengths", int.Parse, listProblems);
         var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, listProblems);
+        var device = One(Device, "device", Engine.Torch.Device.Parse, listProblems, basis.Device);
+        var dtype = One(Dtype, "dtype", DTypeExtensions.ParseDType, listProblems, basis.Dtype);
         if (listProblems.Count > 0) throw new RunSpecException(null, listProblems);
 
         return basis with
@@ -139,8 +144,8 @@ public sealed class SpecForm
             // The built-in model needs its window named; a model directory's config.json gives its own.
             NativeLength = Model == RunSpec.BuiltinModel ? basis.NativeLength ?? RunPresets.NativeLength : null,
             TargetLength = TargetLength,
-            Device = Device,
-            Dtype = Dtype,
+            Device = device,
+            Dtype = dtype,
             Seed = (ulong)Math.Max(0, Seed),
             RopeScaling = basis.RopeScaling is { } rope ? rope with { Factor = RopeFactor } : null,
             Data = basis.Data with
@@ -185,20 +190,32 @@ public sealed class SpecForm
 
     private StageSpec Stage(StageSpec stage) => stage switch
     {
-        // The transform spans the run's target window (its seed is its own, as the JSON shows).
         ExtendStage e when Extend is { } f => e with
         {
-            Transform = e.Transform with { Scheme = f.Scheme, TargetLength = TargetLength },
-            SequenceLength = f.SequenceLength, Steps = f.Steps, BatchSize = f.BatchSize, Lr = f.Lr, WarmupSteps = f.WarmupSteps,
-            Schedule = f.Schedule,
+            Transform = e.Transform with { Scheme = f.Scheme },
+            SequenceLength = f.SequenceLength, Steps = f.Steps, MicroBatchSize = f.MicroBatchSize, LearningRate = f.LearningRate,
+            WarmupSteps = f.WarmupSteps, Decay = f.Decay,
         },
-        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, Lr = f.Lr },
+        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, LearningRate = f.LearningRate },
         MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Alpha, Density = f.Density },
         _ => stage,
     };
 
     private static string List<T>(IReadOnlyList<T>? values) where T : IFormattable =>
         values is null ? "" : string.Join(", ", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
+
+    private static T One<T>(string text, string path, Func<string, T> parse, List<SpecProblem> problems, T fallback)
+    {
+        try
+        {
+            return parse(text);
+        }
+        catch (FormatException e)
+        {
+            problems.Add(new SpecProblem(path, e.Message));
+            return fallback;
+        }
+    }
 
     private static List<T> Parse<T>(string text, string path, Func<string, IFormatProvider, T> parse, List<SpecProblem> problems)
     {
