@@ -67,6 +67,19 @@ public sealed class ExperimentResultsTests : IDisposable
     }
 
     [Fact]
+    public void An_experiment_without_runs_yet_reports_empty_tables_and_charts()
+    {
+        var spec = ExperimentPlanTests.Spec(1e-4, 3e-4);
+        var results = ExperimentResults.Load(spec, store);
+
+        Assert.All(results.Methods, m => Assert.Equal(0, m.Runs));
+        Assert.All(results.Selection, r => Assert.Equal((null, false), (r.Value, r.Chosen)));
+        var files = ExperimentReport.Write(spec, results, Path.Combine(folder.Path, "report"));
+        Assert.Contains("| longrecipe | 0 | — |", File.ReadAllText(files[1]));
+        Assert.All(files.Where(f => f.EndsWith(".svg", StringComparison.Ordinal)), f => Assert.StartsWith("<svg", File.ReadAllText(f)));
+    }
+
+    [Fact]
     public void Accuracies_pool_samples_over_seeds_and_perplexities_average_seeds_with_t_intervals()
     {
         var spec = ExperimentPlanTests.Spec();

@@ -25,7 +25,8 @@ public static class SvgChart
     {
         var values = series.SelectMany(s => s.Points).OfType<Estimate>().SelectMany(e => new[] { e.Low, e.High, e.Value })
             .Where(v => double.IsFinite(v) && (!logY || v > 0)).ToList();
-        var (low, high) = (yMin ?? (values.Count > 0 ? values.Min() : 0), yMax ?? (values.Count > 0 ? values.Max() : 1));
+        // An empty chart still gets an axis: [0, 1], or a decade on a log axis.
+        var (low, high) = (yMin ?? (values.Count > 0 ? values.Min() : logY ? 1 : 0), yMax ?? (values.Count > 0 ? values.Max() : logY ? 10 : 1));
         if (high <= low) high = low + (logY ? low : 1);
         double Transform(double v) => logY ? Math.Log10(v) : v;
         var (tLow, tHigh) = (Transform(low), Transform(high));

@@ -32,9 +32,9 @@ def main():
     LENGTHS = [n for n in (512, 1024, 2048, 4096, 8192) if n <= TARGET]
 
     def extend(scheme, length, steps=a.steps):
-        return {"kind": "extend", "transform": {"scheme": scheme, "target_length": TARGET}, "sequence_length": length,
-                "steps": steps, "batch_size": a.batch, "lr": 3e-4, "warmup_steps": max(1, steps // 10),
-                "schedule": "cosine", "checkpoint_every": 0}
+        return {"kind": "extend", "transform": {"scheme": scheme}, "sequence_length": length,
+                "steps": steps, "micro_batch_size": a.batch, "learning_rate": 3e-4, "warmup_steps": max(1, steps // 10),
+                "decay": "cosine", "checkpoint_every": 0}
 
     search = {"kind": "search", "unscaled_tokens": [0], "population": 16, "generations": 8, "parents": 4,
               "short_generations": 4, "samples": 4, "batch_size": 4}
@@ -43,7 +43,7 @@ def main():
 
     def method(name, stages, rope=None, selection=None, replay=False):
         spec = {"name": name, "target_length": TARGET, "model": a.model, "device": a.device,
-                "dtype": "bfloat16" if a.device.startswith("cuda") else "float32", "seed": 1,
+                "dtype": "bf16" if a.device.startswith("cuda") else "f32", "seed": 1,
                 "data": dict(data, **({"replay": "real"} if replay else {}), **({"selection": selection} if selection else {})),
                 "stages": stages}
         if rope:
@@ -59,8 +59,8 @@ def main():
         method("flt", [extend("full_length", TARGET)]),
         method("longrecipe",
                [extend("long_recipe", SHORT, a.steps - anneal_steps),
-                {"kind": "anneal", "replay_ratio": 0.5, "sequence_length": SHORT, "steps": anneal_steps, "batch_size": a.batch,
-                 "lr": 3e-5, "schedule": "linear"},
+                {"kind": "anneal", "replay_ratio": 0.5, "sequence_length": SHORT, "steps": anneal_steps, "micro_batch_size": a.batch,
+                 "learning_rate": 3e-5, "decay": "linear"},
                 {"kind": "merge", "method": "average"}],
                selection={"method": "digits", "select_ratio": 0.6}, replay=True),
         method("pose", [extend("pose", SHORT)]),
