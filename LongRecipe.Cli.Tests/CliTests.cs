@@ -269,7 +269,7 @@ public class CliTests
 
             Assert.Equal(0, result.ExitCode);
             var cells = result.Stdout.Select(line => JsonDocument.Parse(line).RootElement).ToList();
-            Assert.Equal(4 * 2 + 2 * 2 + 2 + 1, cells.Count);
+            Assert.Equal(4 * 2 + 2 * 2 + 2 * 2 + 1, cells.Count);
             Assert.Equal(["niah", "niah", "niah", "niah"], cells.Take(4).Select(c => c.GetProperty("benchmark").GetString()));
             Assert.Equal([0.0, 0, 100, 100], cells.Take(4).Select(c => c.GetProperty("depth").GetDouble()));
             Assert.Equal("short_perplexity", cells[^1].GetProperty("benchmark").GetString());
@@ -341,8 +341,8 @@ public class CliTests
             Assert.Equal(0, result.ExitCode);
             var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
             Assert.Equal("completed", summary.GetProperty("status").GetString());
-            var cell = summary.GetProperty("evals").EnumerateArray().Single();
-            Assert.Equal(("perplexity", 512), (cell.GetProperty("benchmark").GetString(), cell.GetProperty("context_length").GetInt32()));
+            Assert.Equal([("perplexity", 512, "perplexity"), ("perplexity", 512, "bits_per_byte")], summary.GetProperty("evals").EnumerateArray()
+                .Select(c => (c.GetProperty("benchmark").GetString(), c.GetProperty("context_length").GetInt32(), c.GetProperty("metric").GetString())));
             Assert.True(File.Exists(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
             Assert.True(File.Exists(Path.Combine(data, "runs.db")));
 

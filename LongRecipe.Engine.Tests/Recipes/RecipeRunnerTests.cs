@@ -115,7 +115,7 @@ public class RecipeRunnerTests
         using var final = PretrainedModel.Load(Path.Combine(folder.Path, RecipeRunner.ModelFolder));
         Assert.Equal(RopeType.Yarn, final.Config.RopeScaling.Type);
         Assert.Equal(256, final.Config.RopeScaling.OriginalMaxPositionEmbeddings);
-        Assert.Single(events.OfType<EvalEvent>(), e => e.Benchmark == Benchmarks.Perplexity);
+        Assert.Single(events.OfType<EvalEvent>(), e => e.Benchmark == Benchmarks.Perplexity && e.Metric == Metrics.Perplexity);
     }
 
     /// <summary>A LongRoPE search small enough for seconds: n̂ ∈ {0, 2}, 4 candidates, one generation per phase, one sample.</summary>
