@@ -9,12 +9,14 @@
 #                                       ($OUT/replication.tgz), the run store ($OUT/runs.db.gz) and the longrope check in
 #                                       transformers on a searched final model
 # BUILTIN_ARGS and BASE_ARGS replace the pretraining options below; EXPERIMENT_ARGS go to make_experiment.py.
+# DEVICE=cpu DTYPE=f32 (with small BUILTIN_ARGS, BASE_ARGS and EXPERIMENT_ARGS="--smoke ...") rehearse it on a CPU.
 set -uo pipefail
 out=${OUT:-/tmp/out}
 phase=${1:-start}
 mkdir -p "$out" /tmp/logs
 export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 cli="dotnet .gpu/cli/longrecipe.dll"
+device=${DEVICE:-cuda} dtype=${DTYPE:-bf16}
 summary=$out/summary.txt
 
 case $phase in
@@ -30,12 +32,12 @@ case $phase in
     $cli tokenizer-train --corpus data/corpora/real --vocab-size ${VOCAB_SIZE:-8192} --out /tmp/tokenizer >/tmp/logs/tokenizer-train.json 2>/dev/null
     # The built-in model first: it builds the corpus's token store, which the base's pretraining then shares.
     started=$(date +%s)
-    $cli pretrain --tokenizer /tmp/tokenizer --corpus data/corpora/real --out /tmp/builtin --config builtin --device cuda --dtype bf16 \
+    $cli pretrain --tokenizer /tmp/tokenizer --corpus data/corpora/real --out /tmp/builtin --config builtin --device $device --dtype $dtype \
       ${BUILTIN_ARGS:---steps 3000 --batch 128 --seq-len 256 --lr 2e-3 --warmup 300 --checkpoint-every 1000 --retrieval-ratio 0.5 --seed 0} \
       >/tmp/logs/builtin-pretrain.json 2>/tmp/logs/builtin-pretrain.log &
     builtin=$!
     until ls data/corpora/real/tokens/*/manifest.json >/dev/null 2>&1 || ! kill -0 $builtin 2>/dev/null; do sleep 2; done
-    $cli pretrain --tokenizer /tmp/tokenizer --corpus data/corpora/real --out data/models/replication-base --config small --device cuda --dtype bf16 \
+    $cli pretrain --tokenizer /tmp/tokenizer --corpus data/corpora/real --out data/models/replication-base --config small --device $device --dtype $dtype \
       ${BASE_ARGS:---steps 1800 --batch 64 --seq-len 512 --lr 1e-3 --warmup 100 --checkpoint-every 900 --retrieval-ratio 0.3 --seed 0} \
       >/tmp/logs/base-pretrain.json 2>/tmp/logs/base-pretrain.log &
     base=$!
@@ -44,9 +46,9 @@ case $phase in
     { echo "== built-in: $(cat /tmp/logs/builtin-pretrain.json)"; echo "== base: $(cat /tmp/logs/base-pretrain.json)"; } >>"$summary"
 
     # The built-in model measured: passkeys (100 per length) and held-out perplexity / bits per byte at its window and beyond.
-    $cli eval --model /tmp/builtin --device cuda --suite passkey,perplexity --lengths 256,512,1024 --passkeys 100 --documents 16 \
+    $cli eval --model /tmp/builtin --device $device --suite passkey,perplexity --lengths 256,512,1024 --passkeys 100 --documents 16 \
       --corpus data/corpora/real --split test --batch-size 16 >/tmp/logs/builtin-eval.jsonl 2>/tmp/logs/builtin-eval.log
-    $cli eval --model data/models/replication-base --device cuda --suite passkey,niah,perplexity --lengths 512 --passkeys 100 --needles 10 \
+    $cli eval --model data/models/replication-base --device $device --suite passkey,niah,perplexity --lengths 512 --passkeys 100 --needles 10 \
       --documents 16 --corpus data/corpora/real --split test --batch-size 16 >/tmp/logs/base-eval.jsonl 2>/tmp/logs/base-eval.log
     reference=LongRecipe.Engine.Tests/Tokenization/Reference
     python3 "$reference/compare_trained_tokenizer.py" requests >/tmp/requests.jsonl
@@ -62,7 +64,7 @@ case $phase in
     tar -C /tmp/builtin -czf "$out/builtin.tar.gz" config.json model.safetensors tokenizer.json tokenizer_config.json
 
     # The experiment runs on in its own session, so it outlives this call (the next one waits for it).
-    python3 experiments/replication/make_experiment.py ${EXPERIMENT_ARGS:-} >data/experiment.json
+    python3 experiments/replication/make_experiment.py --device $device ${EXPERIMENT_ARGS:-} >data/experiment.json
     setsid nohup bash -c "$cli experiment data/experiment.json --data data --out /tmp/replication >/tmp/logs/experiment.json 2>/tmp/logs/experiment.log; echo \$? >/tmp/experiment.exit" \
       >/dev/null 2>&1 < /dev/null &
     echo "experiment started at $(date -u +%T)" >>"$summary"
@@ -82,7 +84,7 @@ case $phase in
       # The longrope check: a searched final model (n̂ = 0) of the experiment, in transformers beside the engine.
       model=$(ls -d data/runs/*-longrope/model 2>/dev/null | head -1)
       if [ -n "$model" ]; then
-        timeout 300 python3 scripts/gpu/longrope_check.py "$model" --engine "$cli" --device cuda --lengths 1024,2048,4096 \
+        timeout 300 python3 scripts/gpu/longrope_check.py "$model" --engine "$cli" --device $device --lengths 1024,2048,4096 \
           >/tmp/logs/longrope-check.txt 2>&1
         { echo "== longrope in transformers beside the engine ($model, exit $?)"; cat /tmp/logs/longrope-check.txt; } >>"$summary"
       fi
