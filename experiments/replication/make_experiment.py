@@ -3,6 +3,8 @@
 
     python3 experiments/replication/make_experiment.py [--steps 200] [--batch 8] [--device cuda] [--target 4096] > experiment.json
     python3 experiments/replication/make_experiment.py --smoke --device cpu --target 1024 --steps 4 --batch 1 --documents 40   # a CPU miniature
+    python3 experiments/replication/make_experiment.py --name replication-8x-longrecipe-ablation \
+        --methods longrecipe-no-merge,longrecipe-extend-only --learning-rates 3e-4,1e-3,3e-3                  # a follow-up
 
 Every trained method gets the same optimizer steps and sequences per step; each picks its peak learning rate from
 one shared grid on the validation split (perplexity at 4096); the final runs (3 seeds) are measured on the test
@@ -22,10 +24,14 @@ def main():
     p.add_argument("--anneal-share", type=float, default=0.2, help="LongRecipe's share of the steps spent annealing")
     p.add_argument("--device", default="cuda")
     p.add_argument("--model", default="data/models/replication-base")
-    p.add_argument("--documents", type=int, default=2000, help="train documents per run (the rest of the split is replay)")
+    p.add_argument("--documents", type=int, default=1400,
+                   help="train documents per run; LongRecipe's replay draws as many again from the split (2988 documents)")
     p.add_argument("--parallel", type=int, default=6)
     p.add_argument("--target", type=int, default=4096)
     p.add_argument("--smoke", action="store_true", help="a miniature of the same experiment for a CPU: few samples, seeds and rates")
+    p.add_argument("--name", default="replication-8x")
+    p.add_argument("--methods", help="comma-separated method names to keep (default: the replication's eleven)")
+    p.add_argument("--learning-rates", default="1e-4,3e-4,1e-3", help="the shared grid, comma-separated")
     a = p.parse_args()
     TARGET = a.target
     SHORT = round(0.3 * TARGET)  # 1229 at 4096: the paper's 30% of the target length
@@ -68,15 +74,26 @@ def main():
         method("pi-ft", [extend("full_length", TARGET)], rope={"rope_type": "linear", "factor": TARGET / NATIVE}),
         method("longrope-ft", [search, extend("full_length", TARGET)]),
     ]
+    # Ablations of LongRecipe's later stages, for follow-ups (--methods): the same steps without the merge, or all extension.
+    recipe = methods[6]
+    ablations = [dict(recipe, name="longrecipe-no-merge", stages=recipe["stages"][:2]),
+                 dict(recipe, name="longrecipe-extend-only", stages=[extend("long_recipe", SHORT)])]
+    if a.methods:
+        names = a.methods.split(",")
+        known = {m["name"]: m for m in methods + ablations}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            p.error(f"--methods: unknown {', '.join(unknown)} (known: {', '.join(known)})")
+        methods = [known[n] for n in names]
     experiment = {
-        "name": "replication-8x",
+        "name": a.name,
         "methods": methods,
         "seeds": [1, 2, 3],
         "eval": {"passkey": {"lengths": LENGTHS, "samples": 100},
                  "niah": {"lengths": LENGTHS, "depths": [0, 25, 50, 75, 100], "needles_per_cell": 10},
                  "perplexity": {"lengths": LENGTHS, "samples": 16},
                  "short_retention": True, "batch_size": 16, "corpus": "real", "split": "test"},
-        "learning_rates": [1e-4, 3e-4, 1e-3],
+        "learning_rates": [float(x) for x in a.learning_rates.split(",")],
         "selection_eval": {"perplexity": {"lengths": [TARGET], "samples": 16}, "batch_size": 16, "corpus": "real",
                            "split": "validation"},
         "criterion": {"benchmark": "perplexity", "metric": "perplexity", "context_length": TARGET},

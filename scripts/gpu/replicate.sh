@@ -7,6 +7,9 @@
 #                                        is ready comes back in $OUT: summary.txt, logs.tgz, builtin.tar.gz (the
 #                                        built-in model, once measured), replication.tgz (the experiment's report) and
 #                                        runs.db.gz (the run store: a partial one while the experiment still runs)
+#   scripts/gpu/replicate.sh follow-up NAME ARGS...
+#                                        after the pipeline, in the same lease (it needs the base): one more experiment
+#                                        from `make_experiment.py --name NAME ARGS...`; its report in $OUT/NAME, the run store
 # The pipeline: unpack the corpus; train the tokenizer on it; pretrain the built-in model and the experiment's base
 # side by side; measure the built-in model (passkeys, bits per byte, HF tokenizers and transformers on it); run the
 # experiment; check a searched model's longrope config in transformers beside the engine.
@@ -21,6 +24,11 @@ export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOU
 cli=${CLI:-dotnet .gpu/cli/longrecipe.dll}
 device=${DEVICE:-cuda} dtype=${DTYPE:-bf16}
 note() { echo "$(date -u +%T) $*" >>"$summary"; }
+# The run store, gzipped into $OUT: SQLite's backup gives a consistent copy even while runs write to it.
+copy_store() {
+  python3 -c "import sqlite3,sys; s=sqlite3.connect(sys.argv[1]); d=sqlite3.connect(sys.argv[2]); s.backup(d); d.close()" data/runs.db "$state/runs.db" \
+    && gzip -c "$state/runs.db" >"$out/runs.db.gz"
+}
 
 # Each step leaves a mark in $state/done: a second start in the same lease (after a fix) redoes only what is missing.
 step() { [ -f "$state/done/$1" ]; }
@@ -111,11 +119,7 @@ case $phase in
     while [ ! -f "$state/exit" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 10; done
     mkdir -p "$out"
     cp "$ready"/* "$out/" 2>/dev/null
-    if [ -f data/runs.db ]; then
-      # A consistent copy even while runs write to it.
-      python3 -c "import sqlite3,sys; s=sqlite3.connect(sys.argv[1]); d=sqlite3.connect(sys.argv[2]); s.backup(d); d.close()" data/runs.db "$state/runs.db" \
-        && gzip -c "$state/runs.db" >"$out/runs.db.gz"
-    fi
+    [ -f data/runs.db ] && copy_store
     tar -C "$state" -czf "$out/logs.tgz" logs
     cat "$summary"
     echo "== pipeline: $( [ -f "$state/exit" ] && echo "ended, exit $(cat "$state/exit")" || echo "still running" ) at $(date -u +%T)"
@@ -127,5 +131,13 @@ case $phase in
     [ -f "$state/replication/results.md" ] && cat "$state/replication/results.md"
     [ -f "$logs/longrope-check.txt" ] && { echo "== longrope check"; tail -8 "$logs/longrope-check.txt"; }
     true ;;
-  *) echo "unknown phase $phase (start, wait)"; exit 2 ;;
+  follow-up)
+    name=${2:?follow-up needs a name}
+    python3 experiments/replication/make_experiment.py --device $device --name "$name" "${@:3}" >"data/$name.json" || exit 1
+    $cli experiment "data/$name.json" --data data --out "$out/$name" >"$out/$name.json" 2>"$logs/$name.log"
+    echo "== $name: exit $?"
+    cp "data/$name.json" "$out/$name/experiment.json"
+    copy_store
+    cat "$out/$name/results.md" ;;
+  *) echo "unknown phase $phase (start, wait, follow-up)"; exit 2 ;;
 esac
