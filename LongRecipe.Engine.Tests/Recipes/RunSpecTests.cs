@@ -166,7 +166,7 @@ public class RunSpecTests
         { """{"rope_scaling": {"rope_type": "linear"}}""", "rope_scaling.factor", "is required for rope_type 'linear'" },
         { """{"rope_scaling": {"rope_type": "yarn", "original_max_position_embeddings": 0}}""", "rope_scaling.original_max_position_embeddings", "must be > 0" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1]}}""", "rope_scaling.short_factor", "is required for rope_type 'longrope'" },
-        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "long_factor": [1], "short_factor": [1]}}""", "rope_scaling.long_factor", "read by rope_type 'longrope' only" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "long_factor": [1], "short_factor": [1]}}""", "rope_scaling.long_factor", "read by longrope only" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 2], "short_factor": [1]}}""", "rope_scaling.short_factor", "has 1 entries, long_factor 2" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [0], "short_factor": [1]}}""", "rope_scaling.long_factor", "values must be positive numbers" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "low_freq_factor": 1}}""", "rope_scaling.low_freq_factor", "llama3 only" },

@@ -21,7 +21,8 @@ public class SentenceEndsTests
 
         var ids = tokenizer.Encode("The sky is blue. Is it? Yes!\nDone", addSpecialTokens: true);
         var marked = ids.Where(ends.Contains).Select(id => tokenizer.Decode([id])).ToList();
-        Assert.Equal([".", "?", "!", "\n"], marked);
+        // The real-text tokenizer learned "!\n" as one token: it ends a sentence once.
+        Assert.Equal([".", "?", "!\n"], marked);
         Assert.All(marked, t => Assert.True(SentenceEnds.EndsSentence(t), t));
         Assert.DoesNotContain(tokenizer.BosId!.Value, ends);
         Assert.Contains(ids, id => tokenizer.Decode([id]) == " sky" && !ends.Contains(id));
