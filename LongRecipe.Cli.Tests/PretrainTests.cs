@@ -31,7 +31,11 @@ public class PretrainTests
             Assert.Equal(["step-000020", "step-000030"], Directory.GetDirectories(Path.Combine(output, "checkpoints")).Select(Path.GetFileName).Order());
             using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "config.json"))))
             {
-                Assert.Equal(3975, config.RootElement.GetProperty("vocab_size").GetInt32());
+                // Sized to the tokenizer: its largest id, of the vocabulary and the added special tokens, + 1.
+                using var tokenizerJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(tokenizer, "tokenizer.json")));
+                var ids = tokenizerJson.RootElement.GetProperty("model").GetProperty("vocab").EnumerateObject().Select(p => p.Value.GetInt32())
+                    .Concat(tokenizerJson.RootElement.GetProperty("added_tokens").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()));
+                Assert.Equal(ids.Max() + 1, config.RootElement.GetProperty("vocab_size").GetInt32());
                 Assert.Equal(160, config.RootElement.GetProperty("max_position_embeddings").GetInt32());
             }
 
