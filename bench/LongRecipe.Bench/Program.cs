@@ -18,6 +18,7 @@ switch (options.Command)
     case "overhead": Benchmarks.Overhead(options); break;
     case "train": TrainStep.Run(options); break;
     case "tokenize": TokenizeBenchmark.Run(args); break;
+    case "recipe-steps": RecipeSteps.Run(options, Options.Value(args, "--model", "models/builtin"), int.Parse(Options.Value(args, "--rounds", "5"), CultureInfo.InvariantCulture)); break;
     default:
         Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|tokenize [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
@@ -27,13 +28,16 @@ return 0;
 internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads, string Preset, long Seq,
     bool Checkpoint)
 {
+    /// <summary>The value after <paramref name="name"/> on the command line, or the fallback.</summary>
+    public static string Value(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
     public static Options Parse(string[] args)
     {
-        string Value(string name, string fallback)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Value(string name, string fallback) => Options.Value(args, name, fallback);
         var threads = Value("--threads", "");
         return new Options(
             args.Length > 0 ? args[0] : "",
