@@ -139,9 +139,10 @@ public sealed partial class Tensor
         return this;
     }
 
-    /// <summary>this += alpha · other.</summary>
+    /// <summary>this += alpha · other (alpha 1 also for integer tensors, which take no fractional scale).</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
+        if (alpha == 1) return InPlace(BinaryOp.Add, other);
         Native.Check(Native.lr_add_scaled_(Handle, other.Handle, alpha));
         return this;
     }
