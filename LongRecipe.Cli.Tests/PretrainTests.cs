@@ -53,4 +53,39 @@ public class PretrainTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Pretrain_with_8_bit_optimizer_state_learns_and_checkpoints_the_codes()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+            var output = Path.Combine(folder, "model");
+            string[] arguments = ["pretrain", "--tokenizer", tokenizer, "--out", output, "--config", "tiny", "--steps", "30", "--batch", "4",
+                "--seq-len", "160", "--lr", "3e-3", "--warmup", "3", "--checkpoint-every", "30", "--seed", "4", "--optimizer-state", "int8_blockwise"];
+
+            var result = await CliProcess.RunAsync(arguments);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            var summary = JsonDocument.Parse(result.Stdout.Single()).RootElement;
+            var (first, last) = (summary.GetProperty("first_loss").GetDouble(), summary.GetProperty("last_loss").GetDouble());
+            Assert.True(last < first - 1, $"loss went from {first} to {last}");
+            // optimizer.safetensors holds each moment as u8 codes and f32 block maxima: its header says so.
+            var state = File.ReadAllBytes(Path.Combine(output, "checkpoints", "step-000030", "optimizer.safetensors"));
+            var header = JsonDocument.Parse(state.AsMemory(8, (int)BitConverter.ToInt64(state, 0))).RootElement;
+            var embedding = header.GetProperty("exp_avg_codes.model.embed_tokens.weight");
+            Assert.Equal("U8", embedding.GetProperty("dtype").GetString());
+            Assert.Equal("F32", header.GetProperty("exp_avg_sq_root_absmax.model.embed_tokens.weight").GetProperty("dtype").GetString());
+            Assert.False(header.TryGetProperty("exp_avg.model.embed_tokens.weight", out _));
+
+            var refused = await CliProcess.RunAsync([.. arguments[..^1], "int4", "--out", Path.Combine(folder, "other")]);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("--optimizer-state: unknown optimizer state 'int4' (expected f32, bf16_stochastic, int8_blockwise)", refused.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

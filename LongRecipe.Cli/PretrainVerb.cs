@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
@@ -11,7 +12,8 @@ namespace LongRecipe.Cli;
 
 /// <summary>
 /// pretrain: trains a base model from scratch on the built-in synthetic corpus with passkey samples,
-/// tokenized with --tokenizer and packed to --seq-len. Checkpoints go to &lt;out&gt;/checkpoints (--resume
+/// tokenized with --tokenizer and packed to --seq-len; --optimizer-state keeps AdamW's moments in f32 (the
+/// default), bf16_stochastic or int8_blockwise. Checkpoints go to &lt;out&gt;/checkpoints (--resume
 /// continues from the newest), the data to &lt;out&gt;/data; a completed run leaves a transformers model
 /// directory at --out with the tokenizer's files. Ctrl-C finishes the step, saves and stops. One JSON
 /// line summarises the run on stdout; the exit code is 0 only when it completed.
@@ -37,6 +39,7 @@ public static class PretrainVerb
             MinLearningRate = lr / 10,
             WarmupSteps = args.Integer("warmup", Math.Min(100, steps / 10)),
             ComputeDType = dtype,
+            OptimizerState = OptimizerState(args),
             Seed = seed,
             CheckpointEvery = args.Integer("checkpoint-every", 100),
             LogEvery = 1,
@@ -91,6 +94,18 @@ public static class PretrainVerb
             ["error"] = error,
         }.ToJsonString());
         return status == RunStatus.Completed ? 0 : 1;
+    }
+
+    private static OptimizerState OptimizerState(Arguments args)
+    {
+        try
+        {
+            return OptimizerStateNames.Parse(args.Optional("optimizer-state") ?? Engine.Optim.OptimizerState.F32.Name());
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"--optimizer-state: {e.Message}", e);
+        }
     }
 
     /// <summary>

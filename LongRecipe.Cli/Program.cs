@@ -53,7 +53,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
           pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
-                   [--checkpoint-every 100] [--retrieval-ratio 0.25] [--resume]
+                   [--checkpoint-every 100] [--retrieval-ratio 0.25] [--optimizer-state f32|bf16_stochastic|int8_blockwise] [--resume]
               (no requests) pretrains a base model on the built-in synthetic corpus with passkey and needle
               samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
           run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn> [--data data] [--print] | --resume --run <id>

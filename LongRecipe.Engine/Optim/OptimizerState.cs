@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace LongRecipe.Engine.Optim;
 
 /// <summary>
@@ -19,4 +21,14 @@ public enum OptimizerState
     /// (Dettmers et al. 2021), the second moment kept as its square root: 2 bytes per parameter plus 8 per block.
     /// </summary>
     Int8Blockwise,
+}
+
+public static class OptimizerStateNames
+{
+    /// <summary>The name specs and the command line use: f32, bf16_stochastic, int8_blockwise.</summary>
+    public static string Name(this OptimizerState state) => JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString());
+
+    public static OptimizerState Parse(string name) =>
+        Enum.GetValues<OptimizerState>().Where(s => s.Name() == name).Select(s => (OptimizerState?)s).FirstOrDefault()
+        ?? throw new FormatException($"unknown optimizer state '{name}' (expected {string.Join(", ", Enum.GetValues<OptimizerState>().Select(s => s.Name()))})");
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Training;
@@ -217,6 +218,7 @@ internal sealed class RopeTypeConverter : JsonConverter<RopeType>
         typeof(SnakeCaseEnumConverter<SelectionMethod>),
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),
         typeof(SnakeCaseEnumConverter<MergeMethod>),
+        typeof(SnakeCaseEnumConverter<OptimizerState>),
     ])]
 [JsonSerializable(typeof(RunSpec))]
 internal sealed partial class RunSpecJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Training;
 
@@ -133,21 +134,22 @@ public abstract record StageSpec
 /// <summary>
 /// The optimisation settings every training stage shares: AdamW, <c>warmup_steps</c> of linear warmup, then the
 /// schedule from <c>lr</c> to <c>min_lr</c>. <c>clip_norm</c> 0 turns clipping off; <c>checkpoint_every</c> 0
-/// writes only the stage's last checkpoint.
+/// writes only the stage's last checkpoint. <c>optimizer_state</c> keeps AdamW's moments in f32, bf16 or 8 bits
+/// (<see cref="Optim.OptimizerState"/>).
 /// </summary>
 public abstract record TrainingStageSpec(
     int Steps, int BatchSize, int GradAccum, double Lr, double MinLr, int WarmupSteps,
     LearningRateDecay Schedule, double WeightDecay, double ClipNorm, int CheckpointEvery,
-    bool ActivationCheckpointing) : StageSpec;
+    bool ActivationCheckpointing, OptimizerState OptimizerState) : StageSpec;
 
 /// <summary>Context extension: sequences of <paramref name="SequenceLength"/> tokens (L ≤ T) whose positions <paramref name="Transform"/> spreads over T.</summary>
 public sealed record ExtendStage(
     PositionTransformSpec Transform, int SequenceLength,
     int Steps = 100, int BatchSize = 4, int GradAccum = 1, double Lr = 5e-5, double MinLr = 0, int WarmupSteps = 0,
     LearningRateDecay Schedule = LearningRateDecay.Cosine, double WeightDecay = 0.1, double ClipNorm = 1.0,
-    int CheckpointEvery = 0, bool ActivationCheckpointing = false)
+    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32)
     : TrainingStageSpec(Steps, BatchSize, GradAccum, Lr, MinLr, WarmupSteps, Schedule, WeightDecay, ClipNorm, CheckpointEvery,
-        ActivationCheckpointing);
+        ActivationCheckpointing, OptimizerState);
 
 /// <summary>
 /// Annealing: full-position sequences of T tokens, a <paramref name="ReplayRatio"/> share of them replay data,
@@ -157,9 +159,9 @@ public sealed record AnnealStage(
     double ReplayRatio = 0.5,
     int Steps = 100, int BatchSize = 4, int GradAccum = 1, double Lr = 5e-6, double MinLr = 0, int WarmupSteps = 0,
     LearningRateDecay Schedule = LearningRateDecay.Linear, double WeightDecay = 0.1, double ClipNorm = 1.0,
-    int CheckpointEvery = 0, bool ActivationCheckpointing = false)
+    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32)
     : TrainingStageSpec(Steps, BatchSize, GradAccum, Lr, MinLr, WarmupSteps, Schedule, WeightDecay, ClipNorm, CheckpointEvery,
-        ActivationCheckpointing);
+        ActivationCheckpointing, OptimizerState);
 
 /// <summary>Merges the trained model with the base model. Alpha is read by weighted and slerp, density by ties.</summary>
 public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2) : StageSpec;
