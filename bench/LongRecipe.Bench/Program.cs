@@ -7,6 +7,7 @@
 //   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
 //   ... prefill --device cuda --preset 1b --seq 131072 [--chunk 8192] [--memory-fraction f] (peer: bench/peer_prefill.py)
 //   ... recipe-steps [--model models/builtin] [--rounds 5]   the default recipe's two CPU step shapes, by phase
+//   ... optim --optimizer-state f32|bf16_stochastic|int8_blockwise [--dtype bf16] [--params 100000000] [--steps 3]
 using System.Diagnostics;
 using System.Globalization;
 using LongRecipe.Engine.Model;
@@ -23,10 +24,11 @@ switch (options.Command)
     case "train": TrainStep.Throughput(options); break;
     case "memory": TrainStep.MemorySeries(options); break;
     case "prefill": Prefill.Run(options); break;
+    case "optim": OptimizerStep.Run(options, long.Parse(Options.Value(args, "--params", "100000000"), CultureInfo.InvariantCulture)); break;
     case "tokenize": TokenizeBenchmark.Run(args); break;
     case "recipe-steps": RecipeSteps.Run(options, Options.Value(args, "--model", "models/builtin"), Options.Integer(args, "--rounds", 5)); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|memory|prefill|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|memory|prefill|optim|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;
