@@ -5,10 +5,10 @@ using LongRecipe.Engine.Torch;
 /// <summary>
 /// AdamW's state and step time for each <see cref="OptimizerState"/> on one set of parameters: 8B-shaped
 /// matrices (1024 × 4096, 4096 × 4096, 14336 × 4096) repeated to <c>--params</c> elements, in the model's dtype
-/// (<c>--dtype</c>), random gradients. Per state: the bytes its tensors hold per parameter, the growth of the
-/// process's resident set over the first step per parameter (the state plus what the step's temporaries left
-/// in the allocator), and the median time of the later steps. Run each state in its own process, so resident
-/// sets do not mix: `optim --optimizer-state int8_blockwise --params 100000000`.
+/// (<c>--dtype</c>), random gradients. Per state: the bytes its tensors hold per parameter (libtorch's own sizes
+/// of the tensors it allocated), and the median time of the steps after the first. The process's resident set
+/// says little here: glibc keeps freed pages (Native.Heap.cs), so the state lands in memory that building the
+/// parameters freed, and a step's temporaries (a chunk of 8M elements at a time) add a constant on top.
 /// </summary>
 internal static class OptimizerStep
 {
@@ -30,9 +30,7 @@ internal static class OptimizerStep
                 p.Grad = DisposeScope.Detach(Tensor.Randn(p.Shape, generator).Mul(1e-3).To(o.DType));
 
         using var optimizer = new AdamW(parameters, new AdamWOptions(LearningRate: 1e-5, State: o.OptimizerState));
-        var before = TorchRuntime.CpuResidentBytes();
         optimizer.Step();
-        var grown = TorchRuntime.CpuResidentBytes() - before;
         var times = new List<double>();
         for (var i = 0; i < o.Steps; i++)
         {
@@ -43,7 +41,7 @@ internal static class OptimizerStep
         times.Sort();
         Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"optimizer_step\",\"device\":\"{o.Device}\",\"dtype\":\"{o.DType.ShortName()}\"," +
             $"\"optimizer_state\":\"{o.OptimizerState.Name()}\",\"params\":{count},\"threads\":{TorchRuntime.Threads}," +
-            $"\"state_bytes_per_param\":{(double)optimizer.StateBytes / count:F4},\"resident_growth_per_param\":{(double)grown / count:F3}," +
+            $"\"state_bytes_per_param\":{(double)optimizer.StateBytes / count:F4}," +
             $"\"step_seconds\":{times[times.Count / 2]:F3},\"params_per_s\":{count / times[times.Count / 2]:F0}}}");
         foreach (var p in parameters) p.Dispose();
     }
