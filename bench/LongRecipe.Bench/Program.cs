@@ -26,7 +26,7 @@ switch (options.Command)
     case "prefill": Prefill.Run(options); break;
     case "optim": OptimizerStep.Run(options, long.Parse(Options.Value(args, "--params", "100000000"), CultureInfo.InvariantCulture)); break;
     case "tokenize": TokenizeBenchmark.Run(args); break;
-    case "recipe-steps": RecipeSteps.Run(options, Options.Value(args, "--model", "models/builtin"), Options.Integer(args, "--rounds", 5)); break;
+    case "recipe-steps": RecipeSteps.Run(Options.Value(args, "--model", "models/builtin"), Options.Integer(args, "--rounds", 5)); break;
     default:
         Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|memory|prefill|optim|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;

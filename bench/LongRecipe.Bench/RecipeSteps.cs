@@ -12,7 +12,7 @@ using LongRecipe.Engine.Torch;
 /// </summary>
 internal static class RecipeSteps
 {
-    public static void Run(Options o, string modelDirectory, int rounds)
+    public static void Run(string modelDirectory, int rounds)
     {
         using var loaded = PretrainedModel.Load(modelDirectory, Device.Cpu, DType.Float32);
         using var model = loaded.WithConfig(loaded.Config with { MaxPositionEmbeddings = 1024 });
