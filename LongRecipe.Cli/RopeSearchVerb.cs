@@ -1,16 +1,19 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Cli;
 
 /// <summary>
-/// rope-search: LongRoPE's evolutionary search for longrope factors on synthetic long samples
+/// rope-search: LongRoPE's evolutionary search for n̂ and longrope factors on synthetic long samples
 /// tokenized with the model's tokenizer. A progress bar on stderr shows the stage, generation and
 /// best perplexity; the result (rope_scaling, perplexities, stages) is one JSON line on stdout, and
-/// --out writes the model's config.json with the searched RoPE to a directory or a .json file.
+/// --out writes the model's config.json with the searched RoPE to a directory or a .json file
+/// (--unscaled-tokens 0 keeps it one transformers reads exactly). The same engine code runs a run's search stage.
 /// </summary>
 public static class RopeSearchVerb
 {
@@ -27,16 +30,16 @@ public static class RopeSearchVerb
             Generations: (int)Number("generations", defaults.Generations),
             Parents: (int)Number("parents", defaults.Parents),
             MutationProbability: Number("mutation", defaults.MutationProbability),
-            MutationStep: Number("mutation-step", defaults.MutationStep),
             CrossoverProbability: Number("crossover", defaults.CrossoverProbability),
             AttentionFactor: args.Optional("attention-factor") is { } a ? Parse("attention-factor", a) : null,
             ShortGenerations: (int)Number("short-generations", defaults.ShortGenerations),
+            UnscaledTokens: args.Optional("unscaled-tokens")?.Split(',').Select(s => (int)Parse("unscaled-tokens", s)).ToArray(),
             Samples: (int)Number("samples", defaults.Samples),
             BatchSize: (int)Number("batch-size", defaults.BatchSize),
             Seed: (ulong)Number("seed", defaults.Seed)).Validate();
         using var cancel = CorpusVerb.CancelOnCtrlC();
 
-        var length = (int)Math.Round(spec.Factor * model.Config.MaxPositionEmbeddings);
+        var length = (int)Math.Round(spec.Factor * LongRopeSearch.NativeWindow(model.Config));
         var samples = SearchSamples.Synthetic(text => tokenizer.Encode(text, addSpecialTokens: true), spec.Samples, length, spec.Seed);
         // Every generation of every stage, the short phase included, is one step of the bar.
         var total = spec.Stages.Count * (spec.Generations + 1) + spec.ShortGenerations + 1;
@@ -45,7 +48,7 @@ public static class RopeSearchVerb
         using (var bar = new ProgressBar("searching"))
             result = LongRopeSearch.Run(model, samples, spec, new SynchronousProgress<RopeSearchProgress>(p =>
                 bar.Report(++done / (double)total,
-                    $"{p.Phase.ToString().ToLowerInvariant()} {p.Factor}x  generation {p.Generation}/{p.Generations}  best ppl {p.BestPerplexity:F3}")),
+                    $"{p.Phase.ToString().ToLowerInvariant()} {p.Factor}x  generation {p.Generation}/{p.Generations}  best ppl {p.BestPerplexity:F3}  n̂ {p.BestUnscaledTokens}")),
                 cancel.Token);
 
         var summary = new JsonObject
@@ -59,6 +62,7 @@ public static class RopeSearchVerb
                 ["phase"] = s.Phase.ToString().ToLowerInvariant(),
                 ["factor"] = s.Factor,
                 ["length"] = s.Length,
+                ["initial_unscaled_tokens"] = s.InitialUnscaledTokens,
                 ["perplexity"] = s.BestPerplexity,
                 ["linear_perplexity"] = s.LinearPerplexity,
                 ["evaluated"] = s.Evaluated,
@@ -66,6 +70,7 @@ public static class RopeSearchVerb
             }).ToArray()),
         };
         if (args.Optional("out") is { } output) summary["config"] = result.Apply(model.Config).Save(output);
+        if (result.Rope.TransformersProblem() is { } problem) Console.Error.WriteLine($"note: the engine reads this RoPE; {problem}");
         Console.WriteLine(summary.ToJsonString());
         return Task.FromResult(0);
 

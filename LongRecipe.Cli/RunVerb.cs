@@ -1,13 +1,16 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 
 /// <summary>
-/// run: runs a spec (a spec.json file or a preset name: longrecipe, pose, rpes, flt, pi, ntk, yarn) in the
-/// Lab's run store (--data, default the Lab's data/), or continues one (--resume --run ID). Progress on stderr
-/// (stage, step, loss, ETA; eval cells as they come), Ctrl-C finishes the step, checkpoints and stops; one
-/// JSON line on stdout with the run's id, status, folder and evaluation. Exit code 0 only when completed.
+/// run: runs a spec (a spec.json file or a preset name: longrecipe, pose, rpes, flt, pi, ntk, yarn, longrope,
+/// longrope-ft, longrope-progressive) in the Lab's run store (--data, default the Lab's data/), or continues one
+/// (--resume --run ID). Progress on stderr (stage, step, loss, ETA; a search's generation, best perplexity and n̂;
+/// eval cells as they come), Ctrl-C finishes the step, checkpoints and stops; one JSON line on stdout with the run's
+/// id, status, folder and evaluation. Exit code 0 only when completed.
 /// --print writes the spec's JSON instead of running it (a preset as a starting point for your own).
 /// </summary>
 public static class RunVerb
@@ -22,7 +25,7 @@ public static class RunVerb
         var workspace = Workspace.At(args.Optional("data") ?? "data");
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
-        var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel);
+        var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
         var resume = args.Flag("resume");
         var runId = resume ? long.Parse(args.Required("run")) : launcher.Create(Spec(args));
 
@@ -35,11 +38,7 @@ public static class RunVerb
         }, cancel.Token);
 
         var record = store.GetRun(runId)!;
-        var evals = new JsonArray([.. store.Evals(runId).Select(e => (JsonNode)new JsonObject
-        {
-            ["stage"] = e.Stage, ["benchmark"] = e.Benchmark, ["context_length"] = e.ContextLength, ["depth"] = e.Depth,
-            ["metric"] = e.Metric, ["value"] = e.Value,
-        })]);
+        var evals = new JsonArray([.. store.Evals(runId).Select(e => JsonNode.Parse(EventJson.Serialize(e)))]);
         Console.WriteLine(new JsonObject
         {
             ["run"] = runId, ["name"] = record.Name, ["status"] = status.ToString().ToLowerInvariant(), ["error"] = record.Error,
@@ -66,10 +65,14 @@ public static class RunVerb
             case StepEvent s:
                 bar.Report(s, s.Stage);
                 break;
+            case SearchEvent g:
+                bar.Report((double)g.Generation / Math.Max(1, g.Generations),
+                    $"{g.Stage} {g.Phase.ToString().ToLowerInvariant()} {g.Factor:g}x  generation {g.Generation}/{g.Generations}  best ppl {g.BestPerplexity:F3}  n̂ {g.InitialUnscaledTokens}");
+                break;
             case StageEvent { Phase: StagePhase.Started } st:
                 bar.Report(0, $"{st.Stage} ({st.Index + 1}/{st.Count})");
                 break;
-            case EvalEvent ev when ev.Metric != "needle_logprob":
+            case EvalEvent ev when ev.Metric != Metrics.NeedleLogProb:
                 bar.Report(1, $"{ev.Stage} {ev.Benchmark} @{ev.ContextLength}{(ev.Depth is { } d ? $" depth {d:F0}%" : "")}: {ev.Metric} {ev.Value:G4}");
                 break;
             case LogEvent { Level: >= RunLogLevel.Information } log:

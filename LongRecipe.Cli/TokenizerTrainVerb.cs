@@ -1,13 +1,16 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Corpora.Synthetic;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tokenization.Training;
 
 namespace LongRecipe.Cli;
 
 /// <summary>
-/// tokenizer-train: train a byte-level BPE on corpus files (--sources a.jsonl,b.txt) or on the built-in
-/// synthetic corpus (--synthetic [--documents 16] [--seed 0]) and save tokenizer.json and
-/// tokenizer_config.json into --out.
+/// tokenizer-train: train a byte-level BPE on corpus files (--sources a.jsonl,b.txt), on a real corpus's train split
+/// (--corpus data/corpora/real) or on the built-in synthetic corpus (--synthetic [--documents 16] [--seed 0]) and save
+/// tokenizer.json and tokenizer_config.json into --out.
 /// </summary>
 public static class TokenizerTrainVerb
 {
@@ -35,12 +38,15 @@ public static class TokenizerTrainVerb
     private static IEnumerable<string> Texts(Arguments args)
     {
         var sources = args.Optional("sources");
-        if (args.Flag("synthetic") == (sources is not null))
-            throw new ArgumentException("give either --sources <a.jsonl,b.txt> or --synthetic");
+        var corpus = args.Optional("corpus");
+        if (new[] { args.Flag("synthetic"), sources is not null, corpus is not null }.Count(given => given) != 1)
+            throw new ArgumentException("give one of --sources <a.jsonl,b.txt>, --corpus <real corpus folder> or --synthetic");
+        if (corpus is not null)
+            return RealCorpus.Open(corpus).Documents(CorpusSplit.Train).Select(d => d.Text);
         if (sources is null)
             return SyntheticTrainingTexts.Generate(int.Parse(args.Optional("documents") ?? "16"), ulong.Parse(args.Optional("seed") ?? "0"));
         return sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .SelectMany(CorpusReader.Read)
+            .SelectMany(source => CorpusReader.Read(source, CorpusVerb.Warn))
             .Select(d => d.TextToTokenize)
             .OfType<string>();
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
@@ -13,9 +14,8 @@ public static class TokenizeVerb
         var tokenizer = Tokenizer.Load(args.Required("tokenizer"));
         return JsonLines.ServeAsync(request =>
         {
-            JsonLines.OnlyFields(request, "text", "add_special_tokens");
-            var text = JsonLines.Field<string>(request, "text") ?? throw new RequestException("field 'text' is required");
-            var ids = tokenizer.Encode(text, JsonLines.Field<bool?>(request, "add_special_tokens") ?? true);
+            request.OnlyFields("text", "add_special_tokens");
+            var ids = tokenizer.Encode(request.Required("text").String(), request.Bool("add_special_tokens", true));
             return new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
         });
     }
@@ -29,9 +29,9 @@ public static class ScoreVerb
         using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
         return await JsonLines.ServeAsync(request =>
         {
-            JsonLines.OnlyFields(request, "input_ids", "position_ids");
-            var ids = JsonLines.Integers(request, "input_ids") ?? throw new RequestException("field 'input_ids' is required");
-            var positions = JsonLines.Integers(request, "position_ids");
+            request.OnlyFields("input_ids", "position_ids");
+            var ids = request.Required("input_ids").Longs();
+            var positions = request.Optional("position_ids")?.Longs();
             Validate(model.Config, ids, positions);
             var logprobs = Scoring.LogProbs(model, ids, positions);
             return new JsonObject { ["logprobs"] = new JsonArray(logprobs.Select(l => (JsonNode)l).ToArray()) };
@@ -41,16 +41,16 @@ public static class ScoreVerb
     /// <summary>Checks a request against the model before any tensor is made, so the message names the field.</summary>
     internal static void Validate(LlamaConfig config, long[] ids, long[]? positions)
     {
-        if (ids.Length < 2) throw new RequestException("field 'input_ids' needs at least two tokens to score");
+        if (ids.Length < 2) throw new RequestException("input_ids needs at least two tokens to score");
         for (var i = 0; i < ids.Length; i++)
             if (ids[i] < 0 || ids[i] >= config.VocabSize)
-                throw new RequestException($"field 'input_ids'[{i}] = {ids[i]} is outside the vocabulary [0, {config.VocabSize})");
+                throw new RequestException($"input_ids[{i}] = {ids[i]} is outside the vocabulary [0, {config.VocabSize})");
         if (positions is null) return;
         if (positions.Length != ids.Length)
-            throw new RequestException($"field 'position_ids' has {positions.Length} entries, 'input_ids' has {ids.Length}");
+            throw new RequestException($"position_ids has {positions.Length} entries, input_ids {ids.Length}");
         for (var i = 0; i < positions.Length; i++)
             if (positions[i] < 0 || (i > 0 && positions[i] <= positions[i - 1]))
-                throw new RequestException($"field 'position_ids' must be non-negative and strictly increasing (entry {i} is {positions[i]})");
+                throw new RequestException($"position_ids must be non-negative and strictly increasing (entry {i} is {positions[i]})");
     }
 }
 
@@ -69,16 +69,15 @@ public static class GenerateVerb
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         return await JsonLines.ServeAsync(request =>
         {
-            JsonLines.OnlyFields(request, "prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
+            request.OnlyFields("prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
             var prompt = Prompt(request, tokenizer);
             ScoreVerb.Validate(model.Config, [.. prompt, 0], null);
             var sampling = new SamplingOptions(
-                JsonLines.Field<double?>(request, "temperature") ?? 0,
-                JsonLines.Field<int?>(request, "top_k") ?? 0,
-                JsonLines.Field<double?>(request, "top_p") ?? 1,
-                JsonLines.Field<ulong?>(request, "seed") ?? 0);
-            var maxNew = JsonLines.Field<int?>(request, "max_new_tokens") ?? 32;
-            if (maxNew < 1) throw new RequestException("field 'max_new_tokens' must be at least 1");
+                request.Optional("temperature")?.Double() ?? 0,
+                request.Optional("top_k")?.Int(min: 0) ?? 0,
+                request.Optional("top_p")?.Double() ?? 1,
+                (ulong)(request.Optional("seed")?.Long() ?? 0));
+            var maxNew = request.Optional("max_new_tokens")?.Int(min: 1) ?? 32;
             var stop = tokenizer?.EosId is { } eos ? new HashSet<long> { eos } : null;
             var ids = Generation.Generate(model, prompt, maxNew, sampling, stop, cancel.Token).ToBlockingEnumerable().ToArray();
             var result = new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
@@ -87,22 +86,29 @@ public static class GenerateVerb
         }, cancel.Token);
     }
 
-    private static long[] Prompt(JsonObject request, Tokenizer? tokenizer)
+    private static long[] Prompt(JsonField request, Tokenizer? tokenizer)
     {
-        if (JsonLines.Integers(request, "input_ids") is { } ids) return ids;
-        var text = JsonLines.Field<string>(request, "prompt") ?? throw new RequestException("field 'prompt' or 'input_ids' is required");
-        if (tokenizer is null) throw new RequestException("field 'prompt' needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory");
+        if (request.Optional("input_ids")?.Longs() is { } ids) return ids;
+        var text = request.Optional("prompt")?.String() ?? throw new RequestException("prompt or input_ids is required");
+        if (tokenizer is null) throw new RequestException("prompt needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory");
         return tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
     }
 }
 
-/// <summary>convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.</summary>
+/// <summary>
+/// convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.
+/// A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything is written.
+/// </summary>
 public static class ConvertVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
         var output = args.Required("out");
-        using var model = PretrainedModel.Load(args.Required("model"), dtype: args.DType);
+        var directory = args.Required("model");
+        var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
+        if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
+            throw new ArgumentException($"{configFile}: {problem}");
+        using var model = PretrainedModel.Load(directory, dtype: args.DType);
         var shardBytes = args.Optional("max-shard-bytes") is { } text ? long.Parse(text) : PretrainedModel.DefaultShardBytes;
         PretrainedModel.Save(model, output, shardBytes);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");

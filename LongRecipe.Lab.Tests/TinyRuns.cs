@@ -1,5 +1,7 @@
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Lab.Tests;
@@ -25,8 +27,8 @@ public static class TinyRuns
         Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic, Selection: new SelectionSpec(SelectionMethod.Digits, 0.6)),
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(Target, 1), SequenceLength: 160, Steps: 3, BatchSize: 1, Lr: 1e-4),
-            new AnnealStage(ReplayRatio: 0.5, Steps: 2, BatchSize: 1, Lr: 1e-5),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: 3, MicroBatchSize: 1, LearningRate: 1e-4),
+            new AnnealStage(ReplayRatio: 0.5, Steps: 2, MicroBatchSize: 1, LearningRate: 1e-5),
             new MergeStage(MergeMethod.Average),
         ],
         Eval = Evaluation,
@@ -37,7 +39,7 @@ public static class TinyRuns
         Name = "tiny-pose",
         TargetLength = Target,
         Data = new DataSpec(Documents: 2),
-        Stages = [new ExtendStage(PositionTransformSpec.Pose(Target, 1), SequenceLength: 256, Steps: 4, BatchSize: 1, Lr: 1e-4)],
+        Stages = [new ExtendStage(new TransformSpec(PositionScheme.Pose, 1), SequenceLength: 256, Steps: 4, MicroBatchSize: 1, LearningRate: 1e-4)],
         Eval = Evaluation,
     };
 

@@ -1,6 +1,9 @@
+using LongRecipe.Lab.Components.Pages.Home;
+using LongRecipe.Lab.Components.Pages.Models;
+using LongRecipe.Lab.Components.Pages.Positions;
+using LongRecipe.Lab.Components.Pages.TokenImpact;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;
-using LongRecipe.Lab.Services;
 using Radzen;
 
 namespace LongRecipe.Lab;

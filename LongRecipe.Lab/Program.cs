@@ -1,8 +1,8 @@
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
+using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
-using LongRecipe.Lab.Services;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
@@ -33,6 +33,6 @@ app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
-app.MapRunExports();
+app.MapRunDownloads();
 
 app.Run();

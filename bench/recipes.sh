@@ -3,11 +3,11 @@
 # scaled up for a GPU (SCALE × the presets' steps and batch; the presets themselves are sized for two CPU
 # cores), run through `longrecipe run` into one run store, then one table: training time, passkey and
 # needle accuracy by length, perplexity at 1024, short perplexity before → after.
-#   LONGRECIPE="dotnet .gpu/cli/longrecipe.dll" DEVICE=cuda DTYPE=bfloat16 bench/recipes.sh
+#   LONGRECIPE="dotnet .gpu/cli/longrecipe.dll" DEVICE=cuda DTYPE=bf16 bench/recipes.sh
 # LR=3e-4 replaces the extension stages' peak learning rate (the anneal stage's becomes a tenth of it).
 set -euo pipefail
 cli=${LONGRECIPE:-./longrecipe}
-device=${DEVICE:-cuda} dtype=${DTYPE:-bfloat16} scale=${SCALE:-4} data=${DATA:-/tmp/recipes-data}
+device=${DEVICE:-cuda} dtype=${DTYPE:-bf16} scale=${SCALE:-4} data=${DATA:-/tmp/recipes-data}
 presets=${PRESETS:-"base pi ntk yarn pose rpes flt longrecipe"}
 specs=$(mktemp -d)
 for preset in $presets; do
@@ -23,10 +23,10 @@ if name == "base":
 for stage in spec["stages"]:
     if stage["kind"] in ("extend", "anneal"):
         stage["steps"] *= scale
-        stage["batch_size"] *= scale
+        stage["micro_batch_size"] *= scale
         stage["checkpoint_every"] = 0
         if lr:
-            stage["lr"] = float(lr) if stage["kind"] == "extend" else float(lr) / 10
+            stage["learning_rate"] = float(lr) if stage["kind"] == "extend" else float(lr) / 10
 spec["eval"] = {"niah": {"lengths": [256, 512, 1024], "depths": [0, 25, 50, 75, 100], "needles_per_cell": 4},
                 "passkey": {"lengths": [256, 512, 1024], "samples": 20},
                 "perplexity": {"lengths": [256, 512, 1024], "samples": 8}, "short_retention": True}

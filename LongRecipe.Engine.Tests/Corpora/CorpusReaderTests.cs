@@ -55,3 +55,109 @@ public class CorpusReaderTests
         Assert.Contains("no such file", Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("gone.jsonl"))).Message);
     }
 }
+
+/// <summary>What is not clean text (issue 12.8): binary files refused, invalid UTF-8 reported, empty documents skipped with a warning.</summary>
+public class CorpusReaderHygieneTests
+{
+    private static (List<CorpusDocument> Documents, List<CorpusWarning> Warnings) ReadAll(string path)
+    {
+        var warnings = new List<CorpusWarning>();
+        return (CorpusReader.Read(path, warnings.Add).ToList(), warnings);
+    }
+
+    [Fact]
+    public void Random_bytes_are_refused_as_binary_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        var bytes = new byte[200_000];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(folder.File("noise.txt"), bytes);
+
+        var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("noise.txt")).ToList());
+
+        Assert.StartsWith($"{folder.File("noise.txt")}: binary data, not text (a NUL byte at offset {Array.IndexOf(bytes, (byte)0)})", e.Message);
+    }
+
+    [Fact]
+    public void Control_bytes_without_a_nul_are_refused_when_they_are_over_a_tenth_of_the_start()
+    {
+        using var folder = new TempFolder();
+        // 12 of every 100 bytes are escape characters: 12%.
+        var bytes = Enumerable.Range(0, 10_000).Select(i => i % 100 < 12 ? (byte)0x1B : (byte)'a').ToArray();
+        File.WriteAllBytes(folder.File("escapes.txt"), bytes);
+        // 8%: still text.
+        File.WriteAllBytes(folder.File("few.txt"), [.. Enumerable.Range(0, 10_000).Select(i => i % 100 < 8 ? (byte)0x1B : (byte)'a')]);
+
+        var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("escapes.txt")).ToList());
+        Assert.Equal($"{folder.File("escapes.txt")}: binary data, not text (12% control bytes in its first 10,000); "
+                     + "a corpus source is UTF-8 text (.txt, or .jsonl with one JSON object per line)", e.Message);
+        Assert.Single(CorpusReader.Read(folder.File("few.txt")));
+    }
+
+    [Fact]
+    public void A_nul_byte_past_the_sampled_start_is_refused_naming_its_line()
+    {
+        using var folder = new TempFolder();
+        var line = """{"text": "fine"}""" + "\n";
+        File.WriteAllText(folder.File("late.jsonl"), string.Concat(Enumerable.Repeat(line, 5000)) + "{\"text\": \"a\0b\"}\n");
+
+        var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("late.jsonl")).ToList());
+
+        Assert.Equal($"{folder.File("late.jsonl")}: line 5001: binary data, not text (a NUL byte)", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_replaced_and_reported_with_the_count_and_the_lines()
+    {
+        using var folder = new TempFolder();
+        // Line 2: two stray bytes (two replacements); line 4: a sequence cut short (one); line 3 is valid "é".
+        File.WriteAllBytes(folder.File("bad.jsonl"), [
+            .. "{\"text\": \"ok\"}\n"u8, .. "{\"text\": \"a"u8, 0xFF, 0xFE, .. "b\"}\n"u8, .. "{\"text\": \"caf"u8, 0xC3, 0xA9, .. "\"}\n"u8,
+            .. "{\"text\": \"end"u8, 0xE2, 0x82, .. "\"}\n"u8,
+        ]);
+
+        var (documents, warnings) = ReadAll(folder.File("bad.jsonl"));
+
+        Assert.Equal(["ok", "a\uFFFD\uFFFDb", "café", "end\uFFFD"], documents.Select(d => d.Text));
+        var warning = Assert.Single(warnings);
+        Assert.Equal($"{folder.File("bad.jsonl")}: 4 invalid UTF-8 bytes replaced by U+FFFD, on lines 2, 4", warning.ToString());
+    }
+
+    [Fact]
+    public void Empty_documents_are_skipped_with_a_warning_naming_the_line()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllLines(folder.File("some.jsonl"), ["""{"text": "kept"}""", """{"text": "  "}""", """{"input_ids": []}""", """{"prompt": "", "response": ""}"""]);
+        File.WriteAllText(folder.File("empty.txt"), "\n \n");
+
+        var (documents, warnings) = ReadAll(folder.File("some.jsonl"));
+        var (none, emptyWarnings) = ReadAll(folder.File("empty.txt"));
+
+        Assert.Equal(["kept"], documents.Select(d => d.Text));
+        Assert.Equal([2, 3, 4], warnings.Select(w => w.Line!.Value));
+        Assert.All(warnings, w => Assert.Equal("empty document, skipped", w.Message));
+        Assert.Empty(none);
+        Assert.Equal($"{folder.File("empty.txt")}: empty document, skipped", Assert.Single(emptyWarnings).ToString());
+    }
+
+    [Fact]
+    public void Text_files_keep_their_line_endings_and_lose_only_a_byte_order_mark()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllBytes(folder.File("crlf.txt"), [0xEF, 0xBB, 0xBF, .. "one\r\ntwo\r\n"u8]);
+
+        Assert.Equal("one\r\ntwo\r\n", Assert.Single(CorpusReader.Read(folder.File("crlf.txt"))).Text);
+    }
+
+    [Fact]
+    public void A_real_corpus_line_imports_its_text_and_its_description_alone_is_refused()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllLines(folder.File("corpus.jsonl"), ["""{"id": "kjv/ruth", "source": "kjv", "title": "Ruth", "text": "Now it came to pass."}"""]);
+        File.WriteAllLines(folder.File("bad.jsonl"), ["""{"id": "kjv/ruth", "input_ids": [1, 2]}"""]);
+
+        Assert.Equal("Now it came to pass.", Assert.Single(CorpusReader.Read(folder.File("corpus.jsonl"))).Text);
+        Assert.Contains("line 1: id, source and title describe a text; the line has no 'text'",
+            Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("bad.jsonl")).ToList()).Message);
+    }
+}

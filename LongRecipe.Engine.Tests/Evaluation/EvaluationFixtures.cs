@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Tokenization.Training;

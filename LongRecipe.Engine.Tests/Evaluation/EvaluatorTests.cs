@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using static LongRecipe.Engine.Tests.Evaluation.EvaluationFixtures;
@@ -13,14 +14,18 @@ public class EvaluatorTests
     private static readonly EvaluationSpec Small = new(Benchmarks.All, [128, 192], [0, 50, 100],
         NeedlesPerCell: 2, PasskeySamples: 2, PerplexityDocuments: 2, ShortDocuments: 3, ShortContextLength: 96, Seed: 42, BatchSize: 2);
 
-    private static async Task<List<EvalEvent>> Run(LlamaModel model, EvaluationSpec spec) =>
-        await Evaluator.EvaluateAsync(model, Tokenizer, spec, "eval", TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+    private static List<EvalEvent> Run(LlamaModel model, EvaluationSpec spec)
+    {
+        var events = new List<RunEvent>();
+        Evaluator.Evaluate(model, Tokenizer, spec, events.Add, "eval", TestContext.Current.CancellationToken);
+        return [.. events.Cast<EvalEvent>()];
+    }
 
     [Fact]
-    public async Task Cells_stream_in_order_and_the_grid_is_complete()
+    public void Cells_stream_in_order_and_the_grid_is_complete()
     {
         using var model = TinyModel();
-        var events = await Run(model, Small);
+        var events = Run(model, Small);
 
         var expected = new List<(string, int, double?, string, int)>();
         foreach (var length in (int[])[128, 192])
@@ -34,8 +39,11 @@ public class EvaluatorTests
             expected.Add((Benchmarks.Passkey, length, null, "accuracy", 2));
             expected.Add((Benchmarks.Passkey, length, null, "needle_logprob", 2));
         }
-        expected.Add((Benchmarks.Perplexity, 128, null, "perplexity", 2));
-        expected.Add((Benchmarks.Perplexity, 192, null, "perplexity", 2));
+        foreach (var length in (int[])[128, 192])
+        {
+            expected.Add((Benchmarks.Perplexity, length, null, "perplexity", 2));
+            expected.Add((Benchmarks.Perplexity, length, null, "bits_per_byte", 2));
+        }
         expected.Add((Benchmarks.ShortPerplexity, 96, null, "perplexity", 3));
 
         Assert.Equal(expected, events.Select(e => (e.Benchmark, e.ContextLength, e.Depth, e.Metric, e.Samples)));
@@ -48,27 +56,28 @@ public class EvaluatorTests
     }
 
     [Fact]
-    public async Task The_same_spec_gives_the_same_values_and_another_seed_other_samples()
+    public void The_same_spec_gives_the_same_values_and_another_seed_other_samples()
     {
         using var model = TinyModel();
         var spec = Small with { Suites = [Benchmarks.Niah, Benchmarks.Perplexity], ContextLengths = [128], DepthPercents = [50] };
-        var first = (await Run(model, spec)).Select(e => e.Value).ToList();
-        var again = (await Run(model, spec)).Select(e => e.Value).ToList();
-        var other = (await Run(model, spec with { Seed = 43 })).Select(e => e.Value).ToList();
+        var first = (Run(model, spec)).Select(e => e.Value).ToList();
+        var again = (Run(model, spec)).Select(e => e.Value).ToList();
+        var other = (Run(model, spec with { Seed = 43 })).Select(e => e.Value).ToList();
         Assert.Equal(first, again);
         Assert.NotEqual(first[1], other[1]);
         Assert.NotEqual(first[2], other[2]);
     }
 
     [Fact]
-    public async Task Uniform_logits_give_a_perplexity_of_exactly_the_vocabulary_size()
+    public void Uniform_logits_give_a_perplexity_of_exactly_the_vocabulary_size()
     {
         using var model = TinyModel();
         using (new NoGradScope()) model.Parameters["lm_head.weight"].Zero();
         var spec = Small with { Suites = [Benchmarks.Perplexity, Benchmarks.ShortPerplexity] };
-        var events = await Run(model, spec);
-        Assert.Equal(3, events.Count);
-        foreach (var e in events) Expect.Close(model.Config.VocabSize, e.Value, 1e-5, $"{e.Benchmark} at {e.ContextLength}");
+        var events = Run(model, spec);
+        var perplexities = events.Where(e => e.Metric == Metrics.Perplexity).ToList();
+        Assert.Equal(3, perplexities.Count);
+        foreach (var e in perplexities) Expect.Close(model.Config.VocabSize, e.Value, 1e-5, $"{e.Benchmark} at {e.ContextLength}");
     }
 
     [Fact]
@@ -88,7 +97,18 @@ public class EvaluatorTests
     }
 
     [Fact]
-    public async Task A_model_loaded_under_another_rope_scaling_is_evaluated_as_given()
+    public void Bits_per_byte_divide_the_summed_nats_by_ln_2_and_the_bytes_the_predicted_tokens_spell()
+    {
+        // "hello wörld" and "ab": the predictions cover every token after BOS, so the bytes are those of the texts
+        // (ö is two bytes): 12 + 2 = 14 bytes; 14 ln 2 nats over them is one bit per byte.
+        long[][] rows = [.. new[] { "hello wörld", "ab" }.Select(t => Tokenizer.Encode(t, addSpecialTokens: true).Select(id => (long)id).ToArray())];
+        Assert.Equal(Tokenizer.BosId, (int)rows[0][0]);
+        Expect.Close(1.0, Perplexity.BitsPerByte(14 * Math.Log(2), Tokenizer, rows), 1e-12, "bits per byte");
+        Expect.Close(0.5, Perplexity.BitsPerByte(7 * Math.Log(2), Tokenizer, rows), 1e-12, "half the nats");
+    }
+
+    [Fact]
+    public void A_model_loaded_under_another_rope_scaling_is_evaluated_as_given()
     {
         using var folder = new TempFolder();
         using (var saved = TinyModel(seed: 4)) PretrainedModel.Save(saved, folder.Path);
@@ -99,31 +119,28 @@ public class EvaluatorTests
         Assert.Equal(plain.Config.RopeScaling.Theta, linear.Config.RopeScaling.Theta);
 
         var spec = Small with { Suites = [Benchmarks.Perplexity], ContextLengths = [128] };
-        Assert.NotEqual((await Run(plain, spec))[0].Value, (await Run(linear, spec))[0].Value);
+        Assert.NotEqual((Run(plain, spec))[0].Value, (Run(linear, spec))[0].Value);
 
-        var bad = Assert.Throws<InvalidDataException>(() => PretrainedModel.Load(folder.Path, ropeScaling: """{"rope_type": "sideways"}"""));
+        var bad = Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path, ropeScaling: """{"rope_type": "sideways"}"""));
         Assert.Contains("--rope-scaling", bad.Message);
-        Assert.Contains("rope_type 'sideways'", bad.Message);
-        Assert.Throws<InvalidDataException>(() => PretrainedModel.Load(folder.Path, ropeScaling: "[4]"));
+        Assert.Contains("rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got \"sideways\"", bad.Message);
+        Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path, ropeScaling: "[4]"));
     }
 
     [Fact]
-    public async Task Cancelling_stops_the_stream()
+    public void Cancelling_stops_the_evaluation()
     {
         using var model = TinyModel();
         using var cancel = new CancellationTokenSource();
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-        {
-            await foreach (var _ in Evaluator.EvaluateAsync(model, Tokenizer, Small, "eval", cancel.Token)) { }
-        });
+        cancel.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => Evaluator.Evaluate(model, Tokenizer, Small, _ => { }, "eval", cancel.Token));
     }
 
     [Fact]
-    public async Task A_tokenizer_larger_than_the_model_vocabulary_is_refused()
+    public void A_tokenizer_larger_than_the_model_vocabulary_is_refused()
     {
         using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 0);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Run(model, Small));
+        var error = Assert.Throws<ArgumentException>(() => Run(model, Small));
         Assert.Equal("tokenizer", error.ParamName);
     }
 
@@ -155,6 +172,6 @@ public class EvaluatorTests
     {
         var spec = new EvaluationSpec([Benchmarks.ShortPerplexity], [], []).Validate();
         Assert.Equal(1, spec.EventCount);
-        Assert.Equal(2 * 3 * 5 + 2 * 3 + 3 + 1, EvaluationSpec.Default.Validate().EventCount);
+        Assert.Equal(2 * 3 * 5 + 2 * 3 + 2 * 3 + 1, EvaluationSpec.Default.Validate().EventCount);
     }
 }

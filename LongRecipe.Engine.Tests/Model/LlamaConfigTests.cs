@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Torch;
 
@@ -19,10 +20,10 @@ public sealed class LlamaConfigTests : IDisposable
         return file;
     }
 
-    private InvalidDataException LoadFails(string json)
+    private JsonFieldException LoadFails(string json)
     {
         var file = Write(json);
-        var error = Assert.Throws<InvalidDataException>(() => LlamaConfig.Load(file));
+        var error = Assert.Throws<JsonFieldException>(() => LlamaConfig.Load(file));
         Assert.StartsWith(file + ": ", error.Message);
         return error;
     }
@@ -191,18 +192,26 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"num_key_value_heads\": 5", "num_key_value_heads (5) must divide num_attention_heads (32)")]
     [InlineData(", \"num_key_value_heads\": 0", "num_key_value_heads (0) must be positive")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"ntk-by-parts\", \"factor\": 2}",
-        "rope_scaling.rope_type 'ntk-by-parts' is not supported")]
+        "rope_scaling.rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got \"ntk-by-parts\"")]
     [InlineData(", \"rope_parameters\": {\"rope_type\": \"linear\"}", "rope_parameters.factor is required for rope_type 'linear'")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8}",
-        "rope_scaling.low_freq_factor and high_freq_factor are required for rope_type 'llama3'")]
+        "rope_scaling.low_freq_factor is required for rope_type 'llama3'")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4, \"high_freq_factor\": 1}",
         "rope_scaling.high_freq_factor (1) must exceed low_freq_factor (4)")]
     [InlineData(", \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1], \"long_factor\": [1, 1, 1]}",
         "rope_scaling.short_factor has 3 values; it needs rotary_dim / 2 = 64")]
     [InlineData(", \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1]}",
-        "rope_scaling.short_factor has 3 values")]
+        "rope_scaling.long_factor is required for rope_type 'longrope'")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 0.5}", "rope_scaling.factor must be ≥ 1, got 0.5")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, \"long_factor\": [1]}", "rope_scaling.long_factor is read by longrope only")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": \"4\"}", "rope_scaling.factor must be a number, got \"4\"")]
-    [InlineData(", \"rope_scaling\": \"linear\"", "rope_scaling must be an object or null, got \"linear\"")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": 4}",
+        "rope_scaling.initial_unscaled_tokens is LongRoPE's n̂, read by rope_type 'longrope' only")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": -1}",
+        "rope_scaling.initial_unscaled_tokens (-1) must not be negative")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": 1.5}",
+        "rope_scaling.initial_unscaled_tokens must be an integer, got 1.5")]
+    [InlineData(", \"rope_scaling\": \"linear\"", "rope_scaling must be an object, got \"linear\"")]
     [InlineData(", \"rope_theta\": -1", "rope_parameters.rope_theta (-1) must be a positive number")]
     [InlineData(", \"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\"}}",
         "rope_parameters nested by layer type is not supported")]
@@ -225,7 +234,7 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Contains("vocab_size is missing", LoadFails(Minimal().Replace("\"vocab_size\": 32000,", "")).Message);
         Assert.Contains("model_type 'gpt2' is not supported", LoadFails(Minimal().Replace("llama", "gpt2")).Message);
         Assert.Contains("not valid JSON", LoadFails("{\"model_type\": ").Message);
-        Assert.Contains("the top level must be a JSON object", LoadFails("[]").Message);
+        Assert.Contains("the document must be an object, got []", LoadFails("[]").Message);
     }
 
     [Fact]
@@ -274,7 +283,7 @@ public sealed class LlamaConfigTests : IDisposable
 
     // ---- saving ------------------------------------------------------------------------
 
-    public static TheoryData<string> SavedConfigs => new() { "tiny", "tiny-yarn", "qwen2-longrope", "mistral-window", "llama1b", "partial" };
+    public static TheoryData<string> SavedConfigs => new() { "tiny", "tiny-yarn", "qwen2-longrope", "longrope-n-hat", "mistral-window", "llama1b", "partial" };
 
     private static LlamaConfig Named(string name) => name switch
     {
@@ -284,6 +293,11 @@ public sealed class LlamaConfigTests : IDisposable
         {
             Type = RopeType.LongRope, OriginalMaxPositionEmbeddings = 16, ShortFactor = [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5],
             LongFactor = [1, 2, 3, 4, 5, 6, 7, 8.25],
+        }),
+        "longrope-n-hat" => LlamaConfig.Tiny(rope: new RopeScaling
+        {
+            Type = RopeType.LongRope, Factor = 4, OriginalMaxPositionEmbeddings = 16, ShortFactor = [1, 1, 1, 1, 1, 1, 1, 1.5],
+            LongFactor = [1, 1.25, 2, 3, 4, 4, 4.5, 5], InitialUnscaledTokens = 4,
         }),
         "mistral-window" => LlamaConfig.Tiny(ModelFamily.Mistral) with { SlidingWindow = 32, Dtype = DType.BFloat16, PadTokenId = null },
         "llama1b" => LlamaConfig.Llama1B() with { EosTokenIds = [128001, 128008, 128009] },
@@ -333,5 +347,32 @@ public sealed class LlamaConfigTests : IDisposable
         var text = File.ReadAllText(LlamaConfig.Tiny().Save(directory));
         Assert.DoesNotContain("rope_scaling", text);
         Assert.Contains("\"rope_parameters\": {\n    \"rope_theta\": 10000.0,\n    \"rope_type\": \"default\"\n  }", text);
+    }
+
+    [Fact]
+    public void Longrope_n_hat_is_written_only_when_set_and_read_back()
+    {
+        var rope = Named("longrope-n-hat").RopeScaling;
+        using (var json = JsonDocument.Parse(File.ReadAllText(Named("longrope-n-hat").Save(Path.Combine(directory, "n-hat.json")))))
+        {
+            Assert.Equal(4, json.RootElement.GetProperty("rope_scaling").GetProperty("initial_unscaled_tokens").GetInt64());
+            Assert.Equal(4, json.RootElement.GetProperty("rope_parameters").GetProperty("initial_unscaled_tokens").GetInt64());
+        }
+        var plain = LlamaConfig.Tiny(rope: rope with { InitialUnscaledTokens = 0 });
+        var text = File.ReadAllText(plain.Save(Path.Combine(directory, "no-n-hat.json")));
+        Assert.DoesNotContain("initial_unscaled_tokens", text);
+        Assert.Equal(0, LlamaConfig.Load(Path.Combine(directory, "no-n-hat.json")).RopeScaling.InitialUnscaledTokens);
+    }
+
+    [Fact]
+    public void Only_n_hat_above_zero_is_something_transformers_cannot_express()
+    {
+        var rope = Named("longrope-n-hat").RopeScaling;
+        Assert.Null((rope with { InitialUnscaledTokens = 0 }).TransformersProblem());
+        Assert.Null(Named("tiny-yarn").RopeScaling.TransformersProblem());
+        var problem = rope.TransformersProblem();
+        Assert.NotNull(problem);
+        Assert.StartsWith("rope_scaling.initial_unscaled_tokens = 4 (LongRoPE's n̂) cannot be exported for transformers", problem);
+        Assert.Contains("positions 0–3", problem);
     }
 }

@@ -123,6 +123,40 @@ public class RotaryTests
         Assert.Equal(MathF.Cos(100f), Rotary.CosSin(longrope, pastWindow, DType.Float32).Cos.ToArray<float>()[16] / Scale(longrope), 1e-6);
     }
 
+    /// <summary>
+    /// LongRoPE's n̂ = 3 by hand: positions 0–2 rotate by the plain θ_i = 10000^(−2i/16) at multiplier 1, positions
+    /// from 3 on by θ_i / f_i at the longrope multiplier a = √(1 + ln 4 / ln 64) — with the long factors when the batch
+    /// reaches past L = 64, with the short ones when it does not.
+    /// </summary>
+    [Theory]
+    [InlineData(new long[] { 0, 1, 2, 3, 5, 100 }, true)]
+    [InlineData(new long[] { 0, 2, 3, 4, 40, 63 }, false)]
+    public void Longrope_keeps_positions_below_n_hat_at_the_original_rotation(long[] positions, bool pastWindow)
+    {
+        using var scope = DisposeScope.Enter();
+        double[] longFactor = [1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5], shortFactor = [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7];
+        var config = LlamaConfig.Tiny(rope: new RopeScaling
+        {
+            Type = RopeType.LongRope, Factor = 4, OriginalMaxPositionEmbeddings = 64,
+            LongFactor = longFactor, ShortFactor = shortFactor, InitialUnscaledTokens = 3,
+        }, maxPositionEmbeddings: 256);
+        var (cos, sin) = Rotary.CosSin(config, Tensor.FromArray(positions, [1, positions.Length]), DType.Float32);
+        float[] c = cos.ToArray<float>(), s = sin.ToArray<float>();
+
+        var multiplier = Math.Sqrt(1 + Math.Log(4) / Math.Log(64));
+        var factors = pastWindow ? longFactor : shortFactor;
+        for (var t = 0; t < positions.Length; t++)
+            for (var j = 0; j < 16; j++)
+            {
+                var i = j % 8;
+                var unscaled = positions[t] < 3;
+                var angle = positions[t] / ((unscaled ? 1 : factors[i]) * Math.Pow(10_000, 2.0 * i / 16));
+                var scale = unscaled ? 1 : multiplier;
+                Assert.True(Math.Abs(c[t * 16 + j] - Math.Cos(angle) * scale) < 2e-5, $"cos at position {positions[t]}, dimension {j}");
+                Assert.True(Math.Abs(s[t * 16 + j] - Math.Sin(angle) * scale) < 2e-5, $"sin at position {positions[t]}, dimension {j}");
+            }
+    }
+
     private static float Scale(LlamaConfig config) =>
         (float)Rope.Compute(config.RopeScaling, config.HeadDim, config.MaxPositionEmbeddings).AttentionScaling;
 

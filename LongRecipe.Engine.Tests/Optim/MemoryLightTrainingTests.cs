@@ -1,7 +1,6 @@
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Randomness;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tests.Training;
 using LongRecipe.Engine.Torch;
@@ -52,7 +51,7 @@ public class MemoryLightTrainingTests(ITestOutputHelper output)
             OptimizerState = state,
         };
         var trainer = new Trainer(model, new PackedBatchSource(Sequences, seed), options, folder.Path);
-        Assert.Equal(RunStatus.Completed, trainer.Run(new RecordingWriter()));
+        Assert.Equal(TrainingOutcome.Completed, trainer.Run(new RecordingSink().Write));
         return [.. trainer.Losses.Chunk(Window).Select(w => w.Average())];
     }
 

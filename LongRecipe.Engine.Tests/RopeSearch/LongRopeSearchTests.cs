@@ -1,6 +1,8 @@
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.RopeSearch;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tests.Support;
 
 namespace LongRecipe.Engine.Tests.RopeSearch;
@@ -30,12 +32,6 @@ public sealed class SearchedModel : IDisposable
     }
 
     public void Dispose() => Pretrained.Dispose();
-}
-
-/// <summary>IProgress that reports on the caller's thread, so a test sees every report before the call returns.</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }
 
 public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<SearchedModel>
@@ -132,12 +128,88 @@ public class LongRopeSearchTests(SearchedModel searched) : IClassFixture<Searche
     }
 
     [Fact]
-    public void One_seed_gives_one_result()
+    public void N_hat_is_searched_among_its_candidates_and_kept_by_the_short_phase()
     {
-        var again = LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec, cancel: TestContext.Current.CancellationToken);
-        Assert.Equal(searched.Result.Rope, again.Rope);
-        Assert.Equal(searched.Result.LongPerplexity, again.LongPerplexity);
-        Assert.Equal(searched.Result.ShortPerplexity, again.ShortPerplexity);
+        var choices = searched.Spec.UnscaledChoices(Model.Config.MaxPositionEmbeddings);
+        var stages = searched.Result.Stages;
+        Assert.All(stages.Where(s => s.Phase == RopeSearchPhase.Long), s => Assert.Contains(s.InitialUnscaledTokens, choices));
+        Assert.Equal(stages[^2].InitialUnscaledTokens, stages[^1].InitialUnscaledTokens);
+        Assert.Equal(stages[^2].InitialUnscaledTokens, searched.Result.Rope.InitialUnscaledTokens);
+        Assert.Equal(stages[^2].InitialUnscaledTokens, searched.Reports.Last(r => r.Phase == RopeSearchPhase.Long).BestUnscaledTokens);
+    }
+
+    [Fact]
+    public void A_search_stopped_mid_stage_resumes_from_its_checkpoint_to_the_same_result()
+    {
+        // One seed, one result, stopped or not: the resumed search ends exactly where the fixture's uninterrupted one did.
+        using var folder = new TempFolder();
+        var file = folder.File("search_state.json");
+        using (var cancel = new CancellationTokenSource())
+        {
+            // Stop as soon as the first stage's generation 1 is checkpointed and reported.
+            var stopping = new SynchronousProgress<RopeSearchProgress>(p =>
+            {
+                if (p is { Phase: RopeSearchPhase.Long, Generation: 1 }) cancel.Cancel();
+            });
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec, stopping, cancel.Token, file));
+        }
+        Assert.True(File.Exists(file));
+
+        var resumed = new List<RopeSearchProgress>();
+        var result = LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec,
+            new SynchronousProgress<RopeSearchProgress>(resumed.Add), TestContext.Current.CancellationToken, file);
+
+        Assert.Equal((RopeSearchPhase.Long, searched.Spec.Stages[0], 2), (resumed[0].Phase, resumed[0].Factor, resumed[0].Generation));
+        Assert.Equal(searched.Reports.Skip(2).Select(r => (r.Phase, r.Factor, r.Generation, r.Evaluated, r.BestPerplexity)),
+            resumed.Select(r => (r.Phase, r.Factor, r.Generation, r.Evaluated, r.BestPerplexity)));
+        Assert.Equal(searched.Result.Rope, result.Rope);
+        Assert.Equal((searched.Result.LongPerplexity, searched.Result.ShortPerplexity), (result.LongPerplexity, result.ShortPerplexity));
+
+        // A finished checkpoint holds the answer: nothing is scored again.
+        var again = new List<RopeSearchProgress>();
+        var replay = LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec,
+            new SynchronousProgress<RopeSearchProgress>(again.Add), TestContext.Current.CancellationToken, file);
+        Assert.Empty(again);
+        Assert.Equal(searched.Result.Rope, replay.Rope);
+    }
+
+    [Fact]
+    public void A_checkpoint_written_by_other_settings_is_refused_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        var file = folder.File("search_state.json");
+        SearchCheckpoint.Start(searched.Spec with { Seed = 99 }).Save(file);
+        var e = Assert.Throws<InvalidDataException>(() =>
+            LongRopeSearch.Run(Model, searched.SearchSamples, searched.Spec, cancel: TestContext.Current.CancellationToken, checkpointFile: file));
+        Assert.StartsWith($"{file}: written by a search with other settings", e.Message);
+    }
+
+    [Fact]
+    public void A_longrope_model_is_searched_further_from_its_own_factors_scaled_to_the_new_factor()
+    {
+        // The progressive route's second search, on the searched model (standing in for one fine-tuned at its window).
+        var window = (int)Model.Config.MaxPositionEmbeddings;
+        var first = searched.Result.Rope;
+        var extended = Model.WithConfig(searched.Result.Apply(Model.Config));
+        var s = searched.Spec.Factor + 1;
+        var spec = new RopeSearchSpec(Factor: s, Generations: 0, ShortGenerations: 0, Samples: 1, Seed: 5);
+        var samples = SearchSamples.Synthetic(searched.Pretrained.Encode, 1, (int)(s * window), seed: 3);
+
+        var result = LongRopeSearch.Run(extended, samples, spec, cancel: TestContext.Current.CancellationToken);
+
+        Assert.Equal(window, result.Rope.OriginalMaxPositionEmbeddings);
+        Assert.Equal((long)(s * window), result.MaxPositionEmbeddings);
+        // The seed from the model itself: its long factors × s / s₁ on the grid, its n̂, and the default multiplier at s.
+        var scaled = first.LongFactor!.Select(f => Math.Min(Math.Round(f * s / first.Factor!.Value * 100) / 100, 1.25 * s)).ToArray();
+        var seed = Model.Config with
+        {
+            MaxPositionEmbeddings = (long)(s * window),
+            RopeScaling = first with { Factor = s, LongFactor = scaled, AttentionFactor = Math.Sqrt(1 + Math.Log(s) / Math.Log(window)) },
+        };
+        var seedPpl = Ppl(Model.WithConfig(seed), samples);
+        Assert.True(result.LongPerplexity <= seedPpl, $"searched {result.LongPerplexity}, the model's own factors scaled {seedPpl}");
+        Assert.InRange(result.Stages[0].Evaluated, 2, 4);
     }
 
     [Fact]

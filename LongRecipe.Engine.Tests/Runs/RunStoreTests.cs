@@ -1,4 +1,7 @@
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
+using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Engine.Tests.Runs;
@@ -48,25 +51,51 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal([StagePhase.Started, StagePhase.Completed], store.Stages(id).Select(s => s.Phase));
         Assert.Equal(T0.AddSeconds(6), store.Stages(id)[1].Time);
 
-        var csv = new StringWriter();
-        store.ExportStepsCsv(id, csv);
-        var lines = csv.ToString().TrimEnd().Split(Environment.NewLine);
-        Assert.Equal(3, lines.Length);
-        Assert.StartsWith("extend,2,10,2026-11-22T08:00:02.0000000Z,4,0.001,0.5,100,128,", lines[2]);
-
-        var json = new MemoryStream();
-        store.ExportJson(id, json);
-        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
-        {
-            Assert.Equal(4.0, exported.RootElement.GetProperty("steps")[1].GetProperty("loss").GetDouble());
-            Assert.Equal(System.Text.Json.JsonValueKind.Null, exported.RootElement.GetProperty("evals")[1].GetProperty("depth").ValueKind);
-        }
-
         Directory.CreateDirectory(runFolder);
         store.Delete(id);
         Assert.Null(store.GetRun(id));
         Assert.Empty(store.Steps(id));
         Assert.False(Directory.Exists(runFolder));
+    }
+
+    private static SearchEvent Generation(string stage, RopeSearchPhase phase, int generation, double best, params double[] factors) =>
+        new(T0.AddSeconds(10 * (stage == "search-2" ? 10 : 1) + generation + (phase == RopeSearchPhase.Short ? 5 : 0)), stage, phase,
+            stage == "search-2" ? 4 : 2, generation, 2, 4 + 3 * generation, best, generation, factors);
+
+    [Fact]
+    public void Search_generations_read_back_in_stage_order_a_rewritten_one_once_and_go_with_the_run()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var id = store.CreateRun(RunPresets.LongRopeProgressive(), Path.Combine(folder.FullName, "run-s"), T0);
+        store.Append(id, [
+            new StageEvent(T0.AddSeconds(9), "search-1", StagePhase.Started, 0, 4),
+            Generation("search-1", RopeSearchPhase.Long, 0, 20, 1, 1.5, 2.25),
+            Generation("search-1", RopeSearchPhase.Long, 1, 18.5, 1, 1.75, 2.5),
+            new StageEvent(T0.AddSeconds(99), "search-2", StagePhase.Started, 2, 4),
+            Generation("search-2", RopeSearchPhase.Long, 0, 30, 1, 3, 5),
+            Generation("search-1", RopeSearchPhase.Short, 0, 9.25, 1, 1, 1.1),
+        ]);
+        // A resumed search reports its last checkpointed generation's successor again: one row stays.
+        store.Append(id, Generation("search-1", RopeSearchPhase.Long, 1, 18.5, 1, 1.75, 2.5));
+
+        var searches = store.Searches(id);
+        Assert.Equal([("search-1", RopeSearchPhase.Long, 0), ("search-1", RopeSearchPhase.Long, 1), ("search-1", RopeSearchPhase.Short, 0),
+            ("search-2", RopeSearchPhase.Long, 0)], searches.Select(g => (g.Stage, g.Phase, g.Generation)));
+        var second = searches[1];
+        Assert.Equal((2.0, 2, 7, 18.5, 1), (second.Factor, second.Generations, second.Evaluated, second.BestPerplexity, second.InitialUnscaledTokens));
+        Assert.Equal([1, 1.75, 2.5], second.Factors);
+
+        var json = new MemoryStream();
+        RunExports.Json(store, id, json);
+        using (var exported = System.Text.Json.JsonDocument.Parse(json.ToArray()))
+        {
+            var first = exported.RootElement.GetProperty("searches")[0];
+            Assert.Equal(("long", 20.0, 1.5), (first.GetProperty("phase").GetString(), first.GetProperty("best_perplexity").GetDouble(),
+                first.GetProperty("factors")[1].GetDouble()));
+        }
+
+        store.Delete(id);
+        Assert.Empty(store.Searches(id));
     }
 
     [Fact]
@@ -115,7 +144,7 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_version_1_database_migrates_with_its_data_intact()
+    public void A_version_1_database_migrates_with_its_data_intact_and_its_specs_in_the_earlier_names_load()
     {
         // What the first build wrote: the version-1 tables only, user_version 1.
         using (var old = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
@@ -139,13 +168,15 @@ public sealed class RunStoreTests : IDisposable
                 INSERT INTO steps VALUES (7, 'extend', 1, 1, '2026-01-01T00:00:01.0000000Z', 3.5, 0.001, 1, 10, 64, 0, 0, 0);
                 PRAGMA user_version = 1;
                 """;
-            command.Parameters.AddWithValue("$spec", RunPresets.Flt().ToJson());
+            // The spec as the builds of version 1 wrote it (lr, batch_size, dtype "float32", the transform's own target_length).
+            command.Parameters.AddWithValue("$spec", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Recipes", "Earlier", "longrecipe.json")));
             command.ExecuteNonQuery();
         }
 
         using var store = RunStore.Open(DatabasePath);
         var run = store.GetRun(7)!;
         Assert.Equal(("old", RunStatus.Completed, "/runs/7", (string?)null), (run.Name, run.Status, run.Folder, run.Checkpoint));
+        Assert.Equal(RunPresets.LongRecipe().ToJson(), run.Spec.ToJson());
         Assert.Equal(3.5, Assert.Single(store.Steps(7)).Loss);
         store.Append(7, new CheckpointEvent(T0, "extend", 1, "/runs/7/ck"));
         Assert.Equal("/runs/7/ck", store.GetRun(7)!.Checkpoint);

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Tokenization;
 using static LongRecipe.Engine.Tests.Tokenization.TinyTokenizer;
 
@@ -7,7 +8,7 @@ namespace LongRecipe.Engine.Tests.Tokenization;
 public class LoadErrorTests
 {
     private static string Message(string json, string? configJson = null) =>
-        Assert.Throws<TokenizerFormatException>(() => Tokenizer.FromJson(json, "x/tokenizer.json", configJson, "x/tokenizer_config.json")).Message;
+        Assert.Throws<JsonFieldException>(() => Tokenizer.FromJson(json, "x/tokenizer.json", configJson, "x/tokenizer_config.json")).Message;
 
     [Fact]
     public void Other_model_types_are_refused()
@@ -27,9 +28,9 @@ public class LoadErrorTests
     {
         Assert.Equal("x/tokenizer.json: model.vocab is missing", Message("""{"model": {"type": "BPE", "merges": []}}"""));
         Assert.Equal("x/tokenizer.json: model is missing", Message("{}"));
-        Assert.Equal("x/tokenizer.json: model.merges should be an array, not String",
+        Assert.Equal("x/tokenizer.json: model.merges must be an array, got \"a b\"",
             Message("""{"model": {"type": "BPE", "vocab": {}, "merges": "a b"}}"""));
-        Assert.Equal("x/tokenizer.json: model.byte_fallback should be true or false, not Number",
+        Assert.Equal("x/tokenizer.json: model.byte_fallback must be true or false, got 1",
             Message("""{"model": {"type": "BPE", "vocab": {}, "merges": [], "byte_fallback": 1}}"""));
     }
 

@@ -1,5 +1,5 @@
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -24,10 +24,10 @@ public class TrainerCudaTests
         RequireCuda();
         using var folder = new TempFolder();
         using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, DType.BFloat16, Gpu);
-        var events = new RecordingWriter();
+        var events = new RecordingSink();
         var trainer = new Trainer(model, Data(), Options(8) with { ComputeDType = DType.BFloat16, ActivationCheckpointing = true }, folder.Path);
 
-        Assert.Equal(RunStatus.Completed, trainer.Run(events, TestContext.Current.CancellationToken));
+        Assert.Equal(TrainingOutcome.Completed, trainer.Run(events.Write, TestContext.Current.CancellationToken));
         Assert.True(trainer.Losses[^1] < trainer.Losses[0] - 0.3, $"loss went from {trainer.Losses[0]} to {trainer.Losses[^1]}");
         Assert.All(model.Parameters.Tensors, p => Assert.Equal((DType.BFloat16, Gpu), (p.DType, p.Device)));
         Assert.All(events.Steps, s => Assert.True(s.MemoryBytes > 0));
@@ -44,17 +44,16 @@ public class TrainerCudaTests
         using var model = LlamaModel.Initialize(config, seed: 1, device: Gpu);
         var before = TorchRuntime.CudaMemory().Allocated;
         using var folder = new TempFolder();
-        var events = new RecordingWriter();
         var huge = new PackedBatchSource([Enumerable.Range(0, 128).ToArray()], seed: 0);
 
-        var status = new Trainer(model, huge, Options(2) with { MicroBatchSize = 1024, GradientAccumulation = 1 }, folder.Path)
-            .Run(events, TestContext.Current.CancellationToken);
+        var outcome = new Trainer(model, huge, Options(2) with { MicroBatchSize = 1024, GradientAccumulation = 1 }, folder.Path)
+            .Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
 
-        Assert.Equal(RunStatus.Failed, status);
-        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cuda:0", events.Final.Error);
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cuda:0", outcome.Error);
         Assert.True(TorchRuntime.CudaMemory().Allocated <= before, $"{TorchRuntime.CudaMemory().Allocated - before} bytes still held after the failed step");
         using var next = new TempFolder();
         var small = new PackedBatchSource([Enumerable.Range(0, 16).ToArray(), Enumerable.Range(5, 16).ToArray()], seed: 0);
-        Assert.Equal(RunStatus.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingWriter(), TestContext.Current.CancellationToken));
+        Assert.Equal(TrainingOutcome.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken));
     }
 }

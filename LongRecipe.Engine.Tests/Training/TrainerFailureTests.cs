@@ -1,5 +1,5 @@
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -43,11 +43,11 @@ public class TrainerFailureTests
     {
         using var folder = new TempFolder();
         using var model = PoisonedModel();
-        var events = new RecordingWriter();
+        var events = new RecordingSink();
         var options = Options(5) with { MicroBatchSize = 2, GradientAccumulation = 1, MaxSkippedSteps = 1 };
         var trainer = new Trainer(model, new PoisonedSource(3), options, folder.Path);
 
-        Assert.Equal(RunStatus.Completed, trainer.Run(events, TestContext.Current.CancellationToken));
+        Assert.Equal(TrainingOutcome.Completed, trainer.Run(events.Write, TestContext.Current.CancellationToken));
         Assert.Equal(1, trainer.SkippedSteps);
         Assert.True(double.IsNaN(trainer.Losses[2]));
         Assert.All(trainer.Losses.Where((_, i) => i != 2), l => Assert.True(double.IsFinite(l)));
@@ -63,14 +63,13 @@ public class TrainerFailureTests
     {
         using var folder = new TempFolder();
         using var model = PoisonedModel();
-        var events = new RecordingWriter();
         var options = Options(6) with { GradientAccumulation = 1, MaxSkippedSteps = 2 };
         var trainer = new Trainer(model, new PoisonedSource(2, 3, 4, 5), options, folder.Path);
 
-        Assert.Equal(RunStatus.Failed, trainer.Run(events, TestContext.Current.CancellationToken));
-        Assert.Equal(RunStatus.Failed, events.Final.Status);
-        Assert.StartsWith("step 4: loss NaN", events.Final.Error);
-        Assert.Contains("3 skipped steps, more than MaxSkippedSteps (2)", events.Final.Error);
+        var outcome = trainer.Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.StartsWith("step 4: loss NaN", outcome.Error);
+        Assert.Contains("3 skipped steps, more than MaxSkippedSteps (2)", outcome.Error);
         Assert.Equal(3, trainer.Step);
     }
 
@@ -82,18 +81,18 @@ public class TrainerFailureTests
         var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: 1 << 22, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
         using var model = LlamaModel.Initialize(config, seed: 1);
         using var folder = new TempFolder();
-        var events = new RecordingWriter();
         var huge = new PackedBatchSource([Enumerable.Range(0, 128).ToArray()], seed: 0);
         var options = Options(2) with { MicroBatchSize = 1024, GradientAccumulation = 1 };
 
-        Assert.Equal(RunStatus.Failed, new Trainer(model, huge, options, folder.Path).Run(events, TestContext.Current.CancellationToken));
-        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cpu", events.Final.Error);
+        var outcome = new Trainer(model, huge, options, folder.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cpu", outcome.Error);
         Assert.Empty(Checkpoints.Complete(folder.Path));
         Assert.All(model.Parameters.Tensors, p => Assert.Null(p.Grad));
 
         using var next = new TempFolder();
         var small = new PackedBatchSource([Enumerable.Range(0, 16).ToArray(), Enumerable.Range(5, 16).ToArray()], seed: 0);
-        Assert.Equal(RunStatus.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingWriter(), TestContext.Current.CancellationToken));
+        Assert.Equal(TrainingOutcome.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -130,17 +129,19 @@ public class TrainerFailureTests
         File.WriteAllBytes(optimizer, File.ReadAllBytes(optimizer)[..100]);
         var state = Path.Combine(newest, Checkpoints.StateFile);
 
-        var events = new RecordingWriter();
         using var model = TinyModel();
-        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(4), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
-        Assert.Contains("options (steps: 3 → 4)", events.Final.Error);
+        string? Resume(long steps)
+        {
+            var outcome = new Trainer(model, Data(), Options(steps), folder.Path, resume: true).Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+            Assert.Equal(TrainingEnd.Failed, outcome.End);
+            return outcome.Error;
+        }
+        Assert.Contains("options (steps: 3 → 4)", Resume(4));
 
-        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(3), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
-        Assert.Contains(optimizer, events.Final.Error);
+        Assert.Contains(optimizer, Resume(3));
 
         File.WriteAllText(state, File.ReadAllText(state).Replace("\"step\": 3", "\"step\": \"three\""));
-        Assert.Equal(RunStatus.Failed, new Trainer(model, Data(), Options(3), folder.Path, resume: true).Run(events, TestContext.Current.CancellationToken));
-        Assert.Contains($"{state}: $.step", events.Final.Error);
+        Assert.Contains($"{state}: $.step", Resume(3));
     }
 
     private static Trainer TrainWith(string folder, TrainerOptions options, bool resume, long cancelAfter = 0) =>

@@ -1,6 +1,6 @@
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Optim;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
@@ -17,10 +17,10 @@ public class TrainerTests
     {
         using var a = new TempFolder();
         using var b = new TempFolder();
-        var (status, first, events) = Train(a.Path, Options(8));
+        var (outcome, first, events) = Train(a.Path, Options(8));
         var (_, second, _) = Train(b.Path, Options(8));
 
-        Assert.Equal(RunStatus.Completed, status);
+        Assert.Equal(TrainingOutcome.Completed, outcome);
         Assert.Equal(8, first.Losses.Count);
         Assert.True(first.Losses[^1] < first.Losses[0] - 0.5, $"loss went from {first.Losses[0]} to {first.Losses[^1]}");
         Assert.Equal(first.Losses, second.Losses);
@@ -36,7 +36,8 @@ public class TrainerTests
         Assert.All(steps, s => Assert.True(s.GradNorm > 0 && s.TokensPerSecond > 0 && s.MemoryBytes > 0 && s.SkippedSteps == 0));
         Assert.Equal(TimeSpan.Zero, steps[^1].Eta);
         Assert.Equal([3L, 6, 8], events.Events.OfType<CheckpointEvent>().Select(c => c.Step));
-        Assert.Equal(RunStatus.Running, events.Events.OfType<StatusEvent>().First().Status);
+        // How the run ended is the outcome; the run's lifecycle is the caller's to report.
+        Assert.Empty(events.Events.OfType<StatusEvent>());
     }
 
     [Fact]
@@ -47,15 +48,15 @@ public class TrainerTests
         var uninterrupted = Train(whole.Path, Options(8)).Trainer.Losses;
 
         // Cancelled after step 4: the step finishes, a checkpoint is saved, the run ends Cancelled.
-        var (status, stopped, events) = Train(split.Path, Options(8), cancelAfter: 4);
-        Assert.Equal(RunStatus.Cancelled, status);
+        var (outcome, stopped, events) = Train(split.Path, Options(8), cancelAfter: 4);
+        Assert.Equal(TrainingOutcome.Cancelled, outcome);
         Assert.Equal(4, stopped.Step);
         Assert.Equal(4, events.Events.OfType<CheckpointEvent>().Last().Step);
         Assert.Equal("step-000004", File.ReadAllText(Path.Combine(Checkpoints.Folder(split.Path), Checkpoints.LatestFile)).Trim());
 
         // A model initialised differently: every weight must come from the checkpoint.
-        var (resumedStatus, resumed, resumedEvents) = Train(split.Path, Options(8), modelSeed: 99, resume: true);
-        Assert.Equal(RunStatus.Completed, resumedStatus);
+        var (resumedOutcome, resumed, resumedEvents) = Train(split.Path, Options(8), modelSeed: 99, resume: true);
+        Assert.Equal(TrainingOutcome.Completed, resumedOutcome);
         Assert.Equal([5L, 6, 7, 8], resumedEvents.Steps.Select(s => s.Step));
         Assert.Equal(uninterrupted, resumed.Losses);
         Assert.Equal(8 * 64, resumed.Tokens);
@@ -66,13 +67,13 @@ public class TrainerTests
     {
         using var folder = new TempFolder();
         Train(folder.Path, Options(3));
-        var (status, _, events) = Train(folder.Path, Options(3));
-        Assert.Equal(RunStatus.Failed, status);
-        Assert.Contains("already holds checkpoints (newest step-000003)", events.Final.Error);
+        var (outcome, _, _) = Train(folder.Path, Options(3));
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.Contains("already holds checkpoints (newest step-000003)", outcome.Error);
 
-        var (changed, _, changedEvents) = Train(folder.Path, Options(3) with { LearningRate = 5e-3 }, resume: true);
-        Assert.Equal(RunStatus.Failed, changed);
-        Assert.Contains("trainer_state.json: the run was started with other options (learning_rate: 0.01 → 0.005)", changedEvents.Final.Error);
+        var (changed, _, _) = Train(folder.Path, Options(3) with { LearningRate = 5e-3 }, resume: true);
+        Assert.Equal(TrainingEnd.Failed, changed.End);
+        Assert.Contains("trainer_state.json: the run was started with other options (learning_rate: 0.01 → 0.005)", changed.Error);
     }
 
     [Fact]
@@ -89,15 +90,18 @@ public class TrainerTests
     }
 
     [Fact]
-    public async Task The_run_streams_its_events_from_a_thread_of_its_own()
+    public void The_run_writes_its_events_on_the_calling_thread_as_they_happen()
     {
         using var folder = new TempFolder();
         using var model = TinyModel();
         var trainer = new Trainer(model, Data(), Options(3), folder.Path);
-        var events = new List<RunEvent>();
-        await foreach (var e in trainer.RunAsync(TestContext.Current.CancellationToken)) events.Add(e);
-        Assert.Equal(3, events.OfType<StepEvent>().Count());
-        Assert.Equal(RunStatus.Completed, Assert.IsType<StatusEvent>(events[^1]).Status);
+        var events = new List<(RunEvent Event, int Thread, long StepsDone)>();
+        var outcome = trainer.Run(e => events.Add((e, Environment.CurrentManagedThreadId, trainer.Step)), TestContext.Current.CancellationToken);
+        Assert.Equal(TrainingOutcome.Completed, outcome);
+        Assert.All(events, e => Assert.Equal(Environment.CurrentManagedThreadId, e.Thread));
+        // Each step's event arrives when that step is done, before the next one starts.
+        Assert.Equal([1L, 2, 3], events.Where(e => e.Event is StepEvent).Select(e => e.StepsDone));
+        Assert.Equal([1L, 2, 3], events.Select(e => e.Event).OfType<StepEvent>().Select(s => s.Step));
         // The trainer left the model as it found it: no gradients, none required.
         Assert.All(model.Parameters.Tensors, p => Assert.False(p.RequiresGrad));
     }
@@ -144,9 +148,9 @@ public class TrainerTests
             Assert.Equal(DType.UInt8, optimizerState.GetEntry("exp_avg_codes.model.norm.weight").DType);
             Assert.Equal(DType.Float32, optimizerState.GetEntry("exp_avg_sq_root_absmax.model.norm.weight").DType);
             // A resume under another state is refused, naming the option.
-            var (status, _, events) = Train(split.Path, options with { OptimizerState = OptimizerState.F32 }, 7, resume: true, dtype: DType.BFloat16);
-            Assert.Equal(RunStatus.Failed, status);
-            Assert.Contains("other options (optimizer_state: \"Int8Blockwise\" → \"F32\")", events.Final.Error);
+            var (refused, _, _) = Train(split.Path, options with { OptimizerState = OptimizerState.F32 }, 7, resume: true, dtype: DType.BFloat16);
+            Assert.Equal(TrainingEnd.Failed, refused.End);
+            Assert.Contains("other options (optimizer_state: \"Int8Blockwise\" → \"F32\")", refused.Error);
             return;
         }
         // The checkpoint holds the bf16 model transformers loads and the f32 masters it came from, and f32 moments.

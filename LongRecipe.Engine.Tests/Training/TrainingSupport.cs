@@ -1,6 +1,5 @@
-using System.Threading.Channels;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
@@ -27,37 +26,32 @@ internal static class TrainingSupport
     public static PackedBatchSource Data() => new(Counting(12, 16), seed: 3);
 
     /// <summary>Trains a fresh tiny model (initialised from <paramref name="modelSeed"/>) in the folder, cancelling after step <paramref name="cancelAfter"/> when given.</summary>
-    public static (RunStatus Status, Trainer Trainer, RecordingWriter Events) Train(string folder, TrainerOptions options, ulong modelSeed = 1,
+    public static (TrainingOutcome Outcome, Trainer Trainer, RecordingSink Events) Train(string folder, TrainerOptions options, ulong modelSeed = 1,
         bool resume = false, long cancelAfter = 0, DType dtype = DType.Float32)
     {
         using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), modelSeed, dtype);
         using var cancel = new CancellationTokenSource();
-        var events = new RecordingWriter(e =>
+        var events = new RecordingSink(e =>
         {
             if (e is StepEvent { Step: var step } && step == cancelAfter) cancel.Cancel();
         });
         var trainer = new Trainer(model, Data(), options, folder, resume: resume);
-        var status = trainer.Run(events, cancel.Token);
+        var outcome = trainer.Run(events.Write, cancel.Token);
         Assert.Equal(dtype, model.DType);
-        return (status, trainer, events);
+        return (outcome, trainer, events);
     }
 }
 
-/// <summary>Keeps every event a run writes and lets a test act on each as it comes (cancel after step k, say).</summary>
-internal sealed class RecordingWriter(Action<RunEvent>? onEvent = null) : ChannelWriter<RunEvent>
+/// <summary>Keeps every event a run writes (pass <see cref="Write"/> as its sink) and lets a test act on each as it comes (cancel after step k, say).</summary>
+internal sealed class RecordingSink(Action<RunEvent>? onEvent = null)
 {
     public List<RunEvent> Events { get; } = [];
 
     public IEnumerable<StepEvent> Steps => Events.OfType<StepEvent>();
 
-    public StatusEvent Final => Events.OfType<StatusEvent>().Last();
-
-    public override bool TryWrite(RunEvent item)
+    public void Write(RunEvent e)
     {
-        Events.Add(item);
-        onEvent?.Invoke(item);
-        return true;
+        Events.Add(e);
+        onEvent?.Invoke(e);
     }
-
-    public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(true);
 }

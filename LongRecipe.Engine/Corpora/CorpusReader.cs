@@ -2,34 +2,64 @@ using System.Text.Json;
 
 namespace LongRecipe.Engine.Corpora;
 
+/// <summary>Something in a corpus source worth knowing that did not stop the read: replaced bytes, an empty document skipped.</summary>
+public sealed record CorpusWarning(string File, int? Line, string Message)
+{
+    public override string ToString() => Line is { } line ? $"{File}: line {line}: {Message}" : $"{File}: {Message}";
+}
+
 /// <summary>
 /// Reads corpus sources: a .txt file is one document; a .jsonl file holds one JSON object per
-/// line with exactly one of {"text"}, {"input_ids"} or {"prompt", "response"}. Anything else — an
-/// unknown field, a wrong type, a half pair — stops the read with the file, line and field named.
+/// line with exactly one of {"text"}, {"input_ids"} or {"prompt", "response"} (a real-text corpus's
+/// "id", "source" and "title" may stand beside "text"). Anything else — an unknown field, a wrong type,
+/// a half pair — stops the read with the file, line and field named. So does a binary file (<see cref="TextFile"/>).
+/// Invalid UTF-8 is replaced by U+FFFD and reported through <c>warn</c>, once per file with the count and
+/// lines; an empty document is skipped with a warning naming its line.
 /// </summary>
 public static class CorpusReader
 {
-    public static IEnumerable<CorpusDocument> Read(string path)
+    // Fields a real-text corpus line carries beside its text; they describe it and are not trained on.
+    private static readonly HashSet<string> Metadata = ["id", "source", "title"];
+
+    public static IEnumerable<CorpusDocument> Read(string path, Action<CorpusWarning>? warn = null)
     {
         if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".txt" => [new CorpusDocument(Text: File.ReadAllText(path))],
-            ".jsonl" => ReadJsonLines(path),
+            ".txt" => ReadText(path, warn),
+            ".jsonl" => ReadJsonLines(path, warn),
             var other => throw new CorpusFormatException($"{path}: unsupported corpus file type '{other}' (expected .txt or .jsonl)"),
         };
     }
 
-    private static IEnumerable<CorpusDocument> ReadJsonLines(string path)
+    private static IEnumerable<CorpusDocument> ReadText(string path, Action<CorpusWarning>? warn)
     {
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        var file = new TextFile(path);
+        var text = string.Join('\n', file.Lines().Select(l => l.Text));
+        file.Report(warn);
+        if (string.IsNullOrWhiteSpace(text))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            yield return Parse(line, $"{path}: line {lineNumber}");
+            warn?.Invoke(new CorpusWarning(path, null, "empty document, skipped"));
+            yield break;
         }
+        yield return new CorpusDocument(Text: text);
     }
+
+    private static IEnumerable<CorpusDocument> ReadJsonLines(string path, Action<CorpusWarning>? warn)
+    {
+        var file = new TextFile(path);
+        foreach (var (number, line) in file.Lines())
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var document = Parse(line, $"{path}: line {number}");
+            if (IsEmpty(document)) warn?.Invoke(new CorpusWarning(path, number, "empty document, skipped"));
+            else yield return document;
+        }
+        file.Report(warn);
+    }
+
+    private static bool IsEmpty(CorpusDocument document) =>
+        document.TokenIds is { Length: 0 } || (document.TokenIds is null && string.IsNullOrWhiteSpace(document.TextToTokenize));
 
     private static CorpusDocument Parse(string line, string where)
     {
@@ -47,8 +77,15 @@ public static class CorpusReader
             if (json.RootElement.ValueKind != JsonValueKind.Object) throw new CorpusFormatException($"{where}: a line must be a JSON object");
             string? text = null, prompt = null, response = null;
             int[]? ids = null;
+            var described = false;
             foreach (var field in json.RootElement.EnumerateObject())
             {
+                if (Metadata.Contains(field.Name))
+                {
+                    String(field, where);
+                    described = true;
+                    continue;
+                }
                 switch (field.Name)
                 {
                     case "text": text = String(field, where); break;
@@ -61,6 +98,7 @@ public static class CorpusReader
             }
             var shapes = (text is null ? 0 : 1) + (ids is null ? 0 : 1) + (prompt is null && response is null ? 0 : 1);
             if (shapes != 1) throw new CorpusFormatException($"{where}: a line needs exactly one of text, input_ids, or prompt and response");
+            if (described && text is null) throw new CorpusFormatException($"{where}: id, source and title describe a text; the line has no 'text'");
             if ((prompt is null) != (response is null))
                 throw new CorpusFormatException($"{where}: field '{(prompt is null ? "prompt" : "response")}' is missing (a pair needs both)");
             return new CorpusDocument(text, ids, prompt, response);

@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Tokenization;
@@ -59,10 +58,11 @@ public sealed unsafe class TokenStore : IDisposable
 
     /// <summary>
     /// The store in <paramref name="folder"/> for these sources and tokenizer: opened as it is when
-    /// it is current, built (again) otherwise.
+    /// it is current, built (again) otherwise. What the sources' reading notices without stopping
+    /// (replaced bytes, empty documents skipped) goes to <paramref name="warn"/>.
     /// </summary>
     public static TokenStore Build(IReadOnlyList<string> sources, string tokenizerPath, string folder,
-        IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default, Action<CorpusWarning>? warn = null)
     {
         if (sources.Count == 0) throw new CorpusFormatException("a corpus needs at least one source file");
         var manifest = Manifest(sources, tokenizerPath);
@@ -83,7 +83,7 @@ public sealed unsafe class TokenStore : IDisposable
                 foreach (var source in sources)
                 {
                     var index = 0;
-                    foreach (var document in CorpusReader.Read(source))
+                    foreach (var document in CorpusReader.Read(source, warn))
                     {
                         cancel.ThrowIfCancellationRequested();
                         var ids = document.TokenIds ?? tokenizer.Encode(document.TextToTokenize!, addSpecialTokens: true);
@@ -156,24 +156,12 @@ public sealed unsafe class TokenStore : IDisposable
             && stored?["format"]?.GetValue<int>() == Format;
     }
 
-    private static JsonObject Manifest(IReadOnlyList<string> sources, string tokenizerPath)
+    private static JsonObject Manifest(IReadOnlyList<string> sources, string tokenizerPath) => new()
     {
-        var tokenizerFile = Directory.Exists(tokenizerPath) ? Path.Combine(tokenizerPath, "tokenizer.json") : tokenizerPath;
-        var config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerFile))!, "tokenizer_config.json");
-        return new JsonObject
-        {
-            ["format"] = Format,
-            ["tokenizer"] = Hash(tokenizerFile) + (File.Exists(config) ? "+" + Hash(config) : ""),
-            ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["path"] = Path.GetFullPath(s), ["sha256"] = Hash(s) }).ToArray()),
-        };
-    }
-
-    private static string Hash(string path)
-    {
-        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+        ["format"] = Format,
+        ["tokenizer"] = FileHash.OfTokenizer(tokenizerPath),
+        ["sources"] = new JsonArray(sources.Select(s => (JsonNode)new JsonObject { ["path"] = Path.GetFullPath(s), ["sha256"] = FileHash.Sha256(s) }).ToArray()),
+    };
 
     public void Dispose()
     {

@@ -1,16 +1,7 @@
+using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Events;
+
 namespace LongRecipe.Engine.Evaluation;
-
-/// <summary>The benchmark names <see cref="Runs.EvalEvent"/> carries, which are also the suites of an <see cref="EvaluationSpec"/>.</summary>
-public static class Benchmarks
-{
-    public const string Niah = "niah";
-    public const string Passkey = "passkey";
-    public const string Perplexity = "perplexity";
-    public const string ShortPerplexity = "short_perplexity";
-
-    /// <summary>Every suite, in the order an evaluation runs them.</summary>
-    public static IReadOnlyList<string> All { get; } = [Niah, Passkey, Perplexity, ShortPerplexity];
-}
 
 /// <summary>
 /// What to evaluate. <paramref name="Suites"/>: any of <see cref="Benchmarks.All"/>.
@@ -22,6 +13,17 @@ public static class Benchmarks
 /// <paramref name="ShortDocuments"/>: short documents, each scored on at most <paramref name="ShortContextLength"/>
 /// tokens. Every sample derives from <paramref name="Seed"/>: give a seed the training corpus did not use
 /// to hold its documents out. <paramref name="BatchSize"/>: rows per forward where rows are equally long.
+/// <para>
+/// The text: synthetic by default (<paramref name="Corpus"/> null), the generator's long and short documents
+/// and needle filler, held out by the seed. With <paramref name="Corpus"/> a real-text corpus folder
+/// (Corpora/Packages), its <paramref name="Split"/> — test by default, validation when an experiment chooses
+/// settings (learning rates) and must not look at test — is held out by construction, and real text replaces
+/// the synthetic throughout but for passkeys: perplexity by length is measured on the first L tokens of split
+/// documents of at least the longest length; short-context perplexity on split documents cut to the short
+/// length; a needle's haystack is a split document cut to the context, the needle sentence inserted at the
+/// sentence boundary nearest its depth. Documents are drawn in an order the seed fixes. Passkeys keep their
+/// synthetic filler (the task is defined by it).
+/// </para>
 /// </summary>
 public sealed record EvaluationSpec(
     IReadOnlyList<string> Suites,
@@ -33,16 +35,18 @@ public sealed record EvaluationSpec(
     int ShortDocuments = 16,
     int ShortContextLength = 512,
     ulong Seed = 0,
-    int BatchSize = 4)
+    int BatchSize = 4,
+    string? Corpus = null,
+    CorpusSplit Split = CorpusSplit.Test)
 {
     /// <summary>Every suite at 256, 512 and 1024 tokens, needles at 0, 25, 50, 75 and 100%, seed 1000 (apart from training's 0).</summary>
     public static EvaluationSpec Default => new(Benchmarks.All, [256, 512, 1024], [0, 25, 50, 75, 100], Seed: 1000);
 
-    /// <summary>How many events the evaluation yields, for progress: two per needle cell and passkey length, one per perplexity length, one for short documents.</summary>
+    /// <summary>How many events the evaluation yields, for progress: two per needle cell, passkey length and perplexity length, one for short documents.</summary>
     public int EventCount =>
         (Suites.Contains(Benchmarks.Niah) ? 2 * ContextLengths.Count * DepthPercents.Count : 0)
         + (Suites.Contains(Benchmarks.Passkey) ? 2 * ContextLengths.Count : 0)
-        + (Suites.Contains(Benchmarks.Perplexity) ? ContextLengths.Count : 0)
+        + (Suites.Contains(Benchmarks.Perplexity) ? 2 * ContextLengths.Count : 0)
         + (Suites.Contains(Benchmarks.ShortPerplexity) ? 1 : 0);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first field that is wrong.</summary>
@@ -73,6 +77,7 @@ public sealed record EvaluationSpec(
         Positive(ShortDocuments, nameof(ShortDocuments));
         Positive(BatchSize, nameof(BatchSize));
         if (ShortContextLength < 2) throw new ArgumentException($"short context length must be at least 2 tokens, not {ShortContextLength}", nameof(ShortContextLength));
+        if (Split == CorpusSplit.Train) throw new ArgumentException("an evaluation holds its documents out: test or validation, not train", nameof(Split));
         return this;
     }
 

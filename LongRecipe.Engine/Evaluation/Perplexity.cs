@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Corpora.Retrieval;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization;
@@ -31,6 +32,13 @@ public static class Perplexity
         }
         return (nll, tokens);
     }
+
+    /// <summary>
+    /// Bits per byte of the same predictions: Σ −log p / ln 2 over the UTF-8 bytes of the text the predicted tokens
+    /// (every row's tokens after its first) decode to. Unlike perplexity it does not depend on the tokenizer.
+    /// </summary>
+    public static double BitsPerByte(double nll, Tokenizer tokenizer, IReadOnlyList<long[]> rows) =>
+        nll / Math.Log(2) / rows.Sum(r => (long)System.Text.Encoding.UTF8.GetByteCount(tokenizer.Decode([.. r.Skip(1).Select(id => (int)id)])));
 
     public static double Of(LlamaModel model, IReadOnlyList<long[]> rows, int batchSize, CancellationToken cancel = default)
     {

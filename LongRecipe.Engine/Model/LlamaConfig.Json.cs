@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Model;
@@ -13,165 +14,167 @@ public sealed partial record LlamaConfig
     /// <c>rope_theta</c> with <c>rope_scaling</c> {type or rope_type, …}; as in transformers 5, a
     /// non-empty rope_scaling wins over rope_parameters, and a top-level
     /// original_max_position_embeddings (Phi-3's) over the one inside. The size fields are
-    /// required; the others default as transformers' config classes do. Problems throw
-    /// <see cref="InvalidDataException"/> naming the file and the field.
+    /// required; the others default as transformers' config classes do. Problems throw a
+    /// <see cref="JsonFieldException"/> naming the file and the field.
     /// </summary>
     public static LlamaConfig Load(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(file));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{file}: not valid JSON ({e.Message})", e);
-        }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"{file}: the top level must be a JSON object");
-            var root = new Fields(document.RootElement, "", file);
-            var config = Read(root, out var ropeSection);
-            return config.Problem(ropeSection) is { } problem ? throw root.Error(problem) : config;
-        }
+        using var document = JsonField.Parse(File.ReadAllText(file), file);
+        var root = JsonField.Root(document, file);
+        var config = Read(root, out var ropeSection);
+        return config.Problem(ropeSection) is { } problem ? throw root.Error(problem) : config;
     }
 
     /// <summary>
     /// This config with its RoPE replaced by <paramref name="ropeScalingJson"/>, a rope_scaling object as
     /// config.json writes it (e.g. {"rope_type": "yarn", "factor": 4}): for evaluating a model under a
     /// training-free extension (PI, NTK, YaRN, LongRoPE). θ, the rotary fraction and the original window
-    /// stay this config's unless the object sets them. Problems throw <see cref="InvalidDataException"/>
+    /// stay this config's unless the object sets them. Problems throw a <see cref="JsonFieldException"/>
     /// naming <paramref name="source"/> and the field.
     /// </summary>
     public LlamaConfig WithRopeScaling(string ropeScalingJson, string source = "rope_scaling")
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(ropeScalingJson);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
-        }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"{source}: rope_scaling must be a JSON object");
-            // Read as the rope_scaling of a config.json whose top level carries this config's defaults.
-            var wrapped = new System.Text.Json.Nodes.JsonObject
-            {
-                ["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse(document.RootElement.GetRawText()),
-                ["rope_theta"] = RopeScaling.Theta,
-                ["partial_rotary_factor"] = RopeScaling.PartialRotaryFactor,
-            };
-            // A top-level original window would win over the object's own (Phi-3's rule), so it is given only as a default.
-            if (!document.RootElement.TryGetProperty("original_max_position_embeddings", out _))
-                wrapped["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings;
-            using var combined = JsonDocument.Parse(wrapped.ToJsonString());
-            var root = new Fields(combined.RootElement, "", source);
-            var config = this with { RopeScaling = ReadRope(root, MaxPositionEmbeddings, out var section) };
-            return config.Problem(section) is { } problem ? throw root.Error(problem) : config;
-        }
+        using var document = JsonField.Parse(ropeScalingJson, source);
+        var rope = JsonField.Root(document, source);
+        var scaling = ReadRope(rope, RopeScaling.Theta, RopeScaling.PartialRotaryFactor, null,
+            RopeScaling.OriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings);
+        var config = this with { RopeScaling = scaling };
+        return config.Problem("rope_scaling") is { } problem ? throw rope.Error(problem) : config;
     }
 
-    private static LlamaConfig Read(Fields root, out string ropeSection)
+    /// <summary>
+    /// A rope_scaling object as a run spec holds it: only the fields that say how the rescaling goes
+    /// (<see cref="RopeScaling.ScalingFields"/>); θ and the rotary fraction are the model's, and the original
+    /// window stays unset unless given. Problems throw a <see cref="JsonFieldException"/> at the field.
+    /// </summary>
+    public static RopeScaling ReadRopeScaling(JsonField rope)
     {
-        var family = root.RequiredString("model_type") switch
+        rope.OnlyFields([.. RopeScaling.ScalingFields]);
+        return ReadRope(rope, 10_000, 1.0, null, null);
+    }
+
+    private static LlamaConfig Read(JsonField root, out string ropeSection)
+    {
+        var modelType = root.Required("model_type");
+        var family = modelType.String() switch
         {
             "llama" => ModelFamily.Llama,
             "mistral" => ModelFamily.Mistral,
             "qwen2" => ModelFamily.Qwen2,
-            var other => throw root.Error($"model_type '{other}' is not supported (expected llama, mistral or qwen2)"),
+            var other => throw modelType.Invalid($"'{other}' is not supported (expected llama, mistral or qwen2)"),
         };
-        if (root.String("hidden_act") is { } act && act != "silu")
-            throw root.Error($"hidden_act '{act}' is not supported (the Llama family's MLP uses silu)");
+        if (root.Optional("hidden_act") is { } act && act.String() != "silu")
+            throw act.Invalid($"'{act.String()}' is not supported (the Llama family's MLP uses silu)");
 
-        var hidden = root.RequiredInt("hidden_size");
-        var heads = root.RequiredInt("num_attention_heads");
-        var headDim = root.Int("head_dim");
+        var hidden = root.Required("hidden_size").Int();
+        var heads = root.Required("num_attention_heads").Int();
+        var headDim = root.Optional("head_dim")?.Int();
         if (headDim is null && heads > 0 && hidden % heads != 0) throw root.Error(DivisibilityProblem(hidden, heads));
-        var maxPositions = root.RequiredLong("max_position_embeddings");
-        var attentionBias = family == ModelFamily.Llama && (root.Bool("attention_bias") ?? false);
+        var maxPositions = root.Required("max_position_embeddings").Long();
+        var attentionBias = family == ModelFamily.Llama && (root.Optional("attention_bias")?.Bool() ?? false);
         // Absent token ids take the family's defaults (Llama and Mistral: 1 and 2; Qwen2: none); explicit nulls stay null.
         long? defaultBos = family == ModelFamily.Qwen2 ? null : 1;
         long[] defaultEos = family == ModelFamily.Qwen2 ? [] : [2];
 
+        var rope = RopeSection(root, out ropeSection);
         return new LlamaConfig
         {
             ModelType = family,
-            VocabSize = root.RequiredInt("vocab_size"),
+            VocabSize = root.Required("vocab_size").Int(),
             HiddenSize = hidden,
-            IntermediateSize = root.RequiredInt("intermediate_size"),
-            NumHiddenLayers = root.RequiredInt("num_hidden_layers"),
+            IntermediateSize = root.Required("intermediate_size").Int(),
+            NumHiddenLayers = root.Required("num_hidden_layers").Int(),
             NumAttentionHeads = heads,
             // transformers' MistralConfig defaults to 8 kv heads, the others to one per query head.
-            NumKeyValueHeads = root.Int("num_key_value_heads") ?? (family == ModelFamily.Mistral ? 8 : heads),
+            NumKeyValueHeads = root.Optional("num_key_value_heads")?.Int() ?? (family == ModelFamily.Mistral ? 8 : heads),
             HeadDim = headDim ?? (heads > 0 ? hidden / heads : 0),
             MaxPositionEmbeddings = maxPositions,
-            RmsNormEps = root.Double("rms_norm_eps") ?? 1e-6,
-            TieWordEmbeddings = root.Bool("tie_word_embeddings") ?? false,
+            RmsNormEps = root.Optional("rms_norm_eps")?.Double() ?? 1e-6,
+            TieWordEmbeddings = root.Bool("tie_word_embeddings", false),
             QkvBias = attentionBias || family == ModelFamily.Qwen2,
             OutputBias = attentionBias,
-            MlpBias = family == ModelFamily.Llama && (root.Bool("mlp_bias") ?? false),
-            InitializerRange = root.Double("initializer_range") ?? 0.02,
-            BosTokenId = root.Present("bos_token_id") ? root.Long("bos_token_id") : defaultBos,
-            EosTokenIds = root.Present("eos_token_id") ? root.Longs("eos_token_id") : defaultEos,
-            PadTokenId = root.Long("pad_token_id"),
-            Dtype = (root.String("dtype") ?? root.String("torch_dtype")) is { } dtype ? ParseDtype(root, dtype) : null,
+            MlpBias = family == ModelFamily.Llama && root.Bool("mlp_bias", false),
+            InitializerRange = root.Optional("initializer_range")?.Double() ?? 0.02,
+            BosTokenId = root.Has("bos_token_id") ? root.Optional("bos_token_id")?.Long() : defaultBos,
+            EosTokenIds = root.Has("eos_token_id") ? Ids(root.Optional("eos_token_id")) : defaultEos,
+            PadTokenId = root.Optional("pad_token_id")?.Long(),
+            Dtype = (root.Optional("dtype") ?? root.Optional("torch_dtype")) is { } dtype ? ParseDtype(dtype) : null,
             SlidingWindow = family switch
             {
-                ModelFamily.Mistral => root.Present("sliding_window") ? root.Int("sliding_window") : 4096,
-                ModelFamily.Qwen2 when root.Bool("use_sliding_window") == true => root.Int("sliding_window") ?? 4096,
+                ModelFamily.Mistral => root.Has("sliding_window") ? root.Optional("sliding_window")?.Int() : 4096,
+                ModelFamily.Qwen2 when root.Optional("use_sliding_window")?.Bool() == true => root.Optional("sliding_window")?.Int() ?? 4096,
                 _ => null,
             },
-            RopeScaling = ReadRope(root, maxPositions, out ropeSection),
+            RopeScaling = ReadRope(rope, root.Optional("rope_theta")?.Double() ?? 10_000, root.Optional("partial_rotary_factor")?.Double() ?? 1.0,
+                root.Optional("original_max_position_embeddings")?.Long(), maxPositions),
         };
     }
 
-    private static RopeScaling ReadRope(Fields root, long maxPositions, out string section)
+    /// <summary>The object RoPE is read from: a non-empty rope_scaling, else rope_parameters (null when neither is written).</summary>
+    private static JsonField? RopeSection(JsonField root, out string section)
     {
-        var scaling = root.Object("rope_scaling");
-        section = scaling is { IsEmpty: false } ? "rope_scaling" : "rope_parameters";
-        var rope = scaling is { IsEmpty: false } ? scaling : root.Object("rope_parameters") ?? Fields.None;
-        if (rope.HasObjectValue)
-            throw root.Error($"{section} nested by layer type is not supported (Llama-family layers share one RoPE)");
+        static bool Empty(JsonField? field) => field is not { } f || !f.As(JsonValueKind.Object).EnumerateObject().Any();
+        var scaling = root.Optional("rope_scaling");
+        section = Empty(scaling) ? "rope_parameters" : "rope_scaling";
+        var rope = Empty(scaling) ? root.Optional("rope_parameters") : scaling;
+        if (rope is { } r && r.As(JsonValueKind.Object).EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+            throw r.Invalid("nested by layer type is not supported (Llama-family layers share one RoPE)");
+        return rope;
+    }
 
-        var name = rope.String("rope_type") ?? rope.String("type") ?? "default";
+    /// <summary>
+    /// The RoPE settings of <paramref name="rope"/> (plain RoPE when null): θ and the rotary fraction fall back to the
+    /// given ones, and for the types that read it (llama3, yarn, longrope) the original window is
+    /// <paramref name="topOriginal"/> (Phi-3's top-level field, which transformers 5 prefers), else the object's, else
+    /// <paramref name="defaultOriginal"/>.
+    /// </summary>
+    private static RopeScaling ReadRope(JsonField? rope, double theta, double partialRotaryFactor, long? topOriginal, long? defaultOriginal)
+    {
+        var typeField = rope?.Optional("rope_type") ?? rope?.Optional("type");
+        var name = typeField?.String() ?? "default";
         if (!RopeTypeNames.TryParse(name, out var type))
-            throw root.Error($"{section}.rope_type '{name}' is not supported (expected default, linear, dynamic, yarn, llama3 or longrope)");
+            throw typeField!.Value.Invalid($"must be one of {string.Join(", ", Enum.GetValues<RopeType>().Select(t => t.Name()))}, got \"{name}\"");
         var settings = new RopeScaling { Type = type };
+        double? Number(string field) => rope?.Optional(field)?.Double();
         return settings with
         {
-            Theta = rope.Double("rope_theta") ?? root.Double("rope_theta") ?? 10_000,
-            PartialRotaryFactor = rope.Double("partial_rotary_factor") ?? root.Double("partial_rotary_factor") ?? 1.0,
-            Factor = rope.Double("factor"),
-            // transformers 5 fills the original window for exactly these types, preferring Phi-3's top-level field.
+            Theta = Number("rope_theta") ?? theta,
+            PartialRotaryFactor = Number("partial_rotary_factor") ?? partialRotaryFactor,
+            Factor = Number("factor"),
             OriginalMaxPositionEmbeddings = settings.UsesOriginalWindow
-                ? root.Long("original_max_position_embeddings") ?? rope.Long("original_max_position_embeddings") ?? maxPositions
+                ? topOriginal ?? rope?.Optional("original_max_position_embeddings")?.Long() ?? defaultOriginal
                 : null,
-            AttentionFactor = rope.Double("attention_factor"),
-            BetaFast = rope.Double("beta_fast"),
-            BetaSlow = rope.Double("beta_slow"),
-            Mscale = rope.Double("mscale"),
-            MscaleAllDim = rope.Double("mscale_all_dim"),
-            Truncate = rope.Bool("truncate"),
-            LowFreqFactor = rope.Double("low_freq_factor"),
-            HighFreqFactor = rope.Double("high_freq_factor"),
-            ShortFactor = rope.Doubles("short_factor"),
-            LongFactor = rope.Doubles("long_factor"),
+            AttentionFactor = Number("attention_factor"),
+            BetaFast = Number("beta_fast"),
+            BetaSlow = Number("beta_slow"),
+            Mscale = Number("mscale"),
+            MscaleAllDim = Number("mscale_all_dim"),
+            Truncate = rope?.Optional("truncate")?.Bool(),
+            LowFreqFactor = Number("low_freq_factor"),
+            HighFreqFactor = Number("high_freq_factor"),
+            ShortFactor = rope?.Optional("short_factor")?.Doubles(),
+            LongFactor = rope?.Optional("long_factor")?.Doubles(),
+            InitialUnscaledTokens = rope?.Optional("initial_unscaled_tokens")?.Long() ?? 0,
         };
     }
 
-    private static DType ParseDtype(Fields root, string name) => name switch
+    /// <summary>One id or a list of ids (Llama 3.1 lists several end-of-sequence ids); null is none.</summary>
+    private static long[] Ids(JsonField? ids) => ids switch
+    {
+        null => [],
+        { Value.ValueKind: JsonValueKind.Array } list => list.Longs(),
+        { Value.ValueKind: JsonValueKind.Number } one => [one.Long()],
+        { } other => throw other.Invalid($"must be an integer or a list of integers, got {other.Value.GetRawText()}"),
+    };
+
+    private static DType ParseDtype(JsonField field) => field.String() switch
     {
         "float32" => DType.Float32,
         "bfloat16" => DType.BFloat16,
         "float16" => DType.Float16,
         "float64" => DType.Float64,
-        _ => throw root.Error($"dtype '{name}' is not supported (expected float32, bfloat16, float16 or float64)"),
+        var name => throw field.Invalid($"'{name}' is not supported (expected float32, bfloat16, float16 or float64)"),
     };
 
     private static string DtypeName(DType dtype) => dtype switch
@@ -252,11 +255,11 @@ public sealed partial record LlamaConfig
         if (rope.PartialRotaryFactor != 1) WriteFloat(json, "partial_rotary_factor", rope.PartialRotaryFactor);
         WriteFloat(json, "rms_norm_eps", RmsNormEps);
         json.WritePropertyName("rope_parameters");
-        WriteRope(json, legacy: false);
+        WriteRope(json, rope, legacy: false);
         if (rope.Type != RopeType.Default)
         {
             json.WritePropertyName("rope_scaling");
-            WriteRope(json, legacy: true);
+            WriteRope(json, rope, legacy: true);
         }
         WriteFloat(json, "rope_theta", rope.Theta);
         // Mistral's default window is 4096, so "none" must be written as null.
@@ -269,15 +272,16 @@ public sealed partial record LlamaConfig
     }
 
     /// <summary>The RoPE settings, sorted; the legacy rope_scaling form leaves θ and the partial factor to the top level.</summary>
-    private void WriteRope(Utf8JsonWriter json, bool legacy)
+    internal static void WriteRope(Utf8JsonWriter json, RopeScaling rope, bool legacy)
     {
-        var rope = RopeScaling;
         json.WriteStartObject();
         WriteOptional(json, "attention_factor", rope.AttentionFactor);
         WriteOptional(json, "beta_fast", rope.BetaFast);
         WriteOptional(json, "beta_slow", rope.BetaSlow);
         WriteOptional(json, "factor", rope.Factor);
         WriteOptional(json, "high_freq_factor", rope.HighFreqFactor);
+        // LongRoPE's n̂, which transformers cannot express: written only when set, so n̂ = 0 stays its longrope byte for byte.
+        if (rope.InitialUnscaledTokens > 0) json.WriteNumber("initial_unscaled_tokens", rope.InitialUnscaledTokens);
         WriteList(json, "long_factor", rope.LongFactor);
         WriteOptional(json, "low_freq_factor", rope.LowFreqFactor);
         WriteOptional(json, "mscale", rope.Mscale);
@@ -320,101 +324,5 @@ public sealed partial record LlamaConfig
         json.WriteStartArray(name);
         foreach (var v in values) json.WriteNumberValue(v);
         json.WriteEndArray();
-    }
-
-    /// <summary>Typed access to one JSON object's fields; every mismatch names the file and the field.</summary>
-    private sealed class Fields(JsonElement element, string prefix, string file)
-    {
-        public bool IsEmpty => !element.EnumerateObject().Any();
-
-        public bool HasObjectValue => element.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object);
-
-        public InvalidDataException Error(string message) => new($"{file}: {message}");
-
-        /// <summary>Whether the field is written at all (null included).</summary>
-        public bool Present(string name) => element.TryGetProperty(name, out _);
-
-        /// <summary>An object without fields, standing in for an absent one.</summary>
-        public static readonly Fields None = new(EmptyObject(), "", "");
-
-        private static JsonElement EmptyObject()
-        {
-            using var document = JsonDocument.Parse("{}");
-            return document.RootElement.Clone();
-        }
-
-        private JsonElement? Value(string name) =>
-            element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
-
-        private InvalidDataException WrongType(string name, string expected, JsonElement value) =>
-            Error($"{prefix}{name} must be {expected}, got {value.GetRawText()}");
-
-        public Fields? Object(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Object } value => new Fields(value, name + ".", file),
-            { } value => throw WrongType(name, "an object or null", value),
-        };
-
-        public string? String(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.String } value => value.GetString(),
-            { } value => throw WrongType(name, "a string", value),
-        };
-
-        public string RequiredString(string name) => String(name) ?? throw Error($"{prefix}{name} is missing");
-
-        public long? Long(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Number } value when value.TryGetInt64(out var n) => n,
-            { } value => throw WrongType(name, "an integer", value),
-        };
-
-        public long RequiredLong(string name) => Long(name) ?? throw Error($"{prefix}{name} is missing");
-
-        public int? Int(string name) => Long(name) switch
-        {
-            null => null,
-            var n and >= int.MinValue and <= int.MaxValue => (int)n,
-            var n => throw Error($"{prefix}{name} ({n}) is out of range"),
-        };
-
-        public int RequiredInt(string name) => Int(name) ?? throw Error($"{prefix}{name} is missing");
-
-        public double? Double(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Number } value => value.GetDouble(),
-            { } value => throw WrongType(name, "a number", value),
-        };
-
-        public bool? Bool(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.True } => true,
-            { ValueKind: JsonValueKind.False } => false,
-            { } value => throw WrongType(name, "true or false", value),
-        };
-
-        public double[]? Doubles(string name) => Value(name) switch
-        {
-            null => null,
-            { ValueKind: JsonValueKind.Array } value when value.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number) =>
-                value.EnumerateArray().Select(x => x.GetDouble()).ToArray(),
-            { } value => throw WrongType(name, "a list of numbers", value),
-        };
-
-        /// <summary>One id or a list of ids (Llama 3.1 lists several end-of-sequence ids).</summary>
-        public long[] Longs(string name) => Value(name) switch
-        {
-            null => [],
-            { ValueKind: JsonValueKind.Number } value when value.TryGetInt64(out var n) => [n],
-            { ValueKind: JsonValueKind.Array } value
-                when value.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt64(out _)) =>
-                value.EnumerateArray().Select(x => x.GetInt64()).ToArray(),
-            { } value => throw WrongType(name, "an integer or a list of integers", value),
-        };
     }
 }

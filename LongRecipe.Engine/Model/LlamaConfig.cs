@@ -154,6 +154,15 @@ public sealed partial record LlamaConfig
             maxPositionEmbeddings: 256, rope: new RopeScaling { Theta = 10_000 }, rmsNormEps: 1e-5, tieWordEmbeddings: true);
 
     /// <summary>
+    /// The replication experiment's base (experiments/replication; about 34M parameters with an 8192-token
+    /// vocabulary): hidden 512, 10 layers, 8 heads of 64 sharing 4 kv heads, a 1408-wide SwiGLU MLP, tied
+    /// embeddings, a 512-token window at θ = 10000, RMSNorm ε 1e-5.
+    /// </summary>
+    public static LlamaConfig Small(int vocabSize = 8192) =>
+        Create(ModelFamily.Llama, vocabSize, hiddenSize: 512, intermediateSize: 1408, layers: 10, heads: 8, kvHeads: 4,
+            maxPositionEmbeddings: 512, rope: new RopeScaling { Theta = 10_000 }, rmsNormEps: 1e-5, tieWordEmbeddings: true);
+
+    /// <summary>
     /// About 128M parameters: GPT-3 Small's width and depth (768 × 12 layers, 12 heads of 64) with
     /// grouped-query attention (4 kv heads), a 3072-wide SwiGLU MLP, the Llama 2 vocabulary (32000)
     /// with tied embeddings, and a 2048-token window at θ = 10000.

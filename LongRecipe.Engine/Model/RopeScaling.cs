@@ -96,6 +96,25 @@ public sealed record RopeScaling
     /// <summary>Longrope: per-frequency divisors used beyond the original window (rotary_dim / 2 of them).</summary>
     public IReadOnlyList<double>? LongFactor { get; init; }
 
+    /// <summary>
+    /// Longrope: LongRoPE's n̂, the initial positions left unscaled (config key <c>initial_unscaled_tokens</c>,
+    /// written only when above 0). Positions below it rotate as the original model's RoPE does, e.g. 4 keeps
+    /// positions 0–3 exact. transformers' longrope has no such field: it reads only n̂ = 0 exactly.
+    /// </summary>
+    public long InitialUnscaledTokens { get; init; }
+
+    /// <summary>
+    /// Why transformers would rotate differently from the engine under these settings, naming the field under
+    /// <paramref name="section"/>; null when it computes the same. Only LongRoPE's n̂ &gt; 0 differs: transformers'
+    /// longrope has no such field, ignores the key and would rescale the first positions too.
+    /// </summary>
+    public string? TransformersProblem(string section = "rope_scaling") =>
+        InitialUnscaledTokens > 0
+            ? $"{section}.initial_unscaled_tokens = {InitialUnscaledTokens} (LongRoPE's n̂) cannot be exported for transformers: "
+              + $"its longrope has no such field and would rescale positions 0–{InitialUnscaledTokens - 1} as well; "
+              + "search with n̂ = 0 (rope-search --unscaled-tokens 0, or \"unscaled_tokens\": [0] in a search stage) for a transformers model"
+            : null;
+
     /// <summary>Whether the type reads <see cref="OriginalMaxPositionEmbeddings"/> (transformers fills it for these).</summary>
     public bool UsesOriginalWindow => Type is RopeType.Llama3 or RopeType.Yarn or RopeType.LongRope;
 
@@ -107,7 +126,8 @@ public sealed record RopeScaling
         && AttentionFactor.Equals(other.AttentionFactor) && BetaFast.Equals(other.BetaFast) && BetaSlow.Equals(other.BetaSlow)
         && Mscale.Equals(other.Mscale) && MscaleAllDim.Equals(other.MscaleAllDim) && Truncate == other.Truncate
         && LowFreqFactor.Equals(other.LowFreqFactor) && HighFreqFactor.Equals(other.HighFreqFactor)
-        && SameValues(ShortFactor, other.ShortFactor) && SameValues(LongFactor, other.LongFactor);
+        && SameValues(ShortFactor, other.ShortFactor) && SameValues(LongFactor, other.LongFactor)
+        && InitialUnscaledTokens == other.InitialUnscaledTokens;
 
     public override int GetHashCode() => HashCode.Combine(Type, Theta, Factor, OriginalMaxPositionEmbeddings);
 
@@ -115,45 +135,93 @@ public sealed record RopeScaling
         a is null || b is null ? a is null && b is null : a.SequenceEqual(b);
 
     /// <summary>
+    /// The rescaling on top of a model's RoPE: these settings with <paramref name="model"/>'s θ and rotary fraction,
+    /// which a rescaling leaves as they are (a run spec's rope_scaling, the command line's --rope-scaling).
+    /// </summary>
+    public RopeScaling Over(RopeScaling model) => this with { Theta = model.Theta, PartialRotaryFactor = model.PartialRotaryFactor };
+
+    /// <summary>The rope_scaling fields that say how a rescaling goes (θ and the rotary fraction are the model's).</summary>
+    public static IReadOnlyList<string> ScalingFields { get; } =
+    [
+        "rope_type", "type", "factor", "original_max_position_embeddings", "attention_factor", "beta_fast", "beta_slow", "mscale",
+        "mscale_all_dim", "truncate", "low_freq_factor", "high_freq_factor", "short_factor", "long_factor", "initial_unscaled_tokens",
+    ];
+
+    /// <summary>
+    /// Everything wrong with these settings that does not depend on the model's head size, each at its field
+    /// (named as config.json names it under rope_scaling or rope_parameters); empty when there is nothing.
+    /// The one rule set for config.json, the command line's --rope-scaling and a run spec's rope_scaling.
+    /// </summary>
+    public IReadOnlyList<RopeProblem> Problems()
+    {
+        var problems = new List<RopeProblem>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) problems.Add(new RopeProblem(field, message));
+        }
+        var type = Type.Name();
+        Check(Theta > 0 && !double.IsInfinity(Theta), "rope_theta", $"({Theta}) must be a positive number");
+        Check(PartialRotaryFactor is > 0 and <= 1, "partial_rotary_factor", $"({PartialRotaryFactor}) must lie in (0, 1]");
+        Check(Factor is null or >= 1, "factor", $"must be ≥ 1, got {Factor}");
+        Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3), "factor", $"is required for rope_type '{type}'");
+        Check(OriginalMaxPositionEmbeddings is null or > 0, "original_max_position_embeddings", $"must be > 0, got {OriginalMaxPositionEmbeddings}");
+        Check(AttentionFactor is null or >= 0, "attention_factor", $"must not be negative, got {AttentionFactor}");
+        foreach (var (name, value) in new[] { ("low_freq_factor", LowFreqFactor), ("high_freq_factor", HighFreqFactor) })
+        {
+            Check(Type == RopeType.Llama3 || value is null, name, "is read by llama3 only");
+            Check(Type != RopeType.Llama3 || value is not null, name, "is required for rope_type 'llama3'");
+        }
+        Check(Type != RopeType.Llama3 || LowFreqFactor is null || HighFreqFactor is null || HighFreqFactor > LowFreqFactor && LowFreqFactor > 0,
+            "high_freq_factor", $"({HighFreqFactor}) must exceed low_freq_factor ({LowFreqFactor}), which must be positive");
+        foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
+        {
+            Check(Type == RopeType.LongRope || list is null, name, "is read by longrope only");
+            Check(Type != RopeType.LongRope || list is not null, name, "is required for rope_type 'longrope'");
+            Check(list is null || list.All(x => x > 0 && !double.IsInfinity(x)), name, "values must be positive numbers");
+        }
+        Check(ShortFactor is null || LongFactor is null || ShortFactor.Count == LongFactor.Count, "short_factor",
+            $"has {ShortFactor?.Count} entries, long_factor {LongFactor?.Count}");
+        Check(InitialUnscaledTokens >= 0, "initial_unscaled_tokens", $"({InitialUnscaledTokens}) must not be negative");
+        Check(InitialUnscaledTokens <= 0 || Type == RopeType.LongRope, "initial_unscaled_tokens", "is LongRoPE's n̂, read by rope_type 'longrope' only");
+        return problems;
+    }
+
+    /// <summary>
     /// The first problem with these settings for heads of <paramref name="headDim"/>, naming the
     /// config.json field under <paramref name="section"/> (rope_parameters or rope_scaling); null when valid.
     /// </summary>
     internal string? Problem(string section, int headDim)
     {
-        if (!(Theta > 0) || double.IsInfinity(Theta)) return $"{section}.rope_theta ({Theta}) must be a positive number";
-        if (!(PartialRotaryFactor > 0 && PartialRotaryFactor <= 1))
-            return $"{section}.partial_rotary_factor ({PartialRotaryFactor}) must lie in (0, 1]";
+        if (Problems() is [var first, ..]) return $"{section}.{first}";
         var rotaryDim = Rope.RotaryDim(this, headDim);
         if (rotaryDim < 2 || rotaryDim % 2 != 0)
             return $"the rotary dimension head_dim × partial_rotary_factor = {rotaryDim} must be even and at least 2";
-        if (Factor is { } f && !(f > 0)) return $"{section}.factor ({f}) must be positive";
-        if (OriginalMaxPositionEmbeddings is { } l && l <= 0)
-            return $"{section}.original_max_position_embeddings ({l}) must be positive";
-        if (AttentionFactor is { } a && !(a >= 0)) return $"{section}.attention_factor ({a}) must not be negative";
-        switch (Type)
-        {
-            case RopeType.Linear or RopeType.Dynamic or RopeType.Llama3 when Factor is null:
-                return $"{section}.factor is required for rope_type '{Type.Name()}'";
-            case RopeType.Llama3 when LowFreqFactor is null || HighFreqFactor is null:
-                return $"{section}.low_freq_factor and high_freq_factor are required for rope_type 'llama3'";
-            case RopeType.Llama3 when !(HighFreqFactor > LowFreqFactor && LowFreqFactor > 0):
-                return $"{section}.high_freq_factor ({HighFreqFactor}) must exceed low_freq_factor ({LowFreqFactor}), which must be positive";
-            case RopeType.LongRope:
-                foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
-                {
-                    if (list is null) return $"{section}.{name} is required for rope_type 'longrope'";
-                    if (list.Count != rotaryDim / 2)
-                        return $"{section}.{name} has {list.Count} values; it needs rotary_dim / 2 = {rotaryDim / 2}";
-                    if (list.Any(x => !(x > 0) || double.IsInfinity(x))) return $"{section}.{name} values must be positive";
-                }
-                break;
-        }
+        foreach (var (name, list) in new[] { ("short_factor", ShortFactor), ("long_factor", LongFactor) })
+            if (list is not null && list.Count != rotaryDim / 2)
+                return $"{section}.{name} has {list.Count} values; it needs rotary_dim / 2 = {rotaryDim / 2}";
         return null;
     }
 }
 
-/// <summary>Inverse frequencies θ_i (one per rotating pair, rotary_dim / 2 of them) and the cos/sin multiplier.</summary>
-public sealed record RopeFrequencies(float[] InverseFrequencies, double AttentionScaling);
+/// <summary>One thing wrong with RoPE settings: the field (e.g. factor) and what is wrong with it.</summary>
+public sealed record RopeProblem(string Field, string Message)
+{
+    public override string ToString() => $"{Field} {Message}";
+}
+
+/// <summary>
+/// Inverse frequencies θ_i (one per rotating pair, rotary_dim / 2 of them) and the cos/sin multiplier.
+/// LongRoPE's n̂ adds a second set: positions below <see cref="InitialUnscaledTokens"/> rotate by
+/// <see cref="OriginalInverseFrequencies"/> (the plain RoPE's) at multiplier 1, as in the original model.
+/// </summary>
+public sealed record RopeFrequencies(float[] InverseFrequencies, double AttentionScaling)
+{
+    /// <summary>n̂; 0 (every type but a longrope with n̂ set) rotates every position by <see cref="InverseFrequencies"/>.</summary>
+    public long InitialUnscaledTokens { get; init; }
+
+    /// <summary>The plain RoPE's θ_i for positions below n̂; null when n̂ is 0.</summary>
+    public float[]? OriginalInverseFrequencies { get; init; }
+}
 
 /// <summary>
 /// RoPE inverse frequencies for every rope type, computed as transformers 5.x does: in float32,
@@ -312,7 +380,9 @@ public static class Rope
     /// <summary>
     /// longrope: θ_i = 1 / (f_i · θ^(2i/d)) with f = long_factor when seq_len &gt; L, else short_factor.
     /// Attention scaling: attention_factor if given, else √(1 + ln s / ln L) for s &gt; 1 (1 otherwise),
-    /// s defaulting to max_position_embeddings / L (Phi-3's convention).
+    /// s defaulting to max_position_embeddings / L (Phi-3's convention). With n̂ &gt; 0 (LongRoPE's
+    /// initial unscaled tokens), positions p &lt; n̂ keep the default θ_i at multiplier 1, whichever factor
+    /// set the others use — as the LongRoPE reference code pastes the original model's cos/sin over them.
     /// </summary>
     private static RopeFrequencies LongRope(RopeScaling rope, int d, long maxPositions, long? sequenceLength)
     {
@@ -322,7 +392,9 @@ public static class Rope
         var factors = sequenceLength > original ? rope.LongFactor! : rope.ShortFactor!;
         var inv = new float[d / 2];
         for (var i = 0; i < inv.Length; i++) inv[i] = 1f / ((float)factors[i] * Power((float)rope.Theta, Exponent(i, d)));
-        return new(inv, attention);
+        return rope.InitialUnscaledTokens > 0
+            ? new(inv, attention) { InitialUnscaledTokens = rope.InitialUnscaledTokens, OriginalInverseFrequencies = Default(rope.Theta, d) }
+            : new(inv, attention);
     }
 
     /// <summary>2i/d as torch forms it: arange(0, d, 2) in int64, converted to float32, divided in float32.</summary>

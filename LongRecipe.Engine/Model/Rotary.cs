@@ -28,18 +28,31 @@ public static class Rotary
     ///   emb = cat(freqs, freqs) along the last dimension
     ///   cos = cos(emb) · attention_scaling,  sin = sin(emb) · attention_scaling
     /// computed in float32 whatever the model's dtype, then converted to <paramref name="dtype"/>.
+    /// With LongRoPE's n̂ &gt; 0, positions below n̂ take the same formula with the original θ_i and
+    /// multiplier 1 instead: the plain model's rotation, exactly.
     /// </summary>
     public static (Tensor Cos, Tensor Sin) CosSin(RopeFrequencies frequencies, Tensor positionIds, DType dtype)
     {
         using var scope = DisposeScope.Enter();
-        var inverse = Tensor.FromArray(frequencies.InverseFrequencies, device: positionIds.Device);
-        var freqs = positionIds.To(DType.Float32).Unsqueeze(-1) * inverse;
+        var positions = positionIds.To(DType.Float32).Unsqueeze(-1);
+        var (cos, sin) = Rotation(frequencies.InverseFrequencies, frequencies.AttentionScaling, positions);
+        if (frequencies is { InitialUnscaledTokens: > 0 and var unscaled, OriginalInverseFrequencies: { } original })
+        {
+            var (plainCos, plainSin) = Rotation(original, 1.0, positions);
+            var below = positionIds.Lt(unscaled).Unsqueeze(-1);
+            (cos, sin) = (Tensor.Where(below, plainCos, cos), Tensor.Where(below, plainSin, sin));
+        }
+        return (scope.MoveToOuter(cos.To(dtype)), scope.MoveToOuter(sin.To(dtype)));
+    }
+
+    /// <summary>cos(emb) and sin(emb) times the multiplier, emb = cat(p · θ, p · θ), in float32.</summary>
+    private static (Tensor Cos, Tensor Sin) Rotation(float[] inverseFrequencies, double attentionScaling, Tensor positions)
+    {
+        var freqs = positions * Tensor.FromArray(inverseFrequencies, device: positions.Device);
         var emb = Tensor.Cat([freqs, freqs], -1);
         Tensor cos = emb.Cos(), sin = emb.Sin();
         // Multiplying by 1 changes nothing, so the default types skip it.
-        if (frequencies.AttentionScaling != 1.0)
-            (cos, sin) = (cos * frequencies.AttentionScaling, sin * frequencies.AttentionScaling);
-        return (scope.MoveToOuter(cos.To(dtype)), scope.MoveToOuter(sin.To(dtype)));
+        return attentionScaling == 1.0 ? (cos, sin) : (cos * attentionScaling, sin * attentionScaling);
     }
 
     /// <summary>

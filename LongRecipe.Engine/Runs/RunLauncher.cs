@@ -1,20 +1,27 @@
 using System.Threading.Channels;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 
 namespace LongRecipe.Engine.Runs;
 
 /// <summary>
 /// Runs specs against the run store, the same way for the Lab and the command line: a run gets a record and a
 /// folder under <paramref name="runsFolder"/>; while it runs, its events go into the store (a batch per
-/// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order.
+/// transaction) and to an observer (the Lab's notifier, the command line's progress bar), in order. The engine's
+/// work is synchronous; this is the one place it moves to a thread of its own, so the caller's thread stays free.
+/// <paramref name="realCorpus"/> is the folder specs name "real" (the data directory's corpora/real).
 /// </summary>
-public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel)
+public sealed class RunLauncher(RunStore store, string runsFolder, string builtinModel, string? realCorpus = null)
 {
     public RunStore Store => store;
 
-    /// <summary>Validates <paramref name="spec"/> and adds it as a Queued run with a folder of its own; returns its id.</summary>
+    /// <summary>
+    /// Validates <paramref name="spec"/>, its corpora included (they must exist before a run is queued), and adds it
+    /// as a Queued run with a folder of its own; returns its id.
+    /// </summary>
     public long Create(RunSpec spec)
     {
-        spec.Validate();
+        spec.Validate().ValidateCorpora(realCorpus);
         var created = DateTimeOffset.UtcNow;
         var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
         var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");
@@ -29,9 +36,10 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
         CancellationToken cancel = default)
     {
         var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
-        var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel);
-        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var running = runner.Start(channel.Writer, resume, cancel).ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
+        var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel, realCorpus);
+        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))
+            .ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
 
         var batch = new List<RunEvent>();
         // The reader is not cancelled: a cancelled run still reports its last step, checkpoint and status.
@@ -45,5 +53,27 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
         }
         await running;
         return store.GetRun(runId)!.Status;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a new background thread (a training loop holds its thread for hours, which the
+    /// thread pool should not lend); the task ends with its result or its exception.
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(string name, Func<T> work)
+    {
+        var finished = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                finished.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                finished.SetException(e);
+            }
+        }) { IsBackground = true, Name = name };
+        thread.Start();
+        return finished.Task;
     }
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Data.Sqlite;
 
 namespace LongRecipe.Engine.Runs;
@@ -11,8 +14,14 @@ public sealed record RunRecord(
     DateTimeOffset Created, DateTimeOffset? Started, DateTimeOffset? Ended,
     string Device, string? Error, string Folder, string? Checkpoint);
 
-/// <summary>Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after <paramref name="CreatedAfter"/>.</summary>
-public sealed record RunFilter(RunStatus? Status = null, string? NameContains = null, DateTimeOffset? CreatedAfter = null);
+/// <summary>
+/// Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after
+/// <paramref name="CreatedAfter"/>, of the experiment named <paramref name="Experiment"/> (its spec's experiment.name).
+/// </summary>
+public sealed record RunFilter(RunStatus? Status = null, string? NameContains = null, DateTimeOffset? CreatedAfter = null, string? Experiment = null);
+
+/// <summary>An experiment as the store sees it: its name, how many runs it has and how many completed, and when its first run was created.</summary>
+public sealed record ExperimentSummary(string Name, int Runs, int Completed, DateTimeOffset Created);
 
 /// <summary>The database file cannot be opened as a run store; the message names the file.</summary>
 public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
@@ -21,7 +30,9 @@ public sealed class RunStoreException(string message, Exception? inner = null) :
 /// Runs, their step series, eval cells and logs in one SQLite file (WAL, so the Lab reads while a run writes).
 /// One connection serves every call under a lock, which makes the API thread-safe and keeps SQLite to one writer.
 /// The schema carries its version in PRAGMA user_version and is brought forward by ordered migrations on open;
-/// runs left Running by a process that died are marked Interrupted then, so they can be resumed.
+/// runs left Running by a process that died are marked Interrupted then, so they can be resumed. Every statement
+/// names its columns and every row is read by column name, so a migration that adds columns changes nothing here.
+/// Exports (CSV, JSON) are <see cref="RunExports"/>'.
 /// </summary>
 public sealed class RunStore : IDisposable
 {
@@ -54,6 +65,18 @@ public sealed class RunStore : IDisposable
             count INTEGER NOT NULL, started TEXT, ended TEXT, PRIMARY KEY (run, stage));
         CREATE INDEX evals_run ON evals(run);
         CREATE INDEX logs_run ON logs(run, id);
+        """,
+        // 2 → 3: experiments (methods × seeds), their specs; their runs carry the name in spec.experiment.
+        """
+        CREATE TABLE experiments (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL);
+        """,
+        // 3 → 4: search stages' generations (a resumed search writes a generation again: the key keeps one).
+        """
+        CREATE TABLE searches (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, phase TEXT NOT NULL, factor REAL NOT NULL,
+            generation INTEGER NOT NULL, generations INTEGER NOT NULL, time TEXT NOT NULL, evaluated INTEGER NOT NULL,
+            best_perplexity REAL NOT NULL, initial_unscaled_tokens INTEGER NOT NULL, factors TEXT NOT NULL,
+            PRIMARY KEY (run, stage, phase, factor, generation));
         """,
     ];
 
@@ -123,10 +146,17 @@ public sealed class RunStore : IDisposable
             SELECT last_insert_rowid();
             """, t,
             ("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
-            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device), ("$folder", Path.GetFullPath(folder))),
+            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", Path.GetFullPath(folder))),
             CultureInfo.InvariantCulture));
         return id;
     }
+
+    /// <summary>Records an experiment's spec (JSON) under its name, replacing the one it had; its runs join it by name.</summary>
+    public void SaveExperiment(string name, string specJson, DateTimeOffset? created = null) => Write(t => Execute(connection,
+        """
+        INSERT INTO experiments (name, spec, created) VALUES ($name, $spec, $created)
+        ON CONFLICT (name) DO UPDATE SET spec = excluded.spec
+        """, t, ("$name", name), ("$spec", specJson), ("$created", Time(created ?? DateTimeOffset.UtcNow))));
 
     public void Append(long runId, RunEvent runEvent) => Append(runId, [runEvent]);
 
@@ -144,14 +174,20 @@ public sealed class RunStore : IDisposable
             case StepEvent s:
                 Execute(connection,
                     """
-                    INSERT OR REPLACE INTO steps VALUES ($run, $stage, $step, $total, $time, $loss, $lr, $grad, $tps, $tokens, $memory, $eta, $skipped)
+                    INSERT OR REPLACE INTO steps (run, stage, step, total_steps, time, loss, lr, grad_norm, tokens_per_second, tokens,
+                        memory_bytes, eta_seconds, skipped_steps)
+                    VALUES ($run, $stage, $step, $total, $time, $loss, $lr, $grad, $tps, $tokens, $memory, $eta, $skipped)
                     """, t,
                     ("$run", run), ("$stage", s.Stage), ("$step", s.Step), ("$total", s.TotalSteps), ("$time", time), ("$loss", s.Loss),
                     ("$lr", s.LearningRate), ("$grad", s.GradNorm), ("$tps", s.TokensPerSecond), ("$tokens", s.Tokens),
                     ("$memory", s.MemoryBytes), ("$eta", s.Eta.TotalSeconds), ("$skipped", s.SkippedSteps));
                 break;
             case EvalEvent e:
-                Execute(connection, "INSERT INTO evals VALUES ($run, $stage, $time, $benchmark, $length, $depth, $metric, $value, $samples)", t,
+                Execute(connection,
+                    """
+                    INSERT INTO evals (run, stage, time, benchmark, context_length, depth, metric, value, samples)
+                    VALUES ($run, $stage, $time, $benchmark, $length, $depth, $metric, $value, $samples)
+                    """, t,
                     ("$run", run), ("$stage", e.Stage), ("$time", time), ("$benchmark", e.Benchmark), ("$length", e.ContextLength),
                     ("$depth", e.Depth), ("$metric", e.Metric), ("$value", e.Value), ("$samples", e.Samples));
                 break;
@@ -164,6 +200,17 @@ public sealed class RunStore : IDisposable
                         ? "INSERT OR REPLACE INTO stages (run, stage, idx, count, started) VALUES ($run, $stage, $idx, $count, $time)"
                         : "UPDATE stages SET ended = $time WHERE run = $run AND stage = $stage", t,
                     ("$run", run), ("$stage", g.Stage), ("$idx", g.Index), ("$count", g.Count), ("$time", time));
+                break;
+            case SearchEvent g:
+                Execute(connection,
+                    """
+                    INSERT OR REPLACE INTO searches
+                    VALUES ($run, $stage, $phase, $factor, $generation, $generations, $time, $evaluated, $best, $unscaled, $factors)
+                    """, t,
+                    ("$run", run), ("$stage", g.Stage), ("$phase", g.Phase.ToString()), ("$factor", g.Factor), ("$generation", g.Generation),
+                    ("$generations", g.Generations), ("$time", time), ("$evaluated", g.Evaluated), ("$best", g.BestPerplexity),
+                    ("$unscaled", g.InitialUnscaledTokens),
+                    ("$factors", JsonSerializer.Serialize(g.Factors.ToArray(), FactorsJsonContext.Default.DoubleArray)));
                 break;
             case CheckpointEvent c:
                 Execute(connection, "UPDATE runs SET checkpoint = $path WHERE id = $run", t, ("$run", run), ("$path", c.Path));
@@ -202,18 +249,31 @@ public sealed class RunStore : IDisposable
         return Runs(
             """
             WHERE ($status IS NULL OR status = $status) AND ($name IS NULL OR instr(lower(name), lower($name)) > 0)
-              AND ($after IS NULL OR created >= $after)
+              AND ($after IS NULL OR created >= $after) AND ($experiment IS NULL OR json_extract(spec, '$.experiment.name') = $experiment)
             ORDER BY created DESC, id DESC
             """,
             ("$status", filter.Status?.ToString()), ("$name", filter.NameContains),
-            ("$after", filter.CreatedAfter is { } after ? Time(after) : null));
+            ("$after", filter.CreatedAfter is { } after ? Time(after) : null), ("$experiment", filter.Experiment));
     }
+
+    /// <summary>Every experiment in the store with its run counts, newest first.</summary>
+    public IReadOnlyList<ExperimentSummary> Experiments() => Read(
+        """
+        SELECT e.name AS name, count(r.id) AS runs, coalesce(sum(r.status = 'Completed'), 0) AS completed, e.created AS created
+        FROM experiments e LEFT JOIN runs r ON json_extract(r.spec, '$.experiment.name') = e.name
+        GROUP BY e.name ORDER BY e.created DESC, e.name
+        """,
+        r => new ExperimentSummary(r.Text("name"), (int)r.Long("runs"), (int)r.Long("completed"), r.Time("created")));
+
+    /// <summary>The experiment's spec as it was last run (JSON), null when the store has no such experiment.</summary>
+    public string? ExperimentSpec(string name) =>
+        Read("SELECT spec FROM experiments WHERE name = $name", r => r.Text("spec"), ("$name", name)).SingleOrDefault();
 
     private List<RunRecord> Runs(string where, params (string, object?)[] parameters) => Read(
         $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint FROM runs {where}",
-        r => new RunRecord(r.GetInt64(0), r.GetString(1), RunSpec.Parse(r.GetString(2), $"{FilePath}: runs[{r.GetInt64(0)}].spec"),
-            Enum.Parse<RunStatus>(r.GetString(3)), ParseTime(r.GetString(4)), OptionalTime(r, 5), OptionalTime(r, 6),
-            r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10)),
+        r => new RunRecord(r.Long("id"), r.Text("name"), RunSpec.Parse(r.Text("spec"), $"{FilePath}: runs[{r.Long("id")}].spec"),
+            Enum.Parse<RunStatus>(r.Text("status")), r.Time("created"), r.OptionalTime("started"), r.OptionalTime("ended"),
+            r.Text("device"), r.OptionalText("error"), r.Text("folder"), r.OptionalText("checkpoint")),
         parameters);
 
     /// <summary>
@@ -228,8 +288,9 @@ public sealed class RunStore : IDisposable
             FROM steps s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
             WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, step
             """,
-            r => new StepEvent(ParseTime(r.GetString(0)), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetDouble(4), r.GetDouble(5),
-                r.GetDouble(6), r.GetDouble(7), r.GetInt64(8), r.GetInt64(9), TimeSpan.FromSeconds(r.GetDouble(10)), r.GetInt32(11)),
+            r => new StepEvent(r.Time("time"), r.Text("stage"), r.Long("step"), r.Long("total_steps"), r.Number("loss"), r.Number("lr"),
+                r.Number("grad_norm"), r.Number("tokens_per_second"), r.Long("tokens"), r.Long("memory_bytes"),
+                TimeSpan.FromSeconds(r.Number("eta_seconds")), (int)r.Long("skipped_steps")),
             ("$run", runId));
         if (maxPoints is not { } max || steps.Count <= max) return steps;
         if (max < 1) throw new ArgumentOutOfRangeException(nameof(maxPoints), maxPoints, "must be ≥ 1");
@@ -241,8 +302,20 @@ public sealed class RunStore : IDisposable
 
     public IReadOnlyList<EvalEvent> Evals(long runId) => Read(
         "SELECT time, stage, benchmark, context_length, depth, metric, value, samples FROM evals WHERE run = $run ORDER BY rowid",
-        r => new EvalEvent(ParseTime(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
-            r.GetString(5), r.GetDouble(6), r.GetInt32(7)),
+        r => new EvalEvent(r.Time("time"), r.Text("stage"), r.Text("benchmark"), (int)r.Long("context_length"), r.OptionalNumber("depth"),
+            r.Text("metric"), r.Number("value"), (int)r.Long("samples")),
+        ("$run", runId));
+
+    /// <summary>The search stages' generations, in stage order and then as they were searched.</summary>
+    public IReadOnlyList<SearchEvent> Searches(long runId) => Read(
+        """
+        SELECT s.time, s.stage, phase, factor, generation, generations, evaluated, best_perplexity, initial_unscaled_tokens, factors
+        FROM searches s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
+        WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, generation
+        """,
+        r => new SearchEvent(r.Time("time"), r.Text("stage"), Enum.Parse<RopeSearchPhase>(r.Text("phase")), r.Number("factor"),
+            (int)r.Long("generation"), (int)r.Long("generations"), (int)r.Long("evaluated"), r.Number("best_perplexity"),
+            (int)r.Long("initial_unscaled_tokens"), JsonSerializer.Deserialize(r.Text("factors"), FactorsJsonContext.Default.DoubleArray)!),
         ("$run", runId));
 
     /// <summary>
@@ -251,7 +324,7 @@ public sealed class RunStore : IDisposable
     /// </summary>
     public IReadOnlyList<StageEvent> Stages(long runId) => Read(
             "SELECT stage, idx, count, started, ended FROM stages WHERE run = $run ORDER BY idx",
-            r => (Stage: r.GetString(0), Index: r.GetInt32(1), Count: r.GetInt32(2), Started: OptionalTime(r, 3), Ended: OptionalTime(r, 4)),
+            r => (Stage: r.Text("stage"), Index: (int)r.Long("idx"), Count: (int)r.Long("count"), Started: r.OptionalTime("started"), Ended: r.OptionalTime("ended")),
             ("$run", runId))
         .SelectMany(s => new[] { (s.Started, StagePhase.Started), (s.Ended, StagePhase.Completed) }
             .Where(p => p.Item1 is not null)
@@ -262,33 +335,11 @@ public sealed class RunStore : IDisposable
     public IReadOnlyList<LogEvent> LogTail(long runId, int count = 100)
     {
         var lines = Read("SELECT time, stage, level, message FROM logs WHERE run = $run ORDER BY id DESC LIMIT $count",
-            r => new LogEvent(ParseTime(r.GetString(0)), r.GetString(1), Enum.Parse<RunLogLevel>(r.GetString(2)), r.GetString(3)),
+            r => new LogEvent(r.Time("time"), r.Text("stage"), Enum.Parse<RunLogLevel>(r.Text("level")), r.Text("message")),
             ("$run", runId), ("$count", count));
         lines.Reverse();
         return lines;
     }
-
-    /// <summary>The step series as CSV, one header line then one line per step (invariant culture).</summary>
-    public void ExportStepsCsv(long runId, TextWriter writer)
-    {
-        writer.WriteLine("stage,step,total_steps,time,loss,lr,grad_norm,tokens_per_second,tokens,memory_bytes");
-        foreach (var s in Steps(runId))
-            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Stage},{s.Step},{s.TotalSteps},{Time(s.Time)},{s.Loss:R},{s.LearningRate:R},{s.GradNorm:R},{s.TokensPerSecond:R},{s.Tokens},{s.MemoryBytes}"));
-    }
-
-    /// <summary>The eval cells as CSV (depth empty where it does not apply).</summary>
-    public void ExportEvalsCsv(long runId, TextWriter writer)
-    {
-        writer.WriteLine("stage,benchmark,context_length,depth,metric,value,samples");
-        foreach (var e in Evals(runId))
-            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{e.Stage},{e.Benchmark},{e.ContextLength},{e.Depth:R},{e.Metric},{e.Value:R},{e.Samples}"));
-    }
-
-    /// <summary>Steps and eval cells as one JSON object {"steps": [...], "evals": [...]}, the events' fields in snake_case.</summary>
-    public void ExportJson(long runId, Stream stream) =>
-        JsonSerializer.Serialize(stream, new MetricsExport(Steps(runId), Evals(runId)), MetricsExportJsonContext.Default.MetricsExport);
 
     public void Dispose()
     {
@@ -307,14 +358,14 @@ public sealed class RunStore : IDisposable
         }
     }
 
-    private List<T> Read<T>(string sql, Func<SqliteDataReader, T> row, params (string, object?)[] parameters)
+    private List<T> Read<T>(string sql, Func<Row, T> row, params (string, object?)[] parameters)
     {
         lock (gate)
         {
             using var command = Command(connection, sql, null, parameters);
             using var reader = command.ExecuteReader();
             var rows = new List<T>();
-            while (reader.Read()) rows.Add(row(reader));
+            while (reader.Read()) rows.Add(row(new Row(reader)));
             return rows;
         }
     }
@@ -343,16 +394,28 @@ public sealed class RunStore : IDisposable
     /// <summary>Round-trip ISO 8601 in UTC: sorts as text, so date filters compare strings.</summary>
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    private static DateTimeOffset ParseTime(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    /// <summary>The current row of a query, its columns read by name.</summary>
+    private readonly struct Row(SqliteDataReader reader)
+    {
+        public string Text(string column) => reader.GetString(reader.GetOrdinal(column));
 
-    private static DateTimeOffset? OptionalTime(SqliteDataReader reader, int column) =>
-        reader.IsDBNull(column) ? null : ParseTime(reader.GetString(column));
+        public string? OptionalText(string column) => Null(column) ? null : Text(column);
+
+        public long Long(string column) => reader.GetInt64(reader.GetOrdinal(column));
+
+        public double Number(string column) => reader.GetDouble(reader.GetOrdinal(column));
+
+        public double? OptionalNumber(string column) => Null(column) ? null : Number(column);
+
+        public DateTimeOffset Time(string column) =>
+            DateTimeOffset.Parse(Text(column), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+        public DateTimeOffset? OptionalTime(string column) => Null(column) ? null : Time(column);
+
+        private bool Null(string column) => reader.IsDBNull(reader.GetOrdinal(column));
+    }
 }
 
-/// <summary>What <see cref="RunStore.ExportJson"/> writes.</summary>
-public sealed record MetricsExport(IReadOnlyList<StepEvent> Steps, IReadOnlyList<EvalEvent> Evals);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
-[JsonSerializable(typeof(MetricsExport))]
-internal sealed partial class MetricsExportJsonContext : JsonSerializerContext;
+/// <summary>A search generation's factors as the searches table keeps them: a JSON list of numbers.</summary>
+[JsonSerializable(typeof(double[]))]
+internal sealed partial class FactorsJsonContext : JsonSerializerContext;

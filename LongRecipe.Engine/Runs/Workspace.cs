@@ -17,6 +17,9 @@ public sealed record Workspace(string Root, string DataDirectory)
 
     public string RunsFolder => Path.Combine(DataDirectory, "runs");
 
+    /// <summary>Where <c>./longrecipe corpus-fetch</c> builds the real-text corpus that specs name "real".</summary>
+    public string RealCorpus => Path.Combine(DataDirectory, "corpora", "real");
+
     /// <summary>The workspace at the located root, with <paramref name="dataDirectory"/> relative to it (e.g. "data").</summary>
     public static Workspace At(string dataDirectory)
     {

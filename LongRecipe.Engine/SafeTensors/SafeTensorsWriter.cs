@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Torch;
 using static LongRecipe.Engine.SafeTensors.SafeTensorsFormat;
 

@@ -1,3 +1,5 @@
+using LongRecipe.Engine.IO;
+
 namespace LongRecipe.Engine.Tokenization;
 
 /// <summary>
@@ -39,7 +41,7 @@ public sealed class Tokenizer
     /// an optional tokenizer_config.json).
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no tokenizer.json there.</exception>
-    /// <exception cref="TokenizerFormatException">A file is malformed or uses what is not supported.</exception>
+    /// <exception cref="JsonFieldException">A file is malformed or uses what is not supported.</exception>
     public static Tokenizer Load(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
@@ -62,7 +64,7 @@ public sealed class Tokenizer
         int? Id(string? token, string field) => token is null
             ? null
             : parts.Added.TokenToId(token) ?? parts.Model.TokenToId(token)
-              ?? throw new TokenizerFormatException($"{configFile}: {field} '{token}' is not a token of the tokenizer");
+              ?? throw new JsonFieldException($"{configFile}: {field} '{token}' is not a token of the tokenizer");
         var bosId = config?.BosToken is { } bos ? Id(bos, "bos_token") : TemplateSpecial(template, before: true);
         var eosId = config?.EosToken is { } eos ? Id(eos, "eos_token") : TemplateSpecial(template, before: false);
 
@@ -79,7 +81,7 @@ public sealed class Tokenizer
         }
         return new Tokenizer(parts, bosId, eosId, postProcessor);
 
-        TokenizerFormatException Missing(string token, string flag) =>
+        JsonFieldException Missing(string token, string flag) =>
             new($"{configFile}: {flag} is true but {token} is not given");
     }
 

@@ -1,3 +1,5 @@
+using LongRecipe.Engine.IO;
+
 namespace LongRecipe.Engine.Tokenization;
 
 /// <summary>
@@ -9,8 +11,8 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, bool?
 {
     public static TokenizerConfig Parse(string json, string file)
     {
-        using var document = JsonField.ParseDocument(json, file);
-        var root = new JsonField(document.RootElement, file, "");
+        using var document = JsonField.Parse(json, file);
+        var root = JsonField.Root(document, file);
         return new TokenizerConfig(
             TokenName(root.Optional("bos_token")),
             TokenName(root.Optional("eos_token")),

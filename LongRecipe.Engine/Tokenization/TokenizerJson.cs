@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.IO;
 
 namespace LongRecipe.Engine.Tokenization;
 
@@ -10,15 +11,15 @@ internal sealed record TokenizerParts(
 /// <summary>
 /// Reads HF's tokenizer.json (format version 1.0) into <see cref="TokenizerParts"/>. Supports the BPE
 /// model and the components byte-level (GPT-2, Llama-3) and SentencePiece-style (Llama-2, Mistral)
-/// tokenizers use; anything else is refused with a <see cref="TokenizerFormatException"/> naming the
+/// tokenizers use; anything else is refused with a <see cref="JsonFieldException"/> naming the
 /// field, rather than encoded differently from HF.
 /// </summary>
 internal static class TokenizerJson
 {
     public static TokenizerParts Parse(string json, string file)
     {
-        using var document = JsonField.ParseDocument(json, file);
-        var root = new JsonField(document.RootElement, file, "");
+        using var document = JsonField.Parse(json, file);
+        var root = JsonField.Root(document, file);
         if (root.Optional("version") is { } version && version.String() != "1.0")
             throw version.Error($"version '{version.String()}' is not supported (1.0 only)");
         foreach (var name in (string[])["truncation", "padding"])
@@ -48,14 +49,14 @@ internal static class TokenizerJson
         foreach (var entry in model.Required("vocab").As(JsonValueKind.Object).EnumerateObject())
             vocab[entry.Name] = entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var id) && id >= 0
                 ? id
-                : new JsonField(entry.Value, model.File, $"model.vocab[\"{entry.Name}\"]").Int();
+                : new JsonField(entry.Value, model.Source, $"model.vocab[\"{entry.Name}\"]").Int(min: 0);
 
         var mergeList = model.Required("merges").As(JsonValueKind.Array);
         var merges = new List<BpeMerge>(mergeList.GetArrayLength());
         var index = 0;
         foreach (var element in mergeList.EnumerateArray())
         {
-            var item = new JsonField(element, model.File, $"model.merges[{index++}]");
+            var item = new JsonField(element, model.Source, $"model.merges[{index++}]");
             var (left, right) = ReadMergePair(item, out var skip);
             if (skip) continue;
             int Id(string token) => vocab.TryGetValue(token, out var id)
@@ -110,7 +111,7 @@ internal static class TokenizerJson
             var content = item.Required("content").String();
             var special = item.Bool("special", false);
             // HF gives a token that the model's vocabulary already has the model's id.
-            var id = model.TokenToId(content) ?? item.Required("id").Int();
+            var id = model.TokenToId(content) ?? item.Required("id").Int(min: 0);
             tokens.Add(new AddedToken(id, content, special,
                 SingleWord: item.Bool("single_word", false),
                 LStrip: item.Bool("lstrip", false),
@@ -209,7 +210,7 @@ internal static class TokenizerJson
     {
         var specials = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var (name, token) in field.Optional("special_tokens")?.Properties() ?? [])
-            specials[name] = token.Required("ids").Items().Select(i => i.Int()).ToArray();
+            specials[name] = token.Required("ids").Items().Select(i => i.Int(min: 0)).ToArray();
 
         var single = field.Required("single");
         var entries = single.Value.ValueKind == JsonValueKind.String
@@ -268,7 +269,7 @@ internal static class TokenizerJson
         "Replace" => new ReplaceDecoder(ReadPattern(field.Required("pattern")), field.Required("content").String()),
         "ByteFallback" => new ByteFallbackDecoder(),
         "Fuse" => new FuseDecoder(),
-        "Strip" => new StripDecoder(field.Required("content").String(), field.Required("start").Int(), field.Required("stop").Int()),
+        "Strip" => new StripDecoder(field.Required("content").String(), field.Required("start").Int(min: 0), field.Required("stop").Int(min: 0)),
         "Metaspace" => new MetaspaceDecoder(ReadReplacement(field), ReadPrependScheme(field) != PrependScheme.Never),
         _ => throw field.Unsupported("supported: ByteLevel, Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace"),
     };

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.SafeTensors;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Training;
@@ -18,7 +16,8 @@ internal sealed class TrainingAbortedException(string message) : Exception(messa
 /// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted;
 /// an allocation that does not fit ends the run as Failed naming the sequence length and batch size,
 /// and the process (and the model) stays usable. Cancelling finishes the current step, saves a
-/// checkpoint and ends as Cancelled.
+/// checkpoint and ends as Cancelled. Steps, checkpoints and warnings go to an event sink as they happen;
+/// how the run ended is the returned <see cref="TrainingOutcome"/>, for the caller to report.
 /// </summary>
 public sealed class Trainer
 {
@@ -54,31 +53,9 @@ public sealed class Trainer
     /// <summary>Input tokens trained on so far.</summary>
     public long Tokens { get; private set; }
 
-    /// <summary>Runs on a thread of its own, writing events into <paramref name="events"/>; the task ends with the final status.</summary>
-    public Task<RunStatus> Start(ChannelWriter<RunEvent> events, CancellationToken cancel = default) =>
-        OwnThread.Start($"trainer {stage}", () => Run(events, cancel));
-
-    /// <summary>The run's events as they happen, ending with its final status event.</summary>
-    public async IAsyncEnumerable<RunEvent> RunAsync([EnumeratorCancellation] CancellationToken cancel = default)
+    /// <summary>Runs on the calling thread, which it holds until the end, writing steps, checkpoints and warnings to <paramref name="events"/>.</summary>
+    public TrainingOutcome Run(EventSink events, CancellationToken cancel = default)
     {
-        var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var run = Start(channel.Writer, cancel).ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
-        // The reader is not cancelled: cancelling asks the run to stop, and its last events still come.
-        await foreach (var e in channel.Reader.ReadAllAsync(CancellationToken.None)) yield return e;
-        await run;
-    }
-
-    /// <summary>Runs on the calling thread (which it holds until the end) and returns the final status.</summary>
-    public RunStatus Run(ChannelWriter<RunEvent> events, CancellationToken cancel = default)
-    {
-        void Emit(RunEvent e) => events.WriteBlocking(e);
-        RunStatus End(RunStatus status, string? error = null)
-        {
-            if (error is not null) Emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Error, error));
-            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, status, error));
-            return status;
-        }
-
         // ---- setup ----
         var options = Options;
         var device = model.Device;
@@ -98,17 +75,16 @@ public sealed class Trainer
             var path = Checkpoints.Save(runFolder, new TrainerState(Step, Tokens, SkippedSteps, losses.ToList(), options), model, master,
                 optimizer, options.KeepCheckpoints);
             lastSaved = Step;
-            Emit(new CheckpointEvent(DateTimeOffset.UtcNow, stage, Step, path));
+            events(new CheckpointEvent(DateTimeOffset.UtcNow, stage, Step, path));
         }
 
         try
         {
-            Emit(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
             foreach (var p in parameters) p.RequiresGrad = true;
             model.ActivationCheckpointing = options.ActivationCheckpointing;
             TorchRuntime.ManualSeed(options.Seed);
             Checkpoints.RemoveLeftovers(runFolder);
-            Restore(master, optimizer, Emit);
+            Restore(master, optimizer, events);
             lastSaved = Step;
 
             // ---- the loop: forward, backward, clip, update, log, checkpoint ----
@@ -119,7 +95,7 @@ public sealed class Trainer
                 if (cancel.IsCancellationRequested)
                 {
                     if (Step > lastSaved) Save();
-                    return End(RunStatus.Cancelled);
+                    return TrainingOutcome.Cancelled;
                 }
                 var step = Step + 1;
                 var stepStart = clock.Elapsed;
@@ -165,7 +141,7 @@ public sealed class Trainer
                     }
                     else
                     {
-                        Emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
+                        events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
                             $"step {step} skipped: loss {loss}, gradient norm {norm} ({SkippedSteps} of at most {options.MaxSkippedSteps})"));
                     }
                     ClearGradients(parameters, master?.Tensors);
@@ -177,27 +153,27 @@ public sealed class Trainer
                     {
                         var seconds = (clock.Elapsed - stepStart).TotalSeconds;
                         var perStep = clock.Elapsed.TotalSeconds / (step - firstStep);
-                        Emit(new StepEvent(DateTimeOffset.UtcNow, stage, step, options.Steps, loss, lr, norm,
+                        events(new StepEvent(DateTimeOffset.UtcNow, stage, step, options.Steps, loss, lr, norm,
                             stepTokens / Math.Max(seconds, 1e-9), Tokens, MemoryBytes(device),
                             TimeSpan.FromSeconds(perStep * (options.Steps - step)), SkippedSteps));
                     }
                 }
                 if (step % options.CheckpointEvery == 0 || step == options.Steps) Save();
             }
-            return End(RunStatus.Completed);
+            return TrainingOutcome.Completed;
         }
         catch (TorchException e) when (TorchRuntime.IsOutOfMemory(e))
         {
             ClearGradients(parameters, master?.Tensors);
             if (device.IsCuda) TorchRuntime.EmptyCudaCache();
-            return End(RunStatus.Failed,
+            return TrainingOutcome.Failed(
                 $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {e.Message.Split('\n')[0]}");
         }
         // A full disk or a lost folder ends the run like the others: the thread and the process go on.
         catch (Exception e) when (e is TrainingAbortedException or CheckpointException or TorchException or IOException or UnauthorizedAccessException)
         {
             ClearGradients(parameters, master?.Tensors);
-            return End(RunStatus.Failed, e.Message);
+            return TrainingOutcome.Failed(e.Message);
         }
         finally
         {
@@ -208,7 +184,7 @@ public sealed class Trainer
     }
 
     /// <summary>Continues from the newest checkpoint when resuming; refuses to overwrite a run's checkpoints otherwise.</summary>
-    private void Restore(Parameters? master, AdamW optimizer, Action<RunEvent> emit)
+    private void Restore(Parameters? master, AdamW optimizer, EventSink events)
     {
         var latest = Checkpoints.Latest(runFolder);
         if (latest is null) return;
@@ -221,7 +197,7 @@ public sealed class Trainer
         (Step, Tokens, SkippedSteps) = (state.Step, state.Tokens, state.SkippedSteps);
         losses.Clear();
         losses.AddRange(state.Losses);
-        emit(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information, $"resumed from {latest} at step {Step}"));
+        events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information, $"resumed from {latest} at step {Step}"));
     }
 
     /// <summary>f32 copies of the weights that the optimizer updates while the model computes in a narrower dtype.</summary>

@@ -1,11 +1,12 @@
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using Microsoft.Playwright;
 
 namespace LongRecipe.Lab.Tests.Browser;
 
 // The Train page and the run dashboard: a spec problem shows at its field, a tiny LongRecipe run starts from
-// pasted JSON, and its dashboard fills live (loss points, NIAH cells) until the run completes.
+// pasted JSON, and its dashboard fills live (loss points, NIAH cells) until the run completes; a tiny search run
+// charts its generations.
 public sealed partial class LabPagesTests
 {
     private const int ExtendSteps = 12, AnnealSteps = 3;
@@ -18,8 +19,8 @@ public sealed partial class LabPagesTests
         Data = new DataSpec(Documents: 2, Replay: DataSpec.Synthetic),
         Stages =
         [
-            new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: ExtendSteps, BatchSize: 1, Lr: 1e-4),
-            new AnnealStage(ReplayRatio: 0.5, Steps: AnnealSteps, BatchSize: 1, Lr: 1e-5),
+            new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: ExtendSteps, MicroBatchSize: 1, LearningRate: 1e-4),
+            new AnnealStage(ReplayRatio: 0.5, Steps: AnnealSteps, MicroBatchSize: 1, LearningRate: 1e-5),
             new MergeStage(),
         ],
         Eval = new EvalSpec(
@@ -33,6 +34,8 @@ public sealed partial class LabPagesTests
     {
         await Open(page, "/train");
         await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
+        // This data directory has no real-text corpus: the form says how to fetch one.
+        await Expect(page.Locator(".real-corpus-hint")).ToContainTextAsync("./longrecipe corpus-fetch");
         await ChooseOption(page, ".preset", "PoSE");
         await Expect(page.Locator(".stage-anneal")).ToHaveCountAsync(0);
         await ChooseOption(page, ".preset", "LongRecipe");
@@ -72,6 +75,35 @@ public sealed partial class LabPagesTests
         await Open(page, new Uri(page.Url).AbsolutePath);
         await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length === {ExtendSteps}");
         Assert.Equal(AnnealSteps, await LossPoints(page, 2));
+    }
+
+    /// <summary>Training-free LongRoPE shrunk to seconds: one search stage (2×, n̂ ∈ {0, 2}, one generation per phase), perplexity at 512.</summary>
+    internal static RunSpec TinySearch() => RunPresets.LongRope() with
+    {
+        Name = "tiny-search",
+        TargetLength = 512,
+        Data = new DataSpec(Documents: 1),
+        Stages = [new SearchStage(UnscaledTokens: [0, 2], Population: 4, Generations: 1, Parents: 2, ShortGenerations: 1, Samples: 1)],
+        Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512], Samples: 1)),
+    };
+
+    /// <summary>A search run started from the Train page: its dashboard charts best perplexity per generation, long and short.</summary>
+    private async Task SearchAndFollowARun(IPage page)
+    {
+        await Open(page, "/train");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
+        await page.Locator("textarea.spec-json").FillAsync(TinySearch().ToJson());
+        await page.Locator(".start-run").ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
+
+        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
+        await page.WaitForFunctionAsync(
+            "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }",
+            null, new() { Timeout = 10_000 });
+        Assert.Equal(["search long", "search short"], await TraceNames(page, "search"));
+        await Expect(page.Locator(".search-summary")).ToContainTextAsync("search: short 2× generation 1 of 1");
+        await Expect(page.Locator(".run-log")).ToContainTextAsync("searched: n̂ =");
+        await Screenshot(page, "run-dashboard-search");
     }
 
     private static Task<int> LossPoints(IPage page, int trace) =>

@@ -38,6 +38,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Models(page);
         await TokenImpact(page);
         await TrainAndFollowARun(page);
+        await SearchAndFollowARun(page);
 
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
     }

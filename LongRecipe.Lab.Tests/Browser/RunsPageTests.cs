@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using Microsoft.Playwright;
 using static LongRecipe.Lab.Tests.Browser.LabPagesTests;
@@ -79,8 +80,8 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         var download = await page.RunAndWaitForDownloadAsync(() => rows.Nth(0).GetByText("steps.csv").ClickAsync());
         Assert.Equal($"run-{pose}-steps.csv", download.SuggestedFilename);
         var csv = File.ReadAllLines(await download.PathAsync());
-        Assert.StartsWith("stage,step,total_steps,", csv[0]);
-        Assert.Equal(["extend,1,4", "extend,2,4", "extend,3,4", "extend,4,4"], csv.Skip(1).Select(l => string.Join(',', l.Split(',').Take(3))));
+        Assert.StartsWith("time,stage,step,total_steps,", csv[0]);
+        Assert.Equal(["extend,1,4", "extend,2,4", "extend,3,4", "extend,4,4"], csv.Skip(1).Select(l => string.Join(',', l.Split(',').Skip(1).Take(3))));
 
         // Delete PoSE: a confirmation, then the row and the folder are gone.
         var poseFolder = Path.Combine(lab.Workspace.RunsFolder, FolderName(pose));
@@ -99,7 +100,7 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         // The other downloads: the recipe's eval cells and its metrics as JSON; an unknown run is a 404.
         var cancel = TestContext.Current.CancellationToken;
         var evals = await lab.Http.GetStringAsync($"/api/runs/{recipe}/evals.csv", cancel);
-        Assert.StartsWith("stage,benchmark,context_length,depth,metric,value,samples", evals);
+        Assert.StartsWith("time,stage,benchmark,context_length,depth,metric,value,samples", evals);
         Assert.Contains($"eval,passkey,{TinyRuns.Target},,accuracy,", evals);
         using var metrics = JsonDocument.Parse(await lab.Http.GetStringAsync($"/api/runs/{recipe}/metrics.json", cancel));
         Assert.Equal(5, metrics.RootElement.GetProperty("steps").GetArrayLength());

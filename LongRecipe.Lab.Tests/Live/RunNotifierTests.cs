@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Lab.Live;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using LongRecipe.Lab.Live;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

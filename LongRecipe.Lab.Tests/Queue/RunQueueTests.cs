@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;
@@ -57,7 +59,7 @@ public sealed class RunQueueTests : IAsyncLifetime
         Name = name,
         TargetLength = 512,
         Data = new DataSpec(Documents: 2),
-        Stages = [new ExtendStage(PositionTransformSpec.LongRecipe(512, 1), SequenceLength: 160, Steps: steps, BatchSize: 1, Lr: 1e-4, CheckpointEvery: 1)],
+        Stages = [new ExtendStage(new TransformSpec(PositionScheme.LongRecipe, 1), SequenceLength: 160, Steps: steps, MicroBatchSize: 1, LearningRate: 1e-4, CheckpointEvery: 1)],
         Eval = new EvalSpec(Niah: new NeedleEvalSpec([256], [50], NeedlesPerCell: 1)),
     };
 

@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 
 namespace LongRecipe.Lab.Live;
 

@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
 using Microsoft.AspNetCore.SignalR;
 
 namespace LongRecipe.Lab.Live;
@@ -6,7 +6,7 @@ namespace LongRecipe.Lab.Live;
 /// <summary>
 /// SignalR hub at <see cref="Path"/> for clients outside the Lab (a notebook, a script): invoke
 /// Join(runId) and receive "runEvent"(runId, event) for each of that run's events, the event as
-/// <see cref="RunEventJson"/> writes it; Leave(runId) stops them.
+/// <see cref="EventJson"/> writes it; Leave(runId) stops them.
 /// </summary>
 public sealed class RunsHub : Hub
 {
@@ -40,5 +40,5 @@ public sealed class RunsHubRelay(RunNotifier notifier, IHubContext<RunsHub> hub)
     }
 
     private Task Send(string runId, RunEvent runEvent) =>
-        hub.Clients.Group(RunsHub.GroupOf(runId)).SendAsync(RunsHub.EventMethod, runId, RunEventJson.ToElement(runEvent));
+        hub.Clients.Group(RunsHub.GroupOf(runId)).SendAsync(RunsHub.EventMethod, runId, EventJson.ToElement(runEvent));
 }

@@ -19,7 +19,7 @@ public static class QueueServices
         services.AddSingleton(sp =>
         {
             var workspace = sp.GetRequiredService<Workspace>();
-            return new RunLauncher(sp.GetRequiredService<RunStore>(), workspace.RunsFolder, workspace.BuiltinModel);
+            return new RunLauncher(sp.GetRequiredService<RunStore>(), workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
         });
         services.AddSingleton<RunQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<RunQueue>());

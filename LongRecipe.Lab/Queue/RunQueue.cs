@@ -1,6 +1,7 @@
 using System.Globalization;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
-using LongRecipe.Engine.Torch;
 using LongRecipe.Lab.Live;
 using Microsoft.Extensions.Options;
 
@@ -49,7 +50,7 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
     public async Task<long> EnqueueAsync(RunSpec spec)
     {
         var id = launcher.Create(spec);
-        await Add(new QueuedRun(id, spec.Name, SlotOf(spec.Device), Resume: false, Running: false));
+        await Add(new QueuedRun(id, spec.Name, spec.Device.ToString(), Resume: false, Running: false));
         return id;
     }
 
@@ -63,7 +64,7 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
         {
             if (entries.Any(e => e.Run.RunId == runId)) throw new InvalidOperationException($"run {runId} is already queued");
         }
-        await Add(new QueuedRun(runId, run.Name, SlotOf(run.Spec.Device), Resume: true, Running: false));
+        await Add(new QueuedRun(runId, run.Name, run.Spec.Device.ToString(), Resume: true, Running: false));
     }
 
     public static bool CanResume(RunStatus status) => status is RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed;
@@ -176,9 +177,6 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
 
     /// <summary>The notifier's name for a run: its id as text.</summary>
     public static string Key(long runId) => runId.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The slot a device string takes: cpu, or cuda:N with the index spelt out (cuda is cuda:0).</summary>
-    public static string SlotOf(string device) => Device.Parse(device).ToString();
 
     public override void Dispose()
     {

@@ -2,7 +2,7 @@
 # Here (a machine with the .NET SDK): packs what the GPU machine needs into the git-ignored .gpu/:
 # the .NET runtime (the GPU machine has none), the test, benchmark and command-line programs built
 # without the shim (run.sh builds it there against the machine's CUDA libtorch), and the real
-# tokenizer files the reference script reads.
+# tokenizer files the reference script reads, and the real-text corpus when it has been fetched.
 # Then call the device tool with carry [".gpu"] and command "scripts/gpu/run.sh <steps>".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +26,11 @@ rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/mac
   .gpu/tests/Microsoft.CodeCoverage* .gpu/tests/Microsoft.VisualStudio.TraceDataCollector.dll .gpu/tests/Microsoft.VisualStudio.CodeCoverage.Shim.dll
 # So would SQLite's native libraries for every other platform.
 find .gpu/tests/runtimes .gpu/bench/runtimes .gpu/cli/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + 2>/dev/null || true
+# The real-text corpus for scripts/gpu/replicate.sh (fetch it first: ./longrecipe corpus-fetch), when it is newer.
+corpus=data/corpora/real
+if [ -f "$corpus/manifest.json" ] && [ ! .gpu/corpus.tar.xz -nt "$corpus/manifest.json" ]; then
+  tar -C "$corpus" -cJf .gpu/corpus.tar.xz corpus.jsonl manifest.json
+fi
 if [ -d .cache/tokenizers ]; then
   mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz .
 fi

@@ -15,6 +15,9 @@
 #   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
 #   pretrain   the built-in model: BPE tokenizer, pretraining (PRETRAIN_ARGS), passkey/NIAH by length,
 #              HF tokenizers and transformers loading it; the model directory comes back as $OUT/builtin.tar
+#   longrope-check
+#              a searched longrope model (LONGROPE_MODEL, default: the built-in model with factors searched here
+#              at 4×, n̂ = 0, SEARCH_ARGS) scored by transformers beside the engine at lengths past its window
 # Logs and results go to $OUT; a summary prints last.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -98,6 +101,15 @@ for l in open(sys.argv[1]):
       # Two files back: the device returns only a few.
       tar -C /tmp/builtin -cf "$out/builtin.tar" config.json model.safetensors tokenizer.json tokenizer_config.json
       tar -C /tmp -czf "$out/pretrain-logs.tgz" pretrain-logs ;;
+    longrope-check)
+      cli="dotnet .gpu/cli/longrecipe.dll" model=${LONGROPE_MODEL:-/tmp/longrope-model}
+      if [ -z "${LONGROPE_MODEL:-}" ]; then
+        rm -rf "$model" && cp -r models/builtin "$model"
+        timeout 300 $cli rope-search --model models/builtin --device cuda --factor 4 --unscaled-tokens 0 \
+          ${SEARCH_ARGS:---population 16 --generations 8 --samples 4} --out "$model" >"$out/longrope-search.json" 2>"$out/longrope-search.log"
+      fi
+      timeout 300 python3 scripts/gpu/longrope_check.py "$model" --engine "$cli" --device cuda ${CHECK_ARGS:-} >"$out/longrope-check.txt" 2>&1
+      { echo "== longrope in transformers beside the engine (exit $?)"; cat "$out/longrope-check.txt"; } >>"$summary" ;;
     *) echo "unknown step $step" >>"$summary" ;;
   esac
 done

@@ -1,4 +1,5 @@
 using System.Text;
+using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Tokenization.Training;

@@ -32,14 +32,7 @@ public sealed record NeedleSample(string Context, int Length, string Question, s
         spec.Validate();
         var measure = TextMeasure.For(countTokens);
         var draw = new Draw(spec.Seed);
-        var city = draw.Pick(Vocabulary.Cities);
-        var (thing, answer) = spec.Kind switch
-        {
-            NeedleKind.MagicNumber => ("special magic number", draw.Int(1000, 10_000).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            NeedleKind.SecretCode => ("secret code", Values.Code(draw)),
-            _ => ("special date", Values.Date(draw)),
-        };
-        var needle = $"The {thing} for {city} is {answer}.";
+        var (needle, question, answer, city) = DrawNeedle(spec.Kind, draw);
 
         var writer = new SentenceWriter(draw);
         string Filler()
@@ -54,6 +47,38 @@ public sealed record NeedleSample(string Context, int Length, string Question, s
 
         var offset = (int)Math.Round(spec.DepthPercent / 100 * room);
         var (text, length, placed) = layout.Build(spec.ContextLength, [new PlannedSentence(needle, answer, offset)]);
-        return new NeedleSample(text, length, $"What is the {thing} for {city}?", answer, placed[0]);
+        return new NeedleSample(text, length, question, answer, placed[0]);
+    }
+
+    /// <summary>
+    /// The needle sentence alone, for a haystack of real text: drawn as <see cref="Generate"/> draws it from
+    /// <paramref name="seed"/>, and drawn again (from seeds derived from it) while its answer occurs in
+    /// <paramref name="haystack"/>, so the answer can only come from the needle.
+    /// </summary>
+    public static (string Needle, string Question, string Answer) NeedleFor(NeedleKind kind, ulong seed, string haystack)
+    {
+        if (!Enum.IsDefined(kind)) throw new ArgumentException($"unknown needle kind {kind}", nameof(kind));
+        for (var attempt = 0UL; attempt < MaxDraws; attempt++)
+        {
+            var (needle, question, answer, _) = DrawNeedle(kind, new Draw(attempt == 0 ? seed : Draw.DeriveSeed(seed, attempt)));
+            if (!haystack.Contains(answer, StringComparison.Ordinal)) return (needle, question, answer);
+        }
+        throw new ArgumentException($"every one of {MaxDraws} {kind} needles drawn has its answer in the haystack already", nameof(haystack));
+    }
+
+    // Far more than any real text needs: a draw's answer is one of thousands.
+    private const int MaxDraws = 1000;
+
+    /// <summary>"The special magic number for Lisbon is 7319.", its question, its answer and the city it names.</summary>
+    private static (string Needle, string Question, string Answer, string City) DrawNeedle(NeedleKind kind, Draw draw)
+    {
+        var city = draw.Pick(Vocabulary.Cities);
+        var (thing, answer) = kind switch
+        {
+            NeedleKind.MagicNumber => ("special magic number", draw.Int(1000, 10_000).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            NeedleKind.SecretCode => ("secret code", Values.Code(draw)),
+            _ => ("special date", Values.Date(draw)),
+        };
+        return ($"The {thing} for {city} is {answer}.", $"What is the {thing} for {city}?", answer, city);
     }
 }

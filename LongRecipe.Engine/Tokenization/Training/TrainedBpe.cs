@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using LongRecipe.Engine.SafeTensors;
+using LongRecipe.Engine.IO;
 
 namespace LongRecipe.Engine.Tokenization.Training;
 

@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Lab.Components.Charts;
 using LongRecipe.Lab.Components.Pages.Runs;
 

@@ -1,5 +1,6 @@
 using LongRecipe.Engine.Evaluation;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Lab.Components.Pages.Runs;
 
 namespace LongRecipe.Lab.Tests.Pages.Runs;

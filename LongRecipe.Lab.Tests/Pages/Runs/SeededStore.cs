@@ -1,4 +1,6 @@
 using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Lab.Tests.Pages.Runs;

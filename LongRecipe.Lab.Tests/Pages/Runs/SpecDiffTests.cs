@@ -1,4 +1,4 @@
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Lab.Components.Pages.Runs;
 
 namespace LongRecipe.Lab.Tests.Pages.Runs;
@@ -34,7 +34,7 @@ public sealed class SpecDiffTests
         var stages = differences.Single(d => d.Path == "stages").Values;
         Assert.Equal("[]", stages[0]);
         Assert.StartsWith("[{kind: extend, transform: {scheme: pose, ", stages[1]);
-        Assert.StartsWith("{rope_type: yarn, factor: 4, original_max_position_embeddings: 256", differences.Single(d => d.Path == "rope_scaling").Values[0]);
+        Assert.StartsWith("{factor: 4.0, original_max_position_embeddings: 256, rope_type: yarn", differences.Single(d => d.Path == "rope_scaling").Values[0]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Pages.Runs;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using LongRecipe.Engine.Model;
-using LongRecipe.Lab.Services;
 
 namespace LongRecipe.Lab.Components.Pages.Models;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.RopeSearch;
 using LongRecipe.Lab.Components.Charts;
-using LongRecipe.Lab.Services;
+using LongRecipe.Lab.Components.Pages.Models;
 
 namespace LongRecipe.Lab.Components.Pages.Positions;
 

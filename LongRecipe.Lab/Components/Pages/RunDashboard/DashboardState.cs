@@ -1,7 +1,6 @@
-using System.Globalization;
-using LongRecipe.Engine.Evaluation;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
-using LongRecipe.Lab.Components.Charts;
 
 namespace LongRecipe.Lab.Components.Pages.RunDashboard;
 
@@ -10,48 +9,41 @@ public enum StageState { Pending, Running, Done, Stopped }
 /// <summary>One step of the stage timeline: a stage of the spec, or the final evaluation.</summary>
 public sealed record StageRow(string Name, StageState State);
 
-/// <summary>A point for a live chart: trace <paramref name="Trace"/> of chart <paramref name="Chart"/>.</summary>
-public sealed record SeriesPoint(string Chart, int Trace, double X, double Y);
-
 /// <summary>Where the current stage stands: a fraction in [0, 1], what it counts, and the trainer's ETA.</summary>
 public sealed record StageProgress(double Fraction, string Label, TimeSpan? Eta);
 
 /// <summary>
-/// What the run dashboard shows, folded from a run's events: the stored history first, then live events (the
-/// same fold, so a page opened mid-run shows the same as one opened at the start). Step charts share one x axis,
-/// the recipe step: a stage's step plus the steps of the training stages before it, one trace per training stage.
-/// A step already seen (stage and step) is dropped, so history and live events may overlap. Not thread-safe:
-/// the page applies events under its own lock.
+/// Where a run stands, folded from its events: the stored history first, then live events (the same fold, so a
+/// page opened mid-run shows the same as one opened at the start). Each training stage keeps its steps in order;
+/// a step already seen (stage and step) is dropped, so history and live events may overlap. What the page draws
+/// from it is <see cref="DashboardFigures"/>'. Not thread-safe: the page applies events under its own lock.
 /// </summary>
 public sealed class DashboardState
 {
-    public const string LossChart = "loss", LearningRateChart = "lr", ThroughputChart = "throughput", MemoryChart = "memory";
-    public static readonly string[] StepCharts = [LossChart, LearningRateChart, ThroughputChart, MemoryChart];
     public const int LogLines = 200;
 
-    private readonly RunSpec spec;
     private readonly List<string> trainingStages;
     private readonly long[] offsets;
-    private readonly Dictionary<string, long> lastStep = [];
-    private readonly Dictionary<string, List<(List<double> X, List<double> Y)>> series = [];
+    private readonly List<List<StepEvent>> steps;
     private readonly Dictionary<(string Stage, string Benchmark, int Length, double? Depth, string Metric), double> evals = [];
     private readonly List<StageRow> stages;
     private readonly List<LogEvent> log = [];
 
     public DashboardState(RunRecord run)
     {
-        spec = run.Spec;
+        Spec = run.Spec;
         Status = run.Status;
         Error = run.Error;
         Checkpoint = run.Checkpoint;
-        var training = spec.Stages.OfType<TrainingStageSpec>().ToList();
+        var training = Spec.Stages.OfType<TrainingStageSpec>().ToList();
         trainingStages = training.Select(s => s.Kind).ToList();
         offsets = training.Select((_, i) => training.Take(i).Sum(s => (long)s.Steps)).ToArray();
-        stages = spec.Stages.Select(s => new StageRow(s.Kind, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
-        foreach (var chart in StepCharts)
-            series[chart] = Enumerable.Range(0, trainingStages.Count * (chart == LossChart ? 2 : 1)).Select(_ => (new List<double>(), new List<double>())).ToList();
+        steps = training.Select(_ => new List<StepEvent>()).ToList();
+        stages = Spec.Stages.Select(s => new StageRow(s.Kind, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
         if (Status == RunStatus.Completed) MarkAll(StageState.Done);
     }
+
+    public RunSpec Spec { get; }
 
     public RunStatus Status { get; private set; }
 
@@ -67,8 +59,20 @@ public sealed class DashboardState
 
     public bool Trains => trainingStages.Count > 0;
 
-    /// <summary>Folds one event in; returns the points it adds to the step charts (none for anything but a new step).</summary>
-    public IReadOnlyList<SeriesPoint> Apply(RunEvent runEvent)
+    /// <summary>The training stages in order (extend, anneal), one series of steps each.</summary>
+    public IReadOnlyList<string> TrainingStages => trainingStages;
+
+    /// <summary>The steps of training stage <paramref name="index"/> so far, in order.</summary>
+    public IReadOnlyList<StepEvent> Steps(int index) => steps[index];
+
+    /// <summary>Where <paramref name="stage"/> is among the training stages; -1 for a stage that does not train.</summary>
+    public int TrainingIndex(string stage) => trainingStages.IndexOf(stage);
+
+    /// <summary>A stage's step on the recipe's axis: its own step plus the steps of the training stages before it.</summary>
+    public double RecipeStep(StepEvent step) => offsets[TrainingIndex(step.Stage)] + step.Step;
+
+    /// <summary>Folds one event in; returns it when it is a step the series did not have yet, else null.</summary>
+    public StepEvent? Apply(RunEvent runEvent)
     {
         switch (runEvent)
         {
@@ -96,30 +100,16 @@ public sealed class DashboardState
                         if (stages[i].State == StageState.Running) stages[i] = stages[i] with { State = StageState.Stopped };
                 break;
         }
-        return [];
+        return null;
     }
 
-    private List<SeriesPoint> AddStep(StepEvent step)
+    private StepEvent? AddStep(StepEvent step)
     {
-        var trace = trainingStages.IndexOf(step.Stage);
-        if (trace < 0 || (lastStep.TryGetValue(step.Stage, out var last) && step.Step <= last)) return [];
-        lastStep[step.Stage] = step.Step;
+        var index = TrainingIndex(step.Stage);
+        if (index < 0 || (steps[index].Count > 0 && step.Step <= steps[index][^1].Step)) return null;
+        steps[index].Add(step);
         LastStep = step;
-        double x = offsets[trace] + step.Step;
-        List<SeriesPoint> points =
-        [
-            new(LossChart, 2 * trace, x, step.Loss),
-            new(LossChart, 2 * trace + 1, x, step.Perplexity),
-            new(LearningRateChart, trace, x, step.LearningRate),
-            new(ThroughputChart, trace, x, step.TokensPerSecond),
-            new(MemoryChart, trace, x, step.MemoryBytes / (1024.0 * 1024.0)),
-        ];
-        foreach (var p in points)
-        {
-            series[p.Chart][p.Trace].X.Add(p.X);
-            series[p.Chart][p.Trace].Y.Add(p.Y);
-        }
-        return points;
+        return step;
     }
 
     private void SetStage(string name, StageState state)
@@ -157,121 +147,23 @@ public sealed class DashboardState
 
     /// <summary>Distinct (benchmark, length, depth) cells the evaluation measures, as the spec lists them.</summary>
     public int ExpectedEvalCells() =>
-        (spec.Eval.Niah is { } niah ? niah.Lengths.Count * niah.Depths.Count : 0)
-        + (spec.Eval.Passkey?.Lengths.Count ?? 0)
-        + (spec.Eval.Perplexity?.Lengths.Count ?? 0)
-        + (spec.Eval.ShortRetention ? 1 : 0);
+        (Spec.Eval.Niah is { } niah ? niah.Lengths.Count * niah.Depths.Count : 0)
+        + (Spec.Eval.Passkey?.Lengths.Count ?? 0)
+        + (Spec.Eval.Perplexity?.Lengths.Count ?? 0)
+        + (Spec.Eval.ShortRetention ? 1 : 0);
 
-    // ---- figures -----------------------------------------------------------------
+    // ---- eval cells ----------------------------------------------------------------
 
-    /// <summary>Everything folded in so far, as the figure of one step chart (live points then extend it).</summary>
-    public ChartFigure StepFigure(string chart)
-    {
-        var traces = new List<ChartTrace>();
-        for (var i = 0; i < trainingStages.Count; i++)
-        {
-            var color = StageColors[i % StageColors.Length];
-            if (chart == LossChart)
-            {
-                // Short names keep the legend to one row under the title.
-                traces.Add(Trace(chart, 2 * i, trainingStages[i], color));
-                traces.Add(Trace(chart, 2 * i + 1, $"{trainingStages[i]} ppl", color) with { SecondaryY = true, Dash = "dot" });
-            }
-            else traces.Add(Trace(chart, i, trainingStages[i], color));
-        }
-        var (title, y) = chart switch
-        {
-            LossChart => ("Loss and perplexity", "loss (nats/token)"),
-            LearningRateChart => ("Learning rate", "learning rate"),
-            ThroughputChart => ("Throughput", "tokens/s"),
-            _ => ("Memory", "MiB"),
-        };
-        return new ChartFigure(traces, new ChartAxis("recipe step"), new ChartAxis(y))
-        {
-            Title = title,
-            SecondaryY = chart == LossChart ? new ChartAxis("perplexity", Log: true) : null,
-            Legend = LegendPlace.Top,
-            Height = 300,
-        };
-    }
-
-    private static readonly string[] StageColors = ["#1f77b4", "#ff7f0e", "#2ca02c"];
-
-    private ChartTrace Trace(string chart, int index, string name, string color)
-    {
-        var (x, y) = series[chart][index];
-        return new ChartTrace(name, x.ToArray(), y.ToArray()) { Color = color };
-    }
+    /// <summary>A measured cell's value, null until it is measured.</summary>
+    public double? Cell(string stage, string benchmark, int length, double? depth, string metric) =>
+        evals.TryGetValue((stage, benchmark, length, depth, metric), out var value) ? value : null;
 
     /// <summary>Whether any cell of <paramref name="benchmark"/> is measured yet.</summary>
     public bool Measured(string benchmark) => evals.Keys.Any(k => k.Benchmark == benchmark);
 
-    /// <summary>Needle accuracy by context length (columns) and depth (rows); hover shows the needle's log-probability. Null without a NIAH eval or before its first cell.</summary>
-    public ChartFigure? NiahFigure()
-    {
-        if (spec.Eval.Niah is not { } niah || !Measured(Benchmarks.Niah)) return null;
-        double? Cell(int length, double depth, string metric) =>
-            evals.TryGetValue((RecipeRunner.EvalStage, Benchmarks.Niah, length, depth, metric), out var v) ? v : null;
-        var z = niah.Depths.Select(d => (IReadOnlyList<double?>)niah.Lengths.Select(l => Cell(l, d, "accuracy")).ToList()).ToList();
-        var text = niah.Depths.Select(d => (IReadOnlyList<string?>)niah.Lengths
-            .Select(l => Cell(l, d, "needle_logprob") is { } lp ? string.Create(CultureInfo.InvariantCulture, $"needle log-prob {lp:F3}") : null).ToList()).ToList();
-        var trace = new ChartTrace("accuracy", [], niah.Depths.ToList())
-        {
-            Kind = TraceKind.Heatmap,
-            XLabels = niah.Lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToList(),
-            Z = z,
-            Text = text,
-            ZRange = (0, 1),
-        };
-        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Category: true), new ChartAxis("needle depth (%)", Category: true))
-        {
-            Title = "Needle in a haystack: accuracy",
-            Height = 300,
-        };
-    }
-
-    /// <summary>Passkey accuracy against context length, measured cells only. Null without a passkey eval or before its first cell.</summary>
-    public ChartFigure? PasskeyFigure() =>
-        spec.Eval.Passkey is { } passkey && Measured(Benchmarks.Passkey)
-            ? ByLength("Passkey retrieval", passkey.Lengths, Benchmarks.Passkey, "accuracy", new ChartAxis("accuracy", Range: (-0.05, 1.05)), "#2ca02c")
-            : null;
-
-    /// <summary>Perplexity against context length, measured cells only. Null without a perplexity eval or before its first cell.</summary>
-    public ChartFigure? PerplexityFigure() =>
-        spec.Eval.Perplexity is { } perplexity && Measured(Benchmarks.Perplexity)
-            ? ByLength("Perplexity by context length", perplexity.Lengths, Benchmarks.Perplexity, "perplexity", new ChartAxis("perplexity"), "#9467bd")
-            : null;
-
-    private ChartFigure ByLength(string title, IReadOnlyList<int> lengths, string benchmark, string metric, ChartAxis y, string color)
-    {
-        var measured = lengths
-            .Select(l => (Length: l, Found: evals.TryGetValue((RecipeRunner.EvalStage, benchmark, l, null, metric), out var v), Value: v))
-            .Where(c => c.Found).ToList();
-        var trace = new ChartTrace(metric, measured.Select(c => (double)c.Length).ToList(), measured.Select(c => c.Value).ToList())
-        {
-            Kind = TraceKind.LineMarkers,
-            Color = color,
-        };
-        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), y) { Title = title, Height = 300 };
-    }
-
-    /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention or before the base is measured.</summary>
-    public ChartFigure? ShortPerplexityFigure()
-    {
-        if (!spec.Eval.ShortRetention || !Measured(Benchmarks.ShortPerplexity)) return null;
-        var bars = new[] { ("base model", ShortPerplexity(RecipeRunner.BaseStage)), ("after the run", ShortPerplexity(RecipeRunner.EvalStage)) }
-            .Where(b => b.Item2 is not null).ToList();
-        var trace = new ChartTrace("perplexity", [], bars.Select(b => b.Item2!.Value).ToList())
-        {
-            Kind = TraceKind.Bar,
-            XLabels = bars.Select(b => b.Item1).ToList(),
-            Color = "#8c564b",
-        };
-        return new ChartFigure([trace], new ChartAxis("model"), new ChartAxis("perplexity at the native window")) { Title = "Short-context perplexity", Height = 300 };
-    }
-
     /// <summary>The short-context perplexity measured in <paramref name="stage"/> (base or eval), null until it is.</summary>
     public double? ShortPerplexity(string stage) =>
-        evals.Where(e => e.Key.Stage == stage && e.Key.Benchmark == Benchmarks.ShortPerplexity && e.Key.Metric == "perplexity")
+        evals.Where(e => e.Key.Stage == stage && e.Key.Benchmark == Benchmarks.ShortPerplexity && e.Key.Metric == Metrics.Perplexity)
             .Select(e => (double?)e.Value).FirstOrDefault();
 }
+

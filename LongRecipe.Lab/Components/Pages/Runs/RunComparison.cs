@@ -1,4 +1,5 @@
 using System.Globalization;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Charts;
 

@@ -1,5 +1,6 @@
 using LongRecipe.Engine.Evaluation;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 
 namespace LongRecipe.Lab.Components.Pages.Runs;
 

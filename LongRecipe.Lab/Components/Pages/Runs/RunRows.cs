@@ -1,3 +1,5 @@
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Lab.Components.Pages.Runs;

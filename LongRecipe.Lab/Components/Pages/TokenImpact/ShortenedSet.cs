@@ -1,8 +1,8 @@
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Tokenization;
 using System.Text;
 using System.Text.Json;
 using LongRecipe.Engine.Analysis;
-using LongRecipe.Engine.SafeTensors;
 
 namespace LongRecipe.Lab.Components.Pages.TokenImpact;
 

@@ -1,5 +1,5 @@
-using LongRecipe.Engine.Runs;
-using LongRecipe.Lab.Services;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Lab.Components.Pages.Models;
 
 namespace LongRecipe.Lab.Components.Pages.Train;
 

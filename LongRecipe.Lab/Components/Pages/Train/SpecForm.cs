@@ -1,7 +1,9 @@
 using System.Globalization;
+using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Positions;
-using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Lab.Components.Pages.Train;
@@ -15,17 +17,17 @@ public sealed class ExtendFields
     public PositionScheme Scheme { get; set; }
     public int SequenceLength { get; set; }
     public int Steps { get; set; }
-    public int BatchSize { get; set; }
-    public double Lr { get; set; }
+    public int MicroBatchSize { get; set; }
+    public double LearningRate { get; set; }
     public int WarmupSteps { get; set; }
-    public LearningRateDecay Schedule { get; set; }
+    public LearningRateDecay Decay { get; set; }
 }
 
 public sealed class AnnealFields
 {
     public double ReplayRatio { get; set; }
     public int Steps { get; set; }
-    public double Lr { get; set; }
+    public double LearningRate { get; set; }
 }
 
 public sealed class MergeFields
@@ -57,19 +59,21 @@ public sealed class SpecForm
         Name = spec.Name;
         Model = spec.Model;
         TargetLength = spec.TargetLength;
-        Device = spec.Device;
-        Dtype = spec.Dtype;
+        Device = spec.Device.ToString();
+        Dtype = spec.Dtype.ShortName();
         Seed = (long)spec.Seed;
         RopeFactor = spec.RopeScaling?.Factor;
+        Corpus = spec.Data.Corpus;
+        RetrievalRatio = spec.Data.RetrievalRatio;
         Documents = spec.Data.Documents;
         Selection = spec.Data.Selection.Method;
         SelectRatio = spec.Data.Selection.SelectRatio;
         Extend = spec.Stages.OfType<ExtendStage>().Select(e => new ExtendFields
         {
-            Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, BatchSize = e.BatchSize, Lr = e.Lr,
-            WarmupSteps = e.WarmupSteps, Schedule = e.Schedule,
+            Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, MicroBatchSize = e.MicroBatchSize,
+            LearningRate = e.LearningRate, WarmupSteps = e.WarmupSteps, Decay = e.Decay,
         }).FirstOrDefault();
-        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, Lr = a.Lr }).FirstOrDefault();
+        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, LearningRate = a.LearningRate }).FirstOrDefault();
         Merge = spec.Stages.OfType<MergeStage>().Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
         NiahLengths = List(spec.Eval.Niah?.Lengths);
         NiahDepths = List(spec.Eval.Niah?.Depths);
@@ -77,23 +81,31 @@ public sealed class SpecForm
         PasskeyLengths = List(spec.Eval.Passkey?.Lengths);
         PerplexityLengths = List(spec.Eval.Perplexity?.Lengths);
         ShortRetention = spec.Eval.ShortRetention;
+        EvalCorpus = spec.Eval.Corpus;
+        EvalSplit = spec.Eval.Split;
     }
 
     public static SpecForm From(RunSpec spec) => new(spec);
 
     /// <summary>The preset <paramref name="key"/> (see <see cref="Presets"/>) on <paramref name="device"/>.</summary>
-    public static SpecForm FromPreset(string key, string device) => new(RunPresets.ByName[key]() with { Device = device });
+    public static SpecForm FromPreset(string key, Device device) => new(RunPresets.ByName[key]() with { Device = device });
 
     public string Name { get; set; }
     /// <summary>"builtin" or a model directory.</summary>
     public string Model { get; set; }
     public int TargetLength { get; set; }
+    /// <summary>cpu or cuda:N, as the device list offers them.</summary>
     public string Device { get; set; }
+    /// <summary>f32 or bf16.</summary>
     public string Dtype { get; set; }
     public long Seed { get; set; }
     /// <summary>The RoPE rescaling's factor; null when the spec rescales nothing (or YaRN/LongRoPE derive it).</summary>
     public double? RopeFactor { get; set; }
     public bool RescalesRope => basis.RopeScaling is not null;
+    /// <summary>"synthetic", "real" or a path; replay follows it when the spec replays the same corpus.</summary>
+    public string Corpus { get; set; }
+    /// <summary>The share of retrieval samples mixed in; null for the corpus's default.</summary>
+    public double? RetrievalRatio { get; set; }
     public int Documents { get; set; }
     public SelectionMethod Selection { get; set; }
     public double SelectRatio { get; set; }
@@ -106,6 +118,9 @@ public sealed class SpecForm
     public string PasskeyLengths { get; set; }
     public string PerplexityLengths { get; set; }
     public bool ShortRetention { get; set; }
+    /// <summary>The text the evaluation measures on: "synthetic", "real" or a corpus folder.</summary>
+    public string EvalCorpus { get; set; }
+    public CorpusSplit EvalSplit { get; set; }
 
     /// <summary>Where the stage of <paramref name="kind"/> (extend, anneal, merge) sits in the spec's stage list; -1 when it has none.</summary>
     public int StageIndex(string kind) => basis.Stages.Select((s, i) => s.Kind == kind ? i : -1).FirstOrDefault(i => i >= 0, -1);
@@ -118,6 +133,8 @@ public sealed class SpecForm
         var niahDepths = Parse(NiahDepths, "eval.niah.depths", double.Parse, listProblems);
         var passkeyLengths = Parse(PasskeyLengths, "eval.passkey.lengths", int.Parse, listProblems);
         var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, listProblems);
+        var device = One(Device, "device", Engine.Torch.Device.Parse, listProblems, basis.Device);
+        var dtype = One(Dtype, "dtype", DTypeExtensions.ParseDType, listProblems, basis.Dtype);
         if (listProblems.Count > 0) throw new RunSpecException(null, listProblems);
 
         return basis with
@@ -127,11 +144,19 @@ public sealed class SpecForm
             // The built-in model needs its window named; a model directory's config.json gives its own.
             NativeLength = Model == RunSpec.BuiltinModel ? basis.NativeLength ?? RunPresets.NativeLength : null,
             TargetLength = TargetLength,
-            Device = Device,
-            Dtype = Dtype,
+            Device = device,
+            Dtype = dtype,
             Seed = (ulong)Math.Max(0, Seed),
             RopeScaling = basis.RopeScaling is { } rope ? rope with { Factor = RopeFactor } : null,
-            Data = basis.Data with { Documents = Documents, Selection = new SelectionSpec(Selection, SelectRatio) },
+            Data = basis.Data with
+            {
+                Corpus = Corpus,
+                // Replay follows the corpus trained on (the real corpus's train split, or synthetic text), unless the spec named one of its own.
+                Replay = basis.Data.Replay is { } replay && replay == basis.Data.Corpus ? Corpus : basis.Data.Replay,
+                RetrievalRatio = RetrievalRatio,
+                Documents = Documents,
+                Selection = new SelectionSpec(Selection, SelectRatio),
+            },
             Stages = basis.Stages.Select(Stage).ToList(),
             Eval = basis.Eval with
             {
@@ -139,16 +164,23 @@ public sealed class SpecForm
                 Passkey = passkeyLengths.Count == 0 ? null : new PasskeyEvalSpec(passkeyLengths, basis.Eval.Passkey?.Samples ?? 4),
                 Perplexity = perplexityLengths.Count == 0 ? null : new PerplexityEvalSpec(perplexityLengths, basis.Eval.Perplexity?.Samples ?? 4),
                 ShortRetention = ShortRetention,
+                Corpus = EvalCorpus,
+                Split = EvalSplit,
             },
         };
     }
 
-    /// <summary>Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can run.</summary>
-    public IReadOnlyList<SpecProblem> Problems()
+    /// <summary>
+    /// Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can
+    /// run. With <paramref name="realCorpus"/> (the data directory's corpora/real), the corpora it names are checked on disk too.
+    /// </summary>
+    public IReadOnlyList<SpecProblem> Problems(string? realCorpus = null)
     {
         try
         {
-            return ToSpec().Problems();
+            var spec = ToSpec();
+            var problems = spec.Problems();
+            return problems.Count > 0 || realCorpus is null ? problems : spec.CorpusProblems(realCorpus);
         }
         catch (RunSpecException e)
         {
@@ -158,20 +190,32 @@ public sealed class SpecForm
 
     private StageSpec Stage(StageSpec stage) => stage switch
     {
-        // The transform spans the run's target window (its seed is its own, as the JSON shows).
         ExtendStage e when Extend is { } f => e with
         {
-            Transform = e.Transform with { Scheme = f.Scheme, TargetLength = TargetLength },
-            SequenceLength = f.SequenceLength, Steps = f.Steps, BatchSize = f.BatchSize, Lr = f.Lr, WarmupSteps = f.WarmupSteps,
-            Schedule = f.Schedule,
+            Transform = e.Transform with { Scheme = f.Scheme },
+            SequenceLength = f.SequenceLength, Steps = f.Steps, MicroBatchSize = f.MicroBatchSize, LearningRate = f.LearningRate,
+            WarmupSteps = f.WarmupSteps, Decay = f.Decay,
         },
-        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, Lr = f.Lr },
+        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, LearningRate = f.LearningRate },
         MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Alpha, Density = f.Density },
         _ => stage,
     };
 
     private static string List<T>(IReadOnlyList<T>? values) where T : IFormattable =>
         values is null ? "" : string.Join(", ", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture)));
+
+    private static T One<T>(string text, string path, Func<string, T> parse, List<SpecProblem> problems, T fallback)
+    {
+        try
+        {
+            return parse(text);
+        }
+        catch (FormatException e)
+        {
+            problems.Add(new SpecProblem(path, e.Message));
+            return fallback;
+        }
+    }
 
     private static List<T> Parse<T>(string text, string path, Func<string, IFormatProvider, T> parse, List<SpecProblem> problems)
     {

@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using LongRecipe.Engine.Experiments;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
+
+namespace LongRecipe.Cli;
+
+/// <summary>
+/// experiment: runs an experiment file (methods × seeds, the learning-rate grid on validation data first) in the
+/// Lab's run store, reusing the runs it already has, then writes its report (results.json, results.md with
+/// intervals and the papers' claims, SVG charts) to --out. --report-only writes the report from the store alone.
+/// Progress on stderr; Ctrl-C stops the runs in flight at a checkpoint (run it again to continue).
+/// </summary>
+public static class ExperimentVerb
+{
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var file = args.Positional ?? throw new ArgumentException("give an experiment file (see experiments/replication/experiment.json)");
+        var spec = ExperimentSpec.Load(file);
+        var workspace = Workspace.At(args.Optional("data") ?? "data");
+        Directory.CreateDirectory(workspace.DataDirectory);
+        using var store = RunStore.Open(workspace.StoreFile);
+        var output = args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name);
+
+        ExperimentResults results;
+        if (args.Flag("report-only"))
+            results = ExperimentResults.Load(spec, store);
+        else
+        {
+            using var cancel = CorpusVerb.CancelOnCtrlC();
+            using var bar = new ProgressBar("starting");
+            var runner = new ExperimentRunner(new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus));
+            results = await runner.RunAsync(spec, new SynchronousProgress<ExperimentProgress>(p => Report(bar, p)), cancel.Token);
+        }
+        var files = ExperimentReport.Write(spec, results, output);
+        var failed = results.Runs.Count(r => r.Status != RunStatus.Completed);
+        Console.WriteLine(new JsonObject
+        {
+            ["experiment"] = spec.Name, ["runs"] = results.Runs.Count, ["failed"] = failed,
+            ["report"] = new JsonArray([.. files.Select(f => (JsonNode)f)]),
+        }.ToJsonString());
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static void Report(ProgressBar bar, ExperimentProgress p)
+    {
+        var prefix = $"[{p.Phase.ToString().ToLowerInvariant()} {p.Done}/{p.Total}] {p.Run}";
+        switch (p.Event)
+        {
+            case null:
+                bar.Report((double)p.Done / p.Total, $"{prefix} done");
+                break;
+            case StepEvent s:
+                bar.Report((double)p.Done / p.Total, $"{prefix}: {s.Stage} {s.Step}/{s.TotalSteps} loss {s.Loss:F3}");
+                break;
+            case StatusEvent { Status: RunStatus.Failed } failed:
+                Console.Error.WriteLine($"\n{p.Run} failed: {failed.Error}");
+                break;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using LongRecipe.Engine.IO;
+
+namespace LongRecipe.Engine.Tests.IO;
+
+/// <summary>The one JSON field reader: every error names the source and the field's path.</summary>
+public class JsonFieldTests
+{
+    private static JsonFieldException Fails(string json, Action<JsonField> read)
+    {
+        using var document = JsonField.Parse(json, "x.json");
+        return Assert.Throws<JsonFieldException>(() => read(JsonField.Root(document, "x.json")));
+    }
+
+    [Fact]
+    public void Values_are_read_at_their_paths()
+    {
+        using var document = JsonField.Parse("""{"a": {"b": [1, 2.5]}, "c": null, "d": true, "e": [3, 4]}""", "x.json");
+        var root = JsonField.Root(document, "x.json");
+        var items = root.Required("a").Required("b").Items().ToList();
+        Assert.Equal(("a.b[1]", 2.5), (items[1].Path, items[1].Double()));
+        Assert.Null(root.Optional("c"));
+        Assert.True(root.Has("c"));
+        Assert.False(root.Has("z"));
+        Assert.True(root.Bool("d", false));
+        Assert.Equal([3L, 4], root.Required("e").Longs());
+    }
+
+    [Fact]
+    public void Wrong_types_missing_and_unknown_fields_name_the_field()
+    {
+        var wrong = Fails("""{"a": {"b": [1, "x"]}}""", r => r.Required("a").Required("b").Longs());
+        Assert.Equal("x.json: a.b[1] must be an integer, got \"x\"", wrong.Message);
+        Assert.Equal(("a.b[1]", "must be an integer, got \"x\""), (wrong.Field, wrong.Problem));
+
+        Assert.Equal("x.json: a.c is missing", Fails("""{"a": {}}""", r => r.Required("a").Required("c")).Message);
+        Assert.Equal("x.json: n must be an integer ≥ 1, got 0", Fails("""{"n": 0}""", r => r.Required("n").Int(min: 1)).Message);
+        Assert.Equal("x.json: typo is not a field here (expected text)", Fails("""{"typo": 1}""", r => r.OnlyFields("text")).Message);
+        using var list = JsonField.Parse("[1]", "x.json");
+        Assert.Equal("x.json: the document must be an object, got [1]", Assert.Throws<JsonFieldException>(() => JsonField.Root(list, "x.json")).Message);
+    }
+
+    [Fact]
+    public void Broken_json_says_where_and_long_values_are_cut()
+    {
+        Assert.StartsWith("x.json: not valid JSON (line 2,", Assert.Throws<JsonFieldException>(() => JsonField.Parse("{\n ,}", "x.json")).Message);
+        var list = "[" + string.Join(", ", Enumerable.Range(0, 100)) + "]";
+        var error = Fails($$"""{"a": {{list}}}""", r => r.Required("a").String());
+        Assert.EndsWith("…", error.Message);
+        Assert.True(error.Message.Length < 130, error.Message);
+    }
+}

@@ -1,0 +1,343 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Merging;
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Torch;
+using LongRecipe.Engine.Training;
+
+namespace LongRecipe.Engine.Recipes;
+
+// Reading and writing run specs as snake_case JSON.
+public sealed partial record RunSpec
+{
+    /// <summary>The spec as indented snake_case JSON; nulls are left out.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, RunSpecJsonContext.Default.RunSpec);
+
+    /// <summary>Writes the spec to <paramref name="path"/> atomically.</summary>
+    public void Save(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, RunSpecJsonContext.Default.RunSpec));
+
+    /// <summary>Reads and validates a spec file; problems throw a <see cref="RunSpecException"/> naming the file and each field.</summary>
+    public static RunSpec Load(string path) => Parse(ReadSpecText(path), path);
+
+    /// <summary>A spec file's text; a file that cannot be read is a <see cref="RunSpecException"/> naming it.</summary>
+    internal static string ReadSpecText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RunSpecException(path, [new SpecProblem("", $"cannot be read ({e.Message})")]);
+        }
+    }
+
+    /// <summary>
+    /// Reads and validates a spec from JSON text. Every problem is reported at once, each naming its JSON
+    /// path (<c>stages[1].learning_rate: must be &gt; 0</c>); <paramref name="source"/> (a file name) prefixes them when
+    /// given. Specs written with earlier names (<see cref="Upgraded"/>) read as the same spec.
+    /// </summary>
+    public static RunSpec Parse(string json, string? source = null)
+    {
+        var spec = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
+        var problems = spec.Problems();
+        return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
+    }
+
+    /// <summary>
+    /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, brought to
+    /// today's names by <paramref name="upgrade"/> when given, its shape checked field by field first; the caller
+    /// checks the values' rules.
+    /// </summary>
+    internal static T ParseShaped<T>(string json, JsonTypeInfo<T> info, string? source, Func<string, List<SpecProblem>, string>? upgrade = null)
+        where T : class
+    {
+        T? spec;
+        try
+        {
+            var shape = new List<SpecProblem>();
+            if (upgrade is not null) json = upgrade(json, shape);
+            using (var document = JsonDocument.Parse(json))
+                CheckShape(document.RootElement, info, "", shape);
+            if (shape.Count > 0) throw new RunSpecException(source, shape);
+            spec = JsonSerializer.Deserialize(json, info);
+        }
+        catch (JsonException e)
+        {
+            throw new RunSpecException(source, [FromJsonException(e)]);
+        }
+        return spec ?? throw new RunSpecException(source, [new SpecProblem("", "must be a JSON object, got null")]);
+    }
+
+    /// <summary>The training stages' earlier field names, before they took the trainer's (<see cref="TrainerOptions"/>).</summary>
+    private static readonly (string Old, string New)[] StageRenames =
+    [
+        ("lr", "learning_rate"), ("min_lr", "min_learning_rate"), ("batch_size", "micro_batch_size"),
+        ("grad_accum", "gradient_accumulation"), ("schedule", "decay"),
+    ];
+
+    /// <summary>
+    /// The spec in today's names, so that specs already stored (runs.db, a run folder's spec.json) still load:
+    /// dtype "float32" and "bfloat16" read as f32 and bf16; an extend or anneal stage's lr, min_lr, batch_size,
+    /// grad_accum and schedule as its learning_rate, min_learning_rate, micro_batch_size, gradient_accumulation and decay; a
+    /// transform's target_length, once a copy of the run's, is dropped (a different one is a problem).
+    /// </summary>
+    private static string Upgraded(string json, List<SpecProblem> problems)
+    {
+        if (JsonNode.Parse(json) is not JsonObject spec) return json;
+        if (spec["dtype"] is JsonValue dtype && dtype.TryGetValue<string>(out var name) && name is "float32" or "bfloat16")
+            spec["dtype"] = name == "float32" ? "f32" : "bf16";
+        if (spec["stages"] is JsonArray stages)
+            foreach (var (stage, index) in stages.Select((s, i) => (s, i)))
+            {
+                if (stage is not JsonObject fields || (string?)fields["kind"] is not ("extend" or "anneal")) continue;
+                foreach (var (old, current) in StageRenames)
+                    if (fields.Remove(old, out var value))
+                    {
+                        if (fields.ContainsKey(current)) problems.Add(new SpecProblem($"stages[{index}].{old}", $"is the old name of {current}; give one of them"));
+                        else fields[current] = value;
+                    }
+                if (fields["transform"] is JsonObject transform && transform.Remove("target_length", out var length)
+                    && length?.ToJsonString() != spec["target_length"]?.ToJsonString())
+                    problems.Add(new SpecProblem($"stages[{index}].transform.target_length",
+                        $"the transform spans the run's target_length ({spec["target_length"]?.ToJsonString()}); leave this out, got {length?.ToJsonString()}"));
+            }
+        return spec.ToJsonString();
+    }
+
+    /// <summary>
+    /// Walks the document beside the serializer's own metadata, so that a misspelt or missing field, a value of
+    /// the wrong type and an unknown stage kind are each reported at their path, in the spec's own words,
+    /// before the serializer sees them.
+    /// </summary>
+    private static void CheckShape(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems)
+    {
+        var type = Nullable.GetUnderlyingType(info.Type) ?? info.Type;
+        if (type == typeof(RopeScaling))
+        {
+            // The model's own reader, so the spec's rope_scaling reads as a config.json's does.
+            try
+            {
+                LlamaConfig.ReadRopeScaling(new JsonField(element, "spec", path));
+            }
+            catch (JsonFieldException e)
+            {
+                problems.Add(new SpecProblem(e.Field ?? path, e.Problem ?? e.Message));
+            }
+            return;
+        }
+        if (ValueProblem(element, type) is { } problem)
+        {
+            problems.Add(new SpecProblem(path, $"{problem}, got {element.GetRawText()}"));
+            return;
+        }
+        if (ElementType(type) is { } itemType)
+        {
+            if (element.ValueKind != JsonValueKind.Array)
+            {
+                problems.Add(new SpecProblem(path, $"must be a list, got {element.GetRawText()}"));
+                return;
+            }
+            var index = 0;
+            foreach (var item in element.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Null) problems.Add(new SpecProblem($"{path}[{index}]", "must not be null"));
+                else CheckShape(item, info.Options.GetTypeInfo(itemType), $"{path}[{index}]", problems);
+                index++;
+            }
+            return;
+        }
+        if (info.Kind != JsonTypeInfoKind.Object) return;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add(new SpecProblem(path, $"must be an object, got {element.GetRawText()}"));
+            return;
+        }
+        if (info.PolymorphismOptions is not { } polymorphism)
+        {
+            CheckFields(element, info, path, problems, discriminator: null);
+            return;
+        }
+        var kinds = polymorphism.DerivedTypes.Select(d => (string)d.TypeDiscriminator!).ToList();
+        var kindPath = Join(path, polymorphism.TypeDiscriminatorPropertyName);
+        if (!element.TryGetProperty(polymorphism.TypeDiscriminatorPropertyName, out var kind) || kind.ValueKind != JsonValueKind.String)
+        {
+            problems.Add(new SpecProblem(kindPath, $"missing (expected {string.Join(", ", kinds)})"));
+            return;
+        }
+        var derived = polymorphism.DerivedTypes.FirstOrDefault(d => (string)d.TypeDiscriminator! == kind.GetString());
+        if (derived.DerivedType is null)
+            problems.Add(new SpecProblem(kindPath, $"'{kind.GetString()}' is not one of {string.Join(", ", kinds)}"));
+        else
+            CheckFields(element, info.Options.GetTypeInfo(derived.DerivedType), path, problems, polymorphism.TypeDiscriminatorPropertyName);
+    }
+
+    private static void CheckFields(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems, string? discriminator)
+    {
+        var known = info.Properties.ToDictionary(p => p.Name);
+        foreach (var property in element.EnumerateObject())
+        {
+            var fieldPath = Join(path, property.Name);
+            if (property.Name == discriminator) continue;
+            if (!known.TryGetValue(property.Name, out var field))
+                problems.Add(new SpecProblem(fieldPath, $"unknown field (expected one of {string.Join(", ", known.Keys)})"));
+            else if (property.Value.ValueKind == JsonValueKind.Null)
+            {
+                if (!field.IsSetNullable) problems.Add(new SpecProblem(fieldPath, "must not be null"));
+            }
+            else
+                CheckShape(property.Value, info.Options.GetTypeInfo(field.PropertyType), fieldPath, problems);
+        }
+        foreach (var field in known.Values)
+            if ((field.IsRequired || field.AssociatedParameter is { HasDefaultValue: false }) && !element.TryGetProperty(field.Name, out _))
+                problems.Add(new SpecProblem(Join(path, field.Name), "missing (required)"));
+    }
+
+    /// <summary>What is wrong with a scalar value for <paramref name="type"/>; null when it fits or the type is not a scalar.</summary>
+    private static string? ValueProblem(JsonElement value, Type type)
+    {
+        var kind = value.ValueKind;
+        if (type == typeof(string)) return kind == JsonValueKind.String ? null : "must be a string";
+        if (type == typeof(bool)) return kind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false";
+        if (type == typeof(int)) return kind == JsonValueKind.Number && value.TryGetInt32(out _) ? null : "must be an integer";
+        if (type == typeof(long)) return kind == JsonValueKind.Number && value.TryGetInt64(out _) ? null : "must be an integer";
+        if (type == typeof(ulong)) return kind == JsonValueKind.Number && value.TryGetUInt64(out _) ? null : "must be a non-negative integer";
+        if (type == typeof(double)) return kind == JsonValueKind.Number ? null : "must be a number";
+        if (type == typeof(Device)) return kind == JsonValueKind.String && DeviceConverter.TryParse(value.GetString()!, out _) ? null : DeviceConverter.Expected;
+        if (type == typeof(DType)) return kind == JsonValueKind.String && DTypeConverter.TryParse(value.GetString()!, out _) ? null : DTypeConverter.Expected;
+        if (!type.IsEnum) return null;
+        var names = Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName).ToList();
+        return kind == JsonValueKind.String && names.Contains(value.GetString()!) ? null : $"must be one of {string.Join(", ", names)}";
+    }
+
+    private static Type? ElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0]
+        : null;
+
+    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+
+    /// <summary>The serializer's message without its own location suffix, placed at its JSON path and line.</summary>
+    private static SpecProblem FromJsonException(JsonException e)
+    {
+        var message = e.Message;
+        var suffix = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (suffix < 0) suffix = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
+        if (suffix >= 0) message = message[..suffix];
+        var path = e.Path is { } p ? p.TrimStart('$').TrimStart('.') : "";
+        var line = e.LineNumber is { } n ? $" (line {n + 1})" : "";
+        return new SpecProblem(path, message + line);
+    }
+}
+
+/// <summary>One thing wrong with a spec: the JSON path of the field (e.g. <c>stages[1].lr</c>) and what is wrong.</summary>
+public sealed record SpecProblem(string Path, string Message)
+{
+    public override string ToString() => Path.Length == 0 ? Message : $"{Path}: {Message}";
+}
+
+/// <summary>A spec that cannot run; the message lists every problem, prefixed by <see cref="File"/> when the spec came from one.</summary>
+public sealed class RunSpecException(string? source, IReadOnlyList<SpecProblem> problems)
+    : Exception(string.Join(Environment.NewLine, problems.Select(p => source is null ? p.ToString() : $"{source}: {p}")))
+{
+    public string? File { get; } = source;
+    public IReadOnlyList<SpecProblem> Problems { get; } = problems;
+}
+
+/// <summary>The base model's RoPE rescaling as config.json writes rope_scaling, read and written by the model's own code.</summary>
+internal sealed class RopeScalingConverter : JsonConverter<RopeScaling>
+{
+    public override RopeScaling Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        try
+        {
+            return LlamaConfig.ReadRopeScaling(new JsonField(document.RootElement, "spec", "rope_scaling"));
+        }
+        catch (JsonFieldException e)
+        {
+            throw new JsonException(e.Message, e);
+        }
+    }
+
+    public override void Write(Utf8JsonWriter writer, RopeScaling value, JsonSerializerOptions options) =>
+        LlamaConfig.WriteRope(writer, value, legacy: true);
+}
+
+/// <summary>Devices as the command line types them: "cpu", "cuda" or "cuda:N".</summary>
+internal sealed class DeviceConverter : JsonConverter<Device>
+{
+    public const string Expected = "must be cpu, cuda or cuda:N";
+
+    public static bool TryParse(string text, out Device device)
+    {
+        try
+        {
+            device = Device.Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            device = default;
+            return false;
+        }
+    }
+
+    public override Device Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && TryParse(reader.GetString()!, out var device) ? device : throw new JsonException(Expected);
+
+    public override void Write(Utf8JsonWriter writer, Device value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}
+
+/// <summary>The dtypes a run computes in, by the short names the command line uses (f32, bf16).</summary>
+internal sealed class DTypeConverter : JsonConverter<DType>
+{
+    public static string Expected => $"must be {string.Join(" or ", RunSpec.Dtypes.Select(d => d.ShortName()))}";
+
+    public static bool TryParse(string text, out DType dtype)
+    {
+        foreach (var candidate in RunSpec.Dtypes)
+            if (candidate.ShortName() == text)
+            {
+                dtype = candidate;
+                return true;
+            }
+        dtype = default;
+        return false;
+    }
+
+    public override DType Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && TryParse(reader.GetString()!, out var dtype) ? dtype : throw new JsonException(Expected);
+
+    public override void Write(Utf8JsonWriter writer, DType value, JsonSerializerOptions options) => writer.WriteStringValue(value.ShortName());
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    AllowOutOfOrderMetadataProperties = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true,
+    Converters = [
+        typeof(RopeScalingConverter),
+        typeof(DeviceConverter),
+        typeof(DTypeConverter),
+        typeof(SnakeCaseEnumConverter<PositionScheme>),
+        typeof(SnakeCaseEnumConverter<SelectionMethod>),
+        typeof(SnakeCaseEnumConverter<LearningRateDecay>),
+        typeof(SnakeCaseEnumConverter<MergeMethod>),
+        typeof(SnakeCaseEnumConverter<OptimizerState>),
+        typeof(SnakeCaseEnumConverter<ExperimentRole>),
+        typeof(SnakeCaseEnumConverter<CorpusSplit>),
+    ])]
+[JsonSerializable(typeof(RunSpec))]
+[JsonSerializable(typeof(ExperimentSpec))]
+internal sealed partial class RunSpecJsonContext : JsonSerializerContext;

@@ -1,0 +1,93 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Lab.Components.Pages.Models;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LongRecipe.Lab.Tests.Pages.Models;
+
+public sealed class ModelCatalogTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("lab-catalog-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private ModelCatalog Catalog() =>
+        new(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root });
+
+    /// <summary>A tiny model directory; its tokenizer.json only needs to exist for the catalog.</summary>
+    private string WriteModel(string directory, bool tokenizer = true)
+    {
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 1)) PretrainedModel.Save(model, directory);
+        if (tokenizer) File.WriteAllText(Path.Combine(directory, ModelCatalog.TokenizerFile), "{}");
+        return directory;
+    }
+
+    [Fact]
+    public void Lists_repository_and_data_models_with_their_config_size_and_files()
+    {
+        WriteModel(Path.Combine(root, "models", "builtin"));
+        WriteModel(Path.Combine(root, "data", "models", "extended"), tokenizer: false);
+        Directory.CreateDirectory(Path.Combine(root, "data", "models", "empty"));
+
+        var models = Catalog().List();
+
+        Assert.Equal(["builtin", "extended"], models.Select(m => m.Name));
+        var builtin = models[0];
+        Assert.Equal(ModelSource.Repository, builtin.Source);
+        Assert.Equal(64, builtin.Config!.MaxPositionEmbeddings);
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 1)) Assert.Equal(model.Parameters.ElementCount, builtin.Parameters);
+        Assert.Equal(new FileInfo(Path.Combine(builtin.Directory, PretrainedModel.WeightsFile)).Length, builtin.WeightBytes);
+        Assert.True(builtin.Usable);
+        Assert.Equal(ModelSource.DataDirectory, models[1].Source);
+        Assert.False(models[1].Usable);
+    }
+
+    [Fact]
+    public void A_broken_config_is_listed_with_its_problem()
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(root, "models", "broken")).FullName;
+        File.WriteAllText(Path.Combine(directory, PretrainedModel.ConfigFile), "{ not json");
+
+        var entry = Catalog().List().Single();
+
+        Assert.Null(entry.Config);
+        Assert.StartsWith(Path.Combine(directory, PretrainedModel.ConfigFile) + ": not valid JSON", entry.Problem);
+    }
+
+    [Fact]
+    public void An_import_is_remembered_in_the_data_directory()
+    {
+        var elsewhere = WriteModel(Path.Combine(root, "elsewhere", "mine"));
+
+        var imported = Catalog().Import(elsewhere);
+
+        Assert.Equal(ModelSource.Imported, imported.Source);
+        Assert.Equal([elsewhere], Catalog().List().Select(m => m.Directory));
+        Assert.True(File.Exists(Path.Combine(root, "data", ModelCatalog.ImportsFileName)));
+    }
+
+    [Fact]
+    public void Imports_that_cannot_load_are_refused_with_the_path_and_the_reason()
+    {
+        var noTokenizer = WriteModel(Path.Combine(root, "elsewhere", "bare"), tokenizer: false);
+        var noConfig = Directory.CreateDirectory(Path.Combine(root, "elsewhere", "weights-only")).FullName;
+        var listed = WriteModel(Path.Combine(root, "models", "builtin"));
+        var catalog = Catalog();
+
+        Assert.Equal("Give the path of a model directory.", Assert.Throws<ModelImportException>(() => catalog.Import(" ")).Message);
+        Assert.Equal($"{Path.Combine(root, "nowhere")}: no such directory.", Assert.Throws<ModelImportException>(() => catalog.Import(Path.Combine(root, "nowhere"))).Message);
+        Assert.StartsWith($"{noConfig}: no config.json", Assert.Throws<ModelImportException>(() => catalog.Import(noConfig)).Message);
+        Assert.Equal($"{noTokenizer}: no tokenizer.json.", Assert.Throws<ModelImportException>(() => catalog.Import(noTokenizer)).Message);
+        Assert.Equal($"{listed} is already listed.", Assert.Throws<ModelImportException>(() => catalog.Import(listed)).Message);
+        Assert.False(File.Exists(Path.Combine(root, "data", ModelCatalog.ImportsFileName)));
+    }
+
+    private sealed class Environment : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Test";
+        public string ApplicationName { get; set; } = "LongRecipe.Lab";
+        public string ContentRootPath { get; set; } = "";
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+}

@@ -1,0 +1,119 @@
+using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Torch;
+using LongRecipe.Lab.Components.Pages.Train;
+
+namespace LongRecipe.Lab.Tests.Pages.Train;
+
+public sealed class SpecFormTests
+{
+    [Fact]
+    public void Every_preset_goes_through_the_form_unchanged()
+    {
+        foreach (var choice in SpecForm.Presets)
+        {
+            var form = SpecForm.FromPreset(choice.Key, Device.Cpu);
+            Assert.Equal(RunPresets.ByName[choice.Key]().ToJson(), form.ToSpec().ToJson());
+            Assert.Empty(form.Problems());
+        }
+    }
+
+    [Fact]
+    public void Form_fields_land_in_the_spec_and_the_transform_spans_the_target()
+    {
+        var form = SpecForm.FromPreset("longrecipe", Device.Cuda(1));
+        form.TargetLength = 2048;
+        form.Seed = 9;
+        form.Extend!.Scheme = PositionScheme.Pose;
+        form.Extend.Steps = 7;
+        form.Extend.WarmupSteps = 2;
+        form.Anneal!.ReplayRatio = 0.25;
+        form.Merge!.Alpha = 0.3;
+        form.NiahLengths = "512, 2048";
+        form.PasskeyLengths = "";
+
+        var spec = form.ToSpec();
+
+        var extend = Assert.IsType<ExtendStage>(spec.Stages[0]);
+        Assert.Equal((PositionScheme.Pose, RunPresets.Seed, 7), (extend.Transform.Scheme, extend.Transform.Seed, extend.Steps));
+        Assert.Equal(2048, spec.TargetLength);
+        Assert.Equal(0.25, Assert.IsType<AnnealStage>(spec.Stages[1]).ReplayRatio);
+        Assert.Equal(0.3, Assert.IsType<MergeStage>(spec.Stages[2]).Alpha);
+        Assert.Equal((Device.Cuda(1), 9UL), (spec.Device, spec.Seed));
+        Assert.Equal([512, 2048], spec.Eval.Niah!.Lengths);
+        Assert.Null(spec.Eval.Passkey);
+        // Fields the form does not show keep the preset's values.
+        Assert.Equal(RunPresets.LongRecipe().Stages.OfType<ExtendStage>().Single().CheckpointEvery, extend.CheckpointEvery);
+        Assert.Empty(spec.Problems());
+    }
+
+    [Fact]
+    public void Problems_name_the_field_path_including_lists_that_do_not_parse()
+    {
+        var form = SpecForm.FromPreset("longrecipe", Device.Cpu);
+        form.Extend!.SequenceLength = 5000;
+        form.Anneal!.Steps = 0;
+        // Zero steps also leave no room for the preset's warmup: both are named.
+        Assert.Equal(["stages[0].sequence_length", "stages[1].steps", "stages[1].warmup_steps"], form.Problems().Select(p => p.Path).Distinct());
+        Assert.Equal(0, form.StageIndex("extend"));
+        Assert.Equal(2, form.StageIndex("merge"));
+
+        form.NiahLengths = "256, 1k";
+        var problem = Assert.Single(form.Problems());
+        Assert.Equal("eval.niah.lengths", problem.Path);
+        Assert.Contains("'1k' is not a number", problem.Message);
+
+        form.NiahLengths = "256";
+        form.Dtype = "float16";
+        problem = Assert.Single(form.Problems());
+        Assert.Equal("dtype", problem.Path);
+        Assert.Contains("unknown dtype 'float16'", problem.Message);
+    }
+
+    [Fact]
+    public void A_model_directory_takes_its_window_from_its_config_and_rope_baselines_edit_their_factor()
+    {
+        var form = SpecForm.FromPreset("pi", Device.Cpu);
+        Assert.True(form.RescalesRope);
+        form.RopeFactor = 8;
+        form.Model = "/models/other";
+        var spec = form.ToSpec();
+        Assert.Equal((null, 8.0), (spec.NativeLength, spec.RopeScaling!.Factor));
+        Assert.Empty(spec.Stages);
+        form.Model = RunSpec.BuiltinModel;
+        Assert.Equal(RunPresets.NativeLength, form.ToSpec().NativeLength);
+    }
+
+    [Fact]
+    public void The_real_corpus_is_offered_once_fetched_and_replay_follows_the_corpus_trained_on()
+    {
+        Assert.Equal([DataSpec.Synthetic], CorpusChoice.Offered(realFetched: false, DataSpec.Synthetic).Select(c => c.Value));
+        Assert.Equal([DataSpec.Synthetic, DataSpec.Real], CorpusChoice.Offered(realFetched: true, DataSpec.Synthetic).Select(c => c.Value));
+        Assert.Equal([DataSpec.Synthetic, "/data/mine.jsonl"], CorpusChoice.Offered(realFetched: false, "/data/mine.jsonl").Select(c => c.Value));
+
+        var form = SpecForm.FromPreset("longrecipe", Device.Cpu);
+        form.Corpus = DataSpec.Real;
+        form.RetrievalRatio = 0.2;
+        form.EvalCorpus = DataSpec.Real;
+        form.EvalSplit = CorpusSplit.Validation;
+        var spec = form.ToSpec();
+
+        Assert.Equal((DataSpec.Real, DataSpec.Real, 0.2), (spec.Data.Corpus, spec.Data.Replay, spec.Data.RetrievalRatio));
+        Assert.Equal((DataSpec.Real, CorpusSplit.Validation), (spec.Eval.Corpus, spec.Eval.Split));
+        Assert.Equal(spec.ToJson(), SpecForm.From(spec).ToSpec().ToJson());
+    }
+
+    [Fact]
+    public void A_real_corpus_not_fetched_is_a_problem_at_the_corpus_field()
+    {
+        var form = SpecForm.FromPreset("pose", Device.Cpu);
+        form.Corpus = DataSpec.Real;
+        var missing = Path.Combine(Path.GetTempPath(), $"no-corpus-{Guid.NewGuid():N}");
+
+        Assert.Empty(form.Problems());
+        var problem = Assert.Single(form.Problems(missing));
+        Assert.Equal("data.corpus", problem.Path);
+        Assert.Contains("./longrecipe corpus-fetch", problem.Message);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Model;
+using Microsoft.Extensions.Options;
+
+namespace LongRecipe.Lab.Components.Pages.Models;
+
+/// <summary>Where a model directory was found.</summary>
+public enum ModelSource
+{
+    /// <summary>Under the repository's models/ folder (the built-in model lives at models/builtin/).</summary>
+    Repository,
+    /// <summary>Under the data directory's models/ folder (trained, merged or converted models).</summary>
+    DataDirectory,
+    /// <summary>Anywhere else, imported by path.</summary>
+    Imported,
+}
+
+/// <summary>
+/// One Hugging Face model directory as the Lab lists it. Config is null when config.json cannot be
+/// read; Problem then says why (file and field). Parameters counts the weights the config implies.
+/// </summary>
+public sealed record ModelEntry(
+    string Name, string Directory, ModelSource Source,
+    LlamaConfig? Config, string? Problem,
+    long Parameters, bool HasWeights, long WeightBytes, bool HasTokenizer)
+{
+    /// <summary>Loadable and scoreable: a valid config, weights and a tokenizer.json.</summary>
+    public bool Usable => Config is not null && HasWeights && HasTokenizer;
+}
+
+/// <summary>A directory that cannot be imported; the message names the path and what is wrong.</summary>
+public sealed class ModelImportException(string message) : Exception(message);
+
+/// <summary>
+/// The model directories the Lab knows: those under the repository's models/ and the data directory's
+/// models/ (one level down), and those imported by path, remembered in the data directory's
+/// imported-models.json (a JSON array of full paths).
+/// </summary>
+public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment environment)
+{
+    public const string TokenizerFile = "tokenizer.json";
+    public const string ImportsFileName = "imported-models.json";
+
+    private readonly object gate = new();
+
+    public string DataDirectory => Path.GetFullPath(options.Value.DataDirectory, environment.ContentRootPath);
+
+    public string RepositoryModels => Path.Combine(environment.ContentRootPath, "models");
+
+    public string DataModels => Path.Combine(DataDirectory, "models");
+
+    private string ImportsFile => Path.Combine(DataDirectory, ImportsFileName);
+
+    public IReadOnlyList<ModelEntry> List()
+    {
+        var found = new List<ModelEntry>();
+        found.AddRange(Scan(RepositoryModels, ModelSource.Repository));
+        found.AddRange(Scan(DataModels, ModelSource.DataDirectory));
+        var known = found.Select(m => m.Directory).ToHashSet();
+        found.AddRange(ReadImports().Where(known.Add).Select(d => Describe(d, ModelSource.Imported)));
+        return found;
+    }
+
+    /// <summary>Adds a model directory by path after checking it loads: config.json, weights and tokenizer.json present.</summary>
+    public ModelEntry Import(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ModelImportException("Give the path of a model directory.");
+        var directory = Path.GetFullPath(path.Trim(), environment.ContentRootPath);
+        if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
+        if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
+            throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
+        var entry = Describe(directory, ModelSource.Imported);
+        if (entry.Problem is not null) throw new ModelImportException(entry.Problem);
+        if (!entry.HasWeights)
+            throw new ModelImportException($"{directory}: no {PretrainedModel.WeightsFile} or {PretrainedModel.IndexFile}.");
+        if (!entry.HasTokenizer) throw new ModelImportException($"{directory}: no {TokenizerFile}.");
+        lock (gate)
+        {
+            if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
+            var imports = ReadImports().Append(directory).ToArray();
+            System.IO.Directory.CreateDirectory(DataDirectory);
+            AtomicFile.Write(ImportsFile, stream => JsonSerializer.Serialize(stream, imports, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        return entry;
+    }
+
+    /// <summary>What the directory holds; never throws for a broken config, which becomes the entry's Problem.</summary>
+    public static ModelEntry Describe(string directory, ModelSource source)
+    {
+        LlamaConfig? config = null;
+        string? problem = null;
+        try
+        {
+            config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
+        }
+        catch (Exception e) when (e is JsonFieldException or ArgumentException or IOException)
+        {
+            problem = e.Message;
+        }
+        var weights = System.IO.Directory.EnumerateFiles(directory, "model*.safetensors").ToList();
+        var hasWeights = File.Exists(Path.Combine(directory, PretrainedModel.WeightsFile))
+                         || File.Exists(Path.Combine(directory, PretrainedModel.IndexFile));
+        var parameters = config is null ? 0 : LlamaModel.ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+        return new ModelEntry(Path.GetFileName(directory), directory, source, config, problem, parameters,
+            hasWeights, weights.Sum(f => new FileInfo(f).Length), File.Exists(Path.Combine(directory, TokenizerFile)));
+    }
+
+    private static IEnumerable<ModelEntry> Scan(string folder, ModelSource source) =>
+        System.IO.Directory.Exists(folder)
+            ? System.IO.Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal)
+                .Where(d => File.Exists(Path.Combine(d, PretrainedModel.ConfigFile)))
+                .Select(d => Describe(d, source))
+            : [];
+
+    private string[] ReadImports()
+    {
+        if (!File.Exists(ImportsFile)) return [];
+        try
+        {
+            return JsonSerializer.Deserialize<string[]>(File.ReadAllText(ImportsFile)) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{ImportsFile}: not a JSON array of paths ({e.Message})", e);
+        }
+    }
+}

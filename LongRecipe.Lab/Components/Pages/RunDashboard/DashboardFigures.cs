@@ -1,0 +1,146 @@
+using System.Globalization;
+using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Lab.Components.Charts;
+
+namespace LongRecipe.Lab.Components.Pages.RunDashboard;
+
+/// <summary>A point for a live chart: trace <paramref name="Trace"/> of chart <paramref name="Chart"/>.</summary>
+public sealed record SeriesPoint(string Chart, int Trace, double X, double Y);
+
+/// <summary>
+/// What the run dashboard draws from a <see cref="DashboardState"/>. Step charts share one x axis, the recipe step,
+/// with one trace per training stage (the loss chart two: loss, and perplexity on a second axis); a new step adds
+/// <see cref="Points"/> to the live charts, and the whole figure is those points for every step so far.
+/// </summary>
+public static class DashboardFigures
+{
+    public const string LossChart = "loss", LearningRateChart = "lr", ThroughputChart = "throughput", MemoryChart = "memory";
+    public static readonly string[] StepCharts = [LossChart, LearningRateChart, ThroughputChart, MemoryChart];
+
+    private static readonly string[] StageColors = ["#1f77b4", "#ff7f0e", "#2ca02c"];
+
+    /// <summary>The points one step adds to the step charts.</summary>
+    public static IReadOnlyList<SeriesPoint> Points(DashboardState state, StepEvent step)
+    {
+        var trace = state.TrainingIndex(step.Stage);
+        var x = state.RecipeStep(step);
+        return
+        [
+            new(LossChart, 2 * trace, x, step.Loss),
+            new(LossChart, 2 * trace + 1, x, step.Perplexity),
+            new(LearningRateChart, trace, x, step.LearningRate),
+            new(ThroughputChart, trace, x, step.TokensPerSecond),
+            new(MemoryChart, trace, x, step.MemoryBytes / (1024.0 * 1024.0)),
+        ];
+    }
+
+    /// <summary>Every step folded in so far, as the figure of one step chart (live points then extend it).</summary>
+    public static ChartFigure StepFigure(DashboardState state, string chart)
+    {
+        var traces = new List<ChartTrace>();
+        for (var i = 0; i < state.TrainingStages.Count; i++)
+        {
+            var stage = state.TrainingStages[i];
+            var color = StageColors[i % StageColors.Length];
+            var points = state.Steps(i).SelectMany(s => Points(state, s)).Where(p => p.Chart == chart).ToList();
+            ChartTrace Trace(int index, string name) =>
+                new ChartTrace(name, [.. points.Where(p => p.Trace == index).Select(p => p.X)], [.. points.Where(p => p.Trace == index).Select(p => p.Y)])
+                {
+                    Color = color,
+                };
+            if (chart == LossChart)
+            {
+                // Short names keep the legend to one row under the title.
+                traces.Add(Trace(2 * i, stage));
+                traces.Add(Trace(2 * i + 1, $"{stage} ppl") with { SecondaryY = true, Dash = "dot" });
+            }
+            else traces.Add(Trace(i, stage));
+        }
+        var (title, y) = chart switch
+        {
+            LossChart => ("Loss and perplexity", "loss (nats/token)"),
+            LearningRateChart => ("Learning rate", "learning rate"),
+            ThroughputChart => ("Throughput", "tokens/s"),
+            _ => ("Memory", "MiB"),
+        };
+        return new ChartFigure(traces, new ChartAxis("recipe step"), new ChartAxis(y))
+        {
+            Title = title,
+            SecondaryY = chart == LossChart ? new ChartAxis("perplexity", Log: true) : null,
+            Legend = LegendPlace.Top,
+            Height = 300,
+        };
+    }
+
+    /// <summary>The evaluation's figures measured so far, each with its name: niah, passkey, perplexity, short-perplexity.</summary>
+    public static IReadOnlyList<(string Name, ChartFigure Figure)> EvalFigures(DashboardState state) =>
+        new (string Name, ChartFigure? Figure)[]
+        {
+            ("niah", NiahFigure(state)), ("passkey", PasskeyFigure(state)),
+            ("perplexity", PerplexityFigure(state)), ("short-perplexity", ShortPerplexityFigure(state)),
+        }.Where(f => f.Figure is not null).Select(f => (f.Name, f.Figure!)).ToList();
+
+    /// <summary>Needle accuracy by context length (columns) and depth (rows); hover shows the needle's log-probability. Null without a NIAH eval or before its first cell.</summary>
+    public static ChartFigure? NiahFigure(DashboardState state)
+    {
+        if (state.Spec.Eval.Niah is not { } niah || !state.Measured(Benchmarks.Niah)) return null;
+        double? Cell(int length, double depth, string metric) => state.Cell(RecipeRunner.EvalStage, Benchmarks.Niah, length, depth, metric);
+        var z = niah.Depths.Select(d => (IReadOnlyList<double?>)niah.Lengths.Select(l => Cell(l, d, Metrics.Accuracy)).ToList()).ToList();
+        var text = niah.Depths.Select(d => (IReadOnlyList<string?>)niah.Lengths
+            .Select(l => Cell(l, d, Metrics.NeedleLogProb) is { } lp ? string.Create(CultureInfo.InvariantCulture, $"needle log-prob {lp:F3}") : null).ToList()).ToList();
+        var trace = new ChartTrace(Metrics.Accuracy, [], niah.Depths.ToList())
+        {
+            Kind = TraceKind.Heatmap,
+            XLabels = niah.Lengths.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToList(),
+            Z = z,
+            Text = text,
+            ZRange = (0, 1),
+        };
+        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Category: true), new ChartAxis("needle depth (%)", Category: true))
+        {
+            Title = "Needle in a haystack: accuracy",
+            Height = 300,
+        };
+    }
+
+    /// <summary>Passkey accuracy against context length, measured cells only. Null without a passkey eval or before its first cell.</summary>
+    public static ChartFigure? PasskeyFigure(DashboardState state) =>
+        state.Spec.Eval.Passkey is { } passkey && state.Measured(Benchmarks.Passkey)
+            ? ByLength(state, "Passkey retrieval", passkey.Lengths, Benchmarks.Passkey, Metrics.Accuracy, new ChartAxis("accuracy", Range: (-0.05, 1.05)), "#2ca02c")
+            : null;
+
+    /// <summary>Perplexity against context length, measured cells only. Null without a perplexity eval or before its first cell.</summary>
+    public static ChartFigure? PerplexityFigure(DashboardState state) =>
+        state.Spec.Eval.Perplexity is { } perplexity && state.Measured(Benchmarks.Perplexity)
+            ? ByLength(state, "Perplexity by context length", perplexity.Lengths, Benchmarks.Perplexity, Metrics.Perplexity, new ChartAxis("perplexity"), "#9467bd")
+            : null;
+
+    private static ChartFigure ByLength(DashboardState state, string title, IReadOnlyList<int> lengths, string benchmark, string metric, ChartAxis y, string color)
+    {
+        var measured = lengths
+            .Select(l => (Length: l, Value: state.Cell(RecipeRunner.EvalStage, benchmark, l, null, metric)))
+            .Where(c => c.Value is not null).ToList();
+        var trace = new ChartTrace(metric, measured.Select(c => (double)c.Length).ToList(), measured.Select(c => c.Value!.Value).ToList())
+        {
+            Kind = TraceKind.LineMarkers,
+            Color = color,
+        };
+        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), y) { Title = title, Height = 300 };
+    }
+
+    /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention or before the base is measured.</summary>
+    public static ChartFigure? ShortPerplexityFigure(DashboardState state)
+    {
+        if (!state.Spec.Eval.ShortRetention || !state.Measured(Benchmarks.ShortPerplexity)) return null;
+        var bars = new[] { ("base model", state.ShortPerplexity(RecipeRunner.BaseStage)), ("after the run", state.ShortPerplexity(RecipeRunner.EvalStage)) }
+            .Where(b => b.Item2 is not null).ToList();
+        var trace = new ChartTrace(Metrics.Perplexity, [], bars.Select(b => b.Item2!.Value).ToList())
+        {
+            Kind = TraceKind.Bar,
+            XLabels = bars.Select(b => b.Item1).ToList(),
+            Color = "#8c564b",
+        };
+        return new ChartFigure([trace], new ChartAxis("model"), new ChartAxis("perplexity at the native window")) { Title = "Short-context perplexity", Height = 300 };
+    }
+}

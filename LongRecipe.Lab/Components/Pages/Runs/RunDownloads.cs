@@ -1,0 +1,42 @@
+using System.Text;
+using LongRecipe.Engine.Runs;
+
+namespace LongRecipe.Lab.Components.Pages.Runs;
+
+/// <summary>The Runs page's downloads of a run's exports (the store itself is registered with the run queue).</summary>
+public static class RunDownloads
+{
+    /// <summary>
+    /// Per-run downloads: /api/runs/{id}/steps.csv, /api/runs/{id}/evals.csv and /api/runs/{id}/metrics.json
+    /// (the engine's <see cref="RunExports"/>; 404 for an unknown run).
+    /// </summary>
+    public static IEndpointRouteBuilder MapRunDownloads(this IEndpointRouteBuilder endpoints)
+    {
+        var runs = endpoints.MapGroup("/api/runs/{id:long}");
+        runs.MapGet("/steps.csv", (long id, RunStore store) => Csv(store, id, "steps", RunExports.StepsCsv));
+        runs.MapGet("/evals.csv", (long id, RunStore store) => Csv(store, id, "evals", RunExports.EvalsCsv));
+        runs.MapGet("/metrics.json", (long id, RunStore store) =>
+        {
+            if (store.GetRun(id) is null) return NoRun(id);
+            var json = new MemoryStream();
+            RunExports.Json(store, id, json);
+            return Results.File(json.ToArray(), "application/json", ExportName(id, "metrics.json"));
+        });
+        return endpoints;
+    }
+
+    public static string ExportUrl(long id, string file) => $"/api/runs/{id}/{file}";
+
+    // Kestrel refuses synchronous writes to the response, and the store writes synchronously: export to memory first.
+    private static IResult Csv(RunStore store, long id, string what, Action<RunStore, long, TextWriter> export)
+    {
+        if (store.GetRun(id) is null) return NoRun(id);
+        var text = new StringWriter();
+        export(store, id, text);
+        return Results.File(Encoding.UTF8.GetBytes(text.ToString()), "text/csv", ExportName(id, $"{what}.csv"));
+    }
+
+    private static string ExportName(long id, string file) => $"run-{id}-{file}";
+
+    private static IResult NoRun(long id) => Results.NotFound($"There is no run {id}.");
+}
