@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Training;
 
 namespace LongRecipe.Cli;
 
 /// <summary>
-/// pretrain: the engine's pretraining recipe (<see cref="Pretraining"/>) from the command line. Progress on
+/// pretrain: the engine's pretraining recipe (<see cref="Pretraining"/>) from the command line;
+/// --optimizer-state keeps AdamW's moments in f32 (the default), bf16_stochastic or int8_blockwise. Progress on
 /// stderr, Ctrl-C finishes the step, saves and stops; one JSON line summarises the run on stdout; the exit code
 /// is 0 only when it completed.
 /// </summary>
@@ -30,7 +32,8 @@ public static class PretrainVerb
             CheckpointEvery: args.Integer("checkpoint-every", 100),
             RetrievalRatio: args.Number("retrieval-ratio", 0.25),
             Resume: args.Flag("resume"),
-            Corpus: args.Optional("corpus"));
+            Corpus: args.Optional("corpus"),
+            OptimizerState: OptimizerState(args));
         spec.Options();
 
         using var cancel = CorpusVerb.CancelOnCtrlC();
@@ -52,6 +55,18 @@ public static class PretrainVerb
         }.ToJsonString());
         if (result.Outcome.Error is { } error) Console.Error.WriteLine($"error: {error}");
         return Task.FromResult(result.Outcome.End == TrainingEnd.Completed ? 0 : 1);
+    }
+
+    private static OptimizerState OptimizerState(Arguments args)
+    {
+        try
+        {
+            return OptimizerStateNames.Parse(args.Optional("optimizer-state") ?? Engine.Optim.OptimizerState.F32.Name());
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"--optimizer-state: {e.Message}", e);
+        }
     }
 
     private static void Report(ProgressBar bar, RunEvent e)

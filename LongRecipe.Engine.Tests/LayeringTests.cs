@@ -17,8 +17,8 @@ public class LayeringTests
     private static readonly string[][] Layers =
     [
         ["Torch"],
-        ["IO", "Randomness", "Optim"],
-        ["Events", "SafeTensors"],
+        ["IO", "Randomness"],
+        ["Events", "Optim", "SafeTensors"],
         ["Model"],
         ["Tokenization", "Positions"],
         ["Corpora"],

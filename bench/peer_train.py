@@ -3,7 +3,9 @@
 transformers' LlamaForCausalLM in bf16 with SDPA attention and fused AdamW; random init, random
 token ids from a fixed seed. Prints one JSON line like the binding's.
 
-    python3 bench/peer_train.py --preset 125m --seq 4096 [--checkpoint]
+    python3 bench/peer_train.py --preset 125m --seq 4096 [--checkpoint] [--memory-fraction 0.56] [--warmup 3] [--steps 10]
+
+Out of memory prints a row with "failed" and the error rather than a traceback.
 """
 import argparse
 import json
@@ -21,6 +23,10 @@ PRESETS = {
                num_attention_heads=32, num_key_value_heads=8, rms_norm_eps=1e-5, tie_word_embeddings=True,
                rope_theta=500000.0, rope_scaling=dict(rope_type="llama3", factor=32.0, low_freq_factor=1.0,
                                                       high_freq_factor=4.0, original_max_position_embeddings=8192)),
+    "8b": dict(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+               num_attention_heads=32, num_key_value_heads=8, rms_norm_eps=1e-5, tie_word_embeddings=False,
+               rope_theta=500000.0, rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
+                                                      high_freq_factor=4.0, original_max_position_embeddings=8192)),
 }
 
 
@@ -34,11 +40,23 @@ def main():
     parser.add_argument("--preset", default="125m", choices=PRESETS)
     parser.add_argument("--seq", type=int, default=4096)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--checkpoint", action="store_true")
+    parser.add_argument("--memory-fraction", type=float)
     args = parser.parse_args()
+    try:
+        run(args)
+    except torch.OutOfMemoryError as e:
+        print(json.dumps({"impl": "pytorch", "bench": "train_step", "preset": args.preset, "seq": args.seq,
+                          "checkpoint": args.checkpoint, "failed": True, "error": "out of memory",
+                          "detail": str(e).splitlines()[0]}), flush=True)
 
+
+def run(args):
+    if args.memory_fraction:
+        torch.cuda.set_per_process_memory_fraction(args.memory_fraction)
     torch.manual_seed(0)
-    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=max(args.seq, 131072 if args.preset == "1b" else 2048),
+    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=max(args.seq, 2048 if args.preset == "125m" else 131072),
                          attn_implementation="sdpa", dtype=torch.bfloat16)
     model = LlamaForCausalLM(config).to("cuda", torch.bfloat16)
     if args.checkpoint:
@@ -59,7 +77,7 @@ def main():
         optimizer.zero_grad(set_to_none=True)
         return loss
 
-    for _ in range(3):
+    for _ in range(args.warmup):
         step()
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
@@ -70,7 +88,8 @@ def main():
     seconds = (time.perf_counter() - start) / args.steps
     flops = flops_per_step(n_params, config.num_hidden_layers, config.hidden_size, args.seq)
     print(json.dumps({"impl": "pytorch", "bench": "train_step", "preset": args.preset, "seq": args.seq,
-                      "checkpoint": args.checkpoint, "params": n_params, "seconds": seconds,
+                      "checkpoint": args.checkpoint, "optimizer_state": "torch_adamw_fused",
+                      "memory_cap": args.memory_fraction, "params": n_params, "seconds": seconds,
                       "tokens_per_s": round(args.seq / seconds, 1), "mfu": round(flops / seconds / 989e12, 4),
                       "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2), "loss": float(loss)}), flush=True)
 

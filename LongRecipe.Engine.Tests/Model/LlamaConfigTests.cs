@@ -263,6 +263,10 @@ public sealed class LlamaConfigTests : IDisposable
         var oneB = LlamaConfig.Llama1B();
         Assert.InRange(Parameters(oneB), 1_230_000_000, 1_250_000_000);
         Assert.Equal(RopeType.Llama3, oneB.RopeScaling.Type);
+        // Llama-3-8B's published count: 32 layers of 218,112,000, two 128256 × 4096 tables and the final norm.
+        var eightB = LlamaConfig.Llama8B();
+        Assert.Equal(8_030_261_248, Parameters(eightB));
+        Assert.Equal((128, 8.0, 131072L), (eightB.HeadDim, eightB.RopeScaling.Factor, eightB.MaxPositionEmbeddings));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Torch;
@@ -110,6 +111,22 @@ public class RunSpecTests
         var extend = Assert.IsType<ExtendStage>(Assert.Single(spec.Stages));
         Assert.Equal((PositionScheme.Pose, 2, 100, 5e-5), (extend.Transform.Scheme, extend.Transform.Chunks, extend.Steps, extend.LearningRate));
         Assert.Equal((Device.Cpu, DType.Float32, DataSpec.Synthetic), (spec.Device, spec.Dtype, spec.Data.Corpus));
+        Assert.Equal(OptimizerState.F32, extend.OptimizerState);
+    }
+
+    [Fact]
+    public void A_training_stage_names_its_optimizer_state_in_snake_case()
+    {
+        var spec = RunPresets.LongRecipe() with
+        {
+            Stages = [.. RunPresets.LongRecipe().Stages.Select(s => s is AnnealStage a ? a with { OptimizerState = OptimizerState.Int8Blockwise } : s)],
+        };
+        var json = JsonNode.Parse(spec.ToJson())!;
+        Assert.Equal("f32", (string?)json["stages"]![0]!["optimizer_state"]);
+        Assert.Equal("int8_blockwise", (string?)json["stages"]![1]!["optimizer_state"]);
+        json["stages"]![0]!["optimizer_state"] = "bf16_stochastic";
+        var back = RunSpec.Parse(json.ToJsonString());
+        Assert.Equal([OptimizerState.Bf16Stochastic, OptimizerState.Int8Blockwise], back.Stages.OfType<TrainingStageSpec>().Select(s => s.OptimizerState));
     }
 
     [Fact]
@@ -256,6 +273,7 @@ public class RunSpecTests
     [InlineData("""{"stages": [{"kind": "merge", "method": "mean"}]}""", "stages[0].method", "must be one of average, weighted, ties, slerp, got \"mean\"")]
     [InlineData("""{"stages": [{"kind": "extend", "sequence_length": 256, "transform": {"scheme": "skip"}}]}""", "stages[0].transform.scheme", "must be one of full_length, random_positions, pose, long_recipe")]
     [InlineData("""{"stages": [{"kind": "merge", "method": 2}]}""", "stages[0].method", "must be one of average")]
+    [InlineData("""{"stages": [{"kind": "anneal", "optimizer_state": "int4"}]}""", "stages[0].optimizer_state", "must be one of f32, bf16_stochastic, int8_blockwise, got \"int4\"")]
     [InlineData("""{"target_length": "long"}""", "target_length", "must be an integer, got \"long\"")]
     [InlineData("""{"target_length": 1024.5}""", "target_length", "must be an integer, got 1024.5")]
     [InlineData("""{"seed": -1}""", "seed", "must be a non-negative integer, got -1")]

@@ -133,9 +133,10 @@ public class CreationTests
                      ("randperm", g => Tensor.RandPerm(64, g).To(DType.Float64)),
                  })
         {
-            using Generator a = new(1234), b = new(1234), c = new(4321);
+            using Generator a = new(1234), b = new(1234), c = new(4321), onCpu = new(1234, Device.Cpu);
             var first = draw(a).ToArray<double>();
             Assert.True(first.SequenceEqual(draw(b).ToArray<double>()), $"{name}: same seed, same values");
+            Assert.True(first.SequenceEqual(draw(onCpu).ToArray<double>()), $"{name}: a generator made for the CPU is the CPU generator");
             Assert.False(first.SequenceEqual(draw(c).ToArray<double>()), $"{name}: another seed, other values");
             // The generator advances: its next draw is new numbers.
             Assert.False(first.SequenceEqual(draw(a).ToArray<double>()), $"{name}: next draw differs");

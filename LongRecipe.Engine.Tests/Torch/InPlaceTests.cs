@@ -24,6 +24,9 @@ public class InPlaceTests
         // The other tensor broadcasts.
         var m = Tensor.Zeros([2, 3], DType.Float64).AddInPlace(X());
         Expect.Close([1, -2, 4, 1, -2, 4], m, Tight, "broadcast add");
+        // Integer tensors add too (libtorch refuses them a fractional alpha, and 1 is none).
+        var bits = Tensor.FromArray([1, int.MaxValue, -5]).AddInPlace(Tensor.FromArray([2, 1, 5]));
+        Assert.Equal([3, int.MinValue, 0], bits.ToArray<int>());
     }
 
     [Fact]

@@ -270,6 +270,29 @@ public class MathTests
     }
 
     [Fact]
+    public void Bucketize_finds_each_value_s_bucket_among_sorted_boundaries()
+    {
+        using var scope = DisposeScope.Enter();
+        // Buckets of [−1, 0, 2]: (−∞, −1] → 0, (−1, 0] → 1, (0, 2] → 2, (2, ∞) → 3; a value on a boundary goes below it.
+        var boundaries = Tensor.FromArray([-1f, 0, 2]);
+        var values = Tensor.FromArray([-3f, -1, -0.5f, 0, 1, 2, 2.5f], [7]);
+        var buckets = values.Bucketize(boundaries);
+        Assert.Equal(DType.Int64, buckets.DType);
+        Assert.Equal([0L, 0, 1, 1, 2, 2, 3], buckets.ToArray<long>());
+        Assert.Equal([1L, 2, 0, 3], Tensor.FromArray([-0.5f, 1, -2, 7], [2, 2]).Bucketize(boundaries).ToArray<long>());
+    }
+
+    [Fact]
+    public void BitwiseAnd_keeps_the_bits_of_the_mask()
+    {
+        using var scope = DisposeScope.Enter();
+        // 0x12345678 & 0xFFFF0000 = 0x12340000; −1 (all ones) keeps the mask itself; −65536 is 0xFFFF0000.
+        var x = Tensor.FromArray([0x12345678, -1, 0xFFFF, 0x10000]);
+        Assert.Equal([0x12340000, -65536, 0, 0x10000], x.BitwiseAnd(-65536).ToArray<int>());
+        Assert.Equal([0x8L, 0x4, 0xC], Tensor.FromArray([0xAL, 0x5, 0xF]).BitwiseAnd(0xC).ToArray<long>());
+    }
+
+    [Fact]
     public void TopK_and_Sort_return_values_and_indices()
     {
         using var scope = DisposeScope.Enter();

@@ -82,6 +82,20 @@ public class ShapeTests
     }
 
     [Fact]
+    public void ViewAs_reads_the_same_bytes_as_another_dtype()
+    {
+        using var scope = DisposeScope.Enter();
+        // IEEE 754 single: 1.0 is 0x3F800000, −2.0 is 0xC0000000, 0.5 is 0x3F000000.
+        var x = Tensor.FromArray([1f, -2f, 0.5f]);
+        var bits = x.ViewAs(DType.Int32);
+        Assert.Equal([0x3F800000, unchecked((int)0xC0000000), 0x3F000000], bits.ToArray<int>());
+        // A view: writing the bits of 3.0 (0x40400000) changes the floats.
+        bits.Narrow(0, 0, 1).Fill(0x40400000);
+        Assert.Equal([3f, -2f, 0.5f], x.ToArray<float>());
+        Assert.Contains("size", Assert.Throws<TorchException>(() => x.ViewAs(DType.Int64)).Message);
+    }
+
+    [Fact]
     public void Slice_Narrow_and_Select_cut_views()
     {
         using var scope = DisposeScope.Enter();

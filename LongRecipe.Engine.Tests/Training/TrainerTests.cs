@@ -1,5 +1,6 @@
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
@@ -118,27 +119,44 @@ public class TrainerTests
             Assert.Throws<ArgumentException>(() => _ = new Trainer(model, Data(), Options(2) with { ComputeDType = DType.BFloat16 }, folder.Path)).Message);
     }
 
-    [Fact]
-    public void In_bf16_f32_master_weights_take_the_update_and_a_resume_continues_them()
+    [Theory]
+    [InlineData(OptimizerState.F32)]
+    [InlineData(OptimizerState.Int8Blockwise)]
+    public void A_bf16_run_resumes_exactly_with_f32_masters_or_with_8_bit_state_without(OptimizerState state)
     {
         using var whole = new TempFolder();
         using var split = new TempFolder();
-        var options = Options(6) with { ComputeDType = DType.BFloat16 };
+        var options = Options(6) with { ComputeDType = DType.BFloat16, OptimizerState = state };
         IReadOnlyList<double> Bf16Run(string folder, bool resume, long cancelAfter = 0) =>
             Train(folder, options, resume ? 7UL : 1UL, resume, cancelAfter, DType.BFloat16).Trainer.Losses;
 
         var uninterrupted = Bf16Run(whole.Path, resume: false);
         Assert.True(uninterrupted[^1] < uninterrupted[0] - 0.3, $"bf16 loss went from {uninterrupted[0]} to {uninterrupted[^1]}");
+        // With 8-bit state the stochastic rounding of step t draws from (seed, t): resumed steps round as the uninterrupted ones did.
         Bf16Run(split.Path, resume: false, cancelAfter: 2);
         Assert.Equal(uninterrupted, Bf16Run(split.Path, resume: true));
 
-        // The checkpoint holds the bf16 model transformers loads and the f32 masters it came from.
         var newest = Checkpoints.Latest(whole.Path)!;
-        using var master = SafeTensorsFile.Open(Path.Combine(newest, Checkpoints.MasterFile));
         using var weights = SafeTensorsFile.Open(Path.Combine(newest, PretrainedModel.WeightsFile));
-        Assert.All(master.Entries, e => Assert.Equal(DType.Float32, e.DType));
         Assert.All(weights.Entries, e => Assert.Equal(DType.BFloat16, e.DType));
+        using var optimizerState = SafeTensorsFile.Open(Path.Combine(newest, Checkpoints.OptimizerFile));
         using var scope = DisposeScope.Enter();
+        if (state == OptimizerState.Int8Blockwise)
+        {
+            // No f32 masters: the bf16 weights take the update themselves; the moments are codes and block maxima.
+            Assert.False(File.Exists(Path.Combine(newest, Checkpoints.MasterFile)));
+            Assert.Equal(DType.UInt8, optimizerState.GetEntry("exp_avg_codes.model.norm.weight").DType);
+            Assert.Equal(DType.Float32, optimizerState.GetEntry("exp_avg_sq_root_absmax.model.norm.weight").DType);
+            // A resume under another state is refused, naming the option.
+            var (refused, _, _) = Train(split.Path, options with { OptimizerState = OptimizerState.F32 }, 7, resume: true, dtype: DType.BFloat16);
+            Assert.Equal(TrainingEnd.Failed, refused.End);
+            Assert.Contains("other options (optimizer_state: \"Int8Blockwise\" → \"F32\")", refused.Error);
+            return;
+        }
+        // The checkpoint holds the bf16 model transformers loads and the f32 masters it came from, and f32 moments.
+        using var master = SafeTensorsFile.Open(Path.Combine(newest, Checkpoints.MasterFile));
+        Assert.All(master.Entries, e => Assert.Equal(DType.Float32, e.DType));
+        Assert.Equal(DType.Float32, optimizerState.GetEntry("exp_avg.model.norm.weight").DType);
         const string name = "model.layers.0.mlp.up_proj.weight";
         Assert.Equal(Expect.Values(master.Load(name).To(DType.BFloat16)), Expect.Values(weights.Load(name)));
         Assert.NotEqual(Expect.Values(master.Load(name)), Expect.Values(weights.Load(name)));

@@ -186,6 +186,21 @@ public sealed partial record LlamaConfig
                 OriginalMaxPositionEmbeddings = 8192,
             });
 
+    /// <summary>
+    /// The shape of Llama-3-8B (about 8.03B parameters), the paper's model: hidden 4096, 32 layers, 32 heads of 128,
+    /// 8 kv heads, MLP 14336, vocabulary 128256 with an untied lm_head, and Llama 3.1 RoPE (θ = 500000, llama3 scaling
+    /// by 8 from an 8192-token original window to 131072).
+    /// </summary>
+    public static LlamaConfig Llama8B() =>
+        Create(ModelFamily.Llama, vocabSize: 128256, hiddenSize: 4096, intermediateSize: 14336, layers: 32, heads: 32,
+            kvHeads: 8, maxPositionEmbeddings: 131072, rmsNormEps: 1e-5, tieWordEmbeddings: false,
+            bosTokenId: 128000, eosTokenId: 128001,
+            rope: new RopeScaling
+            {
+                Type = RopeType.Llama3, Theta = 500_000, Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4,
+                OriginalMaxPositionEmbeddings = 8192,
+            });
+
     // ---- validation ----------------------------------------------------------
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the config.json field of the first problem.</summary>

@@ -1,14 +1,20 @@
+using LongRecipe.Engine.Randomness;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Optim;
 
-/// <summary>Hyperparameters of AdamW, e.g. lr 5e-5, betas (0.9, 0.95), eps 1e-8, weight decay 0.1.</summary>
+/// <summary>
+/// Hyperparameters of AdamW, e.g. lr 5e-5, betas (0.9, 0.95), eps 1e-8, weight decay 0.1; how the moments are
+/// kept (<see cref="OptimizerState"/>), and the seed of the stochastic rounding the compact states use.
+/// </summary>
 public sealed record AdamWOptions(
     double LearningRate = 1e-3,
     double Beta1 = 0.9,
     double Beta2 = 0.999,
     double Epsilon = 1e-8,
-    double WeightDecay = 0.01);
+    double WeightDecay = 0.01,
+    OptimizerState State = OptimizerState.F32,
+    ulong Seed = 0);
 
 /// <summary>
 /// Adam with decoupled weight decay (Loshchilov &amp; Hutter), as torch.optim.AdamW computes it.
@@ -16,15 +22,23 @@ public sealed record AdamWOptions(
 ///   p ← p · (1 − lr·λ)
 ///   m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
 ///   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-/// Parameters without a gradient are skipped. The moments live as long as the optimizer. On CUDA
-/// with libtorch 2.1 or newer, one fused kernel does the whole step.
+/// Parameters without a gradient are skipped. The moments live as long as the optimizer, in the form
+/// <see cref="AdamWOptions.State"/> names. With f32 state they are tensors like the parameters, and on CUDA
+/// with libtorch 2.1 or newer one fused kernel does the whole step. The compact states are read into f32 a
+/// chunk of 8M elements at a time, updated by the same formula, and written back; a bf16 parameter is then
+/// updated in f32 and rounded back stochastically, so it needs no f32 master copy. The random bits of step t
+/// come from a generator seeded by (seed, t): a resumed run rounds as the uninterrupted one does.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
+    // A multiple of the quantizer's block; f32 temporaries of a chunk stay within a few hundred MiB.
+    private const long ChunkElements = 1L << 23;
+
     private readonly IReadOnlyList<Tensor> parameters;
-    private readonly Tensor?[] firstMoments;
-    private readonly Tensor?[] secondMoments;
+    private readonly (MomentStore First, MomentStore Second)?[] moments;
     private readonly Tensor?[] fusedSteps;
+    private readonly BlockwiseQuantizer signedQuantizer = new(QuantizationMap.DynamicSigned);
+    private readonly BlockwiseQuantizer unsignedQuantizer = new(QuantizationMap.DynamicUnsigned);
 
     public AdamWOptions Options { get; }
 
@@ -36,13 +50,17 @@ public sealed class AdamW : IDisposable
 
     public AdamW(IReadOnlyList<Tensor> parameters, AdamWOptions options)
     {
+        if (options.State != OptimizerState.F32 && parameters.FirstOrDefault(p => p.DType is not (DType.Float32 or DType.BFloat16)) is { } other)
+            throw new ArgumentException($"{options.State} state updates f32 or bf16 parameters, not {other.DType.ShortName()}", nameof(parameters));
         this.parameters = parameters;
         Options = options;
         LearningRate = options.LearningRate;
-        firstMoments = new Tensor?[parameters.Count];
-        secondMoments = new Tensor?[parameters.Count];
+        moments = new (MomentStore, MomentStore)?[parameters.Count];
         fusedSteps = new Tensor?[parameters.Count];
     }
+
+    /// <summary>Bytes the optimizer's state holds now (the moments in their stored form).</summary>
+    public long StateBytes => moments.Sum(m => m is { } pair ? pair.First.Bytes + pair.Second.Bytes : 0);
 
     public void Step()
     {
@@ -53,31 +71,58 @@ public sealed class AdamW : IDisposable
         for (var i = 0; i < parameters.Count; i++)
         {
             if (parameters[i].Grad is not { } g) continue;
-            var p = parameters[i];
-            firstMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
-            secondMoments[i] ??= DisposeScope.Detach(Tensor.Zeros(p.Shape, p.DType, p.Device));
+            moments[i] ??= NewMoments(parameters[i]);
             updates.Add((i, g));
         }
         if (updates.Count == 0) return;
-        if (FusedAdamW.IsAvailable && updates.All(u => parameters[u.Index].Device.IsCuda))
+        if (Options.State == OptimizerState.F32 && FusedAdamW.IsAvailable && updates.All(u => parameters[u.Index].Device.IsCuda))
             FusedStep(updates);
         else
-            PlainStep(updates);
+            ChunkedStep(updates);
     }
 
-    private void PlainStep(List<(int Index, Tensor Grad)> updates)
+    private (MomentStore First, MomentStore Second) NewMoments(Tensor p)
     {
-        var (lr, b1, b2, eps) = (LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon);
-        var biasCorrection1 = 1 - Math.Pow(b1, StepCount);
-        var sqrtBiasCorrection2 = Math.Sqrt(1 - Math.Pow(b2, StepCount));
+        Tensor Zeros(DType dtype) => DisposeScope.Detach(Tensor.Zeros(p.Shape, dtype, p.Device));
+        return Options.State switch
+        {
+            OptimizerState.F32 => (new FullMoment("exp_avg", Zeros(p.DType)), new FullMoment("exp_avg_sq", Zeros(p.DType))),
+            OptimizerState.Bf16Stochastic => (new Bf16Moment("exp_avg", Zeros(DType.BFloat16)), new Bf16Moment("exp_avg_sq", Zeros(DType.BFloat16))),
+            _ => (new Int8Moment("exp_avg", p.NumElements, p.Device, signedQuantizer, root: false),
+                new Int8Moment("exp_avg_sq_root", p.NumElements, p.Device, unsignedQuantizer, root: true)),
+        };
+    }
+
+    private void ChunkedStep(List<(int Index, Tensor Grad)> updates)
+    {
+        var (lr, b1, b2) = (LearningRate, Options.Beta1, Options.Beta2);
+        var compact = Options.State != OptimizerState.F32;
+        var stepSeed = SplitMix64.ForSample(Options.Seed, checked((int)StepCount)).NextUInt64();
+        using var random = new Generator(stepSeed, parameters[updates[0].Index].Device);
         foreach (var (i, g) in updates)
         {
-            var (p, m, v) = (parameters[i], firstMoments[i]!, secondMoments[i]!);
-            p.MulInPlace(1 - lr * Options.WeightDecay);
-            m.LerpInPlace(g, 1 - b1);
-            v.MulInPlace(b2).AddcmulInPlace(g, g, 1 - b2);
-            var denominator = v.Sqrt().DivInPlace(sqrtBiasCorrection2).AddInPlace(eps);
-            p.AddcdivInPlace(m, denominator, -lr / biasCorrection1);
+            var (p, (first, second)) = (parameters[i], moments[i]!.Value);
+            var (weights, grads) = (p.View(-1), g.Reshape(-1));
+            for (long start = 0; start < weights.NumElements; start += ChunkElements)
+            {
+                using var chunk = DisposeScope.Enter();
+                var length = Math.Min(ChunkElements, weights.NumElements - start);
+                var stored = weights.Narrow(0, start, length);
+                var w = compact && p.DType != DType.Float32 ? stored.To(DType.Float32) : stored;
+                var grad = grads.Narrow(0, start, length);
+                if (compact) grad = grad.To(DType.Float32);
+                var (m, v) = (first.Read(start, length), second.Read(start, length));
+
+                w.MulInPlace(1 - lr * Options.WeightDecay);
+                m.LerpInPlace(grad, 1 - b1);
+                v.MulInPlace(b2).AddcmulInPlace(grad, grad, 1 - b2);
+                var denominator = v.Sqrt().DivInPlace(Math.Sqrt(1 - Math.Pow(b2, StepCount))).AddInPlace(Options.Epsilon);
+                w.AddcdivInPlace(m, denominator, -lr / (1 - Math.Pow(b1, StepCount)));
+
+                first.Write(start, m, random);
+                second.Write(start, v, random);
+                if (!ReferenceEquals(w, stored)) stored.CopyFrom(StochasticRounding.ToBFloat16(w, random));
+            }
         }
     }
 
@@ -86,34 +131,45 @@ public sealed class AdamW : IDisposable
     {
         foreach (var (i, _) in updates)
             fusedSteps[i] ??= DisposeScope.Detach(Tensor.Full([], StepCount - 1, DType.Float32, parameters[i].Device));
+        Tensor Moment(int index, bool second) => ((FullMoment)(second ? moments[index]!.Value.Second : moments[index]!.Value.First)).Values;
         FusedAdamW.Step(
             updates.Select(u => parameters[u.Index]).ToList(), updates.Select(u => u.Grad).ToList(),
-            updates.Select(u => firstMoments[u.Index]!).ToList(), updates.Select(u => secondMoments[u.Index]!).ToList(),
+            updates.Select(u => Moment(u.Index, second: false)).ToList(), updates.Select(u => Moment(u.Index, second: true)).ToList(),
             updates.Select(u => fusedSteps[u.Index]!).ToList(),
             LearningRate, Options.Beta1, Options.Beta2, Options.WeightDecay, Options.Epsilon);
     }
 
-    /// <summary>Parameter <paramref name="index"/>'s first and second moments, null before its first update; for checkpoints.</summary>
-    public (Tensor? First, Tensor? Second) Moments(int index) => (firstMoments[index], secondMoments[index]);
+    /// <summary>
+    /// The tensors holding parameter <paramref name="index"/>'s state, by name (exp_avg and exp_avg_sq, or the
+    /// codes and block maxima of exp_avg and of exp_avg_sq's root); empty before its first update. For checkpoints.
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> State(int index) =>
+        moments[index] is { } pair ? [.. pair.First.Tensors, .. pair.Second.Tensors] : [];
 
     /// <summary>
-    /// Continues from a checkpoint: the step count and each parameter's moments (copied in, onto the
-    /// parameter's device and dtype; null for a parameter not yet updated).
+    /// Continues from a checkpoint: the step count, and each parameter's state tensors copied in from
+    /// <paramref name="read"/>(index, name, like), which gives the stored tensor of that name with the shape
+    /// and dtype of <c>like</c>, or null. A parameter with none of its tensors stored starts fresh.
     /// </summary>
-    public void Restore(long stepCount, IReadOnlyList<(Tensor? First, Tensor? Second)> moments)
+    public void Restore(long stepCount, Func<int, string, Tensor, Tensor?> read)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
-        if (moments.Count != parameters.Count)
-            throw new ArgumentException($"{moments.Count} moment pairs for {parameters.Count} parameters", nameof(moments));
         using var noGrad = new NoGradScope();
         for (var i = 0; i < parameters.Count; i++)
         {
-            var p = parameters[i];
-            Tensor? Copy(Tensor? t) => t is null ? null : DisposeScope.Detach(Tensor.Empty(p.Shape, p.DType, p.Device).CopyFrom(t));
-            firstMoments[i]?.Dispose();
-            secondMoments[i]?.Dispose();
-            fusedSteps[i]?.Dispose();
-            (firstMoments[i], secondMoments[i], fusedSteps[i]) = (Copy(moments[i].First), Copy(moments[i].Second), null);
+            using var scope = DisposeScope.Enter();
+            DisposeState(i);
+            var fresh = NewMoments(parameters[i]);
+            moments[i] = fresh;
+            var stored = State(i).Select(s => (s.Name, s.Tensor, Stored: read(i, s.Name, s.Tensor))).ToList();
+            if (stored.All(s => s.Stored is null))
+            {
+                DisposeState(i);
+                continue;
+            }
+            if (stored.FirstOrDefault(s => s.Stored is null) is { Name: { } missing })
+                throw new ArgumentException($"parameter {i}: the stored state lacks {missing}", nameof(read));
+            foreach (var (_, tensor, value) in stored) tensor.CopyFrom(value!);
         }
         StepCount = stepCount;
     }
@@ -124,10 +180,21 @@ public sealed class AdamW : IDisposable
         foreach (var p in parameters) p.Grad = null;
     }
 
+    private void DisposeState(int index)
+    {
+        if (moments[index] is { } pair)
+        {
+            pair.First.Dispose();
+            pair.Second.Dispose();
+        }
+        fusedSteps[index]?.Dispose();
+        (moments[index], fusedSteps[index]) = (null, null);
+    }
+
     public void Dispose()
     {
-        foreach (var t in firstMoments) t?.Dispose();
-        foreach (var t in secondMoments) t?.Dispose();
-        foreach (var t in fusedSteps) t?.Dispose();
+        for (var i = 0; i < parameters.Count; i++) DisposeState(i);
+        signedQuantizer.Dispose();
+        unsignedQuantizer.Dispose();
     }
 }

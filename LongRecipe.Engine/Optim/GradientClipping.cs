@@ -17,7 +17,12 @@ public static class GradientClipping
         using var scope = DisposeScope.Enter();
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return 0;
-        var norms = grads.Select(g => g.To(DType.Float32).Norm(2)).ToList();
+        // One f32 copy at a time: bf16 gradients without f32 masters (the 8B setting) would otherwise hold all of them at once.
+        var norms = grads.Select(g =>
+        {
+            using var one = DisposeScope.Enter();
+            return one.MoveToOuter(g.To(DType.Float32).Norm(2));
+        }).ToList();
         var total = Tensor.Stack(norms).Norm(2).ToDouble();
         var coefficient = maxNorm / (total + 1e-6);
         if (coefficient < 1)

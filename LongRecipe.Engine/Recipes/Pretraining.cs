@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -13,7 +14,7 @@ namespace LongRecipe.Engine.Recipes;
 /// <paramref name="Config"/>: "builtin", "small" or "tiny" (sized to the tokenizer, with <paramref name="SequenceLength"/> as
 /// their window) or a config.json. The learning rate warms up over <paramref name="WarmupSteps"/> (a tenth of the
 /// steps, at most 100, when null) and decays by cosine to a tenth. <paramref name="DType"/> null: bf16 on CUDA,
-/// f32 on the CPU.
+/// f32 on the CPU. <paramref name="OptimizerState"/>: how AdamW keeps its moments.
 /// </summary>
 public sealed record PretrainingSpec(
     string Tokenizer,
@@ -30,7 +31,8 @@ public sealed record PretrainingSpec(
     long CheckpointEvery = 100,
     double RetrievalRatio = 0.25,
     bool Resume = false,
-    string? Corpus = null)
+    string? Corpus = null,
+    OptimizerState OptimizerState = OptimizerState.F32)
 {
     public Device TrainingDevice => Device ?? Torch.Device.Cpu;
 
@@ -44,6 +46,7 @@ public sealed record PretrainingSpec(
         MinLearningRate = LearningRate / 10,
         WarmupSteps = WarmupSteps ?? Math.Min(100, Steps / 10),
         ComputeDType = ComputeDType,
+        OptimizerState = OptimizerState,
         Seed = Seed,
         CheckpointEvery = CheckpointEvery,
         LogEvery = 1,

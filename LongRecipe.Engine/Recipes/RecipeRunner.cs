@@ -192,6 +192,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         ClipNorm = stage.ClipNorm > 0 ? stage.ClipNorm : null,
         ComputeDType = dtype,
         ActivationCheckpointing = stage.ActivationCheckpointing,
+        OptimizerState = stage.OptimizerState,
         Seed = spec.Seed,
         CheckpointEvery = stage.CheckpointEvery > 0 ? stage.CheckpointEvery : stage.Steps,
         LogEvery = 1,

@@ -6,6 +6,7 @@ using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -333,6 +334,7 @@ internal sealed class DTypeConverter : JsonConverter<DType>
         typeof(SnakeCaseEnumConverter<SelectionMethod>),
         typeof(SnakeCaseEnumConverter<LearningRateDecay>),
         typeof(SnakeCaseEnumConverter<MergeMethod>),
+        typeof(SnakeCaseEnumConverter<OptimizerState>),
         typeof(SnakeCaseEnumConverter<ExperimentRole>),
         typeof(SnakeCaseEnumConverter<CorpusSplit>),
     ])]

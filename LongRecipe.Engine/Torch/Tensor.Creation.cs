@@ -77,7 +77,7 @@ public sealed partial class Tensor
 
     public static Tensor Arange(long end, DType dtype = DType.Int64, Device? device = null) => Arange(0, end, 1, dtype, device);
 
-    // ---- random (drawn on the CPU from the generator, so a seed gives the same values on every device) ----
+    // ---- random (drawn where the generator lives, on the CPU unless it was made for a device) ----
 
     /// <summary>Samples of the standard normal distribution N(0, 1).</summary>
     public static Tensor Randn(ReadOnlySpan<long> shape, Generator generator, DType dtype = DType.Float32, Device? device = null) =>

@@ -12,7 +12,7 @@ internal enum UnaryOp
 /// <summary>Codes of the shim's lr_binary family (math.cpp); Maximum … LogicalOr take tensors only, RSub scalars only.</summary>
 internal enum BinaryOp
 {
-    Add, Sub, Mul, Div, Pow, Eq, Ne, Lt, Le, Gt, Ge, Remainder, FloorDivide, Maximum, Minimum, LogicalAnd, LogicalOr, RSub,
+    Add, Sub, Mul, Div, Pow, Eq, Ne, Lt, Le, Gt, Ge, Remainder, FloorDivide, Maximum, Minimum, LogicalAnd, LogicalOr, RSub, BitwiseAnd,
 }
 
 /// <summary>Codes of the shim's lr_reduce (math.cpp).</summary>
@@ -75,6 +75,8 @@ public sealed partial class Tensor
     public Tensor Pow(double exponent) => Binary(BinaryOp.Pow, exponent);
     public Tensor Remainder(double divisor) => Binary(BinaryOp.Remainder, divisor);
     public Tensor FloorDivide(double divisor) => Binary(BinaryOp.FloorDivide, divisor);
+    /// <summary>x &amp; mask, bit by bit, for integer tensors (e.g. the high 16 bits of i32 words: mask −65536).</summary>
+    public Tensor BitwiseAnd(long mask) => Binary(BinaryOp.BitwiseAnd, mask);
     public Tensor Maximum(Tensor other) => Binary(BinaryOp.Maximum, other);
     public Tensor Minimum(Tensor other) => Binary(BinaryOp.Minimum, other);
     public Tensor LogicalAnd(Tensor other) => Binary(BinaryOp.LogicalAnd, other);
@@ -137,9 +139,10 @@ public sealed partial class Tensor
         return this;
     }
 
-    /// <summary>this += alpha · other.</summary>
+    /// <summary>this += alpha · other (alpha 1 also for integer tensors, which take no fractional scale).</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
+        if (alpha == 1) return InPlace(BinaryOp.Add, other);
         Native.Check(Native.lr_add_scaled_(Handle, other.Handle, alpha));
         return this;
     }
@@ -204,6 +207,12 @@ public sealed partial class Tensor
         Native.Check(Native.lr_topk(Handle, k, dim, largest ? 1 : 0, out var values, out var indices));
         return (new Tensor(values), new Tensor(indices));
     }
+
+    /// <summary>
+    /// For each element x, the index i of its bucket among the sorted 1-d <paramref name="boundaries"/> b:
+    /// b[i−1] &lt; x ≤ b[i], 0 at or below b[0], b.Length above the last (i64, x's shape).
+    /// </summary>
+    public Tensor Bucketize(Tensor boundaries) => Wrap(Native.lr_bucketize(Handle, boundaries.Handle, out var r), r);
 
     public (Tensor Values, Tensor Indices) Sort(long dim = -1, bool descending = false)
     {

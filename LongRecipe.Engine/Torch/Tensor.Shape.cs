@@ -11,6 +11,9 @@ public sealed partial class Tensor
     /// <summary>A view in a new shape; fails where the strides do not allow one.</summary>
     public Tensor View(params long[] shape) => Wrap(Native.lr_view(Handle, shape, shape.Length, out var r), r);
 
+    /// <summary>The same bytes read as <paramref name="dtype"/>, of the same element size (f32 as i32, say); no copy.</summary>
+    public Tensor ViewAs(DType dtype) => Wrap(Native.lr_view_dtype(Handle, (int)dtype, out var r), r);
+
     public Tensor Permute(params long[] order) => Wrap(Native.lr_permute(Handle, order, order.Length, out var r), r);
 
     public Tensor Transpose(long dim0, long dim1) => Wrap(Native.lr_transpose(Handle, dim0, dim1, out var r), r);

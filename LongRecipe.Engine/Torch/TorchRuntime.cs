@@ -77,6 +77,13 @@ public static class TorchRuntime
 
     public static void ResetCudaPeak(int deviceIndex = 0) => Native.Check(Native.lr_cuda_reset_peak(deviceIndex));
 
+    /// <summary>
+    /// Caps the CUDA caching allocator on a device at <paramref name="fraction"/> of the device's memory, in (0, 1]
+    /// (torch.cuda.set_per_process_memory_fraction): an allocation past it fails as out of memory. E.g. 80 GiB of a
+    /// 141 GiB GPU stands in for an 80 GB one.
+    /// </summary>
+    public static void CapCudaMemory(int deviceIndex, double fraction) => Native.Check(Native.lr_cuda_set_memory_fraction(deviceIndex, fraction));
+
     /// <summary>Hands the CUDA caching allocator's unused blocks back to the driver (after an out-of-memory step, say); a no-op without CUDA.</summary>
     public static void EmptyCudaCache() => Native.Check(Native.lr_cuda_empty_cache());
 

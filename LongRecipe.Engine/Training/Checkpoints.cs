@@ -22,7 +22,8 @@ public sealed record TrainerState(long Step, long Tokens, int SkippedSteps, IRea
 /// <summary>
 /// A run's checkpoints, one folder each under &lt;run&gt;/checkpoints/: step-000100/ holds the model
 /// as transformers loads it (config.json, model.safetensors), master_weights.safetensors (the f32
-/// weights, when the model computes in bf16), optimizer.safetensors (AdamW's moments) and
+/// weights, when the model computes in bf16 with f32 optimizer state), optimizer.safetensors (AdamW's
+/// moments in their stored form: exp_avg.&lt;parameter&gt;, or its 8-bit codes and block maxima) and
 /// trainer_state.json. A checkpoint is written into a hidden temporary folder, every file flushed to
 /// disk, then renamed into place whole, so a kill at any instant leaves the earlier checkpoints as
 /// they were plus, at worst, a hidden leftover; the next run removes leftovers. The file "latest"
@@ -60,14 +61,10 @@ public static class Checkpoints
             if (master is not null)
                 SafeTensorsWriter.Write(Path.Combine(temporary, MasterFile), master.Names.ToDictionary(n => n, n => master[n]));
             var trained = master ?? model.Parameters;
-            var moments = new Dictionary<string, Tensor>();
-            for (var i = 0; i < trained.Count; i++)
-            {
-                var (first, second) = optimizer.Moments(i);
-                if (first is not null) moments[$"exp_avg.{trained.Names[i]}"] = first;
-                if (second is not null) moments[$"exp_avg_sq.{trained.Names[i]}"] = second;
-            }
-            SafeTensorsWriter.Write(Path.Combine(temporary, OptimizerFile), moments,
+            var optimizerState = Enumerable.Range(0, trained.Count)
+                .SelectMany(i => optimizer.State(i).Select(s => (Key: StateKey(s.Name, trained.Names[i]), s.Tensor)))
+                .ToDictionary(s => s.Key, s => s.Tensor);
+            SafeTensorsWriter.Write(Path.Combine(temporary, OptimizerFile), optimizerState,
                 new Dictionary<string, string> { ["step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture) });
             var json = JsonSerializer.SerializeToNode(state, CheckpointJson.Default.TrainerState)!.AsObject();
             json["format"] = Format;
@@ -162,11 +159,19 @@ public static class Checkpoints
         using var file = Open(path);
         if (!file.Metadata.TryGetValue("step", out var text) || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var step))
             throw new CheckpointException($"{path}: __metadata__.step missing or not a count");
-        using var scope = DisposeScope.Enter();
-        Tensor? Moment(string name, Tensor like) => file.Contains(name) ? Checked(file, name, like) : null;
-        var moments = trained.Names.Select(n => (Moment($"exp_avg.{n}", trained[n]), Moment($"exp_avg_sq.{n}", trained[n]))).ToList();
-        optimizer.Restore(step, moments);
+        try
+        {
+            optimizer.Restore(step, (index, name, like) =>
+                file.Contains(StateKey(name, trained.Names[index])) ? Checked(file, StateKey(name, trained.Names[index]), like) : null);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException($"{path}: {e.Message}", e);
+        }
     }
+
+    /// <summary>A parameter's optimizer state tensor in optimizer.safetensors, e.g. exp_avg.model.norm.weight.</summary>
+    private static string StateKey(string state, string parameter) => $"{state}.{parameter}";
 
     private static void CopyInto(string path, Parameters into)
     {

@@ -61,9 +61,10 @@ public sealed class Trainer
         var device = model.Device;
         var parameters = model.Parameters.Tensors;
         var requiredGrad = parameters.Select(p => p.RequiresGrad).ToArray();
-        using var master = options.ComputeDType == DType.Float32 ? null : MasterCopy(model.Parameters);
+        using var master = options.ComputeDType == DType.Float32 || options.OptimizerState != OptimizerState.F32 ? null : MasterCopy(model.Parameters);
         var trained = master?.Tensors ?? parameters;
-        using var optimizer = new AdamW(trained, new AdamWOptions(options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
+        using var optimizer = new AdamW(trained, new AdamWOptions(options.LearningRate, options.Beta1, options.Beta2, options.Epsilon,
+            options.WeightDecay, options.OptimizerState, options.Seed));
         var schedule = options.Schedule;
         var previousCheckpointing = model.ActivationCheckpointing;
         var lastSaved = 0L;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Training;
@@ -41,10 +42,17 @@ public sealed record TrainerOptions
     public double? ClipNorm { get; init; } = 1.0;
 
     /// <summary>
-    /// What the model computes in: f32, or bf16 (CUDA), where f32 master weights and f32 AdamW moments
-    /// take the update and are copied back into the bf16 model after every step.
+    /// What the model computes in: f32, or bf16 (CUDA), where with f32 optimizer state f32 master weights and
+    /// f32 AdamW moments take the update and are copied back into the bf16 model after every step.
     /// </summary>
     public DType ComputeDType { get; init; } = DType.Float32;
+
+    /// <summary>
+    /// How AdamW keeps its moments: f32 (8 bytes per parameter, plus 4 of master weights in bf16), bf16 with
+    /// stochastic rounding (4), or block-wise 8-bit (about 2). The compact forms update a bf16 model's weights
+    /// in place by stochastic rounding, without master weights.
+    /// </summary>
+    public OptimizerState OptimizerState { get; init; } = OptimizerState.F32;
 
     /// <summary>Recompute each layer during backward instead of keeping its activations (less memory, ~⅓ more compute).</summary>
     public bool ActivationCheckpointing { get; init; }
@@ -88,6 +96,7 @@ public sealed record TrainerOptions
         Require(Epsilon > 0, nameof(Epsilon), $"must be positive, not {Epsilon}");
         Require(ClipNorm is null || ClipNorm > 0, nameof(ClipNorm), $"must be positive or absent, not {ClipNorm}");
         Require(ComputeDType is DType.Float32 or DType.BFloat16, nameof(ComputeDType), $"must be f32 or bf16, not {ComputeDType.ShortName()}");
+        Require(Enum.IsDefined(OptimizerState), nameof(OptimizerState), $"is not a known optimizer state ({OptimizerState})");
         Require(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be at least 1, not {CheckpointEvery}");
         Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), $"must be at least 1, not {KeepCheckpoints}");
         Require(MaxSkippedSteps >= 0, nameof(MaxSkippedSteps), $"must not be negative, not {MaxSkippedSteps}");

@@ -2,7 +2,12 @@
 // measures the same things in PyTorch eager and bench/compare.sh sets them side by side.
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
 //   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
-//   ... train --device cuda --preset 125m|1b --seq 4096 [--checkpoint true]   (peer: bench/peer_train.py)
+//   ... train --device cuda --preset 125m|1b|8b --seq 4096 [--checkpoint true] [--optimizer-state int8_blockwise]
+//       [--memory-fraction 0.56] [--warmup 3] [--steps 10]                                   (peer: bench/peer_train.py)
+//   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
+//   ... prefill --device cuda --preset 1b --seq 131072 [--chunk 8192] [--memory-fraction f] (peer: bench/peer_prefill.py)
+//   ... recipe-steps [--model models/builtin] [--rounds 5]   the default recipe's two CPU step shapes, by phase
+//   ... optim --optimizer-state f32|bf16_stochastic|int8_blockwise [--dtype bf16] [--params 100000000] [--steps 3]
 using System.Diagnostics;
 using System.Globalization;
 using LongRecipe.Engine.Model;
@@ -16,34 +21,52 @@ switch (options.Command)
     case "matmul": Benchmarks.MatMul(options); break;
     case "mlp": Benchmarks.Mlp(options); break;
     case "overhead": Benchmarks.Overhead(options); break;
-    case "train": TrainStep.Run(options); break;
+    case "train": TrainStep.Throughput(options); break;
+    case "memory": TrainStep.MemorySeries(options); break;
+    case "prefill": Prefill.Run(options); break;
+    case "optim": OptimizerStep.Run(options, long.Parse(Options.Value(args, "--params", "100000000"), CultureInfo.InvariantCulture)); break;
     case "tokenize": TokenizeBenchmark.Run(args); break;
+    case "recipe-steps": RecipeSteps.Run(Options.Value(args, "--model", "models/builtin"), Options.Integer(args, "--rounds", 5)); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|tokenize [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|memory|prefill|optim|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;
 
 internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads, string Preset, long Seq,
-    bool Checkpoint)
+    bool Checkpoint, OptimizerState OptimizerState, double? MemoryFraction, int Warmup, int Steps, long[] Seqs, long Chunk)
 {
+    /// <summary>The value after <paramref name="name"/> on the command line, or the fallback.</summary>
+    public static string Value(string[] args, string name, string fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    public static int Integer(string[] args, string name, int fallback) => int.Parse(Value(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    private static long[] Longs(string text) => [.. text.Split(',').Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
+
     public static Options Parse(string[] args)
     {
-        string Value(string name, string fallback)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Value(string name, string fallback) => Options.Value(args, name, fallback);
         var threads = Value("--threads", "");
+        var fraction = Value("--memory-fraction", "");
         return new Options(
             args.Length > 0 ? args[0] : "",
             Device.Parse(Value("--device", "cpu")),
             DTypeExtensions.ParseDType(Value("--dtype", "f32")),
-            Value("--sizes", "256,512,1024,2048").Split(',').Select(long.Parse).ToArray(),
+            Longs(Value("--sizes", "256,512,1024,2048")),
             threads == "" ? null : int.Parse(threads, CultureInfo.InvariantCulture),
             Value("--preset", "125m"),
             long.Parse(Value("--seq", "4096"), CultureInfo.InvariantCulture),
-            Value("--checkpoint", "false") == "true");
+            Value("--checkpoint", "false") == "true",
+            OptimizerStateNames.Parse(Value("--optimizer-state", "f32")),
+            fraction == "" ? null : double.Parse(fraction, CultureInfo.InvariantCulture),
+            Integer(args, "--warmup", 3),
+            Integer(args, "--steps", 10),
+            Longs(Value("--seqs", "4096,8192,16384,32768,65536,131072")),
+            long.Parse(Value("--chunk", "8192"), CultureInfo.InvariantCulture));
     }
 }
 

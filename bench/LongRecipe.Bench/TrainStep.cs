@@ -1,59 +1,135 @@
 using System.Diagnostics;
+using System.Globalization;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Torch;
 
 /// <summary>
-/// One Llama training step in bf16 (forward, chunked f32 cross-entropy, backward, AdamW), random init
-/// and random tokens from a fixed seed — the config and data of bench/peer_train.py.
-/// MFU counts 6·N·tokens (N: the weights that multiply) plus causal attention, 6·L·d·T²,
-/// over the H100's 989 TFLOP/s dense bf16.
+/// One Llama training step in bf16 (forward, chunked f32 cross-entropy, backward, AdamW with the chosen
+/// state), random init and random tokens from a fixed seed — the config and data of bench/peer_train.py.
+/// MFU counts 6·N·tokens (N: the weights that multiply) plus causal attention, 6·L·d·T², over the H100's
+/// (and H200's) 989 TFLOP/s dense bf16. On the CPU (tiny shapes, to try the commands) the model is f32 and
+/// memory is the process's resident high-water mark instead of the CUDA allocator's peak.
 /// </summary>
-internal static class TrainStep
+internal sealed class TrainStep : IDisposable
 {
-    public static void Run(Options o)
+    private readonly Options o;
+    private readonly LlamaModel model;
+    private readonly AdamW optimizer;
+
+    private TrainStep(Options o)
     {
-        var config = o.Preset switch
-        {
-            "125m" => LlamaConfig.Llama125M(),
-            "1b" => LlamaConfig.Llama1B(),
-            _ => throw new ArgumentException($"unknown preset '{o.Preset}' (125m or 1b)"),
-        };
-        using var model = LlamaModel.Initialize(config, seed: 0, DType.BFloat16, o.Device);
+        this.o = o;
+        if (o.Device.IsCuda && o.MemoryFraction is { } fraction) TorchRuntime.CapCudaMemory(o.Device.Index, fraction);
+        model = LlamaModel.Initialize(Config(o.Preset), seed: 0, o.Device.IsCuda ? DType.BFloat16 : DType.Float32, o.Device);
         model.ActivationCheckpointing = o.Checkpoint;
         foreach (var p in model.Parameters.Tensors) p.RequiresGrad = true;
-        using var optimizer = new AdamW(model.Parameters.Tensors, new AdamWOptions(LearningRate: 1e-4));
-        using var generator = new Generator(0);
-        using var ids = Tensor.RandInt(0, config.VocabSize, [1, o.Seq], generator, DType.Int64, o.Device);
-        using var positions = Tensor.Arange(o.Seq, device: o.Device).Unsqueeze(0);
+        optimizer = new AdamW(model.Parameters.Tensors, new AdamWOptions(LearningRate: 1e-4, State: o.OptimizerState));
+    }
 
+    public static LlamaConfig Config(string preset) => preset switch
+    {
+        "tiny" => LlamaConfig.Tiny(maxPositionEmbeddings: 131072),
+        "125m" => LlamaConfig.Llama125M(),
+        "1b" => LlamaConfig.Llama1B(),
+        "8b" => LlamaConfig.Llama8B(),
+        _ => throw new ArgumentException($"unknown preset '{preset}' (tiny, 125m, 1b or 8b)"),
+    };
+
+    /// <summary>`train`: warm-up steps, then the mean time of <see cref="Options.Steps"/> steps at <see cref="Options.Seq"/> tokens; one JSON line.</summary>
+    public static void Throughput(Options o)
+    {
+        using var bench = new TrainStep(o);
+        var (seconds, loss) = bench.Time(o.Seq, o.Warmup, o.Steps);
+        Console.WriteLine(bench.Row("train_step", o.Seq, seconds, loss));
+    }
+
+    /// <summary>
+    /// `memory`: the peak memory of a training step at each of <see cref="Options.Seqs"/> (ascending), one JSON line each,
+    /// on one model. A length that does not fit reports "oom", and so do the longer ones, without trying.
+    /// </summary>
+    public static void MemorySeries(Options o)
+    {
+        using var bench = new TrainStep(o);
+        var fits = true;
+        foreach (var seq in o.Seqs)
+        {
+            if (fits)
+            {
+                try
+                {
+                    // One step each, no warm-up (its time is a cold step's): the peak is what matters here.
+                    var (seconds, loss) = bench.Time(seq, warmup: 0, steps: 1);
+                    Console.WriteLine(bench.Row("memory", seq, seconds, loss));
+                    continue;
+                }
+                catch (TorchException e) when (TorchRuntime.IsOutOfMemory(e))
+                {
+                    bench.optimizer.ZeroGrad();
+                    if (o.Device.IsCuda) TorchRuntime.EmptyCudaCache();
+                    fits = false;
+                }
+            }
+            Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"memory\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{bench.Setup()},\"oom\":true}}");
+        }
+    }
+
+    /// <summary>Seconds per step and the last loss; the memory peak is reset after the warm-up.</summary>
+    private (double Seconds, double Loss) Time(long seq, int warmup, int steps)
+    {
+        using var generator = new Generator(0);
+        using var ids = Tensor.RandInt(0, model.Config.VocabSize, [1, seq], generator, DType.Int64, o.Device);
+        using var positions = Tensor.Arange(seq, device: o.Device).Unsqueeze(0);
         double Step()
         {
             using var scope = DisposeScope.Enter();
-            var hidden = model.Hidden(ids, positions).Narrow(1, 0, o.Seq - 1);
-            var loss = LanguageModelLoss.CrossEntropy(model, hidden, ids.Narrow(1, 1, o.Seq - 1));
+            var hidden = model.Hidden(ids, positions).Narrow(1, 0, seq - 1);
+            var loss = LanguageModelLoss.CrossEntropy(model, hidden, ids.Narrow(1, 1, seq - 1));
             loss.Backward();
             optimizer.Step();
             optimizer.ZeroGrad();
             return loss.ToDouble();
         }
 
-        for (var i = 0; i < 3; i++) Step();
+        for (var i = 0; i < warmup; i++) Step();
         TorchRuntime.Synchronize(o.Device);
         if (o.Device.IsCuda) TorchRuntime.ResetCudaPeak(o.Device.Index);
-        const int steps = 10;
         var clock = Stopwatch.StartNew();
-        var lastLoss = 0.0;
-        for (var i = 0; i < steps; i++) lastLoss = Step();
+        var loss = 0.0;
+        for (var i = 0; i < steps; i++) loss = Step();
         TorchRuntime.Synchronize(o.Device);
-        var seconds = clock.Elapsed.TotalSeconds / steps;
+        return (clock.Elapsed.TotalSeconds / steps, loss);
+    }
 
+    private string Setup() =>
+        $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"optimizer_state\":\"{o.OptimizerState.Name()}\"," +
+        $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
+
+    private string Row(string name, long seq, double seconds, double loss)
+    {
+        var config = model.Config;
         // Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
         var n = model.Parameters.ElementCount - (config.TieWordEmbeddings ? 0 : model.Parameters["model.embed_tokens.weight"].NumElements);
-        var flops = 6.0 * n * o.Seq + 6.0 * config.NumHiddenLayers * config.HiddenSize * o.Seq * o.Seq;
-        var peak = o.Device.IsCuda ? TorchRuntime.CudaMemory(o.Device.Index).Peak / Math.Pow(2, 30) : 0;
-        Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"train_step\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq}," +
-            $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"params\":{n},\"seconds\":{seconds:E4}," +
-            $"\"tokens_per_s\":{o.Seq / seconds:F1},\"mfu\":{flops / seconds / 989e12:F4},\"peak_gib\":{peak:F2},\"loss\":{lastLoss:F4}}}");
+        var flops = 6.0 * n * seq + 6.0 * config.NumHiddenLayers * config.HiddenSize * seq * seq;
+        var (peak, measure) = o.Device.IsCuda
+            ? (TorchRuntime.CudaMemory(o.Device.Index).Peak, "cuda_peak_allocated")
+            : (ResidentHighWater(), "cpu_resident_high_water");
+        const double GiB = 1 << 30;
+        return $"{{\"impl\":\"longrecipe\",\"bench\":\"{name}\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{Setup()},\"params\":{n}," +
+            $"\"seconds\":{seconds:E4},\"tokens_per_s\":{seq / seconds:F1},\"mfu\":{flops / seconds / 989e12:F4},\"peak_gib\":{peak / GiB:F2}," +
+            $"\"memory\":\"{measure}\",\"state_gib\":{optimizer.StateBytes / GiB:F2},\"loss\":{loss:F4}}}";
+    }
+
+    /// <summary>The process's peak resident set (VmHWM in /proc/self/status), in bytes.</summary>
+    private static long ResidentHighWater()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
     }
 }

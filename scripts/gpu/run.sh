@@ -4,6 +4,12 @@
 #   tests      the whole test suite, CUDA tests included
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh)
+#   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both
+#              allocators capped at 80 GiB (bench/train.sh with that one config; a few minutes)
+#   memory     peak memory against length for 1B and 8B with and without checkpointing: memory.csv and
+#              memory.svg come back in $OUT (bench/memory.sh; MEMORY_SERIES picks series, e.g. "8b:true:int8_blockwise")
+#   prefill    prefill of 128k tokens on the 1B shape, and the 8B at 32k/64k/128k capped at 80 GiB, beside
+#              transformers (bench/prefill.sh)
 #   verify     engine-saved checkpoints of every reference fixture, loaded back by transformers
 #   tokenizer  HF tokenizers' ids for the tokenizer reference fixture
 #   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
@@ -37,6 +43,17 @@ for step in $steps; do
     train)
       BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout 540 bench/train.sh >"$out/train.txt" 2>"$out/train.log"
       { echo "== training step (binding vs transformers eager)"; cat "$out/train.txt"; } >>"$summary" ;;
+    headline)
+      CONFIGS="8b:38400:true:int8_blockwise:80" WARMUP=2 STEPS=3 BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
+        timeout "${HEADLINE_TIMEOUT:-540}" bench/train.sh >"$out/headline.txt" 2>"$out/headline.log"
+      { echo "== 8B at 38,400 tokens in 80 GiB (binding vs transformers eager, exit $?)"; cat "$out/headline.txt"; } >>"$summary" ;;
+    memory)
+      SERIES=${MEMORY_SERIES:-} OUT_DIR="$out" BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
+        timeout "${MEMORY_TIMEOUT:-540}" bench/memory.sh >"$out/memory.txt" 2>"$out/memory.log"
+      { echo "== peak memory against length (exit $?; memory.csv and memory.svg in \$OUT)"; cat "$out/memory.txt"; } >>"$summary" ;;
+    prefill)
+      BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout "${PREFILL_TIMEOUT:-540}" bench/prefill.sh >"$out/prefill.txt" 2>"$out/prefill.log"
+      { echo "== prefill (binding vs transformers eager, exit $?)"; cat "$out/prefill.txt"; } >>"$summary" ;;
     verify)
       reference=LongRecipe.Engine.Tests/Model/Reference
       { echo "== engine-saved checkpoints loaded by transformers"

@@ -25,5 +25,6 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_norm(TensorHandle x, double p, out nint result);
     [LibraryImport(Library)] internal static partial int lr_cumsum(TensorHandle x, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_topk(TensorHandle x, long k, long dim, int largest, out nint values, out nint indices);
+    [LibraryImport(Library)] internal static partial int lr_bucketize(TensorHandle values, TensorHandle boundaries, out nint result);
     [LibraryImport(Library)] internal static partial int lr_sort(TensorHandle x, long dim, int descending, out nint values, out nint indices);
 }

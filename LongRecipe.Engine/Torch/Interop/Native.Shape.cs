@@ -7,6 +7,7 @@ internal static partial class Native
 {
     [LibraryImport(Library)] internal static partial int lr_reshape(TensorHandle t, ReadOnlySpan<long> shape, int ndim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_view(TensorHandle t, ReadOnlySpan<long> shape, int ndim, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_view_dtype(TensorHandle t, int dtype, out nint result);
     [LibraryImport(Library)] internal static partial int lr_permute(TensorHandle t, ReadOnlySpan<long> order, int ndim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_transpose(TensorHandle t, long dim0, long dim1, out nint result);
     [LibraryImport(Library)] internal static partial int lr_unsqueeze(TensorHandle t, long dim, out nint result);

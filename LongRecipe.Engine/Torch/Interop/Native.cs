@@ -11,6 +11,8 @@ internal static partial class Native
 {
     internal const string Library = "longrecipe_torch";
 
+    static Native() => KeepFreedPages();
+
     [LibraryImport(Library)]
     private static partial nint lr_last_error();
 

@@ -48,6 +48,7 @@ at::Tensor binary(int op, const at::Tensor& x, const Other& y) {
     case 10: return at::ge(x, y);
     case 11: return at::remainder(x, y);
     case 12: return at::floor_divide(x, y);
+    case 18: return at::bitwise_and(x, y);
   }
   if constexpr (std::is_same_v<Other, at::Tensor>) {
     switch (op) {
@@ -160,6 +161,12 @@ LR_API lr_topk(Handle x, int64_t k, int64_t dim, int largest, Handle* values, Ha
     *values = lr::wrap(std::get<0>(result));
     *indices = lr::wrap(std::get<1>(result));
   )
+}
+
+// For each value, the index i of the bucket boundaries[i-1] < x <= boundaries[i] of the sorted 1-d
+// `boundaries` (0 below the first, its length above the last), as int64.
+LR_API lr_bucketize(Handle values, Handle boundaries, Handle* out) {
+  LR_GUARD(*out = lr::wrap(at::bucketize(lr::ref(values), lr::ref(boundaries), false, false));)
 }
 
 LR_API lr_sort(Handle x, int64_t dim, int descending, Handle* values, Handle* indices) {

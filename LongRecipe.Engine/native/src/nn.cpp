@@ -58,15 +58,17 @@ LR_API lr_attention(Handle q, Handle k, Handle v, Handle mask, int is_causal, do
 #if LR_TORCH_AT_LEAST(2, 1)
     *out = lr::wrap(at::scaled_dot_product_attention(query, key, value, lr::opt(mask), 0.0, is_causal, scale));
 #else
-    auto scores = at::matmul(query, key.transpose(-2, -1)) * scale;
+    // The [.., q, k] scores are the big tensors here: scale q instead, and mask the scores in place (the
+    // product's backward needs only its inputs), so the forward makes two of them, not four.
+    auto scores = at::matmul(query * scale, key.transpose(-2, -1));
     if (is_causal) {
       const auto lq = query.size(-2), lk = key.size(-2);
-      auto keep = at::ones({lq, lk}, query.options().dtype(at::kBool)).tril(0);
-      scores = scores.masked_fill(keep.logical_not(), -std::numeric_limits<double>::infinity());
+      scores.masked_fill_(at::ones({lq, lk}, query.options().dtype(at::kBool)).triu(1), -std::numeric_limits<double>::infinity());
     } else if (mask != nullptr) {
-      scores = mask->scalar_type() == at::kBool
-                   ? scores.masked_fill(mask->logical_not(), -std::numeric_limits<double>::infinity())
-                   : scores + *mask;
+      if (mask->scalar_type() == at::kBool)
+        scores.masked_fill_(mask->logical_not(), -std::numeric_limits<double>::infinity());
+      else
+        scores.add_(*mask);
     }
     *out = lr::wrap(at::matmul(at::softmax(scores, -1), value));
 #endif

@@ -30,10 +30,21 @@ LR_API lr_version(int* major, int* minor, int* patch, int* with_cuda) {
 // Seeds the default generators of the CPU and every CUDA device.
 LR_API lr_manual_seed(uint64_t seed) { LR_GUARD(torch::manual_seed(seed);) }
 
-// Random tensors are drawn on the CPU from an explicit generator, then moved, so a seed gives
-// the same values on every device.
+// Random tensors are drawn where the generator lives, then moved: a CPU generator's seed gives the
+// same values on every device.
 LR_API lr_generator_new(uint64_t seed, GeneratorHandle* out) {
   LR_GUARD(*out = new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed));)
+}
+
+// A generator that draws on the device itself (a copy of the device's default generator, reseeded):
+// on a GPU, large random tensors then never cross from the host. Its values differ from the CPU
+// generator's for the same seed; on the CPU it is that generator.
+LR_API lr_generator_new_on(uint64_t seed, int device_type, int device_index, GeneratorHandle* out) {
+  LR_GUARD(
+    auto generator = at::globalContext().defaultGenerator(lr::device(device_type, device_index)).clone();
+    generator.set_current_seed(seed);
+    *out = new at::Generator(std::move(generator));
+  )
 }
 
 LR_NOTHROW void lr_generator_free(GeneratorHandle g) { delete g; }
@@ -43,15 +54,15 @@ LR_API lr_random(int kind, const int64_t* shape, int ndim, int64_t low, int64_t 
                  int device_type, int device_index, Handle* out) {
   LR_GUARD(
     TORCH_CHECK(g != nullptr, "null generator handle");
-    const auto cpu = at::TensorOptions().dtype(lr::scalar_type(dtype));
+    const auto where = at::TensorOptions().dtype(lr::scalar_type(dtype)).device(g->device());
     const auto size = lr::dims(shape, ndim);
-    // No lock here: libtorch's CPU kernels take the generator's (non-recursive) mutex themselves.
+    // No lock here: libtorch's kernels take the generator's (non-recursive) mutex themselves.
     at::Tensor t;
     switch (kind) {
-      case 0: t = at::randn(size, *g, cpu); break;
-      case 1: t = at::rand(size, *g, cpu); break;
-      case 2: t = at::randint(low, high, size, *g, cpu); break;
-      case 3: TORCH_CHECK(ndim == 1, "a permutation has one dimension"); t = at::randperm(size[0], *g, cpu); break;
+      case 0: t = at::randn(size, *g, where); break;
+      case 1: t = at::rand(size, *g, where); break;
+      case 2: t = at::randint(low, high, size, *g, where); break;
+      case 3: TORCH_CHECK(ndim == 1, "a permutation has one dimension"); t = at::randperm(size[0], *g, where); break;
       default: TORCH_CHECK(false, "unknown random kind ", kind);
     }
     *out = lr::wrap(t.to(lr::device(device_type, device_index)));
@@ -101,6 +112,20 @@ LR_API lr_cuda_reset_peak(int device_index) {
 #ifdef LR_WITH_CUDA
     init_cuda(device_index);
     c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
+#else
+    TORCH_CHECK(false, "this libtorch was built without CUDA");
+#endif
+  )
+}
+
+// Caps what the caching allocator may hold on the device at `fraction` of its memory
+// (torch.cuda.set_per_process_memory_fraction): past it, an allocation fails as out of memory.
+LR_API lr_cuda_set_memory_fraction(int device_index, double fraction) {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    TORCH_CHECK(fraction > 0 && fraction <= 1, "memory fraction must be in (0, 1], not ", fraction);
+    init_cuda(device_index);
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(device_index));
 #else
     TORCH_CHECK(false, "this libtorch was built without CUDA");
 #endif

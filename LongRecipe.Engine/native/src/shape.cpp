@@ -9,6 +9,11 @@ LR_API lr_view(Handle t, const int64_t* shape, int ndim, Handle* out) {
   LR_GUARD(*out = lr::wrap(lr::ref(t).view(lr::dims(shape, ndim)));)
 }
 
+// The same bytes read as another dtype of the same element size (e.g. f32 as i32), no copy.
+LR_API lr_view_dtype(Handle t, int dtype, Handle* out) {
+  LR_GUARD(*out = lr::wrap(lr::ref(t).view(lr::scalar_type(dtype)));)
+}
+
 LR_API lr_permute(Handle t, const int64_t* order, int ndim, Handle* out) {
   LR_GUARD(*out = lr::wrap(lr::ref(t).permute(lr::dims(order, ndim)));)
 }
