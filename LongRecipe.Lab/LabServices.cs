@@ -27,7 +27,6 @@ public static class LabServices
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ImpactScorer>();
-        builder.Services.AddSingleton<RopeSearchRunner>();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }
