@@ -150,4 +150,53 @@ public sealed class DashboardStateTests
             folder.Delete(recursive: true);
         }
     }
+
+    private static SearchEvent Generation(string stage, RopeSearchPhase phase, double factor, int generation, int generations, double best) =>
+        new(T0.AddSeconds(generation), stage, phase, factor, generation, generations, 4 * (generation + 1), best, 2, [1.0, 1.5, factor]);
+
+    [Fact]
+    public void Search_generations_chart_per_search_stage_and_phase_and_the_newest_one_is_summed_up()
+    {
+        // The progressive route: search-1 (2×, 2 + 1 generations), extend, search-2 (4×).
+        var spec = RunPresets.LongRopeProgressive() with
+        {
+            Stages =
+            [
+                new SearchStage(Factor: 2, Generations: 2, ShortGenerations: 1), new ExtendStage(new TransformSpec(PositionScheme.FullLength), 512, Steps: 3),
+                new SearchStage(Generations: 2, ShortGenerations: 1),
+            ],
+        };
+        var state = new DashboardState(new RunRecord(1, "p", spec, RunStatus.Running, T0, T0, null, "cpu", null, "/runs/p", null));
+        Assert.Equal(["search-1", "extend", "search-2", "eval"], state.Stages.Select(s => s.Name));
+        Assert.Equal(["search-1", "search-2"], state.SearchStages);
+        state.Apply(new StageEvent(T0, "search-1", StagePhase.Started, 0, 4));
+
+        var first = Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 0, 2, 40));
+        Assert.Empty(Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 0, 2, 99)));
+        var second = Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 1, 2, 30));
+        var progress = state.Progress();
+        var shortPhase = Fold(state, Generation("search-1", RopeSearchPhase.Short, 2, 0, 1, 12));
+        state.Apply(new StageEvent(T0, "search-2", StagePhase.Started, 2, 4));
+        var later = Fold(state, Generation("search-2", RopeSearchPhase.Long, 4, 0, 2, 55));
+
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 0, 0, 40), Assert.Single(first));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 0, 1, 30), Assert.Single(second));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 1, 0, 12), Assert.Single(shortPhase));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 2, 0, 55), Assert.Single(later));
+        // search-1 has 3 + 2 generations in all; 2 of them were done.
+        Assert.Equal(new StageProgress(2.0 / 5, "search-1: long 2× generation 1 of 2", null), progress);
+        Assert.Equal("search-2: long 4× generation 0 of 2", state.Progress().Label);
+        Assert.Equal("search-2: long 4× generation 0 of 2, best perplexity 55.000, n̂ = 2, λ = 1.00 … 4.00", DashboardFigures.SearchSummary(state));
+
+        var figure = JsonSerializer.SerializeToElement(DashboardFigures.SearchFigure(state).ToPlotly());
+        var traces = figure.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(["search-1 long", "search-1 short", "search-2 long", "search-2 short"], traces.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal("[0,1]", traces[0].GetProperty("x").GetRawText());
+        Assert.Equal("[40,30]", traces[0].GetProperty("y").GetRawText());
+        Assert.Equal("dot", traces[1].GetProperty("line").GetProperty("dash").GetString());
+        Assert.Equal("log", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
+        Assert.Equal("[0,2]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
+        // The extend stage between the searches is the one training trace.
+        Assert.Equal(["extend"], state.TrainingStages);
+    }
 }
