@@ -12,8 +12,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = root,
     WebRootPath = Path.Combine(root, "wwwroot"),
 });
-// Package assets (_content/Radzen.Blazor/...) are served from the NuGet cache in every environment,
-// not only in Development; a published Lab has them in its own wwwroot and this does nothing.
+// Package assets (_content/MudBlazor/..., _content/Plotly.Blazor/...) are served from the NuGet cache in every
+// environment, not only in Development; a published Lab has them in its own wwwroot and this does nothing.
 builder.WebHost.UseStaticWebAssets();
 builder.AddLabServices();
 
@@ -25,8 +25,8 @@ if (!app.Environment.IsDevelopment())
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 
-// The repository's wwwroot (app.css, _framework/blazor.web.js) is not in the SDK's asset
-// manifest, so plain static files serve it; MapStaticAssets serves what the SDK fingerprints.
+// The repository's wwwroot (app.css, favicon.svg) is not in the SDK's asset manifest, so plain static files
+// serve it; MapStaticAssets serves what the SDK fingerprints (blazor.web.js, the packages' assets).
 app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();

@@ -60,8 +60,8 @@ public sealed class LongRopeSearchViewTests
 
         var problems = form.Problems(native: 256);
 
-        Assert.Equal([field], problems.Select(p => p.Key));
-        Assert.Contains(problems[field], p => p.StartsWith(expected, StringComparison.Ordinal));
+        Assert.Equal([field], problems.Select(p => p.Field).Distinct());
+        Assert.Contains(problems, p => p.Message.StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Torch;
+using LongRecipe.Lab.Components.Shared;
 
 namespace LongRecipe.Lab.Components.Pages.Positions;
 
@@ -78,14 +79,16 @@ public sealed record SearchRunForm(
         };
     }
 
-    /// <summary>Every problem of the form's run by the form's field (a field may have several), empty when it can be queued.</summary>
-    public ILookup<string, string> Problems(int native)
+    /// <summary>Every problem of the form's run at the form's field it belongs to ("" for none), empty when it can be queued.</summary>
+    public IReadOnlyList<FieldProblem> Problems(int native)
     {
-        IReadOnlyList<SpecProblem> problems;
-        try { problems = ToSpec(native).Problems(); }
-        catch (RunSpecException e) { problems = e.Problems; }
-        return problems.ToLookup(p => FieldOf(p.Path), p => p.ToString());
+        try { return AtFields(ToSpec(native).Problems()); }
+        catch (RunSpecException e) { return AtFields(e.Problems); }
     }
+
+    /// <summary>The spec's problems at the form's fields, each still naming its JSON path.</summary>
+    public static IReadOnlyList<FieldProblem> AtFields(IEnumerable<SpecProblem> problems) =>
+        [.. problems.Select(p => new FieldProblem(FieldOf(p.Path), p.ToString()))];
 
     /// <summary>The native window, doubling, up to the target (which is always measured).</summary>
     private static List<int> Lengths(int native, int target)

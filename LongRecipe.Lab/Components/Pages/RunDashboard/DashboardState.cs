@@ -161,7 +161,9 @@ public sealed class DashboardState
     {
         if (Status == RunStatus.Completed) return new StageProgress(1, "completed", null);
         var running = stages.FirstOrDefault(s => s.State is StageState.Running or StageState.Stopped);
-        if (running is null) return new StageProgress(0, Status == RunStatus.Queued ? "waiting for a free device" : "starting", null);
+        if (running is null)
+            return new StageProgress(0, Status == RunStatus.Queued ? "waiting for a free device"
+                : Spec.Eval.ShortRetention ? "loading the base model and measuring its short-context perplexity" : "loading the base model", null);
         if (running.Name == RecipeRunner.EvalStage)
         {
             var expected = ExpectedEvalCells();
@@ -178,7 +180,7 @@ public sealed class DashboardState
             var done = search.Generation + 1 + (search.Phase == RopeSearchPhase.Short ? stage.Generations + 1 : 0);
             return new StageProgress((double)done / total, $"{search.Stage}: {DashboardFigures.Phase(search)} generation {search.Generation} of {search.Generations}", null);
         }
-        return new StageProgress(0, $"{running.Name}: starting", null);
+        return new StageProgress(0, $"{running.Name}: preparing (tokenizing and batching its data)", null);
     }
 
     /// <summary>Distinct (benchmark, length, depth) cells the evaluation measures, as the spec lists them.</summary>

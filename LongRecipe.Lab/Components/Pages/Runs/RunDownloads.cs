@@ -25,6 +25,9 @@ public static class RunDownloads
         return endpoints;
     }
 
+    /// <summary>The files each run offers for download.</summary>
+    public static readonly IReadOnlyList<string> Files = ["steps.csv", "evals.csv", "metrics.json", "report.html"];
+
     public static string ExportUrl(long id, string file) => $"/api/runs/{id}/{file}";
 
     // Kestrel refuses synchronous writes to the response, and the store writes synchronously: export to memory first.
