@@ -41,8 +41,8 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
     public string Dash { get; init; } = "solid";
 }
 
-/// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
-public enum LegendPlace { Right, Top }
+/// <summary>Where the legend goes: right of the plot, or in a row below the x axis (clear of the title, for narrow charts).</summary>
+public enum LegendPlace { Right, Below }
 
 /// <summary>A vertical line across the plot at X (in data units of a numeric x axis), labelled at its top, e.g. where a stage begins.</summary>
 public sealed record ChartMarker(double X, string Label, string Color = "#888888");
@@ -125,7 +125,7 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     {
         var (text, grid) = dark ? ("#e0e0e0", "#424242") : ("#303030", "#e6e6e6");
         var categories = Traces.Count > 0 && Traces.All(t => t.XLabels is not null);
-        var legendBelow = Legend == LegendPlace.Top;
+        var legendBelow = Legend == LegendPlace.Below;
         var layout = new PlotlyLayout
         {
             Height = Height,

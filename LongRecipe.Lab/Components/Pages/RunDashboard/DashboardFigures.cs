@@ -80,7 +80,7 @@ public static class DashboardFigures
         return new ChartFigure(traces, new ChartAxis("recipe step"), y)
         {
             Title = title,
-            Legend = LegendPlace.Top,
+            Legend = LegendPlace.Below,
             Height = 300,
             Waiting = state.TrainingStages.Count == 0 ? null : $"Waiting for the first {state.TrainingStages[0]} step: {state.Progress().Label}",
         };
@@ -105,7 +105,7 @@ public static class DashboardFigures
         return new ChartFigure(traces, new ChartAxis("generation", Range: (0, Math.Max(1, most))), new ChartAxis("best perplexity", Log: true))
         {
             Title = "LongRoPE search: best perplexity",
-            Legend = LegendPlace.Top,
+            Legend = LegendPlace.Below,
             Height = 300,
         };
     }

@@ -130,6 +130,6 @@ public sealed record ImpactView(IReadOnlyList<TokenCell> Cells, IReadOnlyList<Ra
                 new ChartTrace("All token types", [], Shares(all)) { Kind = TraceKind.Bar, XLabels = labels, Color = "#90a4ae" },
                 new ChartTrace("Impactful (top 20%)", [], Shares(impactful)) { Kind = TraceKind.Bar, XLabels = labels, Color = "#00897b" },
             ],
-            new ChartAxis("category"), new ChartAxis("share of token types (%)")) { Legend = LegendPlace.Top, Height = 340 };
+            new ChartAxis("category"), new ChartAxis("share of token types (%)")) { Legend = LegendPlace.Below, Height = 340 };
     }
 }
