@@ -25,9 +25,6 @@ if (!app.Environment.IsDevelopment())
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 
-// The repository's wwwroot (app.css, favicon.svg) is not in the SDK's asset manifest, so plain static files
-// serve it; MapStaticAssets serves what the SDK fingerprints (blazor.web.js, the packages' assets).
-app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()

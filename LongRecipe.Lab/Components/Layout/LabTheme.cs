@@ -13,8 +13,8 @@ public static class LabTheme
 
     public static readonly MudTheme Theme = new()
     {
-        PaletteLight = new PaletteLight { Primary = "#00796b", Secondary = "#5e35b1", AppbarBackground = "#00695c" },
-        PaletteDark = new PaletteDark { Primary = "#4db6ac", Secondary = "#b39ddb" },
+        PaletteLight = new PaletteLight { Primary = "#00796b", Secondary = "#616161", AppbarBackground = "#00695c" },
+        PaletteDark = new PaletteDark { Primary = "#4db6ac", Secondary = "#b0b0b0" },
         Typography = new Typography
         {
             Default = new DefaultTypography { FontFamily = ["system-ui", "-apple-system", "Segoe UI", "Helvetica", "Arial", "sans-serif"] },
