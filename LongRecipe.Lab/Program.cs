@@ -4,13 +4,13 @@ using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
 
-// appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
+// appsettings.json lives at the repository root and wwwroot/ in the Lab's folder, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
     ContentRootPath = root,
-    WebRootPath = Path.Combine(root, "wwwroot"),
+    WebRootPath = Path.Combine(root, "LongRecipe.Lab", "wwwroot"),
 });
 // Package assets (_content/MudBlazor/..., _content/Plotly.Blazor/...) are served from the NuGet cache in every
 // environment, not only in Development; a published Lab has them in its own wwwroot and this does nothing.
