@@ -3,6 +3,7 @@ using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Queue;
 
 // appsettings.json lives at the repository root and wwwroot/ in the Lab's folder, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
@@ -31,5 +32,6 @@ app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
 app.MapRunDownloads();
+app.MapRunQueueApi();
 
 app.Run();

@@ -49,6 +49,24 @@ public sealed class DashboardState
         if (Status == RunStatus.Completed) MarkAll(StageState.Done);
     }
 
+    /// <summary>Points a step chart starts with at most; the store thins a long history to this many (every k-th step).</summary>
+    public const int HistoryPoints = 2000;
+
+    /// <summary>
+    /// Run <paramref name="runId"/> folded from the store (stages, thinned steps, search generations, eval cells, the
+    /// log's tail), its record's status last, so a stage a dead or failed run left running reads stopped; null for no such run.
+    /// </summary>
+    public static (RunRecord Run, DashboardState State)? FromStore(RunStore store, long runId)
+    {
+        if (store.GetRun(runId) is not { } record) return null;
+        var state = new DashboardState(record);
+        IEnumerable<RunEvent> history = [.. store.Stages(runId), .. store.Steps(runId, HistoryPoints), .. store.Searches(runId),
+            .. store.Evals(runId), .. store.LogTail(runId, LogLines)];
+        foreach (var e in history) state.Apply(e);
+        state.Apply(new StatusEvent(record.Ended ?? DateTimeOffset.UtcNow, "", record.Status, record.Error));
+        return (record, state);
+    }
+
     public RunSpec Spec { get; }
 
     public RunStatus Status { get; private set; }
