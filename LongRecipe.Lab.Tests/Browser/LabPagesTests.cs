@@ -142,7 +142,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         Assert.Matches(@"id \d+ · base -\d+\.\d{3} · extended -\d+\.\d{3} · Δ [+-]\d+\.\d{3}", await tokens.Nth(1).GetAttributeAsync("title"));
         await Expect(page.Locator(".impact-counts")).ToContainTextAsync("after the last window left out");
         await Expect(page.Locator(".top-tokens tbody tr")).ToHaveCountAsync(10);
-        Assert.Equal(2, (await TraceNames(page, "categories")).Length);
+        await WaitForTraces(page, "categories", 2);
 
         await page.Locator(".build-shortened").ClickAsync();
         await Expect(page.Locator(".shortened-saved")).ToContainTextAsync("saved to");
@@ -196,7 +196,12 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
     internal static async Task Screenshot(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
 
-    internal static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    /// <summary>Assertions that wait up to 30 s: plotly.js (3.5 MB) loads with a page's first chart, on a busy two-core machine.</summary>
+    internal static ILocatorAssertions Expect(ILocator locator)
+    {
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return Assertions.Expect(locator);
+    }
 
     internal static string? FindChromium() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
