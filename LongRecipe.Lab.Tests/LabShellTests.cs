@@ -19,7 +19,7 @@ public sealed partial class LabShellTests(LabProcess lab) : IClassFixture<LabPro
     }
 
     [Fact]
-    public async Task Blazor_script_is_served_from_the_web_root()
+    public async Task The_stock_blazor_script_is_served()
     {
         using var response = await lab.Http.GetAsync("/_framework/blazor.web.js", Cancel);
         var script = await response.Content.ReadAsStringAsync(Cancel);
@@ -30,16 +30,20 @@ public sealed partial class LabShellTests(LabProcess lab) : IClassFixture<LabPro
     }
 
     [Fact]
-    public async Task Radzen_theme_the_page_links_is_served()
+    public async Task The_stylesheets_and_scripts_the_page_links_are_served_and_plotly_comes_from_its_package()
     {
         var html = await lab.Http.GetStringAsync("/", Cancel);
-        var theme = RadzenStylesheet().Match(html);
-        Assert.True(theme.Success, "the page links no Radzen stylesheet");
+        var links = Linked().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).Where(l => l.EndsWith(".css") || l.EndsWith(".js")).ToList();
+        Assert.Contains(links, l => l.StartsWith("_content/MudBlazor/", StringComparison.Ordinal));
+        Assert.DoesNotContain(links, l => l.Contains("Radzen", StringComparison.OrdinalIgnoreCase));
 
-        using var response = await lab.Http.GetAsync(WebUtility.HtmlDecode(theme.Groups[1].Value), Cancel);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/css", response.Content.Headers.ContentType?.MediaType);
+        foreach (var link in links.Append("_content/Plotly.Blazor/plotly-3.7.0.min.js"))
+        {
+            using var response = await lab.Http.GetAsync("/" + link, Cancel);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{link}: {response.StatusCode}");
+        }
+        // Every asset comes from the build's manifest: nothing is served "not found in the build manifest".
+        Assert.DoesNotContain("was not found in the built time manifest", lab.Output);
     }
 
     [Fact]
@@ -51,6 +55,6 @@ public sealed partial class LabShellTests(LabProcess lab) : IClassFixture<LabPro
         Assert.Contains("connectionToken", await response.Content.ReadAsStringAsync(Cancel));
     }
 
-    [GeneratedRegex("href=\"(_content/Radzen\\.Blazor/css/[^\"]+)\"")]
-    private static partial Regex RadzenStylesheet();
+    [GeneratedRegex("(?:href|src)=\"([^\"]+)\"")]
+    private static partial Regex Linked();
 }

@@ -1,16 +1,16 @@
 using LongRecipe.Lab.Components.Pages.Home;
 using LongRecipe.Lab.Components.Pages.Models;
-using LongRecipe.Lab.Components.Pages.Positions;
+using LongRecipe.Lab.Components.Pages.RunDashboard;
 using LongRecipe.Lab.Components.Pages.TokenImpact;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;
-using Radzen;
+using MudBlazor.Services;
 
 namespace LongRecipe.Lab;
 
 public static class LabServices
 {
-    /// <summary>Everything the Lab registers: options, Blazor, Radzen and the Lab's services.</summary>
+    /// <summary>Everything the Lab registers: options, Blazor, MudBlazor and the Lab's services.</summary>
     public static WebApplicationBuilder AddLabServices(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LabOptions>()
@@ -20,14 +20,14 @@ public static class LabServices
 
         builder.Services.AddRazorComponents()
             .AddInteractiveServerComponents();
-        builder.Services.AddRadzenComponents();
+        builder.Services.AddMudServices();
 
         builder.Services.AddRunEvents();
         builder.Services.AddRunQueue();
         builder.Services.AddSingleton<EngineFactsReader>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ImpactScorer>();
-        builder.Services.AddSingleton<RopeSearchRunner>();
+        builder.Services.AddSingleton<NeedleInspector>();
         builder.Services.AddHostedService<EngineSetup>();
         return builder;
     }

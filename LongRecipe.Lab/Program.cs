@@ -3,17 +3,18 @@ using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Queue;
 
-// appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
+// appsettings.json lives at the repository root and wwwroot/ in the Lab's folder, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
     ContentRootPath = root,
-    WebRootPath = Path.Combine(root, "wwwroot"),
+    WebRootPath = Path.Combine(root, "LongRecipe.Lab", "wwwroot"),
 });
-// Package assets (_content/Radzen.Blazor/...) are served from the NuGet cache in every environment,
-// not only in Development; a published Lab has them in its own wwwroot and this does nothing.
+// Package assets (_content/MudBlazor/..., _content/Plotly.Blazor/...) are served from the NuGet cache in every
+// environment, not only in Development; a published Lab has them in its own wwwroot and this does nothing.
 builder.WebHost.UseStaticWebAssets();
 builder.AddLabServices();
 
@@ -25,14 +26,12 @@ if (!app.Environment.IsDevelopment())
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 
-// The repository's wwwroot (app.css, _framework/blazor.web.js) is not in the SDK's asset
-// manifest, so plain static files serve it; MapStaticAssets serves what the SDK fingerprints.
-app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
 app.MapRunDownloads();
+app.MapRunQueueApi();
 
 app.Run();

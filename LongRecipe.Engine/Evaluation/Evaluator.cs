@@ -47,14 +47,7 @@ public static class Evaluator
             foreach (var length in spec.ContextLengths)
             {
                 // One length's needles at every depth are asked together (rows of equal length share forwards).
-                var prompts = spec.DepthPercents.SelectMany(depth => Enumerable.Range(0, spec.NeedlesPerCell).Select(k =>
-                {
-                    var seed = NeedleSeed(spec.Seed, length, depth, k);
-                    return text is null
-                        ? RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), seed)
-                        : RetrievalPrompts.NeedleInText(tokenizer, length, depth, (NeedleKind)(k % 3), seed, text.Haystack(length, seed));
-                })).ToList();
-                var answers = Retrieval.Answer(model, tokenizer, prompts, spec.BatchSize, cancel);
+                var answers = Retrieval.Answer(model, tokenizer, NeedlePrompts(tokenizer, spec, text, length, spec.DepthPercents), spec.BatchSize, cancel);
                 foreach (var (depth, cell) in spec.DepthPercents.Zip(answers.Chunk(spec.NeedlesPerCell)))
                 {
                     Cell(Benchmarks.Niah, length, depth, Metrics.Accuracy, Accuracy(cell), cell.Length);
@@ -101,6 +94,28 @@ public static class Evaluator
             Cell(Benchmarks.ShortPerplexity, spec.ShortContextLength, null, Metrics.Perplexity, perplexity, documents.Count);
         }
     }
+
+    /// <summary>
+    /// The needles of one (length, depth) cell of the needle grid asked again, exactly as <see cref="Evaluate"/> asks them
+    /// (the same prompts from the same seeds), with the model's answers: what a heatmap cell's accuracy was measured on.
+    /// </summary>
+    public static RetrievalResult[] NeedleCell(LlamaModel model, Tokenizer tokenizer, EvaluationSpec spec, int length, double depth,
+        CancellationToken cancel = default)
+    {
+        spec.Validate();
+        var text = spec.Corpus is { } corpus ? HeldOutText.Load(corpus, spec.Split, tokenizer, cancel) : null;
+        return Retrieval.Answer(model, tokenizer, NeedlePrompts(tokenizer, spec, text, length, [depth]), spec.BatchSize, cancel);
+    }
+
+    /// <summary>The needle prompts at <paramref name="length"/>, NeedlesPerCell for each depth in order, in synthetic or real text.</summary>
+    private static List<RetrievalPrompt> NeedlePrompts(Tokenizer tokenizer, EvaluationSpec spec, HeldOutText? text, int length, IEnumerable<double> depths) =>
+        [.. depths.SelectMany(depth => Enumerable.Range(0, spec.NeedlesPerCell).Select(k =>
+        {
+            var seed = NeedleSeed(spec.Seed, length, depth, k);
+            return text is null
+                ? RetrievalPrompts.Needle(tokenizer, length, depth, (NeedleKind)(k % 3), seed)
+                : RetrievalPrompts.NeedleInText(tokenizer, length, depth, (NeedleKind)(k % 3), seed, text.Haystack(length, seed));
+        }))];
 
     /// <summary>The seed of needle <paramref name="k"/> of a (length, depth) cell: the same cell gives the same needles whatever else the spec asks.</summary>
     public static ulong NeedleSeed(ulong seed, int length, double depth, int k) =>

@@ -44,6 +44,12 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
     {
         var stage = BaseStage;
         void Log(string message, RunLogLevel level = RunLogLevel.Information) => events(new LogEvent(DateTimeOffset.UtcNow, stage, level, message));
+        // Checkpoints show in the log too: the log alone tells where a run stands.
+        void Emit(RunEvent runEvent)
+        {
+            events(runEvent);
+            if (runEvent is CheckpointEvent checkpoint) Log($"checkpoint after step {checkpoint.Step}: {checkpoint.Path}");
+        }
         RunStatus End(RunStatus status, string? error = null)
         {
             if (error is not null) Log(error, RunLogLevel.Error);
@@ -83,7 +89,9 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 var current = spec.Stages[i];
                 stage = spec.StageNames[i];
                 if (state.Done(stage)) continue;
-                events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, i, count));
+                var started = DateTimeOffset.UtcNow;
+                events(new StageEvent(started, stage, StagePhase.Started, i, count));
+                Log($"stage {i + 1} of {count - 1} started: {Describe(current)}");
                 switch (current)
                 {
                     case SearchStage search:
@@ -94,7 +102,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                         var batches = training is ExtendStage extend ? data.Extension(extend, spec.Window(i), model, cancel) : data.Annealing((AnnealStage)training, cancel);
                         var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage,
                             resume: resume && Checkpoints.Latest(folder) is not null);
-                        var outcome = trainer.Run(events, cancel);
+                        var outcome = trainer.Run(Emit, cancel);
                         if (outcome.End != TrainingEnd.Completed)
                             return End(outcome.End == TrainingEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Failed, outcome.Error);
                         break;
@@ -107,15 +115,22 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                 Save(model, saved);
                 state = state.With(stage, saved, runFolder);
                 events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, i, count));
+                Log($"stage {i + 1} of {count - 1} done in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s; its model saved to {saved}");
             }
 
             // ---- the final model and its evaluation ----
             stage = EvalStage;
             Save(model, FinalModel);
-            Log($"final model saved to {FinalModel}");
+            Log($"final model saved to {FinalModel}; the evaluation starts");
             events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Started, count - 1, count));
             foreach (var evaluation in Evaluations(native))
-                Evaluator.Evaluate(model, tokenizer, evaluation, events, EvalStage, cancel);
+            {
+                var suite = evaluation.Suites[0];
+                Log($"evaluating {suite} at {string.Join(", ", evaluation.ContextLengths)} tokens");
+                var cells = new List<EvalEvent>();
+                Evaluator.Evaluate(model, tokenizer, evaluation, e => { cells.Add((EvalEvent)e); events(e); }, EvalStage, cancel);
+                Log($"{suite} done: {Summary(cells)}");
+            }
             events(new StageEvent(DateTimeOffset.UtcNow, stage, StagePhase.Completed, count - 1, count));
             return End(RunStatus.Completed);
         }
@@ -134,6 +149,22 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             Log(e.ToString(), RunLogLevel.Debug);
             return End(RunStatus.Failed, e.Message);
         }
+    }
+
+    /// <summary>
+    /// The final model's answers to the needles of one (length, depth) cell of the run's needle grid, asked again as its
+    /// evaluation asked them (same prompts, same seeds), on the spec's device and dtype: what a heatmap cell shows.
+    /// </summary>
+    public RetrievalResult[] Needles(int length, double depth, CancellationToken cancel = default)
+    {
+        var niah = spec.Eval.Niah ?? throw new InvalidOperationException($"{spec.Name} has no needle evaluation");
+        if (!File.Exists(Path.Combine(FinalModel, PretrainedModel.ConfigFile)))
+            throw new InvalidOperationException($"{FinalModel}: the run has not saved its final model yet");
+        var tokenizer = Tokenizer.Load(FinalModel);
+        using var model = PretrainedModel.Load(FinalModel, spec.Device, spec.Dtype);
+        var cell = new EvaluationSpec([Benchmarks.Niah], [length], [depth], NeedlesPerCell: niah.NeedlesPerCell, Seed: EvalSeed,
+            BatchSize: spec.Eval.BatchSize, Corpus: EvalCorpus, Split: spec.Eval.Split);
+        return Evaluator.NeedleCell(model, tokenizer, cell, length, depth, cancel);
     }
 
     /// <summary>
@@ -178,6 +209,21 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         var config = result.Apply(model.Config);
         return config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, spec.TargetLength) };
     }
+
+    /// <summary>A stage in a line for the log, e.g. "extend, 100 steps at 304 tokens (longrecipe positions)".</summary>
+    private static string Describe(StageSpec stage) => stage switch
+    {
+        ExtendStage e => $"extend, {e.Steps} steps of {e.MicroBatchSize}×{e.GradientAccumulation} sequences of {e.SequenceLength} tokens, {e.Transform.Scheme} positions",
+        AnnealStage a => $"anneal, {a.Steps} steps with {a.ReplayRatio:P0} replay",
+        SearchStage s => $"search, population {s.Population}, {s.Generations} + {s.ShortGenerations} generations",
+        MergeStage m => $"merge with the base model ({m.Method.ToString().ToLowerInvariant()})",
+        _ => stage.Kind,
+    };
+
+    /// <summary>A suite's cells in a line: the mean of each metric over its cells, e.g. "accuracy 0.67, needle_logprob -2.31 over 6 cells".</summary>
+    private static string Summary(IReadOnlyList<EvalEvent> cells) =>
+        string.Join(", ", cells.GroupBy(c => c.Metric).Select(g => $"{g.Key} {g.Average(c => c.Value):G4}"))
+        + $" over {cells.Select(c => (c.ContextLength, c.Depth)).Distinct().Count()} cells";
 
     private TrainerOptions Options(TrainingStageSpec stage, DType dtype) => new TrainerOptions
     {

@@ -1,12 +1,13 @@
+using System.Text.Json;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using Microsoft.Playwright;
 
 namespace LongRecipe.Lab.Tests.Browser;
 
-// The Train page and the run dashboard: a spec problem shows at its field, a tiny LongRecipe run starts from
-// pasted JSON, and its dashboard fills live (loss points, NIAH cells) until the run completes; a tiny search run
-// charts its generations.
+// The Train page and the run dashboard: the preset shows on first load, a spec problem shows at its field, a tiny
+// LongRecipe run starts from pasted JSON, its dashboard fills live (loss points, NIAH cells) until the run completes,
+// and a clicked heatmap cell shows its needles; a LongRoPE search queued from the Positions page charts its generations.
 public sealed partial class LabPagesTests
 {
     private const int ExtendSteps = 12, AnnealSteps = 3;
@@ -33,6 +34,8 @@ public sealed partial class LabPagesTests
     private async Task TrainAndFollowARun(IPage page)
     {
         await Open(page, "/train");
+        // The preset is shown from the first load.
+        await Expect(page.Locator(".preset")).ToContainTextAsync("LongRecipe");
         await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
         // This data directory has no real-text corpus: the form says how to fetch one.
         await Expect(page.Locator(".real-corpus-hint")).ToContainTextAsync("./longrecipe corpus-fetch");
@@ -41,7 +44,7 @@ public sealed partial class LabPagesTests
         await ChooseOption(page, ".preset", "LongRecipe");
         await Expect(page.Locator(".stage-anneal")).ToBeVisibleAsync();
 
-        var target = page.Locator(".target-length input, input.target-length").First;
+        var target = page.Locator(".target-length input");
         await target.FillAsync("200");
         await target.PressAsync("Tab");
         await Expect(page.Locator(".field-problem[data-path=target_length]")).ToContainTextAsync("must exceed native_length (256)");
@@ -49,54 +52,85 @@ public sealed partial class LabPagesTests
         await Screenshot(page, "train");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
-        await page.Locator("textarea.spec-json").FillAsync(TinyRecipe().ToJson());
+        await Expect(page.Locator(".spec-json")).ToContainTextAsync("./longrecipe run FILE");
+        await page.Locator(".spec-json textarea").FillAsync(TinyRecipe().ToJson());
         await page.Locator(".start-run").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
         // Loss points arrive while the run trains: the extend loss trace grows.
         await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", null, new() { Timeout = 120_000 });
         var first = await LossPoints(page, 0);
-        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[2].x.length > 0",
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[1].x.length > 0",
             null, new() { Timeout = 120_000 });
         await Screenshot(page, "run-dashboard-live");
 
-        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
+        await Expect(page.Locator(".run-header .run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
         await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6",
             null, new() { Timeout = 10_000 });
         // Every step once: history and live points do not overlap.
         Assert.Equal(ExtendSteps, await LossPoints(page, 0));
-        Assert.Equal(AnnealSteps, await LossPoints(page, 2));
+        Assert.Equal(AnnealSteps, await LossPoints(page, 1));
         await Expect(page.Locator(".stage-timeline [data-state=Done]")).ToHaveCountAsync(4);
-        await Expect(page.Locator(".run-log")).ToContainTextAsync("final model saved to");
+        // The log tells each stage's start and end, checkpoints, and the evaluation's progress after the final model.
+        var log = page.Locator(".run-log");
+        await Expect(log).ToContainTextAsync("stage 1 of 3 started: extend");
+        await Expect(log).ToContainTextAsync("checkpoint after step 12");
+        await Expect(log).ToContainTextAsync("final model saved to");
+        await Expect(log).ToContainTextAsync("niah done: accuracy");
         await Expect(page.Locator(".resume-run")).ToBeDisabledAsync();
         await Screenshot(page, "run-dashboard");
+
+        await NeedleCell(page);
 
         // Opened afresh, the finished run's dashboard draws the same from the store.
         await Open(page, new Uri(page.Url).AbsolutePath);
         await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length === {ExtendSteps}");
-        Assert.Equal(AnnealSteps, await LossPoints(page, 2));
+        Assert.Equal(AnnealSteps, await LossPoints(page, 1));
+
+        // The run's one-page report: its spec, its charts drawn by the inlined plotly.js.
+        var id = new Uri(page.Url).AbsolutePath.Split('/')[^1];
+        await page.GotoAsync($"{lab.Url}/api/runs/{id}/report.html");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.length === 1");
+        await Expect(page.Locator("pre").First).ToContainTextAsync("\"name\": \"tiny-recipe\"");
+        await Screenshot(page, "run-report");
     }
 
-    /// <summary>Training-free LongRoPE shrunk to seconds: one search stage (2×, n̂ ∈ {0, 2}, one generation per phase), perplexity at 512.</summary>
-    internal static RunSpec TinySearch() => RunPresets.LongRope() with
+    /// <summary>
+    /// Clicking the heatmap's top-left cell (256 tokens, depth 100%: plotly stacks categories upwards) shows that
+    /// cell's needle, asked again of the final model: its answer is right exactly when the cell reads 100%.
+    /// </summary>
+    private static async Task NeedleCell(IPage page)
     {
-        Name = "tiny-search",
-        TargetLength = 512,
-        Data = new DataSpec(Documents: 1),
-        Stages = [new SearchStage(UnscaledTokens: [0, 2], Population: 4, Generations: 1, Parents: 2, ShortGenerations: 1, Samples: 1)],
-        Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512], Samples: 1)),
-    };
+        var plot = await page.Locator("[data-chart=niah] .nsewdrag").First.BoundingBoxAsync();
+        await page.Mouse.ClickAsync(plot!.X + plot.Width * 0.25f, plot.Y + plot.Height / 6);
+        var panel = page.Locator(".needle-cell[data-length='256'][data-depth='100']");
+        await Expect(panel.Locator(".needle-answers tbody tr")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Expect(panel.Locator(".needle-expected")).Not.ToBeEmptyAsync();
+        var accuracy = await page.EvaluateAsync<JsonElement>("() => document.querySelector('[data-chart=niah]').data[0].z[2][0]");
+        var correct = await panel.Locator(".needle-answer.mud-chip-color-success").CountAsync();
+        Assert.Equal(accuracy.GetDouble() == 1 ? 1 : 0, correct);
+        await Screenshot(page, "run-dashboard-needle-cell");
+    }
 
-    /// <summary>A search run started from the Train page: its dashboard charts best perplexity per generation, long and short.</summary>
-    private async Task SearchAndFollowARun(IPage page)
+    /// <summary>A LongRoPE search queued from the Positions page runs as a run: its dashboard charts best perplexity per generation.</summary>
+    private async Task SearchFromPositionsAndFollowIt(IPage page)
     {
-        await Open(page, "/train");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
-        await page.Locator("textarea.spec-json").FillAsync(TinySearch().ToJson());
-        await page.Locator(".start-run").ClickAsync();
+        await Open(page, "/positions");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
+        var search = page.Locator(".rope-search");
+        await Expect(search.Locator(".search-model")).ToContainTextAsync("built-in");
+        foreach (var (field, value) in new[] { ("search-factor", "2"), ("search-population", "4"), ("search-generations", "1"), ("search-short-generations", "1"), ("search-samples", "1") })
+        {
+            await search.Locator($".{field} input").FillAsync(value);
+            await search.Locator($".{field} input").PressAsync("Tab");
+        }
+        await search.Locator(".search-stages input").FillAsync("");
+        await search.Locator(".search-stages input").PressAsync("Tab");
+        await search.Locator(".start-search").ClickAsync();
+        await search.Locator(".search-queued a").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
-        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
+        await Expect(page.Locator(".run-header .run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 240_000 });
         await page.WaitForFunctionAsync(
             "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }",
             null, new() { Timeout = 10_000 });
@@ -104,14 +138,22 @@ public sealed partial class LabPagesTests
         await Expect(page.Locator(".search-summary")).ToContainTextAsync("search: short 2× generation 1 of 1");
         await Expect(page.Locator(".run-log")).ToContainTextAsync("searched: n̂ =");
         await Screenshot(page, "run-dashboard-search");
+
+        // Back on Positions the finished search draws its searched factors as LongRoPE.
+        await Open(page, "/positions");
+        await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
+        await page.Locator(".draw-search").First.ClickAsync();
+        await WaitForTraces(page, "rope-factors", 5);
+        Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
+        await Screenshot(page, "positions-rope-search");
     }
 
     private static Task<int> LossPoints(IPage page, int trace) =>
         page.EvaluateAsync<int>($"() => document.querySelector('[data-chart=loss]').data[{trace}].x.length");
 
-    private static async Task ChooseOption(IPage page, string dropdown, string option)
+    private static async Task ChooseOption(IPage page, string select, string option)
     {
-        await page.Locator(dropdown).ClickAsync();
-        await page.Locator(".rz-dropdown-panel .rz-dropdown-item:visible").GetByText(option, new() { Exact = true }).ClickAsync();
+        await page.Locator($"{select} [role=combobox]").ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").GetByText(option, new() { Exact = true }).ClickAsync();
     }
 }

@@ -7,8 +7,8 @@ namespace LongRecipe.Lab.Tests.Browser;
 
 /// <summary>
 /// Every Lab page in real headless Chromium (Debian's chromium, driven by Playwright): pages load
-/// interactive, charts draw, forms work, the browser logs no error, and each page leaves a full-page
-/// screenshot in artifacts/screenshots/ for a person to look at.
+/// interactive, charts draw, forms show problems at their fields, dark mode is remembered, the browser logs no
+/// error, and each page leaves a full-page screenshot in artifacts/screenshots/ for a person to look at.
 /// </summary>
 public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 {
@@ -35,10 +35,11 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
 
         await Home(page);
         await Positions(page);
+        await DarkMode(page);
         await Models(page);
         await TokenImpact(page);
         await TrainAndFollowARun(page);
-        await SearchAndFollowARun(page);
+        await SearchFromPositionsAndFollowIt(page);
 
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
     }
@@ -48,7 +49,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Open(page, "/");
         await Expect(page.GetByText(TorchRuntime.Version.ToString()).First).ToBeVisibleAsync();
         foreach (var entry in new[] { "Token impact", "Positions & RoPE", "Train", "Runs", "Models" })
-            await Expect(page.Locator(".rz-sidebar").GetByText(entry, new() { Exact = true })).ToBeVisibleAsync();
+            await Expect(page.Locator(".lab-nav").GetByText(entry, new() { Exact = true })).ToBeVisibleAsync();
         await Screenshot(page, "home");
     }
 
@@ -58,60 +59,57 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Expect(page.Locator("[data-chart=positions] .main-svg").First).ToBeVisibleAsync();
         Assert.Equal(["PoSE", "LongRecipe"], await TraceNames(page, "positions"));
 
-        var length = page.Locator(".rz-numeric input").First;
-        await length.FillAsync("10000");
+        // A bad value is named at its field, not clamped: L = 0 stays 0 and says why.
+        var length = page.Locator(".positions-length input");
+        await length.FillAsync("0");
+        await length.PressAsync("Tab");
         await page.Locator(".show-positions").ClickAsync();
-        await Expect(page.GetByText("Training length L must be in [2, T = 8192], got 10000.")).ToBeVisibleAsync();
+        await Expect(page.Locator(".positions-length")).ToContainTextAsync("Training length L must be in [2, T = 8192], got 0.");
+        await Expect(length).ToHaveValueAsync("0");
         await length.FillAsync("1024");
+        await length.PressAsync("Tab");
 
-        await page.Locator(".rz-checkbox-list").GetByText("RPES", new() { Exact = true }).ClickAsync();
+        await page.Locator(".scheme-choice label").Filter(new() { HasText = "RPES" }).ClickAsync();
         await page.Locator(".show-positions").ClickAsync();
         await WaitForTraces(page, "positions", 3);
         Assert.Equal(["RPES", "PoSE", "LongRecipe"], await TraceNames(page, "positions"));
         Assert.Equal(3, (await TraceNames(page, "gaps")).Length);
         await Expect(page.Locator(".scheme-summary")).ToContainTextAsync("RPES");
+        // Coverage keeps its whole 0–100% axis (a small dip stays small); log axes label decades only.
+        Assert.Equal("[0,102]", (await Layout(page, "coverage")).GetProperty("yaxis").GetProperty("range").GetRawText());
+        Assert.Equal("none", (await Layout(page, "gaps")).GetProperty("yaxis").GetProperty("minorloglabels").GetString());
         await Screenshot(page, "positions");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
         await Expect(page.Locator("[data-chart=rope-factors] .main-svg").First).ToBeVisibleAsync();
         Assert.Equal(["PI (linear)", "NTK-aware", "YaRN", "Llama-3"], await TraceNames(page, "rope-factors"));
+        var factor = page.Locator(".rope-factor input");
+        await factor.FillAsync("0.5");
+        await factor.PressAsync("Tab");
+        await page.Locator(".show-rope").ClickAsync();
+        await Expect(page.Locator(".rope-factor")).ToContainTextAsync("Factor must be in [1, 1024], got 0.5.");
+        await factor.FillAsync("8");
+        await factor.PressAsync("Tab");
+        await page.Locator(".show-rope").ClickAsync();
         await Screenshot(page, "positions-rope");
-        await RopeSearch(page);
     }
 
-    /// <summary>A tiny LongRoPE search on the built-in model, followed across a reload of the page, then saved as a model.</summary>
-    private async Task RopeSearch(IPage page)
+    /// <summary>Dark mode from the app bar: the page and the charts' text turn dark-mode colours, and a reload remembers it.</summary>
+    private async Task DarkMode(IPage page)
     {
-        var search = page.Locator(".rope-search");
-        await Expect(search.Locator(".search-model")).ToContainTextAsync("builtin");
-        await search.Locator(".search-factor input").FillAsync("2");
-        await search.Locator("input.search-stages, .search-stages input").FillAsync("");
-        await search.Locator(".search-population input").FillAsync("4");
-        await search.Locator(".search-generations input").FillAsync("3");
-        await search.Locator(".search-short-generations input").FillAsync("1");
-        await search.Locator(".search-samples input").FillAsync("1");
-        await search.Locator(".start-search").ClickAsync();
-        await Expect(search.Locator(".search-status")).ToContainTextAsync("/ 6 generations");
-
-        // The search lives in the Lab, not the page: a fresh page picks it up where it is.
         await Open(page, "/positions");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
-        var rows = page.Locator(".search-stages-table tbody tr");
-        await Expect(rows).ToHaveCountAsync(2, new() { Timeout = 120_000 });
-        await Expect(rows.First).ToContainTextAsync("long 2×");
-        await Expect(page.Locator(".search-status")).ToContainTextAsync("6 / 6 generations");
-        await Expect(page.Locator(".search-factor input")).ToHaveValueAsync("2");
-        await WaitForTraces(page, "rope-factors", 5);
-        Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
-        Assert.Equal(["long 2×", "short 2×"], await TraceNames(page, "search-perplexity"));
-        await WaitForTraces(page, "search-factors", 3);
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=search-perplexity]').data[0].x.length === 4");
-        await Expect(page.Locator(".rope-json")).ToContainTextAsync("\"rope_type\": \"longrope\"");
+        await Expect(page.Locator("[data-chart=positions] .main-svg").First).ToBeVisibleAsync();
+        await page.Locator(".dark-toggle").ClickAsync();
+        await Expect(page.Locator(".lab-layout[data-theme=dark]")).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=positions]').layout.font.color === '#e0e0e0'");
 
-        await page.Locator(".save-model").ClickAsync();
-        await Expect(page.Locator(".model-saved")).ToContainTextAsync("builtin-longrope-2x");
-        Assert.True(File.Exists(Path.Combine(lab.DataDirectory, "models", "builtin-longrope-2x", "model.safetensors")));
-        await Screenshot(page, "positions-rope-search");
+        await Open(page, "/positions");
+        await Expect(page.Locator(".lab-layout[data-theme=dark]")).ToBeVisibleAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=positions]')?.layout?.font?.color === '#e0e0e0'");
+        await Screenshot(page, "positions-dark");
+
+        await page.Locator(".dark-toggle").ClickAsync();
+        await Expect(page.Locator(".lab-layout[data-theme=light]")).ToBeVisibleAsync();
     }
 
     private async Task Models(IPage page)
@@ -122,42 +120,60 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Expect(list).ToContainTextAsync(TinyModel.TokenizerPresent ? "ready" : "no tokenizer");
 
         // The repository's built-in model is listed too: expand the tiny model's row.
-        await list.Locator("tr", new() { HasText = BrowserLab.ModelName + " " }).Locator(".rz-row-toggler").ClickAsync();
+        await list.Locator("tr", new() { HasText = BrowserLab.ModelName + " " }).Locator("button").First.ClickAsync();
         await Expect(list).ToContainTextAsync("2 layers × 32, 2 heads of 16 (1 kv), MLP 64, vocab 32000");
 
         var missing = Path.Combine(lab.DataDirectory, "nowhere");
-        await page.Locator(".import-path input, input.import-path").FillAsync(missing);
+        await page.Locator(".import-path input").FillAsync(missing);
         await page.Locator(".import-model").ClickAsync();
-        await Expect(page.GetByText($"{missing}: no such directory.")).ToBeVisibleAsync();
+        await Expect(page.Locator(".import-path")).ToContainTextAsync($"{missing}: no such directory.");
         await Screenshot(page, "models");
     }
 
+    /// <summary>The built-in model on the default sample, a real document longer than its 256-token window.</summary>
     private async Task TokenImpact(IPage page)
     {
         await Open(page, "/token-impact");
-        if (!TinyModel.TokenizerPresent)
-        {
-            await Expect(page.Locator(".no-models")).ToBeVisibleAsync();
-            await Screenshot(page, "token-impact");
-            return;
-        }
+        await Expect(page.Locator(".sample-choice")).ToContainTextAsync("State of the Union address, 1790");
         await page.Locator(".score").ClickAsync();
         var tokens = page.Locator(".token-strip .tok");
-        await Expect(tokens.Nth(TinyModel.Window - 1)).ToBeAttachedAsync(new() { Timeout = 60_000 });
-        Assert.Equal(TinyModel.Window, await tokens.CountAsync());
+        await Expect(tokens).ToHaveCountAsync(256, new() { Timeout = 60_000 });
         Assert.Contains("rgba(", await tokens.Nth(1).GetAttributeAsync("style"));
         Assert.Matches(@"id \d+ · base -\d+\.\d{3} · extended -\d+\.\d{3} · Δ [+-]\d+\.\d{3}", await tokens.Nth(1).GetAttributeAsync("title"));
+        await Expect(page.Locator(".impact-counts")).ToContainTextAsync("after the last window left out");
         await Expect(page.Locator(".top-tokens tbody tr")).ToHaveCountAsync(10);
-        Assert.Equal(2, (await TraceNames(page, "categories")).Length);
+        await WaitForTraces(page, "categories", 2);
 
         await page.Locator(".build-shortened").ClickAsync();
         await Expect(page.Locator(".shortened-saved")).ToContainTextAsync("saved to");
         var saved = Path.Combine(lab.DataDirectory, "token-impact", "shortened.jsonl");
         Assert.StartsWith("{\"text\":", File.ReadAllText(saved));
         await Screenshot(page, "token-impact");
+
+        // Two windows slide over the text: twice the tokens.
+        await page.Locator(".score-windows input").FillAsync("2");
+        await page.Locator(".score-windows input").PressAsync("Tab");
+        await page.Locator(".score").ClickAsync();
+        await Expect(tokens).ToHaveCountAsync(512, new() { Timeout = 60_000 });
+
+        // A truncated window as long as the model's: both settings see the same context, so nothing is ranked.
+        await page.Locator(".score-windows input").FillAsync("1");
+        await page.Locator(".truncated-window input").FillAsync("300");
+        await page.Locator(".truncated-window input").PressAsync("Tab");
+        await page.Locator(".score").ClickAsync();
+        await Expect(page.Locator(".impact-identical")).ToContainTextAsync("Every Δ is 0", new() { Timeout = 60_000 });
+        await Expect(page.Locator(".top-tokens")).ToHaveCountAsync(0);
+        await Expect(page.Locator(".build-shortened")).ToHaveCountAsync(0);
+        await Screenshot(page, "token-impact-identical");
+
+        // An error replaces the result on screen.
+        await page.Locator(".text-source label").Filter(new() { HasText = "Paste text" }).ClickAsync();
+        await page.Locator(".score").ClickAsync();
+        await Expect(page.Locator(".impact-problem")).ToContainTextAsync("There is no text to score.");
+        await Expect(page.Locator(".impact-results")).ToHaveCountAsync(0);
     }
 
-    private async Task Open(IPage page, string path)
+    internal async Task Open(IPage page, string path)
     {
         await page.GotoAsync(lab.Url + path);
         // Prerendered HTML arrives first; clicks only work once the circuit runs the page.
@@ -170,19 +186,22 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
     }
 
-    private static Task WaitForTraces(IPage page, string chart, int count) =>
+    private static Task<JsonElement> Layout(IPage page, string chart) =>
+        page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').layout");
+
+    internal static Task WaitForTraces(IPage page, string chart, int count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");
 
-    /// <summary>The whole page: Radzen scrolls its body element, not the document, so the viewport grows to fit it first.</summary>
-    internal static async Task Screenshot(IPage page, string name)
-    {
-        var height = await page.EvaluateAsync<int>("() => { const b = document.querySelector('.rz-body'); return b.offsetTop + b.scrollHeight; }");
-        await page.SetViewportSizeAsync(Width, Math.Max(Height, height));
+    /// <summary>The whole page, as a person scrolling it sees it.</summary>
+    internal static async Task Screenshot(IPage page, string name) =>
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
-        await page.SetViewportSizeAsync(Width, Height);
-    }
 
-    internal static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    /// <summary>Assertions that wait up to 30 s: plotly.js (3.5 MB) loads with a page's first chart, on a busy two-core machine.</summary>
+    internal static ILocatorAssertions Expect(ILocator locator)
+    {
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return Assertions.Expect(locator);
+    }
 
     internal static string? FindChromium() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')

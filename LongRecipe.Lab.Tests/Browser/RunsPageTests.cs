@@ -35,16 +35,19 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
 
         // The list: both runs, newest first, completed, with their evals and final models.
         await Open(page, "/runs");
-        var rows = page.Locator(".run-list tr.rz-data-row");
+        var rows = page.Locator(".run-list tbody tr.mud-table-row");
         await Expect(rows).ToHaveCountAsync(2);
         await Expect(rows.Nth(0)).ToContainTextAsync("tiny-pose");
         await Expect(rows.Nth(1)).ToContainTextAsync("tiny-longrecipe");
         await Expect(rows.Nth(0).Locator(".run-status")).ToHaveTextAsync("Completed");
         await Expect(rows.Nth(0)).ToContainTextAsync($"@ {TinyRuns.Target}");
         Assert.Equal($"/runs/{pose}", await rows.Nth(0).Locator("a.run-name").GetAttributeAsync("href"));
+        // Durations and downloads are whole, not cut off.
+        await Expect(rows.Nth(0).Locator(".run-duration")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+(\.\d)? s$|min|h "));
+        await Expect(rows.Nth(0).Locator(".run-exports a")).ToHaveCountAsync(4);
 
         // Filter by name, then clear the filter.
-        var name = page.Locator(".name-filter");
+        var name = page.Locator(".name-filter input");
         await name.FillAsync("POSE");
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToContainTextAsync("tiny-pose");
@@ -53,8 +56,8 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
 
         // Tick both and compare.
         await Expect(page.Locator(".compare-runs")).ToBeDisabledAsync();
-        await rows.Nth(1).Locator(".select-run").ClickAsync();
-        await rows.Nth(0).Locator(".select-run").ClickAsync();
+        await rows.Nth(1).Locator(".select-run input").ClickAsync();
+        await rows.Nth(0).Locator(".select-run input").ClickAsync();
         await Expect(page.Locator(".compare-runs")).ToBeEnabledAsync();
         await Screenshot(page, "runs");
         await page.Locator(".compare-runs").ClickAsync();
@@ -68,6 +71,10 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         await Expect(needles.Nth(1).Locator(".hm image")).ToBeAttachedAsync();
         var heatmaps = await page.EvaluateAsync<JsonElement>(
             "() => [...document.querySelectorAll('[data-chart=needle]')].map(e => [e.data[0].type, e.data[0].zmin, e.data[0].zmax])");
+        // Each chart exports: the SVG button downloads the chart as plotly.js renders it.
+        var svg = await page.RunAndWaitForDownloadAsync(() => page.Locator(".lab-chart").Filter(new() { Has = page.Locator("[data-chart=compare-loss]") }).Locator(".export-svg").ClickAsync());
+        Assert.Equal("compare-loss.svg", svg.SuggestedFilename);
+        Assert.StartsWith("<svg", File.ReadAllText(await svg.PathAsync()));
         Assert.Equal("""[["heatmap",0,1],["heatmap",0,1]]""", heatmaps.GetRawText());
         var scheme = page.Locator(".spec-diff tr").Filter(new() { HasText = "stages[0].transform.scheme" });
         await Expect(scheme).ToContainTextAsync("long_recipe");
@@ -87,7 +94,7 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         var poseFolder = Path.Combine(lab.Workspace.RunsFolder, FolderName(pose));
         Assert.True(Directory.Exists(poseFolder));
         await rows.Nth(0).Locator(".delete-run").ClickAsync();
-        await page.Locator(".rz-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(rows.First).ToContainTextAsync("tiny-longrecipe");
         Assert.False(Directory.Exists(poseFolder));

@@ -5,7 +5,7 @@ namespace LongRecipe.Lab.Tests.Charts;
 
 public sealed class ChartFigureTests
 {
-    private static JsonElement Plotly(ChartFigure figure) => JsonSerializer.SerializeToElement(figure.ToPlotly());
+    private static JsonElement Plotly(ChartFigure figure) => figure.ToPlotly().ToJson();
 
     [Fact]
     public void Lines_bars_and_axes_become_plotlys_traces_and_layout()
@@ -35,14 +35,54 @@ public sealed class ChartFigureTests
     }
 
     [Fact]
-    public void A_legend_on_top_lies_in_a_row_above_the_plot()
+    public void A_legend_below_lies_in_a_row_under_the_x_axis_clear_of_the_title()
     {
-        var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y")) { Legend = LegendPlace.Top };
+        var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y")) { Legend = LegendPlace.Below, Title = "T" };
 
-        var legend = Plotly(figure).GetProperty("layout").GetProperty("legend");
+        var layout = Plotly(figure).GetProperty("layout");
+        var legend = layout.GetProperty("legend");
 
-        Assert.Equal(("h", "bottom"), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString()));
-        Assert.True(legend.GetProperty("y").GetDouble() > 1);
+        Assert.Equal(("h", "top"), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString()));
+        Assert.True(legend.GetProperty("y").GetDouble() < 0);
+        Assert.Equal("left", layout.GetProperty("title").GetProperty("xanchor").GetString());
+    }
+
+    [Fact]
+    public void Log_axes_label_in_plain_numbers_without_minor_labels_and_take_fixed_ranges_in_decades()
+    {
+        var figure = new ChartFigure([new ChartTrace("ppl", [1, 2], [4, 7])], new ChartAxis("step"), new ChartAxis("perplexity", Log: true, Range: (1, 100)));
+
+        var axis = Plotly(figure).GetProperty("layout").GetProperty("yaxis");
+
+        Assert.Equal(("log", "none", "~g"), (axis.GetProperty("type").GetString(), axis.GetProperty("minorloglabels").GetString(), axis.GetProperty("tickformat").GetString()));
+        Assert.Equal([0.0, 2.0], axis.GetProperty("range").EnumerateArray().Select(v => v.GetDouble()));
+    }
+
+    [Fact]
+    public void A_chart_without_data_says_what_it_waits_for_instead_of_drawing_empty_axes()
+    {
+        var waiting = new ChartFigure([new ChartTrace("extend", [], [])], new ChartAxis("step"), new ChartAxis("loss")) { Waiting = "Waiting for the first extend step" };
+
+        var layout = Plotly(waiting).GetProperty("layout");
+
+        Assert.Equal("Waiting for the first extend step", layout.GetProperty("annotations")[0].GetProperty("text").GetString());
+        Assert.False(layout.GetProperty("xaxis").GetProperty("visible").GetBoolean());
+        var drawn = Plotly(waiting with { Traces = [new ChartTrace("extend", [1], [2.5])] }).GetProperty("layout");
+        Assert.False(drawn.TryGetProperty("annotations", out _));
+        Assert.False(drawn.GetProperty("xaxis").TryGetProperty("visible", out _));
+    }
+
+    [Fact]
+    public void Dark_mode_colours_text_and_grid_for_a_dark_page_on_a_transparent_background()
+    {
+        var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y"));
+
+        var light = Plotly(figure).GetProperty("layout");
+        var dark = figure.ToPlotly(dark: true).ToJson().GetProperty("layout");
+
+        Assert.NotEqual(light.GetProperty("font").GetProperty("color").GetString(), dark.GetProperty("font").GetProperty("color").GetString());
+        Assert.Equal("#e0e0e0", dark.GetProperty("font").GetProperty("color").GetString());
+        Assert.Equal("rgba(0,0,0,0)", dark.GetProperty("paper_bgcolor").GetString());
     }
 
     [Fact]

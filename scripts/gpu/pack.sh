@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Here (a machine with the .NET SDK): packs what the GPU machine needs into the git-ignored .gpu/:
-# the .NET runtime (the GPU machine has none), the test, benchmark and command-line programs built
+# the .NET and ASP.NET Core runtimes (the GPU machine has none), the test, benchmark, command-line and Lab programs built
 # without the shim (run.sh builds it there against the machine's CUDA libtorch), and the real
 # tokenizer files the reference script reads, and the real-text corpus when it has been fetched.
 # Then call the device tool with carry [".gpu"] and command "scripts/gpu/run.sh <steps>".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .gpu
-if [ ! -f .gpu/dotnet-runtime.tar.xz ]; then
+# The .NET runtime and ASP.NET Core's (the Lab runs on it), packed again when an older pack lacks the latter.
+if [ ! -f .gpu/dotnet-runtime.tar.xz ] || ! tar -tJf .gpu/dotnet-runtime.tar.xz | grep -q "shared/Microsoft.AspNetCore.App/"; then
   root=$(dirname "$(readlink -f "$(command -v dotnet)")")
   runtime=$(cd "$root" && ls -d shared/Microsoft.NETCore.App/10.* | sort -V | tail -1)
-  tar -C "$root" -cJf .gpu/dotnet-runtime.tar.xz dotnet host "$runtime"
+  aspnet=$(cd "$root" && ls -d shared/Microsoft.AspNetCore.App/10.* | sort -V | tail -1)
+  tar -C "$root" -cJf .gpu/dotnet-runtime.tar.xz dotnet host "$runtime" "$aspnet"
 fi
-rm -rf .gpu/tests .gpu/bench .gpu/cli .gpu/tokenizers
+rm -rf .gpu/tests .gpu/bench .gpu/cli .gpu/lab .gpu/labbench .gpu/tokenizers
 # A separate artifacts folder keeps these shim-less builds from replacing the local ones.
 artifacts=$(mktemp -d)
 trap 'rm -rf "$artifacts"' EXIT
@@ -21,11 +23,15 @@ publish() { dotnet publish "$1" -c Release -p:BuildNative=false -p:InvariantGlob
 publish LongRecipe.Engine.Tests .gpu/tests
 publish bench/LongRecipe.Bench .gpu/bench
 publish LongRecipe.Cli .gpu/cli
+# The Lab and its outside client for the `lab` step: no browser there, so neither the Lab's static assets nor Playwright's driver go.
+publish LongRecipe.Lab .gpu/lab
+publish bench/LongRecipe.LabBench .gpu/labbench
+rm -rf .gpu/lab/wwwroot .gpu/labbench/.playwright
 # The test SDK's code-coverage collectors (for other platforms too) would crowd the 64 MiB carry.
 rm -rf .gpu/tests/CodeCoverage .gpu/tests/alpine .gpu/tests/arm64 .gpu/tests/macos .gpu/tests/win* .gpu/tests/ubuntu .gpu/tests/x64 .gpu/tests/x86 \
   .gpu/tests/Microsoft.CodeCoverage* .gpu/tests/Microsoft.VisualStudio.TraceDataCollector.dll .gpu/tests/Microsoft.VisualStudio.CodeCoverage.Shim.dll
 # So would SQLite's native libraries for every other platform.
-find .gpu/tests/runtimes .gpu/bench/runtimes .gpu/cli/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + 2>/dev/null || true
+find .gpu/tests/runtimes .gpu/bench/runtimes .gpu/cli/runtimes .gpu/lab/runtimes .gpu/labbench/runtimes -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} + 2>/dev/null || true
 # The real-text corpus for scripts/gpu/replicate.sh (fetch it first: ./longrecipe corpus-fetch), when it is newer.
 corpus=data/corpora/real
 if [ -f "$corpus/manifest.json" ] && [ ! .gpu/corpus.tar.xz -nt "$corpus/manifest.json" ]; then

@@ -15,6 +15,8 @@
 #   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
 #   pretrain   the built-in model: BPE tokenizer, pretraining (PRETRAIN_ARGS), passkey/NIAH by length,
 #              HF tokenizers and transformers loading it; the model directory comes back as $OUT/builtin.tar
+#   lab        the Lab itself on CUDA: started headless, a run (LAB_SPEC: a preset or spec file, default longrecipe)
+#              queued through its HTTP API on LAB_DEVICE (default cuda) and followed through its SignalR hub to the end
 #   longrope-check
 #              a searched longrope model (LONGROPE_MODEL, default: the built-in model with factors searched here
 #              at 4×, n̂ = 0, SEARCH_ARGS) scored by transformers beside the engine at lengths past its window
@@ -27,7 +29,7 @@ tar -C /tmp/dotnet -xJf .gpu/dotnet-runtime.tar.xz
 export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 
 LongRecipe.Engine/native/build.sh >"$out/shim-build.log" 2>&1 || { tail -40 "$out/shim-build.log"; exit 1; }
-for d in .gpu/tests .gpu/bench .gpu/cli; do cp LongRecipe.Engine/native/build/liblongrecipe_torch.so "$d/"; done
+for d in .gpu/tests .gpu/bench .gpu/cli .gpu/lab; do cp LongRecipe.Engine/native/build/liblongrecipe_torch.so "$d/"; done
 summary=$out/summary.txt
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   echo "shim built against $(cat LongRecipe.Engine/native/build/torch_dir.txt)"; } >"$summary"
@@ -101,6 +103,19 @@ for l in open(sys.argv[1]):
       # Two files back: the device returns only a few.
       tar -C /tmp/builtin -cf "$out/builtin.tar" config.json model.safetensors tokenizer.json tokenizer_config.json
       tar -C /tmp -czf "$out/pretrain-logs.tgz" pretrain-logs ;;
+    lab)
+      data=/tmp/lab-data url=http://127.0.0.1:5080
+      rm -rf "$data" && mkdir -p "$data"
+      Lab__DataDirectory=$data dotnet .gpu/lab/LongRecipe.Lab.dll --urls "$url" >"$out/lab.log" 2>&1 &
+      lab=$!
+      timeout "${LAB_TIMEOUT:-540}" dotnet .gpu/labbench/LongRecipe.LabBench.dll run --url "$url" --spec "${LAB_SPEC:-longrecipe}" \
+        --device "${LAB_DEVICE:-cuda}" >"$out/lab-events.jsonl" 2>"$out/lab-run.log"
+      status=$?
+      kill "$lab" && wait "$lab" 2>/dev/null
+      { echo "== the Lab trains on ${LAB_DEVICE:-cuda}: a run queued over HTTP, followed through SignalR (exit $status)"
+        grep -E "queued run|ended" "$out/lab-run.log"
+        echo "events streamed: $(wc -l <"$out/lab-events.jsonl"), of them steps: $(grep -c '"type":"step"' "$out/lab-events.jsonl")"
+        grep '"type":"step"' "$out/lab-events.jsonl" | tail -1; } >>"$summary" ;;
     longrope-check)
       cli="dotnet .gpu/cli/longrecipe.dll" model=${LONGROPE_MODEL:-/tmp/longrope-model}
       if [ -z "${LONGROPE_MODEL:-}" ]; then

@@ -1,4 +1,8 @@
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
+using Microsoft.Data.Sqlite;
 using LongRecipe.Lab.Components.Pages.Models;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
@@ -9,11 +13,19 @@ namespace LongRecipe.Lab.Tests.Pages.Models;
 public sealed class ModelCatalogTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("lab-catalog-").FullName;
+    private readonly RunStore store;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public ModelCatalogTests() => store = RunStore.Open(Path.Combine(root, "runs.db"));
+
+    public void Dispose()
+    {
+        store.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(root, recursive: true);
+    }
 
     private ModelCatalog Catalog() =>
-        new(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root });
+        new(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root }, store);
 
     /// <summary>A tiny model directory; its tokenizer.json only needs to exist for the catalog.</summary>
     private string WriteModel(string directory, bool tokenizer = true)
@@ -81,6 +93,29 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Equal($"{noTokenizer}: no tokenizer.json.", Assert.Throws<ModelImportException>(() => catalog.Import(noTokenizer)).Message);
         Assert.Equal($"{listed} is already listed.", Assert.Throws<ModelImportException>(() => catalog.Import(listed)).Message);
         Assert.False(File.Exists(Path.Combine(root, "data", ModelCatalog.ImportsFileName)));
+    }
+
+    [Fact]
+    public void A_completed_runs_final_model_is_listed_under_its_run_and_a_directory_is_listed_once_however_it_is_spelled()
+    {
+        var done = store.CreateRun(RunPresets.Pose() with { Name = "pose-run" }, Path.Combine(root, "runs", "done"), DateTimeOffset.UtcNow);
+        var failed = store.CreateRun(RunPresets.Pose(), Path.Combine(root, "runs", "failed"), DateTimeOffset.UtcNow);
+        WriteModel(Path.Combine(root, "runs", "done", RecipeRunner.ModelFolder));
+        WriteModel(Path.Combine(root, "runs", "failed", RecipeRunner.ModelFolder));
+        store.Append(done, new StatusEvent(DateTimeOffset.UtcNow, "eval", RunStatus.Completed));
+        store.Append(failed, new StatusEvent(DateTimeOffset.UtcNow, "extend", RunStatus.Failed, "boom"));
+        var catalog = Catalog();
+
+        var listed = Assert.Single(catalog.List());
+
+        Assert.Equal(($"pose-run · run #{done}", ModelSource.Run), (listed.Name, listed.Source));
+        Assert.Equal(Path.Combine(root, "runs", "done", RecipeRunner.ModelFolder), listed.Directory);
+        // Importing it, with or without a trailing slash, adds no second row.
+        Assert.Equal($"{listed.Directory} is already listed.", Assert.Throws<ModelImportException>(() => catalog.Import(listed.Directory + "/")).Message);
+        var elsewhere = WriteModel(Path.Combine(root, "elsewhere", "mine"));
+        catalog.Import(elsewhere + "/");
+        Assert.Throws<ModelImportException>(() => catalog.Import(elsewhere));
+        Assert.Equal([listed.Directory, elsewhere], catalog.List().Select(m => m.Directory));
     }
 
     private sealed class Environment : IHostEnvironment

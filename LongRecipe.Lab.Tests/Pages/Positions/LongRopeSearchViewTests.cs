@@ -1,119 +1,98 @@
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
-using LongRecipe.Engine.RopeSearch;
-using LongRecipe.Lab.Components.Pages.Models;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Pages.Positions;
 
 namespace LongRecipe.Lab.Tests.Pages.Positions;
 
 public sealed class LongRopeSearchViewTests
 {
-    private static readonly ModelEntry Model = new("builtin", "/models/builtin", ModelSource.Repository,
-        LlamaConfig.Tiny(maxPositionEmbeddings: 256), null, 1000, HasWeights: true, WeightBytes: 4000, HasTokenizer: true);
-
-    private static RopeSearchRequest Request(RopeSearchForm form)
+    [Fact]
+    public void The_form_becomes_a_longrope_run_with_a_search_stage_per_progressive_factor_and_evaluations_up_to_s_times_native()
     {
-        var request = form.ToRequest(Model, out var problem);
-        Assert.Null(problem);
-        return request!;
+        var form = new SearchRunForm(Factor: 4, Progressive: "2; 4", Population: 12, Generations: 3, ShortGenerations: 1, Samples: 3, Seed: 5, Device: " cpu ");
+
+        var spec = form.ToSpec(native: 256);
+
+        Assert.Empty(spec.Problems());
+        Assert.Equal(("builtin-longrope-4x", RunSpec.BuiltinModel, 256, 1024, 5ul), (spec.Name, spec.Model, spec.NativeLength, spec.TargetLength, spec.Seed));
+        var stages = spec.Stages.Cast<SearchStage>().ToList();
+        // The last search leaves its factor to the run (target / native = 4); a quarter of the population are parents.
+        Assert.Equal([2.0, null], stages.Select(s => s.Factor));
+        Assert.All(stages, s => Assert.Equal((12, 3, 3, 1, 3), (s.Population, s.Generations, s.Parents, s.ShortGenerations, s.Samples)));
+        Assert.Equal(["search-1", "search-2"], spec.StageNames);
+        Assert.Equal([256, 512, 1024], spec.Eval.Perplexity!.Lengths);
+        Assert.Equal([256, 512, 1024], spec.Eval.Passkey!.Lengths);
+        Assert.True(spec.Eval.ShortRetention);
+        Assert.Equal(3, spec.Data.Documents);
     }
 
     [Fact]
-    public void The_form_becomes_a_spec_with_its_stages_and_a_quarter_of_the_population_as_parents()
+    public void A_model_directory_gives_its_own_window_and_name_and_no_progressive_factor_searches_at_s_alone()
     {
-        var request = Request(new RopeSearchForm(Factor: 8, Progressive: "2, 4;8", Population: 12, Generations: 3, ShortGenerations: 1, Samples: 2, Seed: 5, Device: " cpu "));
+        var spec = new SearchRunForm(Model: "/models/small/", Factor: 2.5, Progressive: "").ToSpec(native: 2048);
 
-        Assert.Equal([2, 4, 8], request.Spec.Stages);
-        Assert.Equal((12, 3, 3, 1, 2, 5ul), (request.Spec.Population, request.Spec.Generations, request.Spec.Parents, request.Spec.ShortGenerations, request.Spec.Samples, request.Spec.Seed));
-        Assert.Equal("cpu", request.Device);
-        Assert.Equal([4.0], Request(new RopeSearchForm(Progressive: "", Population: 2)).Spec.Stages);
-        Assert.Equal(1, Request(new RopeSearchForm(Progressive: "", Population: 2)).Spec.Parents);
-        Assert.Equal("builtin-longrope-4x", RopeSearchForm.ModelName(Request(new RopeSearchForm())));
-    }
-
-    [Fact]
-    public void A_running_search_shows_the_form_that_started_it()
-    {
-        var form = new RopeSearchForm(Factor: 4, Progressive: "1.5, 4", Population: 6, Generations: 2, ShortGenerations: 0, Samples: 3, Seed: 9, Device: "cpu");
-
-        Assert.Equal(form, RopeSearchForm.From(Request(form)));
+        Assert.Equal(("small-longrope-2.5x", (int?)null, 5120), (spec.Name, spec.NativeLength, spec.TargetLength));
+        Assert.Equal([null], spec.Stages.Cast<SearchStage>().Select(s => s.Factor));
+        Assert.Equal([2048, 4096, 5120], spec.Eval.Perplexity!.Lengths);
     }
 
     [Theory]
-    [InlineData("2, x", "Progressive stage 'x' is not a number.")]
-    [InlineData("4, 2", "stages must increase")]
-    [InlineData("2, 3", "must equal Factor")]
-    public void Bad_stages_are_named(string stages, string expected)
+    [InlineData("Progressive", "stages: progressive factor 'x' is not a number", "Progressive", "2, x")]
+    [InlineData("Progressive", "stages[1].factor: must exceed the earlier search's factor (3)", "Progressive", "3, 2")]
+    [InlineData("Seed", "seed: must not be negative, got -1", "Seed", "-1")]
+    [InlineData("Samples", "stages[0].samples", "Samples", "0")]
+    [InlineData("Population", "stages[0].population", "Population", "1")]
+    [InlineData("Device", "device: ", "Device", "tpu")]
+    [InlineData("Factor", "target_length: the factor s must be above 1, got 0.5", "Factor", "0.5")]
+    public void Each_problem_shows_at_the_field_that_causes_it(string field, string expected, string set, string value)
     {
-        Assert.Null(new RopeSearchForm(Progressive: stages).ToRequest(Model, out var problem));
-        Assert.Contains(expected, problem);
+        var form = set switch
+        {
+            "Progressive" => new SearchRunForm(Progressive: value),
+            "Seed" => new SearchRunForm(Seed: long.Parse(value)),
+            "Samples" => new SearchRunForm(Samples: int.Parse(value)),
+            "Population" => new SearchRunForm(Population: int.Parse(value)),
+            "Device" => new SearchRunForm(Device: value),
+            _ => new SearchRunForm(Factor: double.Parse(value, System.Globalization.CultureInfo.InvariantCulture), Progressive: ""),
+        };
+
+        var problems = form.Problems(native: 256);
+
+        Assert.Equal([field], problems.Select(p => p.Field).Distinct());
+        Assert.Contains(problems, p => p.Message.StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Bad_numbers_are_named()
+    public async Task A_queued_search_run_is_listed_and_once_done_draws_its_searched_long_factors()
     {
-        Assert.Null(new RopeSearchForm(Seed: -1).ToRequest(Model, out var problem));
-        Assert.Equal("Seed must not be negative, got -1.", problem);
-        new RopeSearchForm(Samples: 0).ToRequest(Model, out problem);
-        Assert.Contains("Samples must be at least 1", problem);
-        new RopeSearchForm(Device: "tpu").ToRequest(Model, out problem);
-        Assert.Contains("unknown device 'tpu'", problem);
-    }
+        var data = Directory.CreateTempSubdirectory("search-runs-").FullName;
+        try
+        {
+            var workspace = new Workspace(Workspace.LocateRoot(), data);
+            var spec = new SearchRunForm(Factor: 2, Progressive: "", Population: 4, Generations: 1, ShortGenerations: 1, Samples: 1).ToSpec(native: 256)
+                with { Stages = [new SearchStage(UnscaledTokens: [0, 2], Population: 4, Generations: 1, Parents: 2, ShortGenerations: 1, Samples: 1)] };
+            var ids = await TinyRuns.ExecuteAsync(workspace, [spec], TestContext.Current.CancellationToken);
+            using var store = RunStore.Open(workspace.StoreFile);
+            // A run without a search stage is not a search run.
+            store.CreateRun(TinyRuns.Pose, Path.Combine(workspace.RunsFolder, "pose"), DateTimeOffset.UtcNow);
 
-    [Fact]
-    public void The_perplexity_chart_has_one_trace_per_stage_holding_that_stages_steps()
-    {
-        var session = new RopeSearchSession(1, Request(new RopeSearchForm(Progressive: "2, 4", Generations: 1, ShortGenerations: 1)));
-        double[] ones = [1, 1, 1, 1];
-        session.Report(new RopeSearchProgress(RopeSearchPhase.Long, 2, 0, 1, 5, 40, ones));
-        session.Report(new RopeSearchProgress(RopeSearchPhase.Long, 2, 1, 1, 9, 30, ones));
-        session.Report(new RopeSearchProgress(RopeSearchPhase.Long, 4, 0, 1, 5, 60, ones));
+            var listed = Assert.Single(SearchRun.List(store));
 
-        var figure = LongRopeSearchView.Perplexity(session, session.Steps);
-
-        Assert.Equal(["long 2×", "long 4×", "short 4×"], figure.Traces.Select(t => t.Name));
-        Assert.Equal([1.0, 2.0], figure.Traces[0].X);
-        Assert.Equal([40.0, 30.0], figure.Traces[0].Y);
-        Assert.Equal([3.0], figure.Traces[1].X);
-        Assert.Empty(figure.Traces[2].X);
-        Assert.Equal(2 * 2 + 2, session.TotalSteps);
-        Assert.Equal("long 4×: generation 0/1, best perplexity 60.000", session.Status);
-    }
-
-    [Fact]
-    public void The_factor_chart_draws_the_best_factors_beside_linear_interpolation()
-    {
-        var step = new RopeSearchStep(3, 1, new RopeSearchProgress(RopeSearchPhase.Long, 4, 2, 3, 12, 7.5, [1, 1.5, 3.25, 5]));
-
-        var figure = LongRopeSearchView.Factors(step, "long 4×");
-
-        Assert.Equal("best (long 4×, generation 2)", figure.Traces[0].Name);
-        Assert.Equal([0.0, 1, 2, 3], figure.Traces[0].X);
-        Assert.Equal([1, 1.5, 3.25, 5], figure.Traces[0].Y);
-        Assert.Equal([4.0, 4.0], figure.Traces[1].Y);
-        Assert.Equal([0.0, 3.0], figure.Traces[1].X);
-    }
-
-    [Fact]
-    public void The_stage_table_sets_each_searched_perplexity_beside_its_baseline()
-    {
-        var rope = new RopeScaling { Type = RopeType.LongRope, Factor = 4, OriginalMaxPositionEmbeddings = 256, LongFactor = [1, 2.5, 5], ShortFactor = [1, 1, 1] };
-        var result = new RopeSearchResult(rope, 1024, 12, 8, [
-            new RopeSearchStage(RopeSearchPhase.Long, 4, 1024, [1, 2.5, 5], 12, 16, 20),
-            new RopeSearchStage(RopeSearchPhase.Short, 4, 256, [1, 1, 1], 8, 8, 3),
-        ]);
-
-        var rows = LongRopeSearchView.Stages(result);
-
-        Assert.Equal(new LongRopeSearchView.StageRow("long 4×", 1024, 12, 16, "linear (PI) 4×", 20), rows[0]);
-        Assert.Equal(0.75, rows[0].Ratio);
-        Assert.Equal(("short 4×", "plain RoPE", 1.0), (rows[1].Stage, rows[1].BaselineName, rows[1].Ratio));
-        Assert.Equal("1, 2.5, 5", LongRopeSearchView.LongFactorText(result));
-
-        var factors = LongRopeSearchView.FinalFactors(result);
-        Assert.Equal(["long_factor (beyond 256 tokens)", "short_factor", "PI: s = 4"], factors.Traces.Select(t => t.Name));
-        Assert.Equal([1, 2.5, 5], factors.Traces[0].Y);
-        Assert.Equal([1.0, 1, 1], factors.Traces[1].Y);
-        Assert.Equal([0.0, 2.0], factors.Traces[2].X);
+            Assert.Equal(ids[0], listed.Run.Id);
+            var drawn = listed.Draw()!;
+            var rope = LlamaConfig.Load(Path.Combine(listed.Run.Folder, RecipeRunner.ModelFolder, PretrainedModel.ConfigFile)).RopeScaling;
+            Assert.Equal(RopeType.LongRope, rope.Type);
+            Assert.Equal((32, 256L, 2.0), (drawn.HeadDim, drawn.OriginalContext, drawn.Factor)); // models/builtin: head_dim 32, a 256-token window
+            Assert.Equal(rope.LongFactor!.Select(f => Math.Round(f, 2)), drawn.LongFactors.Split(", ").Select(double.Parse));
+            Assert.Null(drawn.Problem());
+            // Generations 0 and 1 of the long phase, then of the short one.
+            Assert.Equal(4, store.Searches(ids[0]).Count);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 }

@@ -51,16 +51,19 @@ public sealed class DashboardStateTests
         state.Apply(new StageEvent(T0, "anneal", StagePhase.Started, 1, 4));
         var anneal = Fold(state, Step("anneal", 1, 2, 1.0));
 
-        // Loss and perplexity (exp of the loss) at x = 2 on the extend traces; anneal's step 1 follows extend's 4 steps.
+        // Loss, and perplexity (exp of the loss) on its own chart, at x = 2 on the extend traces; anneal's step 1 follows extend's 4 steps.
         Assert.Equal(new SeriesPoint(DashboardFigures.LossChart, 0, 2, Math.Log(50)), extend[0]);
+        Assert.Equal((DashboardFigures.PerplexityChart, 0, 2.0), (extend[1].Chart, extend[1].Trace, extend[1].X));
         Assert.Equal(50, extend[1].Y, 9);
-        Assert.Equal((DashboardFigures.LossChart, 2, 5.0), (anneal[0].Chart, anneal[0].Trace, anneal[0].X));
+        Assert.Equal((DashboardFigures.LossChart, 1, 5.0), (anneal[0].Chart, anneal[0].Trace, anneal[0].X));
         Assert.Equal(new SeriesPoint(DashboardFigures.MemoryChart, 1, 5, 3), anneal[4]);
-        var figure = JsonSerializer.SerializeToElement(DashboardFigures.StepFigure(state, DashboardFigures.LossChart).ToPlotly());
-        Assert.Equal(["extend", "extend ppl", "anneal", "anneal ppl"],
-            figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        var figure = DashboardFigures.StepFigure(state, DashboardFigures.LossChart).ToPlotly().ToJson();
+        Assert.Equal(["extend", "anneal"], figure.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
         Assert.Equal(1, figure.GetProperty("data")[0].GetProperty("x").GetArrayLength());
-        Assert.Equal("y2", figure.GetProperty("data")[1].GetProperty("yaxis").GetString());
+        // Markers with the line: a stage's one point shows.
+        Assert.Equal("lines+markers", figure.GetProperty("data")[1].GetProperty("mode").GetString());
+        var perplexity = DashboardFigures.StepFigure(state, DashboardFigures.PerplexityChart).ToPlotly().ToJson();
+        Assert.Equal("log", perplexity.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
         Assert.Equal(new StageProgress(0.5, "anneal: step 1 of 2", TimeSpan.FromSeconds(1)), state.Progress());
     }
 
@@ -71,6 +74,8 @@ public sealed class DashboardStateTests
         Assert.Equal(["extend", "anneal", "merge", "eval"], state.Stages.Select(s => s.Name));
         Assert.All(state.Stages, s => Assert.Equal(StageState.Pending, s.State));
         Assert.Equal("waiting for a free device", state.Progress().Label);
+        // Before the first step each step chart says what it waits for.
+        Assert.Equal("Waiting for the first extend step: waiting for a free device", DashboardFigures.StepFigure(state, DashboardFigures.LossChart).Waiting);
 
         state.Apply(new StatusEvent(T0, "base", RunStatus.Running));
         state.Apply(new StageEvent(T0, "extend", StagePhase.Started, 0, 4));
@@ -98,14 +103,14 @@ public sealed class DashboardStateTests
         state.Apply(Eval("eval", Benchmarks.Niah, 512, 100, "needle_logprob", -1.25));
         state.Apply(Eval("eval", Benchmarks.Passkey, 256, null, "accuracy", 1));
 
-        var plotly = JsonSerializer.SerializeToElement(DashboardFigures.NiahFigure(state)!.ToPlotly());
+        var plotly = DashboardFigures.NiahFigure(state)!.ToPlotly().ToJson();
         var niah = plotly.GetProperty("data")[0];
         Assert.Equal("category", plotly.GetProperty("layout").GetProperty("xaxis").GetProperty("type").GetString());
         // Rows are depths (0, 100), columns lengths (256, 512): only the (100 %, 512) cell is measured.
         Assert.Equal("[[null,null],[null,0.5]]", niah.GetProperty("z").GetRawText());
         Assert.Equal("needle log-prob -1.250", niah.GetProperty("text")[1][1].GetString());
         Assert.Equal((0.0, 1.0), (niah.GetProperty("zmin").GetDouble(), niah.GetProperty("zmax").GetDouble()));
-        var passkey = JsonSerializer.SerializeToElement(DashboardFigures.PasskeyFigure(state)!.ToPlotly());
+        var passkey = DashboardFigures.PasskeyFigure(state)!.ToPlotly().ToJson();
         Assert.Equal("[256]", passkey.GetProperty("data")[0].GetProperty("x").GetRawText());
         Assert.Equal("[-0.05,1.05]", passkey.GetProperty("layout").GetProperty("yaxis").GetProperty("range").GetRawText());
         Assert.Null(DashboardFigures.PerplexityFigure(state));
@@ -149,5 +154,54 @@ public sealed class DashboardStateTests
             SqliteConnection.ClearAllPools();
             folder.Delete(recursive: true);
         }
+    }
+
+    private static SearchEvent Generation(string stage, RopeSearchPhase phase, double factor, int generation, int generations, double best) =>
+        new(T0.AddSeconds(generation), stage, phase, factor, generation, generations, 4 * (generation + 1), best, 2, [1.0, 1.5, factor]);
+
+    [Fact]
+    public void Search_generations_chart_per_search_stage_and_phase_and_the_newest_one_is_summed_up()
+    {
+        // The progressive route: search-1 (2×, 2 + 1 generations), extend, search-2 (4×).
+        var spec = RunPresets.LongRopeProgressive() with
+        {
+            Stages =
+            [
+                new SearchStage(Factor: 2, Generations: 2, ShortGenerations: 1), new ExtendStage(new TransformSpec(PositionScheme.FullLength), 512, Steps: 3),
+                new SearchStage(Generations: 2, ShortGenerations: 1),
+            ],
+        };
+        var state = new DashboardState(new RunRecord(1, "p", spec, RunStatus.Running, T0, T0, null, "cpu", null, "/runs/p", null));
+        Assert.Equal(["search-1", "extend", "search-2", "eval"], state.Stages.Select(s => s.Name));
+        Assert.Equal(["search-1", "search-2"], state.SearchStages);
+        state.Apply(new StageEvent(T0, "search-1", StagePhase.Started, 0, 4));
+
+        var first = Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 0, 2, 40));
+        Assert.Empty(Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 0, 2, 99)));
+        var second = Fold(state, Generation("search-1", RopeSearchPhase.Long, 2, 1, 2, 30));
+        var progress = state.Progress();
+        var shortPhase = Fold(state, Generation("search-1", RopeSearchPhase.Short, 2, 0, 1, 12));
+        state.Apply(new StageEvent(T0, "search-2", StagePhase.Started, 2, 4));
+        var later = Fold(state, Generation("search-2", RopeSearchPhase.Long, 4, 0, 2, 55));
+
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 0, 0, 40), Assert.Single(first));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 0, 1, 30), Assert.Single(second));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 1, 0, 12), Assert.Single(shortPhase));
+        Assert.Equal(new SeriesPoint(DashboardFigures.SearchChart, 2, 0, 55), Assert.Single(later));
+        // search-1 has 3 + 2 generations in all; 2 of them were done.
+        Assert.Equal(new StageProgress(2.0 / 5, "search-1: long 2× generation 1 of 2", null), progress);
+        Assert.Equal("search-2: long 4× generation 0 of 2", state.Progress().Label);
+        Assert.Equal("search-2: long 4× generation 0 of 2, best perplexity 55.000, n̂ = 2, λ = 1.00 … 4.00", DashboardFigures.SearchSummary(state));
+
+        var figure = DashboardFigures.SearchFigure(state).ToPlotly().ToJson();
+        var traces = figure.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(["search-1 long", "search-1 short", "search-2 long", "search-2 short"], traces.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal("[0,1]", traces[0].GetProperty("x").GetRawText());
+        Assert.Equal("[40,30]", traces[0].GetProperty("y").GetRawText());
+        Assert.Equal("dot", traces[1].GetProperty("line").GetProperty("dash").GetString());
+        Assert.Equal("log", figure.GetProperty("layout").GetProperty("yaxis").GetProperty("type").GetString());
+        Assert.Equal("[0,2]", figure.GetProperty("layout").GetProperty("xaxis").GetProperty("range").GetRawText());
+        // The extend stage between the searches is the one training trace.
+        Assert.Equal(["extend"], state.TrainingStages);
     }
 }

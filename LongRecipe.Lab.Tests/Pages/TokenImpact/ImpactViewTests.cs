@@ -60,4 +60,39 @@ public sealed class ImpactViewTests
         Assert.Equal([100.0, 0, 0, 0, 0], impactful);
         Assert.Equal(Enum.GetNames<TokenCategory>(), view.Categories.Traces[0].XLabels);
     }
+
+    [Fact]
+    public void One_outlier_does_not_wash_out_the_colour_scale_which_is_the_95th_percentile_of_the_changes()
+    {
+        // Twenty changes of 0.1 and one of 10: the 95th percentile by nearest rank (the 20th of 21) is 0.1.
+        var magnitudes = Enumerable.Repeat(0.1, 20).Append(10).ToList();
+
+        Assert.Equal(0.1, ImpactView.RobustScale(magnitudes));
+        // Mostly zeros with a few changes: the largest, so the changes still show.
+        Assert.Equal(3, ImpactView.RobustScale([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]));
+        Assert.Equal(0, ImpactView.RobustScale([]));
+    }
+
+    [Theory]
+    [InlineData(" ", "␣")]
+    [InlineData("\n\n", "↵↵")]
+    [InlineData("\t", "⇥")]
+    [InlineData(" cat", " cat")]
+    public void White_space_tokens_are_made_visible(string token, string shown) => Assert.Equal(shown, ImpactView.Visible(token));
+
+    [Fact]
+    public void Windows_of_a_long_text_are_scored_one_after_another_each_starting_unscored()
+    {
+        var first = new ScoredDocument([1, 2, 3], [-3, -2], [-2, -2.5]);
+        var second = new ScoredDocument([5, 2, 4], [-1.5, -1], [-1, -1]);
+
+        var view = ImpactView.Build([first, second], Decode);
+
+        Assert.Equal(6, view.Cells.Count);
+        Assert.Equal([0, 1, 2, 3, 4, 5], view.Cells.Select(c => c.Index));
+        Assert.Equal([null, 1.0, -0.5, null, 0.5, 0], view.Cells.Select(c => c.Delta));
+        Assert.Equal(2, view.Windows);
+        // cat is seen in both windows: (1 + 0.5) / 2.
+        Assert.Equal(0.75, view.Top.Single(t => t.TokenId == 2).MeanDelta);
+    }
 }

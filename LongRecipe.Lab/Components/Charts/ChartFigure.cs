@@ -1,3 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Plotly.Blazor;
+using PlotlyLayout = Plotly.Blazor.Layout;
+using Plotly.Blazor.LayoutLib;
+using Plotly.Blazor.Traces;
+
 namespace LongRecipe.Lab.Components.Charts;
 
 /// <summary>How a trace is drawn.</summary>
@@ -34,8 +41,8 @@ public sealed record ChartTrace(string Name, IReadOnlyList<double> X, IReadOnlyL
     public string Dash { get; init; } = "solid";
 }
 
-/// <summary>Where the legend goes: right of the plot, or in a row above it (for narrow charts without a title).</summary>
-public enum LegendPlace { Right, Top }
+/// <summary>Where the legend goes: right of the plot, or in a row below the x axis (clear of the title, for narrow charts).</summary>
+public enum LegendPlace { Right, Below }
 
 /// <summary>A vertical line across the plot at X (in data units of a numeric x axis), labelled at its top, e.g. where a stage begins.</summary>
 public sealed record ChartMarker(double X, string Label, string Color = "#888888");
@@ -63,110 +70,156 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     /// <summary>Pixel height of the plot, e.g. 320.</summary>
     public int Height { get; init; } = 320;
 
-    /// <summary>The figure as plotly.js reads it: { data: [...], layout: {...} }.</summary>
-    public object ToPlotly() => new
-    {
-        data = Traces.Select(TraceToPlotly).ToArray(),
-        layout = LayoutToPlotly(),
-    };
+    /// <summary>What the chart waits for while it has no data, e.g. "Waiting for the first training step", shown instead of empty axes.</summary>
+    public string? Waiting { get; init; }
 
-    private static Dictionary<string, object?> TraceToPlotly(ChartTrace trace)
+    /// <summary>The figure as Plotly.Blazor draws it: typed traces and layout, text and grid coloured for a light or dark page.</summary>
+    public PlotlyFigure ToPlotly(bool dark = false) => new([.. Traces.Select(TraceToPlotly)], LayoutToPlotly(dark));
+
+    /// <summary>A trace's points as Plotly.Blazor holds them (a list it can extend).</summary>
+    private static List<object> Values<T>(IEnumerable<T> values) => [.. values.Cast<object>()];
+
+    private static ITrace TraceToPlotly(ChartTrace trace)
     {
-        var data = new Dictionary<string, object?>
-        {
-            ["name"] = trace.Name,
-            ["x"] = trace.XLabels ?? (object)trace.X,
-            ["y"] = trace.Y,
-        };
+        var x = trace.XLabels is { } labels ? Values(labels) : Values(trace.X);
         switch (trace.Kind)
         {
             case TraceKind.Bar:
-                data["type"] = "bar";
-                data["marker"] = new { color = trace.Color };
-                break;
-            case TraceKind.Heatmap:
-                data["type"] = "heatmap";
-                data["z"] = trace.Z;
-                data["colorscale"] = "Viridis";
-                data["hoverongaps"] = false;
-                if (trace.CellText is not null) data["texttemplate"] = trace.CellText;
-                if (trace.ZRange is var (min, max))
+                return new Bar
                 {
-                    data["zmin"] = min;
-                    data["zmax"] = max;
-                }
-                if (trace.Text is not null)
-                {
-                    data["text"] = trace.Text;
-                    data["hovertemplate"] = "%{x} · %{y}<br>%{z:.3g}<br>%{text}<extra></extra>";
-                }
-                break;
-            default:
-                data["type"] = "scatter";
-                data["mode"] = trace.Kind switch
-                {
-                    TraceKind.Markers => "markers",
-                    TraceKind.LineMarkers => "lines+markers",
-                    _ => "lines",
+                    Name = trace.Name, X = x, Y = Values(trace.Y), Marker = new Plotly.Blazor.Traces.BarLib.Marker { Color = trace.Color },
+                    YAxis = trace.SecondaryY ? "y2" : null,
                 };
-                data["line"] = new { color = trace.Color, dash = trace.Dash, width = 2 };
-                data["marker"] = new { color = trace.Color, size = 5 };
-                break;
+            case TraceKind.Heatmap:
+                return new HeatMap
+                {
+                    Name = trace.Name, X = x, Y = Values(trace.Y),
+                    // Rows as lists: a row is one value of Z, as plotly.js reads z[row][column].
+                    Z = Values(trace.Z ?? []),
+                    ColorScale = "Viridis",
+                    HoverOnGaps = false,
+                    TextTemplate = trace.CellText,
+                    ZMin = trace.ZRange is var (min, _) ? (decimal?)min : null,
+                    ZMax = trace.ZRange is var (_, max) ? (decimal?)max : null,
+                    Text = trace.Text is { } text ? Values(text) : null,
+                    HoverTemplate = trace.Text is null ? null : "%{x} · %{y}<br>%{z:.3g}<br>%{text}<extra></extra>",
+                };
+            default:
+                return new Scatter
+                {
+                    Name = trace.Name, X = x, Y = Values(trace.Y),
+                    Mode = trace.Kind switch
+                    {
+                        TraceKind.Markers => Plotly.Blazor.Traces.ScatterLib.ModeFlag.Markers,
+                        TraceKind.LineMarkers => Plotly.Blazor.Traces.ScatterLib.ModeFlag.Lines | Plotly.Blazor.Traces.ScatterLib.ModeFlag.Markers,
+                        _ => Plotly.Blazor.Traces.ScatterLib.ModeFlag.Lines,
+                    },
+                    Line = new Plotly.Blazor.Traces.ScatterLib.Line { Color = trace.Color, Dash = trace.Dash, Width = 2 },
+                    Marker = new Plotly.Blazor.Traces.ScatterLib.Marker { Color = trace.Color, Size = 5 },
+                    YAxis = trace.SecondaryY ? "y2" : null,
+                };
         }
-        if (trace.SecondaryY) data["yaxis"] = "y2";
-        return data;
     }
 
-    private Dictionary<string, object?> LayoutToPlotly()
+    private PlotlyLayout LayoutToPlotly(bool dark)
     {
-        var layout = new Dictionary<string, object?>
+        var (text, grid) = dark ? ("#e0e0e0", "#424242") : ("#303030", "#e6e6e6");
+        var categories = Traces.Count > 0 && Traces.All(t => t.XLabels is not null);
+        var legendBelow = Legend == LegendPlace.Below;
+        var layout = new PlotlyLayout
         {
-            ["height"] = Height,
-            // A title with a legend row above the plot needs room for both.
-            ["margin"] = new { l = 64, r = SecondaryY is null ? 24 : 64, t = Title is null ? 16 : Legend == LegendPlace.Top ? 64 : 44, b = 56 },
-            ["font"] = new { family = "Roboto, Helvetica, Arial, sans-serif", size = 12 },
-            // Outside the plot area plotly widens the margin to fit the legend instead of covering an axis title.
-            ["legend"] = Legend == LegendPlace.Top
-                ? new { orientation = "h", x = 0.0, y = 1.02, yanchor = "bottom" }
-                : (object)new { x = SecondaryY is null ? 1.02 : 1.12, y = 1 },
-            ["barmode"] = "group",
-            ["hovermode"] = "closest",
-            ["xaxis"] = Axis(X, categories: Traces.Count > 0 && Traces.All(t => t.XLabels is not null)),
-            ["yaxis"] = Axis(Y),
+            Height = Height,
+            // The title sits left in the top margin; legends go below the plot or right of it, never over the title.
+            Margin = new Margin { L = 64, R = SecondaryY is null ? 24 : 64, T = Title is null ? 16 : 40, B = legendBelow ? 88 : 56 },
+            Font = new Font { Family = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif", Size = 12, Color = text },
+            PaperBgColor = "rgba(0,0,0,0)",
+            PlotBgColor = "rgba(0,0,0,0)",
+            Legend =
+            [
+                legendBelow
+                    ? new Plotly.Blazor.LayoutLib.Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, X = 0, Y = -0.22m, YAnchor = Plotly.Blazor.LayoutLib.LegendLib.YAnchorEnum.Top }
+                    : new Plotly.Blazor.LayoutLib.Legend { X = SecondaryY is null ? 1.02m : 1.12m, Y = 1 },
+            ],
+            BarMode = BarModeEnum.Group,
+            HoverMode = HoverModeEnum.Closest,
+            XAxis = [XAxis(X, categories, grid)],
+            YAxis = SecondaryY is null ? [YAxis(Y, grid)] : [YAxis(Y, grid), YAxis(SecondaryY, grid, overlaying: true)],
         };
-        if (Title is not null) layout["title"] = new { text = Title, font = new { size = 14 } };
+        if (Title is not null)
+            layout.Title = new Title { Text = Title, X = 0.01m, XAnchor = Plotly.Blazor.LayoutLib.TitleLib.XAnchorEnum.Left, Font = new Plotly.Blazor.LayoutLib.TitleLib.Font { Size = 14 } };
         if (Markers.Count > 0)
         {
-            layout["shapes"] = Markers.Select(m => new
+            layout.Shapes = [.. Markers.Select(m => new Shape
             {
-                type = "line", xref = "x", yref = "paper", x0 = m.X, x1 = m.X, y0 = 0.0, y1 = 1.0,
-                line = new { color = m.Color, width = 1, dash = "dot" },
-            }).ToArray();
+                Type = Plotly.Blazor.LayoutLib.ShapeLib.TypeEnum.Line, XRef = "x", YRef = "paper", X0 = m.X, X1 = m.X, Y0 = 0, Y1 = 1,
+                Line = new Plotly.Blazor.LayoutLib.ShapeLib.Line { Color = m.Color, Width = 1, Dash = "dot" },
+            })];
             // Plotly places shapes at data values but annotations on a log axis at log10 of them.
-            layout["annotations"] = Markers.Select(m => new
+            layout.Annotations = [.. Markers.Select(m => new Annotation
             {
-                x = X.Log ? Math.Log10(m.X) : m.X, xref = "x", y = 1.0, yref = "paper", text = m.Label, showarrow = false,
-                xanchor = "left", yanchor = "top", font = new { size = 10, color = m.Color },
-            }).ToArray();
+                X = X.Log ? Math.Log10(m.X) : m.X, XRef = "x", Y = 1, YRef = "paper", Text = m.Label, ShowArrow = false,
+                XAnchor = Plotly.Blazor.LayoutLib.AnnotationLib.XAnchorEnum.Left, YAnchor = Plotly.Blazor.LayoutLib.AnnotationLib.YAnchorEnum.Top,
+                Font = new Plotly.Blazor.LayoutLib.AnnotationLib.Font { Size = 10, Color = m.Color },
+            })];
         }
-        if (SecondaryY is not null)
+        if (Waiting is not null && Traces.All(t => t.Y.Count == 0 && t.Z is null))
         {
-            var axis = Axis(SecondaryY);
-            axis["overlaying"] = "y";
-            axis["side"] = "right";
-            axis["showgrid"] = false;
-            layout["yaxis2"] = axis;
+            // No data yet: say what the chart waits for instead of drawing placeholder axes.
+            layout.XAxis[0].Visible = false;
+            foreach (var axis in layout.YAxis) axis.Visible = false;
+            layout.Annotations = [new Annotation
+            {
+                Text = Waiting, X = 0.5, Y = 0.5, XRef = "paper", YRef = "paper", ShowArrow = false,
+                Font = new Plotly.Blazor.LayoutLib.AnnotationLib.Font { Size = 13, Color = text },
+            }];
         }
         return layout;
     }
 
     /// <summary>When every trace has labels they are categories, even those that read as numbers ("256", "512"), which plotly would place on a linear axis.</summary>
-    private static Dictionary<string, object?> Axis(ChartAxis axis, bool categories = false)
+    private static XAxis XAxis(ChartAxis axis, bool categories, string grid) => new()
     {
-        var result = new Dictionary<string, object?> { ["title"] = new { text = axis.Title }, ["automargin"] = true };
-        if (axis.Log) result["type"] = "log";
-        else if (axis.Category || categories) result["type"] = "category";
-        if (axis.Range is var (min, max)) result["range"] = new[] { min, max };
-        return result;
-    }
+        Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = axis.Title },
+        AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True,
+        Type = axis.Log ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Log
+            : axis.Category || categories ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Category : null,
+        // A log axis labels its decades and their 2 and 5 in plain numbers, not every minor tick.
+        MinorLogLabels = axis.Log ? Plotly.Blazor.LayoutLib.XAxisLib.MinorLogLabelsEnum.None : null,
+        TickFormat = axis.Log ? "~g" : null,
+        Range = Range(axis),
+        GridColor = grid,
+        ZeroLineColor = grid,
+    };
+
+    private static YAxis YAxis(ChartAxis axis, string grid, bool overlaying = false) => new()
+    {
+        Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = axis.Title },
+        AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True,
+        Type = axis.Log ? Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Log : axis.Category ? Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Category : null,
+        MinorLogLabels = axis.Log ? Plotly.Blazor.LayoutLib.YAxisLib.MinorLogLabelsEnum.None : null,
+        TickFormat = axis.Log ? "~g" : null,
+        Range = Range(axis),
+        GridColor = grid,
+        ZeroLineColor = grid,
+        Overlaying = overlaying ? "y" : null,
+        Side = overlaying ? Plotly.Blazor.LayoutLib.YAxisLib.SideEnum.Right : null,
+        ShowGrid = overlaying ? false : null,
+    };
+
+    /// <summary>A fixed range, on a log axis in decades as plotly reads it.</summary>
+    private static List<object>? Range(ChartAxis axis) =>
+        axis.Range is var (min, max) ? axis.Log ? [Math.Log10(min), Math.Log10(max)] : [min, max] : null;
+}
+
+/// <summary>A figure as Plotly.Blazor's chart takes it: its traces and its layout.</summary>
+public sealed record PlotlyFigure(IList<ITrace> Data, PlotlyLayout Layout)
+{
+    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>{ "data": [...], "layout": {...} } as plotly.js reads it: for a report page, and for tests to read what is drawn.</summary>
+    public JsonElement ToJson() => JsonSerializer.SerializeToElement(new
+    {
+        data = Data.Select(t => JsonSerializer.SerializeToElement(t, t.GetType(), Options)).ToArray(),
+        layout = JsonSerializer.SerializeToElement(Layout, Options),
+    }, Options);
 }

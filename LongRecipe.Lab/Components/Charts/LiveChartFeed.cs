@@ -1,24 +1,24 @@
 namespace LongRecipe.Lab.Components.Charts;
 
 /// <summary>Points to append to some traces of a drawn chart: X[k] and Y[k] go to trace Indices[k].</summary>
-public sealed record ChartExtension(int[] Indices, double[][] X, double[][] Y)
-{
-    /// <summary>The argument plotly.js's extendTraces takes: { x: [[...]], y: [[...]] }.</summary>
-    public object Update => new { x = X, y = Y };
-}
+public sealed record ChartExtension(int[] Indices, double[][] X, double[][] Y);
 
 /// <summary>
 /// Collects points for a live chart from any thread (e.g. a run's event handler) until the chart
-/// takes them: a <see cref="Chart"/> given this feed drains it every <see cref="Chart.FlushInterval"/>,
-/// so a run logging thousands of steps a second costs the browser a few redraws a second.
+/// takes them: a <see cref="Chart"/> given this feed drains it every <see cref="Chart.FlushInterval"/>
+/// into one ExtendTraces call, so a run logging thousands of steps a second costs the browser a few
+/// redraws a second.
 /// </summary>
 public sealed class LiveChartFeed
 {
+    /// <summary>The points a trace keeps by default, in the browser and in the server's copy of the figure.</summary>
+    public const int DefaultMaxPoints = 10_000;
+
     private readonly object gate = new();
     private readonly SortedDictionary<int, (List<double> X, List<double> Y)> pending = new();
 
-    /// <summary>Keeps each trace to its last MaxPoints points in the browser; 0 keeps all.</summary>
-    public int MaxPoints { get; init; }
+    /// <summary>Keeps each trace to its last MaxPoints points, e.g. 10,000.</summary>
+    public int MaxPoints { get; init; } = DefaultMaxPoints;
 
     public void Add(int trace, double x, double y)
     {

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
 using Microsoft.Extensions.Options;
 
 namespace LongRecipe.Lab.Components.Pages.Models;
@@ -12,6 +15,8 @@ public enum ModelSource
     Repository,
     /// <summary>Under the data directory's models/ folder (trained, merged or converted models).</summary>
     DataDirectory,
+    /// <summary>The final model of a completed run of the run store (its folder's model/).</summary>
+    Run,
     /// <summary>Anywhere else, imported by path.</summary>
     Imported,
 }
@@ -34,10 +39,11 @@ public sealed class ModelImportException(string message) : Exception(message);
 
 /// <summary>
 /// The model directories the Lab knows: those under the repository's models/ and the data directory's
-/// models/ (one level down), and those imported by path, remembered in the data directory's
-/// imported-models.json (a JSON array of full paths).
+/// models/ (one level down), the final models of completed runs, and those imported by path, remembered in the
+/// data directory's imported-models.json (a JSON array of full paths). A directory is listed once, however it
+/// was reached or spelled.
 /// </summary>
-public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment environment)
+public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment environment, RunStore store)
 {
     public const string TokenizerFile = "tokenizer.json";
     public const string ImportsFileName = "imported-models.json";
@@ -57,16 +63,23 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         var found = new List<ModelEntry>();
         found.AddRange(Scan(RepositoryModels, ModelSource.Repository));
         found.AddRange(Scan(DataModels, ModelSource.DataDirectory));
-        var known = found.Select(m => m.Directory).ToHashSet();
-        found.AddRange(ReadImports().Where(known.Add).Select(d => Describe(d, ModelSource.Imported)));
-        return found;
+        found.AddRange(RunModels());
+        var known = new HashSet<string>();
+        return [.. found.Concat(ReadImports().Select(d => Describe(d, ModelSource.Imported))).Where(m => known.Add(m.Directory))];
     }
+
+    /// <summary>Each completed run's final model, newest run first, named after its run.</summary>
+    private IEnumerable<ModelEntry> RunModels() =>
+        store.ListRuns(new RunFilter(Status: RunStatus.Completed))
+            .Select(run => (Run: run, Directory: Path.Combine(run.Folder, RecipeRunner.ModelFolder)))
+            .Where(r => File.Exists(Path.Combine(r.Directory, PretrainedModel.ConfigFile)))
+            .Select(r => Describe(r.Directory, ModelSource.Run) with { Name = $"{r.Run.Name} · run #{r.Run.Id}" });
 
     /// <summary>Adds a model directory by path after checking it loads: config.json, weights and tokenizer.json present.</summary>
     public ModelEntry Import(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ModelImportException("Give the path of a model directory.");
-        var directory = Path.GetFullPath(path.Trim(), environment.ContentRootPath);
+        var directory = Normalized(Path.GetFullPath(path.Trim(), environment.ContentRootPath));
         if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
         if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
             throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
@@ -85,9 +98,13 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         return entry;
     }
 
+    /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
+    private static string Normalized(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+
     /// <summary>What the directory holds; never throws for a broken config, which becomes the entry's Problem.</summary>
     public static ModelEntry Describe(string directory, ModelSource source)
     {
+        directory = Normalized(directory);
         LlamaConfig? config = null;
         string? problem = null;
         try
@@ -98,7 +115,7 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         {
             problem = e.Message;
         }
-        var weights = System.IO.Directory.EnumerateFiles(directory, "model*.safetensors").ToList();
+        var weights = System.IO.Directory.Exists(directory) ? System.IO.Directory.EnumerateFiles(directory, "model*.safetensors").ToList() : [];
         var hasWeights = File.Exists(Path.Combine(directory, PretrainedModel.WeightsFile))
                          || File.Exists(Path.Combine(directory, PretrainedModel.IndexFile));
         var parameters = config is null ? 0 : LlamaModel.ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));

@@ -45,6 +45,7 @@ public static class ModelFacts
     {
         ModelSource.Repository => "repository models/",
         ModelSource.DataDirectory => "data directory",
+        ModelSource.Run => "a finished run",
         _ => "imported",
     };
 }

@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Randomness;
 using LongRecipe.Lab.Components.Charts;
+using LongRecipe.Lab.Components.Shared;
 
 namespace LongRecipe.Lab.Components.Pages.Positions;
 
@@ -15,15 +16,24 @@ public sealed record PositionsRequest(IReadOnlyList<PositionScheme> Schemes, int
     public const int MaxPlottedPoints = 2000;
 
     /// <summary>The first problem, naming the field, or null.</summary>
-    public string? Problem()
+    public string? Problem() => Problems().FirstOrDefault()?.Message;
+
+    /// <summary>Every problem at its field (Schemes, Length, Target, Samples, Chunks): nothing is clamped, a bad value is named.</summary>
+    public IReadOnlyList<FieldProblem> Problems()
     {
-        if (Schemes.Count == 0) return "Choose at least one scheme.";
-        if (Target < 2) return $"Target window T must be at least 2, got {Target}.";
-        if (Target > 1 << 20) return $"Target window T must be at most {1 << 20}, got {Target}.";
-        if (Length < 2 || Length > Target) return $"Training length L must be in [2, T = {Target}], got {Length}.";
-        if (Samples is < 1 or > 256) return $"Samples must be in [1, 256], got {Samples}.";
-        if (Schemes.Contains(PositionScheme.Pose) && (Chunks < 1 || Chunks > Length)) return $"PoSE chunks must be in [1, L = {Length}], got {Chunks}.";
-        return null;
+        var problems = new List<FieldProblem>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) problems.Add(new FieldProblem(field, message));
+        }
+        Check(Schemes.Count > 0, nameof(Schemes), "Choose at least one scheme.");
+        Check(Target >= 2, nameof(Target), $"Target window T must be at least 2, got {Target}.");
+        Check(Target <= 1 << 20, nameof(Target), $"Target window T must be at most {1 << 20}, got {Target}.");
+        Check(Length >= 2 && Length <= Math.Max(2, Target), nameof(Length), $"Training length L must be in [2, T = {Target}], got {Length}.");
+        Check(Samples is >= 1 and <= 256, nameof(Samples), $"Samples must be in [1, 256], got {Samples}.");
+        Check(!Schemes.Contains(PositionScheme.Pose) || Chunks >= 1 && Chunks <= Math.Max(1, Length), nameof(Chunks),
+            $"PoSE chunks must be in [1, L = {Length}], got {Chunks}.");
+        return problems;
     }
 }
 
@@ -79,7 +89,7 @@ public static class PositionsExplorer
         return new PositionsView(
             new ChartFigure(positions, new ChartAxis("token index i"), new ChartAxis("position id")) { Title = "Position id against token index (sample 0)" },
             new ChartFigure(gaps, new ChartAxis("gap pos[i+1] − pos[i]"), new ChartAxis("count", Log: true)) { Title = $"Gap histogram ({request.Samples} samples)" },
-            new ChartFigure(coverage, new ChartAxis("relative distance d"), new ChartAxis("distances covered (%)")) { Title = $"Relative-distance coverage ({request.Samples} samples)" },
+            new ChartFigure(coverage, new ChartAxis("relative distance d"), new ChartAxis("distances covered (%)", Range: (0, 102))) { Title = $"Relative-distance coverage ({request.Samples} samples)" },
             summaries);
     }
 
@@ -126,7 +136,7 @@ public static class PositionsExplorer
     }
 }
 
-/// <summary>One colour and label per scheme, the same on every chart.</summary>
+/// <summary>One colour and label per scheme, the same on every chart and form (the names the presets use).</summary>
 public static class SchemeColors
 {
     public static string Of(PositionScheme scheme) => scheme switch
@@ -139,7 +149,7 @@ public static class SchemeColors
 
     public static string Label(PositionScheme scheme) => scheme switch
     {
-        PositionScheme.FullLength => "Full length",
+        PositionScheme.FullLength => "FLT",
         PositionScheme.RandomPositions => "RPES",
         PositionScheme.Pose => "PoSE",
         _ => "LongRecipe",

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LongRecipe.Engine.Model;
 using LongRecipe.Lab.Components.Charts;
+using LongRecipe.Lab.Components.Shared;
 
 namespace LongRecipe.Lab.Components.Pages.Positions;
 
@@ -13,13 +14,23 @@ public sealed record RopeRequest(int HeadDim, double Theta, long OriginalContext
 {
     public long TargetContext => (long)Math.Round(OriginalContext * Factor);
 
-    public string? Problem()
+    /// <summary>The first problem, naming the field, or null.</summary>
+    public string? Problem() => Problems().FirstOrDefault()?.Message;
+
+    /// <summary>Every problem at its field (HeadDim, Theta, OriginalContext, Factor, LongFactors): nothing is clamped, a bad value is named.</summary>
+    public IReadOnlyList<FieldProblem> Problems()
     {
-        if (HeadDim < 4 || HeadDim % 2 != 0 || HeadDim > 1024) return $"Head dimension must be even, in [4, 1024], got {HeadDim}.";
-        if (!(Theta > 1)) return $"θ must exceed 1, got {Theta}.";
-        if (OriginalContext < 16) return $"Original context must be at least 16 tokens, got {OriginalContext}.";
-        if (!(Factor >= 1) || Factor > 1024) return $"Factor must be in [1, 1024], got {Factor}.";
-        return ParseLongFactors(out _);
+        var problems = new List<FieldProblem>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) problems.Add(new FieldProblem(field, message));
+        }
+        Check(HeadDim is >= 4 and <= 1024 && HeadDim % 2 == 0, nameof(HeadDim), $"Head dimension must be even, in [4, 1024], got {HeadDim}.");
+        Check(Theta > 1, nameof(Theta), $"θ must exceed 1, got {Theta}.");
+        Check(OriginalContext >= 16, nameof(OriginalContext), $"Original context must be at least 16 tokens, got {OriginalContext}.");
+        Check(Factor >= 1 && Factor <= 1024, nameof(Factor), $"Factor must be in [1, 1024], got {Factor}.");
+        if (problems.Count == 0 && ParseLongFactors(out _) is { } factors) problems.Add(new FieldProblem(nameof(LongFactors), factors));
+        return problems;
     }
 
     /// <summary>Null and the factors, or the problem with the text.</summary>

@@ -10,25 +10,45 @@ public sealed record SeriesPoint(string Chart, int Trace, double X, double Y);
 
 /// <summary>
 /// What the run dashboard draws from a <see cref="DashboardState"/>. Step charts share one x axis, the recipe step,
-/// with one trace per training stage (the loss chart two: loss, and perplexity on a second axis); a new step adds
-/// <see cref="Points"/> to the live charts, and the whole figure is those points for every step so far.
+/// with one trace per training stage (loss, perplexity on a log axis, learning rate, throughput, memory); a new step
+/// adds <see cref="Points"/> to the live charts, and the whole figure is those points for every step so far. Before
+/// the first step a chart says what it waits for. The search chart has a pair of traces per search stage (long phase
+/// solid, short phase dotted): best perplexity per generation.
 /// </summary>
 public static class DashboardFigures
 {
-    public const string LossChart = "loss", LearningRateChart = "lr", ThroughputChart = "throughput", MemoryChart = "memory";
-    public static readonly string[] StepCharts = [LossChart, LearningRateChart, ThroughputChart, MemoryChart];
+    public const string LossChart = "loss", PerplexityChart = "perplexity-steps", LearningRateChart = "lr", ThroughputChart = "throughput",
+        MemoryChart = "memory";
+    public const string SearchChart = "search";
+    public static readonly string[] StepCharts = [LossChart, PerplexityChart, LearningRateChart, ThroughputChart, MemoryChart];
+
+    /// <summary>Every chart a live feed extends: the step charts and the search chart.</summary>
+    public static readonly string[] LiveCharts = [.. StepCharts, SearchChart];
 
     private static readonly string[] StageColors = ["#1f77b4", "#ff7f0e", "#2ca02c"];
 
-    /// <summary>The points one step adds to the step charts.</summary>
-    public static IReadOnlyList<SeriesPoint> Points(DashboardState state, StepEvent step)
+    /// <summary>The points a new step or search generation (as <see cref="DashboardState.Apply"/> returns it) adds to the live charts.</summary>
+    public static IReadOnlyList<SeriesPoint> Points(DashboardState state, RunEvent added) => added switch
+    {
+        StepEvent step => StepPoints(state, step),
+        SearchEvent search => [SearchPoint(state, search)],
+        _ => [],
+    };
+
+    /// <summary>A generation's best perplexity on its search stage's trace: 2 × the stage's place among the searches, + 1 in the short phase.</summary>
+    private static SeriesPoint SearchPoint(DashboardState state, SearchEvent search) =>
+        new(SearchChart, 2 * state.SearchStages.ToList().IndexOf(search.Stage) + (search.Phase == RopeSearchPhase.Short ? 1 : 0),
+            search.Generation, search.BestPerplexity);
+
+    /// <summary>The points one step adds to the step charts, on its training stage's trace.</summary>
+    private static IReadOnlyList<SeriesPoint> StepPoints(DashboardState state, StepEvent step)
     {
         var trace = state.TrainingIndex(step.Stage);
         var x = state.RecipeStep(step);
         return
         [
-            new(LossChart, 2 * trace, x, step.Loss),
-            new(LossChart, 2 * trace + 1, x, step.Perplexity),
+            new(LossChart, trace, x, step.Loss),
+            new(PerplexityChart, trace, x, step.Perplexity),
             new(LearningRateChart, trace, x, step.LearningRate),
             new(ThroughputChart, trace, x, step.TokensPerSecond),
             new(MemoryChart, trace, x, step.MemoryBytes / (1024.0 * 1024.0)),
@@ -41,37 +61,64 @@ public static class DashboardFigures
         var traces = new List<ChartTrace>();
         for (var i = 0; i < state.TrainingStages.Count; i++)
         {
-            var stage = state.TrainingStages[i];
-            var color = StageColors[i % StageColors.Length];
-            var points = state.Steps(i).SelectMany(s => Points(state, s)).Where(p => p.Chart == chart).ToList();
-            ChartTrace Trace(int index, string name) =>
-                new ChartTrace(name, [.. points.Where(p => p.Trace == index).Select(p => p.X)], [.. points.Where(p => p.Trace == index).Select(p => p.Y)])
-                {
-                    Color = color,
-                };
-            if (chart == LossChart)
+            var points = state.Steps(i).SelectMany(s => StepPoints(state, s)).Where(p => p.Chart == chart).ToList();
+            // Markers too: a stage's single point (or the first of a run) shows.
+            traces.Add(new ChartTrace(state.TrainingStages[i], [.. points.Select(p => p.X)], [.. points.Select(p => p.Y)])
             {
-                // Short names keep the legend to one row under the title.
-                traces.Add(Trace(2 * i, stage));
-                traces.Add(Trace(2 * i + 1, $"{stage} ppl") with { SecondaryY = true, Dash = "dot" });
-            }
-            else traces.Add(Trace(i, stage));
+                Kind = TraceKind.LineMarkers,
+                Color = StageColors[i % StageColors.Length],
+            });
         }
         var (title, y) = chart switch
         {
-            LossChart => ("Loss and perplexity", "loss (nats/token)"),
-            LearningRateChart => ("Learning rate", "learning rate"),
-            ThroughputChart => ("Throughput", "tokens/s"),
-            _ => ("Memory", "MiB"),
+            LossChart => ("Loss", new ChartAxis("loss (nats/token)")),
+            PerplexityChart => ("Perplexity (exp of the loss)", new ChartAxis("perplexity", Log: true)),
+            LearningRateChart => ("Learning rate", new ChartAxis("learning rate")),
+            ThroughputChart => ("Throughput", new ChartAxis("tokens/s")),
+            _ => ("Memory", new ChartAxis("MiB")),
         };
-        return new ChartFigure(traces, new ChartAxis("recipe step"), new ChartAxis(y))
+        return new ChartFigure(traces, new ChartAxis("recipe step"), y)
         {
             Title = title,
-            SecondaryY = chart == LossChart ? new ChartAxis("perplexity", Log: true) : null,
-            Legend = LegendPlace.Top,
+            Legend = LegendPlace.Below,
+            Height = 300,
+            Waiting = state.TrainingStages.Count == 0 ? null : $"Waiting for the first {state.TrainingStages[0]} step: {state.Progress().Label}",
+        };
+    }
+
+    /// <summary>Best perplexity per generation of each search stage, long and short phases as solid and dotted traces.</summary>
+    public static ChartFigure SearchFigure(DashboardState state)
+    {
+        var traces = state.SearchStages.SelectMany((name, i) => new[] { RopeSearchPhase.Long, RopeSearchPhase.Short }.Select(phase =>
+        {
+            var generations = state.Generations(name, phase);
+            return new ChartTrace($"{name} {phase.ToString().ToLowerInvariant()}", [.. generations.Select(g => (double)g.Generation)],
+                [.. generations.Select(g => g.BestPerplexity)])
+            {
+                Kind = TraceKind.LineMarkers,
+                Color = StageColors[i % StageColors.Length],
+                Dash = phase == RopeSearchPhase.Short ? "dot" : "solid",
+            };
+        })).ToList();
+        // Generations are whole: the axis spans the longest phase the spec asks for.
+        var most = state.Spec.Stages.OfType<SearchStage>().Max(s => (int?)Math.Max(s.Generations, s.ShortGenerations)) ?? 0;
+        return new ChartFigure(traces, new ChartAxis("generation", Range: (0, Math.Max(1, most))), new ChartAxis("best perplexity", Log: true))
+        {
+            Title = "LongRoPE search: best perplexity",
+            Legend = LegendPlace.Below,
             Height = 300,
         };
     }
+
+    /// <summary>The newest generation in words: "search-2: long 4× generation 3 of 6, best perplexity 12.345, n̂ = 4, λ = 1.00 … 4.85".</summary>
+    public static string? SearchSummary(DashboardState state) => state.LastSearch is { } s
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{s.Stage}: {Phase(s)} generation {s.Generation} of {s.Generations}, best perplexity {s.BestPerplexity:F3}, n̂ = {s.InitialUnscaledTokens}, λ = {s.Factors[0]:F2} … {s.Factors[^1]:F2}")
+        : null;
+
+    /// <summary>A search generation's phase and extension, e.g. "long 4×".</summary>
+    public static string Phase(SearchEvent search) =>
+        string.Create(CultureInfo.InvariantCulture, $"{search.Phase.ToString().ToLowerInvariant()} {search.Factor:g}×");
 
     /// <summary>The evaluation's figures measured so far, each with its name: niah, passkey, perplexity, short-perplexity.</summary>
     public static IReadOnlyList<(string Name, ChartFigure Figure)> EvalFigures(DashboardState state) =>

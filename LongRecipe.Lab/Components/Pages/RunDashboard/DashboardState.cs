@@ -14,15 +14,18 @@ public sealed record StageProgress(double Fraction, string Label, TimeSpan? Eta)
 
 /// <summary>
 /// Where a run stands, folded from its events: the stored history first, then live events (the same fold, so a
-/// page opened mid-run shows the same as one opened at the start). Each training stage keeps its steps in order;
-/// a step already seen (stage and step) is dropped, so history and live events may overlap. What the page draws
-/// from it is <see cref="DashboardFigures"/>'. Not thread-safe: the page applies events under its own lock.
+/// page opened mid-run shows the same as one opened at the start). Each training stage keeps its steps in order and
+/// each search stage its generations (long phase, then short); a step or generation already seen is dropped, so
+/// history and live events may overlap. What the page draws from it is <see cref="DashboardFigures"/>'. Not
+/// thread-safe: the page applies events under its own lock.
 /// </summary>
 public sealed class DashboardState
 {
     public const int LogLines = 200;
 
     private readonly List<string> trainingStages;
+    private readonly List<string> searchStages;
+    private readonly Dictionary<(string Stage, RopeSearchPhase Phase), List<SearchEvent>> generations = [];
     private readonly long[] offsets;
     private readonly List<List<StepEvent>> steps;
     private readonly Dictionary<(string Stage, string Benchmark, int Length, double? Depth, string Metric), double> evals = [];
@@ -35,12 +38,33 @@ public sealed class DashboardState
         Status = run.Status;
         Error = run.Error;
         Checkpoint = run.Checkpoint;
-        var training = Spec.Stages.OfType<TrainingStageSpec>().ToList();
-        trainingStages = training.Select(s => s.Kind).ToList();
-        offsets = training.Select((_, i) => training.Take(i).Sum(s => (long)s.Steps)).ToArray();
+        // Stages are named as their events name them: by kind, numbered when a kind repeats (search-1, search-2).
+        var names = Spec.StageNames;
+        var training = Spec.Stages.Select((s, i) => (Stage: s as TrainingStageSpec, Name: names[i])).Where(s => s.Stage is not null).ToList();
+        trainingStages = training.Select(s => s.Name).ToList();
+        searchStages = [.. Spec.Stages.Select((s, i) => (s, i)).Where(p => p.s is SearchStage).Select(p => names[p.i])];
+        offsets = training.Select((_, i) => training.Take(i).Sum(s => (long)s.Stage!.Steps)).ToArray();
         steps = training.Select(_ => new List<StepEvent>()).ToList();
-        stages = Spec.Stages.Select(s => new StageRow(s.Kind, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
+        stages = names.Select(name => new StageRow(name, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
         if (Status == RunStatus.Completed) MarkAll(StageState.Done);
+    }
+
+    /// <summary>Points a step chart starts with at most; the store thins a long history to this many (every k-th step).</summary>
+    public const int HistoryPoints = 2000;
+
+    /// <summary>
+    /// Run <paramref name="runId"/> folded from the store (stages, thinned steps, search generations, eval cells, the
+    /// log's tail), its record's status last, so a stage a dead or failed run left running reads stopped; null for no such run.
+    /// </summary>
+    public static (RunRecord Run, DashboardState State)? FromStore(RunStore store, long runId)
+    {
+        if (store.GetRun(runId) is not { } record) return null;
+        var state = new DashboardState(record);
+        IEnumerable<RunEvent> history = [.. store.Stages(runId), .. store.Steps(runId, HistoryPoints), .. store.Searches(runId),
+            .. store.Evals(runId), .. store.LogTail(runId, LogLines)];
+        foreach (var e in history) state.Apply(e);
+        state.Apply(new StatusEvent(record.Ended ?? DateTimeOffset.UtcNow, "", record.Status, record.Error));
+        return (record, state);
     }
 
     public RunSpec Spec { get; }
@@ -52,6 +76,16 @@ public sealed class DashboardState
     public string? Checkpoint { get; private set; }
 
     public StepEvent? LastStep { get; private set; }
+
+    /// <summary>The newest generation of a search stage: its stage, phase, best perplexity, n̂ and factors.</summary>
+    public SearchEvent? LastSearch { get; private set; }
+
+    /// <summary>The search stages in order (search, or search-1 and search-2 on the progressive route).</summary>
+    public IReadOnlyList<string> SearchStages => searchStages;
+
+    /// <summary>The generations of search stage <paramref name="stage"/> in <paramref name="phase"/> so far, in order.</summary>
+    public IReadOnlyList<SearchEvent> Generations(string stage, RopeSearchPhase phase) =>
+        generations.TryGetValue((stage, phase), out var list) ? list : [];
 
     public IReadOnlyList<StageRow> Stages => stages;
 
@@ -71,13 +105,15 @@ public sealed class DashboardState
     /// <summary>A stage's step on the recipe's axis: its own step plus the steps of the training stages before it.</summary>
     public double RecipeStep(StepEvent step) => offsets[TrainingIndex(step.Stage)] + step.Step;
 
-    /// <summary>Folds one event in; returns it when it is a step the series did not have yet, else null.</summary>
-    public StepEvent? Apply(RunEvent runEvent)
+    /// <summary>Folds one event in; returns it when it is a step or a search generation the series did not have yet, else null.</summary>
+    public RunEvent? Apply(RunEvent runEvent)
     {
         switch (runEvent)
         {
             case StepEvent step:
                 return AddStep(step);
+            case SearchEvent search:
+                return AddGeneration(search);
             case StageEvent stage:
                 SetStage(stage.Stage, stage.Phase == StagePhase.Started ? StageState.Running : StageState.Done);
                 break;
@@ -112,6 +148,16 @@ public sealed class DashboardState
         return step;
     }
 
+    private SearchEvent? AddGeneration(SearchEvent search)
+    {
+        if (!searchStages.Contains(search.Stage)) return null;
+        if (!generations.TryGetValue((search.Stage, search.Phase), out var list)) generations[(search.Stage, search.Phase)] = list = [];
+        if (list.Count > 0 && search.Generation <= list[^1].Generation) return null;
+        list.Add(search);
+        LastSearch = search;
+        return search;
+    }
+
     private void SetStage(string name, StageState state)
     {
         var index = stages.FindIndex(s => s.Name == name);
@@ -133,7 +179,9 @@ public sealed class DashboardState
     {
         if (Status == RunStatus.Completed) return new StageProgress(1, "completed", null);
         var running = stages.FirstOrDefault(s => s.State is StageState.Running or StageState.Stopped);
-        if (running is null) return new StageProgress(0, Status == RunStatus.Queued ? "waiting for a free device" : "starting", null);
+        if (running is null)
+            return new StageProgress(0, Status == RunStatus.Queued ? "waiting for a free device"
+                : Spec.Eval.ShortRetention ? "loading the base model and measuring its short-context perplexity" : "loading the base model", null);
         if (running.Name == RecipeRunner.EvalStage)
         {
             var expected = ExpectedEvalCells();
@@ -142,7 +190,15 @@ public sealed class DashboardState
         }
         if (LastStep is { } step && step.Stage == running.Name)
             return new StageProgress((double)step.Step / step.TotalSteps, $"{step.Stage}: step {step.Step} of {step.TotalSteps}", step.Eta);
-        return new StageProgress(0, $"{running.Name}: starting", null);
+        if (LastSearch is { } search && search.Stage == running.Name)
+        {
+            // The long phase, then the short one: each counts its generations from 0.
+            var stage = (SearchStage)Spec.Stages[Spec.StageNames.ToList().IndexOf(search.Stage)];
+            var total = stage.Generations + stage.ShortGenerations + 2;
+            var done = search.Generation + 1 + (search.Phase == RopeSearchPhase.Short ? stage.Generations + 1 : 0);
+            return new StageProgress((double)done / total, $"{search.Stage}: {DashboardFigures.Phase(search)} generation {search.Generation} of {search.Generations}", null);
+        }
+        return new StageProgress(0, $"{running.Name}: preparing (tokenizing and batching its data)", null);
     }
 
     /// <summary>Distinct (benchmark, length, depth) cells the evaluation measures, as the spec lists them.</summary>

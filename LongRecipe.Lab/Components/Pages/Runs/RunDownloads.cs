@@ -1,5 +1,6 @@
 using System.Text;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Lab.Components.Pages.RunDashboard;
 
 namespace LongRecipe.Lab.Components.Pages.Runs;
 
@@ -8,7 +9,7 @@ public static class RunDownloads
 {
     /// <summary>
     /// Per-run downloads: /api/runs/{id}/steps.csv, /api/runs/{id}/evals.csv and /api/runs/{id}/metrics.json
-    /// (the engine's <see cref="RunExports"/>; 404 for an unknown run).
+    /// (the engine's <see cref="RunExports"/>), and /api/runs/{id}/report.html (<see cref="RunReport"/>); 404 for an unknown run.
     /// </summary>
     public static IEndpointRouteBuilder MapRunDownloads(this IEndpointRouteBuilder endpoints)
     {
@@ -22,8 +23,15 @@ public static class RunDownloads
             RunExports.Json(store, id, json);
             return Results.File(json.ToArray(), "application/json", ExportName(id, "metrics.json"));
         });
+        runs.MapGet("/report.html", (long id, RunStore store, IWebHostEnvironment environment) =>
+            DashboardState.FromStore(store, id) is { } loaded
+                ? Results.Content(RunReport.Html(loaded.Run, loaded.State, store.Evals(id), RunReport.PlotlyScript(environment)), "text/html; charset=utf-8")
+                : NoRun(id));
         return endpoints;
     }
+
+    /// <summary>The files each run offers for download.</summary>
+    public static readonly IReadOnlyList<string> Files = ["steps.csv", "evals.csv", "metrics.json", "report.html"];
 
     public static string ExportUrl(long id, string file) => $"/api/runs/{id}/{file}";
 

@@ -45,10 +45,12 @@ public sealed class MergeFields
 /// </summary>
 public sealed class SpecForm
 {
+    /// <summary>Every preset with the one name its method goes by in the Lab (the scheme names match the Positions page's).</summary>
     public static readonly IReadOnlyList<PresetChoice> Presets =
     [
-        new("longrecipe", "LongRecipe"), new("pose", "PoSE"), new("rpes", "RPES"), new("flt", "FLT"),
+        new("longrecipe", "LongRecipe"), new("pose", "PoSE"), new("rpes", "RPES"), new("flt", "FLT (full-length training)"),
         new("pi", "PI (linear)"), new("ntk", "NTK-aware"), new("yarn", "YaRN"),
+        new("longrope", "LongRoPE (search only)"), new("longrope-ft", "LongRoPE, then fine-tuning"), new("longrope-progressive", "LongRoPE, progressive"),
     ];
 
     private readonly RunSpec basis;
@@ -121,6 +123,12 @@ public sealed class SpecForm
     /// <summary>The text the evaluation measures on: "synthetic", "real" or a corpus folder.</summary>
     public string EvalCorpus { get; set; }
     public CorpusSplit EvalSplit { get; set; }
+
+    /// <summary>The spec's stages as the form started from them (a search stage's settings are changed in the JSON).</summary>
+    public IReadOnlyList<StageSpec> Stages => basis.Stages;
+
+    /// <summary>Stage <paramref name="index"/>'s name in events and on the dashboard, e.g. search-1.</summary>
+    public string StageName(int index) => basis.StageNames[index];
 
     /// <summary>Where the stage of <paramref name="kind"/> (extend, anneal, merge) sits in the spec's stage list; -1 when it has none.</summary>
     public int StageIndex(string kind) => basis.Stages.Select((s, i) => s.Kind == kind ? i : -1).FirstOrDefault(i => i >= 0, -1);

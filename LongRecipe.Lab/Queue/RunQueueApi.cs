@@ -1,0 +1,46 @@
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
+
+namespace LongRecipe.Lab.Queue;
+
+/// <summary>
+/// The run queue over HTTP, for clients outside the Lab (a script on a GPU machine, a notebook): POST /api/runs with
+/// a run spec as JSON (as the Train page's JSON tab and <c>./longrecipe run FILE</c> read it) queues it and answers
+/// 201 with {"id": N}; a spec with problems answers 400 with {"problems": [{"path", "message"}]}. GET /api/runs/{id}
+/// answers the run's status. Its events stream through the SignalR hub (<see cref="Live.RunsHub"/>).
+/// </summary>
+public static class RunQueueApi
+{
+    public sealed record Queued(long Id);
+
+    public sealed record Problem(string Path, string Message);
+
+    public sealed record Refused(IReadOnlyList<Problem> Problems);
+
+    public sealed record RunStatusReply(long Id, string Name, string Status, string Device, string? Error, string Folder);
+
+    public static IEndpointRouteBuilder MapRunQueueApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/runs", async (HttpRequest request, RunQueue queue) =>
+        {
+            using var reader = new StreamReader(request.Body);
+            var json = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+            try
+            {
+                var spec = RunSpec.Parse(json, "request body");
+                // Creating the run writes its record and folder: off the request's thread.
+                var id = await Task.Run(() => queue.EnqueueAsync(spec));
+                return Results.Created($"/api/runs/{id}", new Queued(id));
+            }
+            catch (RunSpecException e)
+            {
+                return Results.BadRequest(new Refused([.. e.Problems.Select(p => new Problem(p.Path, p.Message))]));
+            }
+        });
+        endpoints.MapGet("/api/runs/{id:long}", (long id, RunStore store) =>
+            store.GetRun(id) is { } run
+                ? Results.Ok(new RunStatusReply(run.Id, run.Name, run.Status.ToString(), run.Device, run.Error, run.Folder))
+                : Results.NotFound($"There is no run {id}."));
+        return endpoints;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Globalization;
+using LongRecipe.LabBench;
+
+// The Lab driven from outside, as a client or a browser would: see DashboardBench and FollowRun.
+const string usage = """
+    usage: LongRecipe.LabBench run --url http://127.0.0.1:5080 [--spec longrecipe|FILE] [--device cuda] [--timeout-minutes 30]
+           LongRecipe.LabBench dashboard --lab PATH/LongRecipe.Lab.dll [--chromium /usr/bin/chromium] [--viewers 3] [--minutes 10]
+    """;
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+string Option(string name, string fallback)
+{
+    var at = Array.IndexOf(args, "--" + name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+}
+double Number(string name, double fallback) => double.Parse(Option(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+switch (args.FirstOrDefault())
+{
+    case "run":
+        return await FollowRun.RunAsync(new Uri(Option("url", "http://127.0.0.1:5080")), FollowRun.Spec(Option("spec", "longrecipe"), Option("device", "cuda")),
+            TimeSpan.FromMinutes(Number("timeout-minutes", 30)), cancel.Token);
+    case "dashboard":
+        return await DashboardBench.RunAsync(Option("lab", "LongRecipe.Lab/bin/Release/net10.0/LongRecipe.Lab.dll"), Option("chromium", "/usr/bin/chromium"),
+            (int)Number("viewers", 3), TimeSpan.FromMinutes(Number("minutes", 10)), cancel.Token);
+    default:
+        Console.Error.WriteLine(usage);
+        return 2;
+}
