@@ -1,8 +1,12 @@
 using System.Diagnostics;
+using LongRecipe.Tests.Support;
 
 namespace LongRecipe.Cli.Tests;
 
-/// <summary>Runs the built longrecipe program with request lines on stdin, as `./longrecipe` does.</summary>
+/// <summary>
+/// Runs the built longrecipe program with request lines on stdin, as `./longrecipe` does, for as long as it keeps
+/// working (using CPU time): a slow machine slows it, a hang fails the test.
+/// </summary>
 internal static class CliProcess
 {
     public static readonly string RepositoryRoot = FindRoot();
@@ -21,8 +25,14 @@ internal static class CliProcess
         var stderr = process.StandardError.ReadToEndAsync();
         foreach (var line in requestLines) await process.StandardInput.WriteLineAsync(line);
         process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await ProgressWait.For(process.WaitForExitAsync(), () => ProgressWait.ProcessSignal(process), $"longrecipe {string.Join(' ', arguments)}");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
         return new Result(process.ExitCode, (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries), await stderr);
     }
 

@@ -54,15 +54,14 @@ public sealed partial class LabPagesTests
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
         // Loss points arrive while the run trains: the extend loss trace grows.
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", null, new() { Timeout = 120_000 });
+        await Until(page, "() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", "the first loss point");
         var first = await LossPoints(page, 0);
-        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[2].x.length > 0",
-            null, new() { Timeout = 120_000 });
+        await Until(page, $"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[2].x.length > 0",
+            "more loss points");
         await Screenshot(page, "run-dashboard-live");
 
-        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6",
-            null, new() { Timeout = 10_000 });
+        await Until(page, RunCompleted, "the run completing");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6");
         // Every step once: history and live points do not overlap.
         Assert.Equal(ExtendSteps, await LossPoints(page, 0));
         Assert.Equal(AnnealSteps, await LossPoints(page, 2));
@@ -96,15 +95,16 @@ public sealed partial class LabPagesTests
         await page.Locator(".start-run").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
-        await Expect(page.Locator(".run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
+        await Until(page, RunCompleted, "the search run completing");
         await page.WaitForFunctionAsync(
-            "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }",
-            null, new() { Timeout = 10_000 });
+            "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }");
         Assert.Equal(["search long", "search short"], await TraceNames(page, "search"));
         await Expect(page.Locator(".search-summary")).ToContainTextAsync("search: short 2× generation 1 of 1");
         await Expect(page.Locator(".run-log")).ToContainTextAsync("searched: n̂ =");
         await Screenshot(page, "run-dashboard-search");
     }
+
+    private const string RunCompleted = "() => document.querySelector('.run-status')?.dataset.status === 'Completed'";
 
     private static Task<int> LossPoints(IPage page, int trace) =>
         page.EvaluateAsync<int>($"() => document.querySelector('[data-chart=loss]').data[{trace}].x.length");

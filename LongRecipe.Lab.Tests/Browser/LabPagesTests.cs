@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Runs;
 using System.Text.Json;
 using LongRecipe.Engine.Torch;
+using LongRecipe.Tests.Support;
 using Microsoft.Playwright;
 
 namespace LongRecipe.Lab.Tests.Browser;
@@ -8,7 +9,8 @@ namespace LongRecipe.Lab.Tests.Browser;
 /// <summary>
 /// Every Lab page in real headless Chromium (Debian's chromium, driven by Playwright): pages load
 /// interactive, charts draw, forms work, the browser logs no error, and each page leaves a full-page
-/// screenshot in artifacts/screenshots/ for a person to look at.
+/// screenshot in artifacts/screenshots/ for a person to look at. Long work (a run, a search) is waited for while the
+/// Lab works on it (<see cref="Until"/>); a page reaction may take up to <see cref="ProgressWait.Stall"/> on a busy machine.
 /// </summary>
 public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 {
@@ -29,6 +31,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = Width, Height = Height } });
+        Patient(page);
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
         page.PageError += (_, error) => { lock (errors) errors.Add(error); };
@@ -97,7 +100,8 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Open(page, "/positions");
         await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
         var rows = page.Locator(".search-stages-table tbody tr");
-        await Expect(rows).ToHaveCountAsync(2, new() { Timeout = 120_000 });
+        await Until(page, "() => document.querySelectorAll('.search-stages-table tbody tr').length === 2", "the search's two stages");
+        await Expect(rows).ToHaveCountAsync(2);
         await Expect(rows.First).ToContainTextAsync("long 2×");
         await Expect(page.Locator(".search-status")).ToContainTextAsync("6 / 6 generations");
         await Expect(page.Locator(".search-factor input")).ToHaveValueAsync("2");
@@ -143,7 +147,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         }
         await page.Locator(".score").ClickAsync();
         var tokens = page.Locator(".token-strip .tok");
-        await Expect(tokens.Nth(TinyModel.Window - 1)).ToBeAttachedAsync(new() { Timeout = 60_000 });
+        await Until(page, $"() => document.querySelectorAll('.token-strip .tok').length >= {TinyModel.Window}", "the scored tokens");
         Assert.Equal(TinyModel.Window, await tokens.CountAsync());
         Assert.Contains("rgba(", await tokens.Nth(1).GetAttributeAsync("style"));
         Assert.Matches(@"id \d+ · base -\d+\.\d{3} · extended -\d+\.\d{3} · Δ [+-]\d+\.\d{3}", await tokens.Nth(1).GetAttributeAsync("title"));
@@ -169,6 +173,17 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         var json = await page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').data.map(t => t.name)");
         return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
     }
+
+    /// <summary>Gives the page's waits and expectations as long as a stalled signal gets: a busy machine answers late.</summary>
+    internal static void Patient(IPage page)
+    {
+        page.SetDefaultTimeout((float)ProgressWait.Stall.TotalMilliseconds);
+        Assertions.SetDefaultExpectTimeout((float)ProgressWait.Stall.TotalMilliseconds);
+    }
+
+    /// <summary>Until <paramref name="condition"/> (a JavaScript function) holds on the page, while the Lab keeps working.</summary>
+    private Task Until(IPage page, string condition, string what) =>
+        ProgressWait.Until(async () => await page.EvaluateAsync<bool>($"() => !!({condition})()") ? null : $"{condition} does not hold yet", lab.Progress, what);
 
     private static Task WaitForTraces(IPage page, string chart, int count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");

@@ -20,5 +20,6 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_cuda_synchronize(int deviceIndex);
     [LibraryImport(Library)] internal static partial int lr_cuda_memory(int deviceIndex, out long allocated, out long peak, out long reserved);
     [LibraryImport(Library)] internal static partial int lr_cuda_reset_peak(int deviceIndex);
+    [LibraryImport(Library)] internal static partial int lr_cuda_total_memory(int deviceIndex, out long total);
     [LibraryImport(Library)] internal static partial int lr_cuda_empty_cache();
 }

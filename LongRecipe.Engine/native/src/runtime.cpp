@@ -7,6 +7,7 @@
 #include <torch/utils.h>
 
 #ifdef LR_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -101,6 +102,18 @@ LR_API lr_cuda_reset_peak(int device_index) {
 #ifdef LR_WITH_CUDA
     init_cuda(device_index);
     c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device_index));
+#else
+    TORCH_CHECK(false, "this libtorch was built without CUDA");
+#endif
+  )
+}
+
+// The device's memory in bytes, as the driver reports it (what a run's memory bounds are checked against).
+LR_API lr_cuda_total_memory(int device_index, int64_t* total) {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    init_cuda(device_index);
+    *total = static_cast<int64_t>(at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device_index))->totalGlobalMem);
 #else
     TORCH_CHECK(false, "this libtorch was built without CUDA");
 #endif
