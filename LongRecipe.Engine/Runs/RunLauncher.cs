@@ -29,13 +29,15 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     }
 
     /// <summary>
-    /// Runs (or, with <paramref name="resume"/>, continues) run <paramref name="runId"/> to its end. Cancelling
+    /// Runs (or, with <paramref name="resume"/>, continues) run <paramref name="runId"/> to its end, holding it for this
+    /// process (<see cref="RunStore.Claim"/>: a run another live process holds is refused, naming it). Cancelling
     /// stops it gracefully (the step finishes and is checkpointed); the run then reads Cancelled and can resume.
     /// </summary>
     public async Task<RunStatus> ExecuteAsync(long runId, bool resume = false, Func<RunEvent, ValueTask>? observe = null,
         CancellationToken cancel = default)
     {
-        var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
+        store.Claim(runId, resume);
+        var record = store.GetRun(runId)!;
         var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel, realCorpus);
         var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))
