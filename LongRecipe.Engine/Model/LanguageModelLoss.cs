@@ -9,24 +9,6 @@ public static class LanguageModelLoss
     public const long Chunk = 4096;
 
     /// <summary>
-    /// Bytes the loss holds at once for a micro-batch of <paramref name="batch"/> × <paramref name="length"/> tokens: f32
-    /// logits and their log-softmax, batch × positions × vocab × 4 bytes each, positions being the sequence or, with
-    /// activation checkpointing, one chunk of it. A lower bound on what a step needs (a double: it may pass 2⁶³).
-    /// </summary>
-    public static double LogitBytes(LlamaConfig config, long batch, long length, bool checkpointing) =>
-        2.0 * batch * (checkpointing ? Math.Min(length, Chunk) : length) * config.VocabSize * sizeof(float);
-
-    /// <summary>Why such a micro-batch cannot fit on <paramref name="device"/> (its logits alone exceed the device's memory), or null.</summary>
-    public static string? MemoryProblem(LlamaConfig config, long batch, long length, bool checkpointing, Device device)
-    {
-        var (needed, total) = (LogitBytes(config, batch, length, checkpointing), TorchRuntime.TotalMemory(device));
-        return needed <= total ? null
-            : $"the logits of {batch} × {length} tokens over {config.VocabSize} words alone need {Gib(needed)}, more than the {Gib(total)} {device} has";
-    }
-
-    private static string Gib(double bytes) => $"{bytes / (1L << 30):#,0.#} GiB";
-
-    /// <summary>
     /// Mean cross-entropy of predicting targets [batch, seq] from hidden states [batch, seq, hidden]:
     /// −(1/K) Σ log softmax(lm_head(h_i))[t_i] over the K targets not equal to <paramref name="ignoreIndex"/>,
     /// with logits in f32 as transformers computes them. With activation checkpointing on, positions

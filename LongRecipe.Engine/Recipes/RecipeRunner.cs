@@ -55,7 +55,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
             events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
-            spec.Validate().ValidateCorpora(realCorpus);
+            spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);

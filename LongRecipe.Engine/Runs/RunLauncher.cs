@@ -16,12 +16,13 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     public RunStore Store => store;
 
     /// <summary>
-    /// Validates <paramref name="spec"/>, its corpora included (they must exist before a run is queued), and adds it
-    /// as a Queued run with a folder of its own; returns its id.
+    /// Validates <paramref name="spec"/>, with what it needs of this machine (its corpora and model directory must exist,
+    /// its sizes fit the device's memory) before a run is queued, and adds it as a Queued run with a folder of its own;
+    /// returns its id.
     /// </summary>
     public long Create(RunSpec spec)
     {
-        spec.Validate().ValidateCorpora(realCorpus);
+        spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
         var created = DateTimeOffset.UtcNow;
         var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
         var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");

@@ -114,7 +114,7 @@ public sealed class Trainer
                     {
                         (length, batch) = (b.Length, b.BatchSize);
                         // Refused before anything is allocated: a host that overcommits would grant it, then kill the process.
-                        if (LanguageModelLoss.MemoryProblem(model.Config, batch, length, model.ActivationCheckpointing, device) is { } problem)
+                        if (MemoryBounds.TrainingProblem(model.Config, batch, length, model.ActivationCheckpointing, device) is { } problem)
                             throw new TrainingAbortedException(OutOfMemory(problem));
                         var ids = Tensor.FromArray(b.InputIds, [b.BatchSize, b.Length], device: device);
                         var positions = Tensor.FromArray(b.PositionIds, [b.BatchSize, b.Length], device: device);

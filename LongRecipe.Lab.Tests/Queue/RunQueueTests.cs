@@ -80,6 +80,25 @@ public sealed class RunQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_spec_this_machine_cannot_run_is_refused_at_its_fields_before_it_is_queued()
+    {
+        var tiny = Tiny("too big");
+        var error = await Assert.ThrowsAsync<RunSpecException>(() => queue.EnqueueAsync(tiny with
+        {
+            Model = Path.Combine(folder.FullName, "no-model"), NativeLength = null,
+        }));
+        Assert.Equal([("model", $"{Path.Combine(folder.FullName, "no-model")}: no such model directory")], error.Problems.Select(p => (p.Path, p.Message)));
+        error = await Assert.ThrowsAsync<RunSpecException>(() => queue.EnqueueAsync(tiny with
+        {
+            Stages = [((ExtendStage)tiny.Stages[0]) with { MicroBatchSize = 1_000_000_000 }],
+            Eval = new EvalSpec(Passkey: new PasskeyEvalSpec([10_000_000], Samples: 1)),
+        }));
+        Assert.Equal(["stages[0].micro_batch_size", "eval.passkey.lengths[0]"], error.Problems.Select(p => p.Path));
+        Assert.All(error.Problems, p => Assert.Contains("GiB, more than the", p.Message));
+        Assert.Empty(store.ListRuns());
+    }
+
+    [Fact]
     public async Task Cpu_runs_take_turns_a_waiting_run_cancels_at_once_and_every_event_is_published()
     {
         var a = await queue.EnqueueAsync(Tiny("a"));
