@@ -349,7 +349,7 @@ public class CliTests
             File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "learning_rate": 0}]}""");
             var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, bad.ExitCode);
-            Assert.Contains("stages[0].learning_rate: must be > 0, got 0", bad.Stderr);
+            Assert.Contains("stages[0].learning_rate: must be > 0 and finite, got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
         }
         finally

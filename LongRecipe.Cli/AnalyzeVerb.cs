@@ -19,11 +19,11 @@ public static class AnalyzeVerb
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? args.Required("model"));
         using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
         using var extended = args.Optional("extended") is { } path ? PretrainedModel.Load(path, args.Device, args.DType) : null;
-        var window = args.Optional("window") is { } w ? int.Parse(w) : 0;
+        var window = args.Whole("window", 0);
         if (extended is null && window < 2) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
         using var store = TokenStore.Open(args.Required("store"));
-        var limit = Math.Min(store.DocumentCount, int.Parse(args.Optional("documents") ?? "16"));
-        var fraction = double.Parse(args.Optional("top") ?? "0.2");
+        var limit = Math.Min(store.DocumentCount, args.Whole("documents", 16));
+        var fraction = args.Number("top", 0.2);
         using var cancel = CorpusVerb.CancelOnCtrlC();
 
         var scored = new List<ScoredDocument>();

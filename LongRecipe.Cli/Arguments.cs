@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
@@ -51,15 +52,31 @@ public sealed class Arguments
     /// <summary>--dtype, or null for the checkpoint's own.</summary>
     public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;
 
-    /// <summary>--<paramref name="name"/> as a whole number, or <paramref name="fallback"/> when absent.</summary>
-    public int Integer(string name, int fallback) =>
-        Optional(name) is { } text
-            ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a whole number, not '{text}'")
-            : fallback;
+    /// <summary>--<paramref name="name"/> as a whole number of <typeparamref name="T"/>'s range, or <paramref name="fallback"/> when absent.</summary>
+    public T Whole<T>(string name, T fallback) where T : IBinaryInteger<T>, IMinMaxValue<T> =>
+        Optional(name) is { } text ? Whole<T>(name, text) : fallback;
 
-    /// <summary>--<paramref name="name"/> as a number, or <paramref name="fallback"/> when absent.</summary>
-    public double Number(string name, double fallback) =>
-        Optional(name) is { } text
-            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a number, not '{text}'")
-            : fallback;
+    /// <summary>--<paramref name="name"/> as comma-separated whole numbers, or null when absent.</summary>
+    public T[]? Wholes<T>(string name) where T : IBinaryInteger<T>, IMinMaxValue<T> => List(name, text => Whole<T>(name, text));
+
+    /// <summary>--<paramref name="name"/> as a finite number, or <paramref name="fallback"/> when absent.</summary>
+    public double Number(string name, double fallback) => Optional(name) is { } text ? Number(name, text) : fallback;
+
+    /// <summary>--<paramref name="name"/> as a finite number, or null when absent.</summary>
+    public double? OptionalNumber(string name) => Optional(name) is { } text ? Number(name, text) : null;
+
+    /// <summary>--<paramref name="name"/> as comma-separated finite numbers, or null when absent.</summary>
+    public double[]? Numbers(string name) => List(name, text => Number(name, text));
+
+    // Errors name the flag and say what it takes: "--seed must be a whole number in [0, 18446744073709551615], not '-1'".
+    private static T Whole<T>(string name, string text) where T : IBinaryInteger<T>, IMinMaxValue<T> =>
+        T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value
+            : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--{name} must be a whole number in [{T.MinValue}, {T.MaxValue}], not '{text}'"));
+
+    private static double Number(string name, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value
+            : throw new ArgumentException($"--{name} must be a finite number, not '{text}'");
+
+    private T[]? List<T>(string name, Func<string, T> parse) =>
+        Optional(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
 }

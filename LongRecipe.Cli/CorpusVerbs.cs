@@ -41,9 +41,9 @@ public static class SyntheticVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var kind = args.Required("kind");
-        var count = int.Parse(args.Optional("count") ?? "16");
-        var seed = ulong.Parse(args.Optional("seed") ?? "0");
-        var words = int.Parse(args.Optional("words") ?? "8192");
+        var count = args.Whole("count", 16);
+        var seed = args.Whole("seed", 0UL);
+        var words = args.Whole("words", 8192);
         var spec = new SyntheticCorpusSpec(LongDocumentSpec.Default with { Length = words, FactCount = Math.Max(1, words / 512),
                 Distances = FactDistances.Between(Math.Min(256, words / 8), words / 2, perFact: 2) },
             kind == "long" ? count : 0, new ShortDocumentSpec(), kind == "short" ? count : 0, new InstructionPairSpec(), kind == "pairs" ? count : 0, seed).Validate();

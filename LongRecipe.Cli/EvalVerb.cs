@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Evaluation;
@@ -23,18 +22,24 @@ public static class EvalVerb
         var directory = args.Required("model");
         var defaults = EvaluationSpec.Default;
         var spec = new EvaluationSpec(
-            List(args.Optional("suite"), s => s == "short" ? Benchmarks.ShortPerplexity : s) ?? defaults.Suites,
-            List(args.Optional("lengths"), s => Parse<int>(s, "lengths")) ?? defaults.ContextLengths,
-            List(args.Optional("depths"), s => Parse<double>(s, "depths")) ?? defaults.DepthPercents,
-            NeedlesPerCell: Parse(args.Optional("needles"), "needles", defaults.NeedlesPerCell),
-            PasskeySamples: Parse(args.Optional("passkeys"), "passkeys", defaults.PasskeySamples),
-            PerplexityDocuments: Parse(args.Optional("documents"), "documents", defaults.PerplexityDocuments),
-            ShortDocuments: Parse(args.Optional("short-documents"), "short-documents", defaults.ShortDocuments),
-            ShortContextLength: Parse(args.Optional("short-length"), "short-length", defaults.ShortContextLength),
-            Seed: Parse(args.Optional("seed"), "seed", defaults.Seed),
-            BatchSize: Parse(args.Optional("batch-size"), "batch-size", defaults.BatchSize),
+            args.Optional("suite")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => s == "short" ? Benchmarks.ShortPerplexity : s).ToArray() ?? defaults.Suites,
+            args.Wholes<int>("lengths") ?? defaults.ContextLengths,
+            args.Numbers("depths") ?? defaults.DepthPercents,
+            NeedlesPerCell: args.Whole("needles", defaults.NeedlesPerCell),
+            PasskeySamples: args.Whole("passkeys", defaults.PasskeySamples),
+            PerplexityDocuments: args.Whole("documents", defaults.PerplexityDocuments),
+            ShortDocuments: args.Whole("short-documents", defaults.ShortDocuments),
+            ShortContextLength: args.Whole("short-length", defaults.ShortContextLength),
+            Seed: args.Whole("seed", defaults.Seed),
+            BatchSize: args.Whole("batch-size", defaults.BatchSize),
             Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, Workspace.At(args.Optional("data") ?? "data").RealCorpus) : null,
             Split: Split(args.Optional("split"))).Validate();
+        PretrainedModel.RequireDirectory(directory);
+        var config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
+        foreach (var length in spec.ContextLengths)
+            if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
+                throw new ArgumentException($"--lengths {length}: {problem}");
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
         using var model = PretrainedModel.Load(directory, args.Device, args.DType, args.Optional("rope-scaling"));
         using var cancel = CorpusVerb.CancelOnCtrlC();
@@ -54,13 +59,4 @@ public static class EvalVerb
         "validation" => CorpusSplit.Validation,
         _ => throw new ArgumentException($"--split must be test or validation, not '{text}'"),
     };
-
-    private static T[]? List<T>(string? text, Func<string, T> parse) =>
-        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToArray();
-
-    private static T Parse<T>(string text, string option) where T : IParsable<T> =>
-        T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{option}: cannot read '{text}'");
-
-    private static T Parse<T>(string? text, string option, T fallback) where T : IParsable<T> =>
-        text is null ? fallback : Parse<T>(text, option);
 }

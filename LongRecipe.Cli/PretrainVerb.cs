@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Events;
@@ -21,15 +20,15 @@ public static class PretrainVerb
         var spec = new PretrainingSpec(
             args.Required("tokenizer"), args.Required("out"),
             Config: args.Optional("config") ?? "builtin",
-            Steps: args.Integer("steps", 1000),
-            MicroBatchSize: args.Integer("batch", 8),
-            SequenceLength: args.Integer("seq-len", 256),
+            Steps: args.Whole("steps", 1000),
+            MicroBatchSize: args.Whole("batch", 8),
+            SequenceLength: args.Whole("seq-len", 256),
             LearningRate: args.Number("lr", 1e-3),
-            WarmupSteps: args.Optional("warmup") is null ? null : args.Integer("warmup", 0),
+            WarmupSteps: args.Optional("warmup") is null ? null : args.Whole("warmup", 0),
             Device: args.Device,
             DType: args.DType,
-            Seed: ulong.Parse(args.Optional("seed") ?? "0", CultureInfo.InvariantCulture),
-            CheckpointEvery: args.Integer("checkpoint-every", 100),
+            Seed: args.Whole("seed", 0UL),
+            CheckpointEvery: args.Whole("checkpoint-every", 100),
             RetrievalRatio: args.Number("retrieval-ratio", 0.25),
             Resume: args.Flag("resume"),
             Corpus: args.Optional("corpus"),

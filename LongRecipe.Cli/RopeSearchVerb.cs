@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
@@ -24,22 +23,24 @@ public static class RopeSearchVerb
         using var model = PretrainedModel.Load(directory, args.Device, args.DType);
         var defaults = new RopeSearchSpec();
         var spec = new RopeSearchSpec(
-            Factor: Number("factor", defaults.Factor),
-            Progressive: args.Optional("progressive")?.Split(',').Select(s => Parse("progressive", s)).ToArray(),
-            Population: (int)Number("population", defaults.Population),
-            Generations: (int)Number("generations", defaults.Generations),
-            Parents: (int)Number("parents", defaults.Parents),
-            MutationProbability: Number("mutation", defaults.MutationProbability),
-            CrossoverProbability: Number("crossover", defaults.CrossoverProbability),
-            AttentionFactor: args.Optional("attention-factor") is { } a ? Parse("attention-factor", a) : null,
-            ShortGenerations: (int)Number("short-generations", defaults.ShortGenerations),
-            UnscaledTokens: args.Optional("unscaled-tokens")?.Split(',').Select(s => (int)Parse("unscaled-tokens", s)).ToArray(),
-            Samples: (int)Number("samples", defaults.Samples),
-            BatchSize: (int)Number("batch-size", defaults.BatchSize),
-            Seed: (ulong)Number("seed", defaults.Seed)).Validate();
+            Factor: args.Number("factor", defaults.Factor),
+            Progressive: args.Numbers("progressive"),
+            Population: args.Whole("population", defaults.Population),
+            Generations: args.Whole("generations", defaults.Generations),
+            Parents: args.Whole("parents", defaults.Parents),
+            MutationProbability: args.Number("mutation", defaults.MutationProbability),
+            CrossoverProbability: args.Number("crossover", defaults.CrossoverProbability),
+            AttentionFactor: args.OptionalNumber("attention-factor"),
+            ShortGenerations: args.Whole("short-generations", defaults.ShortGenerations),
+            UnscaledTokens: args.Wholes<int>("unscaled-tokens"),
+            Samples: args.Whole("samples", defaults.Samples),
+            BatchSize: args.Whole("batch-size", defaults.BatchSize),
+            Seed: args.Whole("seed", defaults.Seed)).Validate();
         using var cancel = CorpusVerb.CancelOnCtrlC();
 
         var length = (int)Math.Round(spec.Factor * LongRopeSearch.NativeWindow(model.Config));
+        if (MemoryBounds.ForwardProblem(model.Config, spec.BatchSize, length, args.Device) is { } tooLarge)
+            throw new ArgumentException($"--factor {spec.Factor}: {tooLarge}");
         var samples = SearchSamples.Synthetic(text => tokenizer.Encode(text, addSpecialTokens: true), spec.Samples, length, spec.Seed);
         // Every generation of every stage, the short phase included, is one step of the bar.
         var total = spec.Stages.Count * (spec.Generations + 1) + spec.ShortGenerations + 1;
@@ -73,12 +74,5 @@ public static class RopeSearchVerb
         if (result.Rope.TransformersProblem() is { } problem) Console.Error.WriteLine($"note: the engine reads this RoPE; {problem}");
         Console.WriteLine(summary.ToJsonString());
         return Task.FromResult(0);
-
-        double Number(string name, double fallback) => args.Optional(name) is { } text ? Parse(name, text) : fallback;
     }
-
-    private static double Parse(string name, string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new ArgumentException($"--{name} must be a number, got '{text}'");
 }

@@ -27,7 +27,7 @@ public static class RunVerb
         using var store = RunStore.Open(workspace.StoreFile);
         var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
         var resume = args.Flag("resume");
-        var runId = resume ? long.Parse(args.Required("run")) : launcher.Create(Spec(args));
+        var runId = resume ? args.Whole("run", 0L) is > 0 and var id ? id : throw new ArgumentException("--resume needs --run <id>, the run to continue") : launcher.Create(Spec(args));
 
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("starting");

@@ -18,9 +18,9 @@ public static class TokenizerTrainVerb
     {
         var output = args.Required("out");
         var spec = new BpeTrainingSpec(
-            VocabSize: int.Parse(args.Optional("vocab-size") ?? "4096"),
-            MinFrequency: int.Parse(args.Optional("min-frequency") ?? "2"),
-            ModelMaxLength: int.Parse(args.Optional("model-max-length") ?? "131072")).Validate();
+            VocabSize: args.Whole("vocab-size", 4096),
+            MinFrequency: args.Whole("min-frequency", 2),
+            ModelMaxLength: args.Whole("model-max-length", 131072)).Validate();
         var texts = Texts(args);
         using var cancel = CorpusVerb.CancelOnCtrlC();
         TrainedBpe trained;
@@ -44,7 +44,7 @@ public static class TokenizerTrainVerb
         if (corpus is not null)
             return RealCorpus.Open(corpus).Documents(CorpusSplit.Train).Select(d => d.Text);
         if (sources is null)
-            return SyntheticTrainingTexts.Generate(int.Parse(args.Optional("documents") ?? "16"), ulong.Parse(args.Optional("seed") ?? "0"));
+            return SyntheticTrainingTexts.Generate(args.Whole("documents", 16), args.Whole("seed", 0UL));
         return sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .SelectMany(source => CorpusReader.Read(source, CorpusVerb.Warn))
             .Select(d => d.TextToTokenize)

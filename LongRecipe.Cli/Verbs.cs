@@ -105,11 +105,12 @@ public static class ConvertVerb
     {
         var output = args.Required("out");
         var directory = args.Required("model");
+        PretrainedModel.RequireDirectory(directory);
         var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
         if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
             throw new ArgumentException($"{configFile}: {problem}");
         using var model = PretrainedModel.Load(directory, dtype: args.DType);
-        var shardBytes = args.Optional("max-shard-bytes") is { } text ? long.Parse(text) : PretrainedModel.DefaultShardBytes;
+        var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
         PretrainedModel.Save(model, output, shardBytes);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
         return Task.FromResult(0);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using LongRecipe.Tests.Support;
 
 namespace LongRecipe.Lab.Tests;
 
@@ -13,8 +14,6 @@ namespace LongRecipe.Lab.Tests;
 /// </summary>
 public class LabProcess : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-
     private readonly StringBuilder output = new();
     private Process? process;
 
@@ -74,28 +73,23 @@ public class LabProcess : IAsyncLifetime
         get { lock (output) return output.ToString(); }
     }
 
-    private async Task WaitUntilAnswering()
+    /// <summary>The Lab's progress: the CPU time it has used and what it has printed (see <see cref="ProgressWait"/>).</summary>
+    public object Progress() => (ProgressWait.ProcessSignal(process!), Output.Length);
+
+    /// <summary>Until the Lab answers, for as long as it keeps starting up.</summary>
+    private Task WaitUntilAnswering() => ProgressWait.Until(async () =>
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        if (process!.HasExited) throw new InvalidOperationException($"The Lab exited with {process.ExitCode}:\n{Output}");
+        try
         {
-            if (process!.HasExited)
-                throw new InvalidOperationException($"The Lab exited with {process.ExitCode}:\n{Output}");
-            try
-            {
-                using var response = await Http.GetAsync("/");
-                return;
-            }
-            catch (HttpRequestException) when (clock.Elapsed < StartTimeout)
-            {
-                await Task.Delay(200);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new TimeoutException($"The Lab did not answer within {StartTimeout}:\n{Output}", e);
-            }
+            using var response = await Http.GetAsync("/");
+            return null;
         }
-    }
+        catch (HttpRequestException e)
+        {
+            return $"the Lab does not answer yet ({e.Message}):\n{Output}";
+        }
+    }, Progress, "starting the Lab");
 
     private void Append(string? line)
     {

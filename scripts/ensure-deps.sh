@@ -28,9 +28,29 @@ if ((${#missing[@]})); then
     echo "Install them with:  sudo apt-get install ${missing[*]}" >&2
     exit 1
   fi
+  # apt-get that waits while another apt or dpkg (unattended upgrades, a package manager window) holds apt's locks,
+  # and says so, instead of stopping at "Could not get lock": dpkg's lock through DPkg::Lock::Timeout, the package
+  # lists' lock (which that option does not cover) by trying again until its holder is done.
+  apt_get() {
+    local err said=""
+    err=$(mktemp)
+    until DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=3600 "$@" 2>"$err" >&2; do
+      if ! grep -q "Could not get lock\|Unable to acquire" "$err"; then
+        cat "$err" >&2
+        rm -f "$err"
+        return 1
+      fi
+      [ -n "$said" ] || echo "Waiting for apt: $(grep -m1 -o "/var/lib/[^ ]*lock[a-z-]*" "$err" || echo "its lock") is held by another apt or dpkg ..." >&2
+      said=1
+      sleep 2
+    done
+    [ -z "$said" ] || echo "apt is free again; carrying on" >&2
+    cat "$err" >&2
+    rm -f "$err"
+  }
   echo "Installing ${missing[*]} ..." >&2
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; then

@@ -88,7 +88,7 @@ public sealed class ExperimentPlanTests
     {
         var spec = Spec(1e-4);
         var broken = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [((ExtendStage)spec.Methods[1].Stages[0]) with { LearningRate = 0 }] }, spec.Methods[2]] };
-        Assert.Contains("methods[1].stages[0].learning_rate: must be > 0, got 0", broken.Problems().Select(p => p.ToString()));
+        Assert.Contains("methods[1].stages[0].learning_rate: must be > 0 and finite, got 0", broken.Problems().Select(p => p.ToString()));
         var duplicate = spec with { Methods = [spec.Methods[0], spec.Methods[0]] };
         Assert.Contains("methods[1].name: 'longrecipe' names two methods", duplicate.Problems().Select(p => p.ToString()));
         Assert.Empty(spec.Problems());

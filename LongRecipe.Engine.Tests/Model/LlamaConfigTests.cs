@@ -204,7 +204,7 @@ public sealed class LlamaConfigTests : IDisposable
         "rope_scaling.long_factor is required for rope_type 'longrope'")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 0.5}", "rope_scaling.factor must be ≥ 1, got 0.5")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, \"long_factor\": [1]}", "rope_scaling.long_factor is read by longrope only")]
-    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": \"4\"}", "rope_scaling.factor must be a number, got \"4\"")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": \"4\"}", "rope_scaling.factor must be a finite number, got \"4\"")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": 4}",
         "rope_scaling.initial_unscaled_tokens is LongRoPE's n̂, read by rope_type 'longrope' only")]
     [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 4, \"initial_unscaled_tokens\": -1}",

@@ -183,7 +183,7 @@ public class RunSpecTests
         { """{"rope_scaling": {"rope_type": "linear"}}""", "rope_scaling.factor", "is required for rope_type 'linear'" },
         { """{"rope_scaling": {"rope_type": "yarn", "original_max_position_embeddings": 0}}""", "rope_scaling.original_max_position_embeddings", "must be > 0" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1]}}""", "rope_scaling.short_factor", "is required for rope_type 'longrope'" },
-        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "long_factor": [1], "short_factor": [1]}}""", "rope_scaling.long_factor", "read by longrope only" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "long_factor": [1], "short_factor": [1]}}""", "rope_scaling.long_factor", "is read by longrope only" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 2], "short_factor": [1]}}""", "rope_scaling.short_factor", "has 1 entries, long_factor 2" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [0], "short_factor": [1]}}""", "rope_scaling.long_factor", "values must be positive numbers" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "low_freq_factor": 1}}""", "rope_scaling.low_freq_factor", "llama3 only" },
@@ -195,7 +195,7 @@ public class RunSpecTests
         { """{"data": {"replay": null}}""", "data.replay", "the anneal stage replays data" },
         { """{"data": {"replay": ""}}""", "data.replay", "a path or null" },
         { """{"data": {"retrieval_ratio": 1.5}}""", "data.retrieval_ratio", "must be in [0, 1] (0 leaves retrieval samples out), got 1.5" },
-        { """{"data": {"retrieval_ratio": "some"}}""", "data.retrieval_ratio", "must be a number" },
+        { """{"data": {"retrieval_ratio": "some"}}""", "data.retrieval_ratio", "must be a finite number" },
         { """{"stages": [{"kind": "merge"}]}""", "stages[0]", "merge needs a trained model" },
         { """{"stages": [{"kind": "merge"}, {"kind": "merge"}]}""", "stages", "at most one merge stage, found 2" },
         { """{"stages": [{"kind": "merge"}, {"kind": "extend", "transform": {"scheme": "full_length"}, "sequence_length": 1024}]}""", "stages[0]", "merge must be the last stage" },
@@ -206,7 +206,7 @@ public class RunSpecTests
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "steps": 0}]}""", "stages[0].steps", "must be ≥ 1" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "micro_batch_size": 0}]}""", "stages[0].micro_batch_size", "must be ≥ 1" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "gradient_accumulation": 0}]}""", "stages[0].gradient_accumulation", "must be ≥ 1" },
-        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "learning_rate": 0}]}""", "stages[0].learning_rate", "must be > 0, got 0" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "learning_rate": 0}]}""", "stages[0].learning_rate", "must be > 0 and finite, got 0" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "min_learning_rate": 1}]}""", "stages[0].min_learning_rate", "must be in [0, learning_rate = 5E-05]" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "warmup_steps": 100}]}""", "stages[0].warmup_steps", "must be in [0, steps = 100)" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "weight_decay": -1}]}""", "stages[0].weight_decay", "must be ≥ 0" },
@@ -241,6 +241,25 @@ public class RunSpecTests
         { """{"eval": {"corpus": ""}}""", "eval.corpus", "\"synthetic\", \"real\" or a real-corpus folder" },
         { """{"eval": {"split": "train"}}""", "eval.split", "test or validation, not train" },
         { """{"eval": {"split": "dev"}}""", "eval.split", "must be one of train, validation, test" },
+        // Numbers beyond double's range read as ∞ by a JSON parser: each is refused at its field.
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "learning_rate": 1e400}]}""", "stages[0].learning_rate", "must be a finite number, got 1e400" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "min_learning_rate": -1e400}]}""", "stages[0].min_learning_rate", "must be a finite number, got -1e400" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "weight_decay": 1e309}]}""", "stages[0].weight_decay", "must be a finite number" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "clip_norm": 1e999}]}""", "stages[0].clip_norm", "must be a finite number" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "anneal", "replay_ratio": 1e400}]}""", "stages[1].replay_ratio", "must be a finite number" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "alpha": 1e400}]}""", "stages[1].alpha", "must be a finite number" },
+        { """{"stages": [{"kind": "search", "factor": 1e400}]}""", "stages[0].factor", "must be a finite number" },
+        { """{"stages": [{"kind": "search", "mutation_probability": 1e400}]}""", "stages[0].mutation_probability", "must be a finite number" },
+        { """{"data": {"selection": {"method": "digits", "select_ratio": 1e400}}}""", "data.selection.select_ratio", "must be a finite number" },
+        { """{"data": {"retrieval_ratio": -1e400}}""", "data.retrieval_ratio", "must be a finite number" },
+        { """{"eval": {"niah": {"lengths": [256], "depths": [1e400]}}}""", "eval.niah.depths[0]", "must be a finite number" },
+        { """{"rope_scaling": {"rope_type": "linear", "factor": 1e400}}""", "rope_scaling.factor", "must be a finite number" },
+        { """{"rope_scaling": {"rope_type": "yarn", "factor": 4, "attention_factor": 1e400}}""", "rope_scaling.attention_factor", "must be a finite number" },
+        // Whole numbers out of their type's range, or not whole.
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "micro_batch_size": 1e10}]}""", "stages[0].micro_batch_size", "must be an integer, got 1e10" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "steps": 2.5}]}""", "stages[0].steps", "must be an integer, got 2.5" },
+        { """{"target_length": 99999999999}""", "target_length", "must be an integer, got 99999999999" },
+        { """{"seed": 1e30}""", "seed", "must be a non-negative integer" },
     };
 
     [Theory]
@@ -277,7 +296,7 @@ public class RunSpecTests
     [InlineData("""{"target_length": "long"}""", "target_length", "must be an integer, got \"long\"")]
     [InlineData("""{"target_length": 1024.5}""", "target_length", "must be an integer, got 1024.5")]
     [InlineData("""{"seed": -1}""", "seed", "must be a non-negative integer, got -1")]
-    [InlineData("""{"stages": [{"kind": "merge", "alpha": "half"}]}""", "stages[0].alpha", "must be a number")]
+    [InlineData("""{"stages": [{"kind": "merge", "alpha": "half"}]}""", "stages[0].alpha", "must be a finite number")]
     [InlineData("""{"device": 0}""", "device", "must be cpu, cuda or cuda:N, got 0")]
     [InlineData("""{"eval": {"short_retention": 1}}""", "eval.short_retention", "must be true or false")]
     [InlineData("""{"stages": {"kind": "merge"}}""", "stages", "must be a list")]

@@ -125,26 +125,7 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
-    public void Opening_marks_runs_left_running_by_a_dead_process_as_interrupted()
-    {
-        long running, done;
-        using (var store = RunStore.Open(DatabasePath))
-        {
-            running = store.CreateRun(RunPresets.Pose(), folder.FullName);
-            done = store.CreateRun(RunPresets.Pose(), folder.FullName);
-            store.Append(running, new StatusEvent(T0, "extend", RunStatus.Running));
-            store.Append(done, new StatusEvent(T0, "extend", RunStatus.Completed));
-        }
-        using (var reopened = RunStore.Open(DatabasePath))
-        {
-            Assert.Equal(RunStatus.Interrupted, reopened.GetRun(running)!.Status);
-            Assert.NotNull(reopened.GetRun(running)!.Ended);
-            Assert.Equal(RunStatus.Completed, reopened.GetRun(done)!.Status);
-        }
-    }
-
-    [Fact]
-    public void A_version_1_database_migrates_with_its_data_intact_and_its_specs_in_the_earlier_names_load()
+    public void A_version_1_database_migrates_with_its_data_intact_its_specs_in_the_earlier_names_load_and_its_cells_once()
     {
         // What the first build wrote: the version-1 tables only, user_version 1.
         using (var old = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
@@ -166,6 +147,12 @@ public sealed class RunStoreTests : IDisposable
                     stage TEXT NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
                 INSERT INTO runs VALUES (7, 'old', $spec, 'Completed', '2026-01-01T00:00:00.0000000Z', NULL, NULL, 'cpu', NULL, '/runs/7');
                 INSERT INTO steps VALUES (7, 'extend', 1, 1, '2026-01-01T00:00:01.0000000Z', 3.5, 0.001, 1, 10, 64, 0, 0, 0);
+                INSERT INTO runs VALUES (8, 'left running', $spec, 'Running', '2026-01-01T00:00:00.0000000Z', NULL, NULL, 'cpu', NULL, '/runs/8');
+                -- What two processes resuming run 8 wrote before cells had keys: each cell twice.
+                INSERT INTO evals VALUES (8, 'eval', '2026-01-01T00:00:02.0000000Z', 'niah', 256, 50, 'accuracy', 0.5, 1);
+                INSERT INTO evals VALUES (8, 'eval', '2026-01-01T00:00:02.0000000Z', 'passkey', 256, NULL, 'accuracy', 0.5, 1);
+                INSERT INTO evals VALUES (8, 'eval', '2026-01-01T00:00:03.0000000Z', 'niah', 256, 50, 'accuracy', 1.0, 1);
+                INSERT INTO evals VALUES (8, 'eval', '2026-01-01T00:00:03.0000000Z', 'passkey', 256, NULL, 'accuracy', 1.0, 1);
                 PRAGMA user_version = 1;
                 """;
             // The spec as the builds of version 1 wrote it (lr, batch_size, dtype "float32", the transform's own target_length).
@@ -180,6 +167,10 @@ public sealed class RunStoreTests : IDisposable
         Assert.Equal(3.5, Assert.Single(store.Steps(7)).Loss);
         store.Append(7, new CheckpointEvent(T0, "extend", 1, "/runs/7/ck"));
         Assert.Equal("/runs/7/ck", store.GetRun(7)!.Checkpoint);
+        // A run an earlier build left Running has no owner to wait for; its cells are kept once each, the newer.
+        Assert.Equal(RunStatus.Interrupted, store.GetRun(8)!.Status);
+        Assert.Equal("interrupted: the process running it stopped without ending it; it wrote no checkpoint, so resuming restarts it from step 1", store.GetRun(8)!.Error);
+        Assert.Equal([("niah", 1.0), ("passkey", 1.0)], store.Evals(8).Select(e => (e.Benchmark, e.Value)));
 
         using var check = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         check.Open();

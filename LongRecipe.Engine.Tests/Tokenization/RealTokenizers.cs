@@ -12,7 +12,7 @@ internal static class RealTokenizers
     private static readonly Lazy<Tokenizer> Llama3Lazy = new(() => Tokenizer.Load(Folder("llama3")));
     private static readonly Lazy<Tokenizer> Llama2Lazy = new(() => Tokenizer.Load(Folder("llama2")));
 
-    // Published elsewhere (the GPU route) there is no repository, so every real-file test skips.
+    // On the GPU route the tests run from the repository too: scripts/gpu/run.sh unpacks the files pack.sh packed there.
     public static string Folder(string name) => Path.Combine(Repository.Root ?? AppContext.BaseDirectory, ".cache", "tokenizers", name);
 
     public static Tokenizer Llama3 => Require("llama3", Llama3Lazy);

@@ -60,6 +60,16 @@ public class ErrorTests
     }
 
     [Fact]
+    public void An_allocation_larger_than_the_address_space_is_out_of_memory_on_any_host()
+    {
+        // 1 PiB: more than a process can map (128 TiB on x86-64), so it is refused even where memory is overcommitted.
+        using var scope = DisposeScope.Enter();
+        var error = Assert.Throws<TorchException>(() => Tensor.Empty([1L << 48]));
+        Assert.True(TorchRuntime.IsOutOfMemory(error), error.Message);
+        Fails(() => Tensor.Empty([1L << 48]), "1125899906842624 bytes", "tensor.cpp");
+    }
+
+    [Fact]
     public void Use_after_dispose()
     {
         using var scope = DisposeScope.Enter();

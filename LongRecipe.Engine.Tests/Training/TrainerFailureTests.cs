@@ -74,10 +74,10 @@ public class TrainerFailureTests
     }
 
     [Fact]
-    public void Running_out_of_memory_fails_the_run_naming_the_shape_and_the_process_keeps_training()
+    public void A_batch_larger_than_the_host_fails_the_run_before_allocating_naming_the_shape_and_the_process_keeps_training()
     {
-        // f32 logits of 1024 × 128 tokens over 4M words need 2 PiB, which the CPU allocator refuses at once on
-        // any host (128 GiB, tried first, was granted lazily on a 128 GB machine and thrashed it).
+        // f32 logits and log-softmax of 1024 × 128 tokens over 4M words need 4 TiB. A host that overcommits memory
+        // would grant that lazily and then kill the process, so the trainer refuses it before allocating, on any host.
         var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: 1 << 22, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
         using var model = LlamaModel.Initialize(config, seed: 1);
         using var folder = new TempFolder();
@@ -86,7 +86,8 @@ public class TrainerFailureTests
 
         var outcome = new Trainer(model, huge, options, folder.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
         Assert.Equal(TrainingEnd.Failed, outcome.End);
-        Assert.StartsWith("out of memory at step 1, sequence length 128, micro-batch size 1024 on cpu", outcome.Error);
+        Assert.Equal("out of memory at step 1, sequence length 128, micro-batch size 1024 on cpu: the logits of 1024 × 128 tokens over 4194304 words " +
+            $"alone need 4,096 GiB, more than the {TorchRuntime.TotalMemory(Device.Cpu) / (double)(1L << 30):#,0.#} GiB cpu has", outcome.Error);
         Assert.Empty(Checkpoints.Complete(folder.Path));
         Assert.All(model.Parameters.Tensors, p => Assert.Null(p.Grad));
 

@@ -87,7 +87,9 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
         throw WrongType(min == int.MinValue ? "an integer" : $"an integer ≥ {min.ToString(CultureInfo.InvariantCulture)}");
     }
 
-    public double Double() => As(JsonValueKind.Number).GetDouble();
+    /// <summary>A finite number: JSON has no NaN or infinity, and a literal beyond double's range (1e400) is refused, not read as ∞.</summary>
+    public double Double() =>
+        Value.ValueKind == JsonValueKind.Number && Value.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw WrongType("a finite number");
 
     public bool Bool(string name, bool fallback) => Optional(name)?.Bool() ?? fallback;
 

@@ -5,6 +5,9 @@ namespace LongRecipe.Engine.Model;
 /// <summary>The next-token training loss.</summary>
 public static class LanguageModelLoss
 {
+    /// <summary>Positions per checkpointed chunk of logits.</summary>
+    public const long Chunk = 4096;
+
     /// <summary>
     /// Mean cross-entropy of predicting targets [batch, seq] from hidden states [batch, seq, hidden]:
     /// −(1/K) Σ log softmax(lm_head(h_i))[t_i] over the K targets not equal to <paramref name="ignoreIndex"/>,
@@ -13,7 +16,7 @@ public static class LanguageModelLoss
     /// logits (chunk × vocab) exist at once instead of seq × vocab — 64k tokens over a 128k
     /// vocabulary would need 32 GiB of f32 logits; without it, one pass saves the recomputation.
     /// </summary>
-    public static Tensor CrossEntropy(LlamaModel model, Tensor hidden, Tensor targets, long chunk = 4096, long ignoreIndex = -100)
+    public static Tensor CrossEntropy(LlamaModel model, Tensor hidden, Tensor targets, long chunk = Chunk, long ignoreIndex = -100)
     {
         var vocab = model.Config.VocabSize;
         if (!model.ActivationCheckpointing)

@@ -29,6 +29,7 @@ public static class PretrainedModel
     /// </summary>
     public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null)
     {
+        RequireDirectory(directory);
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
         if (ropeScaling is not null) config = config.WithRopeScaling(ropeScaling, $"{Path.Combine(directory, ConfigFile)} with --rope-scaling");
         var fileOf = WeightFiles(directory);
@@ -62,6 +63,26 @@ public static class PretrainedModel
         {
             foreach (var weights in opened.Values) weights.Dispose();
         }
+    }
+
+    /// <summary>What keeps <paramref name="path"/> from being a model directory (missing, a file, no config.json, no weights), or null.</summary>
+    public static string? DirectoryProblem(string path)
+    {
+        if (File.Exists(path))
+            return Path.GetFileName(path) == ConfigFile
+                ? $"{path} is the config file; give its folder, {Path.GetDirectoryName(Path.GetFullPath(path))}"
+                : $"{path} is a file; give the model's directory (the folder holding {ConfigFile} and the weights)";
+        if (!Directory.Exists(path)) return $"{path}: no such model directory";
+        if (!File.Exists(Path.Combine(path, ConfigFile))) return $"{path} has no {ConfigFile}: not a Hugging Face model directory";
+        if (!File.Exists(Path.Combine(path, WeightsFile)) && !File.Exists(Path.Combine(path, IndexFile)))
+            return $"{path}: neither {WeightsFile} nor {IndexFile} found";
+        return null;
+    }
+
+    /// <summary>Throws a <see cref="ModelLoadException"/> saying what keeps <paramref name="path"/> from being a model directory.</summary>
+    public static void RequireDirectory(string path)
+    {
+        if (DirectoryProblem(path) is { } problem) throw new ModelLoadException(problem);
     }
 
     /// <summary>The tokenizer's files a Hugging Face model directory carries beside the weights.</summary>

@@ -163,13 +163,16 @@ public sealed record RopeScaling
         Check(Theta > 0 && !double.IsInfinity(Theta), "rope_theta", $"({Theta}) must be a positive number");
         Check(PartialRotaryFactor is > 0 and <= 1, "partial_rotary_factor", $"({PartialRotaryFactor}) must lie in (0, 1]");
         Check(Factor is null or >= 1, "factor", $"must be ≥ 1, got {Factor}");
+        Check(Factor is not { } factor || double.IsFinite(factor), "factor", $"must be a finite number, got {Factor}");
         Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3), "factor", $"is required for rope_type '{type}'");
         Check(OriginalMaxPositionEmbeddings is null or > 0, "original_max_position_embeddings", $"must be > 0, got {OriginalMaxPositionEmbeddings}");
         Check(AttentionFactor is null or >= 0, "attention_factor", $"must not be negative, got {AttentionFactor}");
+        Check(AttentionFactor is not { } attention || double.IsFinite(attention), "attention_factor", $"must be a finite number, got {AttentionFactor}");
         foreach (var (name, value) in new[] { ("low_freq_factor", LowFreqFactor), ("high_freq_factor", HighFreqFactor) })
         {
             Check(Type == RopeType.Llama3 || value is null, name, "is read by llama3 only");
             Check(Type != RopeType.Llama3 || value is not null, name, "is required for rope_type 'llama3'");
+            Check(value is null || double.IsFinite(value.Value), name, $"must be a finite number, got {value}");
         }
         Check(Type != RopeType.Llama3 || LowFreqFactor is null || HighFreqFactor is null || HighFreqFactor > LowFreqFactor && LowFreqFactor > 0,
             "high_freq_factor", $"({HighFreqFactor}) must exceed low_freq_factor ({LowFreqFactor}), which must be positive");

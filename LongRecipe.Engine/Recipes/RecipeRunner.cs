@@ -61,7 +61,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
             events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
-            spec.Validate().ValidateCorpora(realCorpus);
+            spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
@@ -82,6 +82,8 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
 
             // ---- the stages, each from the model the previous one left (its config too: a search's RoPE) ----
             var count = spec.Stages.Count + 1;
+            // Where a resumed run stopped: the first stage it had not finished.
+            var stopped = resume ? spec.StageNames.FirstOrDefault(name => !state.Done(name)) : null;
             using var loaded = PretrainedModel.Load(state.LastModel ?? BaseModel, device, dtype);
             var model = loaded.WithConfig(state.LastModel is null ? config : loaded.Config);
             for (var i = 0; i < spec.Stages.Count; i++)
@@ -100,8 +102,10 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                     case TrainingStageSpec training:
                         var folder = Path.Combine(runFolder, stage);
                         var batches = training is ExtendStage extend ? data.Extension(extend, spec.Window(i), model, cancel) : data.Annealing((AnnealStage)training, cancel);
-                        var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage,
-                            resume: resume && Checkpoints.Latest(folder) is not null);
+                        var checkpointed = Checkpoints.Latest(folder) is not null;
+                        if (stage == stopped && !checkpointed)
+                            Log($"{stage} stopped before its first checkpoint: it restarts from step 1");
+                        var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage, resume: resume && checkpointed);
                         var outcome = trainer.Run(Emit, cancel);
                         if (outcome.End != TrainingEnd.Completed)
                             return End(outcome.End == TrainingEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Failed, outcome.Error);

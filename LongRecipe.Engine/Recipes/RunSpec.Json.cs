@@ -208,7 +208,8 @@ public sealed partial record RunSpec
         if (type == typeof(int)) return kind == JsonValueKind.Number && value.TryGetInt32(out _) ? null : "must be an integer";
         if (type == typeof(long)) return kind == JsonValueKind.Number && value.TryGetInt64(out _) ? null : "must be an integer";
         if (type == typeof(ulong)) return kind == JsonValueKind.Number && value.TryGetUInt64(out _) ? null : "must be a non-negative integer";
-        if (type == typeof(double)) return kind == JsonValueKind.Number ? null : "must be a number";
+        // 1e400 is JSON but not a double: it would read as ∞.
+        if (type == typeof(double)) return kind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number) ? null : "must be a finite number";
         if (type == typeof(Device)) return kind == JsonValueKind.String && DeviceConverter.TryParse(value.GetString()!, out _) ? null : DeviceConverter.Expected;
         if (type == typeof(DType)) return kind == JsonValueKind.String && DTypeConverter.TryParse(value.GetString()!, out _) ? null : DTypeConverter.Expected;
         if (!type.IsEnum) return null;

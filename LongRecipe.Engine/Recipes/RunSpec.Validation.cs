@@ -153,13 +153,13 @@ public sealed partial record RunSpec
         check(stage.Steps >= 1, $"{path}.steps", $"must be ≥ 1, got {stage.Steps}");
         check(stage.MicroBatchSize >= 1, $"{path}.micro_batch_size", $"must be ≥ 1, got {stage.MicroBatchSize}");
         check(stage.GradientAccumulation >= 1, $"{path}.gradient_accumulation", $"must be ≥ 1, got {stage.GradientAccumulation}");
-        check(stage.LearningRate > 0, $"{path}.learning_rate", $"must be > 0, got {stage.LearningRate}");
+        check(stage.LearningRate > 0 && double.IsFinite(stage.LearningRate), $"{path}.learning_rate", $"must be > 0 and finite, got {stage.LearningRate}");
         check(stage.MinLearningRate >= 0 && (stage.LearningRate <= 0 || stage.MinLearningRate <= stage.LearningRate), $"{path}.min_learning_rate",
             $"must be in [0, learning_rate = {stage.LearningRate}], got {stage.MinLearningRate}");
         check(stage.WarmupSteps >= 0 && stage.WarmupSteps < stage.Steps, $"{path}.warmup_steps",
             $"must be in [0, steps = {stage.Steps}), got {stage.WarmupSteps}");
-        check(stage.WeightDecay >= 0, $"{path}.weight_decay", $"must be ≥ 0, got {stage.WeightDecay}");
-        check(stage.ClipNorm >= 0, $"{path}.clip_norm", $"must be ≥ 0 (0 turns clipping off), got {stage.ClipNorm}");
+        check(stage.WeightDecay >= 0 && double.IsFinite(stage.WeightDecay), $"{path}.weight_decay", $"must be ≥ 0 and finite, got {stage.WeightDecay}");
+        check(stage.ClipNorm >= 0 && double.IsFinite(stage.ClipNorm), $"{path}.clip_norm", $"must be ≥ 0 and finite (0 turns clipping off), got {stage.ClipNorm}");
         check(stage.CheckpointEvery >= 0, $"{path}.checkpoint_every", $"must be ≥ 0 (0: only the stage's end), got {stage.CheckpointEvery}");
     }
 

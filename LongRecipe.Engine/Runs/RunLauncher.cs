@@ -16,12 +16,13 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     public RunStore Store => store;
 
     /// <summary>
-    /// Validates <paramref name="spec"/>, its corpora included (they must exist before a run is queued), and adds it
-    /// as a Queued run with a folder of its own; returns its id.
+    /// Validates <paramref name="spec"/>, with what it needs of this machine (its corpora and model directory must exist,
+    /// its sizes fit the device's memory) before a run is queued, and adds it as a Queued run with a folder of its own;
+    /// returns its id.
     /// </summary>
     public long Create(RunSpec spec)
     {
-        spec.Validate().ValidateCorpora(realCorpus);
+        spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
         var created = DateTimeOffset.UtcNow;
         var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
         var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");
@@ -29,13 +30,15 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     }
 
     /// <summary>
-    /// Runs (or, with <paramref name="resume"/>, continues) run <paramref name="runId"/> to its end. Cancelling
+    /// Runs (or, with <paramref name="resume"/>, continues) run <paramref name="runId"/> to its end, holding it for this
+    /// process (<see cref="RunStore.Claim"/>: a run another live process holds is refused, naming it). Cancelling
     /// stops it gracefully (the step finishes and is checkpointed); the run then reads Cancelled and can resume.
     /// </summary>
     public async Task<RunStatus> ExecuteAsync(long runId, bool resume = false, Func<RunEvent, ValueTask>? observe = null,
         CancellationToken cancel = default)
     {
-        var record = store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
+        store.Claim(runId, resume);
+        var record = store.GetRun(runId)!;
         var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel, realCorpus);
         var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))

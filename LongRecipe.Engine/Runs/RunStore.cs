@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -12,7 +13,14 @@ namespace LongRecipe.Engine.Runs;
 public sealed record RunRecord(
     long Id, string Name, RunSpec Spec, RunStatus Status,
     DateTimeOffset Created, DateTimeOffset? Started, DateTimeOffset? Ended,
-    string Device, string? Error, string Folder, string? Checkpoint);
+    string Device, string? Error, string Folder, string? Checkpoint, RunOwner? Owner = null);
+
+/// <summary>
+/// The process holding a Queued or Running run (its queue, or the one executing it): host, process id, and when it last
+/// renewed its lease. A lease not renewed within the store's lease time, or held by a process of this host that has
+/// ended, is abandoned: only then is the run Interrupted.
+/// </summary>
+public sealed record RunOwner(string Host, int ProcessId, DateTimeOffset Heartbeat);
 
 /// <summary>
 /// Which runs to list: any status when null, names containing <paramref name="NameContains"/>, created at or after
@@ -26,13 +34,23 @@ public sealed record ExperimentSummary(string Name, int Runs, int Completed, Dat
 /// <summary>The database file cannot be opened as a run store; the message names the file.</summary>
 public sealed class RunStoreException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>A run another live process holds (runs, or has queued); the message names that process.</summary>
+public sealed class RunOwnedException(string message) : InvalidOperationException(message);
+
 /// <summary>
 /// Runs, their step series, eval cells and logs in one SQLite file (WAL, so the Lab reads while a run writes).
 /// One connection serves every call under a lock, which makes the API thread-safe and keeps SQLite to one writer.
-/// The schema carries its version in PRAGMA user_version and is brought forward by ordered migrations on open;
-/// runs left Running by a process that died are marked Interrupted then, so they can be resumed. Every statement
-/// names its columns and every row is read by column name, so a migration that adds columns changes nothing here.
-/// Exports (CSV, JSON) are <see cref="RunExports"/>'.
+/// The schema carries its version in PRAGMA user_version and is brought forward by ordered migrations on open.
+/// Every statement names its columns and every row is read by column name, so a migration that adds columns changes
+/// nothing here. Exports (CSV, JSON) are <see cref="RunExports"/>'.
+/// <para>
+/// Ownership: a Queued or Running run belongs to one process (<see cref="RunOwner"/>): the one that created or
+/// claimed it through this store, which renews its lease every <c>lease / 6</c>. Several processes share the file (the
+/// Lab, the command line); each one, on open and at every renewal, marks Interrupted the runs whose owner is gone (a
+/// lease older than <c>lease</c>, or a process of this host that has ended), and no other: a run live elsewhere stays
+/// Running and cannot be claimed (resumed) or deleted here. Steps and eval cells have unique keys, so a step or cell
+/// written again replaces the earlier one.
+/// </para>
 /// </summary>
 public sealed class RunStore : IDisposable
 {
@@ -78,23 +96,54 @@ public sealed class RunStore : IDisposable
             best_perplexity REAL NOT NULL, initial_unscaled_tokens INTEGER NOT NULL, factors TEXT NOT NULL,
             PRIMARY KEY (run, stage, phase, factor, generation));
         """,
+        // 4 → 5: an owner's lease on Queued and Running runs; one row per eval cell (duplicates written by two processes
+        // resuming one run are dropped, the newest kept).
+        """
+        ALTER TABLE runs ADD COLUMN owner TEXT;
+        ALTER TABLE runs ADD COLUMN owner_host TEXT;
+        ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE runs ADD COLUMN owner_started TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat TEXT;
+        DELETE FROM evals WHERE rowid NOT IN
+            (SELECT max(rowid) FROM evals GROUP BY run, stage, benchmark, context_length, coalesce(depth, -1), metric);
+        CREATE UNIQUE INDEX evals_cell ON evals(run, stage, benchmark, context_length, coalesce(depth, -1), metric);
+        """,
     ];
+
+    /// <summary>How long an owner's lease lasts without renewal, unless <see cref="Open"/> is told otherwise.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromSeconds(60);
 
     public static int SchemaVersion => Migrations.Length;
 
     private readonly SqliteConnection connection;
     private readonly Lock gate = new();
+    private readonly TimeProvider time;
+    private readonly TimeSpan lease;
+    // This store's claims: one token per open store, so two stores of one process (tests) are two owners too.
+    private readonly string token = Guid.NewGuid().ToString("N");
+    private readonly ITimer heartbeat;
+    private bool disposed;
 
     public string FilePath { get; }
 
-    private RunStore(string path, SqliteConnection connection)
+    /// <summary>Raised (on a timer thread, or the caller's) for each run this store found abandoned and marked Interrupted.</summary>
+    public event Action<long, StatusEvent>? Interrupted;
+
+    private RunStore(string path, SqliteConnection connection, TimeSpan lease, TimeProvider time)
     {
         FilePath = path;
         this.connection = connection;
+        this.lease = lease;
+        this.time = time;
+        heartbeat = time.CreateTimer(_ => Beat(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Opens (creating if absent) the store at <paramref name="path"/>, migrating it and marking dead runs Interrupted.</summary>
-    public static RunStore Open(string path)
+    /// <summary>
+    /// Opens (creating if absent) the store at <paramref name="path"/>, migrating it and marking the runs whose owner is
+    /// gone Interrupted. <paramref name="lease"/> (default <see cref="DefaultLease"/>) is how long this store's claims
+    /// last unrenewed and how long others' may; <paramref name="time"/> is the clock leases are read by.
+    /// </summary>
+    public static RunStore Open(string path, TimeSpan? lease = null, TimeProvider? time = null)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -114,8 +163,10 @@ public sealed class RunStore : IDisposable
                 Execute(connection, Migrations[v] + $"PRAGMA user_version = {v + 1};", transaction);
                 transaction.Commit();
             }
-            var store = new RunStore(full, connection);
-            store.MarkInterrupted();
+            var store = new RunStore(full, connection, lease ?? DefaultLease, time ?? TimeProvider.System);
+            store.ReclaimAbandoned();
+            var renewal = store.lease / 6;
+            store.heartbeat.Change(renewal, renewal);
             return store;
         }
         catch (SqliteException e)
@@ -130,23 +181,133 @@ public sealed class RunStore : IDisposable
         }
     }
 
-    private void MarkInterrupted() =>
-        Write(t => Execute(connection, "UPDATE runs SET status = $interrupted, ended = $now WHERE status = $running", t,
-            ("$interrupted", nameof(RunStatus.Interrupted)), ("$running", nameof(RunStatus.Running)), ("$now", Time(DateTimeOffset.UtcNow))));
+    // ---- ownership ---------------------------------------------------------------
+
+    /// <summary>Whether a run in <paramref name="status"/> can be resumed (continued from its newest checkpoint).</summary>
+    public static bool CanResume(RunStatus status) => status is RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed;
+
+    private static readonly string Host = Environment.MachineName;
+
+    private static readonly DateTimeOffset ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>
+    /// Takes run <paramref name="runId"/> for this store's process: to execute it as created, or, with
+    /// <paramref name="resume"/>, to continue it (it must then be Interrupted, Cancelled or Failed, unless this store holds
+    /// it already). Refused with <see cref="RunOwnedException"/> while another live process holds it.
+    /// </summary>
+    public void Claim(long runId, bool resume) => Write(t =>
+    {
+        ReclaimAbandoned(t);
+        var row = OwnerRows("WHERE id = $id", t, ("$id", runId)).SingleOrDefault()
+                  ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
+        if (row.Token == token) return;
+        if (Live(row) && row.Owner is { } owner)
+            throw new RunOwnedException(
+                $"run {runId} is {row.Status.ToString().ToLowerInvariant()} in process {owner.ProcessId} on {owner.Host} " +
+                $"(its lease renewed {Age(owner.Heartbeat)} ago); cancel it there, or wait for it to end");
+        if (resume && !CanResume(row.Status))
+            throw new InvalidOperationException($"run {runId} is {row.Status.ToString().ToLowerInvariant()}; only interrupted, cancelled or failed runs resume");
+        Execute(connection, "UPDATE runs SET " + OwnedBy + " WHERE id = $id", t, [("$id", runId), .. Me()]);
+    });
+
+    /// <summary>Marks Interrupted every Queued or Running run whose owner is gone; returns them.</summary>
+    public IReadOnlyList<long> ReclaimAbandoned()
+    {
+        List<(long, StatusEvent)> reclaimed = [];
+        Write(t => reclaimed = ReclaimAbandoned(t));
+        foreach (var (run, status) in reclaimed) Interrupted?.Invoke(run, status);
+        return reclaimed.Select(r => r.Item1).ToList();
+    }
+
+    private List<(long Run, StatusEvent Status)> ReclaimAbandoned(SqliteTransaction t)
+    {
+        var now = time.GetUtcNow();
+        var reclaimed = new List<(long, StatusEvent)>();
+        foreach (var row in OwnerRows("WHERE status IN ('Queued', 'Running') AND coalesce(owner, '') <> $me", t, ("$me", token)))
+        {
+            if (Live(row)) continue;
+            var who = row.Owner is { } o ? $"process {o.ProcessId} on {o.Host}, last heard {Age(o.Heartbeat)} ago," : "the process running it";
+            var next = row.Checkpoint is { } checkpoint
+                ? $"resuming continues from {checkpoint}"
+                : "it wrote no checkpoint, so resuming restarts it from step 1";
+            var status = new StatusEvent(now, "", RunStatus.Interrupted, $"interrupted: {who} stopped without ending it; {next}");
+            Insert(row.Id, status, t);
+            reclaimed.Add((row.Id, status));
+        }
+        return reclaimed;
+    }
+
+    /// <summary>Renews this store's leases, then reclaims others' abandoned runs; a failure waits for the next renewal.</summary>
+    private void Beat()
+    {
+        try
+        {
+            Write(t => Execute(connection, "UPDATE runs SET heartbeat = $now WHERE owner = $me", t,
+                ("$now", Time(time.GetUtcNow())), ("$me", token)));
+            ReclaimAbandoned();
+        }
+        catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A busy or full disk, or the store closing: the lease has lease / 6 to spare before the next try.
+        }
+    }
+
+    private const string OwnedBy = "owner = $me, owner_host = $host, owner_pid = $pid, owner_started = $started, heartbeat = $now";
+
+    private (string, object?)[] Me() =>
+        [("$me", token), ("$host", Host), ("$pid", Environment.ProcessId), ("$started", Time(ProcessStarted)), ("$now", Time(time.GetUtcNow()))];
+
+    /// <summary>Whether the row's owner holds it still: its lease renewed within the lease time, by a process that (on this host) still runs.</summary>
+    private bool Live(OwnerRow row) =>
+        row.Owner is { } owner && time.GetUtcNow() - owner.Heartbeat <= lease && (owner.Host != Host || Alive(owner.ProcessId, row.OwnerStarted));
+
+    /// <summary>Whether process <paramref name="pid"/> of this host still runs, the same one that started at <paramref name="started"/>.</summary>
+    private static bool Alive(int pid, DateTimeOffset? started)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return started is not { } at || Math.Abs((process.StartTime.ToUniversalTime() - at).TotalSeconds) < 1;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private string Age(DateTimeOffset heartbeat) => $"{Math.Max(0, (time.GetUtcNow() - heartbeat).TotalSeconds):F0} s";
+
+    private sealed record OwnerRow(long Id, RunStatus Status, string? Token, RunOwner? Owner, DateTimeOffset? OwnerStarted, string? Checkpoint);
+
+    private List<OwnerRow> OwnerRows(string where, SqliteTransaction t, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection,
+            $"SELECT id, status, owner, owner_host, owner_pid, owner_started, heartbeat, checkpoint FROM runs {where}", t, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<OwnerRow>();
+        while (reader.Read())
+        {
+            var r = new Row(reader);
+            rows.Add(new OwnerRow(r.Long("id"), Enum.Parse<RunStatus>(r.Text("status")), r.OptionalText("owner"), r.Owner(),
+                r.OptionalTime("owner_started"), r.OptionalText("checkpoint")));
+        }
+        return rows;
+    }
 
     // ---- writing ---------------------------------------------------------------
 
-    /// <summary>Adds a Queued run of <paramref name="spec"/> whose files live in <paramref name="folder"/>; returns its id.</summary>
+    /// <summary>Adds a Queued run of <paramref name="spec"/>, held by this store, whose files live in <paramref name="folder"/>; returns its id.</summary>
     public long CreateRun(RunSpec spec, string folder, DateTimeOffset? created = null)
     {
         long id = 0;
         Write(t => id = Convert.ToInt64(Scalar(connection,
             """
-            INSERT INTO runs (name, spec, status, created, device, folder) VALUES ($name, $spec, $status, $created, $device, $folder);
+            INSERT INTO runs (name, spec, status, created, device, folder, owner, owner_host, owner_pid, owner_started, heartbeat)
+            VALUES ($name, $spec, $status, $created, $device, $folder, $me, $host, $pid, $started, $now);
             SELECT last_insert_rowid();
             """, t,
-            ("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
-            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", Path.GetFullPath(folder))),
+            [("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
+            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", Path.GetFullPath(folder)), .. Me()]),
             CultureInfo.InvariantCulture));
         return id;
     }
@@ -187,6 +348,8 @@ public sealed class RunStore : IDisposable
                     """
                     INSERT INTO evals (run, stage, time, benchmark, context_length, depth, metric, value, samples)
                     VALUES ($run, $stage, $time, $benchmark, $length, $depth, $metric, $value, $samples)
+                    ON CONFLICT (run, stage, benchmark, context_length, coalesce(depth, -1), metric)
+                    DO UPDATE SET time = excluded.time, value = excluded.value, samples = excluded.samples
                     """, t,
                     ("$run", run), ("$stage", e.Stage), ("$time", time), ("$benchmark", e.Benchmark), ("$length", e.ContextLength),
                     ("$depth", e.Depth), ("$metric", e.Metric), ("$value", e.Value), ("$samples", e.Samples));
@@ -220,7 +383,9 @@ public sealed class RunStore : IDisposable
                     """
                     UPDATE runs SET status = $status, error = $error,
                         started = CASE WHEN $status = 'Running' THEN coalesce(started, $time) ELSE started END,
-                        ended = CASE WHEN $status IN ('Running', 'Queued') THEN NULL ELSE $time END
+                        ended = CASE WHEN $status IN ('Running', 'Queued') THEN NULL ELSE $time END,
+                        owner = CASE WHEN $status IN ('Running', 'Queued') THEN owner END,
+                        heartbeat = CASE WHEN $status IN ('Running', 'Queued') THEN heartbeat END
                     WHERE id = $run
                     """, t,
                     ("$run", run), ("$status", s.Status.ToString()), ("$error", s.Error), ("$time", time));
@@ -230,10 +395,19 @@ public sealed class RunStore : IDisposable
         }
     }
 
-    /// <summary>Removes the run, its series and its folder (the folder first: a failure leaves the record to retry with).</summary>
+    /// <summary>
+    /// Removes the run, its series and its folder (the folder first: a failure leaves the record to retry with); refused
+    /// (<see cref="RunOwnedException"/>) while another live process holds the run.
+    /// </summary>
     public void Delete(long runId)
     {
+        ReclaimAbandoned();
         if (GetRun(runId) is not { } run) return;
+        Write(t =>
+        {
+            if (OwnerRows("WHERE id = $id", t, ("$id", runId)).Single() is { Owner: { } owner } row && row.Token != token && Live(row))
+                throw new RunOwnedException($"run {runId} is {row.Status.ToString().ToLowerInvariant()} in process {owner.ProcessId} on {owner.Host}; cancel it there before deleting it");
+        });
         if (Directory.Exists(run.Folder)) Directory.Delete(run.Folder, recursive: true);
         Write(t => Execute(connection, "DELETE FROM runs WHERE id = $run", t, ("$run", runId)));
     }
@@ -270,11 +444,12 @@ public sealed class RunStore : IDisposable
         Read("SELECT spec FROM experiments WHERE name = $name", r => r.Text("spec"), ("$name", name)).SingleOrDefault();
 
     private List<RunRecord> Runs(string where, params (string, object?)[] parameters) => Read(
-        $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint FROM runs {where}",
+        $"SELECT id, name, spec, status, created, started, ended, device, error, folder, checkpoint, owner_host, owner_pid, heartbeat FROM runs {where}",
         r => new RunRecord(r.Long("id"), r.Text("name"), RunSpec.Parse(r.Text("spec"), $"{FilePath}: runs[{r.Long("id")}].spec"),
             Enum.Parse<RunStatus>(r.Text("status")), r.Time("created"), r.OptionalTime("started"), r.OptionalTime("ended"),
-            r.Text("device"), r.OptionalText("error"), r.Text("folder"), r.OptionalText("checkpoint")),
+            r.Text("device"), r.OptionalText("error"), r.Text("folder"), r.OptionalText("checkpoint"), r.Owner()),
         parameters);
+
 
     /// <summary>
     /// The run's steps in order. With <paramref name="maxPoints"/>, a chart's worth: every k-th step with the
@@ -341,9 +516,31 @@ public sealed class RunStore : IDisposable
         return lines;
     }
 
+    /// <summary>Closes the store; runs it still holds Queued or Running (a queue stopped before they ran) become Interrupted.</summary>
     public void Dispose()
     {
-        lock (gate) connection.Dispose();
+        heartbeat.Dispose();
+        lock (gate)
+        {
+            if (disposed) return;
+            disposed = true;
+            try
+            {
+                Write(t =>
+                {
+                    var now = time.GetUtcNow();
+                    foreach (var row in OwnerRows("WHERE owner = $me AND status IN ('Queued', 'Running')", t, ("$me", token)))
+                        Insert(row.Id, new StatusEvent(now, "", RunStatus.Interrupted, row.Checkpoint is { } checkpoint
+                            ? $"interrupted: its process closed the run store without ending it; resuming continues from {checkpoint}"
+                            : "interrupted: its process closed the run store without ending it; it wrote no checkpoint, so resuming restarts it from step 1"), t);
+                });
+            }
+            catch (SqliteException)
+            {
+                // A full or read-only disk: the leases then expire on their own.
+            }
+            connection.Dispose();
+        }
     }
 
     // ---- SQL helpers -------------------------------------------------------------
@@ -411,6 +608,9 @@ public sealed class RunStore : IDisposable
             DateTimeOffset.Parse(Text(column), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
         public DateTimeOffset? OptionalTime(string column) => Null(column) ? null : Time(column);
+
+        public RunOwner? Owner() => Null("owner_host") || Null("heartbeat") ? null
+            : new RunOwner(Text("owner_host"), (int)Long("owner_pid"), Time("heartbeat"));
 
         private bool Null(string column) => reader.IsDBNull(reader.GetOrdinal(column));
     }

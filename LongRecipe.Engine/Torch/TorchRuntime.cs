@@ -84,6 +84,17 @@ public static class TorchRuntime
     /// </summary>
     public static void CapCudaMemory(int deviceIndex, double fraction) => Native.Check(Native.lr_cuda_set_memory_fraction(deviceIndex, fraction));
 
+    /// <summary>
+    /// The memory a device has in bytes: a CUDA device's own, or the host's physical memory (or the container's limit)
+    /// for the CPU. What a run's tensors must fit in; a host that overcommits grants more and then kills the process.
+    /// </summary>
+    public static long TotalMemory(Device device)
+    {
+        if (!device.IsCuda) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Native.Check(Native.lr_cuda_total_memory(device.Index, out var total));
+        return total;
+    }
+
     /// <summary>Hands the CUDA caching allocator's unused blocks back to the driver (after an out-of-memory step, say); a no-op without CUDA.</summary>
     public static void EmptyCudaCache() => Native.Check(Native.lr_cuda_empty_cache());
 

@@ -15,7 +15,8 @@ internal sealed class TrainingAbortedException(string message) : Exception(messa
 /// and the state before it, so a run resumed from a checkpoint continues with the losses the
 /// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted;
 /// an allocation that does not fit ends the run as Failed naming the sequence length and batch size,
-/// and the process (and the model) stays usable. Cancelling finishes the current step, saves a
+/// and the process (and the model) stays usable; a micro-batch whose logits alone exceed the device's
+/// memory fails so before anything is allocated. Cancelling finishes the current step, saves a
 /// checkpoint and ends as Cancelled. Steps, checkpoints and warnings go to an event sink as they happen;
 /// how the run ended is the returned <see cref="TrainingOutcome"/>, for the caller to report.
 /// </summary>
@@ -70,6 +71,8 @@ public sealed class Trainer
         var lastSaved = 0L;
         var (length, batch) = (0, options.MicroBatchSize);
 
+        string OutOfMemory(string why) => $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {why}";
+
         void Save()
         {
             var path = Checkpoints.Save(runFolder, new TrainerState(Step, Tokens, SkippedSteps, losses.ToList(), options), model, master,
@@ -111,6 +114,9 @@ public sealed class Trainer
                     foreach (var b in batches)
                     {
                         (length, batch) = (b.Length, b.BatchSize);
+                        // Refused before anything is allocated: a host that overcommits would grant it, then kill the process.
+                        if (MemoryBounds.TrainingProblem(model.Config, batch, length, model.ActivationCheckpointing, device) is { } problem)
+                            throw new TrainingAbortedException(OutOfMemory(problem));
                         var ids = Tensor.FromArray(b.InputIds, [b.BatchSize, b.Length], device: device);
                         var positions = Tensor.FromArray(b.PositionIds, [b.BatchSize, b.Length], device: device);
                         var labels = Tensor.FromArray(b.Targets, [b.BatchSize, b.Length], device: device);
@@ -166,8 +172,7 @@ public sealed class Trainer
         {
             ClearGradients(parameters, master?.Tensors);
             if (device.IsCuda) TorchRuntime.EmptyCudaCache();
-            return TrainingOutcome.Failed(
-                $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {e.Message.Split('\n')[0]}");
+            return TrainingOutcome.Failed(OutOfMemory(e.Message.Split('\n')[0]));
         }
         // A full disk or a lost folder ends the run like the others: the thread and the process go on.
         catch (Exception e) when (e is TrainingAbortedException or CheckpointException or TorchException or IOException or UnauthorizedAccessException)

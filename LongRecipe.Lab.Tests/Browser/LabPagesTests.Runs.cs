@@ -58,15 +58,14 @@ public sealed partial class LabPagesTests
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
         // Loss points arrive while the run trains: the extend loss trace grows.
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", null, new() { Timeout = 120_000 });
+        await Until(page, "() => document.querySelector('[data-chart=loss]')?.data?.[0]?.x?.length >= 1", "the first loss point");
         var first = await LossPoints(page, 0);
-        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[1].x.length > 0",
-            null, new() { Timeout = 120_000 });
+        await Until(page, $"() => document.querySelector('[data-chart=loss]').data[0].x.length > {first} || document.querySelector('[data-chart=loss]').data[1].x.length > 0",
+            "more loss points");
         await Screenshot(page, "run-dashboard-live");
 
-        await Expect(page.Locator(".run-header .run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 180_000 });
-        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6",
-            null, new() { Timeout = 10_000 });
+        await Until(page, RunCompleted, "the run completing");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6");
         // Every step once: history and live points do not overlap.
         Assert.Equal(ExtendSteps, await LossPoints(page, 0));
         Assert.Equal(AnnealSteps, await LossPoints(page, 1));
@@ -99,12 +98,12 @@ public sealed partial class LabPagesTests
     /// Clicking the heatmap's top-left cell (256 tokens, depth 100%: plotly stacks categories upwards) shows that
     /// cell's needle, asked again of the final model: its answer is right exactly when the cell reads 100%.
     /// </summary>
-    private static async Task NeedleCell(IPage page)
+    private async Task NeedleCell(IPage page)
     {
         var plot = await page.Locator("[data-chart=niah] .nsewdrag").First.BoundingBoxAsync();
         await page.Mouse.ClickAsync(plot!.X + plot.Width * 0.25f, plot.Y + plot.Height / 6);
         var panel = page.Locator(".needle-cell[data-length='256'][data-depth='100']");
-        await Expect(panel.Locator(".needle-answers tbody tr")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await Until(page, "() => document.querySelectorAll(\".needle-cell[data-length='256'][data-depth='100'] .needle-answers tbody tr\").length === 1", "the cell's answer");
         await Expect(panel.Locator(".needle-expected")).Not.ToBeEmptyAsync();
         var accuracy = await page.EvaluateAsync<JsonElement>("() => document.querySelector('[data-chart=niah]').data[0].z[2][0]");
         var correct = await panel.Locator(".needle-answer.mud-chip-color-success").CountAsync();
@@ -130,10 +129,9 @@ public sealed partial class LabPagesTests
         await search.Locator(".search-queued a").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));
 
-        await Expect(page.Locator(".run-header .run-status")).ToHaveAttributeAsync("data-status", "Completed", new() { Timeout = 240_000 });
+        await Until(page, RunCompleted, "the search run completing");
         await page.WaitForFunctionAsync(
-            "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }",
-            null, new() { Timeout = 10_000 });
+            "() => { const d = document.querySelector('[data-chart=search]')?.data; return d?.[0]?.x?.length === 2 && d?.[1]?.x?.length === 2; }");
         Assert.Equal(["search long", "search short"], await TraceNames(page, "search"));
         await Expect(page.Locator(".search-summary")).ToContainTextAsync("search: short 2× generation 1 of 1");
         await Expect(page.Locator(".run-log")).ToContainTextAsync("searched: n̂ =");
@@ -147,6 +145,8 @@ public sealed partial class LabPagesTests
         Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
         await Screenshot(page, "positions-rope-search");
     }
+
+    private const string RunCompleted = "() => document.querySelector('.run-header .run-status')?.dataset.status === 'Completed'";
 
     private static Task<int> LossPoints(IPage page, int trace) =>
         page.EvaluateAsync<int>($"() => document.querySelector('[data-chart=loss]').data[{trace}].x.length");

@@ -1,6 +1,7 @@
 using LongRecipe.Engine.Runs;
 using System.Text.Json;
 using LongRecipe.Engine.Torch;
+using LongRecipe.Tests.Support;
 using Microsoft.Playwright;
 
 namespace LongRecipe.Lab.Tests.Browser;
@@ -8,7 +9,9 @@ namespace LongRecipe.Lab.Tests.Browser;
 /// <summary>
 /// Every Lab page in real headless Chromium (Debian's chromium, driven by Playwright): pages load
 /// interactive, charts draw, forms show problems at their fields, dark mode is remembered, the browser logs no
-/// error, and each page leaves a full-page screenshot in artifacts/screenshots/ for a person to look at.
+/// error, and each page leaves a full-page screenshot in artifacts/screenshots/ for a person to look at. Long work
+/// (a run, a search) is waited for while the Lab works on it (<see cref="Until"/>); a page reaction may take up to
+/// <see cref="ProgressWait.Stall"/> on a busy machine.
 /// </summary>
 public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<BrowserLab>
 {
@@ -29,6 +32,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = Width, Height = Height } });
+        Patient(page);
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
         page.PageError += (_, error) => { lock (errors) errors.Add(error); };
@@ -137,7 +141,8 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await Expect(page.Locator(".sample-choice")).ToContainTextAsync("State of the Union address, 1790");
         await page.Locator(".score").ClickAsync();
         var tokens = page.Locator(".token-strip .tok");
-        await Expect(tokens).ToHaveCountAsync(256, new() { Timeout = 60_000 });
+        await Until(page, "() => document.querySelectorAll('.token-strip .tok').length >= 256", "the scored tokens");
+        Assert.Equal(256, await tokens.CountAsync());
         Assert.Contains("rgba(", await tokens.Nth(1).GetAttributeAsync("style"));
         Assert.Matches(@"id \d+ · base -\d+\.\d{3} · extended -\d+\.\d{3} · Δ [+-]\d+\.\d{3}", await tokens.Nth(1).GetAttributeAsync("title"));
         await Expect(page.Locator(".impact-counts")).ToContainTextAsync("after the last window left out");
@@ -154,14 +159,14 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         await page.Locator(".score-windows input").FillAsync("2");
         await page.Locator(".score-windows input").PressAsync("Tab");
         await page.Locator(".score").ClickAsync();
-        await Expect(tokens).ToHaveCountAsync(512, new() { Timeout = 60_000 });
+        await Until(page, "() => document.querySelectorAll('.token-strip .tok').length === 512", "two windows' tokens");
 
         // A truncated window as long as the model's: both settings see the same context, so nothing is ranked.
         await page.Locator(".score-windows input").FillAsync("1");
         await page.Locator(".truncated-window input").FillAsync("300");
         await page.Locator(".truncated-window input").PressAsync("Tab");
         await page.Locator(".score").ClickAsync();
-        await Expect(page.Locator(".impact-identical")).ToContainTextAsync("Every Δ is 0", new() { Timeout = 60_000 });
+        await Until(page, "() => document.querySelector('.impact-identical')?.textContent.includes('Every Δ is 0')", "the identical-context warning");
         await Expect(page.Locator(".top-tokens")).ToHaveCountAsync(0);
         await Expect(page.Locator(".build-shortened")).ToHaveCountAsync(0);
         await Screenshot(page, "token-impact-identical");
@@ -188,6 +193,17 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
 
     private static Task<JsonElement> Layout(IPage page, string chart) =>
         page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').layout");
+
+    /// <summary>Gives the page's waits and expectations as long as a stalled signal gets: a busy machine answers late.</summary>
+    internal static void Patient(IPage page)
+    {
+        page.SetDefaultTimeout((float)ProgressWait.Stall.TotalMilliseconds);
+        Assertions.SetDefaultExpectTimeout((float)ProgressWait.Stall.TotalMilliseconds);
+    }
+
+    /// <summary>Until <paramref name="condition"/> (a JavaScript function) holds on the page, while the Lab keeps working.</summary>
+    private Task Until(IPage page, string condition, string what) =>
+        ProgressWait.Until(async () => await page.EvaluateAsync<bool>($"() => !!({condition})()") ? null : $"{condition} does not hold yet", lab.Progress, what);
 
     internal static Task WaitForTraces(IPage page, string chart, int count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");

@@ -29,6 +29,7 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
             AcceptDownloads = true,
         });
         var page = await context.NewPageAsync();
+        Patient(page);
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
         page.PageError += (_, error) => { lock (errors) errors.Add(error); };

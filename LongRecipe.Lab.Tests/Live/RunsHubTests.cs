@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LongRecipe.Engine.Events;
 using LongRecipe.Lab.Live;
+using LongRecipe.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,24 +74,27 @@ public sealed class RunsHubTests : IAsyncLifetime
         public Task Send(string json) =>
             socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, Cancel);
 
-        /// <summary>The next message of the given type, skipping others (pings); fails after 10 s.</summary>
-        public async Task<JsonElement> NextOfType(int type)
+        private int frames;
+
+        /// <summary>The next message of the given type, skipping others (pings); fails when the socket stays silent for <see cref="ProgressWait.Stall"/>.</summary>
+        public Task<JsonElement> NextOfType(int type) => ProgressWait.For(Skipping(type), () => frames, $"a message of type {type}", Cancel);
+
+        private async Task<JsonElement> Skipping(int type)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
             while (true)
             {
-                var message = JsonDocument.Parse(await Next(timeout.Token)).RootElement;
+                var message = JsonDocument.Parse(await Next()).RootElement;
                 if (message.GetProperty("type").GetInt32() == type) return message;
             }
         }
 
-        public async Task<string> Next(CancellationToken? cancellation = null)
+        public async Task<string> Next()
         {
             var buffer = new byte[16 * 1024];
             while (records.Count == 0)
             {
-                var result = await socket.ReceiveAsync(buffer, cancellation ?? Cancel);
+                var result = await socket.ReceiveAsync(buffer, Cancel);
+                frames++;
                 partial.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
                 var text = partial.ToString();
                 var end = text.LastIndexOf(RecordSeparator);

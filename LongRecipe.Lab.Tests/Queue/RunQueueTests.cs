@@ -5,13 +5,17 @@ using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;
+using LongRecipe.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace LongRecipe.Lab.Tests.Queue;
 
-/// <summary>The queue over a real store in a temporary folder, running real (tiny) recipes on the built-in model.</summary>
+/// <summary>
+/// The queue over a real store in a temporary folder, running real (tiny) recipes on the built-in model. Waits follow
+/// the runs' events (<see cref="ProgressWait"/>): a run slow on a busy machine is waited for as long as it reports.
+/// </summary>
 public sealed class RunQueueTests : IAsyncLifetime
 {
     private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("runqueue-");
@@ -51,7 +55,10 @@ public sealed class RunQueueTests : IAsyncLifetime
     private TaskCompletionSource<RunStatus> Ended(string run) =>
         ended.GetOrAdd(run, _ => new TaskCompletionSource<RunStatus>(TaskCreationOptions.RunContinuationsAsynchronously));
 
-    private Task<RunStatus> EndOf(long run) => Ended(RunQueue.Key(run)).Task.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+    /// <summary>How many events the queue has published so far: the runs' progress.</summary>
+    private object EventCount() => published.Values.Sum(q => q.Count);
+
+    private Task<RunStatus> EndOf(long run) => ProgressWait.For(Ended(RunQueue.Key(run)).Task, EventCount, $"run {run} ending", Cancel);
 
     /// <summary>One extend stage of <paramref name="steps"/> steps at L = 160 over T = 512, and a one-cell NIAH.</summary>
     private static RunSpec Tiny(string name, int steps = 2) => RunPresets.LongRecipe() with
@@ -70,6 +77,25 @@ public sealed class RunQueueTests : IAsyncLifetime
         Assert.Contains(error.Problems, p => p.Path == "target_length");
         Assert.Empty(store.ListRuns());
         Assert.Empty(queue.Active);
+    }
+
+    [Fact]
+    public async Task A_spec_this_machine_cannot_run_is_refused_at_its_fields_before_it_is_queued()
+    {
+        var tiny = Tiny("too big");
+        var error = await Assert.ThrowsAsync<RunSpecException>(() => queue.EnqueueAsync(tiny with
+        {
+            Model = Path.Combine(folder.FullName, "no-model"), NativeLength = null,
+        }));
+        Assert.Equal([("model", $"{Path.Combine(folder.FullName, "no-model")}: no such model directory")], error.Problems.Select(p => (p.Path, p.Message)));
+        error = await Assert.ThrowsAsync<RunSpecException>(() => queue.EnqueueAsync(tiny with
+        {
+            Stages = [((ExtendStage)tiny.Stages[0]) with { MicroBatchSize = 1_000_000_000 }],
+            Eval = new EvalSpec(Passkey: new PasskeyEvalSpec([10_000_000], Samples: 1)),
+        }));
+        Assert.Equal(["stages[0].micro_batch_size", "eval.passkey.lengths[0]"], error.Problems.Select(p => p.Path));
+        Assert.All(error.Problems, p => Assert.Contains("GiB, more than the", p.Message));
+        Assert.Empty(store.ListRuns());
     }
 
     [Fact]
@@ -93,7 +119,7 @@ public sealed class RunQueueTests : IAsyncLifetime
         Assert.Equal(store.Steps(a), published[RunQueue.Key(a)].OfType<StepEvent>());
         Assert.Equal([RunStatus.Queued, RunStatus.Running, RunStatus.Completed], published[RunQueue.Key(a)].OfType<StatusEvent>().Select(s => s.Status));
         Assert.Equal(2, store.Evals(a).Count);
-        await WaitUntil(() => queue.Active.Count == 0);
+        await QueueEmpty();
         Assert.False(await queue.CancelAsync(a));
     }
 
@@ -108,26 +134,40 @@ public sealed class RunQueueTests : IAsyncLifetime
             return Task.CompletedTask;
         });
         var id = await queue.EnqueueAsync(Tiny("long", steps));
-        await stepped.Task.WaitAsync(TimeSpan.FromSeconds(60), Cancel);
+        await ProgressWait.For(stepped.Task, EventCount, "the first step", Cancel);
         Assert.True(await queue.CancelAsync(id));
         Assert.Equal(RunStatus.Cancelled, await EndOf(id));
         var done = store.Steps(id).Count;
         Assert.InRange(done, 1, steps - 1);
         Assert.NotNull(store.GetRun(id)!.Checkpoint);
 
-        await WaitUntil(() => queue.Active.Count == 0);
+        await QueueEmpty();
         ended.TryRemove(RunQueue.Key(id), out _);
         await queue.ResumeAsync(id);
         Assert.Equal(RunStatus.Completed, await EndOf(id));
         // Resumed from its checkpoint: every step stored once, the last one the stage's last.
         Assert.Equal(Enumerable.Range(1, steps).Select(i => (long)i), store.Steps(id).Select(s => s.Step));
-        await WaitUntil(() => queue.Active.Count == 0);
+        await QueueEmpty();
         await Assert.ThrowsAsync<InvalidOperationException>(() => queue.ResumeAsync(id));
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    /// <summary>Until the queue holds no run: it says so through <see cref="RunQueue.Changed"/> after the run's last event.</summary>
+    private async Task QueueEmpty()
     {
-        for (var i = 0; i < 200 && !condition(); i++) await Task.Delay(25, Cancel);
-        Assert.True(condition());
+        var empty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (queue.Active.Count == 0) empty.TrySetResult();
+        }
+        queue.Changed += Check;
+        try
+        {
+            Check();
+            await ProgressWait.For(empty.Task, EventCount, "the queue emptying", Cancel);
+        }
+        finally
+        {
+            queue.Changed -= Check;
+        }
     }
 }

@@ -14,7 +14,7 @@ public static class QueueServices
         services.AddSingleton(sp => new Workspace(
             sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
             Path.GetFullPath(sp.GetRequiredService<IOptions<LabOptions>>().Value.DataDirectory, sp.GetRequiredService<IHostEnvironment>().ContentRootPath)));
-        // Opening the store marks runs a dead Lab left Running as Interrupted, ready to resume.
+        // Opening the store marks runs whose process is gone (a Lab that died, say) Interrupted, ready to resume.
         services.AddSingleton(sp => RunStore.Open(sp.GetRequiredService<Workspace>().StoreFile));
         services.AddSingleton(sp =>
         {

@@ -54,20 +54,22 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
         return id;
     }
 
-    /// <summary>Queues an Interrupted, Cancelled or Failed run to continue from its newest checkpoint.</summary>
+    /// <summary>
+    /// Queues an Interrupted, Cancelled or Failed run to continue from its newest checkpoint, holding it for the Lab; a
+    /// run another live process holds is refused (<see cref="RunOwnedException"/> names the process).
+    /// </summary>
     public async Task ResumeAsync(long runId)
     {
         var run = launcher.Store.GetRun(runId) ?? throw new ArgumentException($"there is no run {runId}", nameof(runId));
-        if (!CanResume(run.Status))
-            throw new InvalidOperationException($"run {runId} is {run.Status}; only interrupted, cancelled or failed runs resume");
         lock (gate)
         {
             if (entries.Any(e => e.Run.RunId == runId)) throw new InvalidOperationException($"run {runId} is already queued");
         }
+        launcher.Store.Claim(runId, resume: true);
         await Add(new QueuedRun(runId, run.Name, run.Spec.Device.ToString(), Resume: true, Running: false));
     }
 
-    public static bool CanResume(RunStatus status) => status is RunStatus.Interrupted or RunStatus.Cancelled or RunStatus.Failed;
+    public static bool CanResume(RunStatus status) => RunStore.CanResume(status);
 
     /// <summary>
     /// Cancels run <paramref name="runId"/>: a waiting run leaves the queue as Cancelled at once; a running one
@@ -95,6 +97,9 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Runs whose process is gone (the store checks its owners' leases) show as Interrupted on open pages at once.
+        void Abandoned(long run, StatusEvent status) => _ = Publish(run, status);
+        launcher.Store.Interrupted += Abandoned;
         try
         {
             while (true)
@@ -112,6 +117,10 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
                 running = entries.Select(e => e.Execution).OfType<Task>().ToArray();
             }
             await Task.WhenAll(running);
+        }
+        finally
+        {
+            launcher.Store.Interrupted -= Abandoned;
         }
     }
 
@@ -151,6 +160,11 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
         {
             var status = await launcher.ExecuteAsync(id, entry.Run.Resume, e => new ValueTask(Publish(id, e)), entry.Cancel.Token);
             logger.LogInformation("Run {RunId} ({Name}) ended {Status}", id, entry.Run.Name, status);
+        }
+        catch (RunOwnedException e)
+        {
+            // Another process took the run (the Lab's lease lapsed): it is that process's to end, not this queue's.
+            logger.LogWarning("Run {RunId} not executed: {Reason}", id, e.Message);
         }
         catch (Exception e)
         {

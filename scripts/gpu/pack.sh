@@ -2,7 +2,8 @@
 # Here (a machine with the .NET SDK): packs what the GPU machine needs into the git-ignored .gpu/:
 # the .NET and ASP.NET Core runtimes (the GPU machine has none), the test, benchmark, command-line and Lab programs built
 # without the shim (run.sh builds it there against the machine's CUDA libtorch), and the real
-# tokenizer files the reference script reads, and the real-text corpus when it has been fetched.
+# tokenizer files (the tokenizer tests and the reference script read them), and the real-text corpus when it has
+# been fetched. Checks that the working tree and .gpu/ together stay under the device's 64 MiB.
 # Then call the device tool with carry [".gpu"] and command "scripts/gpu/run.sh <steps>".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +38,20 @@ corpus=data/corpora/real
 if [ -f "$corpus/manifest.json" ] && [ ! .gpu/corpus.tar.xz -nt "$corpus/manifest.json" ]; then
   tar -C "$corpus" -cJf .gpu/corpus.tar.xz corpus.jsonl manifest.json
 fi
-if [ -d .cache/tokenizers ]; then
-  mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz .
+# The real Llama-2/3 tokenizer files: without them 60-odd tokenizer tests skip there.
+for name in llama3 llama2; do
+  [ -f ".cache/tokenizers/$name/tokenizer.json" ] || scripts/ensure-deps.sh --test
+  [ -f ".cache/tokenizers/$name/tokenizer.json" ] || { echo "pack.sh: .cache/tokenizers/$name/tokenizer.json is missing and could not be fetched" >&2; exit 1; }
+done
+mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz llama3 llama2
+
+# What travels: the files git tracks or would track, and the carried .gpu/.
+limit=$((64 << 20))
+tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+packed=$(du -sb .gpu | cut -f1)
+echo "pack.sh: working tree $((tree >> 20)) MiB + .gpu $((packed >> 20)) MiB of the device's 64 MiB" >&2
+if ((tree + packed > limit)); then
+  du -ab .gpu | sort -n | tail -8 >&2
+  echo "pack.sh: over the 64 MiB the device takes: leave the corpus out (move data/corpora/real/manifest.json aside) or carry less" >&2
+  exit 1
 fi
-du -sh .gpu

@@ -22,5 +22,6 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_cuda_memory(int deviceIndex, out long allocated, out long peak, out long reserved);
     [LibraryImport(Library)] internal static partial int lr_cuda_reset_peak(int deviceIndex);
     [LibraryImport(Library)] internal static partial int lr_cuda_set_memory_fraction(int deviceIndex, double fraction);
+    [LibraryImport(Library)] internal static partial int lr_cuda_total_memory(int deviceIndex, out long total);
     [LibraryImport(Library)] internal static partial int lr_cuda_empty_cache();
 }

@@ -7,6 +7,7 @@
 #include <torch/utils.h>
 
 #ifdef LR_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
@@ -126,6 +127,18 @@ LR_API lr_cuda_set_memory_fraction(int device_index, double fraction) {
     TORCH_CHECK(fraction > 0 && fraction <= 1, "memory fraction must be in (0, 1], not ", fraction);
     init_cuda(device_index);
     c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(device_index));
+#else
+    TORCH_CHECK(false, "this libtorch was built without CUDA");
+#endif
+  )
+}
+
+// The device's memory in bytes, as the driver reports it (what a run's memory bounds are checked against).
+LR_API lr_cuda_total_memory(int device_index, int64_t* total) {
+  LR_GUARD(
+#ifdef LR_WITH_CUDA
+    init_cuda(device_index);
+    *total = static_cast<int64_t>(at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(device_index))->totalGlobalMem);
 #else
     TORCH_CHECK(false, "this libtorch was built without CUDA");
 #endif

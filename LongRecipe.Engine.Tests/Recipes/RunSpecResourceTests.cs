@@ -1,0 +1,109 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Positions;
+using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
+using LongRecipe.Engine.Tests.Support;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Tests.Recipes;
+
+/// <summary>
+/// What a spec needs of this machine, checked before a run is queued (<see cref="RunSpec.ResourceProblems"/>): a model
+/// directory that is one, with its tokenizer; a device that is there; sizes that fit the device's memory. Each broken
+/// alone, on copies of the built-in model, is named at its field, with the file or the numbers.
+/// </summary>
+public sealed class RunSpecResourceTests : IDisposable
+{
+    private static readonly string Builtin = Repository.Path("models", "builtin");
+
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    /// <summary>A copy of the built-in model without <paramref name="missing"/> (a file name, or none).</summary>
+    private string Model(string missing = "")
+    {
+        var copy = Path.Combine(folder.Path, $"model-{Directory.GetDirectories(folder.Path).Length}");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Builtin).Where(f => Path.GetFileName(f) != missing))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
+    private static RunSpec Tiny(string model) => RunPresets.Pose() with
+    {
+        Model = model, NativeLength = model == RunSpec.BuiltinModel ? 256 : null, TargetLength = 512,
+        Stages = [new ExtendStage(new TransformSpec(PositionScheme.Pose), SequenceLength: 256, Steps: 2, MicroBatchSize: 2)],
+        Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512], Samples: 1)),
+    };
+
+    private static SpecProblem Single(RunSpec spec) => Assert.Single(spec.ResourceProblems(Builtin));
+
+    [Fact]
+    public void A_spec_this_machine_can_run_has_no_problem()
+    {
+        Assert.Empty(Tiny(RunSpec.BuiltinModel).ResourceProblems(Builtin));
+        Assert.Empty(Tiny(Model()).ResourceProblems(Builtin));
+    }
+
+    [Fact]
+    public void A_model_that_is_not_a_model_directory_is_named_with_what_it_lacks()
+    {
+        var nowhere = Path.Combine(folder.Path, "nowhere");
+        Assert.Equal(new SpecProblem("model", $"{nowhere}: no such model directory"), Single(Tiny(nowhere)));
+        var config = Path.Combine(Model(), "config.json");
+        Assert.Equal(new SpecProblem("model", $"{config} is the config file; give its folder, {Path.GetDirectoryName(config)}"), Single(Tiny(config)));
+        var weights = Path.Combine(Model(), "model.safetensors");
+        Assert.Equal(new SpecProblem("model", $"{weights} is a file; give the model's directory (the folder holding config.json and the weights)"), Single(Tiny(weights)));
+        var noConfig = Model("config.json");
+        Assert.Equal(new SpecProblem("model", $"{noConfig} has no config.json: not a Hugging Face model directory"), Single(Tiny(noConfig)));
+        var noWeights = Model("model.safetensors");
+        Assert.Equal(new SpecProblem("model", $"{noWeights}: neither model.safetensors nor model.safetensors.index.json found"), Single(Tiny(noWeights)));
+        var noTokenizer = Model("tokenizer.json");
+        Assert.Equal(new SpecProblem("model", $"{noTokenizer} has no tokenizer.json, which a run tokenizes its text with"), Single(Tiny(noTokenizer)));
+        var broken = Model();
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(broken, "config.json")))!;
+        json["vocab_size"] = "many";
+        File.WriteAllText(Path.Combine(broken, "config.json"), json.ToJsonString());
+        var problem = Single(Tiny(broken));
+        Assert.Equal("model", problem.Path);
+        Assert.StartsWith($"{Path.Combine(broken, "config.json")}: vocab_size must be an integer", problem.Message);
+    }
+
+    [Fact]
+    public void A_device_that_is_not_here_is_refused()
+    {
+        var missing = Device.Cuda(TorchRuntime.CudaDeviceCount);
+        var problem = Single(Tiny(RunSpec.BuiltinModel) with { Device = missing });
+        Assert.Equal("device", problem.Path);
+        Assert.StartsWith($"{missing} is not on this machine", problem.Message);
+    }
+
+    /// <summary>Sizes whose memory no device here has, each at its field with the bytes it needs.</summary>
+    [Fact]
+    public void Sizes_beyond_the_device_memory_are_refused_with_the_numbers()
+    {
+        var memory = TorchRuntime.TotalMemory(Device.Cpu) / (double)(1L << 30);
+        var config = LlamaConfig.Load(Path.Combine(Builtin, "config.json"));
+        var spec = Tiny(RunSpec.BuiltinModel);
+
+        var batch = Single(spec with { Stages = [((ExtendStage)spec.Stages[0]) with { MicroBatchSize = 1_000_000_000 }] });
+        var logits = 2.0 * 1e9 * 256 * config.VocabSize * 4 / (1L << 30);
+        Assert.Equal(new SpecProblem("stages[0].micro_batch_size",
+            $"the logits of 1000000000 × 256 tokens over {config.VocabSize} words alone need {logits:#,0.#} GiB, more than the {memory:#,0.#} GiB cpu has"), batch);
+
+        var length = Single(spec with { Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512, 10_000_000], Samples: 1)) });
+        var forward = 4.0 * 1e7 * (2 * config.HiddenSize + config.IntermediateSize + 2 * config.HeadDim) * 4 / (1L << 30);
+        Assert.Equal(new SpecProblem("eval.perplexity.lengths[1]", $"a forward of 4 × 10000000 tokens need {forward:#,0.#} GiB, more than the {memory:#,0.#} GiB cpu has"), length);
+    }
+
+    [Fact]
+    public void The_launcher_refuses_such_a_spec_before_it_makes_a_run()
+    {
+        using var store = RunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var launcher = new RunLauncher(store, Path.Combine(folder.Path, "runs"), Builtin);
+        var error = Assert.Throws<RunSpecException>(() => launcher.Create(Tiny(Path.Combine(folder.Path, "nowhere"))));
+        Assert.Equal("model", Assert.Single(error.Problems).Path);
+        Assert.Empty(store.ListRuns());
+    }
+}

@@ -1,0 +1,46 @@
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Model;
+
+/// <summary>
+/// Lower bounds on the memory a model's work holds at once, checked against the device's memory before the work
+/// starts (a run's spec before it is queued, a training step before it allocates): a size that cannot fit is refused
+/// with the numbers, instead of failing minutes later, or being granted by a host that overcommits memory and then
+/// killing the process. Bounds, not estimates: what passes may still run out of memory, and then fails as such.
+/// Sizes are doubles: a mistyped size (a micro-batch of 10⁹) must not overflow the check meant to catch it.
+/// </summary>
+public static class MemoryBounds
+{
+    /// <summary>
+    /// The loss's f32 logits and their log-softmax for <paramref name="batch"/> × <paramref name="length"/> tokens:
+    /// batch × positions × vocab × 4 bytes each, positions being the sequence or, with activation checkpointing,
+    /// one chunk of it (<see cref="LanguageModelLoss.Chunk"/>).
+    /// </summary>
+    public static double LogitBytes(LlamaConfig config, double batch, double length, bool checkpointing) =>
+        2.0 * batch * (checkpointing ? Math.Min(length, LanguageModelLoss.Chunk) : length) * config.VocabSize * sizeof(float);
+
+    /// <summary>
+    /// One forward over <paramref name="batch"/> × <paramref name="length"/> tokens, without gradients: a layer's
+    /// input and output (2 × hidden), the MLP's intermediate activations and the rotary tables (2 × head_dim), in f32.
+    /// </summary>
+    public static double ForwardBytes(LlamaConfig config, double batch, double length) =>
+        batch * length * (2.0 * config.HiddenSize + config.IntermediateSize + 2.0 * config.HeadDim) * sizeof(float);
+
+    /// <summary>Why <paramref name="bytes"/> for <paramref name="what"/> cannot fit on <paramref name="device"/>, or null when they can.</summary>
+    public static string? Problem(double bytes, string what, Device device)
+    {
+        var total = TorchRuntime.TotalMemory(device);
+        return bytes <= total ? null : $"{what} need {Gib(bytes)}, more than the {Gib(total)} {device} has";
+    }
+
+    /// <summary>Why a training micro-batch of <paramref name="batch"/> × <paramref name="length"/> tokens cannot fit, or null.</summary>
+    public static string? TrainingProblem(LlamaConfig config, double batch, double length, bool checkpointing, Device device) =>
+        Problem(LogitBytes(config, batch, length, checkpointing),
+            $"the logits of {batch:0} × {length:0} tokens over {config.VocabSize} words alone", device);
+
+    /// <summary>Why a forward of <paramref name="batch"/> × <paramref name="length"/> tokens (an evaluation, a search) cannot fit, or null.</summary>
+    public static string? ForwardProblem(LlamaConfig config, double batch, double length, Device device) =>
+        Problem(ForwardBytes(config, batch, length), $"a forward of {batch:0} × {length:0} tokens", device);
+
+    private static string Gib(double bytes) => $"{bytes / (1L << 30):#,0.#} GiB";
+}

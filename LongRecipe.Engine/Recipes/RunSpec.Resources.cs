@@ -1,0 +1,68 @@
+using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Torch;
+
+namespace LongRecipe.Engine.Recipes;
+
+// What a spec needs from this machine, checked before a run is queued (not in Problems(): a stored spec stays
+// readable after its model is moved): the model directory and its tokenizer, the device, and memory for its sizes.
+public sealed partial record RunSpec
+{
+    /// <summary>
+    /// What this machine lacks for the spec, each at its field: the model directory (<paramref name="builtinModel"/>
+    /// for "builtin") with config.json, weights and tokenizer.json; the device; and, by the model's config, memory for
+    /// every training stage's micro-batch, search stage's samples and evaluation length (<see cref="MemoryBounds"/>).
+    /// </summary>
+    public IReadOnlyList<SpecProblem> ResourceProblems(string builtinModel)
+    {
+        var problems = new List<SpecProblem>();
+        void Check(string? problem, string path)
+        {
+            if (problem is not null) problems.Add(new SpecProblem(path, problem));
+        }
+
+        var directory = Model == BuiltinModel ? builtinModel : Model;
+        Check(PretrainedModel.DirectoryProblem(directory), "model");
+        if (problems.Count == 0 && !File.Exists(Path.Combine(directory, "tokenizer.json")))
+            Check($"{directory} has no tokenizer.json, which a run tokenizes its text with", "model");
+        var devices = TorchRuntime.CudaDeviceCount;
+        if (Device.IsCuda && Device.Index >= devices)
+            Check($"{Device} is not on this machine ({(devices == 0 ? "no CUDA device" : $"CUDA devices 0 to {devices - 1}")})", "device");
+        if (problems.Count > 0) return problems;
+
+        LlamaConfig config;
+        try
+        {
+            config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
+        }
+        catch (Exception e) when (e is ModelLoadException or IOException or UnauthorizedAccessException or IO.JsonFieldException)
+        {
+            Check(e.Message, "model");
+            return problems;
+        }
+        var native = NativeLength ?? (int)config.MaxPositionEmbeddings;
+        for (var i = 0; i < Stages.Count; i++)
+        {
+            switch (Stages[i])
+            {
+                case TrainingStageSpec training:
+                    var length = training switch { ExtendStage e => e.SequenceLength, AnnealStage a => a.SequenceLength ?? TargetLength, _ => TargetLength };
+                    Check(MemoryBounds.TrainingProblem(config, training.MicroBatchSize, length, training.ActivationCheckpointing, Device),
+                        $"stages[{i}].micro_batch_size");
+                    break;
+                case SearchStage search:
+                    var samples = (search.Factor ?? (double)TargetLength / native) * native;
+                    Check(MemoryBounds.ForwardProblem(config, search.BatchSize, samples, Device), $"stages[{i}].factor");
+                    break;
+            }
+        }
+        foreach (var (lengths, path) in new[] { (Eval.Niah?.Lengths, "eval.niah.lengths"), (Eval.Passkey?.Lengths, "eval.passkey.lengths"),
+                     (Eval.Perplexity?.Lengths, "eval.perplexity.lengths") })
+            for (var i = 0; i < (lengths?.Count ?? 0); i++)
+                Check(MemoryBounds.ForwardProblem(config, Eval.BatchSize, lengths![i], Device), $"{path}[{i}]");
+        return problems;
+    }
+
+    /// <summary>Throws a <see cref="RunSpecException"/> listing <see cref="ResourceProblems"/>; returns the spec when there is none.</summary>
+    public RunSpec ValidateResources(string builtinModel) =>
+        ResourceProblems(builtinModel) is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
+}

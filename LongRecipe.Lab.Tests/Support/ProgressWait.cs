@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace LongRecipe.Tests.Support;
+
+/// <summary>
+/// Waits on work by its progress, not by a guess of how long it takes: a wait gives up only when its progress
+/// signal (events counted, a page's text, a process's CPU time) has stayed the same for <see cref="Stall"/>.
+/// Work that is slow on a busy machine keeps moving the signal and is waited for; work that hangs stops it.
+/// Compiled into the Lab's and the command line's tests (one file, linked).
+/// </summary>
+public static class ProgressWait
+{
+    /// <summary>How long a signal may stand still: far longer than any one step, event or page update takes on a loaded machine.</summary>
+    public static readonly TimeSpan Stall = TimeSpan.FromMinutes(3);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Awaits <paramref name="work"/> while <paramref name="signal"/> keeps changing; <paramref name="what"/> names it in the failure.</summary>
+    public static async Task<T> For<T>(Task<T> work, Func<object?> signal, string what, CancellationToken cancel = default)
+    {
+        var last = signal();
+        var still = Stopwatch.StartNew();
+        while (!work.IsCompleted)
+        {
+            await Task.WhenAny(work, Task.Delay(Poll, cancel));
+            cancel.ThrowIfCancellationRequested();
+            var now = signal();
+            if (!Equals(now, last)) (last, still) = (now, Stopwatch.StartNew());
+            else if (still.Elapsed > Stall)
+                throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now})");
+        }
+        return await work;
+    }
+
+    public static Task For(Task work, Func<object?> signal, string what, CancellationToken cancel = default) =>
+        For(work.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), signal, what, cancel);
+
+    /// <summary>
+    /// Checks <paramref name="condition"/> until it holds, while <paramref name="signal"/> keeps changing; the
+    /// failure carries the condition's last word (<paramref name="condition"/> returns null when it holds).
+    /// </summary>
+    public static async Task Until(Func<Task<string?>> condition, Func<object?> signal, string what, CancellationToken cancel = default)
+    {
+        var last = signal();
+        var still = Stopwatch.StartNew();
+        while (await condition() is { } unmet)
+        {
+            await Task.Delay(Poll, cancel);
+            var now = signal();
+            if (!Equals(now, last)) (last, still) = (now, Stopwatch.StartNew());
+            else if (still.Elapsed > Stall)
+                throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now}); {unmet}");
+        }
+    }
+
+    /// <summary>A process's progress: the CPU time it has used (and whether it has ended).</summary>
+    public static object ProcessSignal(Process process)
+    {
+        try
+        {
+            process.Refresh();
+            return process.HasExited ? "exited" : process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException)
+        {
+            return "exited";
+        }
+    }
+}
