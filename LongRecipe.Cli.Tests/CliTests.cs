@@ -98,7 +98,8 @@ public class CliTests
         var result = await CliProcess.RunAsync(["transform"],
             """{"scheme": "flt", "target": 8, "length": 8, "bins": 7}""",
             """{"scheme": "longrecipe", "target": 40, "input_ids": [1, 2, 9, 3, 4, 9, 5, 6, 9, 7], "sentence_end_ids": [9], "rt1": 3, "seed": 5}""",
-            """{"scheme": "longrecipe", "target": 40, "length": 10}""");
+            """{"scheme": "longrecipe", "target": 40, "length": 10}""",
+            """{"scheme": "flt", "target": 8, "length": 6}""");
 
         Assert.Equal(1, result.ExitCode);
         var flt = JsonDocument.Parse(result.Stdout[0]).RootElement;
@@ -111,6 +112,8 @@ public class CliTests
         Assert.Equal([0, 1, 2], positions[..3]);
         Assert.True(positions.Zip(positions.Skip(1)).All(p => p.Second > p.First) && positions[^1] < 40);
         Assert.Contains("line 3: scheme 'longrecipe' needs 'input_ids' and 'sentence_end_ids'", Error(result.Stdout[2]));
+        // Errors speak the request's names, not C#'s: no "(Parameter 'sequenceLength')", no FullLength or TargetLength.
+        Assert.Equal("line 4: full_length (FLT) trains at the target: sequence length L = 6 must equal target_length T = 8", Error(result.Stdout[3]));
     }
 
     [Fact]
@@ -351,6 +354,17 @@ public class CliTests
             Assert.Equal(1, bad.ExitCode);
             Assert.Contains("stages[0].learning_rate: must be > 0 and finite, got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
+
+            // A run that stops before its final model: no model path, and the way to go on.
+            File.WriteAllText(spec, """{"name": "lost", "target_length": 512, "model": "MODEL", "eval": {"perplexity": {"lengths": [512], "samples": 1}}}"""
+                .Replace("MODEL", Path.Combine(folder, "no-model")));
+            var failed = await CliProcess.RunAsync(["run", spec, "--data", data]);
+            Assert.Equal(1, failed.ExitCode);
+            var stopped = JsonDocument.Parse(failed.Stdout[0]).RootElement;
+            Assert.Equal(("failed", JsonValueKind.Null), (stopped.GetProperty("status").GetString(), stopped.GetProperty("model").ValueKind));
+            var resume = $"./longrecipe run --resume --run {stopped.GetProperty("run").GetInt64()} --data {data}";
+            Assert.Equal(resume, stopped.GetProperty("resume").GetString());
+            Assert.Contains($"continue it from its last checkpoint with: {resume}", failed.Stderr);
         }
         finally
         {

@@ -39,7 +39,7 @@ public static class JsonLines
             catch (Exception e) when (e is JsonFieldException or RequestException or ArgumentException or Engine.Torch.TorchException)
             {
                 failures++;
-                var message = e is JsonFieldException ? e.Message : $"{source}: {e.Message}";
+                var message = e is JsonFieldException ? e.Message : $"{source}: {Reason(e)}";
                 await Console.Error.WriteLineAsync(message);
                 result = new JsonObject { ["error"] = message };
             }
@@ -47,4 +47,8 @@ public static class JsonLines
         }
         return failures == 0 ? 0 : 1;
     }
+
+    /// <summary>An exception's message without .NET's "(Parameter 'name')" suffix, which names a C# parameter, not a request field.</summary>
+    public static string Reason(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
 }

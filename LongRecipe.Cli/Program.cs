@@ -94,6 +94,6 @@ try
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    Console.Error.WriteLine($"longrecipe {args[0]}: {e.Message}");
+    Console.Error.WriteLine($"longrecipe {args[0]}: {JsonLines.Reason(e)}");
     return 1;
 }

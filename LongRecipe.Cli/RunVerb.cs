@@ -39,10 +39,15 @@ public static class RunVerb
 
         var record = store.GetRun(runId)!;
         var evals = new JsonArray([.. store.Evals(runId).Select(e => JsonNode.Parse(EventJson.Serialize(e)))]);
+        // The final model only once it is saved; a run that stopped says how to go on.
+        var model = Path.Combine(record.Folder, RecipeRunner.ModelFolder);
+        var resumeWith = status == RunStatus.Completed ? null
+            : $"./longrecipe run --resume --run {runId}{(args.Optional("data") is { } data ? $" --data {data}" : "")}";
+        if (resumeWith is not null) Console.Error.WriteLine($"\nrun {runId} ended {status.ToString().ToLowerInvariant()}; continue it from its last checkpoint with: {resumeWith}");
         Console.WriteLine(new JsonObject
         {
             ["run"] = runId, ["name"] = record.Name, ["status"] = status.ToString().ToLowerInvariant(), ["error"] = record.Error,
-            ["folder"] = record.Folder, ["model"] = Path.Combine(record.Folder, RecipeRunner.ModelFolder),
+            ["folder"] = record.Folder, ["model"] = Directory.Exists(model) ? model : null, ["resume"] = resumeWith,
             ["seconds"] = record.Started is { } started && record.Ended is { } ended ? Math.Round((ended - started).TotalSeconds, 1) : null,
             ["evals"] = evals,
         }.ToJsonString());

@@ -12,7 +12,7 @@ public class PositionTransformSpecTests
     public void Sequence_longer_than_the_window()
     {
         var e = Invalid(PositionTransformSpec.RandomPositions(10, 0), 11);
-        Assert.Contains("sequence length L = 11 exceeds TargetLength T = 10", e.Message);
+        Assert.Contains("sequence length L = 11 exceeds target_length T = 10", e.Message);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public class PositionTransformSpecTests
     {
         var e = Invalid(PositionTransformSpec.RandomPositions(target, 0), 1);
         Assert.Equal("TargetLength", e.ParamName);
-        Assert.Contains($"TargetLength must be positive, got {target}", e.Message);
+        Assert.Contains($"target_length must be positive, got {target}", e.Message);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public class PositionTransformSpecTests
     {
         var e = Invalid(PositionTransformSpec.LongRecipe(100, 0, rt1: 11), 10);
         Assert.Equal("Rt1", e.ParamName);
-        Assert.Contains("Rt1 must be in [0, L = 10], got 11", e.Message);
+        Assert.Contains("rt1 must be in [0, L = 10], got 11", e.Message);
     }
 
     [Theory]
@@ -44,12 +44,12 @@ public class PositionTransformSpecTests
     {
         var e = Invalid(PositionTransformSpec.Pose(100, 0, chunks), 10);
         Assert.Equal("Chunks", e.ParamName);
-        Assert.Contains($"Chunks must be in [1, L = 10], got {chunks}", e.Message);
+        Assert.Contains($"chunks must be in [1, L = 10], got {chunks}", e.Message);
     }
 
     [Fact]
     public void Full_length_shorter_than_the_window() =>
-        Assert.Contains("sequence length L = 50 must equal TargetLength T = 64", Invalid(PositionTransformSpec.FullLength(64), 50).Message);
+        Assert.Contains("sequence length L = 50 must equal target_length T = 64", Invalid(PositionTransformSpec.FullLength(64), 50).Message);
 
     [Fact]
     public void LongRecipe_without_sentence_ends()

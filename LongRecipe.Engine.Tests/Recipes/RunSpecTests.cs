@@ -202,7 +202,7 @@ public class RunSpecTests
         { """{"stages": [{"kind": "anneal"}]}""", "stages[0]", "anneal must come after an extend stage" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose", "target_length": 512}, "sequence_length": 256}]}""", "stages[0].transform.target_length", "the transform spans the run's target_length (1024)" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 2048}]}""", "stages[0].sequence_length", "must be in [1, target_length = 1024]" },
-        { """{"stages": [{"kind": "extend", "transform": {"scheme": "full_length"}, "sequence_length": 256}]}""", "stages[0].transform", "FullLength trains at the target" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "full_length"}, "sequence_length": 256}]}""", "stages[0].transform", "full_length (FLT) trains at the target" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "steps": 0}]}""", "stages[0].steps", "must be ≥ 1" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "micro_batch_size": 0}]}""", "stages[0].micro_batch_size", "must be ≥ 1" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "gradient_accumulation": 0}]}""", "stages[0].gradient_accumulation", "must be ≥ 1" },

@@ -42,16 +42,16 @@ public sealed record PositionTransformSpec(
     public void Validate(int sequenceLength)
     {
         if (TargetLength <= 0)
-            throw new ArgumentException($"TargetLength must be positive, got {TargetLength}", nameof(TargetLength));
+            throw new ArgumentException($"target_length must be positive, got {TargetLength}", nameof(TargetLength));
         if (sequenceLength <= 0)
             throw new ArgumentException($"sequence length L must be positive, got {sequenceLength}", nameof(sequenceLength));
         if (sequenceLength > TargetLength)
-            throw new ArgumentException($"sequence length L = {sequenceLength} exceeds TargetLength T = {TargetLength}", nameof(sequenceLength));
+            throw new ArgumentException($"sequence length L = {sequenceLength} exceeds target_length T = {TargetLength}", nameof(sequenceLength));
         if (Scheme == PositionScheme.FullLength && sequenceLength != TargetLength)
-            throw new ArgumentException($"FullLength trains at the target: sequence length L = {sequenceLength} must equal TargetLength T = {TargetLength}", nameof(sequenceLength));
+            throw new ArgumentException($"full_length (FLT) trains at the target: sequence length L = {sequenceLength} must equal target_length T = {TargetLength}", nameof(sequenceLength));
         if (Scheme == PositionScheme.Pose && (Chunks < 1 || Chunks > sequenceLength))
-            throw new ArgumentException($"Chunks must be in [1, L = {sequenceLength}], got {Chunks}", nameof(Chunks));
+            throw new ArgumentException($"chunks must be in [1, L = {sequenceLength}], got {Chunks}", nameof(Chunks));
         if (Scheme == PositionScheme.LongRecipe && Rt1 is { } rt1 && (rt1 < 0 || rt1 > sequenceLength))
-            throw new ArgumentException($"Rt1 must be in [0, L = {sequenceLength}], got {rt1}", nameof(Rt1));
+            throw new ArgumentException($"rt1 must be in [0, L = {sequenceLength}], got {rt1}", nameof(Rt1));
     }
 }

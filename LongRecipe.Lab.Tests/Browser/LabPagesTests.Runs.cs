@@ -52,7 +52,7 @@ public sealed partial class LabPagesTests
         await Screenshot(page, "train");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();
-        await Expect(page.Locator(".spec-json")).ToContainTextAsync("./longrecipe run FILE");
+        await Expect(page.GetByText("./longrecipe run FILE")).ToBeVisibleAsync();
         await page.Locator(".spec-json textarea").FillAsync(TinyRecipe().ToJson());
         await page.Locator(".start-run").ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/runs/\d+$"));

@@ -208,9 +208,12 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
     internal static Task WaitForTraces(IPage page, string chart, int count) =>
         page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data?.length === {count}");
 
-    /// <summary>The whole page, as a person scrolling it sees it.</summary>
-    internal static async Task Screenshot(IPage page, string name) =>
+    /// <summary>The whole page, as a person scrolling it from the top sees it (the app bar stays at the top).</summary>
+    internal static async Task Screenshot(IPage page, string name)
+    {
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    }
 
     /// <summary>Assertions that wait up to 30 s: plotly.js (3.5 MB) loads with a page's first chart, on a busy two-core machine.</summary>
     internal static ILocatorAssertions Expect(ILocator locator)

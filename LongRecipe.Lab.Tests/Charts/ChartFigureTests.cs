@@ -42,8 +42,8 @@ public sealed class ChartFigureTests
         var layout = Plotly(figure).GetProperty("layout");
         var legend = layout.GetProperty("legend");
 
-        Assert.Equal(("h", "top"), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString()));
-        Assert.True(legend.GetProperty("y").GetDouble() < 0);
+        Assert.Equal(("h", "bottom", "container", 0.0), (legend.GetProperty("orientation").GetString(), legend.GetProperty("yanchor").GetString(),
+            legend.GetProperty("yref").GetString(), legend.GetProperty("y").GetDouble()));
         Assert.Equal("left", layout.GetProperty("title").GetProperty("xanchor").GetString());
     }
 

@@ -130,14 +130,19 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
         {
             Height = Height,
             // The title sits left in the top margin; legends go below the plot or right of it, never over the title.
-            Margin = new Margin { L = 64, R = SecondaryY is null ? 24 : 64, T = Title is null ? 16 : 40, B = legendBelow ? 88 : 56 },
+            Margin = new Margin { L = 64, R = SecondaryY is null ? 24 : 64, T = Title is null ? 16 : 40, B = legendBelow ? 96 : 56 },
             Font = new Font { Family = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif", Size = 12, Color = text },
             PaperBgColor = "rgba(0,0,0,0)",
             PlotBgColor = "rgba(0,0,0,0)",
             Legend =
             [
                 legendBelow
-                    ? new Plotly.Blazor.LayoutLib.Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, X = 0, Y = -0.22m, YAnchor = Plotly.Blazor.LayoutLib.LegendLib.YAnchorEnum.Top }
+                    // At the foot of the whole chart (the container), so the x axis's labels and title stay above it.
+                    ? new Plotly.Blazor.LayoutLib.Legend
+                    {
+                        Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, X = 0, Y = 0,
+                        YRef = Plotly.Blazor.LayoutLib.LegendLib.YRefEnum.Container, YAnchor = Plotly.Blazor.LayoutLib.LegendLib.YAnchorEnum.Bottom,
+                    }
                     : new Plotly.Blazor.LayoutLib.Legend { X = SecondaryY is null ? 1.02m : 1.12m, Y = 1 },
             ],
             BarMode = BarModeEnum.Group,

