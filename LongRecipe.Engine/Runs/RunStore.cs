@@ -97,15 +97,33 @@ public sealed class RunStore : IDisposable
             PRIMARY KEY (run, stage, phase, factor, generation));
         """,
         // 4 → 5: an owner's lease on Queued and Running runs; one row per eval cell (duplicates written by two processes
-        // resuming one run are dropped, the newest kept).
+        // resuming one run are dropped, the newest kept); a loss, gradient norm or eval value that is not a number (NaN,
+        // which SQLite stores as NULL) has room: those columns allow NULL (SQLite changes a column's rules by copying).
         """
         ALTER TABLE runs ADD COLUMN owner TEXT;
         ALTER TABLE runs ADD COLUMN owner_host TEXT;
         ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
         ALTER TABLE runs ADD COLUMN owner_started TEXT;
         ALTER TABLE runs ADD COLUMN heartbeat TEXT;
-        DELETE FROM evals WHERE rowid NOT IN
-            (SELECT max(rowid) FROM evals GROUP BY run, stage, benchmark, context_length, coalesce(depth, -1), metric);
+        CREATE TABLE steps_5 (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, step INTEGER NOT NULL,
+            total_steps INTEGER NOT NULL, time TEXT NOT NULL, loss REAL, lr REAL NOT NULL, grad_norm REAL,
+            tokens_per_second REAL NOT NULL, tokens INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, eta_seconds REAL NOT NULL,
+            skipped_steps INTEGER NOT NULL, PRIMARY KEY (run, stage, step));
+        INSERT INTO steps_5 SELECT run, stage, step, total_steps, time, loss, lr, grad_norm, tokens_per_second, tokens,
+            memory_bytes, eta_seconds, skipped_steps FROM steps;
+        DROP TABLE steps;
+        ALTER TABLE steps_5 RENAME TO steps;
+        CREATE TABLE evals_5 (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, time TEXT NOT NULL,
+            benchmark TEXT NOT NULL, context_length INTEGER NOT NULL, depth REAL, metric TEXT NOT NULL, value REAL,
+            samples INTEGER NOT NULL);
+        INSERT INTO evals_5 SELECT run, stage, time, benchmark, context_length, depth, metric, value, samples FROM evals
+            WHERE rowid IN (SELECT max(rowid) FROM evals GROUP BY run, stage, benchmark, context_length, coalesce(depth, -1), metric)
+            ORDER BY rowid;
+        DROP TABLE evals;
+        ALTER TABLE evals_5 RENAME TO evals;
+        CREATE INDEX evals_run ON evals(run);
         CREATE UNIQUE INDEX evals_cell ON evals(run, stage, benchmark, context_length, coalesce(depth, -1), metric);
         """,
     ];
@@ -463,8 +481,8 @@ public sealed class RunStore : IDisposable
             FROM steps s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
             WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, step
             """,
-            r => new StepEvent(r.Time("time"), r.Text("stage"), r.Long("step"), r.Long("total_steps"), r.Number("loss"), r.Number("lr"),
-                r.Number("grad_norm"), r.Number("tokens_per_second"), r.Long("tokens"), r.Long("memory_bytes"),
+            r => new StepEvent(r.Time("time"), r.Text("stage"), r.Long("step"), r.Long("total_steps"), r.NumberOrNaN("loss"), r.Number("lr"),
+                r.NumberOrNaN("grad_norm"), r.Number("tokens_per_second"), r.Long("tokens"), r.Long("memory_bytes"),
                 TimeSpan.FromSeconds(r.Number("eta_seconds")), (int)r.Long("skipped_steps")),
             ("$run", runId));
         if (maxPoints is not { } max || steps.Count <= max) return steps;
@@ -478,7 +496,7 @@ public sealed class RunStore : IDisposable
     public IReadOnlyList<EvalEvent> Evals(long runId) => Read(
         "SELECT time, stage, benchmark, context_length, depth, metric, value, samples FROM evals WHERE run = $run ORDER BY rowid",
         r => new EvalEvent(r.Time("time"), r.Text("stage"), r.Text("benchmark"), (int)r.Long("context_length"), r.OptionalNumber("depth"),
-            r.Text("metric"), r.Number("value"), (int)r.Long("samples")),
+            r.Text("metric"), r.NumberOrNaN("value"), (int)r.Long("samples")),
         ("$run", runId));
 
     /// <summary>The search stages' generations, in stage order and then as they were searched.</summary>
@@ -572,7 +590,8 @@ public sealed class RunStore : IDisposable
         var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        // SQLite has no NaN (Microsoft.Data.Sqlite refuses to bind one): a skipped step's NaN loss is stored as NULL.
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value is null or double.NaN ? DBNull.Value : value);
         return command;
     }
 
@@ -603,6 +622,9 @@ public sealed class RunStore : IDisposable
         public double Number(string column) => reader.GetDouble(reader.GetOrdinal(column));
 
         public double? OptionalNumber(string column) => Null(column) ? null : Number(column);
+
+        /// <summary>A number that may be NaN, which SQLite stores as NULL.</summary>
+        public double NumberOrNaN(string column) => OptionalNumber(column) ?? double.NaN;
 
         public DateTimeOffset Time(string column) =>
             DateTimeOffset.Parse(Text(column), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
