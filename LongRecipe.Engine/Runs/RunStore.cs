@@ -190,7 +190,7 @@ public sealed class RunStore : IDisposable
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new RunStoreException($"{full}: not a readable run store ({e.Message})", e);
+            throw Failure(full, "cannot open the run store", e);
         }
         catch
         {
@@ -264,7 +264,7 @@ public sealed class RunStore : IDisposable
                 ("$now", Time(time.GetUtcNow())), ("$me", token)));
             ReclaimAbandoned();
         }
-        catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is RunStoreException or ObjectDisposedException or InvalidOperationException)
         {
             // A busy or full disk, or the store closing: the lease has lease / 6 to spare before the next try.
         }
@@ -553,7 +553,7 @@ public sealed class RunStore : IDisposable
                             : "interrupted: its process closed the run store without ending it; it wrote no checkpoint, so resuming restarts it from step 1"), t);
                 });
             }
-            catch (SqliteException)
+            catch (RunStoreException)
             {
                 // A full or read-only disk: the leases then expire on their own.
             }
@@ -567,9 +567,69 @@ public sealed class RunStore : IDisposable
     {
         lock (gate)
         {
-            using var transaction = connection.BeginTransaction();
-            work(transaction);
-            transaction.Commit();
+            try
+            {
+                using var transaction = connection.BeginTransaction();
+                work(transaction);
+                transaction.Commit();
+            }
+            catch (SqliteException e)
+            {
+                throw Failure(FilePath, "cannot write to the run store", e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What went wrong with the store's file, in words a researcher can act on: a full disk, a read-only file, folder
+    /// or disk, a file that is not a store, a lock held too long. SQLite commits whole transactions, so a failed write
+    /// leaves what the store held before as it was.
+    /// </summary>
+    private static RunStoreException Failure(string file, string doing, SqliteException e)
+    {
+        const string intact = "what the store held before is intact (SQLite commits whole transactions only)";
+        var folder = Path.GetDirectoryName(file)!;
+        var why = e.SqliteErrorCode switch
+        {
+            SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB => $"it is not a run store (not an SQLite database, or a damaged one: {e.Message})",
+            SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED => $"another process has held it locked for more than 5 s; {intact}",
+            SQLitePCL.raw.SQLITE_FULL => $"{Full(folder)}; {intact}",
+            SQLitePCL.raw.SQLITE_READONLY => $"{ReadOnly(folder)}; {intact}",
+            _ when FreeBytes(folder) < 1 << 20 => $"{Full(folder)}; {intact}",
+            _ when !Writable(folder) => $"{ReadOnly(folder)}; {intact}",
+            _ => $"{e.Message}; {intact}",
+        };
+        return new RunStoreException($"{file}: {doing}: {why}", e);
+    }
+
+    private static string Full(string folder) => $"the disk holding {folder} is full ({FreeBytes(folder):N0} bytes free); free some space and try again";
+
+    private static string ReadOnly(string folder) =>
+        $"it is read-only here (the file, {folder} or its disk cannot be written); make it writable, or copy the data directory somewhere that is";
+
+    private static long FreeBytes(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    private static bool Writable(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, $".write-probe-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write,
+                FileShare.None, 1, FileOptions.DeleteOnClose);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
