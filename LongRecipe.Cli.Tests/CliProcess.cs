@@ -12,6 +12,16 @@ internal static class CliProcess
 {
     public static readonly string RepositoryRoot = FindRoot();
 
+    /// <summary>The built program, longrecipe.dll, that `dotnet` runs.</summary>
+    public static string Program
+    {
+        get
+        {
+            var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!;
+            return Path.Combine(RepositoryRoot, "LongRecipe.Cli", "bin", configuration, "net10.0", "longrecipe.dll");
+        }
+    }
+
     public sealed record Result(int ExitCode, string[] Stdout, string Stderr);
 
     public static async Task<Result> RunAsync(string[] arguments, params string[] requestLines)
@@ -25,10 +35,8 @@ internal static class CliProcess
     /// <summary>Starts the program and leaves it running: the test reads its stderr as it comes, stops or kills it.</summary>
     public static Running Start(string[] arguments)
     {
-        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/')))!;
-        var program = Path.Combine(RepositoryRoot, "LongRecipe.Cli", "bin", configuration, "net10.0", "longrecipe.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(program);
+        start.ArgumentList.Add(Program);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         return new Running(Process.Start(start)!, $"longrecipe {string.Join(' ', arguments)}");
     }

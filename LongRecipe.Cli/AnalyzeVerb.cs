@@ -17,8 +17,8 @@ public static class AnalyzeVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? args.Required("model"));
-        using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
-        using var extended = args.Optional("extended") is { } path ? PretrainedModel.Load(path, args.Device, args.DType) : null;
+        using var model = args.LoadModel(args.Required("model"), args.Device);
+        using var extended = args.Optional("extended") is { } path ? args.LoadModel(path, args.Device) : null;
         var window = args.Whole("window", 0);
         if (extended is null && window < 2) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
         using var store = TokenStore.Open(args.Required("store"));

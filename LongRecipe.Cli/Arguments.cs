@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
@@ -48,6 +49,13 @@ public sealed class Arguments
     public bool Flag(string name) => values.ContainsKey(name);
 
     public Device Device => Device.Parse(Optional("device") ?? "cpu");
+
+    /// <summary>
+    /// The model directory <paramref name="directory"/> in --dtype on <paramref name="device"/>; what loading finds wrong but
+    /// mends or lets pass (a tensor converted to the checkpoint's dtype, a tensor holding NaN) is a warning on stderr.
+    /// </summary>
+    public LlamaModel LoadModel(string directory, Device? device, string? ropeScaling = null) =>
+        PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
 
     /// <summary>--dtype, or null for the checkpoint's own.</summary>
     public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;

@@ -41,7 +41,7 @@ public static class EvalVerb
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
-        using var model = PretrainedModel.Load(directory, args.Device, args.DType, args.Optional("rope-scaling"));
+        using var model = args.LoadModel(directory, args.Device, args.Optional("rope-scaling"));
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("cells");
         var done = 0;

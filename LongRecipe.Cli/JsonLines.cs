@@ -12,7 +12,9 @@ public sealed class RequestException(string message) : Exception(message);
 /// Serves JSON Lines: one result line per request line, in order. Requests are read with the engine's JSON field
 /// reader, so a mistyped or missing field is named as config.json's are ("line 3: input_ids[2] must be an
 /// integer, got "x""). A request that fails gets {"error": "line N: …"} in its place (so results stay aligned)
-/// and a line on stderr; the exit code is then 1.
+/// and a line on stderr; the exit code is then 1. A blank line is a request too, answered with an error, so that line N
+/// of the output always answers line N of the input. JSON has no NaN or ±∞: a number that is not finite is written as
+/// null (<see cref="Numbers"/>), and a result that still cannot be written becomes its line's error; the stream goes on.
 /// </summary>
 public static class JsonLines
 {
@@ -28,22 +30,22 @@ public static class JsonLines
         while (await input.ReadLineAsync(cancel) is { } line)
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             var source = $"line {lineNumber}";
-            JsonObject result;
+            string answer;
             try
             {
+                if (string.IsNullOrWhiteSpace(line)) throw new RequestException("empty request (one JSON object a line)");
                 using var request = JsonField.Parse(line, source);
-                result = handle(JsonField.Root(request, source));
+                answer = handle(JsonField.Root(request, source)).ToJsonString(Output);
             }
             catch (Exception e) when (e is JsonFieldException or RequestException or ArgumentException or Engine.Torch.TorchException)
             {
                 failures++;
                 var message = e is JsonFieldException ? e.Message : $"{source}: {Reason(e)}";
                 await Console.Error.WriteLineAsync(message);
-                result = new JsonObject { ["error"] = message };
+                answer = new JsonObject { ["error"] = message }.ToJsonString(Output);
             }
-            await output.WriteLineAsync(result.ToJsonString(Output));
+            await output.WriteLineAsync(answer);
         }
         return failures == 0 ? 0 : 1;
     }
@@ -51,4 +53,21 @@ public static class JsonLines
     /// <summary>An exception's message without .NET's "(Parameter 'name')" suffix, which names a C# parameter, not a request field.</summary>
     public static string Reason(Exception e) =>
         e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+
+    /// <summary>Numbers as a JSON array, those that are not finite (NaN, ±∞) as null; and how many those were.</summary>
+    public static (JsonArray Values, int NonFinite) Numbers(IEnumerable<double> values)
+    {
+        var nonFinite = 0;
+        var array = new JsonArray();
+        foreach (var value in values)
+        {
+            if (double.IsFinite(value)) array.Add(value);
+            else
+            {
+                array.Add(null);
+                nonFinite++;
+            }
+        }
+        return (array, nonFinite);
+    }
 }

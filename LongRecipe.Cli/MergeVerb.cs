@@ -22,8 +22,8 @@ public static class MergeVerb
             args.Number("alpha", 0.5), args.Number("density", 0.2)).Validate();
         var paths = args.Required("model").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-        using var baseModel = PretrainedModel.Load(args.Required("base"), dtype: args.DType);
-        var models = paths.Select(p => PretrainedModel.Load(p, dtype: args.DType)).ToList();
+        using var baseModel = args.LoadModel(args.Required("base"), device: null);
+        var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();
         try
         {
             using (var bar = new ProgressBar($"{spec.Method.ToString().ToLowerInvariant()} merge"))

@@ -20,7 +20,7 @@ public static class RopeSearchVerb
     {
         var directory = args.Required("model");
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
-        using var model = PretrainedModel.Load(directory, args.Device, args.DType);
+        using var model = args.LoadModel(directory, args.Device);
         var defaults = new RopeSearchSpec();
         var spec = new RopeSearchSpec(
             Factor: args.Number("factor", defaults.Factor),

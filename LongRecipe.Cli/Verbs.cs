@@ -21,27 +21,47 @@ public static class TokenizeVerb
     }
 }
 
-/// <summary>score: {"input_ids", "position_ids"?} → {"logprobs"}, n−1 values for n ids.</summary>
+/// <summary>
+/// score: {"input_ids", "position_ids"?} → {"logprobs"}, n−1 values for n ids; a log-probability that is not finite
+/// (a model with NaN weights) is null, and "non_finite" says how many. At most --max-tokens ids a request.
+/// </summary>
 public static class ScoreVerb
 {
     public static async Task<int> RunAsync(Arguments args)
     {
-        using var model = PretrainedModel.Load(args.Required("model"), args.Device, args.DType);
+        using var model = args.LoadModel(args.Required("model"), args.Device);
+        var limit = TokenLimit(args, model.Config);
         return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("input_ids", "position_ids");
             var ids = request.Required("input_ids").Longs();
             var positions = request.Optional("position_ids")?.Longs();
-            Validate(model.Config, ids, positions);
-            var logprobs = Scoring.LogProbs(model, ids, positions);
-            return new JsonObject { ["logprobs"] = new JsonArray(logprobs.Select(l => (JsonNode)l).ToArray()) };
+            Validate(model.Config, ids, positions, limit);
+            var (logprobs, nonFinite) = JsonLines.Numbers(Scoring.LogProbs(model, ids, positions));
+            var result = new JsonObject { ["logprobs"] = logprobs };
+            if (nonFinite > 0) result["non_finite"] = nonFinite;
+            return result;
         });
     }
 
+    /// <summary>
+    /// The most tokens one request may hold: --max-tokens, by default the model's window (max_position_embeddings);
+    /// never more than one forward can hold in the device's memory (<see cref="MemoryBounds.ForwardBytes"/>).
+    /// </summary>
+    internal static long TokenLimit(Arguments args, LlamaConfig config)
+    {
+        var fits = (long)(TorchRuntime.TotalMemory(args.Device) / MemoryBounds.ForwardBytes(config, 1, 1));
+        var limit = args.Whole("max-tokens", Math.Min(config.MaxPositionEmbeddings, fits));
+        if (limit < 2) throw new ArgumentException($"--max-tokens must be at least 2, not {limit}");
+        return limit <= fits ? limit : throw new ArgumentException($"--max-tokens {limit}: {MemoryBounds.ForwardProblem(config, 1, limit, args.Device)}");
+    }
+
     /// <summary>Checks a request against the model before any tensor is made, so the message names the field.</summary>
-    internal static void Validate(LlamaConfig config, long[] ids, long[]? positions)
+    internal static void Validate(LlamaConfig config, long[] ids, long[]? positions, long limit)
     {
         if (ids.Length < 2) throw new RequestException("input_ids needs at least two tokens to score");
+        if (ids.Length > limit)
+            throw new RequestException($"input_ids has {ids.Length} tokens, more than {limit} a request may hold (--max-tokens; the model's window is {config.MaxPositionEmbeddings})");
         for (var i = 0; i < ids.Length; i++)
             if (ids[i] < 0 || ids[i] >= config.VocabSize)
                 throw new RequestException($"input_ids[{i}] = {ids[i]} is outside the vocabulary [0, {config.VocabSize})");
@@ -60,7 +80,8 @@ public static class GenerateVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
-        using var model = PretrainedModel.Load(directory, args.Device, args.DType);
+        using var model = args.LoadModel(directory, args.Device);
+        var limit = ScoreVerb.TokenLimit(args, model.Config);
         var tokenizerPath = args.Optional("tokenizer") ?? directory;
         var tokenizer = File.Exists(tokenizerPath) || File.Exists(Path.Combine(tokenizerPath, "tokenizer.json"))
             ? Tokenizer.Load(tokenizerPath)
@@ -71,13 +92,16 @@ public static class GenerateVerb
         {
             request.OnlyFields("prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
             var prompt = Prompt(request, tokenizer);
-            ScoreVerb.Validate(model.Config, [.. prompt, 0], null);
+            if (prompt.Length == 0) throw new RequestException("input_ids must hold at least one token");
+            var maxNew = request.Optional("max_new_tokens")?.Int(min: 1) ?? 32;
+            ScoreVerb.Validate(model.Config, [.. prompt, 0], null, limit);
+            if (prompt.Length + (long)maxNew > limit)
+                throw new RequestException($"the prompt's {prompt.Length} tokens and max_new_tokens {maxNew} make more than {limit} a request may hold (--max-tokens)");
             var sampling = new SamplingOptions(
                 request.Optional("temperature")?.Double() ?? 0,
-                request.Optional("top_k")?.Int(min: 0) ?? 0,
+                request.Optional("top_k")?.Int() ?? 0,
                 request.Optional("top_p")?.Double() ?? 1,
-                (ulong)(request.Optional("seed")?.Long() ?? 0));
-            var maxNew = request.Optional("max_new_tokens")?.Int(min: 1) ?? 32;
+                request.Optional("seed")?.ULong() ?? 0).Validate();
             var stop = tokenizer?.EosId is { } eos ? new HashSet<long> { eos } : null;
             var ids = Generation.Generate(model, prompt, maxNew, sampling, stop, cancel.Token).ToBlockingEnumerable().ToArray();
             var result = new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
@@ -109,7 +133,7 @@ public static class ConvertVerb
         var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
         if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
             throw new ArgumentException($"{configFile}: {problem}");
-        using var model = PretrainedModel.Load(directory, dtype: args.DType);
+        using var model = args.LoadModel(directory, device: null);
         var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
         PretrainedModel.Save(model, output, shardBytes);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Tests.Support;
 
@@ -76,6 +77,26 @@ public class CorpusReaderHygieneTests
         var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("noise.txt")).ToList());
 
         Assert.StartsWith($"{folder.File("noise.txt")}: binary data, not text (a NUL byte at offset {Array.IndexOf(bytes, (byte)0)})", e.Message);
+    }
+
+    [Fact]
+    public void Bytes_that_are_mostly_not_utf8_are_refused_and_a_few_in_text_are_replaced()
+    {
+        using var folder = new TempFolder();
+        // High bytes only: no NUL, no control byte, and hardly a valid UTF-8 sequence among them.
+        var noise = new byte[100_000];
+        new Random(3).NextBytes(noise);
+        for (var i = 0; i < noise.Length; i++) noise[i] |= 0x80;
+        File.WriteAllBytes(folder.File("high.txt"), noise);
+        var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("high.txt")).ToList());
+        Assert.Matches($@"^{Regex.Escape(folder.File("high.txt"))}: binary data, not text \(([1-9]\d|100)% of its first 65,536 bytes are not UTF-8; " +
+                       @"text in another encoding must be converted to UTF-8 first\)", e.Message);
+
+        // Latin-1 French: its accented letters are the only invalid bytes, far under a tenth.
+        File.WriteAllBytes(folder.File("latin1.txt"), System.Text.Encoding.Latin1.GetBytes(string.Concat(Enumerable.Repeat("Le café est très bon. ", 50))));
+        var warnings = new List<CorpusWarning>();
+        Assert.Contains("caf�", Assert.Single(CorpusReader.Read(folder.File("latin1.txt"), warnings.Add)).Text);
+        Assert.Equal($"{folder.File("latin1.txt")}: 100 invalid UTF-8 bytes replaced by U+FFFD, on line 1", Assert.Single(warnings).ToString());
     }
 
     [Fact]

@@ -52,6 +52,22 @@ public sealed class EventJsonTests
     }
 
     [Fact]
+    public void A_number_that_is_not_finite_is_written_as_null_and_reads_back_as_nan()
+    {
+        // A skipped step: its loss NaN, its gradient norm infinite; JSON can write neither.
+        var skipped = new StepEvent(Noon, "extend", 3, 10, double.NaN, 2e-5, double.PositiveInfinity, 1500, 4096, 0, TimeSpan.FromSeconds(7), 1);
+        var json = EventJson.ToElement(skipped);
+        Assert.Equal([JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null],
+            new[] { "loss", "grad_norm", "perplexity" }.Select(f => json.GetProperty(f).ValueKind));
+        var read = (StepEvent)EventJson.Parse(json.GetRawText());
+        Assert.Equal((double.NaN, double.NaN, 2e-5), (read.Loss, read.GradNorm, read.LearningRate));
+
+        var cell = EventJson.Serialize(new EvalEvent(Noon, "eval", Benchmarks.Perplexity, 512, null, Metrics.Perplexity, double.NaN, 4));
+        Assert.Contains("\"value\":null", cell);
+        Assert.True(double.IsNaN(((EvalEvent)EventJson.Parse(cell)).Value));
+    }
+
+    [Fact]
     public void Every_event_type_of_the_contract_has_a_name()
     {
         var contract = typeof(RunEvent).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(RunEvent)) && !t.IsAbstract);

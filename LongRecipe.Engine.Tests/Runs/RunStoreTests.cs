@@ -182,6 +182,18 @@ public sealed class RunStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_loss_or_value_that_is_not_a_number_is_stored_and_reads_back_as_nan()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var id = store.CreateRun(RunPresets.Pose(), folder.FullName);
+        // What a skipped step and the evaluation of a model with NaN weights report.
+        store.Append(id, [Step("extend", 1, double.NaN) with { GradNorm = double.NaN }, Step("extend", 2, 3.0) with { GradNorm = double.PositiveInfinity },
+            new EvalEvent(T0, "eval", Benchmarks.Perplexity, 512, null, Metrics.Perplexity, double.NaN, 4)]);
+        Assert.Equal([(double.NaN, double.NaN), (3.0, double.PositiveInfinity)], store.Steps(id).Select(s => (s.Loss, s.GradNorm)));
+        Assert.True(double.IsNaN(Assert.Single(store.Evals(id)).Value));
+    }
+
+    [Fact]
     public void A_file_that_is_not_sqlite_is_named_in_the_error_and_left_as_it_was()
     {
         var bytes = "this is not a database, but it is long enough to look like a header of sorts."u8.ToArray();

@@ -9,14 +9,16 @@ namespace LongRecipe.Engine.Corpora;
 /// A corpus source read as UTF-8 lines, split at '\n' (a '\r' before it stays with the line, so joining the lines
 /// with '\n' gives the text back), with a leading byte order mark dropped. What is not text is refused with a
 /// message naming the file: a NUL byte anywhere, or a first <see cref="SampleBytes"/> of which more than
-/// <see cref="MaxControlShare"/> are control bytes other than tab, line feed, form feed and carriage return.
-/// Invalid UTF-8 is replaced by U+FFFD, one per maximal invalid sequence (as the Unicode standard and .NET's
+/// <see cref="MaxControlShare"/> are control bytes other than tab, line feed, form feed and carriage return, or more
+/// than <see cref="MaxInvalidShare"/> are not UTF-8 (random bytes, compressed data, text in another encoding throughout).
+/// Invalid UTF-8 below that is replaced by U+FFFD, one per maximal invalid sequence (as the Unicode standard and .NET's
 /// decoder do), and counted per line for <see cref="Report"/>.
 /// </summary>
 internal sealed class TextFile(string path)
 {
     public const int SampleBytes = 64 * 1024;
     public const double MaxControlShare = 0.1;
+    public const double MaxInvalidShare = 0.1;
 
     private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
     private readonly List<(int Line, int Bytes)> replaced = [];
@@ -70,6 +72,22 @@ internal sealed class TextFile(string path)
             throw Binary($"a NUL byte at offset {nul}");
         if (length > 0 && control > MaxControlShare * length)
             throw Binary(string.Create(CultureInfo.InvariantCulture, $"{100.0 * control / length:F0}% control bytes in its first {length:N0}"));
+        // A character cut by the sample's end is not held against the file.
+        var invalid = InvalidBytes(length == SampleBytes ? bytes[..^3] : bytes);
+        if (length > 0 && invalid > MaxInvalidShare * length)
+            throw Binary(string.Create(CultureInfo.InvariantCulture,
+                $"{100.0 * invalid / length:F0}% of its first {length:N0} bytes are not UTF-8; text in another encoding must be converted to UTF-8 first"));
+    }
+
+    private static int InvalidBytes(ReadOnlySpan<byte> bytes)
+    {
+        var invalid = 0;
+        while (!bytes.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(bytes, out _, out var consumed) != OperationStatus.Done) invalid += consumed;
+            bytes = bytes[consumed..];
+        }
+        return invalid;
     }
 
     private CorpusFormatException Binary(string evidence) =>

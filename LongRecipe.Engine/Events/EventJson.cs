@@ -11,7 +11,8 @@ namespace LongRecipe.Engine.Events;
 /// ("type": step, stage, eval, search, checkpoint, log or status), then the event's fields in snake_case, enums as
 /// snake_case names, times as ISO 8601 and durations in seconds, e.g.
 /// {"type":"step","time":"…","stage":"extend","step":10,"total_steps":100,"loss":2.31,…}. Text stays readable
-/// (no \uXXXX for non-ASCII).
+/// (no \uXXXX for non-ASCII). JSON has no NaN or ±∞: a number that is not finite (a skipped step's loss, the
+/// perplexity of a model with NaN weights) is written as null, and null reads back as NaN.
 /// </summary>
 public static class EventJson
 {
@@ -36,6 +37,21 @@ public static class EventJson
     public static JsonTypeInfo<T> Fields<T>() where T : RunEvent => (JsonTypeInfo<T>)Context.GetTypeInfo(typeof(T))!;
 }
 
+/// <summary>A number, or null where it is not finite (NaN, ±∞), which JSON cannot write; null reads as NaN.</summary>
+internal sealed class FiniteOrNullConverter : JsonConverter<double>
+{
+    public override bool HandleNull => true;
+
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+    {
+        if (double.IsFinite(value)) writer.WriteNumberValue(value);
+        else writer.WriteNullValue();
+    }
+}
+
 /// <summary>A duration as its seconds, a plain number other languages read.</summary>
 internal sealed class SecondsConverter : JsonConverter<TimeSpan>
 {
@@ -49,7 +65,7 @@ internal sealed class SecondsConverter : JsonConverter<TimeSpan>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     AllowOutOfOrderMetadataProperties = true,
-    Converters = [typeof(SnakeCaseEnumConverter<RunStatus>), typeof(SnakeCaseEnumConverter<StagePhase>), typeof(SnakeCaseEnumConverter<RunLogLevel>),
+    Converters = [typeof(FiniteOrNullConverter), typeof(SnakeCaseEnumConverter<RunStatus>), typeof(SnakeCaseEnumConverter<StagePhase>), typeof(SnakeCaseEnumConverter<RunLogLevel>),
         typeof(SnakeCaseEnumConverter<RopeSearchPhase>)])]
 [JsonSerializable(typeof(RunEvent))]
 [JsonSerializable(typeof(StepEvent))]

@@ -80,6 +80,10 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
     public long Long() =>
         Value.ValueKind == JsonValueKind.Number && Value.TryGetInt64(out var n) ? n : throw WrongType("an integer");
 
+    /// <summary>A whole number ≥ 0 (a seed).</summary>
+    public ulong ULong() =>
+        Value.ValueKind == JsonValueKind.Number && Value.TryGetUInt64(out var n) ? n : throw WrongType("an integer ≥ 0");
+
     /// <summary>A whole number of at least <paramref name="min"/> that fits an int.</summary>
     public int Int(int min = int.MinValue)
     {

@@ -11,6 +11,16 @@ namespace LongRecipe.Engine.Model;
 public sealed record SamplingOptions(double Temperature = 0, int TopK = 0, double TopP = 1.0, ulong Seed = 0)
 {
     public static readonly SamplingOptions Greedy = new();
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range (as a request names it); returns these.</summary>
+    public SamplingOptions Validate()
+    {
+        if (!(Temperature >= 0 && double.IsFinite(Temperature)))
+            throw new ArgumentException($"temperature must be a finite number ≥ 0 (0 is greedy), got {Temperature}");
+        if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (0 keeps every token), got {TopK}");
+        if (!(TopP is > 0 and <= 1)) throw new ArgumentException($"top_p must be in (0, 1], got {TopP}");
+        return this;
+    }
 }
 
 public static class Generation
@@ -23,6 +33,7 @@ public static class Generation
         SamplingOptions sampling, IReadOnlySet<long>? stopIds = null, [EnumeratorCancellation] CancellationToken cancel = default)
     {
         if (prompt.Count == 0) throw new ArgumentException("generation needs a prompt of at least one token", nameof(prompt));
+        sampling.Validate();
         var random = new Random((int)(sampling.Seed % int.MaxValue));
         using var cache = model.NewCache();
         var input = prompt.ToArray();

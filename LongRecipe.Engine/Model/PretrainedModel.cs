@@ -23,11 +23,14 @@ public static class PretrainedModel
     public const long DefaultShardBytes = 5_000_000_000;
 
     /// <summary>
-    /// Loads the model in <paramref name="dtype"/> (the checkpoint's own when null) on <paramref name="device"/>;
-    /// <paramref name="ropeScaling"/>, a rope_scaling JSON object, replaces the checkpoint's RoPE
-    /// (see <see cref="LlamaConfig.WithRopeScaling"/>).
+    /// Loads the model in <paramref name="dtype"/> on <paramref name="device"/>; <paramref name="ropeScaling"/>, a
+    /// rope_scaling JSON object, replaces the checkpoint's RoPE (see <see cref="LlamaConfig.WithRopeScaling"/>). Without a
+    /// dtype the checkpoint's own is kept, the one most of its tensors have: a tensor stored in another (one F16 among
+    /// BF16) is converted to it, since one model computes in one dtype. <paramref name="warn"/> hears of each converted
+    /// tensor and of each tensor holding NaN or ±∞ (which makes whatever it touches NaN), by file and name.
     /// </summary>
-    public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null)
+    public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null,
+        Action<string>? warn = null)
     {
         RequireDirectory(directory);
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
@@ -37,6 +40,7 @@ public static class PretrainedModel
         var parameters = new Parameters();
         try
         {
+            var entries = new List<(string Name, string File, SafeTensorsEntry Entry)>();
             foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
             {
                 if (fileOf(name) is not { } file)
@@ -50,7 +54,17 @@ public static class PretrainedModel
                 if (!entry.Shape.SequenceEqual(shape))
                     throw new ModelLoadException(
                         $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
-                parameters.Add(name, weights.Load(name, dtype, device));
+                entries.Add((name, file, entry));
+            }
+            var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
+            foreach (var (name, file, entry) in entries)
+            {
+                if (entry.DType != target && dtype is null)
+                    warn?.Invoke($"{file}: tensor '{name}' is {entry.DType.ShortName()} among {target.ShortName()} tensors; converted to {target.ShortName()}");
+                var tensor = opened[file].Load(name, target, device);
+                parameters.Add(name, tensor);
+                if (warn is not null && NonFinite(tensor) is > 0 and var count)
+                    warn($"{file}: tensor '{name}' has {count} of {tensor.NumElements} values not finite (NaN or ±∞); what it touches computes NaN");
             }
             return new LlamaModel(config, parameters);
         }
@@ -63,6 +77,12 @@ public static class PretrainedModel
         {
             foreach (var weights in opened.Values) weights.Dispose();
         }
+    }
+
+    private static long NonFinite(Tensor tensor)
+    {
+        using var scope = DisposeScope.Enter();
+        return tensor.IsFinite().LogicalNot().Sum().ToInt64();
     }
 
     /// <summary>What keeps <paramref name="path"/> from being a model directory (missing, a file, no config.json, no weights), or null.</summary>

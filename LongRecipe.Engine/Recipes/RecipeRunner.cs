@@ -67,7 +67,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
             var (device, dtype) = (spec.Device, spec.Dtype);
             var tokenizer = Tokenizer.Load(BaseModel);
-            using var baseModel = PretrainedModel.Load(BaseModel, device, dtype);
+            using var baseModel = PretrainedModel.Load(BaseModel, device, dtype, warn: m => Log(m, RunLogLevel.Warning));
             var native = spec.NativeLength ?? (int)baseModel.Config.MaxPositionEmbeddings;
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "

@@ -41,18 +41,29 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
         var record = store.GetRun(runId)!;
         var runner = new RecipeRunner(record.Spec, record.Folder, builtinModel, realCorpus);
         var channel = Channel.CreateUnbounded<RunEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, cancel))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var running = OnOwnThread($"run {runId}", () => runner.Run(e => channel.Writer.TryWrite(e), resume, stop.Token))
             .ContinueWith(t => channel.Writer.Complete(t.Exception), TaskScheduler.Default);
 
         var batch = new List<RunEvent>();
-        // The reader is not cancelled: a cancelled run still reports its last step, checkpoint and status.
-        while (await channel.Reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            batch.Clear();
-            while (channel.Reader.TryRead(out var e)) batch.Add(e);
-            store.Append(runId, batch);
-            if (observe is not null)
-                foreach (var e in batch) await observe(e);
+            // The reader is not cancelled: a cancelled run still reports its last step, checkpoint and status.
+            while (await channel.Reader.WaitToReadAsync(CancellationToken.None))
+            {
+                batch.Clear();
+                while (channel.Reader.TryRead(out var e)) batch.Add(e);
+                store.Append(runId, batch);
+                if (observe is not null)
+                    foreach (var e in batch) await observe(e);
+            }
+        }
+        catch (RunStoreException)
+        {
+            // A store that cannot record (a full disk) stops the run: it checkpoints if it can, and its events go unheard.
+            await stop.CancelAsync();
+            await running;
+            throw;
         }
         await running;
         return store.GetRun(runId)!.Status;

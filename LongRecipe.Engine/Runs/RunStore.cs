@@ -97,15 +97,33 @@ public sealed class RunStore : IDisposable
             PRIMARY KEY (run, stage, phase, factor, generation));
         """,
         // 4 → 5: an owner's lease on Queued and Running runs; one row per eval cell (duplicates written by two processes
-        // resuming one run are dropped, the newest kept).
+        // resuming one run are dropped, the newest kept); a loss, gradient norm or eval value that is not a number (NaN,
+        // which SQLite stores as NULL) has room: those columns allow NULL (SQLite changes a column's rules by copying).
         """
         ALTER TABLE runs ADD COLUMN owner TEXT;
         ALTER TABLE runs ADD COLUMN owner_host TEXT;
         ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
         ALTER TABLE runs ADD COLUMN owner_started TEXT;
         ALTER TABLE runs ADD COLUMN heartbeat TEXT;
-        DELETE FROM evals WHERE rowid NOT IN
-            (SELECT max(rowid) FROM evals GROUP BY run, stage, benchmark, context_length, coalesce(depth, -1), metric);
+        CREATE TABLE steps_5 (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, step INTEGER NOT NULL,
+            total_steps INTEGER NOT NULL, time TEXT NOT NULL, loss REAL, lr REAL NOT NULL, grad_norm REAL,
+            tokens_per_second REAL NOT NULL, tokens INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, eta_seconds REAL NOT NULL,
+            skipped_steps INTEGER NOT NULL, PRIMARY KEY (run, stage, step));
+        INSERT INTO steps_5 SELECT run, stage, step, total_steps, time, loss, lr, grad_norm, tokens_per_second, tokens,
+            memory_bytes, eta_seconds, skipped_steps FROM steps;
+        DROP TABLE steps;
+        ALTER TABLE steps_5 RENAME TO steps;
+        CREATE TABLE evals_5 (
+            run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, stage TEXT NOT NULL, time TEXT NOT NULL,
+            benchmark TEXT NOT NULL, context_length INTEGER NOT NULL, depth REAL, metric TEXT NOT NULL, value REAL,
+            samples INTEGER NOT NULL);
+        INSERT INTO evals_5 SELECT run, stage, time, benchmark, context_length, depth, metric, value, samples FROM evals
+            WHERE rowid IN (SELECT max(rowid) FROM evals GROUP BY run, stage, benchmark, context_length, coalesce(depth, -1), metric)
+            ORDER BY rowid;
+        DROP TABLE evals;
+        ALTER TABLE evals_5 RENAME TO evals;
+        CREATE INDEX evals_run ON evals(run);
         CREATE UNIQUE INDEX evals_cell ON evals(run, stage, benchmark, context_length, coalesce(depth, -1), metric);
         """,
     ];
@@ -172,7 +190,7 @@ public sealed class RunStore : IDisposable
         catch (SqliteException e)
         {
             connection.Dispose();
-            throw new RunStoreException($"{full}: not a readable run store ({e.Message})", e);
+            throw Failure(full, "cannot open the run store", e);
         }
         catch
         {
@@ -246,7 +264,7 @@ public sealed class RunStore : IDisposable
                 ("$now", Time(time.GetUtcNow())), ("$me", token)));
             ReclaimAbandoned();
         }
-        catch (Exception e) when (e is SqliteException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is RunStoreException or ObjectDisposedException or InvalidOperationException)
         {
             // A busy or full disk, or the store closing: the lease has lease / 6 to spare before the next try.
         }
@@ -463,8 +481,8 @@ public sealed class RunStore : IDisposable
             FROM steps s LEFT JOIN stages g ON g.run = s.run AND g.stage = s.stage
             WHERE s.run = $run ORDER BY coalesce(g.idx, 0), s.time, step
             """,
-            r => new StepEvent(r.Time("time"), r.Text("stage"), r.Long("step"), r.Long("total_steps"), r.Number("loss"), r.Number("lr"),
-                r.Number("grad_norm"), r.Number("tokens_per_second"), r.Long("tokens"), r.Long("memory_bytes"),
+            r => new StepEvent(r.Time("time"), r.Text("stage"), r.Long("step"), r.Long("total_steps"), r.NumberOrNaN("loss"), r.Number("lr"),
+                r.NumberOrNaN("grad_norm"), r.Number("tokens_per_second"), r.Long("tokens"), r.Long("memory_bytes"),
                 TimeSpan.FromSeconds(r.Number("eta_seconds")), (int)r.Long("skipped_steps")),
             ("$run", runId));
         if (maxPoints is not { } max || steps.Count <= max) return steps;
@@ -478,7 +496,7 @@ public sealed class RunStore : IDisposable
     public IReadOnlyList<EvalEvent> Evals(long runId) => Read(
         "SELECT time, stage, benchmark, context_length, depth, metric, value, samples FROM evals WHERE run = $run ORDER BY rowid",
         r => new EvalEvent(r.Time("time"), r.Text("stage"), r.Text("benchmark"), (int)r.Long("context_length"), r.OptionalNumber("depth"),
-            r.Text("metric"), r.Number("value"), (int)r.Long("samples")),
+            r.Text("metric"), r.NumberOrNaN("value"), (int)r.Long("samples")),
         ("$run", runId));
 
     /// <summary>The search stages' generations, in stage order and then as they were searched.</summary>
@@ -535,7 +553,7 @@ public sealed class RunStore : IDisposable
                             : "interrupted: its process closed the run store without ending it; it wrote no checkpoint, so resuming restarts it from step 1"), t);
                 });
             }
-            catch (SqliteException)
+            catch (RunStoreException)
             {
                 // A full or read-only disk: the leases then expire on their own.
             }
@@ -549,9 +567,69 @@ public sealed class RunStore : IDisposable
     {
         lock (gate)
         {
-            using var transaction = connection.BeginTransaction();
-            work(transaction);
-            transaction.Commit();
+            try
+            {
+                using var transaction = connection.BeginTransaction();
+                work(transaction);
+                transaction.Commit();
+            }
+            catch (SqliteException e)
+            {
+                throw Failure(FilePath, "cannot write to the run store", e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What went wrong with the store's file, in words a researcher can act on: a full disk, a read-only file, folder
+    /// or disk, a file that is not a store, a lock held too long. SQLite commits whole transactions, so a failed write
+    /// leaves what the store held before as it was.
+    /// </summary>
+    private static RunStoreException Failure(string file, string doing, SqliteException e)
+    {
+        const string intact = "what the store held before is intact (SQLite commits whole transactions only)";
+        var folder = Path.GetDirectoryName(file)!;
+        var why = e.SqliteErrorCode switch
+        {
+            SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB => $"it is not a run store (not an SQLite database, or a damaged one: {e.Message})",
+            SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED => $"another process has held it locked for more than 5 s; {intact}",
+            SQLitePCL.raw.SQLITE_FULL => $"{Full(folder)}; {intact}",
+            SQLitePCL.raw.SQLITE_READONLY => $"{ReadOnly(folder)}; {intact}",
+            _ when FreeBytes(folder) < 1 << 20 => $"{Full(folder)}; {intact}",
+            _ when !Writable(folder) => $"{ReadOnly(folder)}; {intact}",
+            _ => $"{e.Message}; {intact}",
+        };
+        return new RunStoreException($"{file}: {doing}: {why}", e);
+    }
+
+    private static string Full(string folder) => $"the disk holding {folder} is full ({FreeBytes(folder):N0} bytes free); free some space and try again";
+
+    private static string ReadOnly(string folder) =>
+        $"it is read-only here (the file, {folder} or its disk cannot be written); make it writable, or copy the data directory somewhere that is";
+
+    private static long FreeBytes(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    private static bool Writable(string folder)
+    {
+        try
+        {
+            using var probe = new FileStream(Path.Combine(folder, $".write-probe-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write,
+                FileShare.None, 1, FileOptions.DeleteOnClose);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -572,7 +650,8 @@ public sealed class RunStore : IDisposable
         var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        // SQLite has no NaN (Microsoft.Data.Sqlite refuses to bind one): a skipped step's NaN loss is stored as NULL.
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value is null or double.NaN ? DBNull.Value : value);
         return command;
     }
 
@@ -603,6 +682,9 @@ public sealed class RunStore : IDisposable
         public double Number(string column) => reader.GetDouble(reader.GetOrdinal(column));
 
         public double? OptionalNumber(string column) => Null(column) ? null : Number(column);
+
+        /// <summary>A number that may be NaN, which SQLite stores as NULL.</summary>
+        public double NumberOrNaN(string column) => OptionalNumber(column) ?? double.NaN;
 
         public DateTimeOffset Time(string column) =>
             DateTimeOffset.Parse(Text(column), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

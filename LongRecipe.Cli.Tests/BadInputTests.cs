@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace LongRecipe.Cli.Tests;
+
+/// <summary>
+/// The command line's bad inputs, as regression cases: request lines (answered in place, each with its error, the
+/// stream going on), flags (refused before any work, naming the flag and what it takes), run specs (refused before a
+/// run exists, naming the field), and a model with NaN weights (every request answered, the numbers JSON cannot write
+/// as null). Requests of one verb share one process; each flag case is a process of its own.
+/// </summary>
+public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
+{
+    private static readonly string Fixtures = Path.Combine(CliProcess.RepositoryRoot, "LongRecipe.Engine.Tests", "Model", "Reference");
+    private static readonly string Builtin = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+    private static readonly string Model = Path.Combine(Fixtures, "llama-default");
+
+    private readonly Models models;
+
+    public BadInputTests(Models models) => this.models = models;
+
+    /// <summary>A folder with a copy of a fixture whose final norm holds NaN, and spec files; removed afterwards.</summary>
+    public sealed class Models : IDisposable
+    {
+        public string Folder { get; } = Directory.CreateTempSubdirectory("lr-bad-").FullName;
+
+        public string NanModel { get; }
+
+        public Models()
+        {
+            NanModel = Path.Combine(Folder, "nan-model");
+            Directory.CreateDirectory(NanModel);
+            foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(NanModel, Path.GetFileName(file)));
+            PoisonFirstValue(Path.Combine(NanModel, "model.safetensors"), "model.norm.weight");
+        }
+
+        /// <summary>Overwrites the first f32 of a tensor with NaN, reading the safetensors header (8-byte length, JSON) by hand.</summary>
+        private static void PoisonFirstValue(string path, string tensor)
+        {
+            var bytes = File.ReadAllBytes(path);
+            var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!;
+            var offset = 8 + headerLength + (int)header[tensor]!["data_offsets"]![0]!;
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(offset), float.NaN);
+            File.WriteAllBytes(path, bytes);
+        }
+
+        public void Dispose() => Directory.Delete(Folder, recursive: true);
+    }
+
+    // ---- request lines: one process per verb, each line answered in its place ---------------------------------------
+
+    /// <summary>score requests to the llama-default fixture (256 words, a 64-token window): the line and the error it gets.</summary>
+    public static TheoryData<string, string> ScoreRequests => new()
+    {
+        { """{"input_ids": [1]}""", "input_ids needs at least two tokens to score" },
+        { """{"input_ids": [1, 999]}""", "input_ids[1] = 999 is outside the vocabulary [0, 256)" },
+        { """{"input_ids": [1, -2]}""", "input_ids[1] = -2 is outside the vocabulary [0, 256)" },
+        { """{"input_ids": [1, "x"]}""", "input_ids[1] must be an integer, got \"x\"" },
+        { """{"input_ids": [1, 2.5]}""", "input_ids[1] must be an integer, got 2.5" },
+        { """{"input_ids": [1, 1e400]}""", "input_ids[1] must be an integer" },
+        { """{"input_ids": 5}""", "input_ids must be" },
+        { """{"input_ids": null}""", "input_ids" },
+        { """{}""", "input_ids" },
+        { """{"input_ids": [1, 2], "positions": [0, 1]}""", "positions" },
+        { """{"input_ids": [1, 2], "position_ids": [0]}""", "position_ids has 1 entries, input_ids 2" },
+        { """{"input_ids": [1, 2], "position_ids": [3, 1]}""", "position_ids must be non-negative and strictly increasing (entry 1 is 1)" },
+        { """{"input_ids": [1, 2], "position_ids": [-1, 1]}""", "position_ids must be non-negative and strictly increasing (entry 0 is -1)" },
+        { """{"input_ids": [1, 2, 3], "position_ids": [0, 5, 5]}""", "strictly increasing (entry 2 is 5)" },
+        { "[1, 2]", "must be" },
+        { "not json", "" },
+        { """{"input_ids": [1, 2]""", "" },
+        { "", "empty request (one JSON object a line)" },
+        { "   ", "empty request (one JSON object a line)" },
+        { $$"""{"input_ids": [{{string.Join(", ", Enumerable.Repeat(1, 65))}}]}""", "input_ids has 65 tokens, more than 64 a request may hold (--max-tokens; the model's window is 64)" },
+    };
+
+    private static readonly Lazy<Task<CliProcess.Result>> Scored = new(() =>
+        CliProcess.RunAsync(["score", "--model", Model], [.. ScoreRequests.Select(row => row.Data.Item1).SelectMany(line => new[] { line, Good })]));
+
+    private const string Good = """{"input_ids": [1, 2, 3]}""";
+
+    [Theory]
+    [MemberData(nameof(ScoreRequests))]
+    public async Task A_bad_score_request_gets_its_error_in_its_place_and_the_next_is_answered(string request, string error)
+    {
+        var result = await Scored.Value;
+        var index = ScoreRequests.Select(row => row.Data.Item1).ToList().IndexOf(request);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2 * ScoreRequests.Count, result.Stdout.Length);
+        var answer = JsonDocument.Parse(result.Stdout[2 * index]).RootElement;
+        Assert.StartsWith($"line {2 * index + 1}: ", answer.GetProperty("error").GetString());
+        Assert.Contains(error, answer.GetProperty("error").GetString());
+        Assert.Equal(2, JsonDocument.Parse(result.Stdout[2 * index + 1]).RootElement.GetProperty("logprobs").GetArrayLength());
+    }
+
+    /// <summary>generate requests to the same fixture (no tokenizer there): the line and the error it gets.</summary>
+    public static TheoryData<string, string> GenerateRequests => new()
+    {
+        { """{"input_ids": [1, 2], "temperature": -1}""", "temperature must be a finite number ≥ 0 (0 is greedy), got -1" },
+        { """{"input_ids": [1, 2], "temperature": "hot"}""", "temperature must be a finite number, got \"hot\"" },
+        { """{"input_ids": [1, 2], "temperature": 1e400}""", "temperature must be a finite number" },
+        { """{"input_ids": [1, 2], "top_p": 5}""", "top_p must be in (0, 1], got 5" },
+        { """{"input_ids": [1, 2], "top_p": 0}""", "top_p must be in (0, 1], got 0" },
+        { """{"input_ids": [1, 2], "top_k": -3}""", "top_k must be ≥ 0 (0 keeps every token), got -3" },
+        { """{"input_ids": [1, 2], "seed": -1}""", "seed must be an integer ≥ 0, got -1" },
+        { """{"input_ids": [1, 2], "seed": 1.5}""", "seed must be an integer ≥ 0, got 1.5" },
+        { """{"input_ids": [1, 2], "max_new_tokens": 0}""", "max_new_tokens must be an integer ≥ 1, got 0" },
+        { """{"input_ids": [1, 2], "max_new_tokens": 63}""", "the prompt's 2 tokens and max_new_tokens 63 make more than 64 a request may hold (--max-tokens)" },
+        { """{"input_ids": []}""", "input_ids must hold at least one token" },
+        { """{"input_ids": [1, 300]}""", "input_ids[1] = 300 is outside the vocabulary [0, 256)" },
+        { """{"prompt": "hello"}""", "prompt needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory" },
+        { """{"max_new_tokens": 4}""", "prompt or input_ids is required" },
+        { """{"input_ids": [1, 2], "stop": [3]}""", "stop" },
+    };
+
+    private static readonly Lazy<Task<CliProcess.Result>> Generated = new(() =>
+        CliProcess.RunAsync(["generate", "--model", Model], [.. GenerateRequests.Select(row => row.Data.Item1).SelectMany(line => new[] { line, GoodPrompt })]));
+
+    private const string GoodPrompt = """{"input_ids": [1, 2], "max_new_tokens": 3, "temperature": 0.7, "top_k": 5, "top_p": 0.9, "seed": 4}""";
+
+    [Theory]
+    [MemberData(nameof(GenerateRequests))]
+    public async Task A_bad_generate_request_gets_its_error_in_its_place_and_the_next_is_answered(string request, string error)
+    {
+        var result = await Generated.Value;
+        var index = GenerateRequests.Select(row => row.Data.Item1).ToList().IndexOf(request);
+        Assert.Equal(2 * GenerateRequests.Count, result.Stdout.Length);
+        var answer = JsonDocument.Parse(result.Stdout[2 * index]).RootElement;
+        Assert.StartsWith($"line {2 * index + 1}: ", answer.GetProperty("error").GetString());
+        Assert.Contains(error, answer.GetProperty("error").GetString());
+        Assert.Equal(3, JsonDocument.Parse(result.Stdout[2 * index + 1]).RootElement.GetProperty("ids").GetArrayLength());
+    }
+
+    // ---- flags: refused before any work, naming the flag ----------------------------------------------------------
+
+    /// <summary>A command line and what its error must say; every one exits 1 with "longrecipe VERB: …" on stderr.</summary>
+    public static TheoryData<string[], string> BadFlags => new()
+    {
+        { ["score", "--model", Path.Combine(Model, "config.json")], $"{Path.Combine(Model, "config.json")} is the config file; give its folder, {Model}" },
+        { ["score", "--model", Path.Combine(Model, "model.safetensors")], "is a file; give the model's directory (the folder holding config.json and the weights)" },
+        { ["score", "--model", Path.Combine(Fixtures, "no-such-model")], $"{Path.Combine(Fixtures, "no-such-model")}: no such model directory" },
+        { ["score", "--model", Fixtures], $"{Fixtures} has no config.json: not a Hugging Face model directory" },
+        { ["score", "--model", Model, "--max-tokens", "abc"], "--max-tokens must be a whole number in [-9223372036854775808, 9223372036854775807], not 'abc'" },
+        { ["score", "--model", Model, "--max-tokens", "1"], "--max-tokens must be at least 2, not 1" },
+        { ["score", "--model", Model, "--max-tokens", "999999999999999"], "--max-tokens 999999999999999: a forward of 1 × 999999999999999 tokens need" },
+        { ["score", "--model", Model, "--device", "tpu"], "unknown device 'tpu' (expected cpu, cuda or cuda:N)" },
+        { ["score", "--model", Model, "--dtype", "f8"], "unknown dtype 'f8'" },
+        { ["score", "--model"], "expected '--option value', got '--model'" },
+        { ["score"], "--model is required" },
+        { ["tokenize", "--tokenizer", Path.Combine(Fixtures, "nowhere", "tokenizer.json")], Path.Combine(Fixtures, "nowhere", "tokenizer.json") },
+        { ["eval", "--model", Builtin, "--lengths", "10000000"], "--lengths 10000000: a forward of 4 × 10000000 tokens need" },
+        { ["eval", "--model", Builtin, "--lengths", "256,abc"], "--lengths must be a whole number in [-2147483648, 2147483647], not 'abc'" },
+        { ["eval", "--model", Builtin, "--lengths", "99999999999"], "--lengths must be a whole number in [-2147483648, 2147483647], not '99999999999'" },
+        { ["eval", "--model", Builtin, "--depths", "50,1e400"], "--depths must be a finite number, not '1e400'" },
+        { ["eval", "--model", Builtin, "--depths", "NaN"], "--depths must be a finite number, not 'NaN'" },
+        { ["eval", "--model", Builtin, "--seed", "-1"], "--seed must be a whole number in [0, 18446744073709551615], not '-1'" },
+        { ["eval", "--model", Builtin, "--split", "train"], "--split must be test or validation, not 'train'" },
+        { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
+        { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
+        { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
+        { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
+        { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
+        { ["rope-search", "--model", Builtin, "--population", "-"], "--population must be a whole number in [-2147483648, 2147483647], not '-'" },
+        { ["run", "--resume", "--run", "abc"], "--run must be a whole number in [-9223372036854775808, 9223372036854775807], not 'abc'" },
+        { ["run", "--resume"], "--resume needs --run <id>, the run to continue" },
+        { ["run", "no-such-spec.json"], "no-such-spec.json: no such spec file, and not a preset" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFlags))]
+    public async Task A_bad_flag_is_refused_before_any_work_naming_the_flag(string[] arguments, string error)
+    {
+        var result = await CliProcess.RunAsync([.. arguments, .. Data(arguments[0])]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.Contains($"longrecipe {arguments[0]}: ", result.Stderr);
+        Assert.Contains(error, result.Stderr);
+    }
+
+    /// <summary>run's store goes in the test's folder, not the repository's data/.</summary>
+    private string[] Data(string verb) => verb is "run" ? ["--data", Path.Combine(models.Folder, "data")] : [];
+
+    // ---- run specs: refused before a run exists, naming the field ---------------------------------------------------
+
+    /// <summary>A spec file's contents and what the error must name; none of them makes a run.</summary>
+    public static TheoryData<string, string> BadSpecs => new()
+    {
+        { Spec("\"learning_rate\": 1e400"), "stages[0].learning_rate: must be a finite number, got 1e400" },
+        { Spec("\"learning_rate\": 0"), "stages[0].learning_rate: must be > 0 and finite, got 0" },
+        { Spec("\"micro_batch_size\": 1000000000"), "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens over 3975 words alone need" },
+        { Spec("\"steps\": 1", eval: """{"perplexity": {"lengths": [10000000]}}"""), "eval.perplexity.lengths[0]: a forward of 4 × 10000000 tokens need" },
+        { Spec("\"steps\": 1", model: "\"model\": \"/no/such/model\","), "model: /no/such/model: no such model directory" },
+        { Spec("\"steps\": 1", data: """{"corpus": "/no/such/corpus.jsonl"}"""), "data.corpus: /no/such/corpus.jsonl: no such file or folder" },
+        { Spec("\"steps\": 1", model: "\"device\": \"cuda:7\","), "device: cuda:7 is not on this machine" },
+        { "{\"name\": \"x\", \"target_length\": 512", "(line" },
+    };
+
+    private static string Spec(string stageField, string eval = """{"perplexity": {"lengths": [256]}}""", string model = "", string data = """{"documents": 1}""") =>
+        $$"""
+        {"name": "bad", "target_length": 512, {{model}} {{(model.Contains("\"model\"") ? "" : "\"native_length\": 256,")}} "data": {{data}},
+         "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, {{stageField}}}],
+         "eval": {{eval}}}
+        """;
+
+    [Theory]
+    [MemberData(nameof(BadSpecs))]
+    public async Task A_bad_run_spec_is_refused_at_its_field_before_a_run_is_made(string spec, string error)
+    {
+        var file = Path.Combine(models.Folder, $"spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, spec);
+        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync(["run", file, "--data", data]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(error, result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
+    }
+
+    // ---- a model with NaN weights -------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task A_model_with_nan_weights_is_named_at_load_and_every_request_is_answered_with_nulls()
+    {
+        var result = await CliProcess.RunAsync(["score", "--model", models.NanModel], Good, """{"input_ids": [4, 5, 6, 7]}""");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"warning: {Path.Combine(models.NanModel, "model.safetensors")}: tensor 'model.norm.weight' has 1 of 32 values not finite (NaN or ±∞)", result.Stderr);
+        Assert.Equal(2, result.Stdout.Length);
+        foreach (var (line, count) in result.Stdout.Zip([2, 3]))
+        {
+            var answer = JsonDocument.Parse(line).RootElement;
+            Assert.Equal(Enumerable.Repeat(JsonValueKind.Null, count), answer.GetProperty("logprobs").EnumerateArray().Select(v => v.ValueKind));
+            Assert.Equal(count, answer.GetProperty("non_finite").GetInt32());
+        }
+    }
+}
