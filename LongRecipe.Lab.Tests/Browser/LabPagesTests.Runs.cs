@@ -100,8 +100,14 @@ public sealed partial class LabPagesTests
     /// </summary>
     private async Task NeedleCell(IPage page)
     {
-        var plot = await page.Locator("[data-chart=niah] .nsewdrag").First.BoundingBoxAsync();
-        await page.Mouse.ClickAsync(plot!.X + plot.Width * 0.25f, plot.Y + plot.Height / 6);
+        var cells = page.Locator("[data-chart=niah] .nsewdrag").First;
+        await cells.ScrollIntoViewIfNeededAsync();
+        var plot = await cells.BoundingBoxAsync();
+        // Plotly clicks the point the pointer hovers: move there, then click.
+        var (x, y) = (plot!.X + plot.Width * 0.25f, plot.Y + plot.Height / 6);
+        await page.Mouse.MoveAsync(x, y, new() { Steps = 5 });
+        await Expect(page.Locator("[data-chart=niah] .hoverlayer .hovertext")).ToContainTextAsync("256 · 100");
+        await page.Mouse.ClickAsync(x, y);
         var panel = page.Locator(".needle-cell[data-length='256'][data-depth='100']");
         await Until(page, "() => document.querySelectorAll(\".needle-cell[data-length='256'][data-depth='100'] .needle-answers tbody tr\").length === 1", "the cell's answer");
         await Expect(panel.Locator(".needle-expected")).Not.ToBeEmptyAsync();

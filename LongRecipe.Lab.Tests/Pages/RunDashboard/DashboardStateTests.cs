@@ -111,7 +111,8 @@ public sealed class DashboardStateTests
         Assert.Equal("needle log-prob -1.250", niah.GetProperty("text")[1][1].GetString());
         Assert.Equal((0.0, 1.0), (niah.GetProperty("zmin").GetDouble(), niah.GetProperty("zmax").GetDouble()));
         var passkey = DashboardFigures.PasskeyFigure(state)!.ToPlotly().ToJson();
-        Assert.Equal("[256]", passkey.GetProperty("data")[0].GetProperty("x").GetRawText());
+        Assert.Equal("[\"256\"]", passkey.GetProperty("data")[0].GetProperty("x").GetRawText());
+        Assert.Equal("category", passkey.GetProperty("layout").GetProperty("xaxis").GetProperty("type").GetString());
         Assert.Equal("[-0.05,1.05]", passkey.GetProperty("layout").GetProperty("yaxis").GetProperty("range").GetRawText());
         Assert.Null(DashboardFigures.PerplexityFigure(state));
         Assert.Equal((30.0, (double?)null), (state.ShortPerplexity(RecipeRunner.BaseStage)!.Value, state.ShortPerplexity(RecipeRunner.EvalStage)));

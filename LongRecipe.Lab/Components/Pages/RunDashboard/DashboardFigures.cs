@@ -168,12 +168,14 @@ public static class DashboardFigures
         var measured = lengths
             .Select(l => (Length: l, Value: state.Cell(RecipeRunner.EvalStage, benchmark, l, null, metric)))
             .Where(c => c.Value is not null).ToList();
+        // The lengths the spec lists, evenly spaced and labelled as they are (a log axis over one or two doublings labels every minor tick).
         var trace = new ChartTrace(metric, measured.Select(c => (double)c.Length).ToList(), measured.Select(c => c.Value!.Value).ToList())
         {
             Kind = TraceKind.LineMarkers,
             Color = color,
+            XLabels = measured.Select(c => c.Length.ToString(CultureInfo.InvariantCulture)).ToList(),
         };
-        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Log: true), y) { Title = title, Height = 300 };
+        return new ChartFigure([trace], new ChartAxis("context length (tokens)", Category: true), y) { Title = title, Height = 300 };
     }
 
     /// <summary>Perplexity at the native window before the run (base model) and after it. Null without short retention or before the base is measured.</summary>
