@@ -3,6 +3,7 @@ using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Security;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
@@ -16,8 +17,18 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 // not only in Development; a published Lab has them in its own wwwroot and this does nothing.
 builder.WebHost.UseStaticWebAssets();
 builder.AddLabServices();
+try
+{
+    builder.AddLabSecurity();
+}
+catch (LabSecurityException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
 var app = builder.Build();
+app.UseLabSecurity();
 
 if (!app.Environment.IsDevelopment())
 {
@@ -36,3 +47,4 @@ app.MapRunEvents();
 app.MapRunDownloads();
 
 app.Run();
+return 0;
