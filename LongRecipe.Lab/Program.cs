@@ -3,6 +3,7 @@ using LongRecipe.Lab;
 using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
+using LongRecipe.Lab.Queue;
 using LongRecipe.Lab.Security;
 
 // appsettings.json and wwwroot/ live at the repository root, whichever way the Lab is started.
@@ -45,6 +46,7 @@ app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();
 app.MapRunDownloads();
+app.MapRunsApi();
 
 app.Run();
 return 0;
