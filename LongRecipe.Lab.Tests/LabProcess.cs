@@ -26,6 +26,12 @@ public class LabProcess : IAsyncLifetime
     /// <summary>Fills the data directory before the Lab starts.</summary>
     protected virtual void Prepare(string dataDirectory) { }
 
+    /// <summary>The address the Lab listens on; clients reach it at <see cref="Url"/>, on loopback, either way.</summary>
+    protected virtual string Listen(int port) => $"http://127.0.0.1:{port}";
+
+    /// <summary>Settings for the Lab's environment beyond its data directory (Lab__Security__…, say).</summary>
+    protected virtual IEnumerable<(string Name, string Value)> Settings => [];
+
     public async ValueTask InitializeAsync()
     {
         var dll = typeof(LabProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
@@ -33,17 +39,19 @@ public class LabProcess : IAsyncLifetime
         if (!File.Exists(dll)) throw new FileNotFoundException("The Lab is not built.", dll);
         Prepare(DataDirectory);
 
-        Url = $"http://127.0.0.1:{FreePort()}";
+        var port = FreePort();
+        Url = $"http://127.0.0.1:{port}";
         // DOTNET_HOST_PATH is the dotnet that runs `dotnet test`; the Lab gets the same one.
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
-            ArgumentList = { dll, "--urls", Url },
+            ArgumentList = { dll, "--urls", Listen(port) },
             WorkingDirectory = Path.GetTempPath(),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         start.Environment.Remove("LAB_ROOT");
         start.Environment["Lab__DataDirectory"] = DataDirectory;
+        foreach (var (name, value) in Settings) start.Environment[name] = value;
         process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);

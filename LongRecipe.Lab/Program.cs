@@ -4,6 +4,7 @@ using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Pages.Runs;
 using LongRecipe.Lab.Live;
 using LongRecipe.Lab.Queue;
+using LongRecipe.Lab.Security;
 
 // appsettings.json lives at the repository root and wwwroot/ in the Lab's folder, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
@@ -17,8 +18,18 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 // environment, not only in Development; a published Lab has them in its own wwwroot and this does nothing.
 builder.WebHost.UseStaticWebAssets();
 builder.AddLabServices();
+try
+{
+    builder.AddLabSecurity();
+}
+catch (LabSecurityException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
 
 var app = builder.Build();
+app.UseLabSecurity();
 
 if (!app.Environment.IsDevelopment())
 {
@@ -35,3 +46,4 @@ app.MapRunDownloads();
 app.MapRunQueueApi();
 
 app.Run();
+return 0;

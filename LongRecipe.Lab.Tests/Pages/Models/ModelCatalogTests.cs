@@ -4,6 +4,7 @@ using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using Microsoft.Data.Sqlite;
 using LongRecipe.Lab.Components.Pages.Models;
+using LongRecipe.Lab.Security;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -24,8 +25,10 @@ public sealed class ModelCatalogTests : IDisposable
         Directory.Delete(root, recursive: true);
     }
 
+    /// <summary>A catalog that imports from the data directory, models/ and elsewhere/.</summary>
     private ModelCatalog Catalog() =>
-        new(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root }, store);
+        new(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root }, store,
+            Options.Create(new LabSecurityOptions { ModelImportFolders = ["models", "elsewhere"] }));
 
     /// <summary>A tiny model directory; its tokenizer.json only needs to exist for the catalog.</summary>
     private string WriteModel(string directory, bool tokenizer = true)
@@ -88,7 +91,8 @@ public sealed class ModelCatalogTests : IDisposable
         var catalog = Catalog();
 
         Assert.Equal("Give the path of a model directory.", Assert.Throws<ModelImportException>(() => catalog.Import(" ")).Message);
-        Assert.Equal($"{Path.Combine(root, "nowhere")}: no such directory.", Assert.Throws<ModelImportException>(() => catalog.Import(Path.Combine(root, "nowhere"))).Message);
+        Assert.Equal($"{Path.Combine(root, "elsewhere", "nowhere")}: no such directory.",
+            Assert.Throws<ModelImportException>(() => catalog.Import(Path.Combine(root, "elsewhere", "nowhere"))).Message);
         Assert.StartsWith($"{noConfig}: no config.json", Assert.Throws<ModelImportException>(() => catalog.Import(noConfig)).Message);
         Assert.Equal($"{noTokenizer}: no tokenizer.json.", Assert.Throws<ModelImportException>(() => catalog.Import(noTokenizer)).Message);
         Assert.Equal($"{listed} is already listed.", Assert.Throws<ModelImportException>(() => catalog.Import(listed)).Message);
@@ -116,6 +120,26 @@ public sealed class ModelCatalogTests : IDisposable
         catalog.Import(elsewhere + "/");
         Assert.Throws<ModelImportException>(() => catalog.Import(elsewhere));
         Assert.Equal([listed.Directory, elsewhere], catalog.List().Select(m => m.Directory));
+    }
+
+    [Fact]
+    public void Imports_from_outside_the_import_folders_are_refused_whether_or_not_they_exist()
+    {
+        var outside = WriteModel(Path.Combine(root, "outside", "model"));
+        Directory.CreateSymbolicLink(Directory.CreateDirectory(Path.Combine(root, "elsewhere")).FullName + "/link", outside);
+        var catalog = Catalog();
+        var folders = $"{Path.Combine(root, "data")}, {Path.Combine(root, "models")}, {Path.Combine(root, "elsewhere")}";
+
+        foreach (var path in new[] { outside, "/etc", Path.Combine(root, "elsewhere", "..", "outside", "model"), Path.Combine(root, "elsewhere", "link") })
+        {
+            var error = Assert.Throws<ModelImportException>(() => catalog.Import(path));
+            Assert.Equal($"{Path.GetFullPath(path)} is outside the folders models are imported from ({folders}); " +
+                         "add its folder to Lab:Security:ModelImportFolders in appsettings.json.", error.Message);
+        }
+        Assert.False(File.Exists(Path.Combine(root, "data", ModelCatalog.ImportsFileName)));
+        // By default: the data directory and the repository's models/.
+        var plain = new ModelCatalog(Options.Create(new LabOptions { DataDirectory = "data" }), new Environment { ContentRootPath = root }, store);
+        Assert.Equal([Path.Combine(root, "data"), Path.Combine(root, "models")], plain.ImportFolders);
     }
 
     private sealed class Environment : IHostEnvironment

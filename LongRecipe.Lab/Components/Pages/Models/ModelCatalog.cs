@@ -4,6 +4,7 @@ using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Lab.Security;
 using Microsoft.Extensions.Options;
 
 namespace LongRecipe.Lab.Components.Pages.Models;
@@ -41,9 +42,10 @@ public sealed class ModelImportException(string message) : Exception(message);
 /// The model directories the Lab knows: those under the repository's models/ and the data directory's
 /// models/ (one level down), the final models of completed runs, and those imported by path, remembered in the
 /// data directory's imported-models.json (a JSON array of full paths). A directory is listed once, however it
-/// was reached or spelled.
+/// was reached or spelled. Imports come from the data directory and the folders Lab:Security:ModelImportFolders
+/// names, nowhere else.
 /// </summary>
-public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment environment, RunStore store)
+public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment environment, RunStore store, IOptions<LabSecurityOptions>? security = null)
 {
     public const string TokenizerFile = "tokenizer.json";
     public const string ImportsFileName = "imported-models.json";
@@ -57,6 +59,10 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
     public string DataModels => Path.Combine(DataDirectory, "models");
 
     private string ImportsFile => Path.Combine(DataDirectory, ImportsFileName);
+
+    /// <summary>The folders model directories may be imported from: the data directory and Lab:Security:ModelImportFolders.</summary>
+    public IReadOnlyList<string> ImportFolders =>
+        [DataDirectory, .. (security?.Value ?? new LabSecurityOptions()).ImportFolders.Select(f => Path.GetFullPath(f, environment.ContentRootPath))];
 
     public IReadOnlyList<ModelEntry> List()
     {
@@ -80,6 +86,13 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ModelImportException("Give the path of a model directory.");
         var directory = Normalized(Path.GetFullPath(path.Trim(), environment.ContentRootPath));
+        // A model already listed (a run's final model, say) is answered as such, wherever it lives.
+        if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
+        // A link inside an import folder to a directory elsewhere counts as where it leads.
+        var target = System.IO.Directory.Exists(directory) ? new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? directory : directory;
+        if (!ImportFolders.Any(folder => Within(target, folder)))
+            throw new ModelImportException($"{directory} is outside the folders models are imported from ({string.Join(", ", ImportFolders)}); " +
+                "add its folder to Lab:Security:ModelImportFolders in appsettings.json.");
         if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
         if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
             throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
@@ -100,6 +113,9 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
 
     /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
     private static string Normalized(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+
+    private static bool Within(string path, string folder) =>
+        Path.GetRelativePath(folder, path) is var relative && relative != ".." && !relative.StartsWith("../", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
 
     /// <summary>What the directory holds; never throws for a broken config, which becomes the entry's Problem.</summary>
     public static ModelEntry Describe(string directory, ModelSource source)
