@@ -191,7 +191,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     {
         { Spec("\"learning_rate\": 1e400"), "stages[0].learning_rate: must be a finite number, got 1e400" },
         { Spec("\"learning_rate\": 0"), "stages[0].learning_rate: must be > 0 and finite, got 0" },
-        { Spec("\"micro_batch_size\": 1000000000"), "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens over 3975 words alone need" },
+        { Spec("\"micro_batch_size\": 1000000000"), "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens over 8192 words alone need" },
         { Spec("\"steps\": 1", eval: """{"perplexity": {"lengths": [10000000]}}"""), "eval.perplexity.lengths[0]: a forward of 4 × 10000000 tokens need" },
         { Spec("\"steps\": 1", model: "\"model\": \"/no/such/model\","), "model: /no/such/model: no such model directory" },
         { Spec("\"steps\": 1", data: """{"corpus": "/no/such/corpus.jsonl"}"""), "data.corpus: /no/such/corpus.jsonl: no such file or folder" },

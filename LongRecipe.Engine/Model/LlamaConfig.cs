@@ -180,11 +180,7 @@ public sealed partial record LlamaConfig
         Create(ModelFamily.Llama, vocabSize: 128256, hiddenSize: 2048, intermediateSize: 8192, layers: 16, heads: 32,
             kvHeads: 8, maxPositionEmbeddings: 131072, rmsNormEps: 1e-5, tieWordEmbeddings: true,
             bosTokenId: 128000, eosTokenId: 128001,
-            rope: new RopeScaling
-            {
-                Type = RopeType.Llama3, Theta = 500_000, Factor = 32, LowFreqFactor = 1, HighFreqFactor = 4,
-                OriginalMaxPositionEmbeddings = 8192,
-            });
+            rope: Llama31Rope(factor: 32));
 
     /// <summary>
     /// The shape of Llama-3-8B (about 8.03B parameters), the paper's model: hidden 4096, 32 layers, 32 heads of 128,
@@ -195,11 +191,14 @@ public sealed partial record LlamaConfig
         Create(ModelFamily.Llama, vocabSize: 128256, hiddenSize: 4096, intermediateSize: 14336, layers: 32, heads: 32,
             kvHeads: 8, maxPositionEmbeddings: 131072, rmsNormEps: 1e-5, tieWordEmbeddings: false,
             bosTokenId: 128000, eosTokenId: 128001,
-            rope: new RopeScaling
-            {
-                Type = RopeType.Llama3, Theta = 500_000, Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4,
-                OriginalMaxPositionEmbeddings = 8192,
-            });
+            rope: Llama31Rope(factor: 8));
+
+    /// <summary>Llama 3.1's RoPE: θ = 500000, llama3 scaling by <paramref name="factor"/> from an 8192-token original window.</summary>
+    private static RopeScaling Llama31Rope(double factor) => new()
+    {
+        Type = RopeType.Llama3, Theta = 500_000, Factor = factor, LowFreqFactor = 1, HighFreqFactor = 4,
+        OriginalMaxPositionEmbeddings = 8192,
+    };
 
     // ---- validation ----------------------------------------------------------
 

@@ -130,7 +130,8 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             foreach (var evaluation in Evaluations(native))
             {
                 var suite = evaluation.Suites[0];
-                Log($"evaluating {suite} at {string.Join(", ", evaluation.ContextLengths)} tokens");
+                var lengths = suite == Benchmarks.ShortPerplexity ? [evaluation.ShortContextLength] : evaluation.ContextLengths;
+                Log($"evaluating {suite} at {string.Join(", ", lengths)} tokens");
                 var cells = new List<EvalEvent>();
                 Evaluator.Evaluate(model, tokenizer, evaluation, e => { cells.Add((EvalEvent)e); events(e); }, EvalStage, cancel);
                 Log($"{suite} done: {Summary(cells)}");

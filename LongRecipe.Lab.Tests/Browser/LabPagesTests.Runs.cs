@@ -146,8 +146,9 @@ public sealed partial class LabPagesTests
         // Back on Positions the finished search draws its searched factors as LongRoPE.
         await Open(page, "/positions");
         await page.GetByRole(AriaRole.Tab, new() { Name = "RoPE scaling" }).ClickAsync();
+        await Expect(page.Locator(".search-runs")).ToContainTextAsync("builtin-longrope-2x");
         await page.Locator(".draw-search").First.ClickAsync();
-        await WaitForTraces(page, "rope-factors", 5);
+        await Expect(page.Locator("[data-chart=rope-factors] .legendtext").Filter(new() { HasText = "LongRoPE" })).ToBeVisibleAsync();
         Assert.Equal("LongRoPE", (await TraceNames(page, "rope-factors"))[^1]);
         await Screenshot(page, "positions-rope-search");
     }

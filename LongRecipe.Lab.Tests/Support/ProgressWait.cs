@@ -15,6 +15,13 @@ public static class ProgressWait
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>CPU time that counts as work: an idle server's timers and collections use less than this in a <see cref="Stall"/>.</summary>
+    private static readonly TimeSpan WorkingCpu = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether the signal moved: any change, but CPU time only by <see cref="WorkingCpu"/> or more, so an idle process is no progress.</summary>
+    private static bool Moved(object? last, object? now) =>
+        last is TimeSpan before && now is TimeSpan after ? after - before >= WorkingCpu : !Equals(now, last);
+
     /// <summary>Awaits <paramref name="work"/> while <paramref name="signal"/> keeps changing; <paramref name="what"/> names it in the failure.</summary>
     public static async Task<T> For<T>(Task<T> work, Func<object?> signal, string what, CancellationToken cancel = default)
     {
@@ -25,7 +32,7 @@ public static class ProgressWait
             await Task.WhenAny(work, Task.Delay(Poll, cancel));
             cancel.ThrowIfCancellationRequested();
             var now = signal();
-            if (!Equals(now, last)) (last, still) = (now, Stopwatch.StartNew());
+            if (Moved(last, now)) (last, still) = (now, Stopwatch.StartNew());
             else if (still.Elapsed > Stall)
                 throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now})");
         }
@@ -47,7 +54,7 @@ public static class ProgressWait
         {
             await Task.Delay(Poll, cancel);
             var now = signal();
-            if (!Equals(now, last)) (last, still) = (now, Stopwatch.StartNew());
+            if (Moved(last, now)) (last, still) = (now, Stopwatch.StartNew());
             else if (still.Elapsed > Stall)
                 throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now}); {unmet}");
         }

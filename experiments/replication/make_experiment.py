@@ -75,7 +75,7 @@ def main():
         method("longrope-ft", [search, extend("full_length", TARGET)]),
     ]
     # Ablations of LongRecipe's later stages, for follow-ups (--methods): the same steps without the merge, or all extension.
-    recipe = methods[6]
+    recipe = next(m for m in methods if m["name"] == "longrecipe")
     ablations = [dict(recipe, name="longrecipe-no-merge", stages=recipe["stages"][:2]),
                  dict(recipe, name="longrecipe-extend-only", stages=[extend("long_recipe", SHORT)])]
     if a.methods:
