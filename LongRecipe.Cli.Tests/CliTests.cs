@@ -294,6 +294,30 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Eval_scores_short_documents_inside_the_models_own_window_unless_told_otherwise()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var tokenizer = Path.Combine(folder, "tokenizer.json");
+            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+            async Task<int> ShortLength(string fixture, params string[] more) => JsonDocument.Parse((await CliProcess.RunAsync(
+                ["eval", "--model", Path.Combine(Fixtures, fixture), "--tokenizer", tokenizer, "--suite", "short", "--short-documents", "1", .. more])).Stdout[0])
+                .RootElement.GetProperty("context_length").GetInt32();
+
+            // A linearly rescaled model that names only max_position_embeddings 256; a YaRN model of 256 extended from
+            // original_max_position_embeddings 64.
+            Assert.Equal(256, await ShortLength("llama-linear"));
+            Assert.Equal(64, await ShortLength("llama-yarn"));
+            Assert.Equal(32, await ShortLength("llama-yarn", "--short-length", "32"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Merge_at_alpha_zero_gives_back_the_base_and_slerp_between_models_differs_from_both()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

@@ -20,6 +20,10 @@ public static class EvalVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
+        PretrainedModel.RequireDirectory(directory);
+        var config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
+        // Short documents are scored inside the model's own window (its original one when it is rescaled) unless told otherwise.
+        var native = (int)(config.RopeScaling.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
         var defaults = EvaluationSpec.Default;
         var spec = new EvaluationSpec(
             args.Optional("suite")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -30,13 +34,11 @@ public static class EvalVerb
             PasskeySamples: args.Whole("passkeys", defaults.PasskeySamples),
             PerplexityDocuments: args.Whole("documents", defaults.PerplexityDocuments),
             ShortDocuments: args.Whole("short-documents", defaults.ShortDocuments),
-            ShortContextLength: args.Whole("short-length", defaults.ShortContextLength),
+            ShortContextLength: args.Whole("short-length", native),
             Seed: args.Whole("seed", defaults.Seed),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
             Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, Workspace.At(args.Optional("data") ?? "data").RealCorpus) : null,
             Split: Split(args.Optional("split"))).Validate();
-        PretrainedModel.RequireDirectory(directory);
-        var config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
         foreach (var length in spec.ContextLengths)
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");

@@ -55,7 +55,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           tokenizer-train --out <folder> [--vocab-size 4096] (--sources <a.jsonl,b.txt> | --corpus <real corpus> | --synthetic [--documents 16] [--seed 0])
               (no requests) trains a byte-level BPE; writes tokenizer.json and tokenizer_config.json
           eval     --model <dir> [--suite niah,passkey,perplexity,short] [--lengths 256,512,1024]
-                   [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16]
+                   [--depths 0,25,50,75,100] [--needles 4] [--passkeys 4] [--documents 4] [--short-documents 16] [--short-length <its window>]
                    [--seed 1000] [--batch-size 4] [--device ...] [--dtype ...] [--rope-scaling '{"rope_type": "yarn", "factor": 4}']
                    [--corpus real|<corpus folder> [--split test|validation]]
               (no requests) one JSON line per cell: benchmark, context_length, depth, metric, value, samples;

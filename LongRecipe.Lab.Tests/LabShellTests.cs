@@ -37,13 +37,24 @@ public sealed partial class LabShellTests(LabProcess lab) : IClassFixture<LabPro
         Assert.Contains(links, l => l.StartsWith("_content/MudBlazor/", StringComparison.Ordinal));
         Assert.DoesNotContain(links, l => l.Contains("Radzen", StringComparison.OrdinalIgnoreCase));
 
-        foreach (var link in links.Append("_content/Plotly.Blazor/plotly-3.7.0.min.js"))
+        // Plotly.Blazor's script and interop module, which the charts' PlotlyScript loads by these paths.
+        foreach (var link in links.Append("_content/Plotly.Blazor/plotly-3.7.0.min.js").Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
         {
             using var response = await lab.Http.GetAsync("/" + link, Cancel);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{link}: {response.StatusCode}");
         }
         // Every asset comes from the build's manifest: nothing is served "not found in the build manifest".
         Assert.DoesNotContain("was not found in the built time manifest", lab.Output);
+    }
+
+    [Fact]
+    public async Task The_icon_is_served_where_browsers_look_for_it_unasked()
+    {
+        using var response = await lab.Http.GetAsync("/favicon.ico", Cancel);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/svg+xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("<svg", (await response.Content.ReadAsStringAsync(Cancel)).TrimStart());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LongRecipe.Lab.Components.Charts;
 using LongRecipe.Lab.Components.Pages.Home;
 using LongRecipe.Lab.Components.Pages.Models;
 using LongRecipe.Lab.Components.Pages.RunDashboard;
@@ -21,6 +22,7 @@ public static class LabServices
         builder.Services.AddRazorComponents()
             .AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddScoped<PlotlyScript>();
 
         builder.Services.AddRunEvents();
         builder.Services.AddRunQueue();

@@ -39,6 +39,8 @@ app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages:
 
 app.UseAntiforgery();
 app.MapStaticAssets();
+// Browsers still ask for /favicon.ico where a document names no icon (a CSV or JSON download opened in a tab).
+app.MapGet("/favicon.ico", () => Results.File(Path.Combine(app.Environment.WebRootPath, "favicon.svg"), "image/svg+xml"));
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
 app.MapRunEvents();

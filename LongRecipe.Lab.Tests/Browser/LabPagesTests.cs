@@ -34,7 +34,7 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = Width, Height = Height } });
         Patient(page);
         var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
+        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add($"{message.Text} at {message.Location}"); };
         page.PageError += (_, error) => { lock (errors) errors.Add(error); };
 
         await Home(page);
@@ -187,6 +187,8 @@ public sealed partial class LabPagesTests(BrowserLab lab) : IClassFixture<Browse
 
     internal static async Task<string[]> TraceNames(IPage page, string chart)
     {
+        // Each chart draws on its own once plotly.js has loaded: wait for this one's traces.
+        await page.WaitForFunctionAsync($"() => document.querySelector('[data-chart={chart}]')?.data !== undefined");
         var json = await page.EvaluateAsync<JsonElement>($"() => document.querySelector('[data-chart={chart}]').data.map(t => t.name)");
         return json.EnumerateArray().Select(n => n.GetString()!).ToArray();
     }

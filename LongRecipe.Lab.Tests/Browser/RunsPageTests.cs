@@ -31,7 +31,7 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         var page = await context.NewPageAsync();
         Patient(page);
         var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add(message.Text); };
+        page.Console += (_, message) => { if (message.Type == "error") lock (errors) errors.Add($"{message.Text} at {message.Location}"); };
         page.PageError += (_, error) => { lock (errors) errors.Add(error); };
 
         // The list: both runs, newest first, completed, with their evals and final models.
@@ -69,6 +69,7 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         Assert.Equal(["tiny-longrecipe", "tiny-pose"], await TraceNames(page, "compare-perplexity"));
         var needles = page.Locator("[data-chart=needle]");
         await Expect(needles).ToHaveCountAsync(2);
+        await Expect(needles.Nth(0).Locator(".hm image")).ToBeAttachedAsync();
         await Expect(needles.Nth(1).Locator(".hm image")).ToBeAttachedAsync();
         var heatmaps = await page.EvaluateAsync<JsonElement>(
             "() => [...document.querySelectorAll('[data-chart=needle]')].map(e => [e.data[0].type, e.data[0].zmin, e.data[0].zmax])");
