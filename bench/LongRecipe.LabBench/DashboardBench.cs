@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
@@ -22,88 +20,74 @@ public static class DashboardBench
 {
     public static async Task<int> RunAsync(string labDll, string chromium, int viewers, TimeSpan duration, CancellationToken cancel)
     {
-        var data = Directory.CreateTempSubdirectory("lab-bench-").FullName;
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
-        using var lab = StartLab(labDll, url, data);
-        try
+        using var lab = LabServer.Start(labDll);
+        var url = lab.Url;
+        await using var client = new LabClient(url);
+        await client.WaitUntilUpAsync(TimeSpan.FromMinutes(2), cancel);
+        var published = new ConcurrentDictionary<double, DateTime>();
+        var newest = 0.0;
+        var runId = await client.QueueAsync(LongRun(), cancel);
+        // The dashboard's loss x is the recipe step, which for a single stage is the step itself.
+        await client.FollowAsync(runId, e =>
         {
-            await using var client = new LabClient(url);
-            await client.WaitUntilUpAsync(TimeSpan.FromMinutes(2), cancel);
-            var published = new ConcurrentDictionary<double, DateTime>();
-            var newest = 0.0;
-            var runId = await client.QueueAsync(LongRun(), cancel);
-            // The dashboard's loss x is the recipe step, which for a single stage is the step itself.
-            await client.FollowAsync(runId, e =>
-            {
-                if (e is not StepEvent step) return;
-                published[step.Step] = DateTime.UtcNow;
-                newest = Math.Max(newest, step.Step);
-            }, cancel);
-            Console.Error.WriteLine($"run {runId} queued; training alone for a minute");
-            await Task.Delay(TimeSpan.FromMinutes(1), cancel);
-            var baseline = Rss(lab.Id);
+            if (e is not StepEvent step) return;
+            published[step.Step] = DateTime.UtcNow;
+            newest = Math.Max(newest, step.Step);
+        }, cancel);
+        Console.Error.WriteLine($"run {runId} queued; training alone for a minute");
+        await Task.Delay(TimeSpan.FromMinutes(1), cancel);
+        var baseline = lab.ResidentBytes();
 
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new()
-            {
-                ExecutablePath = chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
-            var pages = new List<IPage>();
-            for (var i = 0; i < viewers; i++)
-            {
-                var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-                await page.GotoAsync(new Uri(url, $"/runs/{runId}").ToString());
-                await page.Locator("[data-chart=loss] .main-svg").First.WaitForAsync(new() { Timeout = 120_000 });
-                pages.Add(page);
-            }
-            Console.Error.WriteLine($"{viewers} viewers on the dashboard; measuring for {duration}");
-
-            var lags = pages.Select(_ => new List<double>()).ToList();
-            var memory = new List<(TimeSpan At, long Rss, int Points)>();
-            var clock = Stopwatch.StartNew();
-            var nextMemory = TimeSpan.Zero;
-            while (clock.Elapsed < duration)
-            {
-                var latest = newest;
-                for (var i = 0; i < pages.Count; i++)
-                {
-                    var drawn = await pages[i].EvaluateAsync<double>("() => { const x = document.querySelector('[data-chart=loss]').data[0].x; return x.length ? x[x.length - 1] : 0; }");
-                    if (published.TryGetValue(latest, out var latestAt) && published.TryGetValue(drawn, out var drawnAt))
-                        lags[i].Add((latestAt - drawnAt).TotalSeconds);
-                }
-                if (clock.Elapsed >= nextMemory)
-                {
-                    var points = await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').data[0].x.length");
-                    memory.Add((clock.Elapsed, Rss(lab.Id), points));
-                    nextMemory += TimeSpan.FromSeconds(30);
-                }
-                await Task.Delay(1000, cancel);
-            }
-
-            Console.WriteLine($"steps published: {newest:N0}; baseline memory (run, no viewer): {baseline / 1048576.0:F0} MiB");
-            Console.WriteLine("| viewer | lag median (s) | lag p95 (s) | lag max (s) | samples |");
-            Console.WriteLine("| --- | --- | --- | --- | --- |");
-            for (var i = 0; i < lags.Count; i++)
-            {
-                var sorted = lags[i].Order().ToList();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {i + 1} | {Quantile(sorted, 0.5):F2} | {Quantile(sorted, 0.95):F2} | {sorted.LastOrDefault():F2} | {sorted.Count} |"));
-            }
-            Console.WriteLine();
-            Console.WriteLine("| minute | Lab memory (MiB) | above baseline per viewer (MiB) | loss points drawn |");
-            Console.WriteLine("| --- | --- | --- | --- |");
-            foreach (var (at, rss, points) in memory)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {at.TotalMinutes:F1} | {rss / 1048576.0:F0} | {(rss - baseline) / 1048576.0 / viewers:F1} | {points:N0} |"));
-            return 0;
-        }
-        finally
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Viewers.LaunchChromiumAsync(playwright, chromium);
+        var pages = new List<IPage>();
+        for (var i = 0; i < viewers; i++)
         {
-            if (!lab.HasExited) lab.Kill(entireProcessTree: true);
-            await lab.WaitForExitAsync(CancellationToken.None);
-            Directory.Delete(data, recursive: true);
+            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+            await page.GotoAsync(new Uri(url, $"/runs/{runId}").ToString());
+            await page.Locator("[data-chart=loss] .main-svg").First.WaitForAsync(new() { Timeout = 120_000 });
+            pages.Add(page);
         }
+        Console.Error.WriteLine($"{viewers} viewers on the dashboard; measuring for {duration}");
+
+        var lags = pages.Select(_ => new List<double>()).ToList();
+        var memory = new List<(TimeSpan At, long Rss, int Points)>();
+        var clock = Stopwatch.StartNew();
+        var nextMemory = TimeSpan.Zero;
+        while (clock.Elapsed < duration)
+        {
+            var latest = newest;
+            for (var i = 0; i < pages.Count; i++)
+            {
+                var drawn = await pages[i].EvaluateAsync<double>("() => { const x = document.querySelector('[data-chart=loss]').data[0].x; return x.length ? x[x.length - 1] : 0; }");
+                if (published.TryGetValue(latest, out var latestAt) && published.TryGetValue(drawn, out var drawnAt))
+                    lags[i].Add((latestAt - drawnAt).TotalSeconds);
+            }
+            if (clock.Elapsed >= nextMemory)
+            {
+                var points = await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').data[0].x.length");
+                memory.Add((clock.Elapsed, lab.ResidentBytes(), points));
+                nextMemory += TimeSpan.FromSeconds(30);
+            }
+            await Task.Delay(1000, cancel);
+        }
+
+        Console.WriteLine($"steps published: {newest:N0}; baseline memory (run, no viewer): {baseline / 1048576.0:F0} MiB");
+        Console.WriteLine("| viewer | lag median (s) | lag p95 (s) | lag max (s) | samples |");
+        Console.WriteLine("| --- | --- | --- | --- | --- |");
+        for (var i = 0; i < lags.Count; i++)
+        {
+            var sorted = lags[i].Order().ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {i + 1} | {Quantile(sorted, 0.5):F2} | {Quantile(sorted, 0.95):F2} | {sorted.LastOrDefault():F2} | {sorted.Count} |"));
+        }
+        Console.WriteLine();
+        Console.WriteLine("| minute | Lab memory (MiB) | above baseline per viewer (MiB) | loss points drawn |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        foreach (var (at, rss, points) in memory)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {at.TotalMinutes:F1} | {rss / 1048576.0:F0} | {(rss - baseline) / 1048576.0 / viewers:F1} | {points:N0} |"));
+        return 0;
     }
 
     /// <summary>Many cheap steps: PoSE, 64-token sequences over a 512-token window, one per step, no retrieval samples, no evaluation.</summary>
@@ -117,33 +101,6 @@ public static class DashboardBench
         Eval = new EvalSpec(),
     };
 
-    private static Process StartLab(string labDll, Uri url, string data)
-    {
-        var start = new ProcessStartInfo("dotnet") { ArgumentList = { labDll, "--urls", url.ToString() }, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["Lab__DataDirectory"] = data;
-        var process = Process.Start(start)!;
-        // Drained so the Lab never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    /// <summary>The process's resident memory (VmRSS), in bytes.</summary>
-    private static long Rss(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).Single();
-
     private static double Quantile(IReadOnlyList<double> sorted, double q) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

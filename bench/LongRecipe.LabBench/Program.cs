@@ -1,10 +1,12 @@
 using System.Globalization;
 using LongRecipe.LabBench;
 
-// The Lab driven from outside, as a client or a browser would: see DashboardBench and FollowRun.
+// The Lab driven from outside, as a client or a browser would: see DashboardBench, LoadBench and FollowRun.
 const string usage = """
     usage: LongRecipe.LabBench run --url http://127.0.0.1:5080 [--spec longrecipe|FILE] [--device cuda] [--timeout-minutes 30]
            LongRecipe.LabBench dashboard --lab PATH/LongRecipe.Lab.dll [--chromium /usr/bin/chromium] [--viewers 3] [--minutes 10]
+           LongRecipe.LabBench load --lab PATH/LongRecipe.Lab.dll [--kind page|hub] [--viewers 10] [--seconds 60] [--lab-cpus 0]
+                                    [--viewer-cpus 1] [--chromium /usr/bin/chromium] [--seq-len 256] [--batch 2]
     """;
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -23,6 +25,12 @@ switch (args.FirstOrDefault())
     case "dashboard":
         return await DashboardBench.RunAsync(Option("lab", "LongRecipe.Lab/bin/Release/net10.0/LongRecipe.Lab.dll"), Option("chromium", "/usr/bin/chromium"),
             (int)Number("viewers", 3), TimeSpan.FromMinutes(Number("minutes", 10)), cancel.Token);
+    case "load":
+        var kind = Option("kind", "page");
+        if (kind is not ("page" or "hub")) { Console.Error.WriteLine($"--kind must be page or hub, not '{kind}'"); return 2; }
+        return await LoadBench.RunAsync(Option("lab", "LongRecipe.Lab/bin/Release/net10.0/LongRecipe.Lab.dll"),
+            new LoadBench.Options(kind, (int)Number("viewers", 10), (int)Number("seconds", 60), Option("lab-cpus", "0"), Option("viewer-cpus", "1"),
+                Option("chromium", "/usr/bin/chromium"), (int)Number("seq-len", 256), (int)Number("batch", 2)), cancel.Token);
     default:
         Console.Error.WriteLine(usage);
         return 2;

@@ -18,7 +18,7 @@ public sealed class ImpactResultsTests : MudContext
         // A text inside the truncated window: both contexts are the same, so both scores are.
         var document = new ScoredDocument([1, 2, 3, 4], [-2, -3, -1], [-2, -3, -1]);
         var view = ImpactView.Build(document, Decode);
-        var result = new ImpactResult([document], null!, 4, 0, "tiny: full context against 64-token windows");
+        var result = new ImpactResult([document], null!, 4, 0, "tiny: full context against 64-token windows", []);
 
         var rendered = Render<ImpactResults>(p => p.Add(r => r.Result, result).Add(r => r.View, view).Add(r => r.DataDirectory, "/data"));
 
@@ -30,11 +30,23 @@ public sealed class ImpactResultsTests : MudContext
     }
 
     [Fact]
+    public void What_loading_found_wrong_shows_above_the_scores()
+    {
+        var document = new ScoredDocument([1, 2, 3, 4], [-2, -3, -1], [-2.5, -3, -1]);
+        const string nan = "/models/m/model.safetensors: tensor 'model.norm.weight' has 1 of 32 values not finite (NaN or ±∞); what it touches computes NaN";
+        var result = new ImpactResult([document], null!, 4, 0, "m: full context against 2-token windows", [nan]);
+
+        var rendered = Render<ImpactResults>(p => p.Add(r => r.Result, result).Add(r => r.View, ImpactView.Build(document, Decode)).Add(r => r.DataDirectory, "/data"));
+
+        Assert.Equal([nan], rendered.FindAll(".impact-load-warning").Select(w => w.TextContent.Trim()));
+    }
+
+    [Fact]
     public void A_space_token_is_shown_as_a_visible_mark_in_the_ranking()
     {
         var document = new ScoredDocument([1, 5, 2, 5, 3], [-2, -3, -1, -4], [-1, -3, -0.5, -2]);
         var view = ImpactView.Build(document, Decode);
-        var result = new ImpactResult([document], null!, 5, 0, "tiny: full context against 64-token windows");
+        var result = new ImpactResult([document], null!, 5, 0, "tiny: full context against 64-token windows", []);
 
         var rendered = Render<ImpactResults>(p => p.Add(r => r.Result, result).Add(r => r.View, view).Add(r => r.DataDirectory, "/data"));
 

@@ -37,7 +37,7 @@ public sealed record ImpactRequest(string Text, ModelEntry Model, ModelEntry? Ex
 /// <param name="Tokens">The text's length in tokens.</param>
 /// <param name="Dropped">Tokens after the last window scored.</param>
 /// <param name="Setting">What was compared, in words.</param>
-public sealed record ImpactResult(IReadOnlyList<ScoredDocument> Windows, Tokenizer Tokenizer, int Tokens, int Dropped, string Setting)
+public sealed record ImpactResult(IReadOnlyList<ScoredDocument> Windows, Tokenizer Tokenizer, int Tokens, int Dropped, string Setting, IReadOnlyList<string> Warnings)
 {
     /// <summary>Every scored token id, the windows one after another.</summary>
     public long[] TokenIds => [.. Windows.SelectMany(w => w.TokenIds)];
@@ -71,8 +71,10 @@ public sealed class ImpactScorer(IOptions<LabOptions> options)
         var over = windows.Count == 1 ? "" : $" in {windows.Count} windows of {window} tokens";
         cancellation.ThrowIfCancellationRequested();
 
+        // What loading found wrong but loaded anyway (a tensor holding NaN or ±∞, one stored in another dtype) goes with the result.
+        var warnings = new List<string>();
         progress.Report($"Loading {request.Model.Name} on {device}");
-        using var model = PretrainedModel.Load(request.Model.Directory, device);
+        using var model = PretrainedModel.Load(request.Model.Directory, device, warn: warnings.Add);
         cancellation.ThrowIfCancellationRequested();
         if (request.ExtendedModel is not { } extendedEntry)
         {
@@ -84,10 +86,10 @@ public sealed class ImpactScorer(IOptions<LabOptions> options)
                 cancellation.ThrowIfCancellationRequested();
             }
             return new ImpactResult(results, tokenizer, ids.Length, ids.Length - scored,
-                $"{request.Model.Name}: full context against {request.TruncatedWindow}-token windows{over}");
+                $"{request.Model.Name}: full context against {request.TruncatedWindow}-token windows{over}", warnings);
         }
         progress.Report($"Loading {extendedEntry.Name} on {device}");
-        using var extended = PretrainedModel.Load(extendedEntry.Directory, device);
+        using var extended = PretrainedModel.Load(extendedEntry.Directory, device, warn: warnings.Add);
         var pairs = new List<ScoredDocument>();
         foreach (var (piece, k) in windows.Select((w, k) => (w, k)))
         {
@@ -95,6 +97,6 @@ public sealed class ImpactScorer(IOptions<LabOptions> options)
             progress.Report($"Scoring window {k + 1} of {windows.Count} ({piece.Length} tokens) under both models");
             pairs.Add(ImpactScoring.ModelPair(model, extended, piece));
         }
-        return new ImpactResult(pairs, tokenizer, ids.Length, ids.Length - scored, $"{extendedEntry.Name} against {request.Model.Name}{over}");
+        return new ImpactResult(pairs, tokenizer, ids.Length, ids.Length - scored, $"{extendedEntry.Name} against {request.Model.Name}{over}", warnings);
     }
 }
