@@ -25,16 +25,12 @@ public static class ProgressWait
     /// <summary>Awaits <paramref name="work"/> while <paramref name="signal"/> keeps changing; <paramref name="what"/> names it in the failure.</summary>
     public static async Task<T> For<T>(Task<T> work, Func<object?> signal, string what, CancellationToken cancel = default)
     {
-        var last = signal();
-        var still = Stopwatch.StartNew();
+        var watch = new Watch(signal, what);
         while (!work.IsCompleted)
         {
             await Task.WhenAny(work, Task.Delay(Poll, cancel));
             cancel.ThrowIfCancellationRequested();
-            var now = signal();
-            if (Moved(last, now)) (last, still) = (now, Stopwatch.StartNew());
-            else if (still.Elapsed > Stall)
-                throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now})");
+            watch.Check();
         }
         return await work;
     }
@@ -48,15 +44,27 @@ public static class ProgressWait
     /// </summary>
     public static async Task Until(Func<Task<string?>> condition, Func<object?> signal, string what, CancellationToken cancel = default)
     {
-        var last = signal();
-        var still = Stopwatch.StartNew();
+        var watch = new Watch(signal, what);
         while (await condition() is { } unmet)
         {
             await Task.Delay(Poll, cancel);
+            watch.Check(unmet);
+        }
+    }
+
+    /// <summary>One wait's signal: where it last moved, and since when it has stood still.</summary>
+    private sealed class Watch(Func<object?> signal, string what)
+    {
+        private object? last = signal();
+        private Stopwatch still = Stopwatch.StartNew();
+
+        /// <summary>Notes a move of the signal, or throws once it has stood still past <see cref="Stall"/> (with the wait's last word, if any).</summary>
+        public void Check(string? unmet = null)
+        {
             var now = signal();
             if (Moved(last, now)) (last, still) = (now, Stopwatch.StartNew());
             else if (still.Elapsed > Stall)
-                throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now}); {unmet}");
+                throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now})" + (unmet is null ? "" : $"; {unmet}"));
         }
     }
 

@@ -2,31 +2,37 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
 using Microsoft.Playwright;
 
 namespace LongRecipe.LabBench;
 
 /// <summary>
 /// `dashboard`: the run dashboard under load. Starts the built Lab on a fresh data directory, queues a long CPU run
-/// whose every step is an event (a short PoSE stage on the built-in model), lets it train alone for a minute (the
-/// server's baseline memory), then opens <c>viewers</c> headless Chromium pages on its dashboard for <c>minutes</c>.
-/// Every second it reads the newest loss point each viewer has drawn and how far that lags behind the newest step
-/// the Lab published (both timed by this program's hub client), and every 30 s the Lab's resident memory. Prints
-/// the lag per viewer (median, 95th percentile, largest), the points drawn, and the memory per viewer over time.
+/// whose every step is an event (PoSE on a random model of the built-in model's tokenizer, 32 wide and 2 layers deep,
+/// so that steps come fast), lets it train alone until it has <c>startPoints</c> steps (the server's baseline memory is
+/// taken then), then opens <c>viewers</c> headless Chromium pages on its dashboard for <c>minutes</c>.
+/// With <c>labCpus</c> and <c>viewerCpus</c> the Lab and Chromium run on cores of their own. Every second it reads the
+/// newest loss point each viewer has drawn and how long the viewer has been behind: since the Lab published the step
+/// after it (timed by this program's hub client), 0 when it has drawn the newest; every 30 s, the Lab's resident
+/// memory. Prints the lag per viewer (median, 95th percentile, largest), the points drawn, and the memory per viewer
+/// over time.
 /// </summary>
 public static class DashboardBench
 {
-    public static async Task<int> RunAsync(string labDll, string chromium, int viewers, TimeSpan duration, CancellationToken cancel)
+    public static async Task<int> RunAsync(string labDll, string chromium, int viewers, int startPoints, TimeSpan duration, string? labCpus, string? viewerCpus,
+        CancellationToken cancel)
     {
-        using var lab = LabServer.Start(labDll);
+        using var lab = LabServer.Start(labDll, labCpus);
         var url = lab.Url;
         await using var client = new LabClient(url);
         await client.WaitUntilUpAsync(TimeSpan.FromMinutes(2), cancel);
         var published = new ConcurrentDictionary<double, DateTime>();
         var newest = 0.0;
-        var runId = await client.QueueAsync(LongRun(), cancel);
+        var runId = await client.QueueAsync(LongRun(SmallModel(lab.DataDirectory)), cancel);
         // The dashboard's loss x is the recipe step, which for a single stage is the step itself.
         await client.FollowAsync(runId, e =>
         {
@@ -34,12 +40,16 @@ public static class DashboardBench
             published[step.Step] = DateTime.UtcNow;
             newest = Math.Max(newest, step.Step);
         }, cancel);
-        Console.Error.WriteLine($"run {runId} queued; training alone for a minute");
-        await Task.Delay(TimeSpan.FromMinutes(1), cancel);
+        Console.Error.WriteLine($"run {runId} queued; training alone to {startPoints:N0} steps");
+        while (newest < startPoints)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), cancel);
+            Console.Error.WriteLine($"{newest:N0} of {startPoints:N0} steps");
+        }
         var baseline = lab.ResidentBytes();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await Viewers.LaunchChromiumAsync(playwright, chromium);
+        await using var browser = await Viewers.LaunchChromiumAsync(playwright, viewerCpus is null ? chromium : Viewers.Pinned(chromium, viewerCpus));
         var pages = new List<IPage>();
         for (var i = 0; i < viewers; i++)
         {
@@ -56,12 +66,12 @@ public static class DashboardBench
         var nextMemory = TimeSpan.Zero;
         while (clock.Elapsed < duration)
         {
-            var latest = newest;
             for (var i = 0; i < pages.Count; i++)
             {
                 var drawn = await pages[i].EvaluateAsync<double>("() => { const x = document.querySelector('[data-chart=loss]').data[0].x; return x.length ? x[x.length - 1] : 0; }");
-                if (published.TryGetValue(latest, out var latestAt) && published.TryGetValue(drawn, out var drawnAt))
-                    lags[i].Add((latestAt - drawnAt).TotalSeconds);
+                // How long the viewer has been missing a published step: since the first step after the one it drew was
+                // published (steps are numbered one by one), or 0 when it has drawn the newest.
+                lags[i].Add(published.TryGetValue(drawn + 1, out var missedSince) ? Math.Max(0, (DateTime.UtcNow - missedSince).TotalSeconds) : 0);
             }
             if (clock.Elapsed >= nextMemory)
             {
@@ -90,10 +100,25 @@ public static class DashboardBench
         return 0;
     }
 
+    /// <summary>A random model of the built-in model's tokenizer and window, 32 wide and 2 layers deep, in the Lab's data directory.</summary>
+    private static string SmallModel(string dataDirectory)
+    {
+        var builtin = Path.Combine(Workspace.LocateRoot(), "models", "builtin");
+        var directory = Path.Combine(dataDirectory, "models", "dashboard-bench");
+        var config = LlamaConfig.Load(Path.Combine(builtin, PretrainedModel.ConfigFile));
+        using (var model = LlamaModel.Initialize(LlamaConfig.Create(ModelFamily.Llama, vocabSize: config.VocabSize, hiddenSize: 32, intermediateSize: 64,
+                   layers: 2, heads: 2, kvHeads: 1, maxPositionEmbeddings: config.MaxPositionEmbeddings), seed: 7))
+            PretrainedModel.Save(model, directory);
+        PretrainedModel.CopyTokenizer(builtin, directory);
+        return directory;
+    }
+
     /// <summary>Many cheap steps: PoSE, 64-token sequences over a 512-token window, one per step, no retrieval samples, no evaluation.</summary>
-    private static RunSpec LongRun() => RunPresets.Pose() with
+    private static RunSpec LongRun(string model) => RunPresets.Pose() with
     {
         Name = "dashboard-bench",
+        Model = model,
+        NativeLength = null,
         TargetLength = 512,
         Data = new DataSpec(Documents: 4, RetrievalRatio: 0),
         Stages = [new ExtendStage(new TransformSpec(PositionScheme.Pose, 1), SequenceLength: 64, Steps: 1_000_000, MicroBatchSize: 1, LearningRate: 1e-4,

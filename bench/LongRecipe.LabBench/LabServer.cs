@@ -12,11 +12,13 @@ namespace LongRecipe.LabBench;
 public sealed class LabServer : IDisposable
 {
     private readonly Process process;
-    private readonly string data;
 
-    private LabServer(Process process, Uri url, string data) => (this.process, Url, this.data) = (process, url, data);
+    private LabServer(Process process, Uri url, string data) => (this.process, Url, DataDirectory) = (process, url, data);
 
     public Uri Url { get; }
+
+    /// <summary>The Lab's data directory, a fresh temporary folder removed with the server.</summary>
+    public string DataDirectory { get; }
 
     /// <summary>Starts <paramref name="labDll"/>; with <paramref name="cpus"/> (a taskset list such as "0" or "0-3") it runs on those cores only.</summary>
     public static LabServer Start(string labDll, string? cpus = null)
@@ -69,6 +71,6 @@ public sealed class LabServer : IDisposable
         if (!process.HasExited) process.Kill(entireProcessTree: true);
         process.WaitForExit();
         process.Dispose();
-        Directory.Delete(data, recursive: true);
+        Directory.Delete(DataDirectory, recursive: true);
     }
 }

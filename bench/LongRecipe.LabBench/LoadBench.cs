@@ -50,7 +50,7 @@ public static class LoadBench
         // Past the first steps' JIT and allocator growth before anything counts.
         await Measure("warm-up", 0, options.Seconds / 2);
         var stretches = new List<Stretch> { await Measure("no viewers", 0, options.Seconds) };
-        await using (Viewers viewers = options.Kind == "hub" ? new HubViewers(lab.Url, runId) : new PageViewers(lab.Url, runId, Pinned(options)))
+        await using (Viewers viewers = options.Kind == "hub" ? new HubViewers(lab.Url, runId) : new PageViewers(lab.Url, runId, Viewers.Pinned(options.Chromium, options.ViewerCpus)))
         {
             await viewers.OpenAsync(options.Viewers, cancel);
             // First renders and chart set-up settle before the steady cost is measured.
@@ -72,15 +72,6 @@ public static class LoadBench
             MicroBatchSize: options.MicroBatch, LearningRate: 1e-4, CheckpointEvery: 1_000_000)],
         Eval = new EvalSpec(),
     };
-
-    /// <summary>Chromium under taskset on the viewers' cores, as a script Playwright can launch.</summary>
-    private static string Pinned(Options options)
-    {
-        var script = Path.Combine(Path.GetTempPath(), $"chromium-on-{options.ViewerCpus.Replace(',', '_')}");
-        File.WriteAllText(script, $"#!/bin/sh\nexec taskset -c {options.ViewerCpus} {options.Chromium} \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return script;
-    }
 
     private static void Print(IReadOnlyList<Stretch> stretches, Options options)
     {

@@ -15,6 +15,15 @@ public abstract class Viewers : IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>Chromium under taskset on <paramref name="cpus"/>, as a script Playwright can launch.</summary>
+    public static string Pinned(string chromium, string cpus)
+    {
+        var script = Path.Combine(Path.GetTempPath(), $"chromium-on-{cpus.Replace(',', '_')}");
+        File.WriteAllText(script, $"#!/bin/sh\nexec taskset -c {cpus} {chromium} \"$@\"\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return script;
+    }
+
     /// <summary>Headless Chromium as the benchmarks run it: no GPU, no background traffic of its own.</summary>
     public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright, string executable) =>
         playwright.Chromium.LaunchAsync(new()
