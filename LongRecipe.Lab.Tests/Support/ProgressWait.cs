@@ -76,8 +76,9 @@ public static class ProgressWait
             process.Refresh();
             return process.HasExited ? "exited" : process.TotalProcessorTime;
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
+            // It ended between the check and the read: /proc no longer has its times.
             return "exited";
         }
     }
