@@ -40,6 +40,21 @@ public sealed class LiveChartFeedTests
     }
 
     [Fact]
+    public void A_feed_left_undrained_holds_no_more_than_twice_the_points_its_chart_keeps_and_always_the_newest()
+    {
+        var feed = new LiveChartFeed { MaxPoints = 10 };
+        for (var i = 1; i <= 21; i++) feed.Add(0, i, -i);
+
+        var extension = feed.Drain()!;
+
+        // The 21st point made 21 > 2 × 10: the trace was cut back to its last 10 points.
+        Assert.Equal(Enumerable.Range(12, 10).Select(i => (double)i), extension.X[0]);
+        Assert.Equal(Enumerable.Range(12, 10).Select(i => (double)-i), extension.Y[0]);
+        for (var i = 1; i <= 20; i++) feed.Add(0, i, 0);
+        Assert.Equal(20, feed.Drain()!.X[0].Length);
+    }
+
+    [Fact]
     public void A_negative_trace_index_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new LiveChartFeed().Add(-1, 0, 0));

@@ -28,10 +28,19 @@ public sealed class LiveChartFeed
             if (!pending.TryGetValue(trace, out var points)) pending[trace] = points = ([], []);
             points.X.Add(x);
             points.Y.Add(y);
+            // A chart whose browser falls behind drains late; only the points it would keep are worth holding.
+            if (points.X.Count > 2 * MaxPoints)
+            {
+                points.X.RemoveRange(0, points.X.Count - MaxPoints);
+                points.Y.RemoveRange(0, points.Y.Count - MaxPoints);
+            }
         }
     }
 
-    /// <summary>Everything added since the last drain, traces in ascending order; null when nothing was.</summary>
+    /// <summary>
+    /// What was added since the last drain, traces in ascending order, each trace's last MaxPoints points at least
+    /// (at most twice that: trimming waits for a whole MaxPoints to drop); null when nothing was.
+    /// </summary>
     public ChartExtension? Drain()
     {
         lock (gate)
