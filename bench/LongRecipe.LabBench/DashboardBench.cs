@@ -6,7 +6,6 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
-using Microsoft.Playwright;
 
 namespace LongRecipe.LabBench;
 
@@ -48,16 +47,9 @@ public static class DashboardBench
         }
         var baseline = lab.ResidentBytes();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await Viewers.LaunchChromiumAsync(playwright, viewerCpus is null ? chromium : Viewers.Pinned(chromium, viewerCpus));
-        var pages = new List<IPage>();
-        for (var i = 0; i < viewers; i++)
-        {
-            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-            await page.GotoAsync(new Uri(url, $"/runs/{runId}").ToString());
-            await page.Locator("[data-chart=loss] .main-svg").First.WaitForAsync(new() { Timeout = 120_000 });
-            pages.Add(page);
-        }
+        await using var viewing = new PageViewers(url, runId, viewerCpus is null ? chromium : Viewers.Pinned(chromium, viewerCpus));
+        await viewing.OpenAsync(viewers, cancel);
+        var pages = viewing.Pages;
         Console.Error.WriteLine($"{viewers} viewers on the dashboard; measuring for {duration}");
 
         var lags = pages.Select(_ => new List<double>()).ToList();

@@ -55,7 +55,10 @@ public static class LoadBench
             await viewers.OpenAsync(options.Viewers, cancel);
             // First renders and chart set-up settle before the steady cost is measured.
             await Task.Delay(TimeSpan.FromSeconds(10), cancel);
+            var heard = (viewers as HubViewers)?.Received;
             stretches.Add(await Measure($"{options.Viewers} {options.Kind} viewers", options.Viewers, options.Seconds));
+            // Viewers that heard nothing would make the stretch an idle one: say what they received.
+            if (viewers is HubViewers hub) Console.Error.WriteLine($"the hub viewers received {hub.Received - heard:N0} events while measured");
         }
         await Task.Delay(TimeSpan.FromSeconds(10), cancel);
         stretches.Add(await Measure("no viewers again", 0, options.Seconds));

@@ -43,6 +43,9 @@ public sealed class PageViewers(Uri lab, long run, string chromium) : Viewers
     private IBrowser? browser;
     private readonly List<IPage> pages = [];
 
+    /// <summary>The open pages, each on the run's dashboard with its loss chart drawn.</summary>
+    public IReadOnlyList<IPage> Pages => pages;
+
     public override async Task OpenAsync(int count, CancellationToken cancel)
     {
         playwright ??= await Playwright.CreateAsync();

@@ -86,29 +86,29 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ModelImportException("Give the path of a model directory.");
         var directory = Normalized(Path.GetFullPath(path.Trim(), environment.ContentRootPath));
-        // A model already listed (a run's final model, say) is answered as such, wherever it lives.
-        if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
-        // A link inside an import folder to a directory elsewhere counts as where it leads.
-        var target = System.IO.Directory.Exists(directory) ? new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? directory : directory;
-        if (!ImportFolders.Any(folder => Within(target, folder)))
-            throw new ModelImportException($"{directory} is outside the folders models are imported from ({string.Join(", ", ImportFolders)}); " +
-                "add its folder to Lab:Security:ModelImportFolders in appsettings.json.");
-        if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
-        if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
-            throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
-        var entry = Describe(directory, ModelSource.Imported);
-        if (entry.Problem is not null) throw new ModelImportException(entry.Problem);
-        if (!entry.HasWeights)
-            throw new ModelImportException($"{directory}: no {PretrainedModel.WeightsFile} or {PretrainedModel.IndexFile}.");
-        if (!entry.HasTokenizer) throw new ModelImportException($"{directory}: no {TokenizerFile}.");
+        // One import at a time: the check that it is not listed yet holds until it is written.
         lock (gate)
         {
+            // A model already listed (a run's final model, say) is answered as such, wherever it lives.
             if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
+            // A link inside an import folder to a directory elsewhere counts as where it leads.
+            var target = System.IO.Directory.Exists(directory) ? new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? directory : directory;
+            if (!ImportFolders.Any(folder => Within(target, folder)))
+                throw new ModelImportException($"{directory} is outside the folders models are imported from ({string.Join(", ", ImportFolders)}); " +
+                    "add its folder to Lab:Security:ModelImportFolders in appsettings.json.");
+            if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
+            if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
+                throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
+            var entry = Describe(directory, ModelSource.Imported);
+            if (entry.Problem is not null) throw new ModelImportException(entry.Problem);
+            if (!entry.HasWeights)
+                throw new ModelImportException($"{directory}: no {PretrainedModel.WeightsFile} or {PretrainedModel.IndexFile}.");
+            if (!entry.HasTokenizer) throw new ModelImportException($"{directory}: no {TokenizerFile}.");
             var imports = ReadImports().Append(directory).ToArray();
             System.IO.Directory.CreateDirectory(DataDirectory);
             AtomicFile.Write(ImportsFile, stream => JsonSerializer.Serialize(stream, imports, new JsonSerializerOptions { WriteIndented = true }));
+            return entry;
         }
-        return entry;
     }
 
     /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
