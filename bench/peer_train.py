@@ -43,6 +43,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--checkpoint", action="store_true")
     parser.add_argument("--memory-fraction", type=float)
+    parser.add_argument("--attention", default="all", choices=["all", "cudnn", "flash"])
     args = parser.parse_args()
     try:
         run(args)
@@ -52,7 +53,18 @@ def main():
                           "detail": str(e).splitlines()[0]}), flush=True)
 
 
+def use_attention(name):
+    """The binding's --attention: one fused kernel and the math fallback, as torch.backends.cuda.enable_*_sdp set them."""
+    if name == "all":
+        return
+    torch.backends.cuda.enable_flash_sdp(name == "flash")
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_cudnn_sdp(name == "cudnn")
+    torch.backends.cuda.enable_math_sdp(True)
+
+
 def run(args):
+    use_attention(args.attention)
     if args.memory_fraction:
         torch.cuda.set_per_process_memory_fraction(args.memory_fraction)
     torch.manual_seed(0)
@@ -88,7 +100,7 @@ def run(args):
     seconds = (time.perf_counter() - start) / args.steps
     flops = flops_per_step(n_params, config.num_hidden_layers, config.hidden_size, args.seq)
     print(json.dumps({"impl": "pytorch", "bench": "train_step", "preset": args.preset, "seq": args.seq,
-                      "checkpoint": args.checkpoint, "optimizer_state": "torch_adamw_fused",
+                      "checkpoint": args.checkpoint, "optimizer_state": "torch_adamw_fused", "attention": args.attention,
                       "memory_cap": args.memory_fraction, "params": n_params, "seconds": seconds,
                       "tokens_per_s": round(args.seq / seconds, 1), "mfu": round(flops / seconds / 989e12, 4),
                       "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2), "loss": float(loss)}), flush=True)

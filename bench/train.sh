@@ -6,11 +6,12 @@
 # sequence target). CONFIGS overrides, each preset:seq:checkpoint[:optimizer_state[:cap_gib]], e.g.
 # CONFIGS="8b:38400:true:int8_blockwise:80" (the paper's setting: the allocator of both sides capped at
 # 80 GiB of the GPU, the binding's AdamW moments in 8 bits; PyTorch keeps torch.optim.AdamW's).
-# WARMUP and STEPS set the steps before and during the timing (default 3 and 10).
+# WARMUP and STEPS set the steps before and during the timing (default 3 and 10). ATTENTION=cudnn (or flash) limits
+# both sides to that fused attention kernel (default all: libtorch's own choice).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
-timing="--warmup ${WARMUP:-3} --steps ${STEPS:-10}"
+timing="--warmup ${WARMUP:-3} --steps ${STEPS:-10} --attention ${ATTENTION:-all}"
 out=$(mktemp)
 for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true}; do
   IFS=: read -r preset seq checkpoint state cap <<<"$c"
@@ -26,7 +27,7 @@ done
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-print(f"{'config':<22}{'impl':<12}{'state':<16}{'tokens/s':>12}{'MFU':>8}{'peak GiB':>10}{'state GiB':>10}{'loss':>9}{'ratio':>8}{'tokens/day':>12}")
+print(f"{'config':<22}{'impl':<12}{'attention':<10}{'state':<16}{'tokens/s':>12}{'MFU':>8}{'peak GiB':>10}{'state GiB':>10}{'loss':>9}{'ratio':>8}{'tokens/day':>12}")
 for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows):
     pair = {r["impl"]: r for r in rows if (r["preset"], r["seq"], r["checkpoint"]) == key}
     name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}"
@@ -40,6 +41,6 @@ for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows)
         cap = f" (cap {r['memory_cap']:.3f})" if r.get("memory_cap") else ""
         # What one day at this speed trains on: the paper's budget for Llama-3-8B at 38k tokens.
         day = f"{r['tokens_per_s'] * 86400 / 1e9:.2f}B"
-        print(f"{name:<22}{impl:<12}{r.get('optimizer_state', ''):<16}{r['tokens_per_s']:>12.0f}{100 * r['mfu']:>7.1f}%{r['peak_gib']:>10.1f}"
+        print(f"{name:<22}{impl:<12}{r.get('attention', ''):<10}{r.get('optimizer_state', ''):<16}{r['tokens_per_s']:>12.0f}{100 * r['mfu']:>7.1f}%{r['peak_gib']:>10.1f}"
               f"{r.get('state_gib', 0):>10.1f}{r['loss']:>9.3f}{ratio:>8}{day:>12}{cap}")
 PY

@@ -86,6 +86,42 @@ public class CudaTests
     }
 
     [Fact]
+    public void Each_attention_kernel_gives_the_cpu_attention_and_its_gradient()
+    {
+        RequireCuda();
+        if (!TorchRuntime.HasAttentionKernelChoice) Assert.Skip($"libtorch {TorchRuntime.Version} cannot choose attention kernels");
+        using var scope = DisposeScope.Enter();
+        // Grouped-query (4 query heads on 2 key/value heads), causal, head 64: the shape training runs.
+        var q = Randn(6, 1, 4, 128, 64);
+        var k = Randn(7, 1, 2, 128, 64);
+        var v = Randn(8, 1, 2, 128, 64);
+        (Tensor Output, Tensor QueryGrad) Attend(Device device, DType dtype)
+        {
+            var leaf = q.To(dtype, device).RequiringGrad();
+            var y = Functional.ScaledDotProductAttention(leaf, k.To(dtype, device), v.To(dtype, device), isCausal: true);
+            y.To(DType.Float32).Square().Sum().Backward();
+            return (y, leaf.Grad!);
+        }
+        var (expected, expectedGrad) = Attend(Device.Cpu, DType.Float32);
+        try
+        {
+            foreach (var kernels in new[] { AttentionKernels.Flash, AttentionKernels.MemoryEfficient, AttentionKernels.Cudnn, AttentionKernels.Math })
+            {
+                // Only the one fused kernel may run (Math alone is the unfused path), so a kernel that refuses the shape fails here.
+                TorchRuntime.UseAttentionKernels(kernels);
+                var (y, grad) = Attend(Gpu, DType.BFloat16);
+                Expect.Close(Expect.Values(expected), y, 3e-2, $"{kernels} output");
+                // Gradients sum over 128 keys of bf16 products: relative to their size, a few bf16 roundings.
+                Expect.Close(Expect.Values(expectedGrad), grad, 0.15, $"{kernels} query gradient");
+            }
+        }
+        finally
+        {
+            TorchRuntime.UseAttentionKernels(AttentionKernels.All);
+        }
+    }
+
+    [Fact]
     public void A_seed_gives_the_same_random_values_on_cpu_and_cuda()
     {
         RequireCuda();

@@ -137,6 +137,14 @@ public class FunctionalTests
     private static Tensor Shaped(double[] values, int seq) => Tensor.FromArray(values, [B, H, seq, D]);
 
     [Fact]
+    public void Choosing_attention_kernels_on_an_older_libtorch_fails_naming_the_version_it_needs()
+    {
+        if (TorchRuntime.HasAttentionKernelChoice) Assert.Skip($"libtorch {TorchRuntime.Version} can choose them (CudaTests cover it)");
+        var e = Assert.Throws<TorchException>(() => TorchRuntime.UseAttentionKernels(AttentionKernels.Cudnn | AttentionKernels.Math));
+        Assert.Contains("libtorch 2.8", e.Message);
+    }
+
+    [Fact]
     public void Attention_without_a_mask_attends_everywhere()
     {
         using var scope = DisposeScope.Enter();

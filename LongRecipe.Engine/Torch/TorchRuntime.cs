@@ -5,6 +5,18 @@ namespace LongRecipe.Engine.Torch;
 /// <summary>Bytes held on a CUDA device: by live tensors now, at peak since the last reset, and reserved by the caching allocator.</summary>
 public readonly record struct CudaMemory(long Allocated, long Peak, long Reserved);
 
+/// <summary>The fused attention kernels libtorch chooses among on CUDA (torch.backends.cuda.enable_*_sdp); Math is the unfused fallback.</summary>
+[Flags]
+public enum AttentionKernels
+{
+    Flash = 1,
+    MemoryEfficient = 2,
+    Cudnn = 4,
+    Math = 8,
+    /// <summary>libtorch's own choice among all of them.</summary>
+    All = Flash | MemoryEfficient | Cudnn | Math,
+}
+
 /// <summary>The libtorch runtime: its version, seeds, threads and devices.</summary>
 public static class TorchRuntime
 {
@@ -23,6 +35,17 @@ public static class TorchRuntime
 
     /// <summary>Whether libtorch has the fused RMSNorm kernel on CUDA (2.8 and newer).</summary>
     public static bool HasFusedRmsNorm { get; } = Version >= new Version(2, 8);
+
+    /// <summary>Whether the attention kernels can be chosen (<see cref="UseAttentionKernels"/>; libtorch 2.8 and newer).</summary>
+    public static bool HasAttentionKernelChoice { get; } = Version >= new Version(2, 8);
+
+    /// <summary>
+    /// Limits the attention kernels libtorch may pick, process-wide, as torch.backends.cuda.enable_*_sdp do. On Hopper,
+    /// Cudnn | Math runs cuDNN's kernel, faster than Flash at long sequences (bench/README.md, issue 14).
+    /// </summary>
+    public static void UseAttentionKernels(AttentionKernels kernels) => Native.Check(Native.lr_set_attention_backends(
+        kernels.HasFlag(AttentionKernels.Flash) ? 1 : 0, kernels.HasFlag(AttentionKernels.MemoryEfficient) ? 1 : 0,
+        kernels.HasFlag(AttentionKernels.Cudnn) ? 1 : 0, kernels.HasFlag(AttentionKernels.Math) ? 1 : 0));
 
     /// <summary>Whether the shim was built against a libtorch with CUDA.</summary>
     public static bool BuiltWithCuda

@@ -44,6 +44,6 @@ internal static class Prefill
         var peak = o.Device.IsCuda ? TorchRuntime.CudaMemory(o.Device.Index).Peak / Math.Pow(2, 30) : 0;
         var cap = o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null";
         Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"prefill\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq},\"chunk\":{o.Chunk}," +
-            $"\"memory_cap\":{cap},\"seconds\":{seconds:F3},\"tokens_per_s\":{o.Seq / seconds:F1},\"peak_gib\":{peak:F2},\"next_token\":{token}}}");
+            $"\"memory_cap\":{cap},\"attention\":\"{Options.AttentionName(o.Attention)}\",\"seconds\":{seconds:F3},\"tokens_per_s\":{o.Seq / seconds:F1},\"peak_gib\":{peak:F2},\"next_token\":{token}}}");
     }
 }

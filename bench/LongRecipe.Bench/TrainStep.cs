@@ -103,6 +103,7 @@ internal sealed class TrainStep : IDisposable
 
     private string Setup() =>
         $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"optimizer_state\":\"{o.OptimizerState.Name()}\"," +
+        $"\"attention\":\"{Options.AttentionName(o.Attention)}\"," +
         $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
 
     private string Row(string name, long seq, double seconds, double loss)

@@ -4,6 +4,8 @@
 #   tests      the whole test suite, CUDA tests included
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh)
+#   attention  the attention kernel's effect on training: bench/train.sh on ATTENTION_CONFIGS (default 1B at 16k, and
+#              at 64k with checkpointing) with libtorch's own choice, then with cuDNN's kernel only, both sides
 #   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both
 #              allocators capped at 80 GiB (bench/train.sh with that one config; a few minutes)
 #   memory     peak memory against length for 1B and 8B with and without checkpointing: memory.csv and
@@ -47,6 +49,12 @@ for step in $steps; do
     train)
       BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout 540 bench/train.sh >"$out/train.txt" 2>"$out/train.log"
       { echo "== training step (binding vs transformers eager)"; cat "$out/train.txt"; } >>"$summary" ;;
+    attention)
+      for kernel in all cudnn; do
+        ATTENTION=$kernel CONFIGS="${ATTENTION_CONFIGS:-1b:16384:false 1b:65536:true}" WARMUP=2 STEPS=5 BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
+          timeout 270 bench/train.sh >"$out/attention-$kernel.txt" 2>"$out/attention-$kernel.log"
+        { echo "== training step with attention kernels: $kernel (exit $?)"; cat "$out/attention-$kernel.txt"; } >>"$summary"
+      done ;;
     headline)
       CONFIGS="8b:38400:true:int8_blockwise:80" WARMUP=2 STEPS=3 BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
         timeout "${HEADLINE_TIMEOUT:-540}" bench/train.sh >"$out/headline.txt" 2>"$out/headline.log"

@@ -1,4 +1,4 @@
-// Neural-network building blocks: matmul/linear, embedding, softmax, cross-entropy, attention.
+// Neural-network building blocks: matmul/linear, embedding, softmax, cross-entropy, attention and its kernels.
 #include "guard.h"
 
 LR_API lr_matmul(Handle a, Handle b, Handle* out) { LR_GUARD(*out = lr::wrap(at::matmul(lr::ref(a), lr::ref(b)));) }
@@ -36,6 +36,24 @@ LR_API lr_log_softmax(Handle x, int64_t dim, Handle* out) {
 LR_API lr_cross_entropy(Handle logits, Handle targets, int64_t ignore_index, int reduction, Handle* out) {
   LR_GUARD(
     *out = lr::wrap(at::cross_entropy_loss(lr::ref(logits), lr::ref(targets), {}, reduction, ignore_index));
+  )
+}
+
+// Which fused attention kernels libtorch may pick on CUDA (torch.backends.cuda.enable_*_sdp): with
+// flash and memory-efficient off, cuDNN's runs, which is faster on Hopper at long sequences. The math
+// kernel is the fallback for shapes no fused one takes. libtorch 2.8 and newer (cuDNN's with
+// grouped-query attention).
+LR_API lr_set_attention_backends(int flash, int memory_efficient, int cudnn, int math) {
+  LR_GUARD(
+#if LR_TORCH_AT_LEAST(2, 8)
+    auto& context = at::globalContext();
+    context.setSDPUseFlash(flash != 0);
+    context.setSDPUseMemEfficient(memory_efficient != 0);
+    context.setSDPUseCuDNN(cudnn != 0);
+    context.setSDPUseMath(math != 0);
+#else
+    TORCH_CHECK(false, "choosing attention kernels needs libtorch 2.8 or newer");
+#endif
   )
 }
 
