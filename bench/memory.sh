@@ -12,8 +12,9 @@ bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Benc
 out_dir=${OUT_DIR:-bench}
 seqs=${SEQS:-4096,8192,16384,32768,38400,65536,131072}
 mkdir -p "$out_dir"
-rows=$(mktemp)
-trap 'rm -f "$rows"' EXIT
+# Rows are kept as they come, so a run cut short still leaves the lengths it measured.
+rows=$out_dir/memory.jsonl
+: >"$rows"
 for s in ${SERIES:-1b:false 1b:true 8b:false:int8_blockwise 8b:true:int8_blockwise}; do
   IFS=: read -r preset checkpoint state <<<"$s"
   echo "memory: $preset checkpoint=$checkpoint ${state:-f32}" >&2

@@ -8,7 +8,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
-out=$(mktemp)
+# ROWS keeps the rows as they come (a run cut short still leaves what it measured).
+out=${ROWS:-$(mktemp)}
 for c in ${CONFIGS:-1b:131072:8192 8b:32768:8192:80 8b:65536:8192:80 8b:131072:8192:80}; do
   IFS=: read -r preset seq chunk cap <<<"$c"
   cap_args=$([ -n "${cap:-}" ] && echo "--memory-fraction $(bench/memory_fraction.sh "$cap")")

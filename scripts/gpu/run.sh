@@ -64,7 +64,7 @@ for step in $steps; do
         timeout "${MEMORY_TIMEOUT:-540}" bench/memory.sh >"$out/memory.txt" 2>"$out/memory.log"
       { echo "== peak memory against length (exit $?; memory.csv and memory.svg in \$OUT)"; cat "$out/memory.txt"; } >>"$summary" ;;
     prefill)
-      BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout "${PREFILL_TIMEOUT:-540}" bench/prefill.sh >"$out/prefill.txt" 2>"$out/prefill.log"
+      ROWS="$out/prefill.jsonl" BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout "${PREFILL_TIMEOUT:-540}" bench/prefill.sh >"$out/prefill.txt" 2>"$out/prefill.log"
       { echo "== prefill (binding vs transformers eager, exit $?)"; cat "$out/prefill.txt"; } >>"$summary" ;;
     verify)
       reference=LongRecipe.Engine.Tests/Model/Reference
