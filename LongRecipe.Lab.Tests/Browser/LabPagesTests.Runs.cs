@@ -79,6 +79,13 @@ public sealed partial class LabPagesTests
         await Expect(page.Locator(".resume-run")).ToBeDisabledAsync();
         await Screenshot(page, "run-dashboard");
 
+        // The theme toggled redraws every chart: the points that streamed in live are drawn again, each once.
+        await page.Locator(".dark-toggle").ClickAsync();
+        await Until(page, $"() => document.querySelector('[data-chart=loss]').layout.font.color === '#e0e0e0' && document.querySelector('[data-chart=loss]').data[0].x.length === {ExtendSteps} && document.querySelector('[data-chart=loss]').data[1].x.length === {AnnealSteps}",
+            "the dark loss chart with every step");
+        await page.Locator(".dark-toggle").ClickAsync();
+        await Expect(page.Locator(".lab-layout[data-theme=light]")).ToBeVisibleAsync();
+
         await NeedleCell(page);
 
         // Opened afresh, the finished run's dashboard draws the same from the store.

@@ -41,6 +41,29 @@ public sealed class DashboardStateTests
         new(T0.AddMinutes(1), stage, benchmark, length, depth, metric, value, 1);
 
     [Fact]
+    public void A_long_run_keeps_a_bounded_evenly_thinned_history_with_its_newest_step()
+    {
+        var state = new DashboardState(Record());
+        const int total = 10 * DashboardState.HistoryPoints;
+        var added = 0;
+        for (var step = 1; step <= total; step++)
+            if (Fold(state, Step("extend", step, total, 1.0)).Count > 0) added++;
+
+        // Every step still streams to the charts once; only the kept history is thinned.
+        Assert.Equal(total, added);
+        var kept = state.Steps(0);
+        Assert.InRange(kept.Count, DashboardState.HistoryPoints, 2 * DashboardState.HistoryPoints);
+        Assert.Equal(total, kept[^1].Step);
+        Assert.Equal(total, state.LastStep!.Step);
+        // Evenly thinned: one stride (a power of two) between all kept steps.
+        var gaps = kept.Zip(kept.Skip(1), (a, b) => b.Step - a.Step).Distinct().ToList();
+        Assert.Single(gaps);
+        Assert.True(gaps[0] > 1 && (gaps[0] & (gaps[0] - 1)) == 0, $"stride {gaps[0]}");
+        // A repeat of an old step is still dropped after thinning.
+        Assert.Empty(Fold(state, Step("extend", total - 1, total, 9.9)));
+    }
+
+    [Fact]
     public void Steps_land_on_one_recipe_axis_per_stage_trace_and_repeats_are_dropped()
     {
         var state = new DashboardState(Record());

@@ -28,6 +28,7 @@ public sealed class DashboardState
     private readonly Dictionary<(string Stage, RopeSearchPhase Phase), List<SearchEvent>> generations = [];
     private readonly long[] offsets;
     private readonly List<List<StepEvent>> steps;
+    private readonly long[] strides;
     private readonly Dictionary<(string Stage, string Benchmark, int Length, double? Depth, string Metric), double> evals = [];
     private readonly List<StageRow> stages;
     private readonly List<LogEvent> log = [];
@@ -45,6 +46,7 @@ public sealed class DashboardState
         searchStages = [.. Spec.Stages.Select((s, i) => (s, i)).Where(p => p.s is SearchStage).Select(p => names[p.i])];
         offsets = training.Select((_, i) => training.Take(i).Sum(s => (long)s.Stage!.Steps)).ToArray();
         steps = training.Select(_ => new List<StepEvent>()).ToList();
+        strides = [.. training.Select(_ => 1L)];
         stages = names.Select(name => new StageRow(name, StageState.Pending)).Append(new StageRow(RecipeRunner.EvalStage, StageState.Pending)).ToList();
         if (Status == RunStatus.Completed) MarkAll(StageState.Done);
     }
@@ -143,7 +145,16 @@ public sealed class DashboardState
     {
         var index = TrainingIndex(step.Stage);
         if (index < 0 || (steps[index].Count > 0 && step.Step <= steps[index][^1].Step)) return null;
-        steps[index].Add(step);
+        // A page open for hours keeps a bounded history, evenly thinned as the store thins one for a page opened later:
+        // steps on the stage's stride, which doubles whenever it holds more than twice HistoryPoints, and the newest.
+        var list = steps[index];
+        if (list.Count > 0 && list[^1].Step % strides[index] != 0) list.RemoveAt(list.Count - 1);
+        list.Add(step);
+        while (list.Count > 2 * HistoryPoints)
+        {
+            var stride = strides[index] *= 2;
+            list.RemoveAll(s => s.Step % stride != 0 && s != step);
+        }
         LastStep = step;
         return step;
     }
