@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace LongRecipe.Tests.Support;
 
@@ -15,12 +16,26 @@ public static class ProgressWait
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>CPU time that counts as work: an idle server's timers and collections use less than this in a <see cref="Stall"/>.</summary>
+    /// <summary>CPU time that counts as work: at least this much, and at least <see cref="WorkingShare"/> of the time since the last move.</summary>
     private static readonly TimeSpan WorkingCpu = TimeSpan.FromSeconds(1);
 
-    /// <summary>Whether the signal moved: any change, but CPU time only by <see cref="WorkingCpu"/> or more, so an idle process is no progress.</summary>
-    private static bool Moved(object? last, object? now) =>
-        last is TimeSpan before && now is TimeSpan after ? after - before >= WorkingCpu : !Equals(now, last);
+    /// <summary>
+    /// The share of a core below which a process counts as idle: an idle Lab with live dashboards open still uses about
+    /// 0.7% (their timers), which a fixed amount of CPU time would count as progress every few minutes, for ever; work,
+    /// even on a machine loaded many times over, gets far more.
+    /// </summary>
+    private const double WorkingShare = 0.02;
+
+    /// <summary>
+    /// Whether the signal moved: any change, but CPU time only by as much as work uses, so an idle process is no progress;
+    /// a tuple (a process's CPU time and its output, say) moved when any part did.
+    /// </summary>
+    private static bool Moved(object? last, object? now, TimeSpan since) => (last, now) switch
+    {
+        (TimeSpan before, TimeSpan after) => after - before >= WorkingCpu && (after - before).TotalSeconds >= WorkingShare * since.TotalSeconds,
+        (ITuple before, ITuple after) when before.Length == after.Length => Enumerable.Range(0, before.Length).Any(i => Moved(before[i], after[i], since)),
+        _ => !Equals(now, last),
+    };
 
     /// <summary>Awaits <paramref name="work"/> while <paramref name="signal"/> keeps changing; <paramref name="what"/> names it in the failure.</summary>
     public static async Task<T> For<T>(Task<T> work, Func<object?> signal, string what, CancellationToken cancel = default)
@@ -62,7 +77,7 @@ public static class ProgressWait
         public void Check(string? unmet = null)
         {
             var now = signal();
-            if (Moved(last, now)) (last, still) = (now, Stopwatch.StartNew());
+            if (Moved(last, now, still.Elapsed)) (last, still) = (now, Stopwatch.StartNew());
             else if (still.Elapsed > Stall)
                 throw new TimeoutException($"{what}: no progress for {Stall.TotalSeconds:F0} s (progress stayed at {now})" + (unmet is null ? "" : $"; {unmet}"));
         }
