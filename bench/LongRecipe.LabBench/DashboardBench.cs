@@ -67,7 +67,8 @@ public static class DashboardBench
             }
             if (clock.Elapsed >= nextMemory)
             {
-                var points = await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').data[0].x.length");
+                // --viewers 0 is the control: the Lab's memory with the run alone over the same minutes.
+                var points = pages.Count == 0 ? 0 : await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').data[0].x.length");
                 memory.Add((clock.Elapsed, lab.ResidentBytes(), points));
                 nextMemory += TimeSpan.FromSeconds(30);
             }
@@ -88,7 +89,7 @@ public static class DashboardBench
         Console.WriteLine("| --- | --- | --- | --- |");
         foreach (var (at, rss, points) in memory)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {at.TotalMinutes:F1} | {rss / 1048576.0:F0} | {(rss - baseline) / 1048576.0 / viewers:F1} | {points:N0} |"));
+                $"| {at.TotalMinutes:F1} | {rss / 1048576.0:F0} | {(viewers == 0 ? "—" : ((rss - baseline) / 1048576.0 / viewers).ToString("F1", CultureInfo.InvariantCulture))} | {points:N0} |"));
         return 0;
     }
 
