@@ -35,13 +35,23 @@ public sealed class RunsPageTests : MudContext
         cli.Claim(run, resume: true);
         cli.Append(run, new StatusEvent(SeededStore.Start.AddMinutes(1), "extend", RunStatus.Running));
         page.Find(".delete-run").Click();
-        dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").Click();
+        // The dialog and the deletion after it finish on the renderer's own time; each wait ends at the render that shows them.
+        dialogs.WaitForState(() => DeleteButton(dialogs) is not null, Patience);
+        DeleteButton(dialogs)!.Click();
+        var snackbars = Services.GetRequiredService<ISnackbar>();
+        page.WaitForState(() => snackbars.ShownSnackbars.Any(), Patience);
 
-        var message = Assert.Single(Services.GetRequiredService<ISnackbar>().ShownSnackbars).Message;
+        var message = Assert.Single(snackbars.ShownSnackbars).Message;
         Assert.Equal($"Run #{run} was not deleted: run {run} is running in process {Environment.ProcessId} on {Environment.MachineName}; cancel it there before deleting it", message);
         Assert.Equal(RunStatus.Running, seeded.Store.GetRun(run)!.Status);
         Assert.True(Directory.Exists(seeded.FolderOf(run)));
     }
+
+    /// <summary>A bound for a loaded machine only: the waits return at the first render that satisfies them.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    private static AngleSharp.Dom.IElement? DeleteButton(IRenderedComponent<MudDialogProvider> dialogs) =>
+        dialogs.FindAll("button").SingleOrDefault(b => b.TextContent.Trim() == "Delete");
 
     protected override void Dispose(bool disposing)
     {
