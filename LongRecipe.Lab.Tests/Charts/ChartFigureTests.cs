@@ -35,6 +35,22 @@ public sealed class ChartFigureTests
     }
 
     [Fact]
+    public void A_lines_markers_are_capped_and_a_scatters_are_not()
+    {
+        var figure = new ChartFigure(
+            [
+                new ChartTrace("loss", [1, 2], [3.5, 3.25]) { Kind = TraceKind.LineMarkers },
+                new ChartTrace("samples", [1, 2], [3.5, 3.25]) { Kind = TraceKind.Markers },
+            ],
+            new ChartAxis("step"), new ChartAxis("loss"));
+
+        var data = Plotly(figure).GetProperty("data");
+
+        Assert.Equal(ChartFigure.LineMarkersShown, data[0].GetProperty("marker").GetProperty("maxdisplayed").GetInt32());
+        Assert.False(data[1].GetProperty("marker").TryGetProperty("maxdisplayed", out _));
+    }
+
+    [Fact]
     public void A_legend_below_lies_in_a_row_under_the_x_axis_clear_of_the_title()
     {
         var figure = new ChartFigure([new ChartTrace("a", [0], [1])], new ChartAxis("x"), new ChartAxis("y")) { Legend = LegendPlace.Below, Title = "T" };

@@ -18,12 +18,12 @@ namespace LongRecipe.LabBench;
 /// newest loss point each viewer has drawn and how long the viewer has been behind: since the Lab published the step
 /// after it (timed by this program's hub client), 0 when it has drawn the newest; every 30 s, the Lab's resident
 /// memory. Prints the lag per viewer (median, 95th percentile, largest), the points drawn, and the memory per viewer
-/// over time.
+/// over time. With <c>profile</c>, then profiles viewer 1's main thread for that long (<see cref="BrowserProfile"/>).
 /// </summary>
 public static class DashboardBench
 {
     public static async Task<int> RunAsync(string labDll, string chromium, int viewers, int startPoints, TimeSpan duration, string? labCpus, string? viewerCpus,
-        CancellationToken cancel)
+        TimeSpan profile, CancellationToken cancel)
     {
         using var lab = LabServer.Start(labDll, labCpus);
         var url = lab.Url;
@@ -75,6 +75,9 @@ public static class DashboardBench
             await Task.Delay(1000, cancel);
         }
 
+        // After the lags, so that the profiler's own cost does not count in them.
+        var shares = profile > TimeSpan.Zero && pages.Count > 0 ? await BrowserProfile.TakeAsync(pages[0], profile, cancel) : null;
+
         Console.WriteLine($"steps published: {newest:N0}; baseline memory (run, no viewer): {baseline / 1048576.0:F0} MiB");
         Console.WriteLine("| viewer | lag median (s) | lag p95 (s) | lag max (s) | samples |");
         Console.WriteLine("| --- | --- | --- | --- | --- |");
@@ -90,6 +93,11 @@ public static class DashboardBench
         foreach (var (at, rss, points) in memory)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {at.TotalMinutes:F1} | {rss / 1048576.0:F0} | {(viewers == 0 ? "—" : ((rss - baseline) / 1048576.0 / viewers).ToString("F1", CultureInfo.InvariantCulture))} | {points:N0} |"));
+        if (shares is not null)
+        {
+            Console.WriteLine();
+            BrowserProfile.Print(shares, profile);
+        }
         return 0;
     }
 

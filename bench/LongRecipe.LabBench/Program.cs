@@ -5,7 +5,7 @@ using LongRecipe.LabBench;
 const string usage = """
     usage: LongRecipe.LabBench run --url http://127.0.0.1:5080 [--spec longrecipe|FILE] [--device cuda] [--timeout-minutes 30]
            LongRecipe.LabBench dashboard --lab PATH/LongRecipe.Lab.dll [--chromium /usr/bin/chromium] [--viewers 3] [--points 10000] [--minutes 10]
-                                         [--lab-cpus 0 --viewer-cpus 1]
+                                         [--lab-cpus 0 --viewer-cpus 1] [--profile-seconds 20]
            LongRecipe.LabBench load --lab PATH/LongRecipe.Lab.dll [--kind page|hub] [--viewers 10] [--seconds 60] [--lab-cpus 0]
                                     [--viewer-cpus 1] [--chromium /usr/bin/chromium] [--seq-len 256] [--batch 2]
     """;
@@ -26,7 +26,8 @@ switch (args.FirstOrDefault())
     case "dashboard":
         return await DashboardBench.RunAsync(Option("lab", "LongRecipe.Lab/bin/Release/net10.0/LongRecipe.Lab.dll"), Option("chromium", "/usr/bin/chromium"),
             (int)Number("viewers", 3), (int)Number("points", 10_000), TimeSpan.FromMinutes(Number("minutes", 10)),
-            args.Contains("--lab-cpus") ? Option("lab-cpus", "0") : null, args.Contains("--viewer-cpus") ? Option("viewer-cpus", "1") : null, cancel.Token);
+            args.Contains("--lab-cpus") ? Option("lab-cpus", "0") : null, args.Contains("--viewer-cpus") ? Option("viewer-cpus", "1") : null,
+            TimeSpan.FromSeconds(Number("profile-seconds", 0)), cancel.Token);
     case "load":
         var kind = Option("kind", "page");
         if (kind is not ("page" or "hub")) { Console.Error.WriteLine($"--kind must be page or hub, not '{kind}'"); return 2; }

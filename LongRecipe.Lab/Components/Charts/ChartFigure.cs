@@ -73,6 +73,9 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     /// <summary>What the chart waits for while it has no data, e.g. "Waiting for the first training step", shown instead of empty axes.</summary>
     public string? Waiting { get; init; }
 
+    /// <summary>The most markers a line-and-markers trace draws; past that, the line alone carries the points.</summary>
+    public const int LineMarkersShown = 50;
+
     /// <summary>The figure as Plotly.Blazor draws it: typed traces and layout, text and grid coloured for a light or dark page.</summary>
     public PlotlyFigure ToPlotly(bool dark = false) => new([.. Traces.Select(TraceToPlotly)], LayoutToPlotly(dark));
 
@@ -115,7 +118,14 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
                         _ => Plotly.Blazor.Traces.ScatterLib.ModeFlag.Lines,
                     },
                     Line = new Plotly.Blazor.Traces.ScatterLib.Line { Color = trace.Color, Dash = trace.Dash, Width = 2 },
-                    Marker = new Plotly.Blazor.Traces.ScatterLib.Marker { Color = trace.Color, Size = 5 },
+                    Marker = new Plotly.Blazor.Traces.ScatterLib.Marker
+                    {
+                        Color = trace.Color, Size = 5,
+                        // A line's markers show its points while they are few; past that plotly.js spaces this many along
+                        // the visible line. Drawing each of 10,000 markers (an SVG path each) on every live append made
+                        // the browser, not the data, the limit of a dashboard.
+                        MaxDisplayed = trace.Kind == TraceKind.LineMarkers ? LineMarkersShown : null,
+                    },
                     YAxis = trace.SecondaryY ? "y2" : null,
                 };
         }

@@ -15,7 +15,7 @@ public sealed class LiveChartFeed
     public const int DefaultMaxPoints = 10_000;
 
     private readonly object gate = new();
-    private readonly SortedDictionary<int, (List<double> X, List<double> Y)> pending = new();
+    private readonly SortedDictionary<int, BoundedPoints> pending = new();
 
     /// <summary>Keeps each trace to its last MaxPoints points, e.g. 10,000.</summary>
     public int MaxPoints { get; init; } = DefaultMaxPoints;
@@ -25,15 +25,9 @@ public sealed class LiveChartFeed
         ArgumentOutOfRangeException.ThrowIfNegative(trace);
         lock (gate)
         {
-            if (!pending.TryGetValue(trace, out var points)) pending[trace] = points = ([], []);
-            points.X.Add(x);
-            points.Y.Add(y);
+            if (!pending.TryGetValue(trace, out var points)) pending[trace] = points = new BoundedPoints(MaxPoints);
             // A chart whose browser falls behind drains late; only the points it would keep are worth holding.
-            if (points.X.Count > 2 * MaxPoints)
-            {
-                points.X.RemoveRange(0, points.X.Count - MaxPoints);
-                points.Y.RemoveRange(0, points.Y.Count - MaxPoints);
-            }
+            points.Add(x, y);
         }
     }
 

@@ -1,41 +1,80 @@
 namespace LongRecipe.Lab.Components.Charts;
 
+/// <summary>What a live chart sends the browser: points to append to its traces, or every trace drawn anew.</summary>
+public sealed record LiveUpdate(ChartExtension Points, bool Redraw);
+
 /// <summary>
-/// The live points a chart has appended to its figure, each trace's last MaxPoints of them: the server's bounded copy,
-/// which a redraw of the same figure (the dark theme toggled, say) appends again so the points already streamed stay
-/// drawn. Plain doubles, trimmed in place once a trace holds twice its bound, so a chart streaming for hours holds a
-/// constant few hundred kilobytes and allocates only the points themselves.
+/// A live chart's lines on the server: the figure's points and those streamed since, each trace's last MaxPoints of
+/// them (<see cref="BoundedPoints"/>), and how many points the browser holds.
+/// New points are appended as they are while every trace in the browser stays within twice ShownPoints; past that,
+/// every trace is redrawn as its kept points reduced to ShownPoints (<see cref="MinMaxReduction"/>). So the browser
+/// redraws at most 2 × ShownPoints a trace however many the chart keeps, and a redraw of the figure (the theme
+/// toggled) gets back every point streamed since it was made.
 /// </summary>
-public sealed class LiveTraces(int maxPoints)
+public sealed class LiveTraces
 {
-    private readonly SortedDictionary<int, (List<double> X, List<double> Y)> traces = new();
+    /// <summary>The points a browser's trace is redrawn with: about a point a pixel of a wide chart, spikes kept.</summary>
+    public const int DefaultShownPoints = 1_000;
 
-    public int MaxPoints { get; } = maxPoints > 0 ? maxPoints : throw new ArgumentOutOfRangeException(nameof(maxPoints));
+    private readonly SortedDictionary<int, BoundedPoints> traces = new();
+    private readonly Dictionary<int, int> shown = new();
 
-    public void Append(ChartExtension extension)
+    public LiveTraces(int maxPoints, int shownPoints = DefaultShownPoints)
     {
-        for (var k = 0; k < extension.Indices.Length; k++)
-        {
-            if (!traces.TryGetValue(extension.Indices[k], out var trace)) traces[extension.Indices[k]] = trace = ([], []);
-            trace.X.AddRange(extension.X[k]);
-            trace.Y.AddRange(extension.Y[k]);
-            if (trace.X.Count > 2 * MaxPoints)
-            {
-                trace.X.RemoveRange(0, trace.X.Count - MaxPoints);
-                trace.Y.RemoveRange(0, trace.Y.Count - MaxPoints);
-            }
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shownPoints, MinMaxReduction.MinBudget);
+        (MaxPoints, ShownPoints) = (maxPoints, shownPoints);
     }
 
-    /// <summary>Forgets every point: a new figure holds what it should show.</summary>
-    public void Clear() => traces.Clear();
+    /// <summary>The newest points a trace keeps, e.g. 10,000.</summary>
+    public int MaxPoints { get; }
 
-    /// <summary>Each trace's last MaxPoints points as one extension, traces in ascending order; null when none were appended.</summary>
-    public ChartExtension? Kept()
+    /// <summary>The points a trace is reduced to when it is redrawn, e.g. 1,000.</summary>
+    public int ShownPoints { get; }
+
+    /// <summary>The lines of a figure as its chart first draws them: each trace with numeric x (lines, markers) is kept.</summary>
+    public static LiveTraces Of(ChartFigure figure, int maxPoints, int shownPoints = DefaultShownPoints)
+    {
+        var live = new LiveTraces(maxPoints, shownPoints);
+        for (var i = 0; i < figure.Traces.Count; i++)
+        {
+            var trace = figure.Traces[i];
+            if (trace.Kind is TraceKind.Bar or TraceKind.Heatmap || trace.XLabels is not null) continue;
+            live.Append(i, trace.X, trace.Y);
+            live.shown[i] = trace.X.Count;
+        }
+        return live;
+    }
+
+    /// <summary>Keeps the points and says how the browser gets them: appended as they are, or every trace redrawn reduced.</summary>
+    public LiveUpdate Add(ChartExtension added)
+    {
+        for (var k = 0; k < added.Indices.Length; k++) Append(added.Indices[k], added.X[k], added.Y[k]);
+        var grows = added.Indices.Select((trace, k) => shown.GetValueOrDefault(trace) + added.X[k].Length);
+        if (grows.Max() > 2 * ShownPoints) return new LiveUpdate(Shown()!, Redraw: true);
+        for (var k = 0; k < added.Indices.Length; k++) shown[added.Indices[k]] = shown.GetValueOrDefault(added.Indices[k]) + added.X[k].Length;
+        return new LiveUpdate(added, Redraw: false);
+    }
+
+    /// <summary>
+    /// Each trace's last MaxPoints points reduced to ShownPoints, traces in ascending order, as the browser is to hold
+    /// them from now on; null when there are no traces.
+    /// </summary>
+    public ChartExtension? Shown()
     {
         if (traces.Count == 0) return null;
-        static double[] Last(List<double> values, int count) => values.GetRange(Math.Max(0, values.Count - count), Math.Min(count, values.Count)).ToArray();
-        return new ChartExtension(traces.Keys.ToArray(),
-            traces.Values.Select(t => Last(t.X, MaxPoints)).ToArray(), traces.Values.Select(t => Last(t.Y, MaxPoints)).ToArray());
+        var reduced = traces.ToDictionary(t => t.Key, t =>
+        {
+            var from = Math.Max(0, t.Value.X.Count - MaxPoints);
+            return MinMaxReduction.Reduce(t.Value.X[from..], t.Value.Y[from..], ShownPoints);
+        });
+        foreach (var (trace, points) in reduced) shown[trace] = points.X.Length;
+        return new ChartExtension([.. reduced.Keys], [.. reduced.Values.Select(p => p.X)], [.. reduced.Values.Select(p => p.Y)]);
+    }
+
+    private void Append(int index, IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        if (!traces.TryGetValue(index, out var trace)) traces[index] = trace = new BoundedPoints(MaxPoints);
+        trace.Add(x, y);
     }
 }
