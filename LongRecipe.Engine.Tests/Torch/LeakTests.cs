@@ -29,24 +29,7 @@ public class LeakTests(ITestOutputHelper output)
             w.Grad = null;
         }
 
-        // The warm-up lets the allocators, thread pools and JIT reach their steady state.
-        for (var i = 0; i < 300; i++) Step();
-        var before = TorchRuntime.CpuResidentBytes();
-        var managedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        for (var i = 300; i < 5000; i++) Step();
-        var after = TorchRuntime.CpuResidentBytes();
-        var managed = GC.GetTotalAllocatedBytes(precise: true) - managedBefore;
-
-        const double MiB = 1 << 20;
-        output.WriteLine($"resident after warm-up {before / MiB:F1} MiB, after 5,000 steps {after / MiB:F1} MiB; " +
-                         $"managed allocations meanwhile {managed / MiB:F1} MiB");
-        // Until the GC first recycles its young generation, managed allocations (the Tensor
-        // objects, about 1 KiB a step) touch new pages, so the resident set may grow by their
-        // volume. Beyond that only native memory counts: 4 MiB of allocator slack, under 1 KiB
-        // a step, while one step's tensors alone hold about 100 KiB.
-        var bound = managed + 4 * (long)MiB;
-        Assert.True(after - before <= bound,
-            $"resident memory grew by {(after - before) / MiB:F1} MiB over 4,700 steps (bound {bound / MiB:F1} MiB)");
+        AssertHoldsNoNativeMemory(Step, warmUp: 300, repeats: 4_700, "training steps");
     }
 
     [Fact]
@@ -54,16 +37,30 @@ public class LeakTests(ITestOutputHelper output)
     {
         // The optimizer makes one a step. A leaked CPU generator holds its Mersenne Twister state (about 2.5 KiB),
         // so 20,000 leaked ones hold about 50 MiB.
-        for (var i = 0; i < 500; i++) new Generator((ulong)i, Device.Cpu).Dispose();
+        var seed = 0UL;
+        AssertHoldsNoNativeMemory(() => new Generator(seed++, Device.Cpu).Dispose(), warmUp: 500, repeats: 20_000, "generators");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> <paramref name="warmUp"/> times (the allocators, thread pools and JIT reach their
+    /// steady state), then <paramref name="repeats"/> times, and bounds how much the resident set grew meanwhile.
+    /// </summary>
+    private void AssertHoldsNoNativeMemory(Action work, int warmUp, int repeats, string what)
+    {
+        for (var i = 0; i < warmUp; i++) work();
         var before = TorchRuntime.CpuResidentBytes();
         var managedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        for (var i = 0; i < 20_000; i++) new Generator((ulong)i, Device.Cpu).Dispose();
+        for (var i = 0; i < repeats; i++) work();
         var after = TorchRuntime.CpuResidentBytes();
         var managed = GC.GetTotalAllocatedBytes(precise: true) - managedBefore;
 
         const double MiB = 1 << 20;
-        output.WriteLine($"resident grew {(after - before) / MiB:F1} MiB over 20,000 generators; managed allocations {managed / MiB:F1} MiB");
+        output.WriteLine($"resident after warm-up {before / MiB:F1} MiB, after {repeats:N0} {what} {after / MiB:F1} MiB; " +
+                         $"managed allocations meanwhile {managed / MiB:F1} MiB");
+        // Until the GC first recycles its young generation, managed allocations touch new pages, so the resident set may
+        // grow by their volume. Beyond that only native memory counts: 4 MiB of allocator slack.
         var bound = managed + 4 * (long)MiB;
-        Assert.True(after - before <= bound, $"resident memory grew by {(after - before) / MiB:F1} MiB over 20,000 generators (bound {bound / MiB:F1} MiB)");
+        Assert.True(after - before <= bound,
+            $"resident memory grew by {(after - before) / MiB:F1} MiB over {repeats:N0} {what} (bound {bound / MiB:F1} MiB)");
     }
 }

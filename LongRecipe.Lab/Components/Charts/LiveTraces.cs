@@ -50,9 +50,9 @@ public sealed class LiveTraces
     public LiveUpdate Add(ChartExtension added)
     {
         for (var k = 0; k < added.Indices.Length; k++) Append(added.Indices[k], added.X[k], added.Y[k]);
-        var grows = added.Indices.Select((trace, k) => shown.GetValueOrDefault(trace) + added.X[k].Length);
-        if (grows.Max() > 2 * ShownPoints) return new LiveUpdate(Shown()!, Redraw: true);
-        for (var k = 0; k < added.Indices.Length; k++) shown[added.Indices[k]] = shown.GetValueOrDefault(added.Indices[k]) + added.X[k].Length;
+        var held = added.Indices.Select((trace, k) => (Trace: trace, Count: shown.GetValueOrDefault(trace) + added.X[k].Length)).ToList();
+        if (held.Max(h => h.Count) > 2 * ShownPoints) return new LiveUpdate(Shown()!, Redraw: true);
+        foreach (var (trace, count) in held) shown[trace] = count;
         return new LiveUpdate(added, Redraw: false);
     }
 
