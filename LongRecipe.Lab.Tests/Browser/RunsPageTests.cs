@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Tests.Support;
 using Microsoft.Playwright;
 using static LongRecipe.Lab.Tests.Browser.LabPagesTests;
 
@@ -104,7 +105,12 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         // Copy the recipe's final model path.
         await rows.First.Locator(".copy-path-button").Last.ClickAsync();
         var finalModel = Path.Combine(lab.Workspace.RunsFolder, FolderName(recipe), RecipeRunner.ModelFolder);
-        Assert.Equal(finalModel, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+        // The button's handler writes the clipboard through the Lab's circuit, after the click has returned.
+        await ProgressWait.Until(async () =>
+        {
+            var copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+            return copied == finalModel ? null : $"the clipboard holds '{copied}', not '{finalModel}'";
+        }, lab.Progress, "the final model's path on the clipboard", TestContext.Current.CancellationToken);
 
         // The other downloads: the recipe's eval cells and its metrics as JSON; an unknown run is a 404.
         var cancel = TestContext.Current.CancellationToken;
