@@ -1,6 +1,6 @@
 """PyTorch eager peer of `LongRecipe.Bench prefill`: long-context prefill, same config and data.
 
-transformers' LlamaForCausalLM in bf16 with SDPA attention, random init; random token ids from a fixed
+transformers' LlamaForCausalLM in bf16 with SDPA attention, random init on the GPU; random token ids from a fixed
 seed fed `--chunk` at a time into a DynamicCache, only the last position's logits computed. Prints one
 JSON line like the binding's (out of memory as a row with "failed").
 
@@ -38,7 +38,11 @@ def run(args):
     torch.manual_seed(0)
     config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=max(args.seq, 131072),
                          attn_implementation="sdpa", dtype=torch.bfloat16)
-    model = LlamaForCausalLM(config).to("cuda", torch.bfloat16).eval()
+    # Built on the GPU in bf16: the 8B's random initialisation on the host outlasts a device call.
+    torch.set_default_dtype(torch.bfloat16)
+    with torch.device("cuda"):
+        model = LlamaForCausalLM(config).eval()
+    torch.set_default_dtype(torch.float32)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, config.vocab_size, (1, args.seq), generator=g).cuda()
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# There (the GPU machine, from the repository root, after pack.sh here): builds the shim against
+# There (the GPU machine, from the repository root, after pack.sh here): unpacks what the call carried, builds the shim against
 # the machine's pip torch (CUDA), then runs the steps named (default: tests bench):
 #   tests      the whole test suite, CUDA tests included
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
@@ -12,6 +12,9 @@
 #              memory.svg come back in $OUT (bench/memory.sh; MEMORY_SERIES picks series, e.g. "8b:true:int8_blockwise")
 #   prefill    prefill of 128k tokens on the 1B shape, and the 8B at 32k/64k/128k capped at 80 GiB, beside
 #              transformers (bench/prefill.sh)
+#   profile    Nsight Compute over the training-step benchmark (PROFILE_CONFIGS, default 1B at 16k and 125M at 4k), one
+#              warm-up and one timed step, the binding and PyTorch eager: every kernel's time (CSV in $OUT), the last
+#              step's summed by kernel (scripts/gpu/kernel_times.py)
 #   verify     engine-saved checkpoints of every reference fixture, loaded back by transformers
 #   tokenizer  HF tokenizers' ids for the tokenizer reference fixture
 #   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
@@ -27,11 +30,15 @@ set -uo pipefail
 out=${OUT:-/tmp/out}
 steps=${*:-tests bench}
 mkdir -p "$out" /tmp/dotnet
-tar -C /tmp/dotnet -xJf .gpu/dotnet-runtime.tar.xz
+# What this call carried (a warm machine keeps what an earlier call unpacked).
+[ -f .gpu/dotnet-runtime.tar.xz ] && tar -C /tmp/dotnet -xJf .gpu/dotnet-runtime.tar.xz
+for name in tests bench cli lab labbench; do
+  [ -f ".gpu/$name.tar.xz" ] && [ ".gpu/$name.tar.xz" -nt ".gpu/$name" ] && rm -rf ".gpu/$name" && tar -C .gpu -xJf ".gpu/$name.tar.xz"
+done
 export DOTNET_ROOT=/tmp/dotnet PATH=/tmp/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 PYTHONUNBUFFERED=1
 
 LongRecipe.Engine/native/build.sh >"$out/shim-build.log" 2>&1 || { tail -40 "$out/shim-build.log"; exit 1; }
-for d in .gpu/tests .gpu/bench .gpu/cli .gpu/lab; do cp LongRecipe.Engine/native/build/liblongrecipe_torch.so "$d/"; done
+for d in .gpu/tests .gpu/bench .gpu/cli .gpu/lab; do [ -d "$d" ] && cp LongRecipe.Engine/native/build/liblongrecipe_torch.so "$d/"; done
 summary=$out/summary.txt
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   echo "shim built against $(cat LongRecipe.Engine/native/build/torch_dir.txt)"; } >"$summary"
@@ -66,6 +73,22 @@ for step in $steps; do
     prefill)
       ROWS="$out/prefill.jsonl" BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout "${PREFILL_TIMEOUT:-540}" bench/prefill.sh >"$out/prefill.txt" 2>"$out/prefill.log"
       { echo "== prefill (binding vs transformers eager, exit $?)"; cat "$out/prefill.txt"; } >>"$summary" ;;
+    profile)
+      # Nsight Compute (the machine has no Nsight Systems): every kernel of one warm-up and one timed step, timed at the
+      # GPU's own clocks, the last step's summed by kernel, for the binding and for PyTorch eager. Against the step's time
+      # it says how long the GPU waited for the host.
+      for c in ${PROFILE_CONFIGS:-1b:16384 125m:4096}; do
+        IFS=: read -r preset seq <<<"$c"
+        for impl in longrecipe pytorch; do
+          if [ $impl = longrecipe ]; then program=(dotnet .gpu/bench/LongRecipe.Bench.dll train --device cuda --checkpoint false)
+          else program=(python3 bench/peer_train.py); fi
+          timeout "${PROFILE_TIMEOUT:-240}" /usr/local/cuda/bin/ncu --metrics gpu__time_duration.sum --clock-control none --cache-control none \
+            --csv --page raw --log-file "$out/profile-$preset-$impl.csv" \
+            "${program[@]}" --preset "$preset" --seq "$seq" --warmup 1 --steps 1 >"$out/profile-$preset-$impl.log" 2>&1
+          { echo "== profile: $impl, $preset at $seq (exit $?): $(grep -h '"impl"' "$out/profile-$preset-$impl.log" | tail -1)"
+            python3 scripts/gpu/kernel_times.py "$out/profile-$preset-$impl.csv"; } >>"$summary" 2>&1
+        done
+      done ;;
     verify)
       reference=LongRecipe.Engine.Tests/Model/Reference
       { echo "== engine-saved checkpoints loaded by transformers"
