@@ -6,9 +6,11 @@ namespace LongRecipe.Engine.Tests.Torch;
 
 /// <summary>
 /// The binding on a GPU, each result checked against the CPU. Skipped where no CUDA device is
-/// visible. The tests of one class run one after another, so the memory statistics see only
-/// their own tensors; every tensor is disposed by a scope, never left to the finalizer.
+/// visible. They run alone, after the parallel tests (<see cref="ProcessWide"/>): the memory statistics see only
+/// their own tensors, and limiting the attention kernels, which is process-wide, fails no other test's attention
+/// (on the H200 it failed 35 CPU tests running beside it). Every tensor is disposed by a scope, never left to the finalizer.
 /// </summary>
+[Collection(nameof(ProcessWide))]
 public class CudaTests
 {
     private static readonly Device Gpu = Device.Cuda(0);
