@@ -50,6 +50,15 @@ public sealed class ChartFigureTests
         Assert.False(data[1].GetProperty("marker").TryGetProperty("maxdisplayed", out _));
     }
 
+    [Theory]
+    [InlineData(TraceKind.LineMarkers, 1, "lines+markers")]
+    [InlineData(TraceKind.LineMarkers, ChartFigure.LineMarkersShown, "lines+markers")]
+    [InlineData(TraceKind.LineMarkers, ChartFigure.LineMarkersShown + 1, "lines")]
+    [InlineData(TraceKind.Line, 1, "lines")]
+    [InlineData(TraceKind.Markers, 10_000, "markers")]
+    public void A_live_line_redrawn_long_drops_its_markers_and_other_kinds_keep_their_mode(TraceKind kind, int points, string mode) =>
+        Assert.Equal(mode, ChartFigure.LiveMode(kind, points));
+
     [Fact]
     public void A_legend_below_lies_in_a_row_under_the_x_axis_clear_of_the_title()
     {

