@@ -70,7 +70,7 @@ def category(name):
 
 
 def short(name):
-    """A kernel's name without its template arguments' detail, so that launches of one kernel add up."""
+    """A kernel's name without its argument list (cut to 120 characters), so that launches of one kernel add up."""
     name = re.sub(r"\(.*$", "", name)
     return name[:120]
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# There (the GPU machine, from the repository root, after `scripts/gpu/pack.sh` here with the real corpus fetched):
+# There (the GPU machine, from the repository root, after `scripts/gpu/pack.sh` here with the real corpus fetched;
+# the calls carry .gpu/dotnet-runtime.tar.xz, .gpu/cli.tar.xz and .gpu/corpus.tar.xz, the corpus in a call of its own
+# first if the three do not fit one):
 # the real-text models and the replication experiment in one sitting. The work runs detached from the calls, in
 # its own session (a call may last 10 minutes, the lease 30), so calls only start it and wait on it:
 #   scripts/gpu/replicate.sh start [S]   build the shim, start the pipeline, then wait as below
@@ -104,6 +106,7 @@ case $phase in
   start)
     rm -f "$state/exit" && mkdir -p "$logs" "$ready" "$state/done" /tmp/dotnet data/corpora/real data/models
     [ -x /tmp/dotnet/dotnet ] || tar -C /tmp/dotnet -xJf .gpu/dotnet-runtime.tar.xz
+    [ -f .gpu/cli.tar.xz ] && tar -C .gpu -xJf .gpu/cli.tar.xz
     LongRecipe.Engine/native/build.sh >"$logs/shim-build.log" 2>&1 || { tail -40 "$logs/shim-build.log"; exit 1; }
     cp LongRecipe.Engine/native/build/liblongrecipe_torch.so .gpu/cli/
     { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "no GPU"; } >>"$summary" 2>/dev/null
