@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # There (the GPU machine, from the repository root, after `scripts/gpu/pack.sh` here with the real corpus fetched;
 # the calls carry .gpu/dotnet-runtime.tar.xz, .gpu/cli.tar.xz and .gpu/corpus.tar.xz, the corpus in a call of its own
-# first if the three do not fit one):
+# first, as the three are over 64 MiB; experiments/replication/README.md has the calls):
 # the real-text models and the replication experiment in one sitting. The work runs detached from the calls, in
 # its own session (a call may last 10 minutes, the lease 30), so calls only start it and wait on it:
 #   scripts/gpu/replicate.sh start [S]   build the shim, start the pipeline, then wait as below
