@@ -63,24 +63,18 @@ def use_attention(name):
     torch.backends.cuda.enable_math_sdp(True)
 
 
-def run(args):
-    use_attention(args.attention)
-    if args.memory_fraction:
-        torch.cuda.set_per_process_memory_fraction(args.memory_fraction)
+def training_step(preset, seq, checkpoint=False):
+    """The model's config, and one training step on seq fixed random tokens as a function returning the loss."""
     torch.manual_seed(0)
-    config = LlamaConfig(**PRESETS[args.preset], max_position_embeddings=max(args.seq, 2048 if args.preset == "125m" else 131072),
+    config = LlamaConfig(**PRESETS[preset], max_position_embeddings=max(seq, 2048 if preset == "125m" else 131072),
                          attn_implementation="sdpa", dtype=torch.bfloat16)
     model = LlamaForCausalLM(config).to("cuda", torch.bfloat16)
-    if args.checkpoint:
+    if checkpoint:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
     g = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, config.vocab_size, (1, args.seq), generator=g).cuda()
-    # Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
-    n_params = sum(p.numel() for p in model.parameters())
-    if not config.tie_word_embeddings:
-        n_params -= model.model.embed_tokens.weight.numel()
+    ids = torch.randint(0, config.vocab_size, (1, seq), generator=g).cuda()
 
     def step():
         loss = model(input_ids=ids, labels=ids).loss
@@ -88,6 +82,19 @@ def run(args):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         return loss
+
+    return config, model, step
+
+
+def run(args):
+    use_attention(args.attention)
+    if args.memory_fraction:
+        torch.cuda.set_per_process_memory_fraction(args.memory_fraction)
+    config, model, step = training_step(args.preset, args.seq, args.checkpoint)
+    # Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
+    n_params = sum(p.numel() for p in model.parameters())
+    if not config.tie_word_embeddings:
+        n_params -= model.model.embed_tokens.weight.numel()
 
     for _ in range(args.warmup):
         step()
