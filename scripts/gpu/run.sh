@@ -75,8 +75,8 @@ for step in $steps; do
       { echo "== prefill (binding vs transformers eager, exit $?)"; cat "$out/prefill.txt"; } >>"$summary" ;;
     profile)
       # Nsight Compute (the machine has no Nsight Systems): every kernel of one warm-up and one timed step, timed at the
-      # GPU's own clocks, the last step's summed by kernel, for the binding and for PyTorch eager. Against the step's time
-      # it says how long the GPU waited for the host.
+      # GPU's own clocks, the last step's summed by kernel, for the binding and for PyTorch eager. Each kernel timed alone:
+      # the step's time minus their sum bounds the host's share from above (bench/peer_idle.py has the peer's timeline).
       for c in ${PROFILE_CONFIGS:-1b:16384 125m:4096}; do
         IFS=: read -r preset seq <<<"$c"
         for impl in longrecipe pytorch; do
