@@ -37,8 +37,8 @@ public sealed partial class LabShellTests(LabProcess lab) : IClassFixture<LabPro
         Assert.Contains(links, l => l.StartsWith("_content/MudBlazor/", StringComparison.Ordinal));
         Assert.DoesNotContain(links, l => l.Contains("Radzen", StringComparison.OrdinalIgnoreCase));
 
-        // Plotly.Blazor's script and interop module, which the charts' PlotlyScript loads by these paths.
-        foreach (var link in links.Append("_content/Plotly.Blazor/plotly-3.7.0.min.js").Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
+        // Plotly.Blazor's script and interop module, and the live-chart module, which the charts' PlotlyScript loads by these paths.
+        foreach (var link in links.Append("_content/Plotly.Blazor/plotly-3.7.0.min.js").Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js").Append("liveChart.js"))
         {
             using var response = await lab.Http.GetAsync("/" + link, Cancel);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{link}: {response.StatusCode}");

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Bunit;
+using TestContext = Xunit.TestContext;
 using LongRecipe.Lab.Components.Charts;
 using LongRecipe.Lab.Tests.Components;
 using LongRecipe.Tests.Support;
@@ -9,20 +11,23 @@ namespace LongRecipe.Lab.Tests.Charts;
 public sealed class ChartLiveTests : MudContext
 {
     [Fact]
-    public async Task A_live_line_redrawn_long_is_restyled_reduced_and_without_markers()
+    public async Task A_live_line_redrawn_long_is_replaced_reduced_and_without_markers()
     {
         var figure = new ChartFigure([new ChartTrace("extend", [1], [3.0]) { Kind = TraceKind.LineMarkers }], new ChartAxis("step"), new ChartAxis("loss"));
         var feed = new LiveChartFeed();
+        var liveChart = JSInterop.SetupModule(PlotlyScript.LiveChartModule);
+        liveChart.Mode = JSRuntimeMode.Loose;
         Render<Chart>(p => p.Add(c => c.Figure, figure).Add(c => c.Feed, feed));
         // 2,100 points in all: past the 2,000 a trace may reach by appends, so the next flush redraws it reduced.
         for (var step = 2; step <= 2_100; step++) feed.Add(0, step, 3.0 - step * 1e-4);
 
         await ProgressWait.Until(
-            () => Task.FromResult(JSInterop.Invocations["Plotly.restyle"].Count > 0 ? null : "no restyle yet"),
-            () => JSInterop.Invocations.Count, "the live chart's reduced redraw", TestContext.Current.CancellationToken);
+            () => Task.FromResult(liveChart.Invocations["replace"].Count > 0 ? null : "no reduced redraw yet"),
+            () => liveChart.Invocations.Count, "the live chart's reduced redraw", TestContext.Current.CancellationToken);
 
-        var update = JsonSerializer.SerializeToElement(JSInterop.Invocations["Plotly.restyle"][0].Arguments[1]);
-        Assert.Equal(["lines"], update.GetProperty("mode").EnumerateArray().Select(m => m.GetString()));
+        var replace = liveChart.Invocations["replace"][0];
+        var update = JsonSerializer.SerializeToElement(replace.Arguments[1]);
+        Assert.Equal(["lines"], JsonSerializer.SerializeToElement(replace.Arguments[3]).EnumerateArray().Select(m => m.GetString()));
         var x = update.GetProperty("x")[0].EnumerateArray().Select(v => v.GetDouble()).ToList();
         // Reduced to the browser's budget, from the first point to the last.
         Assert.InRange(x.Count, 2, LiveTraces.DefaultShownPoints);

@@ -60,7 +60,8 @@ public static class DashboardBench
         {
             for (var i = 0; i < pages.Count; i++)
             {
-                var drawn = await pages[i].EvaluateAsync<double>("() => { const x = document.querySelector('[data-chart=loss]').data[0].x; return x.length ? x[x.length - 1] : 0; }");
+                // The newest step plotly.js has drawn: its calcdata is made when it draws, the traces' data may be a frame ahead.
+                var drawn = await pages[i].EvaluateAsync<double>("() => { const drawn = document.querySelector('[data-chart=loss]').calcdata?.[0] ?? []; return drawn.length ? drawn[drawn.length - 1].x : 0; }");
                 // How long the viewer has been missing a published step: since the first step after the one it drew was
                 // published (steps are numbered one by one), or 0 when it has drawn the newest.
                 lags[i].Add(published.TryGetValue(drawn + 1, out var missedSince) ? Math.Max(0, (DateTime.UtcNow - missedSince).TotalSeconds) : 0);
@@ -68,7 +69,7 @@ public static class DashboardBench
             if (clock.Elapsed >= nextMemory)
             {
                 // --viewers 0 is the control: the Lab's memory with the run alone over the same minutes.
-                var points = pages.Count == 0 ? 0 : await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').data[0].x.length");
+                var points = pages.Count == 0 ? 0 : await pages[0].EvaluateAsync<int>("() => document.querySelector('[data-chart=loss]').calcdata?.[0]?.length ?? 0");
                 memory.Add((clock.Elapsed, lab.ResidentBytes(), points));
                 nextMemory += TimeSpan.FromSeconds(30);
             }
