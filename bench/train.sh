@@ -7,17 +7,19 @@
 # CONFIGS="8b:38400:true:int8_blockwise:80" (the paper's setting: the allocator of both sides capped at
 # 80 GiB of the GPU, the binding's AdamW moments in 8 bits; PyTorch keeps torch.optim.AdamW's).
 # WARMUP and STEPS set the steps before and during the timing (default 3 and 10). ATTENTION=cudnn (or flash) limits
-# both sides to that fused attention kernel (default all: libtorch's own choice).
+# both sides to that fused attention kernel (default all: libtorch's own choice). CUDA_GRAPH=1 records the binding's step
+# once as a CUDA graph and times its replays (PyTorch stays eager).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
 timing="--warmup ${WARMUP:-3} --steps ${STEPS:-10} --attention ${ATTENTION:-all}"
+graph=$([ -n "${CUDA_GRAPH:-}" ] && echo --cuda-graph)
 out=$(mktemp)
 for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true}; do
   IFS=: read -r preset seq checkpoint state cap <<<"$c"
   state=${state:-f32}
   cap_args=$([ -n "${cap:-}" ] && echo "--memory-fraction $(bench/memory_fraction.sh "$cap")")
-  $bench train --device cuda --preset "$preset" --seq "$seq" --checkpoint "$checkpoint" --optimizer-state "$state" $cap_args $timing \
+  $bench train --device cuda --preset "$preset" --seq "$seq" --checkpoint "$checkpoint" --optimizer-state "$state" $cap_args $timing $graph \
     >>"$out" 2>>/dev/stderr \
     || echo "{\"impl\":\"longrecipe\",\"preset\":\"$preset\",\"seq\":$seq,\"checkpoint\":$checkpoint,\"failed\":true}" >>"$out"
   flag=$([ "$checkpoint" = true ] && echo --checkpoint)
@@ -30,9 +32,9 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 print(f"{'config':<22}{'impl':<12}{'attention':<10}{'state':<16}{'tokens/s':>12}{'MFU':>8}{'peak GiB':>10}{'state GiB':>10}{'loss':>9}{'ratio':>8}{'tokens/day':>12}")
 for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows):
     pair = {r["impl"]: r for r in rows if (r["preset"], r["seq"], r["checkpoint"]) == key}
-    name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}"
     for impl in ("longrecipe", "pytorch"):
         r = pair.get(impl, {"failed": True})
+        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}"
         if r.get("failed"):
             print(f"{name:<22}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
             continue

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
@@ -266,5 +267,70 @@ public class CudaTests
         var composed = x * x.Square().Mean(-1, keepDim: true).Add(1e-5).Rsqrt() * w;
         var fused = Functional.FusedRmsNorm(x.To(Gpu), w.To(Gpu), 1e-5);
         Expect.Close(composed.ToArray<float>().Select(v => (double)v).ToArray(), fused.To(Device.Cpu), 1e-5, "f32 fused vs composed");
+    }
+
+    [Fact]
+    public void Recording_a_cuda_graph_with_a_libtorch_built_without_cuda_says_so_and_runs_nothing()
+    {
+        if (TorchRuntime.BuiltWithCuda) Assert.Skip("this libtorch is built with CUDA");
+        var ran = false;
+        var e = Assert.Throws<TorchException>(() => CudaGraph.Capture(() => ran = true));
+        Assert.Contains("CUDA graphs need a CUDA build of libtorch", e.Message);
+        Assert.False(ran);
+    }
+
+    [Fact]
+    public void A_training_step_recorded_as_a_cuda_graph_trains_as_the_eager_step_does()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var config = LlamaConfig.Tiny();
+        var ids = Tensor.FromArray(Enumerable.Range(0, 32).Select(i => (long)(i * 37 % 256)).ToArray(), [1, 32], device: Gpu);
+        var positions = Tensor.Arange(32, device: Gpu).Unsqueeze(0);
+
+        // Four steps each: eagerly, and one eager step then one recorded step replayed three times.
+        (double[] Losses, double[] Weights) Train(bool recorded)
+        {
+            using var model = LlamaModel.Initialize(config, seed: 5, device: Gpu);
+            foreach (var p in model.Parameters.Tensors) p.RequiresGrad = true;
+            using var optimizer = new AdamW(model.Parameters.Tensors, new AdamWOptions(LearningRate: 1e-2));
+            var table = Rotary.CosSin(config, positions, model.DType);
+            // The loss comes out of the step's scope, which frees the rest; an eager step's loss is disposed at once, as
+            // its autograd graph would keep the parameters' gradient accumulators on the stream of that step.
+            Tensor Step()
+            {
+                using var step = DisposeScope.Enter();
+                var loss = LanguageModelLoss.CrossEntropy(model, model.Hidden(ids, table).Narrow(1, 0, 31), ids.Narrow(1, 1, 31));
+                loss.Backward();
+                optimizer.Step();
+                optimizer.ZeroGrad();
+                return DisposeScope.Detach(loss);
+            }
+            double EagerStep()
+            {
+                using var loss = Step();
+                return loss.ToDouble();
+            }
+            var losses = new List<double> { EagerStep() };
+            if (recorded)
+            {
+                Tensor? loss = null;
+                using var graph = CudaGraph.Capture(() => loss = Step());
+                using var kept = loss!;
+                for (var i = 0; i < 3; i++)
+                {
+                    graph.Replay();
+                    losses.Add(kept.ToDouble());
+                }
+            }
+            else
+                for (var i = 0; i < 3; i++) losses.Add(EagerStep());
+            return ([.. losses], Expect.Values(model.Parameters["model.layers.0.self_attn.q_proj.weight"]));
+        }
+
+        var (eager, graphed) = (Train(recorded: false), Train(recorded: true));
+        Expect.Close(eager.Losses, graphed.Losses, 1e-5, "losses, eager vs replayed");
+        Expect.Close(eager.Weights, graphed.Weights, 1e-5, "q_proj after four steps, eager vs replayed");
+        Assert.True(graphed.Losses[3] < graphed.Losses[0], $"the replays train: losses {string.Join(", ", graphed.Losses)}");
     }
 }

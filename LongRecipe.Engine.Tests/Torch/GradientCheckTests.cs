@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 
@@ -116,13 +117,6 @@ public class GradientCheckTests
             Randn(2, 2, 3), Randn(3, 4, 3), Randn(4, 4, 3));
     }
 
-    /// <summary>cat(−x₂, x₁) of the two halves of the last dimension.</summary>
-    private static Tensor RotateHalf(Tensor x)
-    {
-        var half = x.Size(-1) / 2;
-        return Tensor.Cat([x.Narrow(-1, half, half).Neg(), x.Narrow(-1, 0, half)], -1);
-    }
-
     [Fact]
     public void Rotary_embedding()
     {
@@ -133,8 +127,11 @@ public class GradientCheckTests
         for (var p = 0; p < seq; p++)
             for (var i = 0; i < dim; i++)
                 angles[p * dim + i] = p * Math.Pow(10000, -2.0 * (i % (dim / 2)) / dim);
-        var cos = Tensor.FromArray([.. angles.Select(Math.Cos)], [seq, dim]);
-        var sin = Tensor.FromArray([.. angles.Select(Math.Sin)], [seq, dim]);
-        GradCheck.Run("rotary", t => Project(t[0] * cos + RotateHalf(t[0]) * sin), Randn(1, 1, 2, seq, dim));
+        var cos = Tensor.FromArray([.. angles.Select(Math.Cos)], [1, seq, dim]);
+        var sin = Tensor.FromArray([.. angles.Select(Math.Sin)], [1, seq, dim]);
+        // The model's rotation (a flip of the halves and sin with rotate_half's sign), [batch, heads, seq, head_dim];
+        // then with two more dimensions that partial rotary passes through.
+        GradCheck.Run("rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(1, 1, 2, seq, dim));
+        GradCheck.Run("partial rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(2, 1, 2, seq, dim + 2));
     }
 }

@@ -46,9 +46,9 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
     private readonly Tensor? vBias = p.Optional($"{prefix}.v_proj.bias"), oBias = p.Optional($"{prefix}.o_proj.bias");
 
     /// <param name="x">[batch, seq, hidden]</param>
-    /// <param name="cos">[batch, seq, head_dim] rotary table for these positions (and <paramref name="sin"/>)</param>
+    /// <param name="cos">[batch, seq, head_dim] rotary table for these positions (and <paramref name="signedSin"/>, <see cref="Rotary.SignedSin"/>)</param>
     /// <param name="cache">keys and values of earlier tokens, extended with these; null when training</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, LayerCache? cache)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, LayerCache? cache)
     {
         var (batch, seq) = (x.Size(0), x.Size(1));
         var (heads, kvHeads, headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
@@ -57,7 +57,7 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
         var q = Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim).Transpose(1, 2);
         var k = Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
         var v = Functional.Linear(x, vProj, vBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
-        (q, k) = Rotary.ApplyRotary(q, k, cos, sin);
+        (q, k) = (Rotary.Rotate(q, cos, signedSin), Rotary.Rotate(k, cos, signedSin));
 
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(k, v);
@@ -101,12 +101,12 @@ public sealed class DecoderLayer(LlamaConfig config, Parameters p, int index)
     private readonly RmsNorm postAttentionNorm = new(p[$"model.layers.{index}.post_attention_layernorm.weight"], config.RmsNormEps);
     private readonly Mlp mlp = new(p, $"model.layers.{index}.mlp");
 
-    public Tensor Forward(Tensor h, Tensor cos, Tensor sin, LayerCache? cache)
+    public Tensor Forward(Tensor h, Tensor cos, Tensor signedSin, LayerCache? cache)
     {
         // The layer's intermediates go as soon as it is done; autograd keeps what backward needs.
         // Held to the end of the step instead, they would add up to gigabytes at long lengths.
         using var scope = DisposeScope.Enter();
-        h = h + attention.Forward(inputNorm.Forward(h), cos, sin, cache);
+        h = h + attention.Forward(inputNorm.Forward(h), cos, signedSin, cache);
         return scope.MoveToOuter(h + mlp.Forward(postAttentionNorm.Forward(h)));
     }
 }
@@ -155,16 +155,24 @@ public sealed class LlamaModel : IDisposable
 
     /// <summary>The final normalised hidden states [batch, seq, hidden]; <see cref="Logits"/> maps them to the vocabulary,
     /// which long sequences do a chunk at a time.</summary>
-    public Tensor Hidden(Tensor inputIds, Tensor positionIds, KvCache? cache = null)
+    public Tensor Hidden(Tensor inputIds, Tensor positionIds, KvCache? cache = null) =>
+        Hidden(inputIds, Rotary.CosSin(Config, positionIds, DType), cache);
+
+    /// <summary>
+    /// <see cref="Hidden(Tensor, Tensor, KvCache?)"/> with the positions' rotary table made by the caller
+    /// (<see cref="Rotary.CosSin(LlamaConfig, Tensor, DType)"/>): a step recorded as a CUDA graph makes it beforehand, as
+    /// recording cannot copy the frequencies to the GPU.
+    /// </summary>
+    public Tensor Hidden(Tensor inputIds, (Tensor Cos, Tensor Sin) rotary, KvCache? cache = null)
     {
-        var (cos, sin) = Rotary.CosSin(Config, positionIds, DType);
+        var (cos, signedSin) = (rotary.Cos, Rotary.SignedSin(rotary.Sin));
         var h = Functional.Embedding(embedTokens, inputIds);
         for (var i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
             h = ActivationCheckpointing && cache is null
-                ? ActivationCheckpoint.Run(x => layer.Forward(x, cos, sin, null), h)
-                : layer.Forward(h, cos, sin, cache?[i]);
+                ? ActivationCheckpoint.Run(x => layer.Forward(x, cos, signedSin, null), h)
+                : layer.Forward(h, cos, signedSin, cache?[i]);
         }
         return norm.Forward(h);
     }

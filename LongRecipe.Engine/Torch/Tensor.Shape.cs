@@ -27,6 +27,9 @@ public sealed partial class Tensor
     /// <summary>Broadcasts size-1 dimensions to <paramref name="shape"/> without copying; −1 keeps a size.</summary>
     public Tensor Expand(params long[] shape) => Wrap(Native.lr_expand(Handle, shape, shape.Length, out var r), r);
 
+    /// <summary>A copy with the elements in reverse order along each of <paramref name="dims"/>.</summary>
+    public Tensor Flip(params long[] dims) => Wrap(Native.lr_flip(Handle, dims, dims.Length, out var r), r);
+
     /// <summary>Repeats each slice along <paramref name="dim"/> <paramref name="repeats"/> times in place (a a b b, not a b a b).</summary>
     public Tensor RepeatInterleave(long repeats, long dim) => Wrap(Native.lr_repeat_interleave(Handle, repeats, dim, out var r), r);
 

@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
 //   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 //   ... train --device cuda --preset 125m|1b|8b --seq 4096 [--checkpoint true] [--optimizer-state int8_blockwise]
-//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--warmup 3] [--steps 10]    (peer: bench/peer_train.py)
+//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--warmup 3] [--steps 10]    (peer: bench/peer_train.py)
 //   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
 //   ... prefill --device cuda --preset 1b --seq 131072 [--chunk 8192] [--memory-fraction f] (peer: bench/peer_prefill.py)
 //   ... recipe-steps [--model models/builtin] [--rounds 5]   the default recipe's two CPU step shapes, by phase
@@ -36,7 +36,7 @@ return 0;
 
 internal sealed record Options(string Command, Device Device, DType DType, long[] Sizes, int? Threads, string Preset, long Seq,
     bool Checkpoint, OptimizerState OptimizerState, double? MemoryFraction, int Warmup, int Steps, long[] Seqs, long Chunk,
-    AttentionKernels Attention)
+    AttentionKernels Attention, bool CudaGraph)
 {
     /// <summary>--attention: libtorch's own choice of attention kernel, or one fused kernel (with the unfused one for shapes it refuses).</summary>
     public static AttentionKernels ParseAttention(string name) => name switch
@@ -81,7 +81,8 @@ internal sealed record Options(string Command, Device Device, DType DType, long[
             Integer(args, "--steps", 10),
             Longs(Value("--seqs", "4096,8192,16384,32768,65536,131072")),
             long.Parse(Value("--chunk", "8192"), CultureInfo.InvariantCulture),
-            ParseAttention(Value("--attention", "all")));
+            ParseAttention(Value("--attention", "all")),
+            args.Contains("--cuda-graph"));
     }
 }
 

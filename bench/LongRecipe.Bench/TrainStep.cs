@@ -74,36 +74,64 @@ internal sealed class TrainStep : IDisposable
         }
     }
 
-    /// <summary>Seconds per step and the last loss; the memory peak is reset after the warm-up.</summary>
+    /// <summary>
+    /// Seconds per step and the last loss; the memory peak is reset after the warm-up. With --cuda-graph the step is
+    /// recorded once after the warm-up (a CUDA graph) and the timed steps replay it: each replay trains one step,
+    /// and its loss is read after it as the eager step's is.
+    /// </summary>
     private (double Seconds, double Loss) Time(long seq, int warmup, int steps)
     {
         using var generator = new Generator(0);
         using var ids = Tensor.RandInt(0, model.Config.VocabSize, [1, seq], generator, DType.Int64, o.Device);
         using var positions = Tensor.Arange(seq, device: o.Device).Unsqueeze(0);
-        double Step()
+        // A recorded step takes the rotary table made before it: recording cannot copy the frequencies to the GPU.
+        // The eager step makes it each step, as transformers does.
+        var table = o.CudaGraph ? Rotary.CosSin(model.Config, positions, model.DType) : default;
+        using var cos = table.Cos;
+        using var sin = table.Sin;
+        Tensor Loss()
         {
             using var scope = DisposeScope.Enter();
-            var hidden = model.Hidden(ids, positions).Narrow(1, 0, seq - 1);
+            var hidden = (o.CudaGraph ? model.Hidden(ids, table) : model.Hidden(ids, positions)).Narrow(1, 0, seq - 1);
             var loss = LanguageModelLoss.CrossEntropy(model, hidden, ids.Narrow(1, 1, seq - 1));
             loss.Backward();
             optimizer.Step();
             optimizer.ZeroGrad();
+            return DisposeScope.Detach(loss);
+        }
+        double Step()
+        {
+            using var loss = Loss();
             return loss.ToDouble();
         }
 
         for (var i = 0; i < warmup; i++) Step();
         TorchRuntime.Synchronize(o.Device);
+        // Before recording: the step's memory is taken while it is recorded, into the graph's pool, and kept.
         if (o.Device.IsCuda) TorchRuntime.ResetCudaPeak(o.Device.Index);
-        var clock = Stopwatch.StartNew();
-        var loss = 0.0;
-        for (var i = 0; i < steps; i++) loss = Step();
+        Tensor? recordedLoss = null;
+        using var graph = o.CudaGraph ? CudaGraph.Capture(() => recordedLoss = Loss()) : null;
+        using var keptLoss = recordedLoss;
         TorchRuntime.Synchronize(o.Device);
-        return (clock.Elapsed.TotalSeconds / steps, loss);
+        var clock = Stopwatch.StartNew();
+        var last = 0.0;
+        for (var i = 0; i < steps; i++)
+        {
+            if (graph is null)
+            {
+                last = Step();
+                continue;
+            }
+            graph.Replay();
+            last = keptLoss!.ToDouble();
+        }
+        TorchRuntime.Synchronize(o.Device);
+        return (clock.Elapsed.TotalSeconds / steps, last);
     }
 
     private string Setup() =>
         $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"optimizer_state\":\"{o.OptimizerState.Name()}\"," +
-        $"\"attention\":\"{Options.AttentionName(o.Attention)}\"," +
+        $"\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")}," +
         $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
 
     private string Row(string name, long seq, double seconds, double loss)

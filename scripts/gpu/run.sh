@@ -3,7 +3,8 @@
 # the machine's pip torch (CUDA), then runs the steps named (default: tests bench):
 #   tests      the whole test suite, CUDA tests included
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
-#   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh)
+#   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh; CONFIGS picks them, CUDA_GRAPH=1
+#              replays the binding's step as a CUDA graph)
 #   attention  the attention kernel's effect on training: bench/train.sh on ATTENTION_CONFIGS (default 1B at 16k, and
 #              at 64k with checkpointing) with libtorch's own choice, then with cuDNN's kernel only, both sides
 #   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both

@@ -19,16 +19,30 @@ internal sealed class TensorHandle : SafeHandle
     }
 }
 
-/// <summary>Owns one native at::Generator.</summary>
-internal sealed class GeneratorHandle : SafeHandle
+/// <summary>Owns one native object (not a tensor), freed once when disposed or finalized.</summary>
+internal abstract class OwnedHandle : SafeHandle
 {
-    internal GeneratorHandle(nint handle) : base(0, ownsHandle: true) => SetHandle(handle);
+    protected OwnedHandle(nint handle) : base(0, ownsHandle: true) => SetHandle(handle);
 
     public override bool IsInvalid => handle == 0;
 
+    protected abstract void Free(nint handle);
+
     protected override bool ReleaseHandle()
     {
-        Native.lr_generator_free(handle);
+        Free(handle);
         return true;
     }
+}
+
+/// <summary>Owns one native at::Generator.</summary>
+internal sealed class GeneratorHandle(nint handle) : OwnedHandle(handle)
+{
+    protected override void Free(nint handle) => Native.lr_generator_free(handle);
+}
+
+/// <summary>Owns one native at::cuda::CUDAGraph.</summary>
+internal sealed class CudaGraphHandle(nint handle) : OwnedHandle(handle)
+{
+    protected override void Free(nint handle) => Native.lr_cuda_graph_free(handle);
 }

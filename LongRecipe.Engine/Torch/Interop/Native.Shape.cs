@@ -14,6 +14,7 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_squeeze(TensorHandle t, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_flatten(TensorHandle t, long start, long end, out nint result);
     [LibraryImport(Library)] internal static partial int lr_expand(TensorHandle t, ReadOnlySpan<long> shape, int ndim, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_flip(TensorHandle t, ReadOnlySpan<long> dims, int ndim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_repeat_interleave(TensorHandle t, long repeats, long dim, out nint result);
     [LibraryImport(Library)] internal static partial int lr_slice(TensorHandle t, long dim, long start, long end, long step, out nint result);
     [LibraryImport(Library)] internal static partial int lr_narrow(TensorHandle t, long dim, long start, long length, out nint result);

@@ -34,6 +34,11 @@ LR_API lr_expand(Handle t, const int64_t* shape, int ndim, Handle* out) {
   LR_GUARD(*out = lr::wrap(lr::ref(t).expand(lr::dims(shape, ndim)));)
 }
 
+// A copy with the order of elements reversed along each of the dims.
+LR_API lr_flip(Handle t, const int64_t* dims, int ndim, Handle* out) {
+  LR_GUARD(*out = lr::wrap(lr::ref(t).flip(lr::dims(dims, ndim)));)
+}
+
 LR_API lr_repeat_interleave(Handle t, int64_t repeats, int64_t dim, Handle* out) {
   LR_GUARD(*out = lr::wrap(lr::ref(t).repeat_interleave(repeats, dim));)
 }
