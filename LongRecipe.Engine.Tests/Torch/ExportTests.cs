@@ -15,7 +15,7 @@ namespace LongRecipe.Engine.Tests.Torch;
 public partial class ExportTests
 {
     /// <summary>The exports that cannot fail and so skip the guard.</summary>
-    private static readonly string[] Unguarded = ["lr_generator_free", "lr_last_error", "lr_tensor_free"];
+    private static readonly string[] Unguarded = ["lr_cuda_graph_free", "lr_generator_free", "lr_last_error", "lr_tensor_free"];
 
     [GeneratedRegex(@"\bLR_(API|NOTHROW)\s+(?:[\w\s\*]*?\s)?\**(lr_\w+)\s*\(")]
     private static partial Regex ExportDefinition();
