@@ -66,6 +66,8 @@ public sealed partial class LabPagesTests
 
         await Until(page, RunCompleted, "the run completing");
         await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=niah]')?.data?.[0]?.z?.flat().filter(v => v !== null).length === 6");
+        // Drawn whole once the run has ended: the x axis no longer keeps the headroom it had while following the run.
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-chart=loss]').layout.xaxis.autorange !== false");
         // Every step once: history and live points do not overlap.
         Assert.Equal(ExtendSteps, await LossPoints(page, 0));
         Assert.Equal(AnnealSteps, await LossPoints(page, 1));

@@ -32,7 +32,10 @@ export function extend(id, update, indices) {
     Plotly.redraw(gd);
 }
 
-/** Replaces the points of traces indices[k] with x[k], y[k] and sets their mode[k] (a redraw of reduced lines). */
+/**
+ * Replaces the points of traces indices[k] with x[k], y[k] and sets their mode[k] (a redraw of reduced lines, or of a
+ * figure drawn anew); the axes stay as they are, so a chart drawn anew for a run that has ended has none of the headroom.
+ */
 export function replace(id, lines, indices, modes) {
     const gd = document.getElementById(id);
     if (!gd?.data) return;
@@ -41,7 +44,6 @@ export function replace(id, lines, indices, modes) {
         gd.data[trace].y = lines.y[k];
         gd.data[trace].mode = modes[k];
     });
-    if (followsRun(gd)) leaveHeadroom(gd);
     Plotly.redraw(gd);
 }
 
