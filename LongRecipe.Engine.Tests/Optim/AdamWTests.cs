@@ -142,4 +142,18 @@ public class AdamWTests
         // The first step is lr · sign(g) against the gradient: 0 + 0.5.
         Expect.Close(0.5, p.ToDouble(), 1e-8, "step with lr 0.5");
     }
+
+    [Fact]
+    public void A_step_on_the_device_is_refused_where_it_cannot_run_and_leaves_the_parameters()
+    {
+        using var scope = DisposeScope.Enter();
+        var p = Tensor.FromArray(Start).RequiringGrad();
+        p.Grad = Tensor.FromArray(Grads[0]);
+        using var optimizer = new AdamW([p], Options);
+        Assert.False(optimizer.CanStepOnDevice);
+        var e = Assert.Throws<InvalidOperationException>(() => optimizer.StepOnDevice(Tensor.Full([], 0.01), Tensor.Zeros([])));
+        Assert.Contains("needs f32 optimizer state, CUDA parameters and libtorch 2.3 or newer", e.Message);
+        Expect.Close(Start, p, 0, "parameters untouched");
+        Assert.Equal(0, optimizer.StepCount);
+    }
 }

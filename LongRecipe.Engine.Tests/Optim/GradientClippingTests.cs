@@ -61,4 +61,24 @@ public class GradientClippingTests
         b.Grad = Tensor.FromArray([double.NaN], [1, 1]);
         Assert.True(double.IsNaN(GradientClipping.ClipGradNorm([a, b], maxNorm: 1)));
     }
+
+    [Fact]
+    public void On_the_device_the_norm_stays_a_tensor_and_scales_as_on_the_host()
+    {
+        using var scope = DisposeScope.Enter();
+        var (a, b) = Parameters();
+        var norm = GradientClipping.ClipGradNormOnDevice([a, b], maxNorm: 10.4);
+        Assert.Equal((DType.Float32, 0), (norm.DType, norm.Shape.Length));
+        // f32 arithmetic on the device: the same factor 10.4 / (13 + 1e-6) as by hand, to f32's precision.
+        Expect.Close(13, norm.ToDouble(), 1e-6, "norm before clipping");
+        Expect.Close([2.4, 3.2], a.Grad!, 1e-6, "a scaled");
+        Expect.Close([9.6], b.Grad!, 1e-6, "b scaled");
+        // Below the bound the factor is clamped to 1: the gradients are multiplied by exactly 1.
+        Expect.Close(10.4, GradientClipping.ClipGradNormOnDevice([a, b], maxNorm: 100).ToDouble(), 1e-5, "norm after clipping");
+        Expect.Close([2.4, 3.2], a.Grad!, 1e-6, "a unchanged");
+        var bare = Tensor.Zeros([3], DType.Float64).RequiringGrad();
+        Assert.Equal(0.0, GradientClipping.ClipGradNormOnDevice([bare], maxNorm: 1).ToDouble());
+        b.Grad = Tensor.FromArray([double.NaN], [1, 1]);
+        Assert.True(double.IsNaN(GradientClipping.ClipGradNormOnDevice([a, b], maxNorm: 1).ToDouble()));
+    }
 }

@@ -3,11 +3,12 @@ using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
+using LongRecipe.Engine.Optim;
 using static LongRecipe.Engine.Tests.Training.TrainingSupport;
 
 namespace LongRecipe.Engine.Tests.Training;
 
-/// <summary>The trainer on a GPU: bf16 with f32 masters, and CUDA out of memory. Skipped where no CUDA device is visible.</summary>
+/// <summary>The trainer on a GPU: bf16 with f32 masters, CUDA out of memory, and the step recorded as a CUDA graph. Skipped where no CUDA device is visible.</summary>
 [Collection(nameof(Torch.ProcessWide))]
 public class TrainerCudaTests
 {
@@ -16,6 +17,33 @@ public class TrainerCudaTests
     private static void RequireCuda()
     {
         if (TorchRuntime.CudaDeviceCount == 0) Assert.Skip("no CUDA device");
+    }
+
+    private static void RequireCudaGraphs()
+    {
+        RequireCuda();
+        if (!FusedAdamW.TakesLearningRateOnDevice) Assert.Skip($"libtorch {TorchRuntime.Version} has no fused AdamW reading its learning rate on the device");
+    }
+
+    /// <summary>Trains <paramref name="model"/> in the folder (cancelling after step <paramref name="cancelAfter"/> when given); its losses, step events and final weights.</summary>
+    private static (Trainer Trainer, RecordingSink Events, Dictionary<string, double[]> Weights) Train(
+        LlamaModel model, string folder, TrainerOptions options, IBatchSource? data = null, bool resume = false, long cancelAfter = 0)
+    {
+        using var cancel = new CancellationTokenSource();
+        var events = new RecordingSink(e =>
+        {
+            if (e is StepEvent { Step: var step } && step == cancelAfter) cancel.Cancel();
+        });
+        var trainer = new Trainer(model, data ?? Data(), options, folder, resume: resume);
+        var outcome = trainer.Run(events.Write, cancel.Token);
+        Assert.Equal(cancelAfter > 0 ? TrainingOutcome.Cancelled : TrainingOutcome.Completed, outcome);
+        using var scope = DisposeScope.Enter();
+        return (trainer, events, model.Parameters.Names.ToDictionary(n => n, n => Expect.Values(Clean(model, n))));
+    }
+
+    private static void Close(Dictionary<string, double[]> expected, Dictionary<string, double[]> actual, double tol, string label)
+    {
+        foreach (var (name, values) in expected) Expect.Close(values, actual[name], tol, $"{label}: {name}");
     }
 
     [Fact]
@@ -63,5 +91,73 @@ public class TrainerCudaTests
         Assert.True(TorchRuntime.CudaMemory().Allocated <= before, $"{TorchRuntime.CudaMemory().Allocated - before} bytes still held after the failed step");
         using var next = new TempFolder();
         Assert.Equal(TrainingOutcome.Completed, new Trainer(model, small, Options(2), next.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData(DType.Float32, 1e-4)]
+    [InlineData(DType.BFloat16, 2e-2)]
+    public void A_run_whose_steps_replay_a_cuda_graph_trains_as_the_eager_run_does(DType dtype, double tol)
+    {
+        RequireCudaGraphs();
+        // Two micro-batches a step, clipping at 0.5 (the first steps' norms are above it): every part of the step is recorded.
+        var options = Options(8) with { ComputeDType = dtype, ClipNorm = 0.5 };
+        using var eagerFolder = new TempFolder();
+        using var graphFolder = new TempFolder();
+        using var eagerModel = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, dtype, Gpu);
+        using var graphModel = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, dtype, Gpu);
+
+        var eager = Train(eagerModel, eagerFolder.Path, options);
+        var graphed = Train(graphModel, graphFolder.Path, options with { CudaGraph = true });
+
+        Assert.True(eager.Trainer.Losses[^1] < eager.Trainer.Losses[0] - 0.3, $"loss went from {eager.Trainer.Losses[0]} to {eager.Trainer.Losses[^1]}");
+        Assert.Contains(eager.Events.Steps, s => s.GradNorm > 0.5);
+        // Step 1 runs the step as it is, step 2 records it, steps 2-8 replay it: all of them must match the eager run's.
+        Expect.Close([.. eager.Trainer.Losses], [.. graphed.Trainer.Losses], tol, "losses, eager vs replayed");
+        Expect.Close([.. eager.Events.Steps.Select(s => s.GradNorm)], [.. graphed.Events.Steps.Select(s => s.GradNorm)], tol, "gradient norms");
+        Close(eager.Weights, graphed.Weights, tol, "weights after eight steps");
+        Assert.All(graphed.Events.Steps, s => Assert.Equal(0, s.SkippedSteps));
+        Assert.All(graphModel.Parameters.Tensors, p => Assert.False(p.RequiresGrad));
+    }
+
+    [Fact]
+    public void A_replayed_step_with_a_nan_loss_is_skipped_as_the_eager_run_skips_it()
+    {
+        RequireCudaGraphs();
+        var options = Options(6) with { MicroBatchSize = 2, GradientAccumulation = 1, MaxSkippedSteps = 1 };
+        using var eagerFolder = new TempFolder();
+        using var graphFolder = new TempFolder();
+        using var eagerModel = PoisonedModel(Gpu);
+        using var graphModel = PoisonedModel(Gpu);
+
+        // Step 4 is a replay (step 1 runs as it is, step 2 is recorded); the update after it counts step 5 as AdamW's fourth.
+        var eager = Train(eagerModel, eagerFolder.Path, options, new PoisonedSource(4));
+        var graphed = Train(graphModel, graphFolder.Path, options with { CudaGraph = true }, new PoisonedSource(4));
+
+        Assert.Equal(1, graphed.Trainer.SkippedSteps);
+        Assert.True(double.IsNaN(graphed.Trainer.Losses[3]));
+        Assert.Equal([0, 0, 0, 1, 1, 1], graphed.Events.Steps.Select(s => s.SkippedSteps));
+        Assert.Contains(graphed.Events.Events.OfType<LogEvent>(), e => e.Level == RunLogLevel.Warning && e.Message.StartsWith("step 4 skipped", StringComparison.Ordinal));
+        Assert.All(graphed.Weights.Values, w => Assert.All(w, v => Assert.True(double.IsFinite(v))));
+        Expect.Close([.. eager.Trainer.Losses.Where(double.IsFinite)], [.. graphed.Trainer.Losses.Where(double.IsFinite)], 1e-4, "finite losses");
+        Close(eager.Weights, graphed.Weights, 1e-4, "weights after the skipped step and two more");
+    }
+
+    [Fact]
+    public void A_run_recorded_as_a_cuda_graph_resumes_as_it_would_have_gone_on()
+    {
+        RequireCudaGraphs();
+        var options = Options(6) with { CudaGraph = true };
+        using var whole = new TempFolder();
+        using var split = new TempFolder();
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, device: Gpu))
+            Train(model, split.Path, options, cancelAfter: 3);
+        using var uninterruptedModel = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, device: Gpu);
+        var uninterrupted = Train(uninterruptedModel, whole.Path, options);
+        // A resumed run starts from another model's weights: the checkpoint's must replace them.
+        using var resumedModel = LlamaModel.Initialize(LlamaConfig.Tiny(), 7, device: Gpu);
+        var resumed = Train(resumedModel, split.Path, options, resume: true);
+
+        Expect.Close([.. uninterrupted.Trainer.Losses], [.. resumed.Trainer.Losses], 1e-5, "losses, uninterrupted vs resumed at step 3");
+        Close(uninterrupted.Weights, resumed.Weights, 1e-5, "weights after six steps");
     }
 }

@@ -10,34 +10,6 @@ namespace LongRecipe.Engine.Tests.Training;
 /// <summary>What goes wrong in real runs: non-finite losses, allocations that do not fit, killed and damaged checkpoints.</summary>
 public class TrainerFailureTests
 {
-    private const int Poison = 200;
-
-    /// <summary>Counting sequences, with the poisoned token in the batches of the given steps (2 samples a step).</summary>
-    private sealed class PoisonedSource(params long[] poisonedSteps) : IBatchSource
-    {
-        private readonly PackedBatchSource clean = Data();
-
-        public TrainingBatch Get(long firstSample, int count)
-        {
-            var batch = clean.Get(firstSample, count);
-            if (poisonedSteps.Contains(firstSample / 2 + 1)) batch.InputIds[3] = Poison;
-            return batch;
-        }
-    }
-
-    /// <summary>A model whose embedding of <see cref="Poison"/> is NaN: any batch holding it has a NaN loss.</summary>
-    private static LlamaModel PoisonedModel()
-    {
-        var model = TinyModel();
-        using var scope = DisposeScope.Enter();
-        model.Parameters["model.embed_tokens.weight"].Select(0, Poison).Fill(double.NaN);
-        return model;
-    }
-
-    private static Tensor Clean(LlamaModel model, string name) =>
-        name == "model.embed_tokens.weight" ? Tensor.Cat([model.Parameters[name].Narrow(0, 0, Poison), model.Parameters[name].Narrow(0, Poison + 1, 255 - Poison)])
-            : model.Parameters[name];
-
     [Fact]
     public void A_step_with_a_nan_loss_is_skipped_and_counted_and_the_weights_stay_finite()
     {

@@ -113,10 +113,17 @@ public class TrainerTests
         Assert.Contains("WarmupSteps must be in [0, Steps = 2]", Assert.Throws<ArgumentException>(() => (Options(2) with { WarmupSteps = 3 }).Validate()).Message);
         Assert.Contains("ComputeDType must be f32 or bf16", Assert.Throws<ArgumentException>(() => (Options(2) with { ComputeDType = DType.Float16 }).Validate()).Message);
         Assert.Contains("MinLearningRate", Assert.Throws<ArgumentException>(() => (Options(2) with { MinLearningRate = 1 }).Validate()).Message);
+        Assert.Contains("CudaGraph needs f32 optimizer state, not Int8Blockwise",
+            Assert.Throws<ArgumentException>(() => (Options(2) with { CudaGraph = true, OptimizerState = OptimizerState.Int8Blockwise }).Validate()).Message);
+        Assert.Contains("CudaGraph does not record activation checkpointing",
+            Assert.Throws<ArgumentException>(() => (Options(2) with { CudaGraph = true, ActivationCheckpointing = true }).Validate()).Message);
         using var folder = new TempFolder();
         using var model = TinyModel();
         Assert.Contains("the model is f32 but ComputeDType is bf16",
             Assert.Throws<ArgumentException>(() => _ = new Trainer(model, Data(), Options(2) with { ComputeDType = DType.BFloat16 }, folder.Path)).Message);
+        Assert.Contains("CudaGraph records the step on a CUDA device, and the model is on cpu",
+            Assert.Throws<ArgumentException>(() => _ = new Trainer(model, Data(), Options(2) with { CudaGraph = true }, folder.Path)).Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
     }
 
     [Theory]

@@ -25,6 +25,36 @@ internal static class TrainingSupport
 
     public static PackedBatchSource Data() => new(Counting(12, 16), seed: 3);
 
+    /// <summary>The token whose embedding <see cref="PoisonedModel"/> makes NaN.</summary>
+    public const int Poison = 200;
+
+    /// <summary>Counting sequences, with the poisoned token in the batches of the given steps (2 samples a step).</summary>
+    public sealed class PoisonedSource(params long[] poisonedSteps) : IBatchSource
+    {
+        private readonly PackedBatchSource clean = Data();
+
+        public TrainingBatch Get(long firstSample, int count)
+        {
+            var batch = clean.Get(firstSample, count);
+            if (poisonedSteps.Contains(firstSample / 2 + 1)) batch.InputIds[3] = Poison;
+            return batch;
+        }
+    }
+
+    /// <summary>A tiny model whose embedding of <see cref="Poison"/> is NaN: any batch holding it has a NaN loss.</summary>
+    public static LlamaModel PoisonedModel(Device? device = null)
+    {
+        var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, device: device);
+        using var scope = DisposeScope.Enter();
+        model.Parameters["model.embed_tokens.weight"].Select(0, Poison).Fill(double.NaN);
+        return model;
+    }
+
+    /// <summary>A parameter of a <see cref="PoisonedModel"/> without the poisoned row.</summary>
+    public static Tensor Clean(LlamaModel model, string name) =>
+        name == "model.embed_tokens.weight" ? Tensor.Cat([model.Parameters[name].Narrow(0, 0, Poison), model.Parameters[name].Narrow(0, Poison + 1, 255 - Poison)])
+            : model.Parameters[name];
+
     /// <summary>Trains a fresh tiny model (initialised from <paramref name="modelSeed"/>) in the folder, cancelling after step <paramref name="cancelAfter"/> when given.</summary>
     public static (TrainingOutcome Outcome, Trainer Trainer, RecordingSink Events) Train(string folder, TrainerOptions options, ulong modelSeed = 1,
         bool resume = false, long cancelAfter = 0, DType dtype = DType.Float32)

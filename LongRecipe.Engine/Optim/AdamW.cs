@@ -67,6 +67,40 @@ public sealed class AdamW : IDisposable
         StepCount++;
         using var noGrad = new NoGradScope();
         using var scope = DisposeScope.Enter();
+        var updates = Updates();
+        if (updates.Count == 0) return;
+        if (Options.State == OptimizerState.F32 && FusedAdamW.IsAvailable && updates.All(u => parameters[u.Index].Device.IsCuda))
+            FusedStep(updates, stepsBefore: StepCount - 1);
+        else
+            ChunkedStep(updates);
+    }
+
+    /// <summary>Whether <see cref="StepOnDevice"/> can update these parameters: f32 state on CUDA, libtorch 2.3 or newer.</summary>
+    public bool CanStepOnDevice => Options.State == OptimizerState.F32 && FusedAdamW.TakesLearningRateOnDevice && parameters.All(p => p.Device.IsCuda);
+
+    /// <summary>
+    /// The step <see cref="Step"/> takes, at the learning rate held in <paramref name="learningRate"/> (0-dim f32 on the
+    /// device), and not taken at all where <paramref name="skip"/> (0-dim f32) holds 1: nothing is read back to the host,
+    /// so a <see cref="CudaGraph"/> can record it. The first call makes the moments and must run before recording.
+    /// <see cref="StepCount"/> stays as it is (a replay does not pass through here): the caller advances it with
+    /// <see cref="CountStep"/> for each step it finds taken.
+    /// </summary>
+    public void StepOnDevice(Tensor learningRate, Tensor skip)
+    {
+        if (!CanStepOnDevice)
+            throw new InvalidOperationException("a step on the device needs f32 optimizer state, CUDA parameters and libtorch 2.3 or newer");
+        using var noGrad = new NoGradScope();
+        using var scope = DisposeScope.Enter();
+        var updates = Updates();
+        if (updates.Count > 0) FusedStep(updates, stepsBefore: StepCount, learningRate, skip);
+    }
+
+    /// <summary>Counts a step <see cref="StepOnDevice"/> took (its skip flag 0).</summary>
+    public void CountStep() => StepCount++;
+
+    /// <summary>The parameters with a gradient, their moments made on first use.</summary>
+    private List<(int Index, Tensor Grad)> Updates()
+    {
         var updates = new List<(int Index, Tensor Grad)>();
         for (var i = 0; i < parameters.Count; i++)
         {
@@ -74,11 +108,7 @@ public sealed class AdamW : IDisposable
             moments[i] ??= NewMoments(parameters[i]);
             updates.Add((i, g));
         }
-        if (updates.Count == 0) return;
-        if (Options.State == OptimizerState.F32 && FusedAdamW.IsAvailable && updates.All(u => parameters[u.Index].Device.IsCuda))
-            FusedStep(updates);
-        else
-            ChunkedStep(updates);
+        return updates;
     }
 
     private (MomentStore First, MomentStore Second) NewMoments(Tensor p)
@@ -126,17 +156,17 @@ public sealed class AdamW : IDisposable
         }
     }
 
-    /// <summary>The kernel keeps its own step count per parameter; it starts where the optimizer is.</summary>
-    private void FusedStep(List<(int Index, Tensor Grad)> updates)
+    /// <summary>The kernel keeps its own step count per parameter; it starts at <paramref name="stepsBefore"/>, where the optimizer was.</summary>
+    private void FusedStep(List<(int Index, Tensor Grad)> updates, long stepsBefore, Tensor? learningRate = null, Tensor? skip = null)
     {
         foreach (var (i, _) in updates)
-            fusedSteps[i] ??= DisposeScope.Detach(Tensor.Full([], StepCount - 1, DType.Float32, parameters[i].Device));
+            fusedSteps[i] ??= DisposeScope.Detach(Tensor.Full([], stepsBefore, DType.Float32, parameters[i].Device));
         Tensor Moment(int index, bool second) => ((FullMoment)(second ? moments[index]!.Value.Second : moments[index]!.Value.First)).Values;
         FusedAdamW.Step(
             updates.Select(u => parameters[u.Index]).ToList(), updates.Select(u => u.Grad).ToList(),
             updates.Select(u => Moment(u.Index, second: false)).ToList(), updates.Select(u => Moment(u.Index, second: true)).ToList(),
             updates.Select(u => fusedSteps[u.Index]!).ToList(),
-            LearningRate, Options.Beta1, Options.Beta2, Options.WeightDecay, Options.Epsilon);
+            LearningRate, Options.Beta1, Options.Beta2, Options.WeightDecay, Options.Epsilon, learningRate, skip);
     }
 
     /// <summary>

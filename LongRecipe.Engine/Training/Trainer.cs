@@ -18,7 +18,9 @@ internal sealed class TrainingAbortedException(string message) : Exception(messa
 /// and the process (and the model) stays usable; a micro-batch whose logits alone exceed the device's
 /// memory fails so before anything is allocated. Cancelling finishes the current step, saves a
 /// checkpoint and ends as Cancelled. Steps, checkpoints and warnings go to an event sink as they happen;
-/// how the run ended is the returned <see cref="TrainingOutcome"/>, for the caller to report.
+/// how the run ended is the returned <see cref="TrainingOutcome"/>, for the caller to report. With
+/// <see cref="TrainerOptions.CudaGraph"/> each step after the first of its shape replays a recording of it
+/// (<see cref="RecordedStep"/>), the same computation without the host's work for each kernel.
 /// </summary>
 public sealed class Trainer
 {
@@ -38,6 +40,10 @@ public sealed class Trainer
         if (model.DType != options.ComputeDType)
             throw new ArgumentException(
                 $"the model is {model.DType.ShortName()} but ComputeDType is {options.ComputeDType.ShortName()}; load or convert it to that dtype", nameof(model));
+        if (Options.CudaGraph && !model.Device.IsCuda)
+            throw new ArgumentException($"CudaGraph records the step on a CUDA device, and the model is on {model.Device}", nameof(options));
+        if (Options.CudaGraph && !FusedAdamW.TakesLearningRateOnDevice)
+            throw new ArgumentException("CudaGraph needs libtorch 2.3 or newer (AdamW's fused kernel reading its learning rate on the device)", nameof(options));
         (this.model, this.data, this.runFolder, this.stage, this.resume) = (model, data, runFolder, stage, resume);
     }
 
@@ -70,6 +76,7 @@ public sealed class Trainer
         var previousCheckpointing = model.ActivationCheckpointing;
         var lastSaved = 0L;
         var (length, batch) = (0, options.MicroBatchSize);
+        RecordedStep? recorded = null;
 
         string OutOfMemory(string why) => $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {why}";
 
@@ -79,6 +86,37 @@ public sealed class Trainer
                 optimizer, options.KeepCheckpoints);
             lastSaved = Step;
             events(new CheckpointEvent(DateTimeOffset.UtcNow, stage, Step, path));
+        }
+
+        // Forward and backward of each micro-batch, clipping, and the update unless the loss or the norm is not finite.
+        (double Loss, double Norm) EagerStep(List<TrainingBatch> batches, double lr)
+        {
+            double targets = batches.Sum(b => b.TargetCount), loss = 0;
+            foreach (var b in batches)
+            {
+                (length, batch) = (b.Length, b.BatchSize);
+                var ids = Tensor.FromArray(b.InputIds, [b.BatchSize, b.Length], device: device);
+                var positions = Tensor.FromArray(b.PositionIds, [b.BatchSize, b.Length], device: device);
+                var labels = Tensor.FromArray(b.Targets, [b.BatchSize, b.Length], device: device);
+                // Each micro-batch's mean, weighted by its share of the step's targets: the step's loss is the mean over all of them.
+                var microLoss = LanguageModelLoss.CrossEntropy(model, model.Hidden(ids, positions), labels);
+                var weight = b.TargetCount / targets;
+                (microLoss * weight).Backward();
+                loss += microLoss.ToDouble() * weight;
+            }
+            if (master is not null)
+                for (var i = 0; i < parameters.Count; i++)
+                    trained[i].Grad = parameters[i].Grad?.To(DType.Float32);
+            var norm = GradientClipping.ClipGradNorm(trained, options.ClipNorm ?? double.PositiveInfinity);
+            if (double.IsFinite(loss) && double.IsFinite(norm))
+            {
+                optimizer.LearningRate = lr;
+                optimizer.Step();
+                if (master is not null)
+                    using (new NoGradScope())
+                        for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(trained[i]);
+            }
+            return (loss, norm);
         }
 
         try
@@ -108,45 +146,36 @@ public sealed class Trainer
                     .ToList();
                 double targets = batches.Sum(b => b.TargetCount);
                 if (targets == 0) throw new TrainingAbortedException($"step {step} has no targets to predict (every target is {TrainingBatch.Ignore})");
-                double loss = 0;
+                foreach (var b in batches)
+                {
+                    (length, batch) = (b.Length, b.BatchSize);
+                    // Refused before anything is allocated: a host that overcommits would grant it, then kill the process.
+                    if (MemoryBounds.TrainingProblem(model.Config, batch, length, model.ActivationCheckpointing, device) is { } problem)
+                        throw new TrainingAbortedException(OutOfMemory(problem));
+                }
+                var lr = schedule.At(step);
                 using (var scope = DisposeScope.Enter())
                 {
-                    foreach (var b in batches)
+                    double loss, norm;
+                    if (options.CudaGraph)
                     {
-                        (length, batch) = (b.Length, b.BatchSize);
-                        // Refused before anything is allocated: a host that overcommits would grant it, then kill the process.
-                        if (MemoryBounds.TrainingProblem(model.Config, batch, length, model.ActivationCheckpointing, device) is { } problem)
-                            throw new TrainingAbortedException(OutOfMemory(problem));
-                        var ids = Tensor.FromArray(b.InputIds, [b.BatchSize, b.Length], device: device);
-                        var positions = Tensor.FromArray(b.PositionIds, [b.BatchSize, b.Length], device: device);
-                        var labels = Tensor.FromArray(b.Targets, [b.BatchSize, b.Length], device: device);
-                        // Each micro-batch's mean, weighted by its share of the step's targets: the step's loss is the mean over all of them.
-                        var microLoss = LanguageModelLoss.CrossEntropy(model, model.Hidden(ids, positions), labels);
-                        var weight = b.TargetCount / targets;
-                        (microLoss * weight).Backward();
-                        loss += microLoss.ToDouble() * weight;
-                    }
-                    if (master is not null)
-                        for (var i = 0; i < parameters.Count; i++)
-                            trained[i].Grad = parameters[i].Grad?.To(DType.Float32);
-                    var norm = GradientClipping.ClipGradNorm(trained, options.ClipNorm ?? double.PositiveInfinity);
-                    var lr = schedule.At(step);
-                    if (double.IsFinite(loss) && double.IsFinite(norm))
-                    {
-                        optimizer.LearningRate = lr;
-                        optimizer.Step();
-                        if (master is not null)
-                            using (new NoGradScope())
-                                for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(trained[i]);
-                    }
-                    else if (++SkippedSteps > options.MaxSkippedSteps)
-                    {
-                        throw new TrainingAbortedException(
-                            $"step {step}: loss {loss} / gradient norm {norm} is not finite, and that makes {SkippedSteps} skipped steps, " +
-                            $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data");
+                        // A step of another shape than the recorded one gets a recording of its own.
+                        if (recorded?.Fits(batches) != true)
+                        {
+                            recorded?.Dispose();
+                            recorded = new RecordedStep(model, master?.Tensors, optimizer, options.ClipNorm ?? double.PositiveInfinity, batches);
+                        }
+                        (loss, norm) = recorded.Run(batches, lr);
+                        if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
                     }
                     else
+                        (loss, norm) = EagerStep(batches, lr);
+                    if (!(double.IsFinite(loss) && double.IsFinite(norm)))
                     {
+                        if (++SkippedSteps > options.MaxSkippedSteps)
+                            throw new TrainingAbortedException(
+                                $"step {step}: loss {loss} / gradient norm {norm} is not finite, and that makes {SkippedSteps} skipped steps, " +
+                                $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data");
                         events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
                             $"step {step} skipped: loss {loss}, gradient norm {norm} ({SkippedSteps} of at most {options.MaxSkippedSteps})"));
                     }
@@ -183,6 +212,7 @@ public sealed class Trainer
         finally
         {
             // ---- cleanup: the model is left as it was found, bar its weights ----
+            recorded?.Dispose();
             model.ActivationCheckpointing = previousCheckpointing;
             for (var i = 0; i < parameters.Count; i++) parameters[i].RequiresGrad = requiredGrad[i];
         }
@@ -218,7 +248,7 @@ public sealed class Trainer
         return master;
     }
 
-    private static void ClearGradients(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor>? master)
+    internal static void ClearGradients(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor>? master)
     {
         foreach (var p in parameters) p.Grad = null;
         if (master is not null)
