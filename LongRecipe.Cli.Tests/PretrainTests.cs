@@ -90,4 +90,16 @@ public class PretrainTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("--optimizer-state: unknown optimizer state 'int4' (expected f32, bf16_stochastic, int8_blockwise)", refused.Stderr);
     });
+
+    [Fact]
+    public Task Pretrain_recording_its_step_as_a_cuda_graph_on_the_cpu_is_refused_before_anything_is_written() => InTemporaryFolder(async folder =>
+    {
+        var output = Path.Combine(folder, "model");
+
+        var refused = await CliProcess.RunAsync(["pretrain", "--tokenizer", Tokenizer, "--out", output, "--config", "tiny", "--steps", "2", "--cuda-graph"]);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("CudaGraph records the step on a CUDA device, and Device is cpu", refused.Stderr);
+        Assert.False(Path.Exists(output));
+    });
 }

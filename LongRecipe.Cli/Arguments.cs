@@ -8,7 +8,7 @@ namespace LongRecipe.Cli;
 /// <summary>A verb's --name value options, the few --flag options that take no value, and at most one positional argument.</summary>
 public sealed class Arguments
 {
-    private static readonly HashSet<string> Flags = ["synthetic", "resume", "print", "report-only"];
+    private static readonly HashSet<string> Flags = ["synthetic", "resume", "print", "report-only", "cuda-graph"];
 
     private readonly Dictionary<string, string> values;
 

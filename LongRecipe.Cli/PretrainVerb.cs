@@ -9,7 +9,8 @@ namespace LongRecipe.Cli;
 
 /// <summary>
 /// pretrain: the engine's pretraining recipe (<see cref="Pretraining"/>) from the command line;
-/// --optimizer-state keeps AdamW's moments in f32 (the default), bf16_stochastic or int8_blockwise. Progress on
+/// --optimizer-state keeps AdamW's moments in f32 (the default), bf16_stochastic or int8_blockwise; --cuda-graph records
+/// the step as a CUDA graph and replays it (a GPU, f32 moments). Progress on
 /// stderr, Ctrl-C finishes the step, saves and stops; one JSON line summarises the run on stdout; the exit code
 /// is 0 only when it completed.
 /// </summary>
@@ -32,7 +33,8 @@ public static class PretrainVerb
             RetrievalRatio: args.Number("retrieval-ratio", 0.25),
             Resume: args.Flag("resume"),
             Corpus: args.Optional("corpus"),
-            OptimizerState: OptimizerState(args));
+            OptimizerState: OptimizerState(args),
+            CudaGraph: args.Flag("cuda-graph"));
         spec.Options();
 
         using var cancel = CorpusVerb.CancelOnCtrlC();

@@ -63,7 +63,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
           pretrain --tokenizer <dir> --out <dir> [--config builtin|small|tiny|config.json] [--steps 1000] [--batch 8]
                    [--seq-len 256] [--lr 1e-3] [--warmup N] [--device cpu|cuda] [--dtype f32|bf16] [--seed 0]
                    [--checkpoint-every 100] [--retrieval-ratio 0.25] [--corpus <real corpus folder>]
-                   [--optimizer-state f32|bf16_stochastic|int8_blockwise] [--resume]
+                   [--optimizer-state f32|bf16_stochastic|int8_blockwise] [--cuda-graph] [--resume]
               (no requests) pretrains a base model on a real corpus's train split (--corpus) or the built-in synthetic corpus, with passkey and needle
               samples; progress on stderr, a JSON summary on stdout, the model (and tokenizer) saved at --out
           run      <spec.json | longrecipe | pose | rpes | flt | pi | ntk | yarn | longrope | longrope-ft | longrope-progressive>

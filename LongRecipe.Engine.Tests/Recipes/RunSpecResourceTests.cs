@@ -79,6 +79,17 @@ public sealed class RunSpecResourceTests : IDisposable
         Assert.StartsWith($"{missing} is not on this machine", problem.Message);
     }
 
+    [Fact]
+    public void Recording_the_step_as_a_cuda_graph_is_refused_where_libtorch_is_too_old()
+    {
+        if (FusedAdamW.TakesLearningRateOnDevice) Assert.Skip($"libtorch {TorchRuntime.Version} records the trainer's step");
+        var spec = Tiny(RunSpec.BuiltinModel);
+        spec = spec with { Stages = [((ExtendStage)spec.Stages[0]) with { CudaGraph = true }] };
+        var problem = Single(spec);
+        Assert.Equal("stages[0].cuda_graph", problem.Path);
+        Assert.Equal($"needs libtorch 2.3 or newer (this is {TorchRuntime.Version})", problem.Message);
+    }
+
     /// <summary>Sizes whose memory no device here has, each at its field with the bytes it needs.</summary>
     [Fact]
     public void Sizes_beyond_the_device_memory_are_refused_with_the_numbers()

@@ -130,6 +130,29 @@ public class RunSpecTests
     }
 
     [Fact]
+    public void A_stage_recording_its_step_as_a_cuda_graph_needs_a_gpu_f32_moments_and_no_checkpointing()
+    {
+        var json = JsonNode.Parse(RunPresets.LongRecipe().ToJson())!;
+        Assert.False((bool?)json["stages"]![0]!["cuda_graph"]);
+        json["stages"]![0]!["cuda_graph"] = true;
+        json["stages"]![0]!["optimizer_state"] = "int8_blockwise";
+        json["stages"]![0]!["activation_checkpointing"] = true;
+
+        var e = Assert.Throws<RunSpecException>(() => RunSpec.Parse(json.ToJsonString(), "spec.json"));
+
+        Assert.Equal(
+            ["records the step on a CUDA device; device is cpu", "needs optimizer_state f32, not int8_blockwise",
+                "does not record activation checkpointing: turn one of them off"],
+            e.Problems.Where(p => p.Path == "stages[0].cuda_graph").Select(p => p.Message));
+        Assert.Equal(3, e.Problems.Count);
+        json["device"] = "cuda:0";
+        json["stages"]![0]!["optimizer_state"] = "f32";
+        json["stages"]![0]!["activation_checkpointing"] = false;
+        var spec = RunSpec.Parse(json.ToJsonString());
+        Assert.Equal([true, false], spec.Stages.OfType<TrainingStageSpec>().Select(s => s.CudaGraph));
+    }
+
+    [Fact]
     public void Rope_scaling_applies_on_top_of_the_base_models_theta()
     {
         var rope = RunPresets.Yarn().RopeScaling!.Over(new RopeScaling { Theta = 500_000, PartialRotaryFactor = 0.5 });

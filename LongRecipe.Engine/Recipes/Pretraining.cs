@@ -14,7 +14,8 @@ namespace LongRecipe.Engine.Recipes;
 /// <paramref name="Config"/>: "builtin", "small" or "tiny" (sized to the tokenizer, with <paramref name="SequenceLength"/> as
 /// their window) or a config.json. The learning rate warms up over <paramref name="WarmupSteps"/> (a tenth of the
 /// steps, at most 100, when null) and decays by cosine to a tenth. <paramref name="DType"/> null: bf16 on CUDA,
-/// f32 on the CPU. <paramref name="OptimizerState"/>: how AdamW keeps its moments.
+/// f32 on the CPU. <paramref name="OptimizerState"/>: how AdamW keeps its moments. <paramref name="CudaGraph"/>: record the
+/// step as a CUDA graph and replay it (<see cref="TrainerOptions.CudaGraph"/>).
 /// </summary>
 public sealed record PretrainingSpec(
     string Tokenizer,
@@ -32,25 +33,33 @@ public sealed record PretrainingSpec(
     double RetrievalRatio = 0.25,
     bool Resume = false,
     string? Corpus = null,
-    OptimizerState OptimizerState = OptimizerState.F32)
+    OptimizerState OptimizerState = OptimizerState.F32,
+    bool CudaGraph = false)
 {
     public Device TrainingDevice => Device ?? Torch.Device.Cpu;
 
     public DType ComputeDType => DType ?? (TrainingDevice.IsCuda ? Torch.DType.BFloat16 : Torch.DType.Float32);
 
-    public TrainerOptions Options() => new TrainerOptions
+    /// <summary>The trainer's options; throws an <see cref="ArgumentException"/> naming the field of the first problem.</summary>
+    public TrainerOptions Options()
     {
-        Steps = Steps,
-        MicroBatchSize = MicroBatchSize,
-        LearningRate = LearningRate,
-        MinLearningRate = LearningRate / 10,
-        WarmupSteps = WarmupSteps ?? Math.Min(100, Steps / 10),
-        ComputeDType = ComputeDType,
-        OptimizerState = OptimizerState,
-        Seed = Seed,
-        CheckpointEvery = CheckpointEvery,
-        LogEvery = 1,
-    }.Validate();
+        if (CudaGraph && !TrainingDevice.IsCuda)
+            throw new ArgumentException($"CudaGraph records the step on a CUDA device, and Device is {TrainingDevice}", nameof(CudaGraph));
+        return new TrainerOptions
+        {
+            Steps = Steps,
+            MicroBatchSize = MicroBatchSize,
+            LearningRate = LearningRate,
+            MinLearningRate = LearningRate / 10,
+            WarmupSteps = WarmupSteps ?? Math.Min(100, Steps / 10),
+            ComputeDType = ComputeDType,
+            OptimizerState = OptimizerState,
+            CudaGraph = CudaGraph,
+            Seed = Seed,
+            CheckpointEvery = CheckpointEvery,
+            LogEvery = 1,
+        }.Validate();
+    }
 }
 
 /// <summary>What a pretraining run did: how it ended, its first and last finite losses, and where the model is.</summary>

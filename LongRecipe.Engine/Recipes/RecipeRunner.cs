@@ -244,6 +244,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         ComputeDType = dtype,
         ActivationCheckpointing = stage.ActivationCheckpointing,
         OptimizerState = stage.OptimizerState,
+        CudaGraph = stage.CudaGraph,
         Seed = spec.Seed,
         CheckpointEvery = stage.CheckpointEvery > 0 ? stage.CheckpointEvery : stage.Steps,
         LogEvery = 1,

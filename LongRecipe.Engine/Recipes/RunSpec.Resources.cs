@@ -27,6 +27,9 @@ public sealed partial record RunSpec
         var devices = TorchRuntime.CudaDeviceCount;
         if (Device.IsCuda && Device.Index >= devices)
             Check($"{Device} is not on this machine ({(devices == 0 ? "no CUDA device" : $"CUDA devices 0 to {devices - 1}")})", "device");
+        for (var i = 0; i < Stages.Count; i++)
+            if (Stages[i] is TrainingStageSpec { CudaGraph: true } && !FusedAdamW.TakesLearningRateOnDevice)
+                Check($"needs libtorch 2.3 or newer (this is {TorchRuntime.Version})", $"stages[{i}].cuda_graph");
         if (problems.Count > 0) return problems;
 
         LlamaConfig config;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Torch;
 using LongRecipe.Engine.Training;
@@ -148,7 +149,7 @@ public sealed partial record RunSpec
         }
     }
 
-    private static void TrainingProblems(TrainingStageSpec stage, string path, Action<bool, string, string> check)
+    private void TrainingProblems(TrainingStageSpec stage, string path, Action<bool, string, string> check)
     {
         check(stage.Steps >= 1, $"{path}.steps", $"must be ≥ 1, got {stage.Steps}");
         check(stage.MicroBatchSize >= 1, $"{path}.micro_batch_size", $"must be ≥ 1, got {stage.MicroBatchSize}");
@@ -161,6 +162,10 @@ public sealed partial record RunSpec
         check(stage.WeightDecay >= 0 && double.IsFinite(stage.WeightDecay), $"{path}.weight_decay", $"must be ≥ 0 and finite, got {stage.WeightDecay}");
         check(stage.ClipNorm >= 0 && double.IsFinite(stage.ClipNorm), $"{path}.clip_norm", $"must be ≥ 0 and finite (0 turns clipping off), got {stage.ClipNorm}");
         check(stage.CheckpointEvery >= 0, $"{path}.checkpoint_every", $"must be ≥ 0 (0: only the stage's end), got {stage.CheckpointEvery}");
+        if (!stage.CudaGraph) return;
+        check(Device.IsCuda, $"{path}.cuda_graph", $"records the step on a CUDA device; device is {Device}");
+        check(stage.OptimizerState == OptimizerState.F32, $"{path}.cuda_graph", $"needs optimizer_state f32, not {stage.OptimizerState.Name()}");
+        check(!stage.ActivationCheckpointing, $"{path}.cuda_graph", "does not record activation checkpointing: turn one of them off");
     }
 
     private void EvalProblems(Action<bool, string, string> check)

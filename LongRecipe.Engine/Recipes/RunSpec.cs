@@ -178,12 +178,13 @@ public sealed record SearchStage(
 /// AdamW, <c>warmup_steps</c> of linear warmup, then the decay from <c>learning_rate</c> to <c>min_learning_rate</c>;
 /// a step is <c>gradient_accumulation</c> micro-batches of <c>micro_batch_size</c> sequences. <c>clip_norm</c> 0 turns
 /// clipping off; <c>checkpoint_every</c> 0 writes only the stage's last checkpoint. <c>optimizer_state</c> keeps
-/// AdamW's moments in f32, bf16 or 8 bits (<see cref="Optim.OptimizerState"/>).
+/// AdamW's moments in f32, bf16 or 8 bits (<see cref="Optim.OptimizerState"/>). <c>cuda_graph</c> records the step as a
+/// CUDA graph and replays it, for small models on a GPU (<see cref="TrainerOptions.CudaGraph"/>).
 /// </summary>
 public abstract record TrainingStageSpec(
     int Steps, int MicroBatchSize, int GradientAccumulation, double LearningRate, double MinLearningRate, int WarmupSteps,
     LearningRateDecay Decay, double WeightDecay, double ClipNorm, int CheckpointEvery,
-    bool ActivationCheckpointing, OptimizerState OptimizerState) : StageSpec;
+    bool ActivationCheckpointing, OptimizerState OptimizerState, bool CudaGraph) : StageSpec;
 
 /// <summary>
 /// A stage's position-index transform: <see cref="PositionTransformSpec"/> without its target window, which is
@@ -200,9 +201,9 @@ public sealed record ExtendStage(
     TransformSpec Transform, int SequenceLength,
     int Steps = 100, int MicroBatchSize = 4, int GradientAccumulation = 1, double LearningRate = 5e-5, double MinLearningRate = 0,
     int WarmupSteps = 0, LearningRateDecay Decay = LearningRateDecay.Cosine, double WeightDecay = 0.1, double ClipNorm = 1.0,
-    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32)
+    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32, bool CudaGraph = false)
     : TrainingStageSpec(Steps, MicroBatchSize, GradientAccumulation, LearningRate, MinLearningRate, WarmupSteps, Decay, WeightDecay, ClipNorm,
-        CheckpointEvery, ActivationCheckpointing, OptimizerState);
+        CheckpointEvery, ActivationCheckpointing, OptimizerState, CudaGraph);
 
 /// <summary>
 /// Annealing: full-position sequences of <paramref name="SequenceLength"/> tokens (null: T), a
@@ -214,9 +215,9 @@ public sealed record AnnealStage(
     int? SequenceLength = null,
     int Steps = 100, int MicroBatchSize = 4, int GradientAccumulation = 1, double LearningRate = 5e-6, double MinLearningRate = 0,
     int WarmupSteps = 0, LearningRateDecay Decay = LearningRateDecay.Linear, double WeightDecay = 0.1, double ClipNorm = 1.0,
-    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32)
+    int CheckpointEvery = 0, bool ActivationCheckpointing = false, OptimizerState OptimizerState = OptimizerState.F32, bool CudaGraph = false)
     : TrainingStageSpec(Steps, MicroBatchSize, GradientAccumulation, LearningRate, MinLearningRate, WarmupSteps, Decay, WeightDecay, ClipNorm,
-        CheckpointEvery, ActivationCheckpointing, OptimizerState);
+        CheckpointEvery, ActivationCheckpointing, OptimizerState, CudaGraph);
 
 /// <summary>Merges the trained model with the base model. Alpha is read by weighted and slerp, density by ties.</summary>
 public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2) : StageSpec;

@@ -4,6 +4,7 @@
 //   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 //   ... train --device cuda --preset 125m|1b|8b --seq 4096 [--checkpoint true] [--optimizer-state int8_blockwise]
 //       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--warmup 3] [--steps 10]    (peer: bench/peer_train.py)
+//   ... trainer --device cuda --preset 125m --seq 4096 [--cuda-graph] [--warmup 3] [--steps 10]   the engine's Trainer (TrainerRun.cs)
 //   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
 //   ... prefill --device cuda --preset 1b --seq 131072 [--chunk 8192] [--memory-fraction f] (peer: bench/peer_prefill.py)
 //   ... recipe-steps [--model models/builtin] [--rounds 5]   the default recipe's two CPU step shapes, by phase
@@ -23,13 +24,14 @@ switch (options.Command)
     case "mlp": Benchmarks.Mlp(options); break;
     case "overhead": Benchmarks.Overhead(options); break;
     case "train": TrainStep.Throughput(options); break;
+    case "trainer": TrainerRun.Run(options); break;
     case "memory": TrainStep.MemorySeries(options); break;
     case "prefill": Prefill.Run(options); break;
     case "optim": OptimizerStep.Run(options, long.Parse(Options.Value(args, "--params", "100000000"), CultureInfo.InvariantCulture)); break;
     case "tokenize": TokenizeBenchmark.Run(args); break;
     case "recipe-steps": RecipeSteps.Run(Options.Value(args, "--model", "models/builtin"), Options.Integer(args, "--rounds", 5)); break;
     default:
-        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|memory|prefill|optim|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
+        Console.Error.WriteLine("usage: LongRecipe.Bench matmul|mlp|overhead|train|trainer|memory|prefill|optim|tokenize|recipe-steps [--device cpu|cuda] [--dtype f32|bf16] [--sizes 256,1024] [--threads N]");
         return 2;
 }
 return 0;

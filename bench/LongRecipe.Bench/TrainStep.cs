@@ -134,12 +134,18 @@ internal sealed class TrainStep : IDisposable
         $"\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")}," +
         $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
 
-    private string Row(string name, long seq, double seconds, double loss)
+    /// <summary>(Weights that multiply, FLOPs of a training step on one sequence of <paramref name="seq"/> tokens), as the class summary counts them.</summary>
+    public static (long Weights, double Flops) StepFlops(LlamaModel model, long seq)
     {
         var config = model.Config;
-        // Weights that multiply: a tied embedding counts once, as the lm_head; an untied input table is a lookup.
+        // A tied embedding counts once, as the lm_head; an untied input table is a lookup.
         var n = model.Parameters.ElementCount - (config.TieWordEmbeddings ? 0 : model.Parameters["model.embed_tokens.weight"].NumElements);
-        var flops = 6.0 * n * seq + 6.0 * config.NumHiddenLayers * config.HiddenSize * seq * seq;
+        return (n, 6.0 * n * seq + 6.0 * config.NumHiddenLayers * config.HiddenSize * seq * seq);
+    }
+
+    private string Row(string name, long seq, double seconds, double loss)
+    {
+        var (n, flops) = StepFlops(model, seq);
         var (peak, measure) = o.Device.IsCuda
             ? (TorchRuntime.CudaMemory(o.Device.Index).Peak, "cuda_peak_allocated")
             : (ResidentHighWater(), "cpu_resident_high_water");

@@ -5,6 +5,8 @@
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh; CONFIGS picks them, CUDA_GRAPH=1
 #              replays the binding's step as a CUDA graph)
+#   trainer    the engine's Trainer (a researcher's run: bf16 with f32 masters, clipping, events) eagerly and with its
+#              step recorded as a CUDA graph, beside the bare step of train, on TRAINER_CONFIGS (preset:seq, default 125M at 4k)
 #   attention  the attention kernel's effect on training: bench/train.sh on ATTENTION_CONFIGS (default 1B at 16k, and
 #              at 64k with checkpointing) with libtorch's own choice, then with cuDNN's kernel only, both sides
 #   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both
@@ -57,6 +59,24 @@ for step in $steps; do
     train)
       BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" timeout 540 bench/train.sh >"$out/train.txt" 2>"$out/train.log"
       { echo "== training step (binding vs transformers eager)"; cat "$out/train.txt"; } >>"$summary" ;;
+    trainer)
+      bench="dotnet .gpu/bench/LongRecipe.Bench.dll"
+      for c in ${TRAINER_CONFIGS:-125m:4096}; do
+        IFS=: read -r preset seq <<<"$c"
+        for run in "train" "trainer" "trainer --cuda-graph" "train --cuda-graph"; do
+          timeout 240 $bench $run --device cuda --preset "$preset" --seq "$seq" --warmup 3 --steps 20 >>"$out/trainer.jsonl" 2>>"$out/trainer.log"
+        done
+      done
+      { echo "== the Trainer eager and recorded, beside the bare step"
+        python3 - "$out/trainer.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    name = f"{r['preset']} {r['seq']} {r['bench']}{' graph' if r.get('cuda_graph') else ''}"
+    print(f"{name:<32}" + (r.get("error", "failed") if r.get("failed") else
+          f"{r['tokens_per_s']:>12.0f} tok/s {100 * r['mfu']:>6.1f}% {r['peak_gib']:>6.1f} GiB  loss {r['loss']:.3f}"))
+PY
+      } >>"$summary" 2>&1 ;;
     attention)
       for kernel in all cudnn; do
         ATTENTION=$kernel CONFIGS="${ATTENTION_CONFIGS:-1b:16384:false 1b:65536:true}" WARMUP=2 STEPS=5 BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
