@@ -6,7 +6,8 @@
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh; CONFIGS picks them, CUDA_GRAPH=1
 #              replays the binding's step as a CUDA graph)
 #   trainer    the engine's Trainer (a researcher's run: bf16 with f32 masters, clipping, events) eagerly and with its
-#              step recorded as a CUDA graph, beside the bare step of train, on TRAINER_CONFIGS (preset:seq, default 125M at 4k)
+#              step recorded as a CUDA graph, beside the bare step of train, on TRAINER_CONFIGS (preset:seq, default 125M at 4k),
+#              with each of TRAINER_ATTENTION's attention kernels (default: libtorch's choice, then Flash only)
 #   attention  the attention kernel's effect on training: bench/train.sh on ATTENTION_CONFIGS (default 1B at 16k, and
 #              at 64k with checkpointing) with libtorch's own choice, then with cuDNN's kernel only, both sides
 #   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both
@@ -63,8 +64,11 @@ for step in $steps; do
       bench="dotnet .gpu/bench/LongRecipe.Bench.dll"
       for c in ${TRAINER_CONFIGS:-125m:4096}; do
         IFS=: read -r preset seq <<<"$c"
-        for run in "train" "trainer" "trainer --cuda-graph" "train --cuda-graph"; do
-          timeout 240 $bench $run --device cuda --preset "$preset" --seq "$seq" --warmup 3 --steps 20 >>"$out/trainer.jsonl" 2>>"$out/trainer.log"
+        for attention in ${TRAINER_ATTENTION:-all flash}; do
+          for run in "train" "trainer" "trainer --cuda-graph" "train --cuda-graph"; do
+            timeout 240 $bench $run --device cuda --preset "$preset" --seq "$seq" --attention "$attention" --warmup 3 --steps 20 \
+              >>"$out/trainer.jsonl" 2>>"$out/trainer.log"
+          done
         done
       done
       { echo "== the Trainer eager and recorded, beside the bare step"
@@ -72,7 +76,7 @@ for step in $steps; do
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    name = f"{r['preset']} {r['seq']} {r['bench']}{' graph' if r.get('cuda_graph') else ''}"
+    name = f"{r['preset']} {r['seq']} {r['bench']}{' graph' if r.get('cuda_graph') else ''} {r.get('attention', '')}"
     print(f"{name:<32}" + (r.get("error", "failed") if r.get("failed") else
           f"{r['tokens_per_s']:>12.0f} tok/s {100 * r['mfu']:>6.1f}% {r['peak_gib']:>6.1f} GiB  loss {r['loss']:.3f}"))
 PY
