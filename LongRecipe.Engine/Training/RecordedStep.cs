@@ -4,6 +4,9 @@ using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Training;
 
+/// <summary>libtorch could not record the step (an operation CUDA graphs do not allow); nothing of the step has run.</summary>
+internal sealed class RecordingFailedException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>
 /// The trainer's step as a CUDA graph (<see cref="TrainerOptions.CudaGraph"/>): forward and backward of each micro-batch,
 /// clipping and the AdamW update, with what the eager step reads back to the host (each micro-batch's share of the
@@ -60,7 +63,16 @@ internal sealed class RecordedStep : IDisposable
         if (graph is null)
         {
             (Tensor Loss, Tensor Norm)? outputs = null;
-            graph = CudaGraph.Capture(() => outputs = Body());
+            try
+            {
+                graph = CudaGraph.Capture(() => outputs = Body());
+            }
+            catch (TorchException e) when (!TorchRuntime.IsOutOfMemory(e))
+            {
+                // Recording launches nothing: the weights and the optimizer are as the step found them.
+                Trainer.ClearGradients(parameters, master);
+                throw new RecordingFailedException(e.Message.Split('\n')[0], e);
+            }
             // The recording's outputs live as long as it: each replay writes them again.
             recorded = (DisposeScope.Detach(outputs!.Value.Loss), DisposeScope.Detach(outputs.Value.Norm));
         }

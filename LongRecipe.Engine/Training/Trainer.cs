@@ -77,6 +77,7 @@ public sealed class Trainer
         var lastSaved = 0L;
         var (length, batch) = (0, options.MicroBatchSize);
         RecordedStep? recorded = null;
+        var recording = options.CudaGraph;
 
         string OutOfMemory(string why) => $"out of memory at step {Step + 1}, sequence length {length}, micro-batch size {batch} on {device}: {why}";
 
@@ -157,7 +158,7 @@ public sealed class Trainer
                 using (var scope = DisposeScope.Enter())
                 {
                     double loss, norm;
-                    if (options.CudaGraph)
+                    if (recording)
                     {
                         // A step of another shape than the recorded one gets a recording of its own.
                         if (recorded?.Fits(batches) != true)
@@ -165,8 +166,19 @@ public sealed class Trainer
                             recorded?.Dispose();
                             recorded = new RecordedStep(model, master?.Tensors, optimizer, options.ClipNorm ?? double.PositiveInfinity, batches);
                         }
-                        (loss, norm) = recorded.Run(batches, lr);
-                        if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
+                        try
+                        {
+                            (loss, norm) = recorded.Run(batches, lr);
+                            if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
+                        }
+                        catch (RecordingFailedException e)
+                        {
+                            recorded.Dispose();
+                            (recording, recorded) = (false, null);
+                            events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
+                                $"step {step}: the step could not be recorded as a CUDA graph ({e.Message}); the run goes on without recording"));
+                            (loss, norm) = EagerStep(batches, lr);
+                        }
                     }
                     else
                         (loss, norm) = EagerStep(batches, lr);
