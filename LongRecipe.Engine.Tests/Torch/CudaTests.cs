@@ -127,6 +127,29 @@ public class CudaTests
     }
 
     [Fact]
+    public void SwiGlu_on_cuda_is_one_run_time_compiled_kernel_with_the_worked_values_and_gradients()
+    {
+        RequireCuda();
+        Assert.True(TorchRuntime.HasJitKernels, "a CUDA build of libtorch compiles elementwise kernels at run time");
+        FunctionalTests.CheckSwiGlu(Gpu, DType.Float32, 1e-6);
+        // bf16 rounds once, at the end: within bf16's relative step of 2⁻⁸.
+        FunctionalTests.CheckSwiGlu(Gpu, DType.BFloat16, 8e-3);
+        // Large tensors agree with silu and the product, forward and backward (f32, one rounding apart).
+        using var scope = DisposeScope.Enter();
+        var g = Randn(11, 64, 1024).To(Gpu).RequiringGrad();
+        var u = Randn(12, 64, 1024).To(Gpu).RequiringGrad();
+        var fused = Functional.SwiGlu(g, u);
+        fused.Square().Sum().Backward();
+        var (fusedGate, fusedUp) = (g.Grad!.Clone(), u.Grad!.Clone());
+        (g.Grad, u.Grad) = (null, null);
+        var composite = g.Silu() * u;
+        composite.Square().Sum().Backward();
+        Expect.Close(Expect.Values(composite), fused, 1e-5, "output");
+        Expect.Close(Expect.Values(g.Grad!), fusedGate, 1e-5, "gate gradient");
+        Expect.Close(Expect.Values(u.Grad!), fusedUp, 1e-5, "up gradient");
+    }
+
+    [Fact]
     public void A_seed_gives_the_same_random_values_on_cpu_and_cuda()
     {
         RequireCuda();

@@ -88,7 +88,7 @@ public sealed class Mlp(Parameters p, string prefix)
     private readonly Tensor? downBias = p.Optional($"{prefix}.down_proj.bias");
 
     public Tensor Forward(Tensor x) =>
-        Functional.Linear(Functional.Linear(x, gate, gateBias).Silu() * Functional.Linear(x, up, upBias), down, downBias);
+        Functional.Linear(Functional.SwiGlu(Functional.Linear(x, gate, gateBias), Functional.Linear(x, up, upBias)), down, downBias);
 }
 
 // ---- Decoder layer -------------------------------------------------------------

@@ -36,6 +36,15 @@ public static class TorchRuntime
     /// <summary>Whether libtorch has the fused RMSNorm kernel on CUDA (2.8 and newer).</summary>
     public static bool HasFusedRmsNorm { get; } = Version >= new Version(2, 8);
 
+    /// <summary>Whether elementwise kernels can be compiled at run time on CUDA (ATen's jiterator, in CUDA builds): <see cref="Functional.SwiGlu"/> is one kernel then.</summary>
+    public static bool HasJitKernels { get; } = JitAvailable();
+
+    private static bool JitAvailable()
+    {
+        Native.Check(Native.lr_jit_available(out var available));
+        return available != 0;
+    }
+
     /// <summary>Whether the attention kernels can be chosen (<see cref="UseAttentionKernels"/>; libtorch 2.8 and newer).</summary>
     public static bool HasAttentionKernelChoice { get; } = Version >= new Version(2, 8);
 
