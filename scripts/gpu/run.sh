@@ -18,7 +18,8 @@
 #              transformers (bench/prefill.sh)
 #   profile    Nsight Compute over the training-step benchmark (PROFILE_CONFIGS, default 1B at 16k and 125M at 4k), one
 #              warm-up and one timed step, the binding and PyTorch eager: every kernel's time (CSV in $OUT), the last
-#              step's summed by kernel (scripts/gpu/kernel_times.py)
+#              step's summed by kernel (scripts/gpu/kernel_times.py); PROFILE_ARGS go to the binding's benchmark
+#              (e.g. "--cuda-graph --attention flash")
 #   verify     engine-saved checkpoints of every reference fixture, loaded back by transformers
 #   tokenizer  HF tokenizers' ids for the tokenizer reference fixture
 #   recipes    the recipe and its baselines on the built-in model (bench/recipes.sh), one table
@@ -106,7 +107,7 @@ PY
       for c in ${PROFILE_CONFIGS:-1b:16384 125m:4096}; do
         IFS=: read -r preset seq <<<"$c"
         for impl in longrecipe pytorch; do
-          if [ $impl = longrecipe ]; then program=(dotnet .gpu/bench/LongRecipe.Bench.dll train --device cuda --checkpoint false)
+          if [ $impl = longrecipe ]; then program=(dotnet .gpu/bench/LongRecipe.Bench.dll train --device cuda --checkpoint false ${PROFILE_ARGS:-})
           else program=(python3 bench/peer_train.py); fi
           timeout "${PROFILE_TIMEOUT:-240}" /usr/local/cuda/bin/ncu --metrics gpu__time_duration.sum --clock-control none --cache-control none \
             --csv --page raw --log-file "$out/profile-$preset-$impl.csv" \
