@@ -113,7 +113,7 @@ public class TrainerTests
         Assert.Contains("WarmupSteps must be in [0, Steps = 2]", Assert.Throws<ArgumentException>(() => (Options(2) with { WarmupSteps = 3 }).Validate()).Message);
         Assert.Contains("ComputeDType must be f32 or bf16", Assert.Throws<ArgumentException>(() => (Options(2) with { ComputeDType = DType.Float16 }).Validate()).Message);
         Assert.Contains("MinLearningRate", Assert.Throws<ArgumentException>(() => (Options(2) with { MinLearningRate = 1 }).Validate()).Message);
-        Assert.Contains("CudaGraph needs f32 optimizer state, not Int8Blockwise",
+        Assert.Contains("CudaGraph needs f32 optimizer state, not int8_blockwise",
             Assert.Throws<ArgumentException>(() => (Options(2) with { CudaGraph = true, OptimizerState = OptimizerState.Int8Blockwise }).Validate()).Message);
         Assert.Contains("CudaGraph does not record activation checkpointing",
             Assert.Throws<ArgumentException>(() => (Options(2) with { CudaGraph = true, ActivationCheckpointing = true }).Validate()).Message);

@@ -107,7 +107,7 @@ public sealed record TrainerOptions
         Require(ClipNorm is null || ClipNorm > 0, nameof(ClipNorm), $"must be positive or absent, not {ClipNorm}");
         Require(ComputeDType is DType.Float32 or DType.BFloat16, nameof(ComputeDType), $"must be f32 or bf16, not {ComputeDType.ShortName()}");
         Require(Enum.IsDefined(OptimizerState), nameof(OptimizerState), $"is not a known optimizer state ({OptimizerState})");
-        Require(!CudaGraph || OptimizerState == OptimizerState.F32, nameof(CudaGraph), $"needs f32 optimizer state, not {OptimizerState}");
+        Require(!CudaGraph || OptimizerState == OptimizerState.F32, nameof(CudaGraph), $"needs f32 optimizer state, not {OptimizerState.Name()}");
         Require(!CudaGraph || !ActivationCheckpointing, nameof(CudaGraph), "does not record activation checkpointing (its backward runs the layers again from managed code)");
         Require(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be at least 1, not {CheckpointEvery}");
         Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), $"must be at least 1, not {KeepCheckpoints}");
