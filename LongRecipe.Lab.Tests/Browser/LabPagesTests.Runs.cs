@@ -49,6 +49,9 @@ public sealed partial class LabPagesTests
         await target.PressAsync("Tab");
         await Expect(page.Locator(".field-problem[data-path=target_length]")).ToContainTextAsync("must exceed native_length (256)");
         await Expect(page.Locator(".spec-problems")).ToContainTextAsync("stages[0].sequence_length");
+        // Recording steps as a CUDA graph is a GPU's setting: on the CPU the form says so at the checkbox.
+        await page.Locator(".stage-extend .cuda-graph").ClickAsync();
+        await Expect(page.Locator(".field-problem[data-path='stages[0].cuda_graph']")).ToContainTextAsync("records the step on a CUDA device; device is cpu");
         await Screenshot(page, "train");
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "JSON" }).ClickAsync();

@@ -35,4 +35,18 @@ public sealed class SpecFieldsTests : MudContext
         Assert.Contains("A training-free baseline", Render("yarn").Markup);
         Assert.DoesNotContain("A training-free baseline", Render("longrope").Markup);
     }
+
+    [Fact]
+    public void Each_training_stage_shows_its_optimizer_state_checkpointing_and_cuda_graph()
+    {
+        var longrecipe = Render("longrecipe");
+
+        foreach (var stage in new[] { ".stage-extend", ".stage-anneal" })
+        {
+            Assert.Equal("f32", longrecipe.Find($"{stage} .optimizer-state [role=combobox]").TextContent);
+            Assert.Contains("Activation checkpointing", longrecipe.Find($"{stage} .activation-checkpointing").TextContent);
+            Assert.Contains("Record steps as a CUDA graph", longrecipe.Find($"{stage} .cuda-graph").TextContent);
+        }
+        Assert.Empty(Render("yarn").FindAll(".optimizer-state"));
+    }
 }

@@ -1,4 +1,5 @@
 using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Torch;
@@ -46,6 +47,30 @@ public sealed class SpecFormTests
         // Fields the form does not show keep the preset's values.
         Assert.Equal(RunPresets.LongRecipe().Stages.OfType<ExtendStage>().Single().CheckpointEvery, extend.CheckpointEvery);
         Assert.Empty(spec.Problems());
+    }
+
+    [Fact]
+    public void Each_training_stage_sets_its_memory_and_speed_and_a_cuda_graph_is_checked_against_the_device()
+    {
+        var form = SpecForm.FromPreset("longrecipe", Device.Cpu);
+        Assert.Equal((OptimizerState.F32, false, false),
+            (form.Extend!.Execution.OptimizerState, form.Extend.Execution.ActivationCheckpointing, form.Extend.Execution.CudaGraph));
+        form.Extend.Execution.OptimizerState = OptimizerState.Int8Blockwise;
+        form.Extend.Execution.ActivationCheckpointing = true;
+        form.Anneal!.Execution.CudaGraph = true;
+
+        var spec = form.ToSpec();
+
+        var (extend, anneal) = (Assert.IsType<ExtendStage>(spec.Stages[0]), Assert.IsType<AnnealStage>(spec.Stages[1]));
+        Assert.Equal((OptimizerState.Int8Blockwise, true, false), (extend.OptimizerState, extend.ActivationCheckpointing, extend.CudaGraph));
+        Assert.Equal((OptimizerState.F32, false, true), (anneal.OptimizerState, anneal.ActivationCheckpointing, anneal.CudaGraph));
+        var problem = Assert.Single(form.Problems());
+        Assert.Equal(("stages[1].cuda_graph", "records the step on a CUDA device; device is cpu"), (problem.Path, problem.Message));
+        form.Device = "cuda:0";
+        Assert.Empty(form.Problems());
+        // A spec's settings come back into the form.
+        Assert.Equal(OptimizerState.Int8Blockwise, SpecForm.From(form.ToSpec()).Extend!.Execution.OptimizerState);
+        Assert.True(SpecForm.From(form.ToSpec()).Anneal!.Execution.CudaGraph);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Merging;
+using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Torch;
@@ -10,6 +11,19 @@ namespace LongRecipe.Lab.Components.Pages.Train;
 
 /// <summary>A recipe preset as the Train page offers it: the key of <see cref="RunPresets.ByName"/> and its label.</summary>
 public sealed record PresetChoice(string Key, string Label);
+
+/// <summary>How a training stage uses its device's memory and time: the same settings for extend and anneal.</summary>
+public sealed class ExecutionFields
+{
+    public OptimizerState OptimizerState { get; set; }
+    public bool ActivationCheckpointing { get; set; }
+    public bool CudaGraph { get; set; }
+
+    public static ExecutionFields From(TrainingStageSpec stage) => new()
+    {
+        OptimizerState = stage.OptimizerState, ActivationCheckpointing = stage.ActivationCheckpointing, CudaGraph = stage.CudaGraph,
+    };
+}
 
 /// <summary>The extend stage's main fields; the rest (grad accumulation, weight decay, …) keep the spec's values.</summary>
 public sealed class ExtendFields
@@ -21,6 +35,7 @@ public sealed class ExtendFields
     public double LearningRate { get; set; }
     public int WarmupSteps { get; set; }
     public LearningRateDecay Decay { get; set; }
+    public required ExecutionFields Execution { get; init; }
 }
 
 public sealed class AnnealFields
@@ -28,6 +43,7 @@ public sealed class AnnealFields
     public double ReplayRatio { get; set; }
     public int Steps { get; set; }
     public double LearningRate { get; set; }
+    public required ExecutionFields Execution { get; init; }
 }
 
 public sealed class MergeFields
@@ -73,9 +89,12 @@ public sealed class SpecForm
         Extend = spec.Stages.OfType<ExtendStage>().Select(e => new ExtendFields
         {
             Scheme = e.Transform.Scheme, SequenceLength = e.SequenceLength, Steps = e.Steps, MicroBatchSize = e.MicroBatchSize,
-            LearningRate = e.LearningRate, WarmupSteps = e.WarmupSteps, Decay = e.Decay,
+            LearningRate = e.LearningRate, WarmupSteps = e.WarmupSteps, Decay = e.Decay, Execution = ExecutionFields.From(e),
         }).FirstOrDefault();
-        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields { ReplayRatio = a.ReplayRatio, Steps = a.Steps, LearningRate = a.LearningRate }).FirstOrDefault();
+        Anneal = spec.Stages.OfType<AnnealStage>().Select(a => new AnnealFields
+        {
+            ReplayRatio = a.ReplayRatio, Steps = a.Steps, LearningRate = a.LearningRate, Execution = ExecutionFields.From(a),
+        }).FirstOrDefault();
         Merge = spec.Stages.OfType<MergeStage>().Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
         NiahLengths = List(spec.Eval.Niah?.Lengths);
         NiahDepths = List(spec.Eval.Niah?.Depths);
@@ -202,9 +221,14 @@ public sealed class SpecForm
         {
             Transform = e.Transform with { Scheme = f.Scheme },
             SequenceLength = f.SequenceLength, Steps = f.Steps, MicroBatchSize = f.MicroBatchSize, LearningRate = f.LearningRate,
-            WarmupSteps = f.WarmupSteps, Decay = f.Decay,
+            WarmupSteps = f.WarmupSteps, Decay = f.Decay, OptimizerState = f.Execution.OptimizerState,
+            ActivationCheckpointing = f.Execution.ActivationCheckpointing, CudaGraph = f.Execution.CudaGraph,
         },
-        AnnealStage a when Anneal is { } f => a with { ReplayRatio = f.ReplayRatio, Steps = f.Steps, LearningRate = f.LearningRate },
+        AnnealStage a when Anneal is { } f => a with
+        {
+            ReplayRatio = f.ReplayRatio, Steps = f.Steps, LearningRate = f.LearningRate, OptimizerState = f.Execution.OptimizerState,
+            ActivationCheckpointing = f.Execution.ActivationCheckpointing, CudaGraph = f.Execution.CudaGraph,
+        },
         MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Alpha, Density = f.Density },
         _ => stage,
     };
