@@ -117,6 +117,8 @@ public class TrainerCudaTests
         Close(eager.Weights, graphed.Weights, tol, "weights after eight steps");
         Assert.All(graphed.Events.Steps, s => Assert.Equal(0, s.SkippedSteps));
         Assert.DoesNotContain(graphed.Events.Events.OfType<LogEvent>(), e => e.Message.Contains("could not be recorded", StringComparison.Ordinal));
+        Assert.Equal(["step 2 recorded as a CUDA graph; the steps of its shape after it replay the recording"],
+            graphed.Events.Events.OfType<LogEvent>().Where(e => e.Message.Contains("CUDA graph", StringComparison.Ordinal)).Select(e => e.Message));
         Assert.All(graphModel.Parameters.Tensors, p => Assert.False(p.RequiresGrad));
     }
 

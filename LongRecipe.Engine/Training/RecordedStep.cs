@@ -40,6 +40,9 @@ internal sealed class RecordedStep : IDisposable
         shape = batches.Select(b => (b.BatchSize, b.Length)).ToArray();
     }
 
+    /// <summary>Whether the step has been recorded (from the second step of its shape on).</summary>
+    public bool IsRecorded => graph is not null;
+
     /// <summary>Whether these micro-batches have the shapes this step was made for.</summary>
     public bool Fits(IReadOnlyList<TrainingBatch> batches) => batches.Select(b => (b.BatchSize, b.Length)).SequenceEqual(shape);
 

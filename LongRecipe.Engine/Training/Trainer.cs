@@ -168,8 +168,12 @@ public sealed class Trainer
                         }
                         try
                         {
+                            var wasRecorded = recorded.IsRecorded;
                             (loss, norm) = recorded.Run(batches, lr);
                             if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
+                            if (!wasRecorded && recorded.IsRecorded)
+                                events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information,
+                                    $"step {step} recorded as a CUDA graph; the steps of its shape after it replay the recording"));
                         }
                         catch (RecordingFailedException e)
                         {

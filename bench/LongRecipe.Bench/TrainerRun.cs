@@ -44,12 +44,12 @@ internal static class TrainerRun
             var clock = new Stopwatch();
             if (o.Warmup == 0) clock.Start();
             var timed = new List<StepEvent>();
-            var recordingFailed = false;
+            var recorded = false;
             // A step's event comes once its loss is read back, so the time between the events of the last warm-up step
             // and the last step is that of the timed steps; the checkpoint after the last step is not in it.
             var outcome = trainer.Run(e =>
             {
-                if (e is LogEvent { Message: var message } && message.Contains("could not be recorded", StringComparison.Ordinal)) recordingFailed = true;
+                if (e is LogEvent { Message: var message } && message.Contains("recorded as a CUDA graph", StringComparison.Ordinal)) recorded = true;
                 if (e is not StepEvent s) return;
                 if (s.Step == o.Warmup) clock.Start();
                 if (s.Step <= o.Warmup) return;
@@ -66,7 +66,7 @@ internal static class TrainerRun
             const double GiB = 1 << 30;
             Console.WriteLine($"{{{row},\"params\":{n},\"seconds\":{perStep:E4},\"tokens_per_s\":{o.Seq / perStep:F1},\"mfu\":{flops / perStep / 989e12:F4}," +
                 $"\"peak_gib\":{timed.Max(s => s.MemoryBytes) / GiB:F2},\"loss\":{timed[^1].Loss:F4},\"skipped\":{trainer.SkippedSteps}," +
-                $"\"recording_failed\":{(recordingFailed ? "true" : "false")}}}");
+                $"\"recorded\":{(recorded ? "true" : "false")}}}");
         }
         finally
         {

@@ -80,7 +80,7 @@ for line in open(sys.argv[1]):
     name = f"{r['preset']} {r['seq']} {r['bench']}{' graph' if r.get('cuda_graph') else ''} {r.get('attention', '')}"
     print(f"{name:<32}" + (r.get("error", "failed") if r.get("failed") else
           f"{r['tokens_per_s']:>12.0f} tok/s {100 * r['mfu']:>6.1f}% {r['peak_gib']:>6.1f} GiB  loss {r['loss']:.3f}"
-          + ("  (recording failed: ran eagerly)" if r.get("recording_failed") else "")))
+          + ("  (not recorded: ran eagerly)" if r.get("cuda_graph") and r["bench"] == "trainer" and not r.get("recorded") else "")))
 PY
       } >>"$summary" 2>&1 ;;
     attention)
