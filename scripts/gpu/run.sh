@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # There (the GPU machine, from the repository root, after pack.sh here): unpacks what the call carried, builds the shim against
 # the machine's pip torch (CUDA), then runs the steps named (default: tests bench):
+#   probe      what this machine's torch offers the engine: its version, F.linear_cross_entropy, and the engine's SwiGLU
+#              kernels (their source read from Torch/Functional.cs) compiled by torch's own jiterator, against silu · up
 #   tests      the whole test suite, CUDA tests included
 #   bench      micro-benchmarks beside PyTorch eager (bench/compare.sh cuda)
 #   train      Llama training-step benchmarks beside PyTorch eager (bench/train.sh; CONFIGS picks them, CUDA_GRAPH=1
@@ -50,6 +52,28 @@ summary=$out/summary.txt
 
 for step in $steps; do
   case $step in
+    probe)
+      { echo "== probe"; python3 - LongRecipe.Engine/Torch/Functional.cs <<'PY'
+import re, sys, torch
+import torch.nn.functional as F
+from torch.cuda import jiterator
+print("torch", torch.__version__, "CUDA", torch.version.cuda, "| F.linear_cross_entropy:", hasattr(F, "linear_cross_entropy"))
+source = open(sys.argv[1]).read()
+forward = re.search(r'SwiGluKernel = """\n(.*?)""";', source, re.S).group(1)
+gradient = re.search(r'SwiGluGradientKernel = """\n(.*?)""";', source, re.S).group(1)
+swiglu = jiterator._create_jit_fn(forward)
+swiglu_gradient = jiterator._create_multi_output_jit_fn(gradient, num_outputs=2)
+for dtype in (torch.float32, torch.bfloat16):
+    g = torch.randn(4096, device="cuda", dtype=dtype, requires_grad=True)
+    u = torch.randn(4096, device="cuda", dtype=dtype, requires_grad=True)
+    dy = torch.randn(4096, device="cuda", dtype=dtype)
+    y = F.silu(g) * u
+    dg, du = torch.autograd.grad(y, (g, u), dy)
+    jg, ju = swiglu_gradient(dy, g.detach(), u.detach())
+    print(f"jiterator SwiGLU {dtype}: max |y - silu(g)u| {(swiglu(g.detach(), u.detach()) - y).abs().max().item():.3g}, "
+          f"|dg| {(jg - dg).abs().max().item():.3g}, |du| {(ju - du).abs().max().item():.3g}")
+PY
+      } >>"$summary" 2>&1 ;;
     tests)
       # The real tokenizer files where the tests look for them (the repository's .cache/tokenizers/).
       mkdir -p .cache/tokenizers && tar -C .cache/tokenizers -xJf .gpu/tokenizers/tokenizers.tar.xz
