@@ -53,4 +53,16 @@ public class RuntimeTests
         // Synchronizing the CPU is a no-op.
         TorchRuntime.Synchronize(Device.Cpu);
     }
+
+    [Fact]
+    public void Run_time_compiled_kernels_are_used_where_the_build_has_them_and_cannot_be_asked_for_elsewhere()
+    {
+        // A CUDA build of libtorch has ATen's jiterator; Debian's CPU build does not.
+        Assert.Equal(TorchRuntime.BuiltWithCuda, TorchRuntime.HasJitKernels);
+        Assert.Equal(TorchRuntime.HasJitKernels, TorchRuntime.UseJitKernels);
+        if (TorchRuntime.HasJitKernels) return;
+        var e = Assert.Throws<InvalidOperationException>(() => TorchRuntime.UseJitKernels = true);
+        Assert.Contains("cannot compile kernels at run time", e.Message);
+        Assert.False(TorchRuntime.UseJitKernels);
+    }
 }

@@ -32,14 +32,14 @@ public static class Functional
         Tensor.Wrap(Native.lr_rms_norm(x.Handle, weight.Handle, eps, out var r), r);
 
     /// <summary>
-    /// silu(gate) · up, SwiGLU's product: gate · σ(gate) · up. On CUDA with <see cref="TorchRuntime.HasJitKernels"/> one
+    /// silu(gate) · up, SwiGLU's product: gate · σ(gate) · up. On CUDA with <see cref="TorchRuntime.UseJitKernels"/> one
     /// kernel forward and one backward, computing in f32 and rounding once, where silu and the product take one forward
     /// and three backward, each rounding; backward keeps only gate and up. Elsewhere silu and the product, as
     /// transformers computes them.
     /// </summary>
     public static Tensor SwiGlu(Tensor gate, Tensor up)
     {
-        if (!(gate.Device.IsCuda && TorchRuntime.HasJitKernels)) return gate.Silu() * up;
+        if (!(gate.Device.IsCuda && TorchRuntime.UseJitKernels)) return gate.Silu() * up;
         return Tensor.Wrap(Native.lr_jit_binary(SwiGluKernel, "swiglu", SwiGluGradientKernel, "swiglu_gradient", gate.Handle, up.Handle, out var r), r);
     }
 

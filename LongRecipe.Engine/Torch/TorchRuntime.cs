@@ -39,6 +39,19 @@ public static class TorchRuntime
     /// <summary>Whether elementwise kernels can be compiled at run time on CUDA (ATen's jiterator, in CUDA builds): <see cref="Functional.SwiGlu"/> is one kernel then.</summary>
     public static bool HasJitKernels { get; } = JitAvailable();
 
+    /// <summary>
+    /// Whether the engine uses its run-time compiled kernels (default: where it has them), process-wide; off, it composes
+    /// the same functions from libtorch's ops, as benchmarks do to measure what the kernels bring.
+    /// </summary>
+    public static bool UseJitKernels
+    {
+        get => useJitKernels;
+        set => useJitKernels = !value || HasJitKernels ? value
+            : throw new InvalidOperationException("this libtorch cannot compile kernels at run time (a CUDA build is needed)");
+    }
+
+    private static bool useJitKernels = HasJitKernels;
+
     private static bool JitAvailable()
     {
         Native.Check(Native.lr_jit_available(out var available));

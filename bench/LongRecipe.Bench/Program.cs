@@ -3,7 +3,8 @@
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
 //   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 //   ... train --device cuda --preset 125m|1b|8b --seq 4096 [--checkpoint true] [--optimizer-state int8_blockwise]
-//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--warmup 3] [--steps 10]    (peer: bench/peer_train.py)
+//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--no-jit-kernels] [--warmup 3] [--steps 10]
+//       (peer: bench/peer_train.py; --no-jit-kernels composes SwiGLU from libtorch's ops instead of the run-time compiled kernel)
 //   ... trainer --device cuda --preset 125m --seq 4096 [--cuda-graph] [--warmup 3] [--steps 10]   the engine's Trainer (TrainerRun.cs)
 //   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
 //   ... prefill --device cuda --preset 1b --seq 131072 [--chunk 8192] [--memory-fraction f] (peer: bench/peer_prefill.py)
@@ -18,6 +19,7 @@ using LongRecipe.Engine.Torch;
 var options = Options.Parse(args);
 if (options.Threads is { } threads) TorchRuntime.Threads = threads;
 if (options.Attention != AttentionKernels.All) TorchRuntime.UseAttentionKernels(options.Attention);
+if (args.Contains("--no-jit-kernels")) TorchRuntime.UseJitKernels = false;
 switch (options.Command)
 {
     case "matmul": Benchmarks.MatMul(options); break;

@@ -29,7 +29,7 @@ internal static class TrainerRun
         try
         {
             var row = $"\"impl\":\"longrecipe\",\"bench\":\"trainer\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq}," +
-                $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")}";
+                $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")},\"jit_kernels\":{(TorchRuntime.UseJitKernels ? "true" : "false")}";
             void Failed(string error) => Console.WriteLine($"{{{row},\"failed\":true,\"error\":{JsonSerializer.Serialize(error)}}}");
             Trainer trainer;
             try
