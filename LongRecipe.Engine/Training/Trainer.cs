@@ -120,6 +120,35 @@ public sealed class Trainer
             return (loss, norm);
         }
 
+        // The same step recorded as a CUDA graph and replayed (TrainerOptions.CudaGraph); eager where libtorch cannot record it.
+        (double Loss, double Norm) ReplayedStep(List<TrainingBatch> batches, double lr, long step)
+        {
+            // A step of another shape than the recorded one gets a recording of its own.
+            if (recorded?.Fits(batches) != true)
+            {
+                recorded?.Dispose();
+                recorded = new RecordedStep(model, master?.Tensors, optimizer, options.ClipNorm ?? double.PositiveInfinity, batches);
+            }
+            try
+            {
+                var wasRecorded = recorded.IsRecorded;
+                var (loss, norm) = recorded.Run(batches, lr);
+                if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
+                if (!wasRecorded && recorded.IsRecorded)
+                    events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information,
+                        $"step {step} recorded as a CUDA graph; the steps of its shape after it replay the recording"));
+                return (loss, norm);
+            }
+            catch (RecordingFailedException e)
+            {
+                recorded.Dispose();
+                (recording, recorded) = (false, null);
+                events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
+                    $"step {step}: the step could not be recorded as a CUDA graph ({e.Message}); the run goes on without recording"));
+                return EagerStep(batches, lr);
+            }
+        }
+
         try
         {
             foreach (var p in parameters) p.RequiresGrad = true;
@@ -157,35 +186,7 @@ public sealed class Trainer
                 var lr = schedule.At(step);
                 using (var scope = DisposeScope.Enter())
                 {
-                    double loss, norm;
-                    if (recording)
-                    {
-                        // A step of another shape than the recorded one gets a recording of its own.
-                        if (recorded?.Fits(batches) != true)
-                        {
-                            recorded?.Dispose();
-                            recorded = new RecordedStep(model, master?.Tensors, optimizer, options.ClipNorm ?? double.PositiveInfinity, batches);
-                        }
-                        try
-                        {
-                            var wasRecorded = recorded.IsRecorded;
-                            (loss, norm) = recorded.Run(batches, lr);
-                            if (double.IsFinite(loss) && double.IsFinite(norm)) optimizer.CountStep();
-                            if (!wasRecorded && recorded.IsRecorded)
-                                events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information,
-                                    $"step {step} recorded as a CUDA graph; the steps of its shape after it replay the recording"));
-                        }
-                        catch (RecordingFailedException e)
-                        {
-                            recorded.Dispose();
-                            (recording, recorded) = (false, null);
-                            events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
-                                $"step {step}: the step could not be recorded as a CUDA graph ({e.Message}); the run goes on without recording"));
-                            (loss, norm) = EagerStep(batches, lr);
-                        }
-                    }
-                    else
-                        (loss, norm) = EagerStep(batches, lr);
+                    var (loss, norm) = recording ? ReplayedStep(batches, lr, step) : EagerStep(batches, lr);
                     if (!(double.IsFinite(loss) && double.IsFinite(norm)))
                     {
                         if (++SkippedSteps > options.MaxSkippedSteps)
