@@ -70,7 +70,7 @@ internal sealed class TrainStep : IDisposable
                     fits = false;
                 }
             }
-            Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"memory\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{bench.Setup()},\"oom\":true}}");
+            Console.WriteLine($"{{\"impl\":\"longrecipe\",\"bench\":\"memory\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{Setup(bench.o)},\"oom\":true}}");
         }
     }
 
@@ -129,7 +129,8 @@ internal sealed class TrainStep : IDisposable
         return (clock.Elapsed.TotalSeconds / steps, last);
     }
 
-    private string Setup() =>
+    /// <summary>The row's description of the run's settings, shared with the trainer benchmark's rows.</summary>
+    public static string Setup(Options o) =>
         $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"optimizer_state\":\"{o.OptimizerState.Name()}\"," +
         $"\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")},\"jit_kernels\":{(TorchRuntime.UseJitKernels ? "true" : "false")}," +
         $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
@@ -150,7 +151,7 @@ internal sealed class TrainStep : IDisposable
             ? (TorchRuntime.CudaMemory(o.Device.Index).Peak, "cuda_peak_allocated")
             : (ResidentHighWater(), "cpu_resident_high_water");
         const double GiB = 1 << 30;
-        return $"{{\"impl\":\"longrecipe\",\"bench\":\"{name}\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{Setup()},\"params\":{n}," +
+        return $"{{\"impl\":\"longrecipe\",\"bench\":\"{name}\",\"preset\":\"{o.Preset}\",\"seq\":{seq},{Setup(o)},\"params\":{n}," +
             $"\"seconds\":{seconds:E4},\"tokens_per_s\":{seq / seconds:F1},\"mfu\":{flops / seconds / 989e12:F4},\"peak_gib\":{peak / GiB:F2}," +
             $"\"memory\":\"{measure}\",\"state_gib\":{optimizer.StateBytes / GiB:F2},\"loss\":{loss:F4}}}";
     }

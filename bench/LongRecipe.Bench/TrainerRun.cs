@@ -7,8 +7,9 @@ using LongRecipe.Engine.Training;
 
 /// <summary>
 /// `trainer`: the engine's <see cref="Trainer"/>, what a researcher's run executes, on random tokens: on CUDA a bf16 model
-/// with f32 master weights and f32 AdamW moments, clipping at 1, one sequence of --seq tokens a step; --cuda-graph
-/// turns on <see cref="TrainerOptions.CudaGraph"/>. The steps after --warmup are timed between their step events; one
+/// (with f32 master weights under f32 AdamW moments), clipping at 1, one sequence of --seq tokens a step; the train
+/// benchmark's settings (--optimizer-state, --checkpoint, --memory-fraction, --attention) apply, and --cuda-graph turns on
+/// <see cref="TrainerOptions.CudaGraph"/>. The steps after --warmup are timed between their step events; one
 /// JSON line. The bare step of `train` (<see cref="TrainStep"/>) is what it is compared with: the trainer adds its
 /// schedule, clipping, master copies, skip checks and events. The run's last checkpoint is written after the timing.
 /// </summary>
@@ -16,6 +17,7 @@ internal static class TrainerRun
 {
     public static void Run(Options o)
     {
+        if (o.Device.IsCuda && o.MemoryFraction is { } fraction) TorchRuntime.CapCudaMemory(o.Device.Index, fraction);
         var config = TrainStep.Config(o.Preset);
         var dtype = o.Device.IsCuda ? DType.BFloat16 : DType.Float32;
         using var model = LlamaModel.Initialize(config, seed: 0, dtype, o.Device);
@@ -23,13 +25,13 @@ internal static class TrainerRun
         var options = new TrainerOptions
         {
             Steps = steps, MicroBatchSize = 1, GradientAccumulation = 1, LearningRate = 1e-4, WarmupSteps = 0, ComputeDType = dtype,
-            ActivationCheckpointing = o.Checkpoint, CudaGraph = o.CudaGraph, CheckpointEvery = steps, KeepCheckpoints = 1,
+            OptimizerState = o.OptimizerState, ActivationCheckpointing = o.Checkpoint, CudaGraph = o.CudaGraph, CheckpointEvery = steps,
+            KeepCheckpoints = 1,
         };
         var folder = Directory.CreateTempSubdirectory("longrecipe-trainer-bench-");
         try
         {
-            var row = $"\"impl\":\"longrecipe\",\"bench\":\"trainer\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq}," +
-                $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")},\"jit_kernels\":{(TorchRuntime.UseJitKernels ? "true" : "false")}";
+            var row = $"\"impl\":\"longrecipe\",\"bench\":\"trainer\",\"preset\":\"{o.Preset}\",\"seq\":{o.Seq},{TrainStep.Setup(o)}";
             void Failed(string error) => Console.WriteLine($"{{{row},\"failed\":true,\"error\":{JsonSerializer.Serialize(error)}}}");
             Trainer trainer;
             try
