@@ -127,15 +127,11 @@ internal sealed class RecordedStep : IDisposable
             loss = loss is null ? share : loss + share;
         }
         var trained = master ?? parameters;
-        if (master is not null)
-            for (var i = 0; i < parameters.Count; i++)
-                master[i].Grad = parameters[i].Grad?.To(DType.Float32);
+        if (master is not null) Trainer.GradientsToMaster(parameters, master);
         var norm = GradientClipping.ClipGradNormOnDevice(trained, clipNorm);
         var skip = loss!.IsFinite().LogicalAnd(norm.IsFinite()).LogicalNot().To(DType.Float32);
         optimizer.StepOnDevice(learningRate!, skip);
-        if (master is not null)
-            using (new NoGradScope())
-                for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(master[i]);
+        if (master is not null) Trainer.WeightsFromMaster(parameters, master);
         Trainer.ClearGradients(parameters, master);
         return (scope.MoveToOuter(loss), scope.MoveToOuter(norm));
     }

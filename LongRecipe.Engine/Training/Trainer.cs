@@ -73,6 +73,7 @@ public sealed class Trainer
         using var optimizer = new AdamW(trained, new AdamWOptions(options.LearningRate, options.Beta1, options.Beta2, options.Epsilon,
             options.WeightDecay, options.OptimizerState, options.Seed));
         var schedule = options.Schedule;
+        var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
         var previousCheckpointing = model.ActivationCheckpointing;
         var lastSaved = 0L;
         var (length, batch) = (0, options.MicroBatchSize);
@@ -90,9 +91,9 @@ public sealed class Trainer
         }
 
         // Forward and backward of each micro-batch, clipping, and the update unless the loss or the norm is not finite.
-        (double Loss, double Norm) EagerStep(List<TrainingBatch> batches, double lr)
+        (double Loss, double Norm) EagerStep(List<TrainingBatch> batches, double targets, double lr)
         {
-            double targets = batches.Sum(b => b.TargetCount), loss = 0;
+            double loss = 0;
             foreach (var b in batches)
             {
                 (length, batch) = (b.Length, b.BatchSize);
@@ -105,29 +106,25 @@ public sealed class Trainer
                 (microLoss * weight).Backward();
                 loss += microLoss.ToDouble() * weight;
             }
-            if (master is not null)
-                for (var i = 0; i < parameters.Count; i++)
-                    trained[i].Grad = parameters[i].Grad?.To(DType.Float32);
-            var norm = GradientClipping.ClipGradNorm(trained, options.ClipNorm ?? double.PositiveInfinity);
+            if (master is not null) GradientsToMaster(parameters, master.Tensors);
+            var norm = GradientClipping.ClipGradNorm(trained, clipNorm);
             if (double.IsFinite(loss) && double.IsFinite(norm))
             {
                 optimizer.LearningRate = lr;
                 optimizer.Step();
-                if (master is not null)
-                    using (new NoGradScope())
-                        for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(trained[i]);
+                if (master is not null) WeightsFromMaster(parameters, master.Tensors);
             }
             return (loss, norm);
         }
 
         // The same step recorded as a CUDA graph and replayed (TrainerOptions.CudaGraph); eager where libtorch cannot record it.
-        (double Loss, double Norm) ReplayedStep(List<TrainingBatch> batches, double lr, long step)
+        (double Loss, double Norm) ReplayedStep(List<TrainingBatch> batches, double targets, double lr, long step)
         {
             // A step of another shape than the recorded one gets a recording of its own.
             if (recorded?.Fits(batches) != true)
             {
                 recorded?.Dispose();
-                recorded = new RecordedStep(model, master?.Tensors, optimizer, options.ClipNorm ?? double.PositiveInfinity, batches);
+                recorded = new RecordedStep(model, master?.Tensors, optimizer, clipNorm, batches);
             }
             try
             {
@@ -145,7 +142,7 @@ public sealed class Trainer
                 (recording, recorded) = (false, null);
                 events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
                     $"step {step}: the step could not be recorded as a CUDA graph ({e.Message}); the run goes on without recording"));
-                return EagerStep(batches, lr);
+                return EagerStep(batches, targets, lr);
             }
         }
 
@@ -186,7 +183,7 @@ public sealed class Trainer
                 var lr = schedule.At(step);
                 using (var scope = DisposeScope.Enter())
                 {
-                    var (loss, norm) = recording ? ReplayedStep(batches, lr, step) : EagerStep(batches, lr);
+                    var (loss, norm) = recording ? ReplayedStep(batches, targets, lr, step) : EagerStep(batches, targets, lr);
                     if (!(double.IsFinite(loss) && double.IsFinite(norm)))
                     {
                         if (++SkippedSteps > options.MaxSkippedSteps)
@@ -263,6 +260,19 @@ public sealed class Trainer
             master.Add(name, weights[name].To(DType.Float32).Clone().RequiringGrad());
         }
         return master;
+    }
+
+    /// <summary>The model's gradients, in f32, as its masters' (a bf16 model whose f32 masters the optimizer updates).</summary>
+    internal static void GradientsToMaster(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> master)
+    {
+        for (var i = 0; i < parameters.Count; i++) master[i].Grad = parameters[i].Grad?.To(DType.Float32);
+    }
+
+    /// <summary>The model's weights rounded from its updated f32 masters.</summary>
+    internal static void WeightsFromMaster(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> master)
+    {
+        using var noGrad = new NoGradScope();
+        for (var i = 0; i < parameters.Count; i++) parameters[i].CopyFrom(master[i]);
     }
 
     internal static void ClearGradients(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor>? master)
