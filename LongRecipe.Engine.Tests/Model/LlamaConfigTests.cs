@@ -194,6 +194,11 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"ntk-by-parts\", \"factor\": 2}",
         "rope_scaling.rope_type must be one of default, linear, dynamic, yarn, llama3, longrope, got \"ntk-by-parts\"")]
     [InlineData(", \"rope_parameters\": {\"rope_type\": \"linear\"}", "rope_parameters.factor is required for rope_type 'linear'")]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"yarn\"}", "rope_scaling.factor is required for rope_type 'yarn'")]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4, \"beta_fast\": 1, \"beta_slow\": 32}",
+        "rope_scaling.beta_fast (1) must exceed beta_slow (32)")]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4, \"beta_slow\": 40}",
+        "rope_scaling.beta_fast (32) must exceed beta_slow (40)")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8}",
         "rope_scaling.low_freq_factor is required for rope_type 'llama3'")]
     [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4, \"high_freq_factor\": 1}",

@@ -8,7 +8,8 @@ namespace LongRecipe.Engine.Tests.Model;
 /// <summary>
 /// Checkpoints that load but would compute wrongly: one tensor stored in another dtype is converted to the
 /// checkpoint's (one F16 among F32 used to load, then fail every forward with "expected scalar type"); a tensor
-/// holding NaN is named at load. Both through the load's warnings, by file and tensor.
+/// holding NaN is named at load; tensors the config does not use are named. All through the load's warnings, by file
+/// and tensor. A shard index that disagrees with its shards is refused.
 /// </summary>
 public sealed class PretrainedLoadTests : IDisposable
 {
@@ -71,5 +72,54 @@ public sealed class PretrainedLoadTests : IDisposable
         var warnings = new List<string>();
         using var model = PretrainedModel.Load(directory, warn: warnings.Add);
         Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void Tensors_the_config_does_not_use_are_named_and_left_out()
+    {
+        using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3);
+        PretrainedModel.Save(model, folder.Path);
+        using var scope = DisposeScope.Enter();
+        // A layer past num_hidden_layers (a config cut short), and the rotary buffer older checkpoints carry.
+        var extra = $"model.layers.{model.Config.NumHiddenLayers}.mlp.up_proj.weight";
+        var weights = model.Parameters.Names.ToDictionary(n => n, n => model.Parameters[n]);
+        weights[extra] = model.Parameters["model.layers.0.mlp.up_proj.weight"];
+        weights["model.layers.0.self_attn.rotary_emb.inv_freq"] = Tensor.Ones([4]);
+        var file = Path.Combine(folder.Path, PretrainedModel.WeightsFile);
+        SafeTensorsWriter.Write(file, weights);
+        var warnings = new List<string>();
+
+        using var loaded = PretrainedModel.Load(folder.Path, warn: warnings.Add);
+        Assert.Equal([$"{file}: 1 tensor(s) the config does not use, left out: '{extra}'"], warnings);
+        Assert.Equal(Scoring.LogProbs(model, Ids), Scoring.LogProbs(loaded, Ids));
+    }
+
+    /// <summary>The tiny model saved one tensor a shard; returns the index's path and the shards' names.</summary>
+    private (string Index, string[] Shards) SavedInShards()
+    {
+        using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3);
+        PretrainedModel.Save(model, folder.Path, maxShardBytes: 1);
+        var shards = Directory.GetFiles(folder.Path, "model-*.safetensors").Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.True(shards.Length > 1);
+        return (Path.Combine(folder.Path, PretrainedModel.IndexFile), shards);
+    }
+
+    [Fact]
+    public void An_index_naming_a_tensor_its_shard_lacks_is_refused()
+    {
+        var (index, shards) = SavedInShards();
+        File.WriteAllText(index, File.ReadAllText(index).Replace("\"weight_map\": {", $"\"weight_map\": {{\"foo.weight\": \"{shards[0]}\","));
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.Equal($"{index}: weight_map puts tensor 'foo.weight' in {shards[0]}, which has no such tensor", error.Message);
+    }
+
+    [Fact]
+    public void An_index_naming_a_missing_shard_is_refused_naming_the_index()
+    {
+        var (index, shards) = SavedInShards();
+        File.Delete(Path.Combine(folder.Path, shards[^1]));
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.StartsWith($"{index}: weight_map['", error.Message);
+        Assert.EndsWith($"'] names {shards[^1]}, which is not in {folder.Path}", error.Message);
     }
 }

@@ -86,8 +86,6 @@ public class RopeTests
         Assert.Equal((0.1 * 1 * Math.Log(4) + 1) / (0.1 * 0.5 * Math.Log(4) + 1),
             Compute(rope with { Mscale = 1, MscaleAllDim = 0.5 }).AttentionScaling, 12);
         Assert.Equal(0.7, Compute(rope with { AttentionFactor = 0.7 }).AttentionScaling);
-        // Without a factor yarn takes max_position_embeddings / L.
-        Assert.Equal(0.1 * Math.Log(2) + 1, Compute(rope with { Factor = null }, maxPositions: 128).AttentionScaling, 12);
     }
 
     [Fact]

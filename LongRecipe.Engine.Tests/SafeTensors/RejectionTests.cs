@@ -19,6 +19,12 @@ public class RejectionTests
             "data_offsets [4, 12] overlap those of tensor 'a' [0, 8]" },
         { """{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}""", 4, "b",
             "overlap those of tensor 'a'" },
+        // The tensors must tile the data buffer: no hole, no trailing bytes (the format's rule against polyglot files).
+        { """{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[3,5]}}""", 5, "b",
+            "data_offsets [3, 5] leave bytes [2, 3) after tensor 'a' unowned" },
+        { """{"w":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}""", 3, "w", "leave bytes [0, 1) of the data unowned; the first tensor must begin at 0" },
+        { """{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}""", 4, null, "the tensors' data ends at byte 2 of 4: 2 trailing bytes belong to no tensor" },
+        { """{"__metadata__":{"format":"pt"}}""", 1, null, "1 trailing bytes belong to no tensor" },
         { """{"w":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}}""", 4, "w", "data_offsets [4, 0] begin after their end" },
         { """{"w":{"dtype":"U8","shape":[0],"data_offsets":[-4,0]}}""", 4, "w", "data_offsets [-4, 0] are negative" },
         { """{"w":{"dtype":"U8","shape":[4],"data_offsets":[0]}}""", 4, "w", "data_offsets [0] is not a [begin, end] pair" },

@@ -27,7 +27,8 @@ public static class PretrainedModel
     /// rope_scaling JSON object, replaces the checkpoint's RoPE (see <see cref="LlamaConfig.WithRopeScaling"/>). Without a
     /// dtype the checkpoint's own is kept, the one most of its tensors have: a tensor stored in another (one F16 among
     /// BF16) is converted to it, since one model computes in one dtype. <paramref name="warn"/> hears of each converted
-    /// tensor and of each tensor holding NaN or ±∞ (which makes whatever it touches NaN), by file and name.
+    /// tensor, of each tensor holding NaN or ±∞ (which makes whatever it touches NaN), and of tensors the config does not
+    /// use, by file and name.
     /// </summary>
     public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null,
         Action<string>? warn = null)
@@ -35,19 +36,23 @@ public static class PretrainedModel
         RequireDirectory(directory);
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile));
         if (ropeScaling is not null) config = config.WithRopeScaling(ropeScaling, $"{Path.Combine(directory, ConfigFile)} with --rope-scaling");
-        var fileOf = WeightFiles(directory);
+        var (fileOf, indexed) = WeightFiles(directory);
         var opened = new Dictionary<string, SafeTensorsFile>();
         var parameters = new Parameters();
         try
         {
+            SafeTensorsFile Open(string file) => opened.TryGetValue(file, out var weights) ? weights : opened[file] = SafeTensorsFile.Open(file);
+            foreach (var (name, file) in indexed)
+                if (!Open(file).Contains(name))
+                    throw new ModelLoadException($"{Path.Combine(directory, IndexFile)}: weight_map puts tensor '{name}' in {Path.GetFileName(file)}, which has no such tensor");
             var entries = new List<(string Name, string File, SafeTensorsEntry Entry)>();
-            foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
+            var shapes = LlamaModel.ParameterShapes(config).ToList();
+            foreach (var (name, shape) in shapes)
             {
                 if (fileOf(name) is not { } file)
                     throw new ModelLoadException(
                         $"{Path.Combine(directory, IndexFile)}: weight_map has no tensor '{name}' (expected [{string.Join(", ", shape)}])");
-                if (!opened.TryGetValue(file, out var weights))
-                    opened[file] = weights = SafeTensorsFile.Open(file);
+                var weights = Open(file);
                 if (!weights.Contains(name))
                     throw new ModelLoadException($"{file}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
                 var entry = weights.GetEntry(name);
@@ -56,6 +61,7 @@ public static class PretrainedModel
                         $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
                 entries.Add((name, file, entry));
             }
+            if (warn is not null) WarnUnused(config, shapes, opened.Values, fileOf, warn);
             var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
             foreach (var (name, file, entry) in entries)
             {
@@ -149,12 +155,15 @@ public static class PretrainedModel
         (model.Config with { Dtype = model.DType }).Save(Path.Combine(directory, ConfigFile));
     }
 
-    /// <summary>Tensor name → the file that should hold it (null when the index names none).</summary>
-    private static Func<string, string?> WeightFiles(string directory)
+    /// <summary>
+    /// Tensor name → the file that should hold it (null when the index names none), and the index's entries (none for a
+    /// single file). Every shard the index names must exist; whether it holds its tensors is checked as it is opened.
+    /// </summary>
+    private static (Func<string, string?> FileOf, IReadOnlyDictionary<string, string> Indexed) WeightFiles(string directory)
     {
         var single = Path.Combine(directory, WeightsFile);
         var indexPath = Path.Combine(directory, IndexFile);
-        if (File.Exists(single)) return _ => single;
+        if (File.Exists(single)) return (_ => single, new Dictionary<string, string>());
         if (!File.Exists(indexPath))
             throw new ModelLoadException($"{directory}: neither {WeightsFile} nor {IndexFile} found");
         JsonNode? index;
@@ -173,9 +182,35 @@ public static class PretrainedModel
         {
             if (file is not JsonValue value || !value.TryGetValue<string>(out var shard) || shard.Contains('/') || shard.Contains(".."))
                 throw new ModelLoadException($"{indexPath}: weight_map['{name}'] must name a file in the directory");
+            if (!File.Exists(Path.Combine(directory, shard)))
+                throw new ModelLoadException($"{indexPath}: weight_map['{name}'] names {shard}, which is not in {directory}");
             files[name] = Path.Combine(directory, shard);
         }
-        return files.GetValueOrDefault;
+        return (files.GetValueOrDefault, files);
+    }
+
+    /// <summary>
+    /// Warns of the tensors the checkpoint holds that the config does not use (more layers than num_hidden_layers, biases
+    /// the config turns off, a second copy in another shard), as transformers does: they are left out, which changes
+    /// the model if the config is the mistake. Rotary inverse-frequency buffers, which older checkpoints saved and every
+    /// loader recomputes, are not worth a word.
+    /// </summary>
+    private static void WarnUnused(LlamaConfig config, IReadOnlyList<(string Name, long[] Shape)> shapes, IEnumerable<SafeTensorsFile> files,
+        Func<string, string?> fileOf, Action<string> warn)
+    {
+        var used = shapes.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var unused = file.Entries.Select(e => e.Name)
+                .Where(name => !(used.Contains(name) && fileOf(name) == file.FilePath) && !name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
+                .ToList();
+            if (unused.Count == 0) continue;
+            var named = string.Join(", ", unused.Take(5).Select(n => $"'{n}'")) + (unused.Count > 5 ? $" and {unused.Count - 5} more" : "");
+            var why = unused.Contains("lm_head.weight") && config.TieWordEmbeddings
+                ? " (tie_word_embeddings is true, so the output projection is the embedding)"
+                : "";
+            warn($"{file.FilePath}: {unused.Count} tensor(s) the config does not use, left out{why}: {named}");
+        }
     }
 
     /// <summary>Splits the tensors, in order, into groups of at most maxBytes each (a larger tensor gets a shard of its own).</summary>

@@ -75,6 +75,9 @@ public sealed record RopeScaling
     /// <summary>Yarn: rotations below which dimensions are fully interpolated (default 1).</summary>
     public double? BetaSlow { get; init; }
 
+    /// <summary>Yarn's (beta_fast, beta_slow) as computed with: transformers reads them with `or`, so 0 also takes the default.</summary>
+    internal (double Fast, double Slow) YarnBetas => (BetaFast is { } fast && fast != 0 ? fast : 32, BetaSlow is { } slow && slow != 0 ? slow : 1);
+
     /// <summary>Yarn (DeepSeek-style): numerator multiplier of the attention factor.</summary>
     public double? Mscale { get; init; }
 
@@ -164,7 +167,9 @@ public sealed record RopeScaling
         Check(PartialRotaryFactor is > 0 and <= 1, "partial_rotary_factor", $"({PartialRotaryFactor}) must lie in (0, 1]");
         Check(Factor is null or >= 1, "factor", $"must be ≥ 1, got {Factor}");
         Check(Factor is not { } factor || double.IsFinite(factor), "factor", $"must be a finite number, got {Factor}");
-        Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3), "factor", $"is required for rope_type '{type}'");
+        Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3 or RopeType.Yarn), "factor", $"is required for rope_type '{type}'");
+        // YaRN interpolates the dimensions between the two rotation counts: beta_fast (32 when unset) must be the larger.
+        Check(Type != RopeType.Yarn || YarnBetas.Fast > YarnBetas.Slow, "beta_fast", $"({YarnBetas.Fast}) must exceed beta_slow ({YarnBetas.Slow})");
         Check(OriginalMaxPositionEmbeddings is null or > 0, "original_max_position_embeddings", $"must be > 0, got {OriginalMaxPositionEmbeddings}");
         Check(AttentionFactor is null or >= 0, "attention_factor", $"must not be negative, got {AttentionFactor}");
         Check(AttentionFactor is not { } attention || double.IsFinite(attention), "attention_factor", $"must be a finite number, got {AttentionFactor}");
@@ -320,19 +325,16 @@ public static class Rope
     /// (truncate = false skips the rounding of lo and hi). Attention scaling (mscale):
     ///   attention_factor if given, else m(s, mscale) / m(s, mscale_all_dim) when both are set,
     ///   else m(s) with m(s, k) = 0.1 · k · ln s + 1 for s > 1 and 1 otherwise.
-    /// s defaults to max_position_embeddings / L.
     /// </summary>
     private static RopeFrequencies Yarn(RopeScaling rope, int d, long maxPositions)
     {
         var original = rope.OriginalMaxPositionEmbeddings ?? maxPositions;
-        var s = rope.Factor ?? (double)maxPositions / original;
+        var s = rope.Factor!.Value;
         static double M(double scale, double k) => scale <= 1 ? 1.0 : 0.1 * k * Math.Log(scale) + 1.0;
         var attention = rope.AttentionFactor
             ?? (rope.Mscale is { } m && m != 0 && rope.MscaleAllDim is { } mad && mad != 0 ? M(s, m) / M(s, mad) : M(s, 1));
 
-        // transformers reads these with `or`, so 0 also falls back to the default.
-        var betaFast = rope.BetaFast is { } bf && bf != 0 ? bf : 32;
-        var betaSlow = rope.BetaSlow is { } bs && bs != 0 ? bs : 1;
+        var (betaFast, betaSlow) = rope.YarnBetas;
         double CorrectionDim(double rotations) => d * Math.Log(original / (rotations * 2 * Math.PI)) / (2 * Math.Log(rope.Theta));
         double lo = CorrectionDim(betaFast), hi = CorrectionDim(betaSlow);
         if (rope.Truncate ?? true) (lo, hi) = (Math.Floor(lo), Math.Ceiling(hi));

@@ -58,7 +58,7 @@ internal ref struct HeaderParser
         try
         {
             var (entries, metadata) = parser.ParseObject();
-            return new ParsedHeader(InDataOrderWithoutOverlap(entries, path), metadata, dataStart);
+            return new ParsedHeader(InDataOrderTilingTheData(entries, path, fileLength - dataStart), metadata, dataStart);
         }
         catch (JsonException e)
         {
@@ -190,20 +190,31 @@ internal ref struct HeaderParser
     }
 
     /// <summary>
-    /// Sorts by begin offset and rejects any two tensors sharing a byte. Empty ranges hold no
-    /// bytes, so they share none (the reference writer gives them the offset where the next tensor begins).
+    /// Sorts by begin offset and requires the tensors to tile the data exactly, as the format's specification and its
+    /// reference implementation do: each begins where the one before ends, the first at 0, the last at the end of the
+    /// file. Bytes no tensor owns (a hole, or trailing data) would let one file be read as two different things. Empty
+    /// tensors hold no bytes; the reference writer gives them the offset where the next tensor begins.
     /// </summary>
-    private static List<SafeTensorsEntry> InDataOrderWithoutOverlap(List<SafeTensorsEntry> entries, string path)
+    private static List<SafeTensorsEntry> InDataOrderTilingTheData(List<SafeTensorsEntry> entries, string path, long dataLength)
     {
         var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ThenBy(e => e.Name, StringComparer.Ordinal).ToList();
         SafeTensorsEntry? previous = null;
-        foreach (var entry in ordered.Where(e => e.ByteLength > 0))
+        foreach (var entry in ordered)
         {
-            if (previous is not null && entry.Begin < previous.End)
+            var expected = previous?.End ?? 0;
+            if (entry.Begin < expected)
                 throw new SafeTensorsFormatException(path, entry.Name,
-                    $"data_offsets [{entry.Begin}, {entry.End}] overlap those of tensor '{previous.Name}' [{previous.Begin}, {previous.End}]");
+                    $"data_offsets [{entry.Begin}, {entry.End}] overlap those of tensor '{previous!.Name}' [{previous.Begin}, {previous.End}]");
+            if (entry.Begin > expected)
+                throw new SafeTensorsFormatException(path, entry.Name, previous is null
+                    ? $"data_offsets [{entry.Begin}, {entry.End}] leave bytes [0, {entry.Begin}) of the data unowned; the first tensor must begin at 0"
+                    : $"data_offsets [{entry.Begin}, {entry.End}] leave bytes [{expected}, {entry.Begin}) after tensor '{previous.Name}' unowned");
             previous = entry;
         }
+        var end = previous?.End ?? 0;
+        if (end != dataLength)
+            throw new SafeTensorsFormatException(path, null,
+                $"the tensors' data ends at byte {end} of {dataLength}: {dataLength - end} trailing bytes belong to no tensor");
         return ordered;
     }
 
