@@ -104,8 +104,19 @@ public sealed class RunSpecResourceTests : IDisposable
             $"the logits of 1000000000 × 256 tokens over {config.VocabSize} words alone need {logits:#,0.#} GiB, more than the {memory:#,0.#} GiB cpu has"), batch);
 
         var length = Single(spec with { Eval = new EvalSpec(Perplexity: new PerplexityEvalSpec([512, 10_000_000], Samples: 1)) });
-        var forward = 4.0 * 1e7 * (2 * config.HiddenSize + config.IntermediateSize + 2 * config.HeadDim) * 4 / (1L << 30);
+        var forward = (4.0 * 1e7 * (2 * config.HiddenSize + config.IntermediateSize + 2 * config.HeadDim) * 4
+            + (TorchRuntime.HasFusedAttention ? 0 : 2.0 * 4 * config.NumAttentionHeads * 1e14 * 4)) / (1L << 30);
         Assert.Equal(new SpecProblem("eval.perplexity.lengths[1]", $"a forward of 4 × 10000000 tokens need {forward:#,0.#} GiB, more than the {memory:#,0.#} GiB cpu has"), length);
+    }
+
+    [Fact]
+    public void Attention_scores_count_where_libtorch_has_no_fused_attention()
+    {
+        // 100k tokens: a few GiB of activations, but 2 × 4 × heads × 10¹⁰ f32 scores (terabytes) when attention is written out.
+        var spec = Tiny(RunSpec.BuiltinModel);
+        var problems = spec with { Eval = new EvalSpec(Passkey: new PasskeyEvalSpec([100_000], Samples: 1)) };
+        var refused = problems.ResourceProblems(Builtin).Any(p => p.Path == "eval.passkey.lengths[0]");
+        Assert.Equal(!TorchRuntime.HasFusedAttention, refused);
     }
 
     [Fact]
@@ -116,5 +127,29 @@ public sealed class RunSpecResourceTests : IDisposable
         var error = Assert.Throws<RunSpecException>(() => launcher.Create(Tiny(Path.Combine(folder.Path, "nowhere"))));
         Assert.Equal("model", Assert.Single(error.Problems).Path);
         Assert.Empty(store.ListRuns());
+    }
+
+    [Fact]
+    public void A_long_name_is_kept_and_its_folder_takes_a_bounded_prefix()
+    {
+        using var store = RunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var launcher = new RunLauncher(store, Path.Combine(folder.Path, "runs"), Builtin);
+        var name = "ablation: " + new string('a', 5000);
+        var id = launcher.Create(Tiny(RunSpec.BuiltinModel) with { Name = name });
+        var run = store.GetRun(id)!;
+        Assert.Equal(name, run.Spec.Name);
+        // yyyyMMdd-HHmmss-fff, a dash, then 64 characters of the name with ':' and ' ' made file-safe.
+        Assert.Equal("ablation--" + new string('a', 54), Path.GetFileName(run.Folder)[20..]);
+    }
+
+    [Fact]
+    public void A_scheme_setting_the_transform_does_not_read_is_refused()
+    {
+        var spec = Tiny(RunSpec.BuiltinModel);
+        var stage = (ExtendStage)spec.Stages[0];
+        var chunks = spec with { Stages = [stage with { Transform = new TransformSpec(PositionScheme.LongRecipe, Chunks: -3) }] };
+        Assert.Contains(chunks.Problems(), p => p == new SpecProblem("stages[0].transform.chunks", "is read by pose only; long_recipe has no chunks, got -3"));
+        var rt1 = spec with { Stages = [stage with { Transform = new TransformSpec(PositionScheme.Pose, Rt1: 5) }] };
+        Assert.Contains(rt1.Problems(), p => p == new SpecProblem("stages[0].transform.rt1", "is read by long_recipe only; pose has no rt1, got 5"));
     }
 }

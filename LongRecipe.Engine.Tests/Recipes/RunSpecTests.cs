@@ -307,6 +307,25 @@ public class RunSpecTests
         Assert.Contains("learning_rate", error.Problems[1].Message);
     }
 
+    [Fact]
+    public void Properties_computed_from_the_spec_are_not_fields_it_sets()
+    {
+        var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(Patched("""{"is_training_free": true, "stage_names": ["a"]}""")));
+        Assert.Equal(["is_training_free", "stage_names"], error.Problems.Select(p => p.Path));
+        Assert.All(error.Problems, p => Assert.DoesNotContain("is_training_free", p.Message));
+    }
+
+    [Fact]
+    public void A_field_written_twice_is_named_not_taken_either_way()
+    {
+        var json = Patched("{}");
+        var twice = json.Insert(json.IndexOf("\"target_length\":", StringComparison.Ordinal), "\"target_length\": 5, ");
+        var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(twice, "spec.json"));
+        Assert.Equal("target_length", Assert.Single(error.Problems).Path);
+        Assert.Contains("spec.json", error.Message);
+        Assert.Contains("target_length: is written twice", error.Message);
+    }
+
     [Theory]
     [InlineData("""{"stages": [{"steps": 1}]}""", "stages[0].kind", "missing (expected search, extend, anneal, merge)")]
     [InlineData("""{"stages": [{"kind": "train"}]}""", "stages[0].kind", "'train' is not one of search, extend, anneal, merge")]

@@ -21,10 +21,13 @@ public static class MemoryBounds
 
     /// <summary>
     /// One forward over <paramref name="batch"/> × <paramref name="length"/> tokens, without gradients: a layer's
-    /// input and output (2 × hidden), the MLP's intermediate activations and the rotary tables (2 × head_dim), in f32.
+    /// input and output (2 × hidden), the MLP's intermediate activations and the rotary tables (2 × head_dim), in f32;
+    /// where attention is not fused (<see cref="TorchRuntime.HasFusedAttention"/>), also its scores and their softmax,
+    /// 2 × heads × length² a sequence, which dominate at long lengths (320 GB at 100k tokens and 8 heads).
     /// </summary>
     public static double ForwardBytes(LlamaConfig config, double batch, double length) =>
-        batch * length * (2.0 * config.HiddenSize + config.IntermediateSize + 2.0 * config.HeadDim) * sizeof(float);
+        batch * length * (2.0 * config.HiddenSize + config.IntermediateSize + 2.0 * config.HeadDim) * sizeof(float)
+        + (TorchRuntime.HasFusedAttention ? 0 : 2.0 * batch * config.NumAttentionHeads * length * length * sizeof(float));
 
     /// <summary>Why <paramref name="bytes"/> for <paramref name="what"/> cannot fit on <paramref name="device"/>, or null when they can.</summary>
     public static string? Problem(double bytes, string what, Device device)

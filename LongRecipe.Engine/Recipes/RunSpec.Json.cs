@@ -62,6 +62,9 @@ public sealed partial record RunSpec
         try
         {
             var shape = new List<SpecProblem>();
+            using (var document = JsonDocument.Parse(json))
+                RepeatedFields(document.RootElement, "", shape);
+            if (shape.Count > 0) throw new RunSpecException(source, shape);
             if (upgrade is not null) json = upgrade(json, shape);
             using (var document = JsonDocument.Parse(json))
                 CheckShape(document.RootElement, info, "", shape);
@@ -178,9 +181,27 @@ public sealed partial record RunSpec
             CheckFields(element, info.Options.GetTypeInfo(derived.DerivedType), path, problems, polymorphism.TypeDiscriminatorPropertyName);
     }
 
+    /// <summary>A field written twice in one object: JSON readers differ on which one counts, so neither is taken.</summary>
+    private static void RepeatedFields(JsonElement element, string path, List<SpecProblem> problems)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var item in element.EnumerateArray()) RepeatedFields(item, $"{path}[{index++}]", problems);
+        }
+        if (element.ValueKind != JsonValueKind.Object) return;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name)) problems.Add(new SpecProblem(Join(path, property.Name), "is written twice; give it once"));
+            RepeatedFields(property.Value, Join(path, property.Name), problems);
+        }
+    }
+
     private static void CheckFields(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems, string? discriminator)
     {
-        var known = info.Properties.ToDictionary(p => p.Name);
+        // Properties computed from the others (is_training_free, stage_names) are not fields a spec sets.
+        var known = info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).ToDictionary(p => p.Name);
         foreach (var property in element.EnumerateObject())
         {
             var fieldPath = Join(path, property.Name);

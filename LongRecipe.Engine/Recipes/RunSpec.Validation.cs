@@ -99,6 +99,11 @@ public sealed partial record RunSpec
                     if (e.SequenceLength > 0 && e.SequenceLength <= TargetLength)
                         check(TransformProblem(e.Transform.Over(window), e.SequenceLength) is null, $"{path}.transform",
                             TransformProblem(e.Transform.Over(window), e.SequenceLength) ?? "");
+                    var scheme = JsonNamingPolicy.SnakeCaseLower.ConvertName(e.Transform.Scheme.ToString());
+                    check(e.Transform.Scheme == PositionScheme.Pose || e.Transform.Chunks == TransformSpec.DefaultChunks, $"{path}.transform.chunks",
+                        $"is read by pose only; {scheme} has no chunks, got {e.Transform.Chunks}");
+                    check(e.Transform.Scheme == PositionScheme.LongRecipe || e.Transform.Rt1 is null, $"{path}.transform.rt1",
+                        $"is read by long_recipe only; {scheme} has no rt1, got {e.Transform.Rt1}");
                     break;
                 case AnnealStage a:
                     TrainingProblems(a, path, check);

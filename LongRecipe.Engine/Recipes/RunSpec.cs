@@ -190,8 +190,11 @@ public abstract record TrainingStageSpec(
 /// A stage's position-index transform: <see cref="PositionTransformSpec"/> without its target window, which is
 /// the run's <see cref="RunSpec.TargetLength"/>.
 /// </summary>
-public sealed record TransformSpec(PositionScheme Scheme, ulong Seed = 0, int Chunks = 2, int? Rt1 = null)
+public sealed record TransformSpec(PositionScheme Scheme, ulong Seed = 0, int Chunks = TransformSpec.DefaultChunks, int? Rt1 = null)
 {
+    /// <summary>PoSE's chunks when unset; stored specs of the other schemes carry it too, so it is the one value they may hold.</summary>
+    public const int DefaultChunks = 2;
+
     /// <summary>The transform over a target window of <paramref name="targetLength"/> tokens.</summary>
     public PositionTransformSpec Over(int targetLength) => new(Scheme, targetLength, Seed, Chunks, Rt1);
 }

@@ -15,6 +15,8 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
 {
     public RunStore Store => store;
 
+    private const int FolderNameCharacters = 64;
+
     /// <summary>
     /// Validates <paramref name="spec"/>, with what it needs of this machine (its corpora and model directory must exist,
     /// its sizes fit the device's memory) before a run is queued, and adds it as a Queued run with a folder of its own;
@@ -24,7 +26,8 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     {
         spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
         var created = DateTimeOffset.UtcNow;
-        var safe = new string([.. spec.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
+        // The name is free text; its folder takes a bounded, file-system-safe prefix of it (a file name holds 255 bytes).
+        var safe = new string([.. spec.Name.Take(FolderNameCharacters).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
         var folder = Path.Combine(runsFolder, $"{created:yyyyMMdd-HHmmss-fff}-{safe}");
         return store.CreateRun(spec, folder, created);
     }

@@ -30,6 +30,12 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// Whether attention runs libtorch's scaled_dot_product_attention (2.1 and newer), whose kernels need not hold the
+    /// [query, key] scores; before it the shim computes softmax(q kᵀ) v as written, scores and all.
+    /// </summary>
+    public static bool HasFusedAttention { get; } = Version >= new Version(2, 1);
+
     /// <summary>Whether attention takes fewer key/value heads than query heads in one call (libtorch 2.5 and newer).</summary>
     public static bool HasGroupedQueryAttention { get; } = Version >= new Version(2, 5);
 
