@@ -63,6 +63,33 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_checkpoint_that_cannot_be_read_is_named_and_the_one_before_it_resumes()
+    {
+        using var whole = new TempFolder();
+        using var split = new TempFolder();
+        var uninterrupted = Train(whole.Path, Options(8)).Trainer.Losses;
+        Train(split.Path, Options(8) with { CheckpointEvery = 2 }, cancelAfter: 6);
+        Assert.Equal([6L, 4], Checkpoints.Complete(split.Path).Select(c => c.Step));
+        // The newest weights cut short, as a full disk or a copy stopped half-way leaves them.
+        var newest = Checkpoints.Latest(split.Path)!;
+        using (var weights = new FileStream(Path.Combine(newest, PretrainedModel.WeightsFile), FileMode.Open)) weights.SetLength(1000);
+
+        var (outcome, resumed, events) = Train(split.Path, Options(8) with { CheckpointEvery = 2 }, modelSeed: 99, resume: true);
+        Assert.Equal(TrainingOutcome.Completed, outcome);
+        var warning = Assert.Single(events.Events.OfType<LogEvent>(), e => e.Level == RunLogLevel.Warning);
+        Assert.StartsWith($"{newest} cannot be restored: {Path.Combine(newest, PretrainedModel.WeightsFile)}", warning.Message);
+        Assert.Contains(events.Events.OfType<LogEvent>(), e => e.Message.EndsWith("step-000004 at step 4", StringComparison.Ordinal));
+        Assert.Equal([5L, 6, 7, 8], events.Steps.Select(s => s.Step));
+        Assert.Equal(uninterrupted, resumed.Losses);
+
+        // With no checkpoint readable the run fails, naming the newest's problem.
+        foreach (var (_, checkpoint) in Checkpoints.Complete(split.Path)) File.WriteAllText(Path.Combine(checkpoint, Checkpoints.StateFile), "{");
+        var (none, _, _) = Train(split.Path, Options(8) with { CheckpointEvery = 2 }, resume: true);
+        Assert.Equal(TrainingEnd.Failed, none.End);
+        Assert.Contains($"no checkpoint in {Checkpoints.Folder(split.Path)} can be restored; the newest: ", none.Error);
+    }
+
+    [Fact]
     public void A_run_folder_with_checkpoints_is_resumed_only_when_asked_and_with_the_same_options()
     {
         using var folder = new TempFolder();

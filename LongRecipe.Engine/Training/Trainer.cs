@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
+using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Training;
@@ -232,21 +234,46 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>Continues from the newest checkpoint when resuming; refuses to overwrite a run's checkpoints otherwise.</summary>
+    /// <summary>
+    /// Continues from the newest checkpoint that can be read when resuming, with a warning naming each newer one that
+    /// cannot (a file cut short by a full disk, edited, or lost): the run loses those steps, not itself. Refuses to
+    /// overwrite a run's checkpoints otherwise, and refuses a checkpoint of other options, which no older one mends.
+    /// </summary>
     private void Restore(Parameters? master, AdamW optimizer, EventSink events)
     {
-        var latest = Checkpoints.Latest(runFolder);
-        if (latest is null) return;
+        var checkpoints = Checkpoints.Complete(runFolder);
+        if (checkpoints.Count == 0) return;
         if (!resume)
-            throw new CheckpointException($"{Checkpoints.Folder(runFolder)} already holds checkpoints (newest {Path.GetFileName(latest)}); resume the run or choose another folder");
-        var state = Checkpoints.ReadState(latest);
-        if (Checkpoints.Difference(state.Options, Options) is { } difference)
-            throw new CheckpointException($"{Path.Combine(latest, Checkpoints.StateFile)}: the run was started with other options ({difference})");
-        Checkpoints.Restore(latest, model, master, optimizer);
-        (Step, Tokens, SkippedSteps) = (state.Step, state.Tokens, state.SkippedSteps);
-        losses.Clear();
-        losses.AddRange(state.Losses);
-        events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information, $"resumed from {latest} at step {Step}"));
+            throw new CheckpointException($"{Checkpoints.Folder(runFolder)} already holds checkpoints (newest {Path.GetFileName(checkpoints[0].Path)}); resume the run or choose another folder");
+        Exception? newestProblem = null;
+        bool Readable(string checkpoint, Action read)
+        {
+            try
+            {
+                read();
+                return true;
+            }
+            catch (Exception e) when (e is CheckpointException or SafeTensorsFormatException or JsonFieldException or IOException)
+            {
+                newestProblem ??= e;
+                events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning, $"{checkpoint} cannot be restored: {e.Message}"));
+                return false;
+            }
+        }
+        foreach (var (_, checkpoint) in checkpoints)
+        {
+            TrainerState? state = null;
+            if (!Readable(checkpoint, () => state = Checkpoints.ReadState(checkpoint))) continue;
+            if (Checkpoints.Difference(state!.Options, Options) is { } difference)
+                throw new CheckpointException($"{Path.Combine(checkpoint, Checkpoints.StateFile)}: the run was started with other options ({difference})");
+            if (!Readable(checkpoint, () => Checkpoints.Restore(checkpoint, model, master, optimizer))) continue;
+            (Step, Tokens, SkippedSteps) = (state.Step, state.Tokens, state.SkippedSteps);
+            losses.Clear();
+            losses.AddRange(state.Losses);
+            events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Information, $"resumed from {checkpoint} at step {Step}"));
+            return;
+        }
+        throw new CheckpointException($"no checkpoint in {Checkpoints.Folder(runFolder)} can be restored; the newest: {newestProblem!.Message}", newestProblem);
     }
 
     /// <summary>f32 copies of the weights that the optimizer updates while the model computes in a narrower dtype.</summary>
