@@ -147,6 +147,13 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["score", "--model", Model, "--max-tokens", "999999999999999"], "--max-tokens 999999999999999: a forward of 1 × 999999999999999 tokens need" },
         { ["score", "--model", Model, "--device", "tpu"], "unknown device 'tpu' (expected cpu, cuda or cuda:N)" },
         { ["score", "--model", Model, "--dtype", "f8"], "unknown dtype 'f8'" },
+        { ["score", "--model", Model, "--dytpe", "f32", "stray"], "score does not take --dytpe (did you mean --dtype?); it takes --model, --device, --dtype, --max-tokens" },
+        { ["score", "--model", Model, "stray"], "score takes no argument without a --name, got 'stray'; it takes --model," },
+        { ["score", "--model", Model, "--print"], "score does not take --print; it takes --model," },
+        { ["transform", "--scheme", "flt"], "transform does not take --scheme; it takes no options" },
+        { ["tokenizer-train", "--out", "t", "--vocab-szie", "300", "--sources", "a.txt"],
+            "tokenizer-train does not take --vocab-szie (did you mean --vocab-size?); it takes --out, --vocab-size," },
+        { ["run", "yarn", "--pirnt"], "run does not take --pirnt (did you mean --print?); it takes <spec.json | preset>, --data, --run, --print, --resume" },
         { ["score", "--model"], "expected '--option value', got '--model'" },
         { ["score"], "--model is required" },
         { ["tokenize", "--tokenizer", Path.Combine(Fixtures, "nowhere", "tokenizer.json")], Path.Combine(Fixtures, "nowhere", "tokenizer.json") },
@@ -183,6 +190,41 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
 
     /// <summary>run's store goes in the test's folder, not the repository's data/.</summary>
     private string[] Data(string verb) => verb is "run" ? ["--data", Path.Combine(models.Folder, "data")] : [];
+
+    [Fact]
+    public async Task An_unknown_verb_is_named_with_the_closest_one_before_the_usage()
+    {
+        var result = await CliProcess.RunAsync(["scor"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("unknown verb 'scor' (did you mean score?)\nusage: longrecipe <verb>", result.Stderr);
+    }
+
+    /// <summary>
+    /// Every option the usage shows for a verb is one the verb declares: an undeclared one would be refused. The usage is
+    /// the program's own (no verb); what a verb takes is read off its refusal of an option it does not.
+    /// </summary>
+    [Fact]
+    public async Task Every_option_in_a_verbs_usage_is_one_it_takes()
+    {
+        var usage = await CliProcess.RunAsync([]);
+        Assert.Equal(2, usage.ExitCode);
+        var documented = new Dictionary<string, HashSet<string>>();
+        var verb = "";
+        foreach (var line in usage.Stderr.Split('\n').Skip(1).Where(l => l.Trim().Length > 0))
+        {
+            if (System.Text.RegularExpressions.Regex.Match(line, "^  ([a-z-]+)") is { Success: true } start) documented[verb = start.Groups[1].Value] = [];
+            documented[verb].UnionWith(System.Text.RegularExpressions.Regex.Matches(line, "--([a-z][a-z-]*)").Select(m => m.Value));
+        }
+        Assert.Equal(16, documented.Count);
+
+        var refusals = await Task.WhenAll(documented.Keys.Select(v => CliProcess.RunAsync([v, "--no-such-option", "1"])));
+        foreach (var (name, refused) in documented.Keys.Zip(refusals))
+        {
+            Assert.Equal(1, refused.ExitCode);
+            var takes = refused.Stderr.Trim().Split("; it takes ")[1].Split(", ");
+            Assert.True(documented[name].IsSubsetOf(takes), $"{name}: the usage shows {string.Join(", ", documented[name].Except(takes))}, which it does not take");
+        }
+    }
 
     // ---- run specs: refused before a run exists, naming the field ---------------------------------------------------
 

@@ -5,36 +5,73 @@ using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
 
-/// <summary>A verb's --name value options, the few --flag options that take no value, and at most one positional argument.</summary>
+/// <summary>
+/// A verb: what runs it, the --name value options it takes, the --flag options (no value) it takes, and, where it takes
+/// one argument without a --name, what that is (e.g. run's "&lt;spec.json | preset&gt;"). One declaration per verb, so
+/// an option it does not read is refused before any work rather than silently ignored.
+/// </summary>
+public sealed record Verb(Func<Arguments, Task<int>> RunAsync, string[] Options, string[]? Flags = null, string? Positional = null)
+{
+    public IEnumerable<string> Names => Options.Concat(Flags ?? []);
+}
+
+/// <summary>A verb's --name value options, the --flag options that take no value, and at most one positional argument.</summary>
 public sealed class Arguments
 {
-    private static readonly HashSet<string> Flags = ["synthetic", "resume", "print", "report-only", "cuda-graph"];
-
     private readonly Dictionary<string, string> values;
 
     private Arguments(Dictionary<string, string> values, string? positional) => (this.values, Positional) = (values, positional);
 
-    public static Arguments Parse(string[] args)
+    /// <summary>
+    /// The arguments of <paramref name="verb"/>, refusing an option it does not take ("tokenizer-train does not take
+    /// --vocab-szie (did you mean --vocab-size?); it takes --out, …") and a positional argument where it takes none.
+    /// </summary>
+    public static Arguments Parse(string verb, Verb declaration, string[] args)
     {
         var values = new Dictionary<string, string>();
         string? positional = null;
+        var takes = string.Join(", ", declaration.Names.Select(n => $"--{n}").Prepend(declaration.Positional).OfType<string>()) is { Length: > 0 } list
+            ? list : "no options";
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i].StartsWith("--", StringComparison.Ordinal) && Flags.Contains(args[i][2..]))
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
             {
-                values[args[i][2..]] = "true";
+                if (positional is not null) throw new ArgumentException($"expected '--option value', got '{args[i]}'");
+                positional = declaration.Positional is not null ? args[i]
+                    : throw new ArgumentException($"{verb} takes no argument without a --name, got '{args[i]}'; it takes {takes}");
                 continue;
             }
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) && positional is null)
-            {
-                positional = args[i];
-                continue;
-            }
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            var name = args[i][2..];
+            if (!declaration.Names.Contains(name))
+                throw new ArgumentException($"{verb} does not take --{name}{DidYouMean(name, declaration.Names, "--")}; it takes {takes}");
+            if (declaration.Flags?.Contains(name) == true)
+                values[name] = "true";
+            else if (i + 1 < args.Length)
+                values[name] = args[++i];
+            else
                 throw new ArgumentException($"expected '--option value', got '{args[i]}'");
-            values[args[i][2..]] = args[++i];
         }
         return new Arguments(values, positional);
+    }
+
+    /// <summary>" (did you mean --vocab-size?)" when one of <paramref name="names"/> is a typo away from <paramref name="typed"/>, else "".</summary>
+    public static string DidYouMean(string typed, IEnumerable<string> names, string prefix = "") =>
+        names.Select(n => (Name: n, Distance: EditDistance(typed, n))).Where(c => c.Distance <= Math.Max(1, typed.Length / 3))
+            .OrderBy(c => c.Distance).Select(c => $" (did you mean {prefix}{c.Name}?)").FirstOrDefault() ?? "";
+
+    // Optimal string alignment: insertions, deletions, substitutions and swaps of neighbours ("szie", "dytpe") cost 1 each.
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
     }
 
     /// <summary>The one argument without a --name, e.g. run's spec file.</summary>
