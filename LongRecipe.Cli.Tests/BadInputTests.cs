@@ -170,6 +170,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
         { ["merge", "--base", Model, "--model", ",", "--out", "x"], "--model must name at least one model directory (comma-separated), not ','" },
+        { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "0"], "--max-shard-bytes must be at least 1048576 (1 MiB), not 0" },
+        { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "-5"], "--max-shard-bytes must be at least 1048576 (1 MiB), not -5" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
         { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
         { ["rope-search", "--model", Builtin, "--population", "-"], "--population must be a whole number in [-2147483648, 2147483647], not '-'" },

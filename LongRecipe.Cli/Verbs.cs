@@ -125,16 +125,21 @@ public static class GenerateVerb
 /// </summary>
 public static class ConvertVerb
 {
+    // Smaller shards are a slip (--max-shard-bytes 5 meant as 5 GB) that writes a file per tensor; 1 MiB still splits
+    // even the built-in 16 MB model.
+    private const long MinShardBytes = 1 << 20;
+
     public static Task<int> RunAsync(Arguments args)
     {
         var output = args.Required("out");
         var directory = args.Required("model");
+        var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
+        if (shardBytes < MinShardBytes) throw new ArgumentException($"--max-shard-bytes must be at least {MinShardBytes} (1 MiB), not {shardBytes}");
         PretrainedModel.RequireDirectory(directory);
         var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
         if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
             throw new ArgumentException($"{configFile}: {problem}");
         using var model = args.LoadModel(directory, device: null);
-        var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
         PretrainedModel.Save(model, output, shardBytes);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
         return Task.FromResult(0);
