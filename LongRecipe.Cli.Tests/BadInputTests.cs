@@ -146,7 +146,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["score", "--model", Model, "--max-tokens", "1"], "--max-tokens must be at least 2, not 1" },
         { ["score", "--model", Model, "--max-tokens", "999999999999999"], "--max-tokens 999999999999999: a forward of 1 × 999999999999999 tokens need" },
         { ["score", "--model", Model, "--device", "tpu"], "unknown device 'tpu' (expected cpu, cuda or cuda:N)" },
-        { ["score", "--model", Model, "--dtype", "f8"], "unknown dtype 'f8'" },
+        { ["score", "--model", Model, "--dtype", "f8"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'f8'" },
+        { ["score", "--model", Model, "--dtype", "i32"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'i32'" },
         { ["score", "--model", Model, "--dytpe", "f32", "stray"], "score does not take --dytpe (did you mean --dtype?); it takes --model, --device, --dtype, --max-tokens" },
         { ["score", "--model", Model, "stray"], "score takes no argument without a --name, got 'stray'; it takes --model," },
         { ["score", "--model", Model, "--print"], "score does not take --print; it takes --model," },
@@ -227,6 +228,20 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             var takes = refused.Stderr.Trim().Split("; it takes ")[1].Split(", ");
             Assert.True(documented[name].IsSubsetOf(takes), $"{name}: the usage shows {string.Join(", ", documented[name].Except(takes))}, which it does not take");
         }
+    }
+
+    /// <summary>convert and merge with a --dtype no checkpoint is saved in: refused before --out exists.</summary>
+    [Theory]
+    [InlineData("convert", "i32")]
+    [InlineData("convert", "bool")]
+    [InlineData("merge", "i8")]
+    public async Task A_dtype_no_checkpoint_is_saved_in_is_refused_before_anything_is_written(string verb, string dtype)
+    {
+        var output = Path.Combine(models.Folder, $"out-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync([verb, .. verb is "merge" ? new[] { "--base", Model } : [], "--model", Model, "--out", output, "--dtype", dtype]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--dtype must be a floating type (f16, f32, f64, bf16), not '{dtype}'", result.Stderr);
+        Assert.False(Directory.Exists(output), $"{verb} --dtype {dtype} wrote {output}");
     }
 
     // ---- run specs: refused before a run exists, naming the field ---------------------------------------------------

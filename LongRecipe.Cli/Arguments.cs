@@ -94,8 +94,15 @@ public sealed class Arguments
     public LlamaModel LoadModel(string directory, Device? device, string? ropeScaling = null) =>
         PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
 
-    /// <summary>--dtype, or null for the checkpoint's own.</summary>
-    public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;
+    /// <summary>
+    /// --dtype, or null for the checkpoint's own: a floating type, the only ones a model computes in and config.json's
+    /// torch_dtype names (an i32 checkpoint would load, then fail to save its config beside weights already written).
+    /// </summary>
+    public DType? DType => Optional("dtype") is not { } name ? null
+        : FloatingTypes.Where(d => d.ShortName() == name).Cast<DType?>().FirstOrDefault()
+          ?? throw new ArgumentException($"--dtype must be a floating type ({string.Join(", ", FloatingTypes.Select(d => d.ShortName()))}), not '{name}'");
+
+    private static readonly DType[] FloatingTypes = [.. Enum.GetValues<DType>().Where(d => d.IsFloatingPoint())];
 
     /// <summary>--<paramref name="name"/> as a whole number of <typeparamref name="T"/>'s range, or <paramref name="fallback"/> when absent.</summary>
     public T Whole<T>(string name, T fallback) where T : IBinaryInteger<T>, IMinMaxValue<T> =>
