@@ -154,6 +154,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["transform", "--scheme", "flt"], "transform does not take --scheme; it takes no options" },
         { ["tokenizer-train", "--out", "t", "--vocab-szie", "300", "--sources", "a.txt"],
             "tokenizer-train does not take --vocab-szie (did you mean --vocab-size?); it takes --out, --vocab-size," },
+        { ["tokenizer-train", "--synthetic", "--documents", "1", "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },
         { ["run", "yarn", "--pirnt"], "run does not take --pirnt (did you mean --print?); it takes <spec.json | preset>, --data, --run, --print, --resume" },
         { ["score", "--model"], "expected '--option value', got '--model'" },
         { ["score"], "--model is required" },
@@ -173,6 +174,9 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["merge", "--base", Model, "--model", ",", "--out", "x"], "--model must name at least one model directory (comma-separated), not ','" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "0"], "--max-shard-bytes must be at least 1048576 (1 MiB), not 0" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "-5"], "--max-shard-bytes must be at least 1048576 (1 MiB), not -5" },
+        { ["convert", "--model", Model, "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },
+        { ["convert", "--model", Model, "--out", Path.Combine(Model, "config.json", "x")],
+            $"--out {Path.Combine(Model, "config.json", "x")}: {Path.Combine(Model, "config.json")} is a file, not a folder" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
         { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
         { ["rope-search", "--model", Builtin, "--population", "-"], "--population must be a whole number in [-2147483648, 2147483647], not '-'" },
@@ -242,6 +246,33 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"--dtype must be a floating type (f16, f32, f64, bf16), not '{dtype}'", result.Stderr);
         Assert.False(Directory.Exists(output), $"{verb} --dtype {dtype} wrote {output}");
+    }
+
+    /// <summary>--out naming an input folder, however spelled, would overwrite the checkpoint being read.</summary>
+    [Fact]
+    public async Task Convert_and_merge_refuse_to_write_into_a_folder_they_read()
+    {
+        var copy = Path.Combine(models.Folder, $"model-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var link = copy + "-link";
+        Directory.CreateSymbolicLink(link, copy);
+        var written = Directory.GetFiles(copy).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        foreach (var (arguments, option) in new (string[], string)[]
+                 {
+                     (["convert", "--model", copy, "--out", copy + "/"], "model"),
+                     (["convert", "--model", copy, "--out", link], "model"),
+                     (["convert", "--model", link, "--out", Path.Combine(copy, "..", Path.GetFileName(copy))], "model"),
+                     (["merge", "--base", copy, "--model", Model, "--out", link], "base"),
+                     (["merge", "--base", Model, "--model", $"{Model},{link}", "--out", copy], "model"),
+                 })
+        {
+            var result = await CliProcess.RunAsync(arguments);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"--out {arguments[^1]} is the folder --{option} reads", result.Stderr);
+        }
+        Assert.Equal(written, Directory.GetFiles(copy).ToDictionary(f => f, File.GetLastWriteTimeUtc));
     }
 
     // ---- run specs: refused before a run exists, naming the field ---------------------------------------------------

@@ -104,6 +104,32 @@ public sealed class Arguments
 
     private static readonly DType[] FloatingTypes = [.. Enum.GetValues<DType>().Where(d => d.IsFloatingPoint())];
 
+    /// <summary>
+    /// <paramref name="output"/>, the --out folder a verb writes, checked before any work: refused when it or a folder on its
+    /// path is a file, and when it is one of <paramref name="inputs"/> (however spelled: X/, a symbolic link), whose files
+    /// writing there would replace.
+    /// </summary>
+    public static string OutputFolder(string output, params (string Option, string Folder)[] inputs)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        for (var path = full; path is not null; path = Path.GetDirectoryName(path))
+            if (File.Exists(path))
+                throw new ArgumentException(path == full ? $"--out {output} is a file, not a folder" : $"--out {output}: {path} is a file, not a folder");
+        foreach (var (option, folder) in inputs)
+            if (Directory.Exists(output) && Directory.Exists(folder) && RealPath(output) == RealPath(folder))
+                throw new ArgumentException($"--out {output} is the folder --{option} reads ({folder}); write to another folder");
+        return output;
+    }
+
+    // The absolute path with every symbolic link on the way resolved, so that X, X/ and a link to X compare equal.
+    private static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (Path.GetDirectoryName(full) is not { } parent) return full;
+        var resolved = Path.Combine(RealPath(parent), Path.GetFileName(full));
+        return File.ResolveLinkTarget(resolved, returnFinalTarget: true) is { } target ? RealPath(target.FullName) : resolved;
+    }
+
     /// <summary>--<paramref name="name"/> as a whole number of <typeparamref name="T"/>'s range, or <paramref name="fallback"/> when absent.</summary>
     public T Whole<T>(string name, T fallback) where T : IBinaryInteger<T>, IMinMaxValue<T> =>
         Optional(name) is { } text ? Whole<T>(name, text) : fallback;

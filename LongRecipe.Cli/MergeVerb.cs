@@ -14,7 +14,6 @@ public static class MergeVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
-        var output = args.Required("out");
         var method = args.Optional("method") ?? "average";
         var spec = new MergeSpec(
             Enum.TryParse<MergeMethod>(method, ignoreCase: true, out var parsed) ? parsed
@@ -24,6 +23,7 @@ public static class MergeVerb
         var paths = named.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (paths.Length == 0) throw new ArgumentException($"--model must name at least one model directory (comma-separated), not '{named}'");
         var baseDirectory = args.Required("base");
+        var output = Arguments.OutputFolder(args.Required("out"), [("base", baseDirectory), .. paths.Select(p => ("model", p))]);
 
         using var baseModel = args.LoadModel(baseDirectory, device: null);
         var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();

@@ -131,8 +131,8 @@ public static class ConvertVerb
 
     public static Task<int> RunAsync(Arguments args)
     {
-        var output = args.Required("out");
         var directory = args.Required("model");
+        var output = Arguments.OutputFolder(args.Required("out"), ("model", directory));
         var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
         if (shardBytes < MinShardBytes) throw new ArgumentException($"--max-shard-bytes must be at least {MinShardBytes} (1 MiB), not {shardBytes}");
         PretrainedModel.RequireDirectory(directory);
