@@ -120,8 +120,9 @@ public static class GenerateVerb
 }
 
 /// <summary>
-/// convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.
-/// A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything is written.
+/// convert: load a model directory and save it again (another dtype, other shards), with its tokenizer files, as
+/// transformers reads it. A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything
+/// is written.
 /// </summary>
 public static class ConvertVerb
 {
@@ -141,6 +142,7 @@ public static class ConvertVerb
             throw new ArgumentException($"{configFile}: {problem}");
         using var model = args.LoadModel(directory, device: null);
         PretrainedModel.Save(model, output, shardBytes);
+        PretrainedModel.CopyTokenizer(directory, output);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
         return Task.FromResult(0);
     }
