@@ -170,6 +170,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--batch-size", "0"], "--batch-size must be at least 1, not 0" },
         { ["eval", "--model", Builtin, "--lengths", "10"], "--lengths: context lengths must be at least 64 tokens, not 10" },
         { ["eval", "--model", Builtin, "--suite", "foo"], "--suite: unknown suite 'foo' (expected niah, passkey, perplexity, short)" },
+        { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
