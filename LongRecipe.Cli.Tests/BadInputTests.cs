@@ -148,6 +148,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["score", "--model", Model, "--device", "tpu"], "unknown device 'tpu' (expected cpu, cuda or cuda:N)" },
         { ["score", "--model", Model, "--dtype", "f8"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'f8'" },
         { ["score", "--model", Model, "--dtype", "i32"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'i32'" },
+        { ["score", "--model", Model, "--device", "cuda:99"], "--device cuda:99 is not on this machine (" },
         { ["score", "--model", Model, "--dytpe", "f32", "stray"], "score does not take --dytpe (did you mean --dtype?); it takes --model, --device, --dtype, --max-tokens" },
         { ["score", "--model", Model, "stray"], "score takes no argument without a --name, got 'stray'; it takes --model," },
         { ["score", "--model", Model, "--print"], "score does not take --print; it takes --model," },

@@ -85,7 +85,10 @@ public sealed class Arguments
     /// <summary>Whether the flag --<paramref name="name"/> was given.</summary>
     public bool Flag(string name) => values.ContainsKey(name);
 
-    public Device Device => Device.Parse(Optional("device") ?? "cpu");
+    /// <summary>--device, cpu by default; a CUDA device this machine lacks is refused here, before a model loads.</summary>
+    public Device Device => Device.Parse(Optional("device") ?? "cpu") is var device && TorchRuntime.DeviceProblem(device) is { } problem
+        ? throw new ArgumentException($"--device {problem}")
+        : device;
 
     /// <summary>
     /// The model directory <paramref name="directory"/> in --dtype on <paramref name="device"/>; what loading finds wrong but
