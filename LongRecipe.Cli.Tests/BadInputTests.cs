@@ -157,6 +157,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             "tokenizer-train does not take --vocab-szie (did you mean --vocab-size?); it takes --out, --vocab-size," },
         { ["tokenizer-train", "--synthetic", "--documents", "1", "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },
         { ["run", "yarn", "--pirnt"], "run does not take --pirnt (did you mean --print?); it takes <spec.json | preset>, --data, --run, --print, --resume" },
+        { ["generate", "--model", Model, "--tokenizer", Path.Combine(Fixtures, "nowhere", "tok.json")], $"{Path.Combine(Fixtures, "nowhere", "tok.json")}: no such file" },
         { ["score", "--model"], "expected '--option value', got '--model'" },
         { ["score"], "--model is required" },
         { ["tokenize", "--tokenizer", Path.Combine(Fixtures, "nowhere", "tokenizer.json")], Path.Combine(Fixtures, "nowhere", "tokenizer.json") },

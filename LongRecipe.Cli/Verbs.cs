@@ -80,12 +80,12 @@ public static class GenerateVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
+        // A --tokenizer given must load (a wrong path is named now, not at the first prompt); the model's own is optional.
+        var tokenizer = args.Optional("tokenizer") is { } path ? Tokenizer.Load(path)
+            : File.Exists(Path.Combine(directory, "tokenizer.json")) ? Tokenizer.Load(directory)
+            : null;
         using var model = args.LoadModel(directory, args.Device);
         var limit = ScoreVerb.TokenLimit(args, model.Config);
-        var tokenizerPath = args.Optional("tokenizer") ?? directory;
-        var tokenizer = File.Exists(tokenizerPath) || File.Exists(Path.Combine(tokenizerPath, "tokenizer.json"))
-            ? Tokenizer.Load(tokenizerPath)
-            : null;
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         return await JsonLines.ServeAsync(request =>
