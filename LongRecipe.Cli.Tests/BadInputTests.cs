@@ -146,7 +146,18 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["score", "--model", Model, "--max-tokens", "1"], "--max-tokens must be at least 2, not 1" },
         { ["score", "--model", Model, "--max-tokens", "999999999999999"], "--max-tokens 999999999999999: a forward of 1 × 999999999999999 tokens need" },
         { ["score", "--model", Model, "--device", "tpu"], "unknown device 'tpu' (expected cpu, cuda or cuda:N)" },
-        { ["score", "--model", Model, "--dtype", "f8"], "unknown dtype 'f8'" },
+        { ["score", "--model", Model, "--dtype", "f8"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'f8'" },
+        { ["score", "--model", Model, "--dtype", "i32"], "--dtype must be a floating type (f16, f32, f64, bf16), not 'i32'" },
+        { ["score", "--model", Model, "--device", "cuda:99"], "--device cuda:99 is not on this machine (" },
+        { ["score", "--model", Model, "--dytpe", "f32", "stray"], "score does not take --dytpe (did you mean --dtype?); it takes --model, --device, --dtype, --max-tokens" },
+        { ["score", "--model", Model, "stray"], "score takes no argument without a --name, got 'stray'; it takes --model," },
+        { ["score", "--model", Model, "--print"], "score does not take --print; it takes --model," },
+        { ["transform", "--scheme", "flt"], "transform does not take --scheme; it takes no options" },
+        { ["tokenizer-train", "--out", "t", "--vocab-szie", "300", "--sources", "a.txt"],
+            "tokenizer-train does not take --vocab-szie (did you mean --vocab-size?); it takes --out, --vocab-size," },
+        { ["tokenizer-train", "--synthetic", "--documents", "1", "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },
+        { ["run", "yarn", "--pirnt"], "run does not take --pirnt (did you mean --print?); it takes <spec.json | preset>, --data, --run, --print, --resume" },
+        { ["generate", "--model", Model, "--tokenizer", Path.Combine(Fixtures, "nowhere", "tok.json")], $"{Path.Combine(Fixtures, "nowhere", "tok.json")}: no such file" },
         { ["score", "--model"], "expected '--option value', got '--model'" },
         { ["score"], "--model is required" },
         { ["tokenize", "--tokenizer", Path.Combine(Fixtures, "nowhere", "tokenizer.json")], Path.Combine(Fixtures, "nowhere", "tokenizer.json") },
@@ -157,11 +168,22 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--depths", "NaN"], "--depths must be a finite number, not 'NaN'" },
         { ["eval", "--model", Builtin, "--seed", "-1"], "--seed must be a whole number in [0, 18446744073709551615], not '-1'" },
         { ["eval", "--model", Builtin, "--split", "train"], "--split must be test or validation, not 'train'" },
+        { ["eval", "--model", Builtin, "--documents", "0"], "--documents must be at least 1, not 0" },
+        { ["eval", "--model", Builtin, "--batch-size", "0"], "--batch-size must be at least 1, not 0" },
+        { ["eval", "--model", Builtin, "--lengths", "10"], "--lengths: context lengths must be at least 64 tokens, not 10" },
+        { ["eval", "--model", Builtin, "--suite", "foo"], "--suite: unknown suite 'foo' (expected niah, passkey, perplexity, short)" },
+        { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
+        { ["merge", "--base", Model, "--model", ",", "--out", "x"], "--model must name at least one model directory (comma-separated), not ','" },
+        { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "0"], "--max-shard-bytes must be at least 1048576 (1 MiB), not 0" },
+        { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "-5"], "--max-shard-bytes must be at least 1048576 (1 MiB), not -5" },
+        { ["convert", "--model", Model, "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },
+        { ["convert", "--model", Model, "--out", Path.Combine(Model, "config.json", "x")],
+            $"--out {Path.Combine(Model, "config.json", "x")}: {Path.Combine(Model, "config.json")} is a file, not a folder" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
         { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
         { ["rope-search", "--model", Builtin, "--population", "-"], "--population must be a whole number in [-2147483648, 2147483647], not '-'" },
@@ -183,6 +205,82 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
 
     /// <summary>run's store goes in the test's folder, not the repository's data/.</summary>
     private string[] Data(string verb) => verb is "run" ? ["--data", Path.Combine(models.Folder, "data")] : [];
+
+    [Fact]
+    public async Task An_unknown_verb_is_named_with_the_closest_one_before_the_usage()
+    {
+        var result = await CliProcess.RunAsync(["scor"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("unknown verb 'scor' (did you mean score?)\nusage: longrecipe <verb>", result.Stderr);
+    }
+
+    /// <summary>
+    /// Every option the usage shows for a verb is one the verb declares: an undeclared one would be refused. The usage is
+    /// the program's own (no verb); what a verb takes is read off its refusal of an option it does not.
+    /// </summary>
+    [Fact]
+    public async Task Every_option_in_a_verbs_usage_is_one_it_takes()
+    {
+        var usage = await CliProcess.RunAsync([]);
+        Assert.Equal(2, usage.ExitCode);
+        var documented = new Dictionary<string, HashSet<string>>();
+        var verb = "";
+        foreach (var line in usage.Stderr.Split('\n').Skip(1).Where(l => l.Trim().Length > 0))
+        {
+            if (System.Text.RegularExpressions.Regex.Match(line, "^  ([a-z-]+)") is { Success: true } start) documented[verb = start.Groups[1].Value] = [];
+            documented[verb].UnionWith(System.Text.RegularExpressions.Regex.Matches(line, "--([a-z][a-z-]*)").Select(m => m.Value));
+        }
+        Assert.Equal(16, documented.Count);
+
+        var refusals = await Task.WhenAll(documented.Keys.Select(v => CliProcess.RunAsync([v, "--no-such-option", "1"])));
+        foreach (var (name, refused) in documented.Keys.Zip(refusals))
+        {
+            Assert.Equal(1, refused.ExitCode);
+            var takes = refused.Stderr.Trim().Split("; it takes ")[1].Split(", ");
+            Assert.True(documented[name].IsSubsetOf(takes), $"{name}: the usage shows {string.Join(", ", documented[name].Except(takes))}, which it does not take");
+        }
+    }
+
+    /// <summary>convert and merge with a --dtype no checkpoint is saved in: refused before --out exists.</summary>
+    [Theory]
+    [InlineData("convert", "i32")]
+    [InlineData("convert", "bool")]
+    [InlineData("merge", "i8")]
+    public async Task A_dtype_no_checkpoint_is_saved_in_is_refused_before_anything_is_written(string verb, string dtype)
+    {
+        var output = Path.Combine(models.Folder, $"out-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync([verb, .. verb is "merge" ? new[] { "--base", Model } : [], "--model", Model, "--out", output, "--dtype", dtype]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--dtype must be a floating type (f16, f32, f64, bf16), not '{dtype}'", result.Stderr);
+        Assert.False(Directory.Exists(output), $"{verb} --dtype {dtype} wrote {output}");
+    }
+
+    /// <summary>--out naming an input folder, however spelled, would overwrite the checkpoint being read.</summary>
+    [Fact]
+    public async Task Convert_and_merge_refuse_to_write_into_a_folder_they_read()
+    {
+        var copy = Path.Combine(models.Folder, $"model-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var link = copy + "-link";
+        Directory.CreateSymbolicLink(link, copy);
+        var written = Directory.GetFiles(copy).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        foreach (var (arguments, option) in new (string[], string)[]
+                 {
+                     (["convert", "--model", copy, "--out", copy + "/"], "model"),
+                     (["convert", "--model", copy, "--out", link], "model"),
+                     (["convert", "--model", link, "--out", Path.Combine(copy, "..", Path.GetFileName(copy))], "model"),
+                     (["merge", "--base", copy, "--model", Model, "--out", link], "base"),
+                     (["merge", "--base", Model, "--model", $"{Model},{link}", "--out", copy], "model"),
+                 })
+        {
+            var result = await CliProcess.RunAsync(arguments);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"--out {arguments[^1]} is the folder --{option} reads", result.Stderr);
+        }
+        Assert.Equal(written, Directory.GetFiles(copy).ToDictionary(f => f, File.GetLastWriteTimeUtc));
+    }
 
     // ---- run specs: refused before a run exists, naming the field ---------------------------------------------------
 

@@ -503,6 +503,27 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public async Task Convert_keeps_the_tokenizer_so_the_converted_model_takes_prompts()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var output = Path.Combine(folder, "bf16");
+            var converted = await CliProcess.RunAsync(["convert", "--model", Path.Combine(CliProcess.RepositoryRoot, "models", "builtin"), "--out", output, "--dtype", "bf16"]);
+            Assert.Equal(0, converted.ExitCode);
+            Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")) && File.Exists(Path.Combine(output, "tokenizer_config.json")), "convert dropped the tokenizer");
+
+            var generated = await CliProcess.RunAsync(["generate", "--model", output], """{"prompt": "The code is", "max_new_tokens": 2}""");
+            Assert.Equal(0, generated.ExitCode);
+            Assert.Equal(JsonValueKind.String, JsonDocument.Parse(generated.Stdout[0]).RootElement.GetProperty("text").ValueKind);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
     private static string ByteLevelTokenizerJson()
     {

@@ -16,11 +16,13 @@ public static class AnalyzeVerb
 {
     public static async Task<int> RunAsync(Arguments args)
     {
+        var extendedDirectory = args.Optional("extended");
+        var window = args.Whole("window", 0);
+        if (args.Optional("window") is not null && window < 2) throw new ArgumentException($"--window must be at least 2 tokens, not {window}");
+        if (extendedDirectory is null && window == 0) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? args.Required("model"));
         using var model = args.LoadModel(args.Required("model"), args.Device);
-        using var extended = args.Optional("extended") is { } path ? args.LoadModel(path, args.Device) : null;
-        var window = args.Whole("window", 0);
-        if (extended is null && window < 2) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
+        using var extended = extendedDirectory is null ? null : args.LoadModel(extendedDirectory, args.Device);
         using var store = TokenStore.Open(args.Required("store"));
         var limit = Math.Min(store.DocumentCount, args.Whole("documents", 16));
         var fraction = args.Number("top", 0.2);

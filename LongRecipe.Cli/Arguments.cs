@@ -5,36 +5,73 @@ using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
 
-/// <summary>A verb's --name value options, the few --flag options that take no value, and at most one positional argument.</summary>
+/// <summary>
+/// A verb: what runs it, the --name value options it takes, the --flag options (no value) it takes, and, where it takes
+/// one argument without a --name, what that is (e.g. run's "&lt;spec.json | preset&gt;"). One declaration per verb, so
+/// an option it does not read is refused before any work rather than silently ignored.
+/// </summary>
+public sealed record Verb(Func<Arguments, Task<int>> RunAsync, string[] Options, string[]? Flags = null, string? Positional = null)
+{
+    public IEnumerable<string> Names => Options.Concat(Flags ?? []);
+}
+
+/// <summary>A verb's --name value options, the --flag options that take no value, and at most one positional argument.</summary>
 public sealed class Arguments
 {
-    private static readonly HashSet<string> Flags = ["synthetic", "resume", "print", "report-only", "cuda-graph"];
-
     private readonly Dictionary<string, string> values;
 
     private Arguments(Dictionary<string, string> values, string? positional) => (this.values, Positional) = (values, positional);
 
-    public static Arguments Parse(string[] args)
+    /// <summary>
+    /// The arguments of <paramref name="verb"/>, refusing an option it does not take ("tokenizer-train does not take
+    /// --vocab-szie (did you mean --vocab-size?); it takes --out, …") and a positional argument where it takes none.
+    /// </summary>
+    public static Arguments Parse(string verb, Verb declaration, string[] args)
     {
         var values = new Dictionary<string, string>();
         string? positional = null;
+        var takes = string.Join(", ", declaration.Names.Select(n => $"--{n}").Prepend(declaration.Positional).OfType<string>()) is { Length: > 0 } list
+            ? list : "no options";
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i].StartsWith("--", StringComparison.Ordinal) && Flags.Contains(args[i][2..]))
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
             {
-                values[args[i][2..]] = "true";
+                if (positional is not null) throw new ArgumentException($"expected '--option value', got '{args[i]}'");
+                positional = declaration.Positional is not null ? args[i]
+                    : throw new ArgumentException($"{verb} takes no argument without a --name, got '{args[i]}'; it takes {takes}");
                 continue;
             }
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) && positional is null)
-            {
-                positional = args[i];
-                continue;
-            }
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            var name = args[i][2..];
+            if (!declaration.Names.Contains(name))
+                throw new ArgumentException($"{verb} does not take --{name}{DidYouMean(name, declaration.Names, "--")}; it takes {takes}");
+            if (declaration.Flags?.Contains(name) == true)
+                values[name] = "true";
+            else if (i + 1 < args.Length)
+                values[name] = args[++i];
+            else
                 throw new ArgumentException($"expected '--option value', got '{args[i]}'");
-            values[args[i][2..]] = args[++i];
         }
         return new Arguments(values, positional);
+    }
+
+    /// <summary>" (did you mean --vocab-size?)" when one of <paramref name="names"/> is a typo away from <paramref name="typed"/>, else "".</summary>
+    public static string DidYouMean(string typed, IEnumerable<string> names, string prefix = "") =>
+        names.Select(n => (Name: n, Distance: EditDistance(typed, n))).Where(c => c.Distance <= Math.Max(1, typed.Length / 3))
+            .OrderBy(c => c.Distance).Select(c => $" (did you mean {prefix}{c.Name}?)").FirstOrDefault() ?? "";
+
+    // Optimal string alignment: insertions, deletions, substitutions and swaps of neighbours ("szie", "dytpe") cost 1 each.
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
     }
 
     /// <summary>The one argument without a --name, e.g. run's spec file.</summary>
@@ -48,7 +85,10 @@ public sealed class Arguments
     /// <summary>Whether the flag --<paramref name="name"/> was given.</summary>
     public bool Flag(string name) => values.ContainsKey(name);
 
-    public Device Device => Device.Parse(Optional("device") ?? "cpu");
+    /// <summary>--device, cpu by default; a CUDA device this machine lacks is refused here, before a model loads.</summary>
+    public Device Device => Device.Parse(Optional("device") ?? "cpu") is var device && TorchRuntime.DeviceProblem(device) is { } problem
+        ? throw new ArgumentException($"--device {problem}")
+        : device;
 
     /// <summary>
     /// The model directory <paramref name="directory"/> in --dtype on <paramref name="device"/>; what loading finds wrong but
@@ -57,8 +97,41 @@ public sealed class Arguments
     public LlamaModel LoadModel(string directory, Device? device, string? ropeScaling = null) =>
         PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
 
-    /// <summary>--dtype, or null for the checkpoint's own.</summary>
-    public DType? DType => Optional("dtype") is { } name ? DTypeExtensions.ParseDType(name) : null;
+    /// <summary>
+    /// --dtype, or null for the checkpoint's own: a floating type, the only ones a model computes in and config.json's
+    /// torch_dtype names (an i32 checkpoint would load, then fail to save its config beside weights already written).
+    /// </summary>
+    public DType? DType => Optional("dtype") is not { } name ? null
+        : FloatingTypes.Where(d => d.ShortName() == name).Cast<DType?>().FirstOrDefault()
+          ?? throw new ArgumentException($"--dtype must be a floating type ({string.Join(", ", FloatingTypes.Select(d => d.ShortName()))}), not '{name}'");
+
+    private static readonly DType[] FloatingTypes = [.. Enum.GetValues<DType>().Where(d => d.IsFloatingPoint())];
+
+    /// <summary>
+    /// <paramref name="output"/>, the --out folder a verb writes, checked before any work: refused when it or a folder on its
+    /// path is a file, and when it is one of <paramref name="inputs"/> (however spelled: X/, a symbolic link), whose files
+    /// writing there would replace.
+    /// </summary>
+    public static string OutputFolder(string output, params (string Option, string Folder)[] inputs)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        for (var path = full; path is not null; path = Path.GetDirectoryName(path))
+            if (File.Exists(path))
+                throw new ArgumentException(path == full ? $"--out {output} is a file, not a folder" : $"--out {output}: {path} is a file, not a folder");
+        foreach (var (option, folder) in inputs)
+            if (Directory.Exists(output) && Directory.Exists(folder) && RealPath(output) == RealPath(folder))
+                throw new ArgumentException($"--out {output} is the folder --{option} reads ({folder}); write to another folder");
+        return output;
+    }
+
+    // The absolute path with every symbolic link on the way resolved, so that X, X/ and a link to X compare equal.
+    private static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (Path.GetDirectoryName(full) is not { } parent) return full;
+        var resolved = Path.Combine(RealPath(parent), Path.GetFileName(full));
+        return File.ResolveLinkTarget(resolved, returnFinalTarget: true) is { } target ? RealPath(target.FullName) : resolved;
+    }
 
     /// <summary>--<paramref name="name"/> as a whole number of <typeparamref name="T"/>'s range, or <paramref name="fallback"/> when absent.</summary>
     public T Whole<T>(string name, T fallback) where T : IBinaryInteger<T>, IMinMaxValue<T> =>

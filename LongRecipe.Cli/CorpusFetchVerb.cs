@@ -20,7 +20,7 @@ public static class CorpusFetchVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var workspace = Workspace.At(args.Optional("data") ?? "data");
-        var output = args.Optional("out") ?? workspace.RealCorpus;
+        var output = Arguments.OutputFolder(args.Optional("out") ?? workspace.RealCorpus);
         var tokenizer = args.Optional("tokenizer") ?? workspace.BuiltinModel;
         var sources = args.Optional("sources") is { } names
             ? PackageSources.Named(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

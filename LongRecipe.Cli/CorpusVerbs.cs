@@ -14,10 +14,11 @@ public static class CorpusVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var sources = args.Required("sources").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var output = Arguments.OutputFolder(args.Required("out"));
         using var cancel = CancelOnCtrlC();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
-            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
+            store = TokenStore.Build(sources, args.Required("tokenizer"), output, new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
                 cancel.Token, Warn);
         using var opened = store;
         Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());

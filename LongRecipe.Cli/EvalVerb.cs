@@ -25,9 +25,9 @@ public static class EvalVerb
         // Short documents are scored inside the model's own window (its original one when it is rescaled) unless told otherwise.
         var native = (int)(config.RopeScaling.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
         var defaults = EvaluationSpec.Default;
-        var spec = new EvaluationSpec(
-            args.Optional("suite")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => s == "short" ? Benchmarks.ShortPerplexity : s).ToArray() ?? defaults.Suites,
+        var spec = Validate(new EvaluationSpec(
+            args.Optional("suite")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Suite).ToArray()
+                ?? defaults.Suites,
             args.Wholes<int>("lengths") ?? defaults.ContextLengths,
             args.Numbers("depths") ?? defaults.DepthPercents,
             NeedlesPerCell: args.Whole("needles", defaults.NeedlesPerCell),
@@ -38,7 +38,7 @@ public static class EvalVerb
             Seed: args.Whole("seed", defaults.Seed),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
             Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, Workspace.At(args.Optional("data") ?? "data").RealCorpus) : null,
-            Split: Split(args.Optional("split"))).Validate();
+            Split: Split(args.Optional("split"))));
         foreach (var length in spec.ContextLengths)
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");
@@ -53,6 +53,40 @@ public static class EvalVerb
             bar.Report(++done / (double)spec.EventCount);
         }, "eval", cancel.Token);
         return Task.FromResult(0);
+    }
+
+    /// <summary>A --suite name: a benchmark's, short_perplexity also as "short", the name the usage gives.</summary>
+    private static string Suite(string name) =>
+        (name == "short" ? Benchmarks.ShortPerplexity : name) is var suite && Benchmarks.All.Contains(suite) ? suite
+            : throw new ArgumentException($"--suite: unknown suite '{name}' (expected {string.Join(", ", Benchmarks.All.Select(b => b == Benchmarks.ShortPerplexity ? "short" : b))})");
+
+    // The spec's fields by the options that set them, so its errors name what the user typed: "--documents must be at
+    // least 1, not 0" rather than "PerplexityDocuments must be at least 1, not 0".
+    private static readonly Dictionary<string, string> Options = new()
+    {
+        [nameof(EvaluationSpec.Suites)] = "suite",
+        [nameof(EvaluationSpec.ContextLengths)] = "lengths",
+        [nameof(EvaluationSpec.DepthPercents)] = "depths",
+        [nameof(EvaluationSpec.NeedlesPerCell)] = "needles",
+        [nameof(EvaluationSpec.PasskeySamples)] = "passkeys",
+        [nameof(EvaluationSpec.PerplexityDocuments)] = "documents",
+        [nameof(EvaluationSpec.ShortDocuments)] = "short-documents",
+        [nameof(EvaluationSpec.ShortContextLength)] = "short-length",
+        [nameof(EvaluationSpec.BatchSize)] = "batch-size",
+        [nameof(EvaluationSpec.Split)] = "split",
+    };
+
+    private static EvaluationSpec Validate(EvaluationSpec spec)
+    {
+        try
+        {
+            return spec.Validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } field && Options.TryGetValue(field, out var option))
+        {
+            var reason = JsonLines.Reason(e);
+            throw new ArgumentException(reason.StartsWith(field, StringComparison.Ordinal) ? $"--{option}{reason[field.Length..]}" : $"--{option}: {reason}", e);
+        }
     }
 
     private static CorpusSplit Split(string? text) => text switch

@@ -19,9 +19,9 @@ public static class ExperimentVerb
         var file = args.Positional ?? throw new ArgumentException("give an experiment file (see experiments/replication/experiment.json)");
         var spec = ExperimentSpec.Load(file);
         var workspace = Workspace.At(args.Optional("data") ?? "data");
+        var output = Arguments.OutputFolder(args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name));
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
-        var output = args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name);
 
         ExperimentResults results;
         if (args.Flag("report-only"))

@@ -14,15 +14,18 @@ public static class MergeVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
-        var output = args.Required("out");
         var method = args.Optional("method") ?? "average";
         var spec = new MergeSpec(
             Enum.TryParse<MergeMethod>(method, ignoreCase: true, out var parsed) ? parsed
                 : throw new ArgumentException($"--method must be average, weighted, ties or slerp, not '{method}'"),
             args.Number("alpha", 0.5), args.Number("density", 0.2)).Validate();
-        var paths = args.Required("model").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var named = args.Required("model");
+        var paths = named.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (paths.Length == 0) throw new ArgumentException($"--model must name at least one model directory (comma-separated), not '{named}'");
+        var baseDirectory = args.Required("base");
+        var output = Arguments.OutputFolder(args.Required("out"), [("base", baseDirectory), .. paths.Select(p => ("model", p))]);
 
-        using var baseModel = args.LoadModel(args.Required("base"), device: null);
+        using var baseModel = args.LoadModel(baseDirectory, device: null);
         var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();
         try
         {

@@ -19,7 +19,7 @@ public static class PretrainVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var spec = new PretrainingSpec(
-            args.Required("tokenizer"), args.Required("out"),
+            args.Required("tokenizer"), Arguments.OutputFolder(args.Required("out")),
             Config: args.Optional("config") ?? "builtin",
             Steps: args.Whole("steps", 1000),
             MicroBatchSize: args.Whole("batch", 8),

@@ -3,28 +3,35 @@
 using LongRecipe.Cli;
 using LongRecipe.Engine.Torch;
 
-var verbs = new Dictionary<string, Func<Arguments, Task<int>>>
+// Each verb and every option it reads, the shared ones included (LoadModel's --dtype, Device's --device, TokenLimit's
+// --max-tokens): an option not declared here is refused before the verb runs.
+var verbs = new Dictionary<string, Verb>
 {
-    ["tokenize"] = TokenizeVerb.RunAsync,
-    ["score"] = ScoreVerb.RunAsync,
-    ["generate"] = GenerateVerb.RunAsync,
-    ["convert"] = ConvertVerb.RunAsync,
-    ["corpus"] = CorpusVerb.RunAsync,
-    ["corpus-fetch"] = CorpusFetchVerb.RunAsync,
-    ["synthetic"] = SyntheticVerb.RunAsync,
-    ["transform"] = TransformVerb.RunAsync,
-    ["analyze"] = AnalyzeVerb.RunAsync,
-    ["rope-search"] = RopeSearchVerb.RunAsync,
-    ["tokenizer-train"] = TokenizerTrainVerb.RunAsync,
-    ["eval"] = EvalVerb.RunAsync,
-    ["pretrain"] = PretrainVerb.RunAsync,
-    ["merge"] = MergeVerb.RunAsync,
-    ["run"] = RunVerb.RunAsync,
-    ["experiment"] = ExperimentVerb.RunAsync,
+    ["tokenize"] = new(TokenizeVerb.RunAsync, ["tokenizer"]),
+    ["score"] = new(ScoreVerb.RunAsync, ["model", "device", "dtype", "max-tokens"]),
+    ["generate"] = new(GenerateVerb.RunAsync, ["model", "device", "dtype", "max-tokens", "tokenizer"]),
+    ["convert"] = new(ConvertVerb.RunAsync, ["model", "out", "dtype", "max-shard-bytes"]),
+    ["corpus"] = new(CorpusVerb.RunAsync, ["sources", "tokenizer", "out"]),
+    ["corpus-fetch"] = new(CorpusFetchVerb.RunAsync, ["out", "data", "tokenizer", "sources", "from"]),
+    ["synthetic"] = new(SyntheticVerb.RunAsync, ["kind", "out", "count", "words", "seed"]),
+    ["transform"] = new(TransformVerb.RunAsync, []),
+    ["analyze"] = new(AnalyzeVerb.RunAsync, ["model", "extended", "window", "store", "tokenizer", "documents", "top", "out", "device", "dtype"]),
+    ["rope-search"] = new(RopeSearchVerb.RunAsync, ["model", "factor", "progressive", "population", "generations", "parents", "mutation",
+        "crossover", "short-generations", "samples", "batch-size", "seed", "attention-factor", "unscaled-tokens", "device", "dtype", "tokenizer", "out"]),
+    ["tokenizer-train"] = new(TokenizerTrainVerb.RunAsync, ["out", "vocab-size", "min-frequency", "model-max-length", "sources", "corpus",
+        "documents", "seed"], Flags: ["synthetic"]),
+    ["eval"] = new(EvalVerb.RunAsync, ["model", "suite", "lengths", "depths", "needles", "passkeys", "documents", "short-documents",
+        "short-length", "seed", "batch-size", "device", "dtype", "rope-scaling", "corpus", "split", "data", "tokenizer"]),
+    ["pretrain"] = new(PretrainVerb.RunAsync, ["tokenizer", "out", "config", "steps", "batch", "seq-len", "lr", "warmup", "device", "dtype",
+        "seed", "checkpoint-every", "retrieval-ratio", "corpus", "optimizer-state"], Flags: ["cuda-graph", "resume"]),
+    ["merge"] = new(MergeVerb.RunAsync, ["base", "model", "out", "method", "alpha", "density", "dtype"]),
+    ["run"] = new(RunVerb.RunAsync, ["data", "run"], Flags: ["print", "resume"], Positional: "<spec.json | preset>"),
+    ["experiment"] = new(ExperimentVerb.RunAsync, ["data", "out"], Flags: ["report-only"], Positional: "<experiment.json>"),
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
 {
+    if (args.Length > 0) Console.Error.WriteLine($"unknown verb '{args[0]}'{Arguments.DidYouMean(args[0], verbs.Keys)}");
     Console.Error.WriteLine("""
         usage: longrecipe <verb> [options]   (requests as JSON Lines on stdin)
           tokenize --tokenizer <tokenizer.json | model dir>
@@ -86,11 +93,12 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
 
 try
 {
+    var arguments = Arguments.Parse(args[0], verb, args[1..]);
     // libtorch alone uses one thread per physical core; LONGRECIPE_THREADS overrides every logical core.
     TorchRuntime.Threads = int.TryParse(Environment.GetEnvironmentVariable("LONGRECIPE_THREADS"), out var threads) && threads > 0
         ? threads
         : Environment.ProcessorCount;
-    return await verb(Arguments.Parse(args[1..]));
+    return await verb.RunAsync(arguments);
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

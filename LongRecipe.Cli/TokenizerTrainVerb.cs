@@ -16,7 +16,7 @@ public static class TokenizerTrainVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
-        var output = args.Required("out");
+        var output = Arguments.OutputFolder(args.Required("out"));
         var spec = new BpeTrainingSpec(
             VocabSize: args.Whole("vocab-size", 4096),
             MinFrequency: args.Whole("min-frequency", 2),

@@ -80,12 +80,12 @@ public static class GenerateVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
+        // A --tokenizer given must load (a wrong path is named now, not at the first prompt); the model's own is optional.
+        var tokenizer = args.Optional("tokenizer") is { } path ? Tokenizer.Load(path)
+            : File.Exists(Path.Combine(directory, "tokenizer.json")) ? Tokenizer.Load(directory)
+            : null;
         using var model = args.LoadModel(directory, args.Device);
         var limit = ScoreVerb.TokenLimit(args, model.Config);
-        var tokenizerPath = args.Optional("tokenizer") ?? directory;
-        var tokenizer = File.Exists(tokenizerPath) || File.Exists(Path.Combine(tokenizerPath, "tokenizer.json"))
-            ? Tokenizer.Load(tokenizerPath)
-            : null;
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         return await JsonLines.ServeAsync(request =>
@@ -120,22 +120,29 @@ public static class GenerateVerb
 }
 
 /// <summary>
-/// convert: load a model directory and save it again (another dtype, other shards), as transformers reads it.
-/// A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything is written.
+/// convert: load a model directory and save it again (another dtype, other shards), with its tokenizer files, as
+/// transformers reads it. A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything
+/// is written.
 /// </summary>
 public static class ConvertVerb
 {
+    // Smaller shards are a slip (--max-shard-bytes 5 meant as 5 GB) that writes a file per tensor; 1 MiB still splits
+    // even the built-in 16 MB model.
+    private const long MinShardBytes = 1 << 20;
+
     public static Task<int> RunAsync(Arguments args)
     {
-        var output = args.Required("out");
         var directory = args.Required("model");
+        var output = Arguments.OutputFolder(args.Required("out"), ("model", directory));
+        var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
+        if (shardBytes < MinShardBytes) throw new ArgumentException($"--max-shard-bytes must be at least {MinShardBytes} (1 MiB), not {shardBytes}");
         PretrainedModel.RequireDirectory(directory);
         var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
         if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
             throw new ArgumentException($"{configFile}: {problem}");
         using var model = args.LoadModel(directory, device: null);
-        var shardBytes = args.Whole("max-shard-bytes", PretrainedModel.DefaultShardBytes);
         PretrainedModel.Save(model, output, shardBytes);
+        PretrainedModel.CopyTokenizer(directory, output);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
         return Task.FromResult(0);
     }

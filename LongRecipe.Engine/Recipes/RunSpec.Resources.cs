@@ -24,9 +24,7 @@ public sealed partial record RunSpec
         Check(PretrainedModel.DirectoryProblem(directory), "model");
         if (problems.Count == 0 && !File.Exists(Path.Combine(directory, "tokenizer.json")))
             Check($"{directory} has no tokenizer.json, which a run tokenizes its text with", "model");
-        var devices = TorchRuntime.CudaDeviceCount;
-        if (Device.IsCuda && Device.Index >= devices)
-            Check($"{Device} is not on this machine ({(devices == 0 ? "no CUDA device" : $"CUDA devices 0 to {devices - 1}")})", "device");
+        Check(TorchRuntime.DeviceProblem(Device), "device");
         for (var i = 0; i < Stages.Count; i++)
             if (Stages[i] is TrainingStageSpec { CudaGraph: true } && !FusedAdamW.TakesLearningRateOnDevice)
                 Check($"needs libtorch 2.3 or newer (this is {TorchRuntime.Version})", $"stages[{i}].cuda_graph");

@@ -96,6 +96,19 @@ public static class TorchRuntime
 
     public static bool CudaAvailable => CudaDeviceCount > 0;
 
+    /// <summary>
+    /// Why <paramref name="device"/> cannot be used on this machine, e.g. "cuda:7 is not on this machine (CUDA devices 0 to 1)",
+    /// or null; asked before loading, so a missing GPU is one plain sentence rather than libtorch's dispatcher listing.
+    /// </summary>
+    public static string? DeviceProblem(Device device)
+    {
+        if (!device.IsCuda) return null;
+        if (!BuiltWithCuda) return $"{device} is not on this machine (this libtorch build has no CUDA)";
+        var devices = CudaDeviceCount;
+        return device.Index < devices ? null
+            : $"{device} is not on this machine ({(devices == 0 ? "no CUDA device is visible" : $"CUDA devices 0 to {devices - 1}")})";
+    }
+
     /// <summary>Seeds libtorch's default generators (CPU and every CUDA device).</summary>
     public static void ManualSeed(ulong seed) => Native.Check(Native.lr_manual_seed(seed));
 
