@@ -190,6 +190,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["run", "--resume", "--run", "abc"], "--run must be a whole number in [-9223372036854775808, 9223372036854775807], not 'abc'" },
         { ["run", "--resume"], "--resume needs --run <id>, the run to continue" },
         { ["run", "no-such-spec.json"], "no-such-spec.json: no such spec file, and not a preset" },
+        { ["experiment", Path.Combine(CliProcess.RepositoryRoot, "experiments", "replication", "results", "experiment.json"), "--report-only",
+            "--data", Path.Combine(Fixtures, "no-such-data")], $"--report-only reads the runs in {Path.Combine(Fixtures, "no-such-data", "runs.db")}, which does not exist" },
     };
 
     [Theory]

@@ -20,6 +20,9 @@ public static class ExperimentVerb
         var spec = ExperimentSpec.Load(file);
         var workspace = Workspace.At(args.Optional("data") ?? "data");
         var output = Arguments.OutputFolder(args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name));
+        // A report from a store that is not there would be all dashes: a mistyped --data, not an experiment without runs.
+        if (args.Flag("report-only") && !File.Exists(workspace.StoreFile))
+            throw new ArgumentException($"--report-only reads the runs in {workspace.StoreFile}, which does not exist; is --data right?");
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
 

@@ -50,7 +50,7 @@ public static class ScoreVerb
     /// </summary>
     internal static long TokenLimit(Arguments args, LlamaConfig config)
     {
-        var fits = (long)(TorchRuntime.TotalMemory(args.Device) / MemoryBounds.ForwardBytes(config, 1, 1));
+        var fits = MemoryBounds.LongestForward(config, args.Device);
         var limit = args.Whole("max-tokens", Math.Min(config.MaxPositionEmbeddings, fits));
         if (limit < 2) throw new ArgumentException($"--max-tokens must be at least 2, not {limit}");
         return limit <= fits ? limit : throw new ArgumentException($"--max-tokens {limit}: {MemoryBounds.ForwardProblem(config, 1, limit, args.Device)}");

@@ -152,4 +152,14 @@ public sealed class RunSpecResourceTests : IDisposable
         var rt1 = spec with { Stages = [stage with { Transform = new TransformSpec(PositionScheme.Pose, Rt1: 5) }] };
         Assert.Contains(rt1.Problems(), p => p == new SpecProblem("stages[0].transform.rt1", "is read by long_recipe only; pose has no rt1, got 5"));
     }
+
+    [Fact]
+    public void The_longest_forward_is_the_last_length_whose_bound_fits()
+    {
+        var config = LlamaConfig.Load(Path.Combine(Builtin, "config.json"));
+        var total = TorchRuntime.TotalMemory(Device.Cpu);
+        var longest = MemoryBounds.LongestForward(config, Device.Cpu);
+        Assert.True(MemoryBounds.ForwardBytes(config, 1, longest) <= total);
+        Assert.True(MemoryBounds.ForwardBytes(config, 1, longest + 1) > total);
+    }
 }

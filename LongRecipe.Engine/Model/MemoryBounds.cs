@@ -45,5 +45,20 @@ public static class MemoryBounds
     public static string? ForwardProblem(LlamaConfig config, double batch, double length, Device device) =>
         Problem(ForwardBytes(config, batch, length), $"a forward of {batch:0} × {length:0} tokens", device);
 
+    /// <summary>The most tokens one forward of a single sequence can hold on <paramref name="device"/> by <see cref="ForwardBytes"/>.</summary>
+    public static long LongestForward(LlamaConfig config, Device device)
+    {
+        var total = TorchRuntime.TotalMemory(device);
+        // ForwardBytes grows with the length (linearly, or quadratically where attention is written out): bisect.
+        long fits = 0, tooLong = (long)Math.Min(long.MaxValue / 2.0, total / ForwardBytes(config, 1, 1)) + 1;
+        while (tooLong - fits > 1)
+        {
+            var middle = fits + (tooLong - fits) / 2;
+            if (ForwardBytes(config, 1, middle) <= total) fits = middle;
+            else tooLong = middle;
+        }
+        return fits;
+    }
+
     private static string Gib(double bytes) => $"{bytes / (1L << 30):#,0.#} GiB";
 }
