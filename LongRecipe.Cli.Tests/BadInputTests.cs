@@ -187,7 +187,12 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
         { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
         { ["rope-search", "--model", Builtin, "--population", "-"], "--population must be a whole number in [-2147483648, 2147483647], not '-'" },
-        { ["run", "--resume", "--run", "abc"], "--run must be a whole number in [-9223372036854775808, 9223372036854775807], not 'abc'" },
+        { ["run", "--resume", "--run", "abc"], "--run must be a run id, a positive whole number, not 'abc'" },
+        { ["run", "--resume", "--run", "-1"], "--run must be a run id, a positive whole number, not '-1'" },
+        { ["run", "--resume", "--run", "3", "yarn"], "--resume continues a run with its own spec; leave out 'yarn'" },
+        { ["run", Fixtures], $"{Fixtures} is a folder; give a spec file (.json) or a preset" },
+        { ["experiment", Path.Combine(CliProcess.RepositoryRoot, "experiments", "replication", "results", "experiment.json"),
+            "--data", Path.Combine(Model, "config.json")], $"--data {Path.Combine(Model, "config.json")} is a file; give the folder that holds (or will hold) runs.db" },
         { ["run", "--resume"], "--resume needs --run <id>, the run to continue" },
         { ["run", "no-such-spec.json"], "no-such-spec.json: no such spec file, and not a preset" },
         { ["experiment", Path.Combine(CliProcess.RepositoryRoot, "experiments", "replication", "results", "experiment.json"), "--report-only",
@@ -315,6 +320,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
         var result = await CliProcess.RunAsync(["run", file, "--data", data]);
         Assert.Equal(1, result.ExitCode);
+        // Every problem, what the machine lacks for the spec included, is named in the file the user wrote.
+        Assert.Contains($"{file}: ", result.Stderr);
         Assert.Contains(error, result.Stderr);
         Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
     }

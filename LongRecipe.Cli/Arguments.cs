@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Cli;
@@ -86,6 +87,16 @@ public sealed class Arguments
     public bool Flag(string name) => values.ContainsKey(name);
 
     /// <summary>--device, cpu by default; a CUDA device this machine lacks is refused here, before a model loads.</summary>
+    /// <summary>--data's workspace (by default data/): the run store and the runs' folders.</summary>
+    public Workspace Workspace
+    {
+        get
+        {
+            var data = Optional("data") ?? "data";
+            return File.Exists(data) ? throw new ArgumentException($"--data {data} is a file; give the folder that holds (or will hold) runs.db") : Workspace.At(data);
+        }
+    }
+
     public Device Device => Device.Parse(Optional("device") ?? "cpu") is var device && TorchRuntime.DeviceProblem(device) is { } problem
         ? throw new ArgumentException($"--device {problem}")
         : device;

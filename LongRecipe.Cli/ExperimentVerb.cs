@@ -18,7 +18,7 @@ public static class ExperimentVerb
     {
         var file = args.Positional ?? throw new ArgumentException("give an experiment file (see experiments/replication/experiment.json)");
         var spec = ExperimentSpec.Load(file);
-        var workspace = Workspace.At(args.Optional("data") ?? "data");
+        var workspace = args.Workspace;
         var output = Arguments.OutputFolder(args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name));
         // A report from a store that is not there would be all dashes: a mistyped --data, not an experiment without runs.
         if (args.Flag("report-only") && !File.Exists(workspace.StoreFile))

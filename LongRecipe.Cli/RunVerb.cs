@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Recipes;
@@ -22,12 +23,23 @@ public static class RunVerb
             Console.WriteLine(Spec(args).Validate().ToJson());
             return 0;
         }
-        var workspace = Workspace.At(args.Optional("data") ?? "data");
+        var workspace = args.Workspace;
+        var resume = args.Flag("resume");
+        var spec = resume ? null : Spec(args);
+        var resumed = resume ? RunToResume(args) : 0;
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
         var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
-        var resume = args.Flag("resume");
-        var runId = resume ? args.Whole("run", 0L) is > 0 and var id ? id : throw new ArgumentException("--resume needs --run <id>, the run to continue") : launcher.Create(Spec(args));
+        long runId;
+        try
+        {
+            runId = spec is null ? resumed : launcher.Create(spec);
+        }
+        catch (RunSpecException e) when (e.File is null && args.Positional is { } file && File.Exists(file))
+        {
+            // What the machine lacks for the spec (a corpus, the model, memory) is named in the file the user wrote.
+            throw new RunSpecException(file, e.Problems);
+        }
 
         using var cancel = CorpusVerb.CancelOnCtrlC();
         using var bar = new ProgressBar("starting");
@@ -54,11 +66,22 @@ public static class RunVerb
         return status == RunStatus.Completed ? 0 : 1;
     }
 
+    /// <summary>--run's id for --resume; a spec beside it is refused, since a run continues with the spec it began with.</summary>
+    private static long RunToResume(Arguments args)
+    {
+        if (args.Positional is { } spec) throw new ArgumentException($"--resume continues a run with its own spec; leave out '{spec}'");
+        var text = args.Optional("run") ?? throw new ArgumentException("--resume needs --run <id>, the run to continue");
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? id
+            : throw new ArgumentException($"--run must be a run id, a positive whole number, not '{text}'");
+    }
+
     /// <summary>A preset by name, or a spec file.</summary>
     private static RunSpec Spec(Arguments args)
     {
         var name = args.Positional ?? throw new ArgumentException($"give a spec file or a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
         if (RunPresets.ByName.TryGetValue(name, out var preset)) return preset();
+        if (Directory.Exists(name)) throw new ArgumentException($"{name} is a folder; give a spec file (.json) or a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
         return File.Exists(name) ? RunSpec.Load(name)
             : throw new ArgumentException($"{name}: no such spec file, and not a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
     }
