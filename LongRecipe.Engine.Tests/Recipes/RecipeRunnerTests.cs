@@ -100,6 +100,14 @@ public class RecipeRunnerTests
         Assert.DoesNotContain(1L, steps);
         // The base's short perplexity was measured before the cancel; the resume does not measure it again.
         Assert.DoesNotContain(events.OfType<EvalEvent>(), e => e.Stage == RecipeRunner.BaseStage);
+
+        // With the run's folder gone, a resume starts over and says so, rather than passing it off as a resume.
+        Directory.Delete(folder.Path, recursive: true);
+        var (again, lost) = Run(new RecipeRunner(spec, folder.Path, Builtin), resume: true);
+        Assert.Equal(RunStatus.Completed, again);
+        Assert.Contains(lost.OfType<LogEvent>(), e => e.Level == RunLogLevel.Warning
+            && e.Message == $"the run's folder {folder.Path} is gone, and with it everything the run had done: it starts over");
+        Assert.Equal(1L, lost.OfType<StepEvent>().First().Step);
     }
 
     [Fact]

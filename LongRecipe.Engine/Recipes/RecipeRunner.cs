@@ -62,6 +62,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             // ---- setup: the spec, the base model, the data's tokenizer ----
             events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
             spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
+            var folderLost = resume && !Directory.Exists(runFolder);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));
             var state = resume ? RecipeState.Load(runFolder) : new RecipeState([]);
@@ -72,6 +73,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
             var config = Extended(baseModel.Config, native);
             Log($"{spec.Name}: {BaseModel} ({baseModel.Parameters.ElementCount:N0} parameters, native {native}) → {spec.TargetLength} tokens, "
                 + $"RoPE {config.RopeScaling.Type.Name()}, {device} {dtype.ShortName()}");
+            if (folderLost) Log($"the run's folder {runFolder} is gone, and with it everything the run had done: it starts over", RunLogLevel.Warning);
             var data = new RecipeData(spec, tokenizer, BaseModel, Path.Combine(runFolder, "data"), native, realCorpus, m => Log(m, RunLogLevel.Warning));
 
             if (spec.Eval.ShortRetention && !state.Done(BaseStage))
@@ -104,7 +106,8 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                         var batches = training is ExtendStage extend ? data.Extension(extend, spec.Window(i), model, cancel) : data.Annealing((AnnealStage)training, cancel);
                         var checkpointed = Checkpoints.Latest(folder) is not null;
                         if (stage == stopped && !checkpointed)
-                            Log($"{stage} stopped before its first checkpoint: it restarts from step 1");
+                            Log($"{stage} has no checkpoint in {Checkpoints.Folder(folder)} (it stopped before its first, or they were removed): it restarts from step 1",
+                                RunLogLevel.Warning);
                         var trainer = new Trainer(model, batches, Options(training, dtype), folder, stage, resume: resume && checkpointed);
                         var outcome = trainer.Run(Emit, cancel);
                         if (outcome.End != TrainingEnd.Completed)
