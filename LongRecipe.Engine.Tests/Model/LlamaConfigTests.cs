@@ -236,6 +236,7 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Contains("num_attention_heads (-4) must be positive", LoadFails(Minimal(heads: "-4")).Message);
         Assert.Contains("hidden_size must be an integer, got \"4096\"", LoadFails(Minimal(hidden: "\"4096\"")).Message);
         Assert.Contains("hidden_size must be an integer, got 4096.5", LoadFails(Minimal(hidden: "4096.5")).Message);
+        Assert.Contains("hidden_size must be an integer in [-2147483648, 2147483647], got 1099511627776", LoadFails(Minimal(hidden: "1099511627776")).Message);
         Assert.Contains("vocab_size is missing", LoadFails(Minimal().Replace("\"vocab_size\": 32000,", "")).Message);
         Assert.Contains("model_type 'gpt2' is not supported", LoadFails(Minimal().Replace("llama", "gpt2")).Message);
         Assert.Contains("not valid JSON", LoadFails("{\"model_type\": ").Message);

@@ -88,6 +88,9 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
     public int Int(int min = int.MinValue)
     {
         if (Value.ValueKind == JsonValueKind.Number && Value.TryGetInt32(out var n) && n >= min) return n;
+        // A whole number past int's range (a hidden_size of 2⁴⁰) is an integer, just too large: say so.
+        if (Value.ValueKind == JsonValueKind.Number && !Value.TryGetInt32(out _) && Value.TryGetInt64(out _))
+            throw WrongType($"an integer in [{min.ToString(CultureInfo.InvariantCulture)}, {int.MaxValue.ToString(CultureInfo.InvariantCulture)}]");
         throw WrongType(min == int.MinValue ? "an integer" : $"an integer ≥ {min.ToString(CultureInfo.InvariantCulture)}");
     }
 
