@@ -74,6 +74,14 @@ public sealed class ExperimentPlanTests
     [InlineData("""{"learning_rates": [0.001], "selection_eval": null}""", "selection_eval: a learning-rate grid needs a selection evaluation (on validation data)")]
     [InlineData("""{"learning_rates": [-1]}""", "learning_rates[0]: must be a finite number > 0, got -1")]
     [InlineData("""{"parallel": 0}""", "parallel: must be ≥ 1, got 0")]
+    [InlineData("""{"criterion": {"benchmark": "nope", "metric": "x", "context_length": 1}}""",
+        "criterion.benchmark: must be one of niah, passkey, perplexity, short_perplexity, got 'nope'")]
+    [InlineData("""{"criterion": {"benchmark": "perplexity", "metric": "accuracy", "context_length": 1024}}""",
+        "criterion.metric: perplexity measures perplexity and bits_per_byte, not 'accuracy'")]
+    [InlineData("""{"criterion": {"benchmark": "perplexity", "metric": "perplexity", "context_length": 999}}""",
+        "criterion.context_length: selection_eval measures perplexity at 1024, not 999")]
+    [InlineData("""{"criterion": {"benchmark": "niah", "metric": "accuracy", "context_length": 1024}}""",
+        "criterion.context_length: selection_eval has no niah to pick by")]
     public void Each_problem_names_its_field(string change, string expected)
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(Spec(1e-4).ToJson())!.AsObject();

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Events;
 
 namespace LongRecipe.Engine.Recipes;
 
@@ -76,6 +77,28 @@ public sealed record ExperimentSpec(
             Check(!string.IsNullOrWhiteSpace(criterion.Benchmark), "criterion.benchmark", "must not be empty");
             Check(!string.IsNullOrWhiteSpace(criterion.Metric), "criterion.metric", "must not be empty");
             Check(criterion.ContextLength > 0, "criterion.context_length", $"must be > 0, got {criterion.ContextLength}");
+            // The criterion must name a cell the selection evaluation writes, or no learning rate could ever be picked.
+            var metrics = criterion.Benchmark switch
+            {
+                Benchmarks.Niah or Benchmarks.Passkey => [Metrics.Accuracy, Metrics.NeedleLogProb],
+                Benchmarks.Perplexity => [Metrics.Perplexity, Metrics.BitsPerByte],
+                Benchmarks.ShortPerplexity => [Metrics.Perplexity],
+                _ => (string[]?)null,
+            };
+            Check(metrics is not null, "criterion.benchmark", $"must be one of {string.Join(", ", Benchmarks.All)}, got '{criterion.Benchmark}'");
+            if (metrics is not null)
+                Check(metrics.Contains(criterion.Metric), "criterion.metric", $"{criterion.Benchmark} measures {string.Join(" and ", metrics)}, not '{criterion.Metric}'");
+            var lengths = criterion.Benchmark switch
+            {
+                Benchmarks.Niah => SelectionEval?.Niah?.Lengths,
+                Benchmarks.Passkey => SelectionEval?.Passkey?.Lengths,
+                Benchmarks.Perplexity => SelectionEval?.Perplexity?.Lengths,
+                _ => null,
+            };
+            if (SelectionEval is not null && metrics is not null && criterion.Benchmark != Benchmarks.ShortPerplexity)
+                Check(lengths?.Contains(criterion.ContextLength) == true, "criterion.context_length", lengths is null
+                    ? $"selection_eval has no {criterion.Benchmark} to pick by"
+                    : $"selection_eval measures {criterion.Benchmark} at {string.Join(", ", lengths)}, not {criterion.ContextLength}");
         }
         if (Methods.Count == 0 || Seeds.Count == 0) return problems;
 

@@ -200,8 +200,9 @@ public sealed partial record RunSpec
 
     private static void CheckFields(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems, string? discriminator)
     {
-        // Properties computed from the others (is_training_free, stage_names) are not fields a spec sets.
-        var known = info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).ToDictionary(p => p.Name);
+        // Properties computed from the others and never written (is_training_free, stage_names) are not fields a spec
+        // sets; computed ones the JSON carries for its readers (a criterion's maximize) are read back as written.
+        var known = info.Properties.Where(p => p.Get is not null || p.Set is not null || p.AssociatedParameter is not null).ToDictionary(p => p.Name);
         foreach (var property in element.EnumerateObject())
         {
             var fieldPath = Join(path, property.Name);
