@@ -112,8 +112,18 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { """{"input_ids": [1, 300]}""", "input_ids[1] = 300 is outside the vocabulary [0, 256)" },
         { """{"prompt": "hello"}""", "prompt needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory" },
         { """{"max_new_tokens": 4}""", "prompt or input_ids is required" },
+        { """{"prompt": "hello", "input_ids": [1]}""", "give prompt or input_ids, not both" },
         { """{"input_ids": [1, 2], "stop": [3]}""", "stop" },
     };
+
+    [Fact]
+    public async Task A_tokenizer_naming_ids_past_the_models_vocabulary_is_named_as_another_models()
+    {
+        // The built-in tokenizer's 8k words against a fixture model of 256.
+        var result = await CliProcess.RunAsync(["generate", "--model", Model, "--tokenizer", Builtin], """{"prompt": "the needle is hidden"}""");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("past the model's vocab_size 256: the tokenizer is not this model's", result.Stderr);
+    }
 
     private static readonly Lazy<Task<CliProcess.Result>> Generated = new(() =>
         CliProcess.RunAsync(["generate", "--model", Model], [.. GenerateRequests.Select(row => row.Data.Item1).SelectMany(line => new[] { line, GoodPrompt })]));

@@ -91,7 +91,7 @@ public static class GenerateVerb
         return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
-            var prompt = Prompt(request, tokenizer);
+            var prompt = Prompt(request, tokenizer, model.Config.VocabSize);
             if (prompt.Length == 0) throw new RequestException("input_ids must hold at least one token");
             var maxNew = request.Optional("max_new_tokens")?.Int(min: 1) ?? 32;
             ScoreVerb.Validate(model.Config, [.. prompt, 0], null, limit);
@@ -110,12 +110,17 @@ public static class GenerateVerb
         }, cancel.Token);
     }
 
-    private static long[] Prompt(JsonField request, Tokenizer? tokenizer)
+    private static long[] Prompt(JsonField request, Tokenizer? tokenizer, int vocabSize)
     {
+        if (request.Has("input_ids") && request.Has("prompt")) throw new RequestException("give prompt or input_ids, not both");
         if (request.Optional("input_ids")?.Longs() is { } ids) return ids;
         var text = request.Optional("prompt")?.String() ?? throw new RequestException("prompt or input_ids is required");
         if (tokenizer is null) throw new RequestException("prompt needs a tokenizer: pass --tokenizer or put tokenizer.json in the model directory");
-        return tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
+        var encoded = tokenizer.Encode(text, addSpecialTokens: true).Select(i => (long)i).ToArray();
+        // A tokenizer that names ids the model has no embedding for belongs to another model.
+        if (encoded.Where(i => i >= vocabSize).Select(i => (long?)i).FirstOrDefault() is { } outside)
+            throw new RequestException($"the tokenizer gives id {outside} for this prompt, past the model's vocab_size {vocabSize}: the tokenizer is not this model's");
+        return encoded;
     }
 }
 
