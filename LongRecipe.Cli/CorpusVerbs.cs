@@ -14,10 +14,12 @@ public static class CorpusVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var sources = args.Required("sources").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        using var cancel = CancelOnCtrlC();
+        var output = args.Required("out");
+        if (TokenStore.ReplaceProblem(output) is { } problem) throw new ArgumentException($"--out {problem}");
+        using var cancel = new Interruption();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
-            store = TokenStore.Build(sources, args.Required("tokenizer"), args.Required("out"), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
+            store = TokenStore.Build(sources, args.Required("tokenizer"), output, new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
                 cancel.Token, Warn);
         using var opened = store;
         Console.WriteLine(new JsonObject { ["store"] = store.Folder, ["documents"] = store.DocumentCount, ["tokens"] = store.TokenCount }.ToJsonString());
@@ -26,13 +28,6 @@ public static class CorpusVerb
 
     /// <summary>A corpus source's warning (bytes replaced, an empty document skipped) on stderr, on a line of its own.</summary>
     internal static void Warn(CorpusWarning warning) => Console.Error.WriteLine($"\nwarning: {warning}");
-
-    internal static CancellationTokenSource CancelOnCtrlC()
-    {
-        var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        return cancel;
-    }
 }
 
 /// <summary>synthetic: write the built-in corpus as JSON Lines that `corpus` imports.</summary>
@@ -54,7 +49,9 @@ public static class SyntheticVerb
             "pairs" => SyntheticCorpus.InstructionPairs(spec).Select(p => new JsonObject { ["prompt"] = p.Prompt, ["response"] = p.Response }),
             _ => throw new ArgumentException($"--kind must be long, short or pairs, not '{kind}'"),
         };
-        await using var output = new StreamWriter(args.Required("out"));
+        var path = args.Required("out");
+        if (Directory.Exists(path)) throw new ArgumentException($"--out {path} is a folder; give the .jsonl file to write");
+        await using var output = new StreamWriter(path);
         using var bar = new ProgressBar($"{kind} documents");
         var written = 0;
         foreach (var line in lines)

@@ -29,7 +29,7 @@ public static class RunVerb
         var resume = args.Flag("resume");
         var runId = resume ? args.Whole("run", 0L) is > 0 and var id ? id : throw new ArgumentException("--resume needs --run <id>, the run to continue") : launcher.Create(Spec(args));
 
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         using var bar = new ProgressBar("starting");
         var status = await launcher.ExecuteAsync(runId, resume, e =>
         {

@@ -86,8 +86,7 @@ public static class GenerateVerb
         var tokenizer = File.Exists(tokenizerPath) || File.Exists(Path.Combine(tokenizerPath, "tokenizer.json"))
             ? Tokenizer.Load(tokenizerPath)
             : null;
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        using var cancel = new Interruption();
         return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");
