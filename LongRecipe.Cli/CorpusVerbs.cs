@@ -15,6 +15,7 @@ public static class CorpusVerb
     {
         var sources = args.Required("sources").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var output = args.Required("out");
+        // Build refuses it too; asked here first so that the message names the flag.
         if (TokenStore.ReplaceProblem(output) is { } problem) throw new ArgumentException($"--out {problem}");
         using var cancel = new Interruption();
         TokenStore store;

@@ -17,8 +17,9 @@ public sealed class RequestException(string message) : Exception(message);
 /// reader, so a mistyped or missing field is named as config.json's are ("line 3: input_ids[2] must be an
 /// integer, got "x""). A request that fails gets {"error": "line N: …"} in its place (so results stay aligned)
 /// and a line on stderr; the exit code is then 1. A blank line is a request too, answered with an error, so that line N
-/// of the output always answers line N of the input; so is a line that is not UTF-8 or spells half a surrogate pair. JSON has no NaN or ±∞: a number that is not finite is written as
-/// null (<see cref="Numbers"/>), and a result that still cannot be written becomes its line's error; the stream goes on.
+/// of the output always answers line N of the input; so are a line that is not UTF-8 and a text with half a surrogate
+/// pair. JSON has no NaN or ±∞: a number that is not finite is written as null (<see cref="Numbers"/>), and a result
+/// that still cannot be written becomes its line's error; the stream goes on.
 /// </summary>
 public static class JsonLines
 {
