@@ -369,13 +369,14 @@ public class CliTests
     public async Task Tokenize_answers_a_lone_surrogate_and_bytes_that_are_not_utf8_with_an_error_in_their_place()
     {
         using var running = CliProcess.Start(["tokenize", "--tokenizer", Path.Combine(CliProcess.RepositoryRoot, "models", "builtin")]);
-        var result = await running.EndAsync([.. "{\"text\": \"a\\ud800b\"}\n{\"text\": \"a\"}\n{\"text\": \"a"u8, 0xFF, .. "b\"}\n{\"text\": \"b\"}\n"u8]);
+        // A byte order mark and "\r\n" (as PowerShell's pipes write) are not the request's.
+        var result = await running.EndAsync([.. "\uFEFF{\"text\": \"a\"}\r\n{\"text\": \"a\\ud800b\"}\n{\"text\": \"a"u8, 0xFF, .. "b\"}\n{\"text\": \"b\"}\n"u8]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(4, result.Stdout.Length);
-        Assert.Equal("line 1: text holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)", Error(result.Stdout[0]));
+        Assert.Equal("line 2: text holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)", Error(result.Stdout[1]));
         Assert.Equal("line 3: byte 11 (0xFF) is not UTF-8; a request is UTF-8 JSON", Error(result.Stdout[2]));
-        foreach (var answered in new[] { result.Stdout[1], result.Stdout[3] })
+        foreach (var answered in new[] { result.Stdout[0], result.Stdout[3] })
             Assert.Equal(2, JsonDocument.Parse(answered).RootElement.GetProperty("ids").GetArrayLength());
     }
 

@@ -38,7 +38,7 @@ public static class JsonLines
             string answer;
             try
             {
-                var line = Text(bytes);
+                var line = Text(bytes, first: lineNumber == 1);
                 if (string.IsNullOrWhiteSpace(line)) throw new RequestException("empty request (one JSON object a line)");
                 using var request = JsonField.Parse(line, source);
                 answer = handle(JsonField.Root(request, source)).ToJsonString(Output);
@@ -79,13 +79,15 @@ public static class JsonLines
     }
 
     /// <summary>
-    /// A line's text without its '\r' (from "\r\n"). Bytes that are not UTF-8 make the line an error rather than
+    /// A line's text without its '\r' (from "\r\n") and, on the first line, a byte order mark (PowerShell's pipes write
+    /// one; it starts the stream, not the request). Bytes that are not UTF-8 make the line an error rather than
     /// U+FFFD (as a StreamReader would replace them): JSON text is UTF-8, and an answer to the replaced text would
     /// answer a request nobody sent, with nothing on stdout to tell it apart.
     /// </summary>
-    private static string Text(byte[] line)
+    private static string Text(byte[] line, bool first)
     {
         var bytes = line.AsSpan();
+        if (first && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
         if (bytes is [.., (byte)'\r']) bytes = bytes[..^1];
         var text = new char[bytes.Length];
         return Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) == OperationStatus.Done
