@@ -177,9 +177,10 @@ public sealed unsafe class TokenStore : IDisposable
                 else if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(candidate) < StartingBuild) continue;
                 Directory.Delete(candidate, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Its lock is held: another process is building the same store now.
+                // Its lock is held (another process is building the same store now), or it cannot be removed; it stays
+                // as it would have without this clean-up, and the build goes on.
             }
         }
     }
