@@ -185,6 +185,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
+        { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },
+        { ["corpus", "--sources", Fixtures, "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-store")], $"{Fixtures} is a folder, not a file" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },

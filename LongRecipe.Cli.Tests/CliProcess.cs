@@ -32,10 +32,14 @@ internal static class CliProcess
         return await running.EndAsync();
     }
 
-    /// <summary>Starts the program and leaves it running: the test reads its stderr as it comes, stops or kills it.</summary>
-    public static Running Start(string[] arguments)
+    /// <summary>
+    /// Starts the program and leaves it running: the test reads its stderr as it comes, stops or kills it.
+    /// <paramref name="environment"/> adds variables (LAB_ROOT, to run it as if outside the repository).
+    /// </summary>
+    public static Running Start(string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(Program);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         return new Running(Process.Start(start)!, $"longrecipe {string.Join(' ', arguments)}");
@@ -77,13 +81,27 @@ internal static class CliProcess
             () => (ProgressWait.ProcessSignal(Process), Stderr.Length), $"{command} printing '{text}'");
 
         /// <summary>Sends SIGINT, as Ctrl-C does.</summary>
-        public void Interrupt() => System.Diagnostics.Process.Start("kill", ["-INT", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        public void Interrupt() => Signal("-INT");
+
+        /// <summary>Sends SIGTERM, as kill and job schedulers do.</summary>
+        public void Terminate() => Signal("-TERM");
+
+        private void Signal(string signal) =>
+            System.Diagnostics.Process.Start("kill", [signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
         /// <summary>Kills the program at once (SIGKILL): no cleanup runs.</summary>
         public void Kill()
         {
             Process.Kill();
             Process.WaitForExit();
+        }
+
+        /// <summary>Writes <paramref name="bytes"/> to stdin as they are (bytes that are not UTF-8 included) and closes it.</summary>
+        public async Task<Result> EndAsync(byte[] bytes)
+        {
+            await Process.StandardInput.BaseStream.WriteAsync(bytes);
+            Process.StandardInput.Close();
+            return await EndAsync();
         }
 
         public async Task<Result> EndAsync()

@@ -196,17 +196,97 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Corpus_replaces_only_a_store_or_an_empty_folder_and_refuses_another_naming_out()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var source = Path.Combine(folder, "a.txt");
+            File.WriteAllText(source, "The user's own words.");
+            var tokenizer = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+            Task<CliProcess.Result> Corpus(string output) => CliProcess.RunAsync(["corpus", "--sources", source, "--tokenizer", tokenizer, "--out", output]);
+
+            var refused = await Corpus(folder);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains($"longrecipe corpus: --out {folder} is not a token store (no manifest.json) and not empty", refused.Stderr);
+            Assert.Equal("The user's own words.", File.ReadAllText(source));
+
+            var store = Directory.CreateDirectory(Path.Combine(folder, "store")).FullName;
+            Assert.Equal(0, (await Corpus(store)).ExitCode);
+            File.WriteAllText(source, "Other words, so the store is built again.");
+            Assert.Equal(0, (await Corpus(store)).ExitCode);
+            Assert.Equal(["a.txt", "store"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Corpus_stopped_by_sigterm_cleans_up_as_for_ctrl_c()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // About 50 MB: seconds of tokenizing, so the signal comes while it works.
+            var source = Path.Combine(folder, "long.jsonl");
+            File.WriteAllLines(source, Enumerable.Repeat(JsonSerializer.Serialize(new { text = string.Concat(Enumerable.Repeat("Words to tokenize, 1234. ", 4000)) }), 500));
+            var tokenizer = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+
+            using var running = CliProcess.Start(["corpus", "--sources", source, "--tokenizer", tokenizer, "--out", Path.Combine(folder, "store")]);
+            await running.UntilStderr("tokenizing");
+            running.Terminate();
+            var stopped = await running.EndAsync();
+
+            Assert.Equal(1, stopped.ExitCode);
+            Assert.Contains("longrecipe corpus: The operation was canceled.", stopped.Stderr);
+            Assert.Equal(["long.jsonl"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Analyze_refuses_a_store_of_another_tokenizer_or_with_ids_outside_the_models_vocabulary()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var (tokenizer, store) = await ByteLevelStore(folder, ["""{"text": "The code 1234 was set."}"""]);
+            var builtin = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
+            Task<CliProcess.Result> Analyze(string withTokenizer) => CliProcess.RunAsync(["analyze", "--model", Path.Combine(Fixtures, "llama-default"),
+                "--tokenizer", withTokenizer, "--store", store, "--window", "4"]);
+
+            var other = await Analyze(builtin);
+            Assert.Equal(1, other.ExitCode);
+            Assert.Contains($"{Path.Combine(store, "manifest.json")}: the store was tokenized by another tokenizer than {builtin}", other.Stderr);
+
+            using (var tokens = File.OpenWrite(Path.Combine(store, "tokens.bin")))
+            {
+                tokens.Position = 2 * sizeof(int);
+                tokens.Write(BitConverter.GetBytes(50000));
+            }
+            var outside = await Analyze(tokenizer);
+            Assert.Equal(1, outside.ExitCode);
+            Assert.Contains($"{Path.Combine(store, "tokens.bin")}: document 0, token 2 (offset 8 bytes): id 50000 is outside the vocabulary [0, 256)", outside.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Analyze_ranks_tokens_by_how_much_full_context_helps()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
         try
         {
-            var tokenizer = Path.Combine(folder, "tokenizer.json");
-            File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
-            var corpus = Path.Combine(folder, "docs.jsonl");
-            File.WriteAllLines(corpus, Enumerable.Range(0, 3).Select(i => JsonSerializer.Serialize(new { text = $"The code {i}7{i}3 was set. Later the code {i}7{i}3 was used again, {i}7{i}3." })));
-            var store = Path.Combine(folder, "store");
-            Assert.Equal(0, (await CliProcess.RunAsync(["corpus", "--sources", corpus, "--tokenizer", tokenizer, "--out", store])).ExitCode);
+            var (tokenizer, store) = await ByteLevelStore(folder,
+                Enumerable.Range(0, 3).Select(i => JsonSerializer.Serialize(new { text = $"The code {i}7{i}3 was set. Later the code {i}7{i}3 was used again, {i}7{i}3." })));
 
             var output = Path.Combine(folder, "ranking.json");
             var result = await CliProcess.RunAsync(["analyze", "--model", Path.Combine(Fixtures, "llama-default"), "--tokenizer", tokenizer,
@@ -251,6 +331,76 @@ public class CliTests
             var neither = await CliProcess.RunAsync(["tokenizer-train", "--out", trained]);
             Assert.Equal(1, neither.ExitCode);
             Assert.Contains("--sources", neither.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Tokenizer_train_refuses_sources_without_text_and_names_the_line_of_a_lone_surrogate()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            var empty = Path.Combine(folder, "empty.txt");
+            File.WriteAllText(empty, "");
+            var blank = Path.Combine(folder, "blank.jsonl");
+            File.WriteAllText(blank, "\n  \n");
+            var none = await CliProcess.RunAsync(["tokenizer-train", "--sources", $"{empty},{blank}", "--out", Path.Combine(folder, "out")]);
+            Assert.Equal(1, none.ExitCode);
+            Assert.Contains($"longrecipe tokenizer-train: the sources ({empty}, {blank}) have no text to train on", none.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(folder, "out")));
+
+            var halfPair = Path.Combine(folder, "half.jsonl");
+            File.WriteAllLines(halfPair, ["""{"text": "fine"}""", """{"text": "a\ud800b"}"""]);
+            var surrogate = await CliProcess.RunAsync(["tokenizer-train", "--sources", halfPair, "--out", Path.Combine(folder, "out")]);
+            Assert.Equal(1, surrogate.ExitCode);
+            Assert.Contains($"{halfPair}: line 2: field 'text' holds a lone surrogate", surrogate.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Tokenize_answers_a_lone_surrogate_and_bytes_that_are_not_utf8_with_an_error_in_their_place()
+    {
+        using var running = CliProcess.Start(["tokenize", "--tokenizer", Path.Combine(CliProcess.RepositoryRoot, "models", "builtin")]);
+        // A byte order mark and "\r\n" (as PowerShell's pipes write) are not the request's.
+        var result = await running.EndAsync([.. "\uFEFF{\"text\": \"a\"}\r\n{\"text\": \"a\\ud800b\"}\n{\"text\": \"a"u8, 0xFF, .. "b\"}\n{\"text\": \"b\"}\n"u8]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(4, result.Stdout.Length);
+        Assert.Equal("line 2: text holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)", Error(result.Stdout[1]));
+        Assert.Equal("line 3: byte 11 (0xFF) is not UTF-8; a request is UTF-8 JSON", Error(result.Stdout[2]));
+        foreach (var answered in new[] { result.Stdout[0], result.Stdout[3] })
+            Assert.Equal(2, JsonDocument.Parse(answered).RootElement.GetProperty("ids").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Eval_uses_a_corpus_folder_as_given_and_names_the_folder_real_stands_for()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // As if run outside the repository: its root cannot be found.
+            var outside = new Dictionary<string, string> { ["LAB_ROOT"] = Path.Combine(folder, "no-repository") };
+            Task<CliProcess.Result> Eval(string corpus)
+            {
+                var running = CliProcess.Start(["eval", "--model", Path.Combine(CliProcess.RepositoryRoot, "models", "builtin"), "--suite", "perplexity",
+                    "--lengths", "64", "--documents", "1", "--corpus", corpus], outside);
+                running.Process.StandardInput.Close();
+                return running.EndAsync();
+            }
+
+            var given = await Eval(folder);
+            Assert.Equal(1, given.ExitCode);
+            Assert.Contains($"longrecipe eval: {folder}: no real-text corpus there", given.Stderr);
+            var real = await Eval("real");
+            Assert.Contains($"longrecipe eval: --corpus real is {Path.Combine("data", "corpora", "real")} under the repository root, which was not found", real.Stderr);
         }
         finally
         {
@@ -525,6 +675,18 @@ public class CliTests
     }
 
     /// <summary>A byte-level BPE tokenizer.json without merges: id = byte value (GPT-2's byte-to-character map).</summary>
+    /// <summary>A token store at folder/store of these .jsonl lines, tokenized by folder/tokenizer.json (<see cref="ByteLevelTokenizerJson"/>).</summary>
+    private static async Task<(string Tokenizer, string Store)> ByteLevelStore(string folder, IEnumerable<string> lines)
+    {
+        var tokenizer = Path.Combine(folder, "tokenizer.json");
+        File.WriteAllText(tokenizer, ByteLevelTokenizerJson());
+        var corpus = Path.Combine(folder, "docs.jsonl");
+        File.WriteAllLines(corpus, lines);
+        var store = Path.Combine(folder, "store");
+        Assert.Equal(0, (await CliProcess.RunAsync(["corpus", "--sources", corpus, "--tokenizer", tokenizer, "--out", store])).ExitCode);
+        return (tokenizer, store);
+    }
+
     private static string ByteLevelTokenizerJson()
     {
         var printable = Enumerable.Range(33, 94).Concat(Enumerable.Range(161, 12)).Concat(Enumerable.Range(174, 82)).ToHashSet();

@@ -20,13 +20,14 @@ public static class AnalyzeVerb
         var window = args.Whole("window", 0);
         if (args.Optional("window") is not null && window < 2) throw new ArgumentException($"--window must be at least 2 tokens, not {window}");
         if (extendedDirectory is null && window == 0) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
-        var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? args.Required("model"));
+        var tokenizerPath = args.Optional("tokenizer") ?? args.Required("model");
+        var tokenizer = Tokenizer.Load(tokenizerPath);
         using var model = args.LoadModel(args.Required("model"), args.Device);
         using var extended = extendedDirectory is null ? null : args.LoadModel(extendedDirectory, args.Device);
-        using var store = TokenStore.Open(args.Required("store"));
+        using var store = TokenStore.Open(args.Required("store"), tokenizerPath, model.Config.VocabSize);
         var limit = Math.Min(store.DocumentCount, args.Whole("documents", 16));
         var fraction = args.Number("top", 0.2);
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
 
         var scored = new List<ScoredDocument>();
         using (var bar = new ProgressBar("scoring documents"))

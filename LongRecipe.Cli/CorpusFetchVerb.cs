@@ -27,7 +27,7 @@ public static class CorpusFetchVerb
             : PackageSources.All;
         IPackageFetcher fetcher = args.Optional("from") is { } folder ? new FolderFetcher(folder) : new RegistryFetcher();
 
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         var clock = Stopwatch.StartNew();
         CorpusBuildResult result;
         try

@@ -15,7 +15,9 @@ public static class CorpusVerb
     {
         var sources = args.Required("sources").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var output = Arguments.OutputFolder(args.Required("out"));
-        using var cancel = CancelOnCtrlC();
+        // Build refuses it too; asked here first so that the message names the flag.
+        if (TokenStore.ReplaceProblem(output) is { } problem) throw new ArgumentException($"--out {problem}");
+        using var cancel = new Interruption();
         TokenStore store;
         using (var bar = new ProgressBar("tokenizing"))
             store = TokenStore.Build(sources, args.Required("tokenizer"), output, new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)),
@@ -27,13 +29,6 @@ public static class CorpusVerb
 
     /// <summary>A corpus source's warning (bytes replaced, an empty document skipped) on stderr, on a line of its own.</summary>
     internal static void Warn(CorpusWarning warning) => Console.Error.WriteLine($"\nwarning: {warning}");
-
-    internal static CancellationTokenSource CancelOnCtrlC()
-    {
-        var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        return cancel;
-    }
 }
 
 /// <summary>synthetic: write the built-in corpus as JSON Lines that `corpus` imports.</summary>
@@ -55,7 +50,9 @@ public static class SyntheticVerb
             "pairs" => SyntheticCorpus.InstructionPairs(spec).Select(p => new JsonObject { ["prompt"] = p.Prompt, ["response"] = p.Response }),
             _ => throw new ArgumentException($"--kind must be long, short or pairs, not '{kind}'"),
         };
-        await using var output = new StreamWriter(args.Required("out"));
+        var path = args.Required("out");
+        if (Directory.Exists(path)) throw new ArgumentException($"--out {path} is a folder; give the .jsonl file to write");
+        await using var output = new StreamWriter(path);
         using var bar = new ProgressBar($"{kind} documents");
         var written = 0;
         foreach (var line in lines)

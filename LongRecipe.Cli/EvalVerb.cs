@@ -37,14 +37,14 @@ public static class EvalVerb
             ShortContextLength: args.Whole("short-length", native),
             Seed: args.Whole("seed", defaults.Seed),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
-            Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, Workspace.At(args.Optional("data") ?? "data").RealCorpus) : null,
+            Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, corpus == DataSpec.Real ? RealCorpusFolder(args) : null) : null,
             Split: Split(args.Optional("split"))));
         foreach (var length in spec.ContextLengths)
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
         using var model = args.LoadModel(directory, args.Device, args.Optional("rope-scaling"));
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         using var bar = new ProgressBar("cells");
         var done = 0;
         Evaluator.Evaluate(model, tokenizer, spec, cell =>
@@ -86,6 +86,24 @@ public static class EvalVerb
         {
             var reason = JsonLines.Reason(e);
             throw new ArgumentException(reason.StartsWith(field, StringComparison.Ordinal) ? $"--{option}{reason[field.Length..]}" : $"--{option}: {reason}", e);
+        }
+    }
+
+    /// <summary>
+    /// The folder --corpus real names: corpora/real in the data directory (--data, relative to the repository root);
+    /// only this one needs the repository, a corpus folder given as such is used where it is.
+    /// </summary>
+    private static string RealCorpusFolder(Arguments args)
+    {
+        var data = args.Optional("data") ?? "data";
+        try
+        {
+            return Workspace.At(data).RealCorpus;
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new ArgumentException(
+                $"--corpus real is {Path.Combine(data, "corpora", "real")} under the repository root, which was not found: {e.Message} Or give the corpus folder itself.");
         }
     }
 

@@ -31,7 +31,7 @@ public static class ExperimentVerb
             results = ExperimentResults.Load(spec, store);
         else
         {
-            using var cancel = CorpusVerb.CancelOnCtrlC();
+            using var cancel = new Interruption();
             using var bar = new ProgressBar("starting");
             var runner = new ExperimentRunner(new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus));
             results = await runner.RunAsync(spec, new SynchronousProgress<ExperimentProgress>(p => Report(bar, p)), cancel.Token);

@@ -1,6 +1,10 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using LongRecipe.Engine.IO;
 
 namespace LongRecipe.Cli;
@@ -13,8 +17,9 @@ public sealed class RequestException(string message) : Exception(message);
 /// reader, so a mistyped or missing field is named as config.json's are ("line 3: input_ids[2] must be an
 /// integer, got "x""). A request that fails gets {"error": "line N: …"} in its place (so results stay aligned)
 /// and a line on stderr; the exit code is then 1. A blank line is a request too, answered with an error, so that line N
-/// of the output always answers line N of the input. JSON has no NaN or ±∞: a number that is not finite is written as
-/// null (<see cref="Numbers"/>), and a result that still cannot be written becomes its line's error; the stream goes on.
+/// of the output always answers line N of the input; so are a line that is not UTF-8 and a text with half a surrogate
+/// pair. JSON has no NaN or ±∞: a number that is not finite is written as null (<see cref="Numbers"/>), and a result
+/// that still cannot be written becomes its line's error; the stream goes on.
 /// </summary>
 public static class JsonLines
 {
@@ -23,17 +28,17 @@ public static class JsonLines
 
     public static async Task<int> ServeAsync(Func<JsonField, JsonObject> handle, CancellationToken cancel = default)
     {
-        using var input = new StreamReader(Console.OpenStandardInput());
         await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
         var failures = 0;
         var lineNumber = 0;
-        while (await input.ReadLineAsync(cancel) is { } line)
+        await foreach (var bytes in Lines(Console.OpenStandardInput(), cancel))
         {
             lineNumber++;
             var source = $"line {lineNumber}";
             string answer;
             try
             {
+                var line = Text(bytes, first: lineNumber == 1);
                 if (string.IsNullOrWhiteSpace(line)) throw new RequestException("empty request (one JSON object a line)");
                 using var request = JsonField.Parse(line, source);
                 answer = handle(JsonField.Root(request, source)).ToJsonString(Output);
@@ -48,6 +53,46 @@ public static class JsonLines
             await output.WriteLineAsync(answer);
         }
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>The stream's lines as bytes, split at '\n' (a last line without one included), for <see cref="Text"/> to decode.</summary>
+    private static async IAsyncEnumerable<byte[]> Lines(Stream stream, [EnumeratorCancellation] CancellationToken cancel)
+    {
+        var reader = PipeReader.Create(stream);
+        var lines = new List<byte[]>();
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancel);
+            var buffer = read.Buffer;
+            while (buffer.PositionOf((byte)'\n') is { } end)
+            {
+                lines.Add(buffer.Slice(0, end).ToArray());
+                buffer = buffer.Slice(buffer.GetPosition(1, end));
+            }
+            if (read.IsCompleted && !buffer.IsEmpty) lines.Add(buffer.ToArray());
+            reader.AdvanceTo(read.IsCompleted ? buffer.End : buffer.Start, buffer.End);
+            foreach (var line in lines) yield return line;
+            lines.Clear();
+            if (read.IsCompleted) break;
+        }
+        await reader.CompleteAsync();
+    }
+
+    /// <summary>
+    /// A line's text without its '\r' (from "\r\n") and, on the first line, a byte order mark (PowerShell's pipes write
+    /// one; it starts the stream, not the request). Bytes that are not UTF-8 make the line an error rather than
+    /// U+FFFD (as a StreamReader would replace them): JSON text is UTF-8, and an answer to the replaced text would
+    /// answer a request nobody sent, with nothing on stdout to tell it apart.
+    /// </summary>
+    private static string Text(byte[] line, bool first)
+    {
+        var bytes = line.AsSpan();
+        if (first && bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
+        if (bytes is [.., (byte)'\r']) bytes = bytes[..^1];
+        var text = new char[bytes.Length];
+        return Utf8.ToUtf16(bytes, text, out var read, out var written, replaceInvalidSequences: false) == OperationStatus.Done
+            ? new string(text, 0, written)
+            : throw new RequestException($"byte {read} (0x{bytes[read]:X2}) is not UTF-8; a request is UTF-8 JSON");
     }
 
     /// <summary>An exception's message without .NET's "(Parameter 'name')" suffix, which names a C# parameter, not a request field.</summary>

@@ -37,7 +37,7 @@ public static class PretrainVerb
             CudaGraph: args.Flag("cuda-graph"));
         spec.Options();
 
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         PretrainingResult result;
         using (var bar = new ProgressBar(spec.Corpus is null ? "preparing the synthetic corpus" : $"tokenizing {spec.Corpus}"))
             result = Pretraining.Run(spec, e => Report(bar, e), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);

@@ -36,7 +36,7 @@ public static class RopeSearchVerb
             Samples: args.Whole("samples", defaults.Samples),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
             Seed: args.Whole("seed", defaults.Seed)).Validate();
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
 
         var length = (int)Math.Round(spec.Factor * LongRopeSearch.NativeWindow(model.Config));
         if (MemoryBounds.ForwardProblem(model.Config, spec.BatchSize, length, args.Device) is { } tooLarge)

@@ -41,7 +41,7 @@ public static class RunVerb
             throw new RunSpecException(file, e.Problems);
         }
 
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         using var bar = new ProgressBar("starting");
         var status = await launcher.ExecuteAsync(runId, resume, e =>
         {

@@ -22,7 +22,7 @@ public static class TokenizerTrainVerb
             MinFrequency: args.Whole("min-frequency", 2),
             ModelMaxLength: args.Whole("model-max-length", 131072)).Validate();
         var texts = Texts(args);
-        using var cancel = CorpusVerb.CancelOnCtrlC();
+        using var cancel = new Interruption();
         TrainedBpe trained;
         using (var bar = new ProgressBar("merges"))
             trained = BpeTrainer.Train(texts, spec, new SynchronousProgress<BpeTrainingProgress>(p =>
@@ -45,9 +45,19 @@ public static class TokenizerTrainVerb
             return RealCorpus.Open(corpus).Documents(CorpusSplit.Train).Select(d => d.Text);
         if (sources is null)
             return SyntheticTrainingTexts.Generate(args.Whole("documents", 16), args.Whole("seed", 0UL));
-        return sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .SelectMany(source => CorpusReader.Read(source, CorpusVerb.Warn))
-            .Select(d => d.TextToTokenize)
-            .OfType<string>();
+        var files = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return WithText(files.SelectMany(source => CorpusReader.Read(source, CorpusVerb.Warn)).Select(d => d.TextToTokenize).OfType<string>(), files);
+    }
+
+    /// <summary>The texts as they are read; none at all (empty files, blank lines) throws, as `corpus` refuses a corpus with no tokens.</summary>
+    private static IEnumerable<string> WithText(IEnumerable<string> texts, string[] sources)
+    {
+        var any = false;
+        foreach (var text in texts)
+        {
+            any = true;
+            yield return text;
+        }
+        if (!any) throw new CorpusFormatException($"the sources ({string.Join(", ", sources)}) have no text to train on");
     }
 }

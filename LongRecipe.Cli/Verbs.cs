@@ -86,8 +86,7 @@ public static class GenerateVerb
             : null;
         using var model = args.LoadModel(directory, args.Device);
         var limit = ScoreVerb.TokenLimit(args, model.Config);
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        using var cancel = new Interruption();
         return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("prompt", "input_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed");

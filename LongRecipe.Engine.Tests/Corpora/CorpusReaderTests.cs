@@ -37,6 +37,7 @@ public class CorpusReaderTests
     [InlineData("""{}""", "line 2: a line needs exactly one of text, input_ids, or prompt and response")]
     [InlineData("[1, 2]", "line 2: a line must be a JSON object")]
     [InlineData("{oops", "line 2: not valid JSON")]
+    [InlineData("""{"text": "a\ud800b"}""", "line 2: field 'text' holds a lone surrogate")]
     public void Malformed_lines_name_the_file_line_and_field(string badLine, string expected)
     {
         using var folder = new TempFolder();
@@ -54,6 +55,7 @@ public class CorpusReaderTests
         File.WriteAllText(folder.File("data.csv"), "a,b");
         Assert.Contains("unsupported corpus file type '.csv'", Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("data.csv"))).Message);
         Assert.Contains("no such file", Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("gone.jsonl"))).Message);
+        Assert.Equal($"{folder.Path} is a folder, not a file", Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.Path)).Message);
     }
 }
 

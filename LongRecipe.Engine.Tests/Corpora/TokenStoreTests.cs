@@ -20,6 +20,15 @@ public class TokenStoreTests
     private static TokenStore Build(IReadOnlyList<string> sources, string tokenizer, string folder, IProgress<TokenStoreProgress>? progress = null) =>
         TokenStore.Build(sources, tokenizer, folder, progress, TestContext.Current.CancellationToken);
 
+    /// <summary>A store at folder/store of one .jsonl source with these lines, built with the byte tokenizer.</summary>
+    private static (string Store, string Tokenizer) Built(TempFolder folder, params string[] lines)
+    {
+        var tokenizer = ByteTokenizer(folder);
+        File.WriteAllLines(folder.File("a.jsonl"), lines);
+        using (Build([folder.File("a.jsonl")], tokenizer, folder.File("store"))) { }
+        return (folder.File("store"), tokenizer);
+    }
+
     private static int[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
 
     [Fact]
@@ -110,12 +119,100 @@ public class TokenStoreTests
     public void A_store_whose_files_disagree_with_its_manifest_is_rejected()
     {
         using var folder = new TempFolder();
+        var (store, _) = Built(folder, """{"text": "abc"}""");
+        using (var tokens = File.OpenWrite(Path.Combine(store, "tokens.bin"))) tokens.SetLength(5);
+        var e = Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store));
+        Assert.Contains("tokens.bin: 5 bytes, the manifest's 3 tokens need 12", e.Message);
+    }
+
+    [Fact]
+    public void A_folder_that_is_not_a_store_is_not_replaced_and_nothing_is_tokenized()
+    {
+        using var folder = new TempFolder();
+        var tokenizer = ByteTokenizer(folder);
+        var source = folder.File("a.txt");
+        File.WriteAllText(source, "the user's text");
+
+        var e = Assert.Throws<CorpusFormatException>(() => Build([source], tokenizer, folder.Path));
+        Assert.Equal($"{folder.Path} is not a token store (no manifest.json) and not empty; a store replaces only an earlier store or an empty folder", e.Message);
+        Assert.Equal(["a.txt", "tokenizer.json"], Directory.GetFileSystemEntries(folder.Path).Select(Path.GetFileName).Order());
+
+        // A store with a source put inside it is no longer only a store.
+        var store = folder.File("store");
+        using (Build([source], tokenizer, store)) { }
+        File.Copy(source, Path.Combine(store, "a.txt"));
+        Assert.Contains("holds a.txt, which is not a token store's file", Assert.Throws<CorpusFormatException>(() =>
+            Build([Path.Combine(store, "a.txt")], tokenizer, store)).Message);
+        Assert.True(File.Exists(Path.Combine(store, "a.txt")));
+
+        Assert.Contains("is the current directory", TokenStore.ReplaceProblem(Environment.CurrentDirectory));
+        Assert.Contains("is above the current directory", TokenStore.ReplaceProblem(Path.GetDirectoryName(Environment.CurrentDirectory)!));
+        Assert.Null(TokenStore.ReplaceProblem(folder.File("new")));
+        Assert.Contains("is a file", TokenStore.ReplaceProblem(source));
+        Assert.Equal($"{folder.Path} is a folder, not a file", Assert.Throws<CorpusFormatException>(() => Build([folder.Path], tokenizer, folder.File("s"))).Message);
+    }
+
+    [Fact]
+    public void A_build_removes_the_building_folders_of_killed_builds_of_its_store_and_no_other()
+    {
+        using var folder = new TempFolder();
         var tokenizer = ByteTokenizer(folder);
         File.WriteAllLines(folder.File("a.jsonl"), ["""{"text": "abc"}"""]);
+        string Building(string store) => Directory.CreateDirectory(folder.File($".{store}.building-{Guid.NewGuid():N}")).FullName;
+        var killed = Building("store");
+        File.WriteAllText(Path.Combine(killed, ".lock"), "");
+        var killedEarly = Building("store");
+        Directory.SetLastWriteTimeUtc(killedEarly, DateTime.UtcNow.AddHours(-1));
+        var running = Building("store");
+        using var held = File.Open(Path.Combine(running, ".lock"), FileMode.Create, FileAccess.Write, FileShare.None);
+        var otherStore = Building("store2");
+        var notABuild = Directory.CreateDirectory(folder.File(".store.building-mine")).FullName;
+
         using (Build([folder.File("a.jsonl")], tokenizer, folder.File("store"))) { }
-        using (var tokens = File.OpenWrite(Path.Combine(folder.File("store"), "tokens.bin"))) tokens.SetLength(5);
-        var e = Assert.Throws<CorpusFormatException>(() => TokenStore.Open(folder.File("store")));
-        Assert.Contains("tokens.bin: 5 bytes, the manifest's 3 tokens need 12", e.Message);
+
+        Assert.False(Directory.Exists(killed));
+        Assert.False(Directory.Exists(killedEarly));
+        Assert.True(Directory.Exists(running));
+        Assert.True(Directory.Exists(otherStore));
+        Assert.True(Directory.Exists(notABuild));
+        Assert.Equal(["manifest.json", "offsets.bin", "tokens.bin"], Directory.GetFileSystemEntries(folder.File("store")).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void A_manifest_of_another_format_or_not_json_is_refused_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        var (store, _) = Built(folder, """{"text": "abc"}""");
+        var manifest = Path.Combine(store, "manifest.json");
+
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"format\": 1", "\"format\": 7"));
+        Assert.Equal($"{manifest}: format 7, this version reads format 1 (build the store again)",
+            Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store)).Message);
+        File.WriteAllText(manifest, "{oops");
+        Assert.StartsWith($"{manifest}: not valid JSON (", Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store)).Message);
+    }
+
+    [Fact]
+    public void A_store_opened_for_a_model_must_be_of_its_tokenizer_and_inside_its_vocabulary()
+    {
+        using var folder = new TempFolder();
+        var (store, tokenizer) = Built(folder, """{"text": "abc"}""", """{"text": "de"}""");
+        using (var opened = TokenStore.Open(store, tokenizer, 256)) Assert.Equal(2, opened.DocumentCount);
+
+        var other = Directory.CreateDirectory(folder.File("other")).FullName;
+        File.WriteAllText(Path.Combine(other, "tokenizer.json"), File.ReadAllText(tokenizer) + "\n");
+        Assert.StartsWith($"{Path.Combine(store, "manifest.json")}: the store was tokenized by another tokenizer than {other} (sha256 ",
+            Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store, other, 256)).Message);
+
+        using (var tokens = File.OpenWrite(Path.Combine(store, "tokens.bin")))
+        {
+            tokens.Position = 4 * 4;
+            tokens.Write(BitConverter.GetBytes(-7));
+        }
+        Assert.Equal($"{Path.Combine(store, "tokens.bin")}: document 1, token 1 (offset 16 bytes): id -7 is outside the vocabulary [0, 256)",
+            Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store, tokenizer, 256)).Message);
+        Assert.Contains("document 0, token 0 (offset 0 bytes): id 97 is outside the vocabulary [0, 50)",
+            Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store, tokenizer, 50)).Message);
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>

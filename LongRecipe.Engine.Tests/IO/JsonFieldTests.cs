@@ -35,6 +35,8 @@ public class JsonFieldTests
         Assert.Equal("x.json: a.c is missing", Fails("""{"a": {}}""", r => r.Required("a").Required("c")).Message);
         Assert.Equal("x.json: n must be an integer ≥ 1, got 0", Fails("""{"n": 0}""", r => r.Required("n").Int(min: 1)).Message);
         Assert.Equal("x.json: typo is not a field here (expected text)", Fails("""{"typo": 1}""", r => r.OnlyFields("text")).Message);
+        Assert.Equal("x.json: text holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)",
+            Fails("""{"text": "a\ud800b"}""", r => r.Required("text").String()).Message);
         using var list = JsonField.Parse("[1]", "x.json");
         Assert.Equal("x.json: the document must be an object, got [1]", Assert.Throws<JsonFieldException>(() => JsonField.Root(list, "x.json")).Message);
     }

@@ -23,7 +23,7 @@ public static class CorpusReader
 
     public static IEnumerable<CorpusDocument> Read(string path, Action<CorpusWarning>? warn = null)
     {
-        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
+        FileHash.RequireFile(path);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".txt" => ReadText(path, warn),
@@ -105,10 +105,19 @@ public static class CorpusReader
         }
     }
 
-    private static string String(JsonProperty field, string where) =>
-        field.Value.ValueKind == JsonValueKind.String
-            ? field.Value.GetString()!
-            : throw new CorpusFormatException($"{where}: field '{field.Name}' must be a string");
+    private static string String(JsonProperty field, string where)
+    {
+        if (field.Value.ValueKind != JsonValueKind.String) throw new CorpusFormatException($"{where}: field '{field.Name}' must be a string");
+        try
+        {
+            return field.Value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON's \uXXXX escapes can spell half a surrogate pair, which is no text.
+            throw new CorpusFormatException($"{where}: field '{field.Name}' holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)");
+        }
+    }
 
     private static int[] Ids(JsonProperty field, string where)
     {

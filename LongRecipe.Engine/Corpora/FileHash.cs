@@ -5,10 +5,17 @@ namespace LongRecipe.Engine.Corpora;
 /// <summary>SHA-256 fingerprints of the files a corpus is built from, to tell whether a built one is still current.</summary>
 internal static class FileHash
 {
-    /// <summary>The file's SHA-256 in lower-case hex; a missing file throws a <see cref="CorpusFormatException"/> naming it.</summary>
+    /// <summary>Throws a <see cref="CorpusFormatException"/> naming <paramref name="path"/> when it is missing or a folder.</summary>
+    public static void RequireFile(string path)
+    {
+        if (Directory.Exists(path)) throw new CorpusFormatException($"{path} is a folder, not a file");
+        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
+    }
+
+    /// <summary>The file's SHA-256 in lower-case hex; a missing file or a folder throws (<see cref="RequireFile"/>).</summary>
     public static string Sha256(string path)
     {
-        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: no such file");
+        RequireFile(path);
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }

@@ -13,12 +13,17 @@ public readonly record struct TokenStoreProgress(string Source, int Documents, l
 /// token ids (i32, little-endian) back to back, offsets.bin the i64 start of each document plus the
 /// end, manifest.json what it was built from (SHA-256 of every source and of the tokenizer files).
 /// A store whose sources or tokenizer changed is rebuilt; one is only ever replaced whole, so an
-/// interrupted build leaves the previous store or none, never a half one.
+/// interrupted build leaves the previous store or none, never a half one. A build writes into
+/// .NAME.building-GUID beside the store, holding a lock file there while it works; one whose lock nobody
+/// holds was left by a killed process and is removed by the next build of the same store.
 /// </summary>
 public sealed unsafe class TokenStore : IDisposable
 {
     private const int Format = 1;
-    private const string TokensFile = "tokens.bin", OffsetsFile = "offsets.bin", ManifestFile = "manifest.json";
+    private const string TokensFile = "tokens.bin", OffsetsFile = "offsets.bin", ManifestFile = "manifest.json", LockFile = ".lock";
+
+    // A building folder without its lock this long after it was made is not a build starting up but a killed one.
+    private static readonly TimeSpan StartingBuild = TimeSpan.FromMinutes(1);
 
     private readonly MemoryMappedFile? map;
     private readonly MemoryMappedViewAccessor? view;
@@ -65,16 +70,21 @@ public sealed unsafe class TokenStore : IDisposable
         IProgress<TokenStoreProgress>? progress = null, CancellationToken cancel = default, Action<CorpusWarning>? warn = null)
     {
         if (sources.Count == 0) throw new CorpusFormatException("a corpus needs at least one source file");
+        if (ReplaceProblem(folder) is { } problem) throw new CorpusFormatException(problem);
         var manifest = Manifest(sources, tokenizerPath);
         if (IsCurrent(folder, manifest)) return Open(folder);
 
         var tokenizer = Tokenizer.Load(tokenizerPath);
-        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var (parent, name) = (Path.GetDirectoryName(full)!, Path.GetFileName(full));
         Directory.CreateDirectory(parent);
-        var building = Path.Combine(parent, $".{Path.GetFileName(folder)}.building-{Guid.NewGuid():N}");
+        RemoveKilledBuilds(parent, name);
+        var building = Path.Combine(parent, $".{name}.building-{Guid.NewGuid():N}");
         Directory.CreateDirectory(building);
         try
         {
+            // Held (an exclusive lock) until the store is in place; deleted first so the store does not keep it.
+            using var held = File.Open(Path.Combine(building, LockFile), FileMode.CreateNew, FileAccess.Write, FileShare.None);
             var offsets = new List<long> { 0 };
             using (var output = new BinaryWriter(File.Create(Path.Combine(building, TokensFile))))
             {
@@ -110,6 +120,7 @@ public sealed unsafe class TokenStore : IDisposable
             manifest["tokens"] = offsets[^1];
             File.WriteAllText(Path.Combine(building, ManifestFile), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
+            File.Delete(Path.Combine(building, LockFile));
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
             Directory.Move(building, folder);
         }
@@ -120,14 +131,101 @@ public sealed unsafe class TokenStore : IDisposable
         return Open(folder);
     }
 
+    /// <summary>
+    /// Why <paramref name="folder"/> may not be replaced by a store, or null when it may: it does not exist, is empty,
+    /// or is a store (this format's manifest and nothing but a store's files, so no source or tokenizer inside).
+    /// A file, the current directory or a folder holding it, and any other folder are refused.
+    /// </summary>
+    public static string? ReplaceProblem(string folder)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        if (File.Exists(full)) return $"{folder} is a file, not a token store's folder";
+        if (!Directory.Exists(full)) return null;
+        var current = Path.GetFullPath(Environment.CurrentDirectory);
+        if (current == full || current.StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            return $"{folder} is {(current == full ? "" : "above ")}the current directory; a store is built into a folder of its own";
+        var entries = Directory.GetFileSystemEntries(full).Select(Path.GetFileName).ToList();
+        if (entries.Count == 0) return null;
+        var manifestPath = Path.Combine(full, ManifestFile);
+        if (!File.Exists(manifestPath)) return $"{folder} is not a token store (no {ManifestFile}) and not empty; a store replaces only an earlier store or an empty folder";
+        try
+        {
+            ReadManifest(manifestPath);
+        }
+        catch (CorpusFormatException e)
+        {
+            return $"{folder} is not a token store this version replaces ({e.Message})";
+        }
+        return entries.FirstOrDefault(e => e is not (TokensFile or OffsetsFile or ManifestFile)) is { } other
+            ? $"{folder} holds {other}, which is not a token store's file; a store replaces only an earlier store or an empty folder"
+            : null;
+    }
+
+    // A killed build's folder is one whose lock file nobody holds (or, missing it, one not written to since a build's start).
+    private static void RemoveKilledBuilds(string parent, string name)
+    {
+        var prefix = $".{name}.building-";
+        foreach (var candidate in Directory.GetDirectories(parent))
+        {
+            var candidateName = Path.GetFileName(candidate);
+            if (!candidateName.StartsWith(prefix, StringComparison.Ordinal) || candidateName.Length != prefix.Length + 32
+                || !candidateName[prefix.Length..].All(char.IsAsciiHexDigitLower)) continue;
+            var lockPath = Path.Combine(candidate, LockFile);
+            try
+            {
+                if (File.Exists(lockPath)) File.Open(lockPath, FileMode.Open, FileAccess.Write, FileShare.None).Dispose();
+                else if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(candidate) < StartingBuild) continue;
+                Directory.Delete(candidate, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Its lock is held (another process is building the same store now), or it cannot be removed; it stays
+                // as it would have without this clean-up, and the build goes on.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a built store for a model: as <see cref="Open(string)"/>, and refused when it was tokenized by another
+    /// tokenizer than <paramref name="tokenizerPath"/> or holds an id outside the model's [0, <paramref name="vocabSize"/>)
+    /// (every id is read once; a store is a few bytes a token, read at memory speed).
+    /// </summary>
+    public static TokenStore Open(string folder, string tokenizerPath, long vocabSize)
+    {
+        var manifestPath = Path.Combine(folder, ManifestFile);
+        var store = Open(folder);
+        try
+        {
+            var recorded = ReadManifest(manifestPath)["tokenizer"]?.ToString();
+            var tokenizer = FileHash.OfTokenizer(tokenizerPath);
+            if (recorded != tokenizer)
+                throw new CorpusFormatException($"{manifestPath}: the store was tokenized by another tokenizer than {tokenizerPath} "
+                    + $"(sha256 {recorded?[..Math.Min(12, recorded.Length)]}…, not {tokenizer[..12]}…); build it again with this one");
+            for (var d = 0; d < store.DocumentCount; d++)
+            {
+                var ids = store.Document(d);
+                for (var i = 0; i < ids.Length; i++)
+                    if (ids[i] < 0 || ids[i] >= vocabSize)
+                        throw new CorpusFormatException(
+                            $"{Path.Combine(folder, TokensFile)}: document {d}, token {i} (offset {(store.offsets[d] + i) * sizeof(int)} bytes): id {ids[i]} is outside the vocabulary [0, {vocabSize})");
+            }
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Opens a built store, checking that its files agree with its manifest.</summary>
     public static TokenStore Open(string folder)
     {
         var manifestPath = Path.Combine(folder, ManifestFile);
         if (!File.Exists(manifestPath)) throw new CorpusFormatException($"{folder}: not a token store (no {ManifestFile})");
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath));
-        var documents = manifest?["documents"]?.GetValue<long>() ?? throw new CorpusFormatException($"{manifestPath}: documents missing");
-        var tokenCount = manifest["tokens"]?.GetValue<long>() ?? throw new CorpusFormatException($"{manifestPath}: tokens missing");
+        var manifest = ReadManifest(manifestPath);
+        var documents = Count(manifest, "documents", manifestPath);
+        var tokenCount = Count(manifest, "tokens", manifestPath);
         var offsetsPath = Path.Combine(folder, OffsetsFile);
         if (new FileInfo(offsetsPath).Length != (documents + 1) * sizeof(long))
             throw new CorpusFormatException($"{offsetsPath}: {new FileInfo(offsetsPath).Length} bytes, the manifest's {documents} documents need {(documents + 1) * sizeof(long)}");
@@ -151,10 +249,33 @@ public sealed unsafe class TokenStore : IDisposable
     {
         var path = Path.Combine(folder, ManifestFile);
         if (!File.Exists(path)) return false;
-        var stored = JsonNode.Parse(File.ReadAllText(path));
-        return JsonNode.DeepEquals(stored?["sources"], expected["sources"]) && JsonNode.DeepEquals(stored?["tokenizer"], expected["tokenizer"])
-            && stored?["format"]?.GetValue<int>() == Format;
+        var stored = ReadManifest(path);
+        return JsonNode.DeepEquals(stored["sources"], expected["sources"]) && JsonNode.DeepEquals(stored["tokenizer"], expected["tokenizer"]);
     }
+
+    /// <summary>A store's manifest: a JSON object of this <see cref="Format"/>; anything else throws naming the file.</summary>
+    private static JsonObject ReadManifest(string path)
+    {
+        JsonNode? manifest;
+        try
+        {
+            manifest = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new CorpusFormatException($"{path}: not valid JSON ({e.Message})");
+        }
+        if (manifest is not JsonObject fields) throw new CorpusFormatException($"{path}: a store's manifest must be a JSON object");
+        var format = fields["format"];
+        if (format is null || format.GetValueKind() != JsonValueKind.Number || !format.AsValue().TryGetValue<int>(out var number) || number != Format)
+            throw new CorpusFormatException($"{path}: format {format?.ToJsonString() ?? "missing"}, this version reads format {Format} (build the store again)");
+        return fields;
+    }
+
+    private static long Count(JsonObject manifest, string field, string path) =>
+        manifest[field] is { } value && value.GetValueKind() == JsonValueKind.Number && value.AsValue().TryGetValue<long>(out var count) && count >= 0
+            ? count
+            : throw new CorpusFormatException($"{path}: {field} {(manifest[field] is { } given ? $"must be a whole number ≥ 0, got {given.ToJsonString()}" : "missing")}");
 
     private static JsonObject Manifest(IReadOnlyList<string> sources, string tokenizerPath) => new()
     {

@@ -72,7 +72,19 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
                 throw new JsonFieldException(Source, Child(member.Name), $"is not a field here (expected {string.Join(", ", known)})");
     }
 
-    public string String() => As(JsonValueKind.String).GetString()!;
+    public string String()
+    {
+        var value = As(JsonValueKind.String);
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // JSON's \uXXXX escapes can spell half a surrogate pair, which is no text.
+            throw Invalid("holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)");
+        }
+    }
 
     public bool Bool() =>
         Value.ValueKind is JsonValueKind.True or JsonValueKind.False ? Value.GetBoolean() : throw WrongType("true or false");

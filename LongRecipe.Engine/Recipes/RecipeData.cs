@@ -105,7 +105,7 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
             using var tokenized = real.Tokenized(tokenizerPath, cancel: cancel);
             return [.. real.SampleOrder(CorpusSplit.Train, spec.Seed).Skip(skip).Take(spec.Data.Documents).Select(i => tokenized.Document(i).ToArray())];
         }
-        using var store = Directory.Exists(path) ? TokenStore.Open(path)
+        using var store = Directory.Exists(path) ? TokenStore.Open(path, tokenizerPath, tokenizer.VocabSize)
             : TokenStore.Build([path], tokenizerPath, Path.Combine(folder, name), cancel: cancel, warn: Warn);
         return [.. store.Documents()];
     }
