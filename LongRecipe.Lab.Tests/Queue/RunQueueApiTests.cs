@@ -43,4 +43,41 @@ public sealed class RunQueueApiTests(LabProcess lab) : IClassFixture<LabProcess>
             return csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 3 ? null : "fewer than 2 steps stored";
         }, lab.Progress, "the run's two steps", Cancel);
     }
+
+    [Fact]
+    public async Task A_body_that_is_empty_too_large_or_names_a_model_outside_the_import_folders_is_refused_as_such()
+    {
+        var (status, body) = await Post("");
+        Assert.Equal((HttpStatusCode.BadRequest, "the request body is empty; send a run spec as JSON"),
+            (status, body.GetProperty("problems")[0].GetProperty("message").GetString()));
+
+        // Past Kestrel's 30 MB a request body is refused with 413 and a problem, not a 500 error page. The request says
+        // its length and the answer comes before the body is sent (a client still sending would see the connection close).
+        var port = new Uri(lab.Url).Port;
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await tcp.ConnectAsync("127.0.0.1", port, Cancel);
+            await using var stream = tcp.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                $"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: 31000000\r\n\r\n{{"), Cancel);
+            var answer = await new StreamReader(stream).ReadLineAsync(Cancel);
+            Assert.Equal("HTTP/1.1 413 Payload Too Large", answer);
+        }
+
+        // A model folder outside the data directory and the import folders is refused, as an import of it would be.
+        var outside = Directory.CreateTempSubdirectory("lab-outside-").FullName;
+        try
+        {
+            var spec = RunPresets.Pose() with { Model = outside, NativeLength = null, TargetLength = 512 };
+            (status, body) = await Post(spec.ToJson());
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            var problem = Assert.Single(body.GetProperty("problems").EnumerateArray());
+            Assert.Equal("model", problem.GetProperty("path").GetString());
+            Assert.StartsWith($"{outside} is outside the folders the Lab reads models from", problem.GetProperty("message").GetString());
+        }
+        finally
+        {
+            Directory.Delete(outside);
+        }
+    }
 }

@@ -80,6 +80,35 @@ public sealed class LabSecurityTests(LabProcess lab) : IClassFixture<LabProcess>
         Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Post, "/_blazor/negotiate?negotiateVersion=1", ("Origin", own))).Status);
         // On loopback the Lab asks for no token.
         Assert.Equal(HttpStatusCode.OK, (await Send(client, HttpMethod.Get, "/")).Status);
+
+        // Two Origin lines (HttpClient would join them into one): neither may stand for the request.
+        var port = new Uri(lab.Url).Port;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port, Cancel);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {evil}\r\nOrigin: {evil}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"), Cancel);
+        var answer = await new StreamReader(stream).ReadToEndAsync(Cancel);
+        Assert.StartsWith("HTTP/1.1 403", answer);
+        Assert.Contains("A request names one Origin; this one names 2.", answer);
+    }
+
+    [Fact]
+    public void A_configured_token_is_asked_for_on_loopback_too()
+    {
+        var data = Directory.CreateTempSubdirectory("lab-token-").FullName;
+        try
+        {
+            var configured = AccessToken.For(["http://127.0.0.1:5080"], "0123456789abcdef0123", data);
+            Assert.True(configured.Required);
+            Assert.Equal("0123456789abcdef0123", configured.Value);
+            Assert.False(AccessToken.For(["http://127.0.0.1:5080"], null, data).Required);
+            Assert.Throws<LabSecurityException>(() => AccessToken.For(["http://127.0.0.1:5080"], "secret", data));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 }
 

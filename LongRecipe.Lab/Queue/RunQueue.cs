@@ -2,6 +2,7 @@ using System.Globalization;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
+using LongRecipe.Lab.Components.Pages.Models;
 using LongRecipe.Lab.Live;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,8 @@ public sealed record QueuedRun(long RunId, string Name, string Device, bool Resu
 /// on free devices go first. Every event goes to the store (the launcher) and to the <see cref="RunNotifier"/>.
 /// A hosted service: stopping the Lab cancels running runs gracefully (they checkpoint and can resume).
 /// </summary>
-public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOptions<LabOptions> options, ILogger<RunQueue> logger)
+public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOptions<LabOptions> options, ILogger<RunQueue> logger,
+    ModelCatalog? catalog = null)
     : BackgroundService
 {
     private sealed class Entry(QueuedRun run)
@@ -44,11 +46,12 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
     public event Action? Changed;
 
     /// <summary>
-    /// Validates <paramref name="spec"/> (a <see cref="RunSpecException"/> lists its problems), creates the run and
-    /// queues it; returns its id.
+    /// Validates <paramref name="spec"/> (a <see cref="RunSpecException"/> lists its problems, paths outside the folders
+    /// the Lab reads from among them: <see cref="ModelCatalog.PlaceProblems"/>), creates the run and queues it; returns its id.
     /// </summary>
     public async Task<long> EnqueueAsync(RunSpec spec)
     {
+        if (catalog?.PlaceProblems(spec) is { Count: > 0 } outside) throw new RunSpecException(null, outside);
         var id = launcher.Create(spec);
         await Add(new QueuedRun(id, spec.Name, spec.Device.ToString(), Resume: false, Running: false));
         return id;

@@ -23,8 +23,19 @@ public static class RunQueueApi
     {
         endpoints.MapPost("/api/runs", async (HttpRequest request, RunQueue queue) =>
         {
-            using var reader = new StreamReader(request.Body);
-            var json = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+            string json;
+            try
+            {
+                using var reader = new StreamReader(request.Body);
+                json = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's limit on a body (30 MB) and the like: the client's fault, answered as a refusal, not a 500.
+                return Results.Json(new Refused([new Problem("", e.Message)]), statusCode: e.StatusCode);
+            }
+            if (string.IsNullOrWhiteSpace(json))
+                return Results.BadRequest(new Refused([new Problem("", "the request body is empty; send a run spec as JSON")]));
             try
             {
                 var spec = RunSpec.Parse(json, "request body");

@@ -9,7 +9,8 @@ public sealed class LabSecurityException(string message) : Exception(message);
 /// <summary>
 /// The token a Lab listening beyond loopback asks for, as notebook servers do: Lab:Security:AccessToken, or one
 /// generated at first start into the data directory's access-token file (readable by its owner only) and printed at
-/// every start. A Lab that listens on loopback only asks for none: <see cref="Value"/> is then null.
+/// every start. A Lab that listens on loopback only asks for none unless one is configured (a token set is a token
+/// asked for): <see cref="Value"/> is then null.
 /// </summary>
 public sealed record AccessToken(string? Value, string? File, IReadOnlyList<string> Beyond)
 {
@@ -21,16 +22,16 @@ public sealed record AccessToken(string? Value, string? File, IReadOnlyList<stri
     public bool Required => Value is not null;
 
     /// <summary>
-    /// The token for a Lab listening on <paramref name="urls"/> (none beyond loopback: no token); the configured one,
-    /// or the data directory's, made when missing. Throws a <see cref="LabSecurityException"/> when it cannot have one.
+    /// The token for a Lab listening on <paramref name="urls"/>: the configured one wherever it listens; else, beyond
+    /// loopback, the data directory's, made when missing, and none on loopback. Throws a <see cref="LabSecurityException"/> when it cannot have one.
     /// </summary>
     public static AccessToken For(IReadOnlyList<string> urls, string? configured, string dataDirectory)
     {
         var beyond = urls.Where(url => !IsLoopback(url)).ToList();
-        if (beyond.Count == 0) return new AccessToken(null, null, beyond);
         if (!string.IsNullOrEmpty(configured))
             return configured.Length >= MinLength ? new AccessToken(configured, null, beyond)
                 : throw new LabSecurityException($"Lab:Security:AccessToken is {configured.Length} characters; a token needs at least {MinLength}");
+        if (beyond.Count == 0) return new AccessToken(null, null, beyond);
         var file = Path.Combine(dataDirectory, FileName);
         try
         {

@@ -24,6 +24,9 @@ public sealed class LabGate(RequestDelegate next, IOptions<LabSecurityOptions> o
                 $"The Lab does not answer to the host '{request.Host.Host}'. It answers to {string.Join(", ", hosts)}; " +
                 "to reach it by this name, add the name to Lab:Security:AllowedHosts in appsettings.json.");
 
+        // A browser sends one Origin; a request naming several cannot be judged by one of them.
+        if (request.Headers.Origin.Count > 1)
+            return Refuse(context, StatusCodes.Status403Forbidden, $"A request names one Origin; this one names {request.Headers.Origin.Count}.");
         if (request.Headers.Origin is [{ } origin] && !SameOrigin(request, origin) && !options.Value.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
             return Refuse(context, StatusCodes.Status403Forbidden,
                 $"A page at {origin} may not drive the Lab. To let it, add {origin} to Lab:Security:AllowedOrigins in appsettings.json.");

@@ -26,7 +26,10 @@ public static class SecurityServices
     {
         app.UseMiddleware<LabGate>();
         var token = app.Services.GetRequiredService<AccessToken>();
-        if (token.Required)
+        if (token.Required && token.Beyond.Count == 0)
+            app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(
+                "The Lab asks for the access token Lab:Security:AccessToken sets: open it with ?token=<token> once, or send 'Authorization: Bearer <token>'."));
+        else if (token.Required)
             app.Lifetime.ApplicationStarted.Register(() =>
             {
                 var port = new Uri(token.Beyond[0].Replace("*", "localhost").Replace("+", "localhost")).Port;

@@ -111,6 +111,32 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         }
     }
 
+    /// <summary>
+    /// What a run spec names outside the folders the Lab reads from, each at its field: the model (unless built in or
+    /// listed here) and the corpora given as paths must lie in the data directory or an import folder, as an imported
+    /// model must, so that whoever can queue a run cannot make the Lab read (or report the existence of) files elsewhere.
+    /// </summary>
+    public IReadOnlyList<SpecProblem> PlaceProblems(RunSpec spec)
+    {
+        var problems = new List<SpecProblem>();
+        void Check(string? path, string field, string what)
+        {
+            if (path is null or DataSpec.Synthetic or DataSpec.Real) return;
+            var full = Normalized(Path.GetFullPath(path, environment.ContentRootPath));
+            var target = System.IO.Directory.Exists(full) ? new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full
+                : File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+            if (ImportFolders.Any(folder => Within(target, folder))) return;
+            problems.Add(new SpecProblem(field, $"{full} is outside the folders the Lab reads {what} from ({string.Join(", ", ImportFolders)}); " +
+                "add its folder to Lab:Security:ModelImportFolders in appsettings.json"));
+        }
+        if (spec.Model != RunSpec.BuiltinModel && !List().Any(m => m.Directory == Normalized(Path.GetFullPath(spec.Model, environment.ContentRootPath))))
+            Check(spec.Model, "model", "models");
+        Check(spec.Data.Corpus, "data.corpus", "corpora");
+        Check(spec.Data.Replay, "data.replay", "corpora");
+        Check(spec.Eval.Corpus, "eval.corpus", "corpora");
+        return problems;
+    }
+
     /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
     private static string Normalized(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
 
