@@ -134,7 +134,7 @@ public sealed class RunSpecResourceTests : IDisposable
     {
         using var store = RunStore.Open(Path.Combine(folder.Path, "runs.db"));
         var launcher = new RunLauncher(store, Path.Combine(folder.Path, "runs"), Builtin);
-        var name = "ablation: " + new string('a', 5000);
+        var name = "ablation: " + new string('a', RunSpec.MaxNameLength - 10);
         var id = launcher.Create(Tiny(RunSpec.BuiltinModel) with { Name = name });
         var run = store.GetRun(id)!;
         Assert.Equal(name, run.Spec.Name);

@@ -281,8 +281,10 @@ public class RunSpecTests
         // Whole numbers out of their type's range, or not whole.
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "micro_batch_size": 1e10}]}""", "stages[0].micro_batch_size", "must be an integer, got 1e10" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "steps": 2.5}]}""", "stages[0].steps", "must be an integer, got 2.5" },
-        { """{"target_length": 99999999999}""", "target_length", "must be an integer, got 99999999999" },
+        { """{"target_length": 99999999999}""", "target_length", "must be an integer in [-2147483648, 2147483647], got 99999999999" },
         { """{"seed": 1e30}""", "seed", "must be a non-negative integer" },
+        { """{"name": "a\nb"}""", "name", "must not hold control characters" },
+        { $$"""{"name": "{{new string('n', 201)}}"}""", "name", "must be at most 200 characters, got 201" },
     };
 
     [Theory]

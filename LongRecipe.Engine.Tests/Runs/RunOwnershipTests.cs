@@ -71,6 +71,7 @@ public sealed class RunOwnershipTests : IDisposable
         using var owner = Open(new ManualClock(T0));
         var checkpointed = StartRun(owner, "/runs/a/extend/checkpoints/step-000003");
         var early = StartRun(owner);
+        var waiting = owner.CreateRun(RunPresets.Pose(), "/runs/b");
         var clock = new ManualClock(T0 + Lease);
         using var other = Open(clock);
         var heard = new List<(long, StatusEvent)>();
@@ -78,13 +79,15 @@ public sealed class RunOwnershipTests : IDisposable
         Assert.Empty(other.ReclaimAbandoned());
 
         clock.Now += TimeSpan.FromSeconds(1);
-        Assert.Equal([checkpointed, early], other.ReclaimAbandoned().Order());
+        Assert.Equal([checkpointed, early, waiting], other.ReclaimAbandoned().Order());
         var interrupted = other.GetRun(checkpointed)!;
         Assert.Equal((RunStatus.Interrupted, T0 + Lease + TimeSpan.FromSeconds(1), null), (interrupted.Status, interrupted.Ended, interrupted.Owner));
         Assert.Equal($"interrupted: process {Environment.ProcessId} on {Environment.MachineName}, last heard 61 s ago, stopped without ending it; " +
                      "resuming continues from /runs/a/extend/checkpoints/step-000003", interrupted.Error);
         Assert.EndsWith("it wrote no checkpoint, so resuming restarts it from step 1", other.GetRun(early)!.Error);
-        Assert.Equal([checkpointed, early], heard.Select(h => h.Item1).Order());
+        // A run still waiting in the queue had done nothing: resuming it starts it.
+        Assert.EndsWith("stopped without ending it; it had not started; resuming starts it", other.GetRun(waiting)!.Error);
+        Assert.Equal([checkpointed, early, waiting], heard.Select(h => h.Item1).Order());
         Assert.All(heard, h => Assert.Equal(RunStatus.Interrupted, h.Item2.Status));
 
         // Resumed here, the run is this store's: the first owner, back, is refused.

@@ -227,7 +227,9 @@ public sealed partial record RunSpec
         var kind = value.ValueKind;
         if (type == typeof(string)) return kind == JsonValueKind.String ? null : "must be a string";
         if (type == typeof(bool)) return kind is JsonValueKind.True or JsonValueKind.False ? null : "must be true or false";
-        if (type == typeof(int)) return kind == JsonValueKind.Number && value.TryGetInt32(out _) ? null : "must be an integer";
+        if (type == typeof(int))
+            return kind == JsonValueKind.Number && value.TryGetInt32(out _) ? null
+                : kind == JsonValueKind.Number && value.TryGetInt64(out _) ? $"must be an integer in [{int.MinValue}, {int.MaxValue}]" : "must be an integer";
         if (type == typeof(long)) return kind == JsonValueKind.Number && value.TryGetInt64(out _) ? null : "must be an integer";
         if (type == typeof(ulong)) return kind == JsonValueKind.Number && value.TryGetUInt64(out _) ? null : "must be a non-negative integer";
         // 1e400 is JSON but not a double: it would read as ∞.

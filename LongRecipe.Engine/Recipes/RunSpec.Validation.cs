@@ -24,6 +24,9 @@ public sealed partial record RunSpec
         }
 
         Check(!string.IsNullOrWhiteSpace(Name), "name", "must not be empty");
+        // A name is shown in every list of runs and stored with each: a label, not a document.
+        Check(Name.Length <= MaxNameLength, "name", $"must be at most {MaxNameLength} characters, got {Name.Length}");
+        Check(!Name.Any(char.IsControl), "name", "must not hold control characters (a newline, a tab, NUL)");
         Check(!string.IsNullOrWhiteSpace(Model), "model", $"must be \"{BuiltinModel}\" or a model directory");
         if (Model == BuiltinModel)
             Check(NativeLength is > 0, "native_length", "the built-in model needs its pretraining window, a positive number of tokens");

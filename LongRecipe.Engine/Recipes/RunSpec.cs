@@ -57,6 +57,9 @@ public sealed partial record RunSpec(
 
     public EvalSpec Eval { get; init; } = Eval ?? new EvalSpec();
 
+    /// <summary>The longest name a spec may have.</summary>
+    public const int MaxNameLength = 200;
+
     /// <summary>True when no stage trains: the run only rescales RoPE and evaluates.</summary>
     [JsonIgnore]
     public bool IsTrainingFree => !Stages.Any(st => st is TrainingStageSpec);

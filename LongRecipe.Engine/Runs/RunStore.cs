@@ -245,8 +245,8 @@ public sealed class RunStore : IDisposable
         {
             if (Live(row)) continue;
             var who = row.Owner is { } o ? $"process {o.ProcessId} on {o.Host}, last heard {Age(o.Heartbeat)} ago," : "the process running it";
-            var next = row.Checkpoint is { } checkpoint
-                ? $"resuming continues from {checkpoint}"
+            var next = row.Status == RunStatus.Queued ? "it had not started; resuming starts it"
+                : row.Checkpoint is { } checkpoint ? $"resuming continues from {checkpoint}"
                 : "it wrote no checkpoint, so resuming restarts it from step 1";
             var status = new StatusEvent(now, "", RunStatus.Interrupted, $"interrupted: {who} stopped without ending it; {next}");
             Insert(row.Id, status, t);
