@@ -59,7 +59,11 @@ public class PretrainTests
         // The finished run resumes to nothing more to do; without --resume its checkpoints are not overwritten.
         var again = await CliProcess.RunAsync(arguments);
         Assert.Equal(1, again.ExitCode);
-        Assert.Contains("already holds checkpoints", JsonDocument.Parse(again.Stdout.Single()).RootElement.GetProperty("error").GetString());
+        Assert.Contains($"{output} already holds a pretraining run's checkpoints (newest step-000030); resume it, or choose another folder", again.Stderr);
+        // Nor is a folder holding anything else, a model above all: its files would be replaced by the new model's.
+        var model = await CliProcess.RunAsync([.. arguments[..4], Tokenizer, .. arguments[5..]]);
+        Assert.Equal(1, model.ExitCode);
+        Assert.Contains($"{Tokenizer} is not empty; pretraining saves a new model there", model.Stderr);
         var resumed = await CliProcess.RunAsync([.. arguments, "--resume"]);
         Assert.Equal(0, resumed.ExitCode);
         Assert.Equal(last, JsonDocument.Parse(resumed.Stdout.Single()).RootElement.GetProperty("last_loss").GetDouble());
@@ -86,7 +90,7 @@ public class PretrainTests
         Assert.Equal("F32", header.GetProperty("exp_avg_sq_root_absmax.model.embed_tokens.weight").GetProperty("dtype").GetString());
         Assert.False(header.TryGetProperty("exp_avg.model.embed_tokens.weight", out _));
 
-        var refused = await CliProcess.RunAsync([.. arguments[..^1], "int4", "--out", Path.Combine(folder, "other")]);
+        var refused = await CliProcess.RunAsync([.. arguments[..4], Path.Combine(folder, "other"), .. arguments[5..^1], "int4"]);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("--optimizer-state: unknown optimizer state 'int4' (expected f32, bf16_stochastic, int8_blockwise)", refused.Stderr);
     });

@@ -45,6 +45,9 @@ public sealed class Arguments
             var name = args[i][2..];
             if (!declaration.Names.Contains(name))
                 throw new ArgumentException($"{verb} does not take --{name}{DidYouMean(name, declaration.Names, "--")}; it takes {takes}");
+            // The second would replace the first, dropping what it said (two --sources keep only the last's files).
+            if (values.ContainsKey(name))
+                throw new ArgumentException($"--{name} is given twice; give it once (a list goes comma-separated in one: --{name} a,b)");
             if (declaration.Flags?.Contains(name) == true)
                 values[name] = "true";
             else if (i + 1 < args.Length)

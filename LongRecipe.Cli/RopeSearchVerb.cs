@@ -19,6 +19,7 @@ public static class RopeSearchVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var directory = args.Required("model");
+        var output = ConfigOutput(args.Optional("out"), directory);
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
         using var model = args.LoadModel(directory, args.Device);
         var defaults = new RopeSearchSpec();
@@ -70,9 +71,22 @@ public static class RopeSearchVerb
                 ["factors"] = new JsonArray(s.Factors.Select(f => (JsonNode)f).ToArray()),
             }).ToArray()),
         };
-        if (args.Optional("out") is { } output) summary["config"] = result.Apply(model.Config).Save(output);
+        if (output is not null) summary["config"] = result.Apply(model.Config).Save(output);
         if (result.Rope.TransformersProblem() is { } problem) Console.Error.WriteLine($"note: the engine reads this RoPE; {problem}");
         Console.WriteLine(summary.ToJsonString());
         return Task.FromResult(0);
+    }
+
+    /// <summary>
+    /// --out, checked before the search: a folder (which gets config.json) or a .json file, never the searched model's own
+    /// config.json, which the search reads and a later search would start from.
+    /// </summary>
+    private static string? ConfigOutput(string? output, string model)
+    {
+        if (output is null) return null;
+        var json = output.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        var (folder, file) = json ? (Path.GetDirectoryName(Path.GetFullPath(output))!, Path.GetFileName(output)) : (output, PretrainedModel.ConfigFile);
+        Arguments.OutputFolder(folder, file == PretrainedModel.ConfigFile ? [("model", model)] : []);
+        return output;
     }
 }

@@ -1,3 +1,4 @@
+using LongRecipe.Engine.Model;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Packages;
@@ -17,6 +18,9 @@ public static class TokenizerTrainVerb
     public static Task<int> RunAsync(Arguments args)
     {
         var output = Arguments.OutputFolder(args.Required("out"));
+        // A model's tokenizer.json belongs to its weights: a new vocabulary there would make its ids mean other words.
+        if (File.Exists(Path.Combine(output, PretrainedModel.ConfigFile)))
+            throw new ArgumentException($"--out {output} holds a model ({PretrainedModel.ConfigFile}), whose tokenizer this would replace; write to another folder");
         var spec = new BpeTrainingSpec(
             VocabSize: args.Whole("vocab-size", 4096),
             MinFrequency: args.Whole("min-frequency", 2),

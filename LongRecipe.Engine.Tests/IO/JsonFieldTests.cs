@@ -45,6 +45,10 @@ public class JsonFieldTests
     public void Broken_json_says_where_and_long_values_are_cut()
     {
         Assert.StartsWith("x.json: not valid JSON (line 2,", Assert.Throws<JsonFieldException>(() => JsonField.Parse("{\n ,}", "x.json")).Message);
+        // A key written twice, at any depth, is refused: one reader takes the first, another the last.
+        var twice = Assert.Throws<JsonFieldException>(() => JsonField.Parse("{\"a\": {\"seed\": 0, \"seed\": 1}}", "x.json")).Message;
+        Assert.StartsWith("x.json: ", twice);
+        Assert.Contains("'seed'", twice);
         var list = "[" + string.Join(", ", Enumerable.Range(0, 100)) + "]";
         var error = Fails($$"""{"a": {{list}}}""", r => r.Required("a").String());
         Assert.EndsWith("…", error.Message);

@@ -35,12 +35,17 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
     {
         try
         {
-            return JsonDocument.Parse(json);
+            // A key written twice is read differently by different readers (the first, the last): neither is taken.
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
+        }
+        catch (JsonException e) when (e.LineNumber is { } line)
+        {
+            throw new JsonFieldException($"{source}: not valid JSON (line {line + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
         }
         catch (JsonException e)
         {
-            throw new JsonFieldException(
-                $"{source}: not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
+            // A repeated key is found once the object is read, so the reader gives no position: its message names the key.
+            throw new JsonFieldException($"{source}: {e.Message}", e);
         }
     }
 

@@ -79,6 +79,7 @@ public static class Pretraining
     public static PretrainingResult Run(PretrainingSpec spec, EventSink events, IProgress<TokenStoreProgress>? dataProgress = null,
         CancellationToken cancel = default)
     {
+        OutputProblem(spec);
         var tokenizer = Tokenizer.Load(spec.Tokenizer);
         var options = spec.Options();
         var config = Config(spec.Config, tokenizer, spec.SequenceLength);
@@ -97,6 +98,24 @@ public static class Pretraining
         var finite = trainer.Losses.Where(double.IsFinite).ToList();
         return new PretrainingResult(outcome, trainer.Step, finite.Count > 0 ? finite[0] : null, finite.Count > 0 ? finite[^1] : null,
             trainer.Tokens, trainer.SkippedSteps, model.Parameters.ElementCount, spec.Output);
+    }
+
+    /// <summary>
+    /// A pretraining run owns its folder: a new or empty one (its own data/ from an earlier attempt aside), or, resuming,
+    /// one holding its checkpoints. Anything else there (a model, a tokenizer) would be overwritten by the model it saves.
+    /// </summary>
+    private static void OutputProblem(PretrainingSpec spec)
+    {
+        var newest = Checkpoints.Latest(spec.Output);
+        if (spec.Resume)
+        {
+            if (newest is null) throw new ArgumentException($"{spec.Output} holds no checkpoint to resume from; resuming continues a pretraining run stopped there");
+            return;
+        }
+        if (newest is not null)
+            throw new ArgumentException($"{spec.Output} already holds a pretraining run's checkpoints (newest {Path.GetFileName(newest)}); resume it, or choose another folder");
+        if (Directory.Exists(spec.Output) && Directory.EnumerateFileSystemEntries(spec.Output).Any(e => Path.GetFileName(e) != "data"))
+            throw new ArgumentException($"{spec.Output} is not empty; pretraining saves a new model there: choose a new or empty folder");
     }
 
     /// <summary>
