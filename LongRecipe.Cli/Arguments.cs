@@ -108,8 +108,19 @@ public sealed class Arguments
     /// The model directory <paramref name="directory"/> in --dtype on <paramref name="device"/>; what loading finds wrong but
     /// mends or lets pass (a tensor converted to the checkpoint's dtype, a tensor holding NaN) is a warning on stderr.
     /// </summary>
-    public LlamaModel LoadModel(string directory, Device? device, string? ropeScaling = null) =>
-        PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
+    public LlamaModel LoadModel(string directory, Device? device, string? ropeScaling = null)
+    {
+        // A model loaded onto a device computes there: a dtype it cannot compute in would fail every request after.
+        if (device is { } computing && DType is { } asked && TorchRuntime.ComputeProblem(asked, computing) is { } problem)
+            throw new ArgumentException($"--dtype {asked.ShortName()}: {problem}; use f32 or bf16");
+        var model = PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
+        if (device is { } on && DType is null && TorchRuntime.ComputeProblem(model.DType, on) is { } own)
+        {
+            model.Dispose();
+            throw new ArgumentException($"{directory} is stored in {model.DType.ShortName()}: {own}; load it with --dtype f32 or bf16");
+        }
+        return model;
+    }
 
     /// <summary>
     /// --dtype, or null for the checkpoint's own: a floating type, the only ones a model computes in and config.json's

@@ -109,6 +109,27 @@ public static class TorchRuntime
             : $"{device} is not on this machine ({(devices == 0 ? "no CUDA device is visible" : $"CUDA devices 0 to {devices - 1}")})";
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(DType, Device), string?> computeProblems = new();
+
+    /// <summary>
+    /// Why a model cannot compute in <paramref name="dtype"/> on <paramref name="device"/> (libtorch 1.13 has no f16 matrix
+    /// product on the CPU: every forward would fail), or null. Tried once per pair, with a 2 × 2 product.
+    /// </summary>
+    public static string? ComputeProblem(DType dtype, Device device) => computeProblems.GetOrAdd((dtype, device), key =>
+    {
+        try
+        {
+            using var scope = DisposeScope.Enter();
+            var square = Tensor.Ones([2, 2], key.Item1, key.Item2);
+            Functional.MatMul(square, square);
+            return null;
+        }
+        catch (TorchException e)
+        {
+            return $"this libtorch cannot compute in {key.Item1.ShortName()} on the {key.Item2} ({e.Message.Split('\n')[0]})";
+        }
+    });
+
     /// <summary>Seeds libtorch's default generators (CPU and every CUDA device).</summary>
     public static void ManualSeed(ulong seed) => Native.Check(Native.lr_manual_seed(seed));
 
