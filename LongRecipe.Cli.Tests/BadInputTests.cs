@@ -190,6 +190,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },
         { ["corpus", "--sources", Fixtures, "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-store")], $"{Fixtures} is a folder, not a file" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-pretrain"), "--config", "tiny", "--steps", "2", "--batch", "2", "--seq-len", "32"],
+            "longrecipe pretrain: a context of 16 tokens cannot hold the pass key\n" },
         { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-run"), "--config", "tiny", "--steps", "2", "--resume"],
             $"{Path.Combine(Fixtures, "no-such-run")} holds no checkpoint to resume from" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
@@ -222,7 +224,11 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     [MemberData(nameof(BadFlags))]
     public async Task A_bad_flag_is_refused_before_any_work_naming_the_flag(string[] arguments, string error)
     {
+        var output = arguments.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
+        var outputExisted = output is not null && Path.Exists(output);
         var result = await CliProcess.RunAsync([.. arguments, .. Data(arguments[0])]);
+        // A refused command leaves no output behind it (a half-made --out folder is the start of a mixed one).
+        if (output is not null && !outputExisted) Assert.False(Path.Exists(output), $"{output} was left behind");
         Assert.Equal(1, result.ExitCode);
         Assert.Empty(result.Stdout);
         Assert.Contains($"longrecipe {arguments[0]}: ", result.Stderr);

@@ -95,9 +95,17 @@ public static class JsonLines
             : throw new RequestException($"byte {read} (0x{bytes[read]:X2}) is not UTF-8; a request is UTF-8 JSON");
     }
 
-    /// <summary>An exception's message without .NET's "(Parameter 'name')" suffix, which names a C# parameter, not a request field.</summary>
-    public static string Reason(Exception e) =>
-        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+    /// <summary>
+    /// An exception's message without .NET's "(Parameter 'name')" suffix, which names a C# parameter, not a request field;
+    /// an aggregate's distinct causes, not "One or more errors occurred".
+    /// </summary>
+    public static string Reason(Exception e) => e switch
+    {
+        // Work done on several threads fails as an aggregate: its distinct causes are the reason, once each.
+        AggregateException aggregate => string.Join("; ", aggregate.Flatten().InnerExceptions.Select(Reason).Distinct()),
+        ArgumentException { ParamName: { } name } => e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
+        _ => e.Message,
+    };
 
     /// <summary>Numbers as a JSON array, those that are not finite (NaN, ±∞) as null; and how many those were.</summary>
     public static (JsonArray Values, int NonFinite) Numbers(IEnumerable<double> values)

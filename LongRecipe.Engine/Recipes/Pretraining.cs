@@ -83,9 +83,20 @@ public static class Pretraining
         var tokenizer = Tokenizer.Load(spec.Tokenizer);
         var options = spec.Options();
         var config = Config(spec.Config, tokenizer, spec.SequenceLength);
-        var sequences = PretrainingData.Build(
-            new PretrainingDataSpec(spec.SequenceLength, spec.Steps * spec.MicroBatchSize * (long)spec.SequenceLength, spec.Seed, spec.RetrievalRatio, spec.Corpus),
-            spec.Tokenizer, Path.Combine(spec.Output, "data"), dataProgress, cancel);
+        var created = !Directory.Exists(spec.Output);
+        IReadOnlyList<int[]> sequences;
+        try
+        {
+            sequences = PretrainingData.Build(
+                new PretrainingDataSpec(spec.SequenceLength, spec.Steps * spec.MicroBatchSize * (long)spec.SequenceLength, spec.Seed, spec.RetrievalRatio, spec.Corpus),
+                spec.Tokenizer, Path.Combine(spec.Output, "data"), dataProgress, cancel);
+        }
+        catch when (created)
+        {
+            // Nothing was trained: a folder this run made holds only its half-made data, so it goes.
+            Directory.Delete(spec.Output, recursive: true);
+            throw;
+        }
 
         using var model = LlamaModel.Initialize(config, spec.Seed, options.ComputeDType, spec.TrainingDevice);
         var trainer = new Trainer(model, new PackedBatchSource(sequences, spec.Seed), options, spec.Output, Stage, spec.Resume);
