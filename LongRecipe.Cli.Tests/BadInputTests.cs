@@ -204,6 +204,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             $"--out {Path.Combine(Model, "config.json", "x")}: {Path.Combine(Model, "config.json")} is a file, not a folder" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "5GB"], "--max-shard-bytes must be a whole number in [-9223372036854775808, 9223372036854775807], not '5GB'" },
         { ["rope-search", "--model", Builtin, "--factor", "1e400"], "--factor must be a finite number, not '1e400'" },
+        { ["rope-search", "--model", Builtin, "--factor", "0.5"], "--factor must be a number above 1, not 0.5" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-pretrain"), "--config", "tiny", "--batch", "0"], "--batch must be at least 1, not 0" },
         { ["rope-search", "--model", Model, "--out", Model], $"--out {Model} is the folder --model reads ({Model}); write to another folder" },
         { ["rope-search", "--model", Model, "--out", Path.Combine(Model, "config.json")], $"is the folder --model reads ({Model}); write to another folder" },
         { ["tokenizer-train", "--synthetic", "--documents", "1", "--out", Model], $"--out {Model} holds a model (config.json), whose tokenizer this would replace" },

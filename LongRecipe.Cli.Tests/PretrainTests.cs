@@ -103,7 +103,7 @@ public class PretrainTests
         var refused = await CliProcess.RunAsync(["pretrain", "--tokenizer", Tokenizer, "--out", output, "--config", "tiny", "--steps", "2", "--cuda-graph"]);
 
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("CudaGraph records the step on a CUDA device, and Device is cpu", refused.Stderr);
+        Assert.Contains("--cuda-graph records the step on a CUDA device, and Device is cpu", refused.Stderr);
         Assert.False(Path.Exists(output));
     });
 }

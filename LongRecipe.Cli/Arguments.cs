@@ -58,6 +58,25 @@ public sealed class Arguments
         return new Arguments(values, positional);
     }
 
+    /// <summary>
+    /// <paramref name="validate"/>'s result; its <see cref="ArgumentException"/> about a field reworded to name the option
+    /// that sets it (<paramref name="options"/>: field → option), so errors name what the user typed: "--documents must be
+    /// at least 1, not 0" rather than "PerplexityDocuments must be at least 1, not 0".
+    /// </summary>
+    public static T NamingOptions<T>(Func<T> validate, IReadOnlyDictionary<string, string> options)
+    {
+        try
+        {
+            return validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } field && options.TryGetValue(field, out var option))
+        {
+            var reason = JsonLines.Reason(e);
+            var at = reason.IndexOf(field, StringComparison.Ordinal);
+            throw new ArgumentException(at >= 0 ? $"--{option}{reason[(at + field.Length)..]}" : $"--{option}: {reason}", e);
+        }
+    }
+
     /// <summary>" (did you mean --vocab-size?)" when one of <paramref name="names"/> is a typo away from <paramref name="typed"/>, else "".</summary>
     public static string DidYouMean(string typed, IEnumerable<string> names, string prefix = "") =>
         names.Select(n => (Name: n, Distance: EditDistance(typed, n))).Where(c => c.Distance <= Math.Max(1, typed.Length / 3))

@@ -25,7 +25,7 @@ public static class EvalVerb
         // Short documents are scored inside the model's own window (its original one when it is rescaled) unless told otherwise.
         var native = (int)(config.RopeScaling.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings);
         var defaults = EvaluationSpec.Default;
-        var spec = Validate(new EvaluationSpec(
+        var spec = Arguments.NamingOptions(() => new EvaluationSpec(
             args.Optional("suite")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Suite).ToArray()
                 ?? defaults.Suites,
             args.Wholes<int>("lengths") ?? defaults.ContextLengths,
@@ -38,7 +38,7 @@ public static class EvalVerb
             Seed: args.Whole("seed", defaults.Seed),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
             Corpus: args.Optional("corpus") is { } corpus ? RunSpec.CorpusPath(corpus, corpus == DataSpec.Real ? RealCorpusFolder(args) : null) : null,
-            Split: Split(args.Optional("split"))));
+            Split: Split(args.Optional("split"))).Validate(), Options);
         foreach (var length in spec.ContextLengths)
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");
@@ -60,8 +60,7 @@ public static class EvalVerb
         (name == "short" ? Benchmarks.ShortPerplexity : name) is var suite && Benchmarks.All.Contains(suite) ? suite
             : throw new ArgumentException($"--suite: unknown suite '{name}' (expected {string.Join(", ", Benchmarks.All.Select(b => b == Benchmarks.ShortPerplexity ? "short" : b))})");
 
-    // The spec's fields by the options that set them, so its errors name what the user typed: "--documents must be at
-    // least 1, not 0" rather than "PerplexityDocuments must be at least 1, not 0".
+    /// <summary>The spec's fields by the options that set them (<see cref="Arguments.NamingOptions"/>).</summary>
     private static readonly Dictionary<string, string> Options = new()
     {
         [nameof(EvaluationSpec.Suites)] = "suite",
@@ -76,18 +75,6 @@ public static class EvalVerb
         [nameof(EvaluationSpec.Split)] = "split",
     };
 
-    private static EvaluationSpec Validate(EvaluationSpec spec)
-    {
-        try
-        {
-            return spec.Validate();
-        }
-        catch (ArgumentException e) when (e.ParamName is { } field && Options.TryGetValue(field, out var option))
-        {
-            var reason = JsonLines.Reason(e);
-            throw new ArgumentException(reason.StartsWith(field, StringComparison.Ordinal) ? $"--{option}{reason[field.Length..]}" : $"--{option}: {reason}", e);
-        }
-    }
 
     /// <summary>
     /// The folder --corpus real names: corpora/real in the data directory (--data, relative to the repository root);

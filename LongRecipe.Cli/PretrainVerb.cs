@@ -35,7 +35,7 @@ public static class PretrainVerb
             Corpus: args.Optional("corpus"),
             OptimizerState: OptimizerState(args),
             CudaGraph: args.Flag("cuda-graph"));
-        spec.Options();
+        Arguments.NamingOptions(spec.Options, Options);
 
         using var cancel = new Interruption();
         PretrainingResult result;
@@ -82,4 +82,16 @@ public static class PretrainVerb
                 break;
         }
     }
+
+    /// <summary>The spec's and the trainer's fields by the options that set them (<see cref="Arguments.NamingOptions"/>).</summary>
+    private static readonly Dictionary<string, string> Options = new()
+    {
+        [nameof(TrainerOptions.Steps)] = "steps",
+        [nameof(TrainerOptions.MicroBatchSize)] = "batch",
+        [nameof(TrainerOptions.LearningRate)] = "lr",
+        [nameof(TrainerOptions.WarmupSteps)] = "warmup",
+        [nameof(TrainerOptions.CheckpointEvery)] = "checkpoint-every",
+        [nameof(TrainerOptions.OptimizerState)] = "optimizer-state",
+        [nameof(PretrainingSpec.CudaGraph)] = "cuda-graph",
+    };
 }

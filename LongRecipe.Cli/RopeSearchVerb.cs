@@ -23,7 +23,7 @@ public static class RopeSearchVerb
         var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
         using var model = args.LoadModel(directory, args.Device);
         var defaults = new RopeSearchSpec();
-        var spec = new RopeSearchSpec(
+        var spec = Arguments.NamingOptions(() => new RopeSearchSpec(
             Factor: args.Number("factor", defaults.Factor),
             Progressive: args.Numbers("progressive"),
             Population: args.Whole("population", defaults.Population),
@@ -36,7 +36,7 @@ public static class RopeSearchVerb
             UnscaledTokens: args.Wholes<int>("unscaled-tokens"),
             Samples: args.Whole("samples", defaults.Samples),
             BatchSize: args.Whole("batch-size", defaults.BatchSize),
-            Seed: args.Whole("seed", defaults.Seed)).Validate();
+            Seed: args.Whole("seed", defaults.Seed)).Validate(), Options);
         using var cancel = new Interruption();
 
         var length = (int)Math.Round(spec.Factor * LongRopeSearch.NativeWindow(model.Config));
@@ -76,6 +76,23 @@ public static class RopeSearchVerb
         Console.WriteLine(summary.ToJsonString());
         return Task.FromResult(0);
     }
+
+    /// <summary>The spec's fields by the options that set them (<see cref="Arguments.NamingOptions"/>).</summary>
+    private static readonly Dictionary<string, string> Options = new()
+    {
+        [nameof(RopeSearchSpec.Factor)] = "factor",
+        [nameof(RopeSearchSpec.Progressive)] = "progressive",
+        [nameof(RopeSearchSpec.Population)] = "population",
+        [nameof(RopeSearchSpec.Generations)] = "generations",
+        [nameof(RopeSearchSpec.Parents)] = "parents",
+        [nameof(RopeSearchSpec.MutationProbability)] = "mutation",
+        [nameof(RopeSearchSpec.CrossoverProbability)] = "crossover",
+        [nameof(RopeSearchSpec.AttentionFactor)] = "attention-factor",
+        [nameof(RopeSearchSpec.ShortGenerations)] = "short-generations",
+        [nameof(RopeSearchSpec.UnscaledTokens)] = "unscaled-tokens",
+        [nameof(RopeSearchSpec.Samples)] = "samples",
+        [nameof(RopeSearchSpec.BatchSize)] = "batch-size",
+    };
 
     /// <summary>
     /// --out, checked before the search: a folder (which gets config.json) or a .json file, never the searched model's own
