@@ -76,7 +76,7 @@ public static class TransformVerb
     // A preview's bounds, above any real setting: LongRoPE's largest window is 2,097,152 tokens (2²¹) and the Lab
     // previews a handful of samples. The work grows with T for every scheme (the coverage bitset is T/64 words, ORed
     // once per position; rpes draws from all of [0, T)) and with the positions written; the pair histogram costs
-    // one pass over a sample per bin. At these bounds a request takes a minute or two (flt at 2²¹: 45 s, 16 MB of output).
+    // one pass over a sample per bin. At these bounds flt at 2²¹ takes 45 s and writes 16 MB; the worst (rpes, L = 2²¹ in T = 2²²) a few minutes.
     private const int MaxTarget = 1 << 22;
     private const int MaxPositions = 1 << 21;
     private const int MaxBins = 1024;
