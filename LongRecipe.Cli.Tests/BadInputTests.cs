@@ -214,6 +214,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--lengths", "99999999999"], "--lengths must be a whole number in [-2147483648, 2147483647], not '99999999999'" },
         { ["eval", "--model", Builtin, "--depths", "50,1e400"], "--depths must be a finite number, not '1e400'" },
         { ["eval", "--model", Builtin, "--depths", "NaN"], "--depths must be a finite number, not 'NaN'" },
+        { ["eval", "--model", Builtin, "--depths", "50,50"], "--depths: depth 50 is given twice" },
         { ["eval", "--model", Builtin, "--seed", "-1"], "--seed must be a whole number in [0, 18446744073709551615], not '-1'" },
         { ["eval", "--model", Builtin, "--split", "train"], "--split must be test or validation, not 'train'" },
         { ["eval", "--model", Builtin, "--documents", "0"], "--documents must be at least 1, not 0" },
