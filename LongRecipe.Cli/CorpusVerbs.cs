@@ -74,11 +74,15 @@ public static class SyntheticVerb
 public static class TransformVerb
 {
     // A preview's bounds, above any real setting: LongRoPE's largest window is 2,097,152 tokens (2²¹) and the Lab
-    // previews a handful of samples. The work grows with T for every scheme (the coverage bitset is T/64 words, ORed
-    // once per position; rpes draws from all of [0, T)) and with the positions written; the pair histogram costs
-    // one pass over a sample per bin. At these bounds flt at 2²¹ takes 45 s and writes 16 MB; the worst (rpes, L = 2²¹ in T = 2²²) a few minutes.
+    // previews a handful of samples. The output grows with the positions written, samples × L; the coverage's work
+    // with samples × L × T (its bitset is T/64 words, ORed once per position); the pair histogram's with
+    // samples × L × bins; rpes and longrecipe draw each sample from all of [0, T), samples × T (2³⁰ draws: about 3 s).
+    // The most work allowed takes about a minute (flt at 2²¹: 45 s and 16 MB; pose, 16 samples of 131,072 in 2²¹ with
+    // 1024 bins: 64 s).
     private const int MaxTarget = 1 << 22;
     private const int MaxPositions = 1 << 21;
+    private const long MaxWork = 1L << 42;
+    private const long MaxDraws = 1L << 30;
     private const int MaxBins = 1024;
 
     public static Task<int> RunAsync(Arguments args) => JsonLines.ServeAsync(request =>
@@ -98,6 +102,8 @@ public static class TransformVerb
         var samples = request.Optional("samples")?.Int(min: 1) ?? 1;
         if ((long)samples * length > MaxPositions)
             throw new RequestException($"samples × length = {samples} × {length} positions, more than the {MaxPositions} a preview writes");
+        if ((long)samples * length * target > MaxWork)
+            throw new RequestException($"samples × length × target = {samples} × {length} × {target}, more than the 2⁴² a preview works through (one full-length sample at 2,097,152)");
         var seed = request.Optional("seed")?.ULong() ?? 0;
         var scheme = request.Required("scheme");
         var spec = scheme.String() switch
@@ -108,6 +114,8 @@ public static class TransformVerb
             "longrecipe" => PositionTransformSpec.LongRecipe(target, seed, request.Optional("rt1")?.Int()),
             var other => throw scheme.Invalid($"must be flt, rpes, pose or longrecipe, got '{other}'"),
         };
+        if (spec.Scheme is PositionScheme.RandomPositions or PositionScheme.LongRecipe && (long)samples * target > MaxDraws)
+            throw new RequestException($"samples × target = {samples} × {target}, more than the 2³⁰ values {scheme.String()} draws from in a preview");
         var binsField = request.Optional("bins");
         var bins = binsField?.Int(min: 1) ?? 32;
         if (bins > MaxBins) throw binsField!.Value.Invalid($"must be an integer in [1, {MaxBins}], got {bins}");
