@@ -87,13 +87,20 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     public async Task A_bad_score_request_gets_its_error_in_its_place_and_the_next_is_answered(string request, string error)
     {
         var result = await Scored.Value;
-        var index = ScoreRequests.Select(row => row.Data.Item1).ToList().IndexOf(request);
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal(2 * ScoreRequests.Count, result.Stdout.Length);
-        var answer = JsonDocument.Parse(result.Stdout[2 * index]).RootElement;
-        Assert.StartsWith($"line {2 * index + 1}: ", answer.GetProperty("error").GetString());
-        Assert.Contains(error, answer.GetProperty("error").GetString());
-        Assert.Equal(2, JsonDocument.Parse(result.Stdout[2 * index + 1]).RootElement.GetProperty("logprobs").GetArrayLength());
+        var (answer, next) = Answers(result, ScoreRequests, request);
+        Assert.Contains(error, answer);
+        Assert.Equal(2, next.GetProperty("logprobs").GetArrayLength());
+    }
+
+    /// <summary>The error a bad request line got (in its place: line N answers line N) and the answer to the good line after it.</summary>
+    private static (string Error, JsonElement Next) Answers(CliProcess.Result result, TheoryData<string, string> requests, string request)
+    {
+        var index = requests.Select(row => row.Data.Item1).ToList().IndexOf(request);
+        Assert.Equal(2 * requests.Count, result.Stdout.Length);
+        var error = JsonDocument.Parse(result.Stdout[2 * index]).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith($"line {2 * index + 1}: ", error);
+        return (error, JsonDocument.Parse(result.Stdout[2 * index + 1]).RootElement);
     }
 
     /// <summary>generate requests to the same fixture (no tokenizer there): the line and the error it gets.</summary>
@@ -135,13 +142,50 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     [MemberData(nameof(GenerateRequests))]
     public async Task A_bad_generate_request_gets_its_error_in_its_place_and_the_next_is_answered(string request, string error)
     {
-        var result = await Generated.Value;
-        var index = GenerateRequests.Select(row => row.Data.Item1).ToList().IndexOf(request);
-        Assert.Equal(2 * GenerateRequests.Count, result.Stdout.Length);
-        var answer = JsonDocument.Parse(result.Stdout[2 * index]).RootElement;
-        Assert.StartsWith($"line {2 * index + 1}: ", answer.GetProperty("error").GetString());
-        Assert.Contains(error, answer.GetProperty("error").GetString());
-        Assert.Equal(3, JsonDocument.Parse(result.Stdout[2 * index + 1]).RootElement.GetProperty("ids").GetArrayLength());
+        var (answer, next) = Answers(await Generated.Value, GenerateRequests, request);
+        Assert.Contains(error, answer);
+        Assert.Equal(3, next.GetProperty("ids").GetArrayLength());
+    }
+
+    /// <summary>transform requests: the line and the error it gets (an overflow or a preview past its bounds once ended the stream or hung it).</summary>
+    public static TheoryData<string, string> TransformRequests => new()
+    {
+        { """{"scheme": "flt", "target": 256, "length": -1}""", "length must be an integer ≥ 1, got -1" },
+        { """{"scheme": "pose", "target": 256, "length": -5}""", "length must be an integer ≥ 1, got -5" },
+        { """{"scheme": "rpes", "target": 64, "input_ids": []}""", "input_ids must hold at least one token" },
+        { """{"scheme": "rpes", "target": 64, "length": 65}""", "length 65 exceeds target 64: the positions are drawn from [0, target)" },
+        { """{"scheme": "pose", "target": 2147483647, "length": 16}""", "target must be an integer in [2, 4194304] (twice LongRoPE's largest window), got 2147483647" },
+        { """{"scheme": "rpes", "target": 2147483647, "length": 16}""", "target must be an integer in [2, 4194304]" },
+        { """{"scheme": "rpes", "target": 1000000000, "length": 16}""", "target must be an integer in [2, 4194304]" },
+        { """{"scheme": "flt", "target": 2147483648, "length": 16}""", "target must be an integer in [2, 4194304] (twice LongRoPE's largest window), got 2147483648" },
+        { """{"scheme": "flt", "target": 1, "length": 1}""", "target must be an integer in [2, 4194304]" },
+        { """{"scheme": "flt", "target": 2000000, "length": 2000000, "samples": 1000}""", "samples × length = 1000 × 2000000 positions, more than the 2097152 a preview writes" },
+        { """{"scheme": "rpes", "target": 4096, "length": 256, "samples": 100000}""", "samples × length = 100000 × 256 positions, more than the 2097152" },
+        { """{"scheme": "rpes", "target": 4194304, "length": 2097152}""",
+            "samples × length × target = 1 × 2097152 × 4194304, more than the 2⁴² a preview works through (one full-length sample at 2,097,152)" },
+        { """{"scheme": "pose", "target": 4194304, "length": 131072, "samples": 16}""", "samples × length × target = 16 × 131072 × 4194304, more than the 2⁴²" },
+        { """{"scheme": "rpes", "target": 2097152, "length": 1, "samples": 1024}""", "samples × target = 1024 × 2097152, more than the 2³⁰ values rpes draws from in a preview" },
+        { """{"scheme": "longrecipe", "target": 2097152, "input_ids": [1, 2, 9, 3], "sentence_end_ids": [9], "samples": 1024}""",
+            "samples × target = 1024 × 2097152, more than the 2³⁰ values longrecipe draws from in a preview" },
+        { """{"scheme": "rpes", "target": 64, "length": 8, "samples": 0}""", "samples must be an integer ≥ 1, got 0" },
+        { """{"scheme": "rpes", "target": 64, "length": 8, "bins": 5000}""", "bins must be an integer in [1, 1024], got 5000" },
+        { """{"scheme": "rpes", "target": 64, "length": 8, "seed": -1}""", "seed must be an integer ≥ 0, got -1" },
+        { """{"scheme": "pose", "target": 1024, "length": 1}""", "pose cuts the sequence into 2 chunks unless told otherwise, so length must be at least 2 (or give \"chunks\": 1), got 1" },
+        { """{"scheme": "pose", "target": 1024, "length": 4, "chunks": 5}""", "chunks must be in [1, L = 4], got 5" },
+    };
+
+    private static readonly Lazy<Task<CliProcess.Result>> Transformed = new(() =>
+        CliProcess.RunAsync(["transform"], [.. TransformRequests.Select(row => row.Data.Item1).SelectMany(line => new[] { line, GoodTransform })]));
+
+    private const string GoodTransform = """{"scheme": "pose", "target": 64, "length": 8, "bins": 4}""";
+
+    [Theory]
+    [MemberData(nameof(TransformRequests))]
+    public async Task A_bad_transform_request_gets_its_error_in_its_place_and_the_next_is_answered(string request, string error)
+    {
+        var (answer, next) = Answers(await Transformed.Value, TransformRequests, request);
+        Assert.Contains(error, answer);
+        Assert.Equal(8, next.GetProperty("position_ids")[0].GetArrayLength());
     }
 
     // ---- flags: refused before any work, naming the flag ----------------------------------------------------------
@@ -178,6 +222,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--lengths", "99999999999"], "--lengths must be a whole number in [-2147483648, 2147483647], not '99999999999'" },
         { ["eval", "--model", Builtin, "--depths", "50,1e400"], "--depths must be a finite number, not '1e400'" },
         { ["eval", "--model", Builtin, "--depths", "NaN"], "--depths must be a finite number, not 'NaN'" },
+        { ["eval", "--model", Builtin, "--depths", "50,50"], "--depths: depth 50 is given twice" },
         { ["eval", "--model", Builtin, "--seed", "-1"], "--seed must be a whole number in [0, 18446744073709551615], not '-1'" },
         { ["eval", "--model", Builtin, "--split", "train"], "--split must be test or validation, not 'train'" },
         { ["eval", "--model", Builtin, "--documents", "0"], "--documents must be at least 1, not 0" },
@@ -185,6 +230,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--lengths", "10"], "--lengths: context lengths must be at least 64 tokens, not 10" },
         { ["eval", "--model", Builtin, "--suite", "foo"], "--suite: unknown suite 'foo' (expected niah, passkey, perplexity, short)" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
+        { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "1.5"], "--top must be in (0, 1] (the share of tokens called impactful), not 1.5" },
+        { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "0"], "--top must be in (0, 1] (the share of tokens called impactful), not 0" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
         { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },
@@ -197,6 +244,9 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
         { ["merge", "--base", Model, "--model", ",", "--out", "x"], "--model must name at least one model directory (comma-separated), not ','" },
+        { ["merge", "--base", Model, "--model", Model, "--out", "x", "--method", "ties", "--alpha", "0"], "--alpha is not read by --method ties; weighted and slerp read it" },
+        { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "1"], "--alpha is not read by --method average; weighted and slerp read it" },
+        { ["merge", "--base", Model, "--model", Model, "--out", "x", "--method", "slerp", "--density", "0.5"], "--density is not read by --method slerp; ties reads it" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "0"], "--max-shard-bytes must be at least 1048576 (1 MiB), not 0" },
         { ["convert", "--model", Model, "--out", "x", "--max-shard-bytes", "-5"], "--max-shard-bytes must be at least 1048576 (1 MiB), not -5" },
         { ["convert", "--model", Model, "--out", Path.Combine(Model, "config.json")], $"--out {Path.Combine(Model, "config.json")} is a file, not a folder" },

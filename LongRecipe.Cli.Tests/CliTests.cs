@@ -484,7 +484,11 @@ public class CliTests
 
             var slerp = await CliProcess.RunAsync(["merge", "--base", baseModel, "--model", other, "--method", "slerp", "--out", Path.Combine(folder, "s")]);
             Assert.Equal(0, slerp.ExitCode);
-            Assert.Equal("slerp", JsonDocument.Parse(slerp.Stdout[0]).RootElement.GetProperty("method").GetString());
+            var summary = JsonDocument.Parse(slerp.Stdout[0]).RootElement;
+            Assert.Equal("slerp", summary.GetProperty("method").GetString());
+            // The summary reports what the method read: slerp's alpha, no density.
+            Assert.Equal(0.5, summary.GetProperty("alpha").GetDouble());
+            Assert.False(summary.TryGetProperty("density", out _));
             var merged = await Score(Path.Combine(folder, "s"));
             Assert.NotEqual(await Score(baseModel), merged);
 

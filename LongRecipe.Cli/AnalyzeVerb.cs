@@ -19,6 +19,9 @@ public static class AnalyzeVerb
         var extendedDirectory = args.Optional("extended");
         var window = args.Whole("window", 0);
         if (args.Optional("window") is not null && window < 2) throw new ArgumentException($"--window must be at least 2 tokens, not {window}");
+        // Asked before any document is scored; TokenImpact.Impactful would refuse it only after all of them were.
+        var fraction = args.Number("top", 0.2);
+        if (fraction is <= 0 or > 1) throw new ArgumentException($"--top must be in (0, 1] (the share of tokens called impactful), not {fraction}");
         if (extendedDirectory is null && window == 0) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
         var tokenizerPath = args.Optional("tokenizer") ?? args.Required("model");
         var tokenizer = Tokenizer.Load(tokenizerPath);
@@ -26,7 +29,6 @@ public static class AnalyzeVerb
         using var extended = extendedDirectory is null ? null : args.LoadModel(extendedDirectory, args.Device);
         using var store = TokenStore.Open(args.Required("store"), tokenizerPath, model.Config.VocabSize);
         var limit = Math.Min(store.DocumentCount, args.Whole("documents", 16));
-        var fraction = args.Number("top", 0.2);
         using var cancel = new Interruption();
 
         var scored = new List<ScoredDocument>();

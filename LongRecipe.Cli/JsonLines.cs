@@ -19,7 +19,8 @@ public sealed class RequestException(string message) : Exception(message);
 /// and a line on stderr; the exit code is then 1. A blank line is a request too, answered with an error, so that line N
 /// of the output always answers line N of the input; so are a line that is not UTF-8 and a text with half a surrogate
 /// pair. JSON has no NaN or ±∞: a number that is not finite is written as null (<see cref="Numbers"/>), and a result
-/// that still cannot be written becomes its line's error; the stream goes on.
+/// that still cannot be written becomes its line's error; the stream goes on. So does an arithmetic overflow on a
+/// request's values, answered as that line's error with the exception's name.
 /// </summary>
 public static class JsonLines
 {
@@ -43,10 +44,17 @@ public static class JsonLines
                 using var request = JsonField.Parse(line, source);
                 answer = handle(JsonField.Root(request, source)).ToJsonString(Output);
             }
-            catch (Exception e) when (e is JsonFieldException or RequestException or ArgumentException or Engine.Torch.TorchException)
+            // An overflow or a division by zero comes from a request's values (a check that is missing), so it answers
+            // that line, naming the exception so that the missing check is reported rather than hidden.
+            catch (Exception e) when (e is JsonFieldException or RequestException or ArgumentException or ArithmeticException or Engine.Torch.TorchException)
             {
                 failures++;
-                var message = e is JsonFieldException ? e.Message : $"{source}: {Reason(e)}";
+                var message = e switch
+                {
+                    JsonFieldException => e.Message,
+                    ArithmeticException => $"{source}: {e.GetType().Name} on this request's values ({e.Message}); a check is missing here, please report it",
+                    _ => $"{source}: {Reason(e)}",
+                };
                 await Console.Error.WriteLineAsync(message);
                 answer = new JsonObject { ["error"] = message }.ToJsonString(Output);
             }

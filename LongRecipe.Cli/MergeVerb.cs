@@ -8,7 +8,10 @@ namespace LongRecipe.Cli;
 
 /// <summary>
 /// merge: --base <dir> --model <dir[,dir…]> --method average|weighted|ties|slerp [--alpha 0.5] [--density 0.2]
-/// --out <dir>. The result has the first model's config, dtype and tokenizer; one JSON line on stdout.
+/// --out <dir>. average is the mean of the base and every --model, the base counting as one of them: one model
+/// gives (base + model) / 2, as the paper merges the extended model with the original. weighted and slerp read
+/// --alpha (the model's share), ties reads --density; an option the method does not read is refused. The result has
+/// the first model's config, dtype and tokenizer; one JSON line on stdout, with the alpha or density the method read.
 /// </summary>
 public static class MergeVerb
 {
@@ -19,6 +22,10 @@ public static class MergeVerb
             Enum.TryParse<MergeMethod>(method, ignoreCase: true, out var parsed) ? parsed
                 : throw new ArgumentException($"--method must be average, weighted, ties or slerp, not '{method}'"),
             args.Number("alpha", 0.5), args.Number("density", 0.2)).Validate();
+        var name = spec.Method.ToString().ToLowerInvariant();
+        // An ignored value would look used: --method ties --alpha 0 and --alpha 1 gave one model.
+        if (!spec.ReadsAlpha && args.Optional("alpha") is not null) throw new ArgumentException($"--alpha is not read by --method {name}; weighted and slerp read it");
+        if (!spec.ReadsDensity && args.Optional("density") is not null) throw new ArgumentException($"--density is not read by --method {name}; ties reads it");
         var named = args.Required("model");
         var paths = named.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (paths.Length == 0) throw new ArgumentException($"--model must name at least one model directory (comma-separated), not '{named}'");
@@ -29,7 +36,7 @@ public static class MergeVerb
         var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();
         try
         {
-            using (var bar = new ProgressBar($"{spec.Method.ToString().ToLowerInvariant()} merge"))
+            using (var bar = new ProgressBar($"{name} merge"))
                 ModelMerge.Merge(models[0], baseModel, models, spec, new SynchronousProgress<double>(bar.Report));
             PretrainedModel.Save(models[0], output);
             PretrainedModel.CopyTokenizer(paths[0], output);
@@ -38,11 +45,11 @@ public static class MergeVerb
         {
             foreach (var model in models) model.Dispose();
         }
-        Console.WriteLine(new JsonObject
-        {
-            ["out"] = output, ["method"] = spec.Method.ToString().ToLowerInvariant(), ["alpha"] = spec.Alpha, ["density"] = spec.Density,
-            ["models"] = new JsonArray([.. paths.Select(p => (JsonNode)p)]),
-        }.ToJsonString());
+        var summary = new JsonObject { ["out"] = output, ["method"] = name };
+        if (spec.ReadsAlpha) summary["alpha"] = spec.Alpha;
+        if (spec.ReadsDensity) summary["density"] = spec.Density;
+        summary["models"] = new JsonArray([.. paths.Select(p => (JsonNode)p)]);
+        Console.WriteLine(summary.ToJsonString());
         return Task.FromResult(0);
     }
 }

@@ -154,6 +154,7 @@ public class EvaluatorTests
         { Small with { ContextLengths = [16] }, "ContextLengths" },
         { Small with { DepthPercents = [-1] }, "DepthPercents" },
         { Small with { DepthPercents = [] }, "DepthPercents" },
+        { Small with { DepthPercents = [50, 0, 50] }, "DepthPercents" },
         { Small with { NeedlesPerCell = 0 }, "NeedlesPerCell" },
         { Small with { PasskeySamples = 0 }, "PasskeySamples" },
         { Small with { PerplexityDocuments = 0 }, "PerplexityDocuments" },

@@ -71,6 +71,9 @@ public sealed record EvaluationSpec(
         if (Suites.Contains(Benchmarks.Niah) && DepthPercents.Count == 0) throw new ArgumentException("give at least one depth", nameof(DepthPercents));
         foreach (var depth in DepthPercents)
             if (depth is not (>= 0 and <= 100)) throw new ArgumentException($"depths must be in [0, 100] percent, not {depth}", nameof(DepthPercents));
+        // Lengths must increase, which refuses a repeat; depths may come in any order, so a repeat (two identical cells) is asked for.
+        if (DepthPercents.GroupBy(d => d).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new ArgumentException($"depth {repeated.Key} is given twice", nameof(DepthPercents));
         Positive(NeedlesPerCell, nameof(NeedlesPerCell));
         Positive(PasskeySamples, nameof(PasskeySamples));
         Positive(PerplexityDocuments, nameof(PerplexityDocuments));

@@ -25,6 +25,10 @@ public enum MergeMethod
 /// <summary>How to merge: Alpha is read by weighted and slerp, Density by ties.</summary>
 public sealed record MergeSpec(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2)
 {
+    public bool ReadsAlpha => Method is MergeMethod.Weighted or MergeMethod.Slerp;
+
+    public bool ReadsDensity => Method is MergeMethod.Ties;
+
     public MergeSpec Validate() =>
         Alpha is < 0 or > 1 ? throw new ArgumentException($"alpha must be in [0, 1], not {Alpha}", nameof(Alpha))
         : Density is <= 0 or > 1 ? throw new ArgumentException($"density must be in (0, 1], not {Density}", nameof(Density))
