@@ -124,6 +124,24 @@ public sealed class RunQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stopping_the_Lab_interrupts_a_running_run_rather_than_cancelling_it()
+    {
+        var stepped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var first = notifier.SubscribeAll((_, e) =>
+        {
+            if (e is StepEvent) stepped.TrySetResult();
+            return Task.CompletedTask;
+        });
+        var id = await queue.EnqueueAsync(Tiny("long", 40));
+        await ProgressWait.For(stepped.Task, EventCount, "the first step", Cancel);
+        await queue.StopAsync(CancellationToken.None);
+        var run = store.GetRun(id)!;
+        Assert.Equal((RunStatus.Interrupted, "interrupted: the Lab stopped while it ran; resuming continues from its newest checkpoint"), (run.Status, run.Error));
+        Assert.NotNull(run.Checkpoint);
+        Assert.True(RunQueue.CanResume(run.Status));
+    }
+
+    [Fact]
     public async Task A_running_run_cancels_gracefully_and_resumes_to_completion()
     {
         const int steps = 40;

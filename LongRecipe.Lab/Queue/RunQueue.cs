@@ -16,7 +16,7 @@ public sealed record QueuedRun(long RunId, string Name, string Device, bool Resu
 /// <see cref="RunLauncher"/>, wait in order, and execute with at most one run per CUDA device and at most
 /// <see cref="LabOptions.CpuConcurrency"/> CPU runs at a time; a run whose device is busy lets later runs
 /// on free devices go first. Every event goes to the store (the launcher) and to the <see cref="RunNotifier"/>.
-/// A hosted service: stopping the Lab cancels running runs gracefully (they checkpoint and can resume).
+/// A hosted service: stopping the Lab stops running runs gracefully (they checkpoint, read Interrupted and can resume).
 /// </summary>
 public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOptions<LabOptions> options, ILogger<RunQueue> logger,
     ModelCatalog? catalog = null)
@@ -114,12 +114,18 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             Task[] running;
+            long[] stopped;
             lock (gate)
             {
                 foreach (var e in entries) e.Cancel.Cancel();
                 running = entries.Select(e => e.Execution).OfType<Task>().ToArray();
+                stopped = entries.Where(e => e.Execution is not null).Select(e => e.Run.RunId).ToArray();
             }
             await Task.WhenAll(running);
+            // The Lab stopping is not its user cancelling: such a run reads Interrupted, as after a crash, and resumes alike.
+            foreach (var id in stopped.Where(id => launcher.Store.GetRun(id)?.Status == RunStatus.Cancelled))
+                await Record(id, new StatusEvent(DateTimeOffset.UtcNow, "", RunStatus.Interrupted,
+                    "interrupted: the Lab stopped while it ran; resuming continues from its newest checkpoint"));
         }
         finally
         {
