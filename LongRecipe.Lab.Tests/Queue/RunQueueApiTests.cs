@@ -80,4 +80,20 @@ public sealed class RunQueueApiTests(LabProcess lab) : IClassFixture<LabProcess>
             Directory.Delete(outside);
         }
     }
+
+    [Fact]
+    public async Task Unknown_runs_and_paths_under_the_api_are_answered_in_json()
+    {
+        foreach (var (path, error) in new[]
+                 {
+                     ("/api/runs/99999999", "There is no run 99999999."),
+                     ("/api/runs/99999999/steps.csv", "There is no run 99999999."),
+                     ("/api/runs/abc", "/api/runs/abc is not an endpoint of the Lab's API (POST /api/runs, GET /api/runs/{id} and its downloads)"),
+                 })
+        {
+            using var response = await lab.Http.GetAsync(path, Cancel);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(error, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("error").GetString());
+        }
+    }
 }

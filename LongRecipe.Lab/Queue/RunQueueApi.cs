@@ -19,6 +19,11 @@ public static class RunQueueApi
 
     public sealed record RunStatusReply(long Id, string Name, string Status, string Device, string? Error, string Folder);
 
+    public sealed record NotFoundReply(string Error);
+
+    /// <summary>404 for a run the store does not have, as JSON like every other answer of the API.</summary>
+    public static IResult NoRun(long id) => Results.NotFound(new NotFoundReply($"There is no run {id}."));
+
     public static IEndpointRouteBuilder MapRunQueueApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/runs", async (HttpRequest request, RunQueue queue) =>
@@ -51,7 +56,10 @@ public static class RunQueueApi
         endpoints.MapGet("/api/runs/{id:long}", (long id, RunStore store) =>
             store.GetRun(id) is { } run
                 ? Results.Ok(new RunStatusReply(run.Id, run.Name, run.Status.ToString(), run.Device, run.Error, run.Folder))
-                : Results.NotFound($"There is no run {id}."));
+                : NoRun(id));
+        // Below /api a path no endpoint takes (/api/runs/abc) is answered in JSON too, not with the Lab's 404 page.
+        endpoints.MapFallback("/api/{**path}", (string path) =>
+            Results.NotFound(new NotFoundReply($"/api/{path} is not an endpoint of the Lab's API (POST /api/runs, GET /api/runs/{{id}} and its downloads)")));
         return endpoints;
     }
 }

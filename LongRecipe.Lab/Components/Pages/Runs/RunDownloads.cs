@@ -1,6 +1,7 @@
 using System.Text;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Pages.RunDashboard;
+using LongRecipe.Lab.Queue;
 
 namespace LongRecipe.Lab.Components.Pages.Runs;
 
@@ -18,7 +19,7 @@ public static class RunDownloads
         runs.MapGet("/evals.csv", (long id, RunStore store) => Csv(store, id, "evals", RunExports.EvalsCsv));
         runs.MapGet("/metrics.json", (long id, RunStore store) =>
         {
-            if (store.GetRun(id) is null) return NoRun(id);
+            if (store.GetRun(id) is null) return RunQueueApi.NoRun(id);
             var json = new MemoryStream();
             RunExports.Json(store, id, json);
             return Results.File(json.ToArray(), "application/json", ExportName(id, "metrics.json"));
@@ -26,7 +27,7 @@ public static class RunDownloads
         runs.MapGet("/report.html", (long id, RunStore store, IWebHostEnvironment environment) =>
             DashboardState.FromStore(store, id) is { } loaded
                 ? Results.Content(RunReport.Html(loaded.Run, loaded.State, store.Evals(id), RunReport.PlotlyScript(environment)), "text/html; charset=utf-8")
-                : NoRun(id));
+                : RunQueueApi.NoRun(id));
         return endpoints;
     }
 
@@ -38,13 +39,11 @@ public static class RunDownloads
     // Kestrel refuses synchronous writes to the response, and the store writes synchronously: export to memory first.
     private static IResult Csv(RunStore store, long id, string what, Action<RunStore, long, TextWriter> export)
     {
-        if (store.GetRun(id) is null) return NoRun(id);
+        if (store.GetRun(id) is null) return RunQueueApi.NoRun(id);
         var text = new StringWriter();
         export(store, id, text);
         return Results.File(Encoding.UTF8.GetBytes(text.ToString()), "text/csv", ExportName(id, $"{what}.csv"));
     }
 
     private static string ExportName(long id, string file) => $"run-{id}-{file}";
-
-    private static IResult NoRun(long id) => Results.NotFound($"There is no run {id}.");
 }
