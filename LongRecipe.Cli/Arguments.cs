@@ -108,7 +108,6 @@ public sealed class Arguments
     /// <summary>Whether the flag --<paramref name="name"/> was given.</summary>
     public bool Flag(string name) => values.ContainsKey(name);
 
-    /// <summary>--device, cpu by default; a CUDA device this machine lacks is refused here, before a model loads.</summary>
     /// <summary>--data's workspace (by default data/): the run store and the runs' folders.</summary>
     public Workspace Workspace
     {
@@ -119,6 +118,7 @@ public sealed class Arguments
         }
     }
 
+    /// <summary>--device, cpu by default; a CUDA device this machine lacks is refused here, before a model loads.</summary>
     public Device Device => Device.Parse(Optional("device") ?? "cpu") is var device && TorchRuntime.DeviceProblem(device) is { } problem
         ? throw new ArgumentException($"--device {problem}")
         : device;

@@ -5,7 +5,6 @@ using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages.Sources;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Events;
-using LongRecipe.Engine.Runs;
 
 namespace LongRecipe.Cli;
 
@@ -19,7 +18,7 @@ public static class CorpusFetchVerb
 {
     public static Task<int> RunAsync(Arguments args)
     {
-        var workspace = Workspace.At(args.Optional("data") ?? "data");
+        var workspace = args.Workspace;
         var output = Arguments.OutputFolder(args.Optional("out") ?? workspace.RealCorpus);
         var tokenizer = args.Optional("tokenizer") ?? workspace.BuiltinModel;
         var sources = args.Optional("sources") is { } names

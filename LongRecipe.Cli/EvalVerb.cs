@@ -4,7 +4,6 @@ using LongRecipe.Engine.Evaluation;
 using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Recipes;
-using LongRecipe.Engine.Runs;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Cli;
@@ -75,7 +74,6 @@ public static class EvalVerb
         [nameof(EvaluationSpec.Split)] = "split",
     };
 
-
     /// <summary>
     /// The folder --corpus real names: corpora/real in the data directory (--data, relative to the repository root);
     /// only this one needs the repository, a corpus folder given as such is used where it is.
@@ -85,7 +83,7 @@ public static class EvalVerb
         var data = args.Optional("data") ?? "data";
         try
         {
-            return Workspace.At(data).RealCorpus;
+            return args.Workspace.RealCorpus;
         }
         catch (DirectoryNotFoundException e)
         {

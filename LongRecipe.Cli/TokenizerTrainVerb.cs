@@ -1,9 +1,9 @@
-using LongRecipe.Engine.Model;
 using System.Text.Json.Nodes;
 using LongRecipe.Engine.Corpora;
 using LongRecipe.Engine.Corpora.Packages;
 using LongRecipe.Engine.Corpora.Synthetic;
 using LongRecipe.Engine.Events;
+using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Tokenization.Training;
 
 namespace LongRecipe.Cli;

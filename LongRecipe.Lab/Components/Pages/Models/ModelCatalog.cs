@@ -91,9 +91,7 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         {
             // A model already listed (a run's final model, say) is answered as such, wherever it lives.
             if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
-            // A link inside an import folder to a directory elsewhere counts as where it leads.
-            var target = System.IO.Directory.Exists(directory) ? new DirectoryInfo(directory).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? directory : directory;
-            if (!ImportFolders.Any(folder => Within(target, folder)))
+            if (!InImportFolders(directory))
                 throw new ModelImportException($"{directory} is outside the folders models are imported from ({string.Join(", ", ImportFolders)}); " +
                     "add its folder to Lab:Security:ModelImportFolders in appsettings.json.");
             if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
@@ -123,9 +121,7 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         {
             if (path is null or DataSpec.Synthetic or DataSpec.Real) return;
             var full = Normalized(Path.GetFullPath(path, environment.ContentRootPath));
-            var target = System.IO.Directory.Exists(full) ? new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full
-                : File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
-            if (ImportFolders.Any(folder => Within(target, folder))) return;
+            if (InImportFolders(full)) return;
             problems.Add(new SpecProblem(field, $"{full} is outside the folders the Lab reads {what} from ({string.Join(", ", ImportFolders)}); " +
                 "add its folder to Lab:Security:ModelImportFolders in appsettings.json"));
         }
@@ -135,6 +131,14 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         Check(spec.Data.Replay, "data.replay", "corpora");
         Check(spec.Eval.Corpus, "eval.corpus", "corpora");
         return problems;
+    }
+
+    /// <summary>Whether <paramref name="full"/> lies in the data directory or an import folder; a link there to elsewhere counts as where it leads.</summary>
+    private bool InImportFolders(string full)
+    {
+        var target = System.IO.Directory.Exists(full) ? new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full
+            : File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
+        return ImportFolders.Any(folder => Within(target, folder));
     }
 
     /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
