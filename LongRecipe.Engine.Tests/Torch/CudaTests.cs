@@ -149,6 +149,70 @@ public class CudaTests
         Expect.Close(Expect.Values(u.Grad!), fusedUp, 1e-5, "up gradient");
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 1000)]
+    [InlineData(DType.Float32, 1003)]
+    [InlineData(DType.BFloat16, 1000)]
+    [InlineData(DType.BFloat16, 1003)]
+    public void Cross_entropy_on_cuda_is_two_run_time_compiled_kernels_with_the_cpu_loss_and_gradient(DType dtype, long vocab)
+    {
+        RequireCuda();
+        Assert.True(CudaModule.IsAvailable && TorchRuntime.UseJitKernels, "CUDA logits take the engine's cross-entropy kernels");
+        // 1000 columns load 16 bytes at a time, 1003 one element at a time; rows 5 and 17 are ignored.
+        const int rows = 37;
+        using var scope = DisposeScope.Enter();
+        var logits = (Randn(21, rows, vocab) * 3).To(dtype);
+        using var generator = new Generator(22);
+        var targets = Tensor.RandInt(0, vocab, [rows], generator, DType.Int64);
+        var ignored = targets.ToArray<long>();
+        (ignored[5], ignored[17]) = (-100, -100);
+        targets = Tensor.FromArray(ignored);
+        var weights = Randn(23, rows);
+        foreach (var reduction in new[] { Reduction.None, Reduction.Sum, Reduction.Mean })
+        {
+            // The CPU computes in f32 from the same rounded logits.
+            var cpu = logits.To(DType.Float32).RequiringGrad();
+            var cpuLoss = Functional.CrossEntropy(cpu, targets, reduction: reduction);
+            (reduction == Reduction.None ? (cpuLoss * weights).Sum() : cpuLoss).Backward();
+            var gpu = logits.To(Gpu).RequiringGrad();
+            var gpuLoss = Functional.CrossEntropy(gpu, targets.To(Gpu), reduction: reduction);
+            Assert.Equal(DType.Float32, gpuLoss.DType);
+            (reduction == Reduction.None ? (gpuLoss * weights.To(Gpu)).Sum() : gpuLoss).Backward();
+
+            Expect.Close(Expect.Values(cpuLoss), gpuLoss, 2e-6, $"{reduction} loss");
+            Assert.Equal(dtype, gpu.Grad!.DType);
+            var (want, got) = (Expect.Values(cpu.Grad!.To(dtype)), Expect.Values(gpu.Grad!));
+            // f32 agrees to its rounding; bf16 rounds once from nearly the same f32 value, so at most a step of 2⁻⁸ apart.
+            var step = dtype == DType.BFloat16 ? 1.0 / 256 : 1e-5;
+            for (var i = 0; i < want.Length; i++)
+                if (Math.Abs(got[i] - want[i]) > step * Math.Abs(want[i]) + 1e-9)
+                    Assert.Fail($"{reduction}: gradient [{i / vocab}, {i % vocab}] is {got[i]:R}, the CPU's {want[i]:R}");
+            for (var c = 0; c < vocab; c++)
+                Assert.True(got[5 * vocab + c] == 0 && got[17 * vocab + c] == 0, "ignored rows get no gradient");
+        }
+
+        // A target outside the vocabulary gives that row NaN, where libtorch's kernel would stop the device.
+        var outside = Functional.CrossEntropy(logits.To(Gpu), Tensor.FromArray([vocab, .. ignored[1..]], device: Gpu), reduction: Reduction.None);
+        Assert.True(double.IsNaN(Expect.Values(outside)[0]));
+    }
+
+    [Fact]
+    public void A_kernel_that_does_not_compile_or_is_not_there_is_named_in_the_error()
+    {
+        RequireCuda();
+        using var scope = DisposeScope.Enter();
+        var broken = new CudaModule("""extern "C" __global__ void twice(float* x) { x[threadIdx.x] *= undefined_name; }""");
+        var compile = Assert.Throws<TorchException>(() => broken.Launch("twice", Gpu, (1, 1, 1), 32, Tensor.Zeros([32], device: Gpu)));
+        Assert.Contains("does not compile", compile.Message);
+        Assert.Contains("undefined_name", compile.Message);
+
+        var module = new CudaModule("""extern "C" __global__ void twice(float* x, long long n) { if (threadIdx.x < n) x[threadIdx.x] *= 2.0f; }""");
+        var x = Tensor.FromArray([1f, 2, 3], device: Gpu);
+        module.Launch("twice", Gpu, (1, 1, 1), 32, x, 3L);
+        Assert.Equal([2f, 4, 6], x.ToArray<float>());
+        Assert.Contains("CUDA driver", Assert.Throws<TorchException>(() => module.Launch("thrice", Gpu, (1, 1, 1), 32, x, 3L)).Message);
+    }
+
     [Fact]
     public void A_seed_gives_the_same_random_values_on_cpu_and_cuda()
     {
@@ -300,6 +364,16 @@ public class CudaTests
         var e = Assert.Throws<TorchException>(() => CudaGraph.Capture(() => ran = true));
         Assert.Contains("CUDA graphs need a CUDA build of libtorch", e.Message);
         Assert.False(ran);
+    }
+
+    [Fact]
+    public void Kernels_with_a_libtorch_built_without_cuda_say_so()
+    {
+        if (TorchRuntime.BuiltWithCuda) Assert.Skip("this libtorch is built with CUDA");
+        Assert.False(CudaModule.IsAvailable);
+        var module = new CudaModule("""extern "C" __global__ void nothing() {}""");
+        Assert.Contains("needs a CUDA build of libtorch", Assert.Throws<TorchException>(() => module.Launch("nothing", Device.Cuda(0), (1, 1, 1), 32)).Message);
+        Assert.Throws<ArgumentException>(() => module.Launch("nothing", Device.Cpu, (1, 1, 1), 32));
     }
 
     [Fact]

@@ -123,6 +123,21 @@ public class FunctionalTests
     }
 
     [Fact]
+    public void CrossEntropy_takes_half_precision_logits_in_f32()
+    {
+        using var scope = DisposeScope.Enter();
+        var t = Tensor.FromArray([3L, -100, 1]);
+        foreach (var dtype in new[] { DType.BFloat16, DType.Float16 })
+        {
+            // The loss of the rounded logits, computed in f32 as transformers casts them: not a half-precision log-softmax.
+            var half = Tensor.FromArray([1.0, 2, 3, 4, 0, 0, 0, 0, -1, 5, 2, 0.5], [3, 4]).To(dtype);
+            var loss = Functional.CrossEntropy(half, t, reduction: Reduction.None);
+            Assert.Equal(DType.Float32, loss.DType);
+            Assert.Equal(Functional.CrossEntropy(half.To(DType.Float32), t, reduction: Reduction.None).ToArray<float>(), loss.ToArray<float>());
+        }
+    }
+
+    [Fact]
     public void CrossEntropy_averages_over_the_targets_kept()
     {
         using var scope = DisposeScope.Enter();

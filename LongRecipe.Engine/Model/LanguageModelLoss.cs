@@ -11,7 +11,7 @@ public static class LanguageModelLoss
     /// <summary>
     /// Mean cross-entropy of predicting targets [batch, seq] from hidden states [batch, seq, hidden]:
     /// −(1/K) Σ log softmax(lm_head(h_i))[t_i] over the K targets not equal to <paramref name="ignoreIndex"/>,
-    /// with logits in f32 as transformers computes them. With activation checkpointing on, positions
+    /// in f32 as transformers computes it (<see cref="Functional.CrossEntropy"/>). With activation checkpointing on, positions
     /// are taken <paramref name="chunk"/> at a time, each chunk checkpointed, so at most one chunk's
     /// logits (chunk × vocab) exist at once instead of seq × vocab — 64k tokens over a 128k
     /// vocabulary would need 32 GiB of f32 logits; without it, one pass saves the recomputation.
@@ -21,9 +21,9 @@ public static class LanguageModelLoss
         var vocab = model.Config.VocabSize;
         if (!model.ActivationCheckpointing)
         {
-            // The bf16 and f32 logits are freed before backward (autograd keeps only the log-softmax).
+            // The logits' handles go before backward; autograd keeps what the loss's backward needs.
             using var scope = DisposeScope.Enter();
-            var logits = model.Logits(hidden).To(DType.Float32).Reshape(-1, vocab);
+            var logits = model.Logits(hidden).Reshape(-1, vocab);
             return scope.MoveToOuter(Functional.CrossEntropy(logits, targets.Reshape(-1), ignoreIndex));
         }
 
@@ -34,7 +34,7 @@ public static class LanguageModelLoss
             var length = Math.Min(chunk, seq - start);
             var chunkTargets = targets.Narrow(1, start, length).Reshape(-1);
             var sum = ActivationCheckpoint.Run(
-                h => Functional.CrossEntropy(model.Logits(h).To(DType.Float32).Reshape(-1, vocab), chunkTargets, ignoreIndex, Reduction.Sum),
+                h => Functional.CrossEntropy(model.Logits(h).Reshape(-1, vocab), chunkTargets, ignoreIndex, Reduction.Sum),
                 hidden.Narrow(1, start, length));
             total = total is null ? sum : total + sum;
         }

@@ -69,10 +69,25 @@ public static class Functional
 
     /// <summary>
     /// −log softmax(logits)[target] for logits [N, C] and i64 targets [N]. Targets equal to
-    /// <paramref name="ignoreIndex"/> contribute nothing; Mean divides by the targets kept.
+    /// <paramref name="ignoreIndex"/> contribute nothing; Mean divides by the targets kept. Half-precision logits are
+    /// taken in f32, as transformers' loss casts them; on CUDA with <see cref="TorchRuntime.UseJitKernels"/> two kernels of
+    /// the engine's own do that without an f32 copy (<see cref="CrossEntropyKernel"/>).
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets, long ignoreIndex = -100, Reduction reduction = Reduction.Mean) =>
-        Tensor.Wrap(Native.lr_cross_entropy(logits.Handle, targets.Handle, ignoreIndex, (int)reduction, out var r), r);
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)
+    {
+        if (CrossEntropyKernel.Applies(logits, targets))
+        {
+            var losses = new CrossEntropyKernel(logits, targets, ignoreIndex).Apply(logits);
+            return reduction switch
+            {
+                Reduction.None => losses,
+                Reduction.Sum => losses.Sum(),
+                _ => losses.Sum() / targets.Ne(ignoreIndex).Sum().To(DType.Float32),
+            };
+        }
+        var wide = logits.DType is DType.BFloat16 or DType.Float16 ? logits.To(DType.Float32) : logits;
+        return Tensor.Wrap(Native.lr_cross_entropy(wide.Handle, targets.Handle, ignoreIndex, (int)reduction, out var r), r);
+    }
 
     /// <summary>
     /// softmax(q kᵀ · scale + mask) v over [batch, heads, seq, head_dim]. The mask is boolean

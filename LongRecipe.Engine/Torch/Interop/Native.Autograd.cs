@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace LongRecipe.Engine.Torch.Interop;
 
-// autograd.cpp: gradient tracking, backward, grad mode; checkpoint.cpp: activation checkpointing.
+// autograd.cpp: gradient tracking, backward, grad mode; checkpoint.cpp: activation checkpointing; function.cpp: functions
+// whose forward and backward are managed code.
 internal static partial class Native
 {
     [LibraryImport(Library)] internal static partial int lr_set_requires_grad(TensorHandle t, int flag);
@@ -17,4 +18,9 @@ internal static partial class Native
     [LibraryImport(Library)]
     internal static unsafe partial int lr_checkpoint(delegate* unmanaged<nint, nint, nint*, nint*, int> function,
         delegate* unmanaged<nint, void> release, nint state, TensorHandle input, out nint result);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int lr_managed_function(delegate* unmanaged<nint, nint*, nint*, int> forward,
+        delegate* unmanaged<nint, nint, nint*, nint*, int> backward, delegate* unmanaged<nint, void> release, nint state,
+        ReadOnlySpan<nint> inputs, int count, out nint result);
 }

@@ -11,6 +11,7 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_tensor_dtype(TensorHandle t, out int dtype);
     [LibraryImport(Library)] internal static partial int lr_tensor_device(TensorHandle t, out int type, out int index);
     [LibraryImport(Library)] internal static partial int lr_tensor_is_contiguous(TensorHandle t, out int contiguous);
+    [LibraryImport(Library)] internal static partial int lr_tensor_data_ptr(TensorHandle t, out nint data);
 
     [LibraryImport(Library)]
     internal static unsafe partial int lr_tensor_from_data(void* data, ReadOnlySpan<long> shape, int ndim, int sourceDType,

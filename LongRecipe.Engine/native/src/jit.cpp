@@ -1,6 +1,6 @@
-// Elementwise functions compiled at run time from CUDA C++ source by ATen's jiterator (what torch.cuda.jiterator
-// wraps), with their gradient: the caller gives both kernels' source, so a fused elementwise function needs no kernel
-// of the shim's own. CUDA builds only.
+// Kernels compiled at run time from CUDA C++ source the caller gives, so that a fused function needs no kernel of the
+// shim's own: elementwise functions with their gradient through ATen's jiterator (what torch.cuda.jiterator wraps), and
+// any kernel through libtorch's NVRTC, launched on libtorch's current stream (what cupy.RawKernel does). CUDA builds only.
 #include "guard.h"
 
 #ifdef LR_WITH_CUDA
@@ -8,9 +8,20 @@
 #if AT_USE_JITERATOR()
 #define LR_HAS_JIT 1
 #endif
+// libtorch's NVRTC and driver entry points; some packagings of libtorch leave this header out.
+#if __has_include(<ATen/cuda/nvrtc_stub/ATenNVRTC.h>)
+#include <ATen/cuda/nvrtc_stub/ATenNVRTC.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#define LR_HAS_NVRTC 1
+#endif
 #endif
 #ifndef LR_HAS_JIT
 #define LR_HAS_JIT 0
+#endif
+#ifndef LR_HAS_NVRTC
+#define LR_HAS_NVRTC 0
 #endif
 
 #if LR_HAS_JIT
@@ -57,4 +68,97 @@ LR_API lr_jit_binary(const char* forward_code, const char* forward_name, const c
     TORCH_CHECK(false, "run-time compiled kernels need a CUDA build of libtorch");
 #endif
   )
+}
+
+// ---- any kernel, through libtorch's NVRTC ------------------------------------------------------------------------
+
+#if LR_HAS_NVRTC
+namespace {
+
+const at::cuda::NVRTC& nvrtc() { return at::globalContext().getNVRTC(); }
+
+void check_nvrtc(nvrtcResult result) {
+  TORCH_CHECK(result == NVRTC_SUCCESS, "NVRTC: ", nvrtc().nvrtcGetErrorString(result));
+}
+
+void check_driver(CUresult result) {
+  if (result == CUDA_SUCCESS) return;
+  const char* message = nullptr;
+  nvrtc().cuGetErrorString(result, &message);
+  TORCH_CHECK(false, "CUDA driver: ", message ? message : "unknown error");
+}
+
+// The driver API needs the device's context current on this thread; the runtime makes it so on first use.
+void make_context_current() {
+  CUcontext context = nullptr;
+  check_driver(nvrtc().cuCtxGetCurrent(&context));
+  if (context == nullptr) C10_CUDA_CHECK(cudaFree(nullptr));
+}
+
+struct Program {
+  nvrtcProgram program = nullptr;
+  ~Program() {
+    if (program) nvrtc().nvrtcDestroyProgram(&program);
+  }
+};
+
+}  // namespace
+#define LR_NEEDS_NVRTC(...) __VA_ARGS__
+#else
+#define LR_NEEDS_NVRTC(...) TORCH_CHECK(false, "compiling kernels at run time needs a CUDA build of libtorch with its NVRTC headers");
+#endif
+
+LR_API lr_cuda_modules_available(int* out) { LR_GUARD(*out = LR_HAS_NVRTC;) }
+
+// Compiles `source` (CUDA C++17, no includes) for the architecture of device `device_index` and loads it there; its
+// `extern "C" __global__` functions are then found by name. A compile error's message holds NVRTC's log. The module
+// stays loaded for the life of the process.
+LR_API lr_cuda_module_load(const char* source, int device_index, void** out) {
+  LR_GUARD(LR_NEEDS_NVRTC(
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index));
+    make_context_current();
+    int major = 0, minor = 0;
+    C10_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_index));
+    C10_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_index));
+    const std::string architecture = "--gpu-architecture=compute_" + std::to_string(major) + std::to_string(minor);
+    const char* options[] = {"--std=c++17", architecture.c_str(), "-default-device"};
+    Program p;
+    check_nvrtc(nvrtc().nvrtcCreateProgram(&p.program, source, "kernels.cu", 0, nullptr, nullptr));
+    if (nvrtc().nvrtcCompileProgram(p.program, 3, options) != NVRTC_SUCCESS) {
+      size_t size = 0;
+      check_nvrtc(nvrtc().nvrtcGetProgramLogSize(p.program, &size));
+      std::string log(size, '\0');
+      check_nvrtc(nvrtc().nvrtcGetProgramLog(p.program, log.data()));
+      TORCH_CHECK(false, "the kernel source does not compile: ", log.c_str());
+    }
+    size_t size = 0;
+    check_nvrtc(nvrtc().nvrtcGetPTXSize(p.program, &size));
+    std::string ptx(size, '\0');
+    check_nvrtc(nvrtc().nvrtcGetPTX(p.program, ptx.data()));
+    CUmodule module = nullptr;
+    check_driver(nvrtc().cuModuleLoadData(&module, ptx.data()));
+    *out = module;
+  ))
+}
+
+// The `extern "C"` kernel `name` of a loaded module.
+LR_API lr_cuda_module_function(void* module, const char* name, void** out) {
+  LR_GUARD(LR_NEEDS_NVRTC(
+    CUfunction function = nullptr;
+    check_driver(nvrtc().cuModuleGetFunction(&function, static_cast<CUmodule>(module), name));
+    *out = function;
+  ))
+}
+
+// Launches `function` on device `device_index`'s current stream (so that it is recorded while a CUDA graph records):
+// `grid` and `block` are three dimensions each, `arguments` points at each argument's value, as cuLaunchKernel takes them.
+LR_API lr_cuda_launch(void* function, int device_index, const unsigned* grid, const unsigned* block,
+                      unsigned shared_bytes, void** arguments) {
+  LR_GUARD(LR_NEEDS_NVRTC(
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index));
+    make_context_current();
+    const auto stream = c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_index));
+    check_driver(nvrtc().cuLaunchKernel(static_cast<CUfunction>(function), grid[0], grid[1], grid[2], block[0],
+                                        block[1], block[2], shared_bytes, stream.stream(), arguments, nullptr));
+  ))
 }

@@ -29,6 +29,9 @@ LR_API lr_tensor_device(Handle t, int* type, int* index) {
 
 LR_API lr_tensor_is_contiguous(Handle t, int* out) { LR_GUARD(*out = lr::ref(t).is_contiguous();) }
 
+// The address of the first element, for kernels the engine launches itself.
+LR_API lr_tensor_data_ptr(Handle t, void** out) { LR_GUARD(*out = lr::ref(t).data_ptr();) }
+
 // ---- creation -------------------------------------------------------------
 
 // Copies host memory of `source_dtype` into a new tensor of `dtype` on the device, in one pass.

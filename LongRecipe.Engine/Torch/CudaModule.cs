@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using LongRecipe.Engine.Torch.Interop;
+
+namespace LongRecipe.Engine.Torch;
+
+/// <summary>
+/// CUDA C++ source compiled at run time by libtorch's NVRTC, as cupy.RawModule: the engine's own kernels, for work
+/// libtorch has no fused op for. The source is compiled once per device, on first use, for that device's architecture;
+/// its <c>extern "C" __global__</c> kernels are launched by name on libtorch's current stream, so that a CUDA graph
+/// records them. Kernels read no headers.
+/// </summary>
+public sealed class CudaModule(string source)
+{
+    private readonly ConcurrentDictionary<int, nint> modules = new();
+    private readonly ConcurrentDictionary<(int Device, string Name), nint> functions = new();
+
+    /// <summary>Whether this libtorch can compile kernels at run time (a CUDA build with its NVRTC headers).</summary>
+    public static bool IsAvailable { get; } = Available();
+
+    /// <summary>
+    /// Launches kernel <paramref name="name"/> on <paramref name="device"/> over <paramref name="grid"/> blocks of
+    /// <paramref name="block"/> threads. Each argument is 8 bytes, as the kernel declares them: a tensor passes its data's
+    /// address (a pointer parameter), a long its value (a <c>long long</c> parameter). The tensors must stay alive until
+    /// the kernel has run, which libtorch's allocator ensures for tensors freed on the same stream.
+    /// </summary>
+    public unsafe void Launch(string name, Device device, (uint X, uint Y, uint Z) grid, uint block, params KernelArgument[] arguments)
+    {
+        if (!device.IsCuda) throw new ArgumentException($"kernels run on CUDA devices, not {device}", nameof(device));
+        var function = Function(device.Index, name);
+        var values = stackalloc long[arguments.Length];
+        var pointers = stackalloc void*[arguments.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            values[i] = arguments[i].Value;
+            pointers[i] = &values[i];
+        }
+        var gridSize = stackalloc uint[] { grid.X, grid.Y, grid.Z };
+        var blockSize = stackalloc uint[] { block, 1, 1 };
+        Native.Check(Native.lr_cuda_launch(function, device.Index, gridSize, blockSize, 0, pointers));
+    }
+
+    private nint Function(int device, string name) => functions.GetOrAdd((device, name), key =>
+    {
+        var module = modules.GetOrAdd(key.Device, d =>
+        {
+            Native.Check(Native.lr_cuda_module_load(source, d, out var loaded));
+            return loaded;
+        });
+        Native.Check(Native.lr_cuda_module_function(module, key.Name, out var function));
+        return function;
+    });
+
+    private static bool Available()
+    {
+        Native.Check(Native.lr_cuda_modules_available(out var available));
+        return available != 0;
+    }
+}
+
+/// <summary>An argument of <see cref="CudaModule.Launch"/>: a tensor's data address or a 64-bit integer.</summary>
+public readonly record struct KernelArgument(long Value)
+{
+    public static implicit operator KernelArgument(long value) => new(value);
+
+    public static implicit operator KernelArgument(Tensor tensor)
+    {
+        Native.Check(Native.lr_tensor_data_ptr(tensor.Handle, out var data));
+        return new(data);
+    }
+}
