@@ -196,6 +196,40 @@ public class CudaTests
         Assert.True(double.IsNaN(Expect.Values(outside)[0]));
     }
 
+    [Theory]
+    [InlineData(DType.Float32, 64, 64)]
+    [InlineData(DType.Float32, 64, 20)]
+    [InlineData(DType.BFloat16, 64, 64)]
+    [InlineData(DType.BFloat16, 64, 32)]
+    [InlineData(DType.BFloat16, 12, 12)]
+    public void Rotary_on_cuda_is_one_run_time_compiled_kernel_with_the_cpu_rotation_and_gradient(DType dtype, long dim, long rotary)
+    {
+        RequireCuda();
+        // Head 64 with rotary 64 or 32 loads 16 bytes at a time; 20 and 12 one element at a time. Partial rotary passes
+        // the rest through. Random tables: the rotation is linear in them, so any values check it. Every input is a bf16
+        // value, so the CPU's f32 result is what the kernel rounds.
+        using var scope = DisposeScope.Enter();
+        var x = Randn(31, 2, 5, 3, dim).To(dtype).To(DType.Float32);
+        var weights = Randn(32, 2, 5, 3, dim).To(dtype).To(DType.Float32);
+        foreach (var tableBatch in new long[] { 1, 2 })
+        {
+            var cos = Randn(33, tableBatch, 5, rotary).To(dtype).To(DType.Float32);
+            var signedSin = Randn(34, tableBatch, 5, rotary).To(dtype).To(DType.Float32);
+            Assert.True(RotaryKernel.Applies(x.To(dtype, Gpu), cos.To(dtype, Gpu)), "CUDA queries take the engine's rotary kernel");
+            var cpu = x.Clone().RequiringGrad();
+            var cpuRotated = Rotary.Rotate(cpu, cos, signedSin);
+            (cpuRotated * weights).Sum().Backward();
+            var gpu = x.To(dtype, Gpu).RequiringGrad();
+            var gpuRotated = Rotary.Rotate(gpu, cos.To(dtype, Gpu), signedSin.To(dtype, Gpu));
+            Assert.Equal(dtype, gpuRotated.DType);
+            (gpuRotated * weights.To(dtype, Gpu)).Sum().Backward();
+            // f32 agrees to rounding; bf16 rounds once from the f32 value (its step is 2⁻⁸ relative).
+            var tol = dtype == DType.BFloat16 ? 8e-3 : 1e-5;
+            Expect.Close(Expect.Values(cpuRotated), gpuRotated, tol, $"rotated, tables of batch {tableBatch}");
+            Expect.Close(Expect.Values(cpu.Grad!), gpu.Grad!, tol, $"gradient, tables of batch {tableBatch}");
+        }
+    }
+
     [Fact]
     public void A_kernel_that_does_not_compile_or_is_not_there_is_named_in_the_error()
     {

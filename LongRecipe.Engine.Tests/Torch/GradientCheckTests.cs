@@ -129,9 +129,9 @@ public class GradientCheckTests
                 angles[p * dim + i] = p * Math.Pow(10000, -2.0 * (i % (dim / 2)) / dim);
         var cos = Tensor.FromArray([.. angles.Select(Math.Cos)], [1, seq, dim]);
         var sin = Tensor.FromArray([.. angles.Select(Math.Sin)], [1, seq, dim]);
-        // The model's rotation (a flip of the halves and sin with rotate_half's sign), [batch, heads, seq, head_dim];
+        // The model's rotation (a flip of the halves and sin with rotate_half's sign), [batch, seq, heads, head_dim];
         // then with two more dimensions that partial rotary passes through.
-        GradCheck.Run("rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(1, 1, 2, seq, dim));
-        GradCheck.Run("partial rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(2, 1, 2, seq, dim + 2));
+        GradCheck.Run("rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(1, 1, seq, 2, dim));
+        GradCheck.Run("partial rotary", t => Project(Rotary.Rotate(t[0], cos, Rotary.SignedSin(sin))), Randn(2, 1, seq, 2, dim + 2));
     }
 }

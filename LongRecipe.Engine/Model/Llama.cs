@@ -53,11 +53,10 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
         var (batch, seq) = (x.Size(0), x.Size(1));
         var (heads, kvHeads, headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
 
-        // [batch, seq, heads · head_dim] → [batch, heads, seq, head_dim]
-        var q = Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim).Transpose(1, 2);
-        var k = Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
+        // [batch, seq, heads · head_dim] → [batch, seq, heads, head_dim], rotated, → [batch, heads, seq, head_dim]
+        var q = Rotary.Rotate(Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim), cos, signedSin).Transpose(1, 2);
+        var k = Rotary.Rotate(Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim), cos, signedSin).Transpose(1, 2);
         var v = Functional.Linear(x, vProj, vBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
-        (q, k) = (Rotary.Rotate(q, cos, signedSin), Rotary.Rotate(k, cos, signedSin));
 
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(k, v);

@@ -65,7 +65,8 @@ public static class Rotary
     {
         using var scope = DisposeScope.Enter();
         var signedSin = SignedSin(sin);
-        return (scope.MoveToOuter(Rotate(q, cos, signedSin)), scope.MoveToOuter(Rotate(k, cos, signedSin)));
+        return (scope.MoveToOuter(Rotate(q.Transpose(1, 2), cos, signedSin).Transpose(1, 2)),
+            scope.MoveToOuter(Rotate(k.Transpose(1, 2), cos, signedSin).Transpose(1, 2)));
     }
 
     /// <summary>
@@ -80,17 +81,20 @@ public static class Rotary
     }
 
     /// <summary>
-    /// <see cref="ApplyRotary"/> with sin± (<see cref="SignedSin"/>) for sin: x' = x · cos + swap_halves(x) · sin±,
-    /// one flip, one product and one fused multiply-add; backward four kernels, where cat(−x₂, x₁) took nine.
+    /// <see cref="ApplyRotary"/> over x [batch, seq, heads, head_dim], heads after the sequence as the projections give
+    /// them, with sin± (<see cref="SignedSin"/>) for sin: x' = x · cos + swap_halves(x) · sin±. On CUDA with
+    /// <see cref="TorchRuntime.UseJitKernels"/> one kernel forward and one backward (<see cref="RotaryKernel"/>); elsewhere
+    /// one flip, one product and one fused multiply-add, backward four kernels, where cat(−x₂, x₁) took nine.
     /// </summary>
     public static Tensor Rotate(Tensor x, Tensor cos, Tensor signedSin)
     {
+        if (RotaryKernel.Applies(x, cos)) return new RotaryKernel(x, cos, signedSin).Apply(x);
         using var scope = DisposeScope.Enter();
         long rotaryDim = cos.Size(-1), headDim = x.Size(-1);
         var part = rotaryDim == headDim ? x : x.Slice(-1, 0, rotaryDim);
         long[] shape = part.Shape, halves = [.. shape[..^1], 2, rotaryDim / 2];
         var swapped = part.Reshape(halves).Flip(-2).Reshape(shape);
-        var rotated = (part * cos.Unsqueeze(1)).AddcmulInPlace(swapped, signedSin.Unsqueeze(1));
+        var rotated = (part * cos.Unsqueeze(2)).AddcmulInPlace(swapped, signedSin.Unsqueeze(2));
         var result = rotaryDim == headDim ? rotated : Tensor.Cat([rotated, x.Slice(-1, rotaryDim, headDim)], -1);
         return scope.MoveToOuter(result);
     }

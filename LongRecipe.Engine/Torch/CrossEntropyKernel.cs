@@ -12,7 +12,7 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
 {
     private const uint Threads = 256;
 
-    private static readonly CudaModule Kernels = new(Source);
+    private static readonly CudaModule Kernels = new(CudaModule.Common + Source);
 
     private Tensor? savedLogits, savedTargets, logSumExp;
 
@@ -49,30 +49,10 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
     private static string Name(string pass, Tensor logits) =>
         $"cross_entropy_{pass}_{(logits.DType == DType.BFloat16 ? "bf16" : "f32")}_x{Width(logits)}";
 
-    /// <summary>Elements a thread loads at once: 16 bytes where every row starts on such a boundary, else one.</summary>
-    private static long Width(Tensor logits)
-    {
-        var size = logits.DType.ElementSize();
-        var width = 16 / size;
-        KernelArgument data = logits;
-        return logits.Size(1) % width == 0 && data.Value % 16 == 0 ? width : 1;
-    }
+    private static long Width(Tensor logits) => CudaModule.PackWidth(logits.DType, logits.Size(1), logits);
 
     private const string Source = """
-        typedef unsigned short bf16;
-
-        __device__ __forceinline__ float to_float(float x) { return x; }
-        __device__ __forceinline__ float to_float(bf16 x) { return __uint_as_float(static_cast<unsigned int>(x) << 16); }
-        __device__ __forceinline__ void from_float(float x, float& out) { out = x; }
-        // Rounded to nearest even, as torch rounds f32 to bf16; a NaN stays one.
-        __device__ __forceinline__ void from_float(float x, bf16& out) {
-          const unsigned int u = __float_as_uint(x);
-          out = (u & 0x7fffffffu) > 0x7f800000u ? bf16(0x7fc0) : bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-        }
         __device__ __forceinline__ float negative_infinity() { return __int_as_float(0xff800000); }
-
-        // W consecutive elements, loaded and stored as one.
-        template <typename T, int W> struct alignas(sizeof(T) * W) Pack { T v[W]; };
 
         // (m, s) is a running max and Σ exp(x − m); fold adds one value, merge another pair.
         __device__ __forceinline__ void fold(float x, float& m, float& s) {
@@ -100,7 +80,7 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
             const T* x = logits + row * vocab;
             float m = negative_infinity(), s = 0.0f;
             for (long long j = static_cast<long long>(threadIdx.x) * W; j < vocab; j += static_cast<long long>(blockDim.x) * W) {
-              const Pack<T, W> p = *reinterpret_cast<const Pack<T, W>*>(x + j);
+              const Pack<T, W> p = load<T, W>(x + j);
               #pragma unroll
               for (int k = 0; k < W; k++) fold(to_float(p.v[k]), m, s);
             }
@@ -135,12 +115,12 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
             T* dx = grad + row * vocab;
             const long long step = static_cast<long long>(gridDim.x) * blockDim.x * W;
             for (long long j = (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x) * W; j < vocab; j += step) {
-              const Pack<T, W> p = *reinterpret_cast<const Pack<T, W>*>(x + j);
+              const Pack<T, W> p = load<T, W>(x + j);
               Pack<T, W> q;
               #pragma unroll
               for (int k = 0; k < W; k++)
                 from_float(ignored ? 0.0f : (expf(to_float(p.v[k]) - l) - (j + k == t ? 1.0f : 0.0f)) * g, q.v[k]);
-              *reinterpret_cast<Pack<T, W>*>(dx + j) = q;
+              store<T, W>(dx + j, q);
             }
           }
         }

@@ -39,6 +39,42 @@ public sealed class CudaModule(string source)
         Native.Check(Native.lr_cuda_launch(function, device.Index, gridSize, blockSize, 0, pointers));
     }
 
+    /// <summary>
+    /// Elements of <paramref name="dtype"/> a thread of the engine's kernels loads at once: 16 bytes' worth where each
+    /// of <paramref name="tensors"/> starts on a 16-byte boundary and <paramref name="stride"/> (the elements between the
+    /// starts of the rows a thread loads from) is a multiple of it; else one.
+    /// </summary>
+    public static long PackWidth(DType dtype, long stride, params Tensor[] tensors)
+    {
+        long width = 16 / dtype.ElementSize();
+        return stride % width == 0 && tensors.All(t => ((KernelArgument)t).Value % 16 == 0) ? width : 1;
+    }
+
+    /// <summary>
+    /// What the engine's kernels share, to put before their source: bf16 as its bits (no headers), conversions to and
+    /// from f32 (rounded to nearest even, as torch rounds), and Pack&lt;T, W&gt;, W elements loaded and stored as one.
+    /// </summary>
+    public const string Common = """
+        typedef unsigned short bf16;
+
+        __device__ __forceinline__ float to_float(float x) { return x; }
+        __device__ __forceinline__ float to_float(bf16 x) { return __uint_as_float(static_cast<unsigned int>(x) << 16); }
+        __device__ __forceinline__ void from_float(float x, float& out) { out = x; }
+        __device__ __forceinline__ void from_float(float x, bf16& out) {
+          const unsigned int u = __float_as_uint(x);
+          out = (u & 0x7fffffffu) > 0x7f800000u ? bf16(0x7fc0) : bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        }
+
+        template <typename T, int W> struct alignas(sizeof(T) * W) Pack { T v[W]; };
+        template <typename T, int W> __device__ __forceinline__ Pack<T, W> load(const T* p) {
+          return *reinterpret_cast<const Pack<T, W>*>(p);
+        }
+        template <typename T, int W> __device__ __forceinline__ void store(T* p, const Pack<T, W>& pack) {
+          *reinterpret_cast<Pack<T, W>*>(p) = pack;
+        }
+
+        """;
+
     private nint Function(int device, string name) => functions.GetOrAdd((device, name), key =>
     {
         var module = modules.GetOrAdd(key.Device, d =>
