@@ -228,6 +228,42 @@ public sealed class LlamaConfigTests : IDisposable
     public void Invalid_fields_name_the_file_and_the_field(string extra, string message) =>
         Assert.Contains(message, LoadFails(Minimal(extra)).Message);
 
+    // What transformers accepts, so that refusing it would refuse loadable models, but is likely a slip: warned of.
+    [Theory]
+    [InlineData(", \"eos_token_id\": [2, 32000]", "eos_token_id 32000 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
+    [InlineData(", \"eos_token_id\": 40000", "eos_token_id 40000 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
+    [InlineData(", \"bos_token_id\": -1", "bos_token_id -1 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
+    [InlineData(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0}",
+        "rope_theta (500000) disagrees with rope_parameters.rope_theta (10000); rope_parameters.rope_theta is used")]
+    [InlineData(", \"rope_theta\": 10000.0, \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, \"rope_theta\": 20000}",
+        "rope_theta (10000) disagrees with rope_scaling.rope_theta (20000); rope_scaling.rope_theta is used")]
+    public void Likely_slips_load_with_a_warning_naming_the_file_and_the_field(string extra, string warning)
+    {
+        var file = Write(Minimal(extra));
+        var warnings = new List<string>();
+        var config = LlamaConfig.Load(file, warnings.Add);
+        Assert.Equal([$"{file}: {warning}"], warnings);
+        Assert.Equal(config, LlamaConfig.Load(file));
+    }
+
+    [Fact]
+    public void The_rope_object_keeps_its_theta_over_a_disagreeing_top_level_one()
+    {
+        var config = LlamaConfig.Load(Write(Minimal(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0}")));
+        Assert.Equal(10_000, config.RopeScaling.Theta);
+    }
+
+    [Theory]
+    [InlineData(", \"bos_token_id\": 0, \"eos_token_id\": [31999, 2]")]
+    [InlineData(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000}")]
+    [InlineData(", \"rope_theta\": 500000.0")]
+    public void In_range_ids_and_agreeing_thetas_load_without_a_word(string extra)
+    {
+        var warnings = new List<string>();
+        LlamaConfig.Load(Write(Minimal(extra)), warnings.Add);
+        Assert.Empty(warnings);
+    }
+
     [Fact]
     public void Sizes_are_checked()
     {
@@ -317,7 +353,9 @@ public sealed class LlamaConfigTests : IDisposable
         var config = Named(name);
         var file = config.Save(Path.Combine(directory, name));
         Assert.Equal(Path.Combine(directory, name, "config.json"), file);
-        Assert.Equal(config, LlamaConfig.Load(file));
+        var warnings = new List<string>();
+        Assert.Equal(config, LlamaConfig.Load(file, warnings.Add));
+        Assert.Empty(warnings); // the legacy rope_theta written beside rope_parameters agrees with it
     }
 
     [Fact]

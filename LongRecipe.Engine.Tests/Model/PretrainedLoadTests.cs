@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
@@ -91,6 +92,26 @@ public sealed class PretrainedLoadTests : IDisposable
 
         using var loaded = PretrainedModel.Load(folder.Path, warn: warnings.Add);
         Assert.Equal([$"{file}: 1 tensor(s) the config does not use, left out: '{extra}'"], warnings);
+        Assert.Equal(Scoring.LogProbs(model, Ids), Scoring.LogProbs(loaded, Ids));
+    }
+
+    [Fact]
+    public void Config_fields_transformers_accepts_but_that_are_likely_slips_are_named()
+    {
+        using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3);
+        PretrainedModel.Save(model, folder.Path);
+        var file = Path.Combine(folder.Path, PretrainedModel.ConfigFile);
+        var json = JsonNode.Parse(File.ReadAllText(file))!;
+        json["eos_token_id"] = new JsonArray(2, 256);
+        json["rope_theta"] = 500_000.0;
+        File.WriteAllText(file, json.ToJsonString());
+        var warnings = new List<string>();
+
+        using var loaded = PretrainedModel.Load(folder.Path, warn: warnings.Add);
+        Assert.Equal([
+            $"{file}: eos_token_id 256 lies outside the vocabulary [0, vocab_size 256): no token has that id",
+            $"{file}: rope_theta (500000) disagrees with rope_parameters.rope_theta (10000); rope_parameters.rope_theta is used",
+        ], warnings);
         Assert.Equal(Scoring.LogProbs(model, Ids), Scoring.LogProbs(loaded, Ids));
     }
 

@@ -44,6 +44,30 @@ public class LoadErrorTests
     }
 
     [Fact]
+    public void An_id_given_to_two_tokens_is_refused_naming_both()
+    {
+        Assert.Equal("x/tokenizer.json: model.vocab gives id 1 to both 'b' and 'c'",
+            Message("""{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 1}, "merges": []}}"""));
+        Assert.Equal("x/tokenizer.json: added_tokens[1] gives id 1 to '<x>', which model.vocab gives to 'b'",
+            Message(Json(["<s>", "b"], Array.Empty<string>(), addedTokens: [Added(0, "<s>", special: true), Added(1, "<x>", special: true)])));
+        // A vocabulary token listed under another token's id: the vocabulary's id would be used, but the file contradicts itself.
+        Assert.Equal("x/tokenizer.json: added_tokens[0] gives id 1 to 'a', which model.vocab gives to 'b'",
+            Message(Json(["a", "b"], Array.Empty<string>(), addedTokens: [Added(1, "a")])));
+        Assert.Equal("x/tokenizer.json: added_tokens[2] gives id 7 to '<y>', which added_tokens[0] gives to '<x>'",
+            Message(Json(["a"], Array.Empty<string>(), addedTokens: [Added(7, "<x>"), Added(8, "<z>"), Added(7, "<y>")])));
+    }
+
+    [Fact]
+    public void A_token_listed_in_both_the_vocabulary_and_added_tokens_with_one_id_loads()
+    {
+        // As Llama-2 lists <unk>, <s> and </s>; an entry repeated in added_tokens with its own id is no clash either.
+        var tokenizer = Build(["<unk>", "<s>", "a"], Array.Empty<string>(),
+            addedTokens: [Added(0, "<unk>", special: true), Added(1, "<s>", special: true), Added(1, "<s>", special: true)]);
+        Assert.Equal((0, 1, 2), (tokenizer.TokenToId("<unk>"), tokenizer.TokenToId("<s>"), tokenizer.TokenToId("a")));
+        Assert.Equal("<s> a", tokenizer.Decode([1, 2]));
+    }
+
+    [Fact]
     public void Unsupported_components_are_named()
     {
         Assert.Equal("x/tokenizer.json: normalizer.type 'Lowercase' is not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD)",

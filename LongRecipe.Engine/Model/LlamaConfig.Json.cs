@@ -15,15 +15,37 @@ public sealed partial record LlamaConfig
     /// non-empty rope_scaling wins over rope_parameters, and a top-level
     /// original_max_position_embeddings (Phi-3's) over the one inside. The size fields are
     /// required; the others default as transformers' config classes do. Problems throw a
-    /// <see cref="JsonFieldException"/> naming the file and the field.
+    /// <see cref="JsonFieldException"/> naming the file and the field; what transformers accepts but is
+    /// likely a slip (see <see cref="Doubts"/>) goes to <paramref name="warn"/>, naming the file and the field.
     /// </summary>
-    public static LlamaConfig Load(string path)
+    public static LlamaConfig Load(string path, Action<string>? warn = null)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
         using var document = JsonField.Parse(File.ReadAllText(file), file);
         var root = JsonField.Root(document, file);
         var config = Read(root, out var ropeSection);
-        return config.Problem(ropeSection) is { } problem ? throw root.Error(problem) : config;
+        if (config.Problem(ropeSection) is { } problem) throw root.Error(problem);
+        if (warn is not null)
+            foreach (var doubt in config.Doubts(root, ropeSection)) warn($"{file}: {doubt}");
+        return config;
+    }
+
+    /// <summary>
+    /// What a config.json may say, and transformers loads, that is likely a slip: a bos_token_id or eos_token_id
+    /// outside [0, vocab_size), which no token of the model has; a top-level rope_theta that disagrees with the
+    /// rope_theta of the RoPE object read, which wins (as in transformers 5), so that the top-level one is dropped.
+    /// Equal values say nothing.
+    /// </summary>
+    private IEnumerable<string> Doubts(JsonField root, string ropeSection)
+    {
+        var ids = EosTokenIds.Select(eos => (Field: "eos_token_id", Id: eos)).ToList();
+        if (BosTokenId is { } bos) ids.Insert(0, ("bos_token_id", bos));
+        foreach (var (field, id) in ids)
+            if (id < 0 || id >= VocabSize)
+                yield return $"{field} {id} lies outside the vocabulary [0, vocab_size {VocabSize}): no token has that id";
+        if (root.Optional("rope_theta")?.Double() is { } top
+            && root.Optional(ropeSection)?.Optional("rope_theta")?.Double() is { } inner && inner != top)
+            yield return $"rope_theta ({top}) disagrees with {ropeSection}.rope_theta ({inner}); {ropeSection}.rope_theta is used";
     }
 
     /// <summary>

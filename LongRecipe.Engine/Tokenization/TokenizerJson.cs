@@ -45,11 +45,19 @@ internal static class TokenizerJson
 
         // The vocabulary and merges hold hundreds of thousands of entries: they are read from the raw
         // elements, and a field (with its path) is made only to report an error.
+        var vocabField = model.Required("vocab");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in model.Required("vocab").As(JsonValueKind.Object).EnumerateObject())
-            vocab[entry.Name] = entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var id) && id >= 0
-                ? id
+        // Decode reads one token per id: an id given to two tokens is refused rather than decoded as either.
+        var tokenOf = new Dictionary<int, string>();
+        foreach (var entry in vocabField.As(JsonValueKind.Object).EnumerateObject())
+        {
+            var id = entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var n) && n >= 0
+                ? n
                 : new JsonField(entry.Value, model.Source, $"model.vocab[\"{entry.Name}\"]").Int(min: 0);
+            if (!tokenOf.TryAdd(id, entry.Name) && tokenOf[id] != entry.Name)
+                throw vocabField.Invalid($"gives id {id} to both '{tokenOf[id]}' and '{entry.Name}'");
+            vocab[entry.Name] = id;
+        }
 
         var mergeList = model.Required("merges").As(JsonValueKind.Array);
         var merges = new List<BpeMerge>(mergeList.GetArrayLength());
@@ -106,12 +114,20 @@ internal static class TokenizerJson
     private static AddedVocabulary ReadAddedTokens(JsonField? list, Bpe model, INormalizer? normalizer)
     {
         var tokens = new List<AddedToken>();
+        // Decode reads one token per id: an entry whose id the vocabulary or an earlier entry gives to another
+        // token is refused rather than decoded as either. Llama-2 lists <unk>, <s> and </s> in both with one id.
+        var listedAt = new Dictionary<int, (string Content, string Path)>();
         foreach (var item in list?.Items() ?? [])
         {
             var content = item.Required("content").String();
             var special = item.Bool("special", false);
+            var stated = item.Optional("id")?.Int(min: 0);
+            if (stated is { } own && model.IdToToken(own) is { } token && token != content)
+                throw item.Invalid($"gives id {own} to '{content}', which model.vocab gives to '{token}'");
             // HF gives a token that the model's vocabulary already has the model's id.
-            var id = model.TokenToId(content) ?? item.Required("id").Int(min: 0);
+            var id = model.TokenToId(content) ?? stated ?? item.Required("id").Int(min: 0);
+            if (!listedAt.TryAdd(id, (content, item.Path)) && listedAt[id].Content != content)
+                throw item.Invalid($"gives id {id} to '{content}', which {listedAt[id].Path} gives to '{listedAt[id].Content}'");
             tokens.Add(new AddedToken(id, content, special,
                 SingleWord: item.Bool("single_word", false),
                 LStrip: item.Bool("lstrip", false),
