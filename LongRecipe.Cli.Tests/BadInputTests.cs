@@ -232,6 +232,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "1.5"], "--top must be in (0, 1] (the share of tokens called impactful), not 1.5" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "0"], "--top must be in (0, 1] (the share of tokens called impactful), not 0" },
+        { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--documents", "0"], "--documents must be at least 1, not 0" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
         { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },

@@ -309,6 +309,40 @@ public class CliTests
         }
     }
 
+    /// <summary>
+    /// A document no longer than --window is scored whole both times, every Δ of it 0: a window holding every document
+    /// is refused (it once ranked all tokens at Δ = 0 and exited 0), one holding some of them is a warning.
+    /// </summary>
+    [Fact]
+    public async Task Analyze_refuses_a_window_that_holds_every_document_whole_and_warns_of_those_it_holds()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // One token a byte: 12 and 41 tokens.
+            var (tokenizer, store) = await ByteLevelStore(folder,
+                ["""{"text": "A short one."}""", """{"text": "The code 1234 was set. Later it was used."}"""]);
+            Task<CliProcess.Result> Analyze(string window) => CliProcess.RunAsync(["analyze", "--model", Path.Combine(Fixtures, "llama-default"),
+                "--tokenizer", tokenizer, "--store", store, "--window", window]);
+
+            var whole = await Analyze("41");
+            Assert.Equal(1, whole.ExitCode);
+            Assert.Empty(whole.Stdout);
+            Assert.Contains("longrecipe analyze: --window 41 holds every document whole (the longest of the 2 scored has 41 tokens), "
+                + "so truncated and full context are the same and every Δ would be 0; give a --window below 41", whole.Stderr);
+
+            var some = await Analyze("12");
+            Assert.Equal(0, some.ExitCode);
+            Assert.Contains("warning: 1 of 2 documents have at most --window 12 tokens; truncated and full context are the same there, so their tokens score Δ = 0",
+                some.Stderr);
+            Assert.Equal(2, JsonDocument.Parse(some.Stdout[0]).RootElement.GetProperty("documents").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Tokenizer_train_writes_a_tokenizer_that_tokenize_reads()
     {

@@ -23,12 +23,15 @@ public static class AnalyzeVerb
         var fraction = args.Number("top", 0.2);
         if (fraction is <= 0 or > 1) throw new ArgumentException($"--top must be in (0, 1] (the share of tokens called impactful), not {fraction}");
         if (extendedDirectory is null && window == 0) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
+        var documents = args.Whole("documents", 16);
+        if (documents < 1) throw new ArgumentException($"--documents must be at least 1, not {documents}");
         var tokenizerPath = args.Optional("tokenizer") ?? args.Required("model");
         var tokenizer = Tokenizer.Load(tokenizerPath);
         using var model = args.LoadModel(args.Required("model"), args.Device);
         using var extended = extendedDirectory is null ? null : args.LoadModel(extendedDirectory, args.Device);
         using var store = TokenStore.Open(args.Required("store"), tokenizerPath, model.Config.VocabSize);
-        var limit = Math.Min(store.DocumentCount, args.Whole("documents", 16));
+        var limit = Math.Min(store.DocumentCount, documents);
+        if (extended is null) CheckWindowTruncates(store, limit, window);
         using var cancel = new Interruption();
 
         var scored = new List<ScoredDocument>();
@@ -63,5 +66,21 @@ public static class AnalyzeVerb
         }
         Console.WriteLine(result.ToJsonString());
         return 0;
+    }
+
+    /// <summary>
+    /// A document of at most <paramref name="window"/> tokens is one block: truncated and full context are the same
+    /// there, and every δ of it is 0. Such documents among the first <paramref name="limit"/> are a warning (their
+    /// zeros weigh in Δ as a longer document's first window does); when all of them are, every Δ would be 0, refused.
+    /// </summary>
+    private static void CheckWindowTruncates(TokenStore store, int limit, int window)
+    {
+        var lengths = Enumerable.Range(0, limit).Select(d => store.Document(d).Length).ToList();
+        var whole = lengths.Count(length => length <= window);
+        if (whole == 0) return;
+        if (whole == lengths.Count)
+            throw new ArgumentException($"--window {window} holds every document whole (the longest of the {lengths.Count} scored has {lengths.Max()} tokens), "
+                + $"so truncated and full context are the same and every Δ would be 0; give a --window below {lengths.Max()}");
+        Console.Error.WriteLine($"warning: {whole} of {lengths.Count} documents have at most --window {window} tokens; truncated and full context are the same there, so their tokens score Δ = 0");
     }
 }
