@@ -147,12 +147,20 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         Assert.Equal(3, next.GetProperty("ids").GetArrayLength());
     }
 
-    /// <summary>transform requests: the line and the error it gets (an overflow or a preview past its bounds once ended the stream or hung it).</summary>
+    /// <summary>
+    /// transform requests: the line and the error it gets (an overflow or a preview past its bounds once ended the stream or hung it; an id
+    /// past int's range was cut to int, 2³² + 9 read as 9).
+    /// </summary>
     public static TheoryData<string, string> TransformRequests => new()
     {
         { """{"scheme": "flt", "target": 256, "length": -1}""", "length must be an integer ≥ 1, got -1" },
         { """{"scheme": "pose", "target": 256, "length": -5}""", "length must be an integer ≥ 1, got -5" },
         { """{"scheme": "rpes", "target": 64, "input_ids": []}""", "input_ids must hold at least one token" },
+        { """{"scheme": "longrecipe", "target": 64, "input_ids": [1, 4294967305, 9], "sentence_end_ids": [9]}""",
+            "input_ids[1] must be an integer in [0, 2147483647], got 4294967305" },
+        { """{"scheme": "longrecipe", "target": 64, "input_ids": [1, -2, 9], "sentence_end_ids": [9]}""", "input_ids[1] must be an integer ≥ 0, got -2" },
+        { """{"scheme": "longrecipe", "target": 64, "input_ids": [1, 2, 9], "sentence_end_ids": [4294967305]}""",
+            "sentence_end_ids[0] must be an integer in [0, 2147483647], got 4294967305" },
         { """{"scheme": "rpes", "target": 64, "length": 65}""", "length 65 exceeds target 64: the positions are drawn from [0, target)" },
         { """{"scheme": "pose", "target": 2147483647, "length": 16}""", "target must be an integer in [2, 4194304] (twice LongRoPE's largest window), got 2147483647" },
         { """{"scheme": "rpes", "target": 2147483647, "length": 16}""", "target must be an integer in [2, 4194304]" },

@@ -94,7 +94,7 @@ public static class TransformVerb
         if (requested is < 2 or > MaxTarget)
             throw targetField.Invalid($"must be an integer in [2, {MaxTarget}] (twice LongRoPE's largest window), got {requested}");
         var target = (int)requested;
-        var ids = request.Optional("input_ids")?.Longs().Select(i => (int)i).ToArray();
+        var ids = request.Optional("input_ids")?.Ints(min: 0);
         var length = request.Optional("length")?.Int(min: 1) ?? ids?.Length ?? throw new RequestException("length or input_ids is required");
         if (ids is not null && ids.Length != length) throw new RequestException($"length ({length}) disagrees with input_ids ({ids.Length} tokens)");
         if (length == 0) throw new RequestException("input_ids must hold at least one token");
@@ -119,7 +119,7 @@ public static class TransformVerb
         var binsField = request.Optional("bins");
         var bins = binsField?.Int(min: 1) ?? 32;
         if (bins > MaxBins) throw binsField!.Value.Invalid($"must be an integer in [1, {MaxBins}], got {bins}");
-        var ends = request.Optional("sentence_end_ids")?.Longs().Select(i => (int)i).ToHashSet();
+        var ends = request.Optional("sentence_end_ids")?.Ints(min: 0).ToHashSet();
         if (spec.Scheme == PositionScheme.LongRecipe && (ends is null || ids is null))
             throw new RequestException("scheme 'longrecipe' needs 'input_ids' and 'sentence_end_ids' (its segments are the sentences)");
         var tokens = ids ?? new int[length];

@@ -34,6 +34,8 @@ public class JsonFieldTests
 
         Assert.Equal("x.json: a.c is missing", Fails("""{"a": {}}""", r => r.Required("a").Required("c")).Message);
         Assert.Equal("x.json: n must be an integer ≥ 1, got 0", Fails("""{"n": 0}""", r => r.Required("n").Int(min: 1)).Message);
+        Assert.Equal("x.json: ids[1] must be an integer in [0, 2147483647], got 4294967305",
+            Fails("""{"ids": [1, 4294967305]}""", r => r.Required("ids").Ints(min: 0)).Message);
         Assert.Equal("x.json: typo is not a field here (expected text)", Fails("""{"typo": 1}""", r => r.OnlyFields("text")).Message);
         Assert.Equal("x.json: text holds a lone surrogate (a \\uD800–\\uDFFF escape without its pair)",
             Fails("""{"text": "a\ud800b"}""", r => r.Required("text").String()).Message);

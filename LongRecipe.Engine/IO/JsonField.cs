@@ -129,6 +129,9 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
 
     public long[] Longs() => [.. Items().Select(i => i.Long())];
 
+    /// <summary>Whole numbers of at least <paramref name="min"/> that fit an int (token ids); each one past that range is named by its index.</summary>
+    public int[] Ints(int min = int.MinValue) => [.. Items().Select(i => i.Int(min))];
+
     public IEnumerable<(string Name, JsonField Value)> Properties()
     {
         var value = As(JsonValueKind.Object);

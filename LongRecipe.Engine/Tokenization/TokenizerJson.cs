@@ -226,7 +226,7 @@ internal static class TokenizerJson
     {
         var specials = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var (name, token) in field.Optional("special_tokens")?.Properties() ?? [])
-            specials[name] = token.Required("ids").Items().Select(i => i.Int(min: 0)).ToArray();
+            specials[name] = token.Required("ids").Ints(min: 0);
 
         var single = field.Required("single");
         var entries = single.Value.ValueKind == JsonValueKind.String
