@@ -123,6 +123,27 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await lab.Http.GetAsync($"/api/runs/{pose}/steps.csv", cancel)).StatusCode);
 
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
+
+        // The deleted run's page is the Lab's not-found page once interactive too; the browser logs its 404 and nothing else.
+        await Open(page, $"/runs/{pose}");
+        await Expect(page.GetByText("There is no Lab page at this address.")).ToBeVisibleAsync();
+        Assert.Equal([$"Failed to load resource: the server responded with a status of 404 (Not Found) at {lab.Url}/runs/{pose}:0:0"], errors);
+    }
+
+    /// <summary>A run's page is answered 200; the page of a run that does not exist (an id no run has, or no number) 404, as the API answers.</summary>
+    [Fact]
+    public async Task The_page_of_a_run_that_does_not_exist_is_answered_404()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        using var existing = await lab.Http.GetAsync($"/runs/{lab.RunIds[0]}", cancel);
+        Assert.Equal(System.Net.HttpStatusCode.OK, existing.StatusCode);
+        Assert.Contains($"run #{lab.RunIds[0]}", await existing.Content.ReadAsStringAsync(cancel));
+        foreach (var path in new[] { "/runs/abc", "/runs/99999999" })
+        {
+            using var missing = await lab.Http.GetAsync(path, cancel);
+            Assert.True(missing.StatusCode == System.Net.HttpStatusCode.NotFound, $"{path}: {missing.StatusCode}");
+            Assert.Contains("There is no Lab page at this address.", await missing.Content.ReadAsStringAsync(cancel));
+        }
     }
 
     private string FolderName(long run)
