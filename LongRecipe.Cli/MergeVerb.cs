@@ -24,8 +24,8 @@ public static class MergeVerb
             args.Number("alpha", 0.5), args.Number("density", 0.2)).Validate();
         var name = spec.Method.ToString().ToLowerInvariant();
         // An ignored value would look used: --method ties --alpha 0 and --alpha 1 gave one model.
-        if (!spec.ReadsAlpha && args.Optional("alpha") is not null) throw new ArgumentException($"--alpha is not read by --method {name}; weighted and slerp read it");
-        if (!spec.ReadsDensity && args.Optional("density") is not null) throw new ArgumentException($"--density is not read by --method {name}; ties reads it");
+        if (!spec.ReadsAlpha && args.Optional("alpha") is not null) throw new ArgumentException($"--alpha is not read by --method {name}; {MergeSpec.AlphaReaders} read it");
+        if (!spec.ReadsDensity && args.Optional("density") is not null) throw new ArgumentException($"--density is not read by --method {name}; {MergeSpec.DensityReaders} reads it");
         var named = args.Required("model");
         var paths = named.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (paths.Length == 0) throw new ArgumentException($"--model must name at least one model directory (comma-separated), not '{named}'");

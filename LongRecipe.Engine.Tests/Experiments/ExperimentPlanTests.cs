@@ -91,6 +91,25 @@ public sealed class ExperimentPlanTests
         Assert.Contains($"exp.json: {expected}", error.Message);
     }
 
+    /// <summary>
+    /// An experiment stored by earlier builds holds its methods' merge stages with alpha and density at their defaults
+    /// whatever the method: it loads; an alpha written for a method's average merge is refused under that method.
+    /// </summary>
+    [Fact]
+    public void A_stored_experiments_merge_defaults_load_and_an_alpha_its_method_ignores_is_refused()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Spec(1e-4).ToJson())!.AsObject();
+        var merge = json["methods"]![0]!["stages"]![2]!.AsObject();
+        Assert.Equal("merge", (string?)merge["kind"]);
+        merge["alpha"] = 0.5;
+        merge["density"] = 0.2;
+        Assert.Equal(Spec(1e-4).ToJson(), ExperimentSpec.Parse(json.ToJsonString()).ToJson());
+
+        merge.Remove("density");
+        var error = Assert.Throws<RunSpecException>(() => ExperimentSpec.Parse(json.ToJsonString(), "exp.json"));
+        Assert.Contains("exp.json: methods[0].stages[2].alpha: is not read by method average; weighted and slerp read it, got 0.5", error.Message);
+    }
+
     [Fact]
     public void A_method_problem_is_reported_under_its_method()
     {

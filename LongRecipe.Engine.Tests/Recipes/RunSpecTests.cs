@@ -178,6 +178,23 @@ public class RunSpecTests
         Assert.Equal(today.RopeScaling, spec.RopeScaling);
     }
 
+    /// <summary>
+    /// Earlier builds wrote a merge stage's alpha and density whatever its method, at 0.5 and 0.2 when not given: a stage
+    /// stored so keeps only what its method reads, where one given alone to a method that ignores it is refused.
+    /// </summary>
+    [Theory]
+    [InlineData("average", null, null)]
+    [InlineData("weighted", 0.5, null)]
+    [InlineData("ties", null, 0.2)]
+    public void A_merge_stage_stored_with_both_defaults_keeps_what_its_method_reads(string method, double? alpha, double? density)
+    {
+        var spec = RunSpec.Parse(Patched($$"""
+            {"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "method": "{{method}}", "alpha": 0.5, "density": 0.2}]}
+            """));
+        var merge = Assert.IsType<MergeStage>(spec.Stages[1]);
+        Assert.Equal((alpha, density), (merge.Alpha, merge.Density));
+    }
+
     [Fact]
     public void An_earlier_transform_window_other_than_the_runs_is_refused_and_a_name_given_twice_too()
     {
@@ -220,6 +237,7 @@ public class RunSpecTests
         { """{"data": {"retrieval_ratio": 1.5}}""", "data.retrieval_ratio", "must be in [0, 1] (0 leaves retrieval samples out), got 1.5" },
         { """{"data": {"retrieval_ratio": "some"}}""", "data.retrieval_ratio", "must be a finite number" },
         { """{"stages": [{"kind": "merge"}]}""", "stages[0]", "merge needs a trained model" },
+        { """{"stages": [{"kind": 5}]}""", "stages[0].kind", "missing (expected" },
         { """{"stages": [{"kind": "merge"}, {"kind": "merge"}]}""", "stages", "at most one merge stage, found 2" },
         { """{"stages": [{"kind": "merge"}, {"kind": "extend", "transform": {"scheme": "full_length"}, "sequence_length": 1024}]}""", "stages[0]", "merge must be the last stage" },
         { """{"stages": [{"kind": "anneal"}]}""", "stages[0]", "anneal must come after an extend stage" },
@@ -240,6 +258,12 @@ public class RunSpecTests
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "anneal", "decay": "constant"}]}""", "stages[1].decay", "not constant" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "method": "weighted", "alpha": 2}]}""", "stages[1].alpha", "must be in [0, 1]" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "method": "ties", "density": 0}]}""", "stages[1].density", "must be in (0, 1]" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "method": "ties", "alpha": 0}]}""", "stages[1].alpha",
+            "is not read by method ties; weighted and slerp read it, got 0" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "density": 0.5}]}""", "stages[1].density",
+            "is not read by method average; ties reads it, got 0.5" },
+        { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "merge", "method": "slerp", "alpha": 0.3, "density": 2}]}""",
+            "stages[1].density", "is not read by method slerp; ties reads it, got 2" },
         { """{"stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}, {"kind": "anneal", "sequence_length": 2048}]}""", "stages[1].sequence_length", "must be in [2, target_length = 1024], got 2048" },
         { """{"stages": [{"kind": "search", "factor": 2}, {"kind": "extend", "transform": {"scheme": "full_length"}, "sequence_length": 2048}, {"kind": "search"}]}""", "stages[1].sequence_length", "must be in [1, target_length = 1024], got 2048" },
         { """{"stages": [{"kind": "search", "factor": 1}]}""", "stages[0].factor", "must be above 1, got 1" },

@@ -25,6 +25,9 @@ public enum MergeMethod
 /// <summary>How to merge: Alpha is read by weighted and slerp, Density by ties.</summary>
 public sealed record MergeSpec(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2)
 {
+    /// <summary>The methods that read Alpha and Density, as an error refusing one given to another method names them.</summary>
+    public const string AlphaReaders = "weighted and slerp", DensityReaders = "ties";
+
     public bool ReadsAlpha => Method is MergeMethod.Weighted or MergeMethod.Slerp;
 
     public bool ReadsDensity => Method is MergeMethod.Ties;

@@ -40,7 +40,7 @@ public sealed record ExperimentSpec(
 
     public static ExperimentSpec Parse(string json, string? source = null)
     {
-        var spec = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source);
+        var spec = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
         var problems = spec.Problems();
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }

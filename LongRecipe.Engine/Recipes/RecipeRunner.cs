@@ -114,7 +114,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
                             return End(outcome.End == TrainingEnd.Cancelled ? RunStatus.Cancelled : RunStatus.Failed, outcome.Error);
                         break;
                     case MergeStage merge:
-                        ModelMerge.Merge(model, baseModel, [model], new MergeSpec(merge.Method, merge.Alpha, merge.Density), cancel: cancel);
+                        ModelMerge.Merge(model, baseModel, [model], merge.ToMergeSpec(), cancel: cancel);
                         Log($"merged with the base model: {merge.Method.ToString().ToLowerInvariant()}");
                         break;
                 }

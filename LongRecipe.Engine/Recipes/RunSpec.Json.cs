@@ -89,7 +89,8 @@ public sealed partial record RunSpec
     /// The spec in today's names, so that specs already stored (runs.db, a run folder's spec.json) still load:
     /// dtype "float32" and "bfloat16" read as f32 and bf16; an extend or anneal stage's lr, min_lr, batch_size,
     /// grad_accum and schedule as its learning_rate, min_learning_rate, micro_batch_size, gradient_accumulation and decay; a
-    /// transform's target_length, once a copy of the run's, is dropped (a different one is a problem).
+    /// transform's target_length, once a copy of the run's, is dropped (a different one is a problem); a merge stage's
+    /// alpha and density as <see cref="WithoutUnreadMergeDefaults"/> leaves them.
     /// </summary>
     private static string Upgraded(string json, List<SpecProblem> problems)
     {
@@ -99,7 +100,9 @@ public sealed partial record RunSpec
         if (spec["stages"] is JsonArray stages)
             foreach (var (stage, index) in stages.Select((s, i) => (s, i)))
             {
-                if (stage is not JsonObject fields || (string?)fields["kind"] is not ("extend" or "anneal")) continue;
+                if (stage is not JsonObject fields) continue;
+                if (Kind(fields) == "merge") WithoutUnreadMergeDefaults(fields);
+                if (Kind(fields) is not ("extend" or "anneal")) continue;
                 foreach (var (old, current) in StageRenames)
                     if (fields.Remove(old, out var value))
                     {
@@ -112,6 +115,39 @@ public sealed partial record RunSpec
                         $"the transform spans the run's target_length ({spec["target_length"]?.ToJsonString()}); leave this out, got {length?.ToJsonString()}"));
             }
         return spec.ToJsonString();
+    }
+
+    /// <summary>An experiment's methods with their merge stages' alpha and density as <see cref="WithoutUnreadMergeDefaults"/> leaves them.</summary>
+    internal static string UpgradedMethods(string json, List<SpecProblem> problems)
+    {
+        if (JsonNode.Parse(json) is not JsonObject experiment || experiment["methods"] is not JsonArray methods) return json;
+        foreach (var stages in methods.OfType<JsonObject>().Select(m => m["stages"]).OfType<JsonArray>())
+            foreach (var merge in stages.OfType<JsonObject>().Where(s => Kind(s) == "merge"))
+                WithoutUnreadMergeDefaults(merge);
+        return experiment.ToJsonString();
+    }
+
+    /// <summary>A stage's kind, or null where it is not a string (which the shape check then names at stages[i].kind).</summary>
+    private static string? Kind(JsonObject stage) => stage["kind"] is JsonValue kind && kind.TryGetValue<string>(out var name) ? name : null;
+
+    /// <summary>
+    /// Earlier builds wrote a merge stage's alpha and density whatever its method, at their defaults (0.5 and 0.2) when
+    /// not given: a stage holding both at those values has the ones its method does not read removed, so that stored
+    /// specs load now that a value the method ignores is refused. (Both written by hand at those values read the same.)
+    /// </summary>
+    private static void WithoutUnreadMergeDefaults(JsonObject merge)
+    {
+        // The methods' snake_case names are single words, the enum's in lower case; one the shape check refuses is left be.
+        var method = new MergeStage().Method;
+        if (merge["method"] is { } given && !(given is JsonValue value && value.TryGetValue<string>(out var name) && Enum.TryParse(name, ignoreCase: true, out method)))
+            return;
+        var defaults = new MergeSpec();
+        if (!Is(merge["alpha"], defaults.Alpha) || !Is(merge["density"], defaults.Density)) return;
+        var spec = new MergeSpec(method);
+        if (!spec.ReadsAlpha) merge.Remove("alpha");
+        if (!spec.ReadsDensity) merge.Remove("density");
+
+        static bool Is(JsonNode? node, double expected) => node is JsonValue v && v.TryGetValue<double>(out var d) && d == expected;
     }
 
     /// <summary>

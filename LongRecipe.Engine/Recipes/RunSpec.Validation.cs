@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
@@ -117,8 +118,15 @@ public sealed partial record RunSpec
                     check(a.Decay != LearningRateDecay.Constant, $"{path}.decay", "annealing decays the learning rate: cosine or linear, not constant");
                     break;
                 case MergeStage m:
-                    check(m.Alpha is >= 0 and <= 1, $"{path}.alpha", $"must be in [0, 1], got {m.Alpha}");
-                    check(m.Density is > 0 and <= 1, $"{path}.density", $"must be in (0, 1], got {m.Density}");
+                    // The merge verb's rule: a value the method ignores would look used, so it is refused (not range-checked).
+                    var merging = m.ToMergeSpec();
+                    var method = JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Method.ToString());
+                    if (m.Alpha is { } alpha)
+                        check(merging.ReadsAlpha && alpha is >= 0 and <= 1, $"{path}.alpha", merging.ReadsAlpha
+                            ? $"must be in [0, 1], got {alpha}" : $"is not read by method {method}; {MergeSpec.AlphaReaders} read it, got {alpha}");
+                    if (m.Density is { } density)
+                        check(merging.ReadsDensity && density is > 0 and <= 1, $"{path}.density", merging.ReadsDensity
+                            ? $"must be in (0, 1], got {density}" : $"is not read by method {method}; {MergeSpec.DensityReaders} reads it, got {density}");
                     break;
             }
         }

@@ -225,8 +225,19 @@ public sealed record AnnealStage(
     : TrainingStageSpec(Steps, MicroBatchSize, GradientAccumulation, LearningRate, MinLearningRate, WarmupSteps, Decay, WeightDecay, ClipNorm,
         CheckpointEvery, ActivationCheckpointing, OptimizerState, CudaGraph);
 
-/// <summary>Merges the trained model with the base model. Alpha is read by weighted and slerp, density by ties.</summary>
-public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double Alpha = 0.5, double Density = 0.2) : StageSpec;
+/// <summary>
+/// Merges the trained model with the base model. Alpha is read by weighted and slerp, density by ties; left out, each is
+/// <see cref="MergeSpec"/>'s default, and given to a method that does not read it, refused (it would look used).
+/// </summary>
+public sealed record MergeStage(MergeMethod Method = MergeMethod.Average, double? Alpha = null, double? Density = null) : StageSpec
+{
+    /// <summary>The merge this stage makes: <see cref="MergeSpec"/>'s defaults where alpha or density is left out.</summary>
+    public MergeSpec ToMergeSpec()
+    {
+        var defaults = new MergeSpec(Method);
+        return defaults with { Alpha = Alpha ?? defaults.Alpha, Density = Density ?? defaults.Density };
+    }
+}
 
 /// <summary>
 /// What to measure after the run; null parts are skipped. Lengths are context lengths in tokens, depths percent

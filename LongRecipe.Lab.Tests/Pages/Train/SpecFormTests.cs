@@ -1,4 +1,5 @@
 using LongRecipe.Engine.Corpora.Packages;
+using LongRecipe.Engine.Merging;
 using LongRecipe.Engine.Optim;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
@@ -30,7 +31,9 @@ public sealed class SpecFormTests
         form.Extend.Steps = 7;
         form.Extend.WarmupSteps = 2;
         form.Anneal!.ReplayRatio = 0.25;
-        form.Merge!.Alpha = 0.3;
+        form.Merge!.Method = MergeMethod.Weighted;
+        form.Merge.Alpha = 0.3;
+        form.Merge.Density = 0.9;
         form.NiahLengths = "512, 2048";
         form.PasskeyLengths = "";
 
@@ -40,7 +43,8 @@ public sealed class SpecFormTests
         Assert.Equal((PositionScheme.Pose, RunPresets.Seed, 7), (extend.Transform.Scheme, extend.Transform.Seed, extend.Steps));
         Assert.Equal(2048, spec.TargetLength);
         Assert.Equal(0.25, Assert.IsType<AnnealStage>(spec.Stages[1]).ReplayRatio);
-        Assert.Equal(0.3, Assert.IsType<MergeStage>(spec.Stages[2]).Alpha);
+        // The spec gets the alpha weighted reads, not the density it ignores.
+        Assert.Equal(new MergeStage(MergeMethod.Weighted, Alpha: 0.3), spec.Stages[2]);
         Assert.Equal((Device.Cuda(1), 9UL), (spec.Device, spec.Seed));
         Assert.Equal([512, 2048], spec.Eval.Niah!.Lengths);
         Assert.Null(spec.Eval.Passkey);

@@ -46,11 +46,14 @@ public sealed class AnnealFields
     public required ExecutionFields Execution { get; init; }
 }
 
+/// <summary>The merge's method, and alpha and density, which the spec gets only where the method reads them.</summary>
 public sealed class MergeFields
 {
     public MergeMethod Method { get; set; }
     public double Alpha { get; set; }
     public double Density { get; set; }
+
+    public MergeSpec Spec => new(Method, Alpha, Density);
 }
 
 /// <summary>
@@ -95,7 +98,7 @@ public sealed class SpecForm
         {
             ReplayRatio = a.ReplayRatio, Steps = a.Steps, LearningRate = a.LearningRate, Execution = ExecutionFields.From(a),
         }).FirstOrDefault();
-        Merge = spec.Stages.OfType<MergeStage>().Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
+        Merge = spec.Stages.OfType<MergeStage>().Select(m => m.ToMergeSpec()).Select(m => new MergeFields { Method = m.Method, Alpha = m.Alpha, Density = m.Density }).FirstOrDefault();
         NiahLengths = List(spec.Eval.Niah?.Lengths);
         NiahDepths = List(spec.Eval.Niah?.Depths);
         NeedlesPerCell = spec.Eval.Niah?.NeedlesPerCell ?? 2;
@@ -229,7 +232,7 @@ public sealed class SpecForm
             ReplayRatio = f.ReplayRatio, Steps = f.Steps, LearningRate = f.LearningRate, OptimizerState = f.Execution.OptimizerState,
             ActivationCheckpointing = f.Execution.ActivationCheckpointing, CudaGraph = f.Execution.CudaGraph,
         },
-        MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Alpha, Density = f.Density },
+        MergeStage m when Merge is { } f => m with { Method = f.Method, Alpha = f.Spec.ReadsAlpha ? f.Alpha : null, Density = f.Spec.ReadsDensity ? f.Density : null },
         _ => stage,
     };
 
