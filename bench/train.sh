@@ -9,13 +9,15 @@
 # WARMUP and STEPS set the steps before and during the timing (default 3 and 10). ATTENTION=cudnn (or flash) limits
 # both sides to that fused attention kernel (default all: libtorch's own choice). CUDA_GRAPH=1 records the binding's step
 # once as a CUDA graph and times its replays (PyTorch stays eager). JIT_KERNELS=0 composes SwiGLU from libtorch's ops
-# instead of the binding's run-time compiled kernel (to measure what the kernel brings).
+# instead of the binding's run-time compiled kernel (to measure what the kernel brings); COMPILED_KERNELS=1 runs the
+# binding's cross-entropy and rotary kernels compiled through NVRTC (off by default).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
 timing="--warmup ${WARMUP:-3} --steps ${STEPS:-10} --attention ${ATTENTION:-all}"
 graph=$([ -n "${CUDA_GRAPH:-}" ] && echo --cuda-graph)
 [ "${JIT_KERNELS:-1}" = 0 ] && graph="$graph --no-jit-kernels"
+[ "${COMPILED_KERNELS:-0}" = 1 ] && graph="$graph --compiled-kernels"
 out=$(mktemp)
 for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true}; do
   IFS=: read -r preset seq checkpoint state cap <<<"$c"
@@ -31,20 +33,20 @@ done
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-print(f"{'config':<22}{'impl':<12}{'attention':<10}{'state':<16}{'tokens/s':>12}{'MFU':>8}{'peak GiB':>10}{'state GiB':>10}{'loss':>9}{'ratio':>8}{'tokens/day':>12}")
+print(f"{'config':<28}{'impl':<12}{'attention':<10}{'state':<16}{'tokens/s':>12}{'MFU':>8}{'peak GiB':>10}{'state GiB':>10}{'loss':>9}{'ratio':>8}{'tokens/day':>12}")
 for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows):
     pair = {r["impl"]: r for r in rows if (r["preset"], r["seq"], r["checkpoint"]) == key}
     for impl in ("longrecipe", "pytorch"):
         r = pair.get(impl, {"failed": True})
-        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}"
+        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' nvrtc' if r.get('compiled_kernels') else ''}"
         if r.get("failed"):
-            print(f"{name:<22}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
+            print(f"{name:<28}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
             continue
         other = pair.get("pytorch" if impl == "longrecipe" else "longrecipe", {})
         ratio = f"{r['tokens_per_s'] / other['tokens_per_s']:.2f}" if impl == "longrecipe" and other and not other.get("failed") else ""
         cap = f" (cap {r['memory_cap']:.3f})" if r.get("memory_cap") else ""
         # What one day at this speed trains on: the paper's budget for Llama-3-8B at 38k tokens.
         day = f"{r['tokens_per_s'] * 86400 / 1e9:.2f}B"
-        print(f"{name:<22}{impl:<12}{r.get('attention', ''):<10}{r.get('optimizer_state', ''):<16}{r['tokens_per_s']:>12.0f}{100 * r['mfu']:>7.1f}%{r['peak_gib']:>10.1f}"
+        print(f"{name:<28}{impl:<12}{r.get('attention', ''):<10}{r.get('optimizer_state', ''):<16}{r['tokens_per_s']:>12.0f}{100 * r['mfu']:>7.1f}%{r['peak_gib']:>10.1f}"
               f"{r.get('state_gib', 0):>10.1f}{r['loss']:>9.3f}{ratio:>8}{day:>12}{cap}")
 PY

@@ -21,6 +21,14 @@ public class CudaTests
         if (TorchRuntime.CudaDeviceCount == 0) Assert.Skip("no CUDA device");
     }
 
+    /// <summary>The engine's kernels compiled through NVRTC on until disposed (they are off by default).</summary>
+    private sealed class CompiledKernelsOn : IDisposable
+    {
+        public CompiledKernelsOn() => TorchRuntime.UseCompiledKernels = true;
+
+        public void Dispose() => TorchRuntime.UseCompiledKernels = false;
+    }
+
     private static Tensor Randn(ulong seed, params long[] shape)
     {
         using var g = new Generator(seed);
@@ -157,7 +165,7 @@ public class CudaTests
     public void Cross_entropy_on_cuda_is_two_run_time_compiled_kernels_with_the_cpu_loss_and_gradient(DType dtype, long vocab)
     {
         RequireCuda();
-        Assert.True(CudaModule.IsAvailable && TorchRuntime.UseJitKernels, "CUDA logits take the engine's cross-entropy kernels");
+        using var kernels = new CompiledKernelsOn();
         // 1000 columns load 16 bytes at a time, 1003 one element at a time; rows 5 and 17 are ignored.
         const int rows = 37;
         using var scope = DisposeScope.Enter();
@@ -208,6 +216,7 @@ public class CudaTests
         // Head 64 with rotary 64 or 32 loads 16 bytes at a time; 20 and 12 one element at a time. Partial rotary passes
         // the rest through. Random tables: the rotation is linear in them, so any values check it. Every input is a bf16
         // value, so the CPU's f32 result is what the kernel rounds.
+        using var kernels = new CompiledKernelsOn();
         using var scope = DisposeScope.Enter();
         var x = Randn(31, 2, 5, 3, dim).To(dtype).To(DType.Float32);
         var weights = Randn(32, 2, 5, 3, dim).To(dtype).To(DType.Float32);
@@ -463,5 +472,13 @@ public class CudaTests
         Expect.Close(eager.Losses, graphed.Losses, 1e-5, "losses, eager vs replayed");
         Expect.Close(eager.Weights, graphed.Weights, 1e-5, "q_proj after four steps, eager vs replayed");
         Assert.True(graphed.Losses[3] < graphed.Losses[0], $"the replays train: losses {string.Join(", ", graphed.Losses)}");
+
+        // With the engine's compiled kernels (cross-entropy, rotary) the steps train as with libtorch's ops, and their
+        // launches are recorded and replayed like the rest.
+        using var kernels = new CompiledKernelsOn();
+        var (eagerKernels, graphedKernels) = (Train(recorded: false), Train(recorded: true));
+        Expect.Close(eager.Losses, eagerKernels.Losses, 1e-4, "losses, libtorch's ops vs the compiled kernels");
+        Expect.Close(eagerKernels.Losses, graphedKernels.Losses, 1e-5, "losses with the compiled kernels, eager vs replayed");
+        Expect.Close(eagerKernels.Weights, graphedKernels.Weights, 1e-5, "q_proj with the compiled kernels, eager vs replayed");
     }
 }

@@ -65,4 +65,14 @@ public class RuntimeTests
         Assert.Contains("cannot compile kernels at run time", e.Message);
         Assert.False(TorchRuntime.UseJitKernels);
     }
+
+    [Fact]
+    public void Kernels_compiled_through_nvrtc_are_off_until_asked_for_and_cannot_be_asked_for_without_cuda()
+    {
+        Assert.False(TorchRuntime.UseCompiledKernels);
+        if (CudaModule.IsAvailable) return;
+        var e = Assert.Throws<InvalidOperationException>(() => TorchRuntime.UseCompiledKernels = true);
+        Assert.Contains("NVRTC headers", e.Message);
+        Assert.False(TorchRuntime.UseCompiledKernels);
+    }
 }

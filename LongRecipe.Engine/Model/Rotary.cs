@@ -83,7 +83,7 @@ public static class Rotary
     /// <summary>
     /// <see cref="ApplyRotary"/> over x [batch, seq, heads, head_dim], heads after the sequence as the projections give
     /// them, with sin± (<see cref="SignedSin"/>) for sin: x' = x · cos + swap_halves(x) · sin±. On CUDA with
-    /// <see cref="TorchRuntime.UseJitKernels"/> one kernel forward and one backward (<see cref="RotaryKernel"/>); elsewhere
+    /// <see cref="TorchRuntime.UseCompiledKernels"/> one kernel forward and one backward (<see cref="RotaryKernel"/>); elsewhere
     /// one flip, one product and one fused multiply-add, backward four kernels, where cat(−x₂, x₁) took nine.
     /// </summary>
     public static Tensor Rotate(Tensor x, Tensor cos, Tensor signedSin)

@@ -16,10 +16,10 @@ internal sealed class RotaryKernel(Tensor x, Tensor cos, Tensor signedSin) : Aut
 
     private Tensor? savedCos, savedSin;
 
-    /// <summary>Whether the kernel takes these: CUDA, run-time kernels on, bf16 or f32, tables of x's dtype a batch row
+    /// <summary>Whether the kernel takes these: CUDA, compiled kernels on, bf16 or f32, tables of x's dtype a batch row
     /// each or one for all, an even rotary dimension.</summary>
     public static bool Applies(Tensor x, Tensor cos) =>
-        x.Device.IsCuda && TorchRuntime.UseJitKernels && CudaModule.IsAvailable && x.Dim == 4
+        x.Device.IsCuda && TorchRuntime.UseCompiledKernels && x.Dim == 4
         && (x.DType is DType.BFloat16 or DType.Float32) && cos.DType == x.DType && cos.Dim == 3
         && (cos.Size(0) == 1 || cos.Size(0) == x.Size(0)) && cos.Size(1) == x.Size(1) && cos.Size(2) % 2 == 0
         && cos.Size(2) <= x.Size(3) && x.NumElements > 0;

@@ -16,9 +16,9 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
 
     private Tensor? savedLogits, savedTargets, logSumExp;
 
-    /// <summary>Whether the kernels take these: CUDA, run-time kernels on, 2-D bf16 or f32 logits with i64 targets, one a row.</summary>
+    /// <summary>Whether the kernels take these: CUDA, compiled kernels on, 2-D bf16 or f32 logits with i64 targets, one a row.</summary>
     public static bool Applies(Tensor logits, Tensor targets) =>
-        logits.Device.IsCuda && TorchRuntime.UseJitKernels && CudaModule.IsAvailable
+        logits.Device.IsCuda && TorchRuntime.UseCompiledKernels
         && logits.Dim == 2 && (logits.DType is DType.BFloat16 or DType.Float32) && logits.Size(0) > 0
         && targets.Dim == 1 && targets.DType == DType.Int64 && targets.Size(0) == logits.Size(0) && targets.Device == logits.Device;
 

@@ -70,7 +70,7 @@ public static class Functional
     /// <summary>
     /// −log softmax(logits)[target] for logits [N, C] and i64 targets [N]. Targets equal to
     /// <paramref name="ignoreIndex"/> contribute nothing; Mean divides by the targets kept. Half-precision logits are
-    /// taken in f32, as transformers' loss casts them; on CUDA with <see cref="TorchRuntime.UseJitKernels"/> two kernels of
+    /// taken in f32, as transformers' loss casts them; on CUDA with <see cref="TorchRuntime.UseCompiledKernels"/> two kernels of
     /// the engine's own do that without an f32 copy (<see cref="CrossEntropyKernel"/>).
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor targets, long ignoreIndex = -100, Reduction reduction = Reduction.Mean)

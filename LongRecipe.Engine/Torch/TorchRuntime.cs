@@ -58,6 +58,21 @@ public static class TorchRuntime
 
     private static bool useJitKernels = HasJitKernels;
 
+    /// <summary>
+    /// Whether the engine's kernels compiled through libtorch's NVRTC (<see cref="CudaModule"/>: the cross-entropy of
+    /// <see cref="Functional.CrossEntropy"/>, the rotation of <see cref="Model.Rotary.Rotate"/>) run where they apply,
+    /// process-wide. Off by default: they have not yet run on a GPU. The benchmarks' --compiled-kernels and the CUDA
+    /// tests that check them turn them on.
+    /// </summary>
+    public static bool UseCompiledKernels
+    {
+        get => useCompiledKernels;
+        set => useCompiledKernels = !value || CudaModule.IsAvailable ? value
+            : throw new InvalidOperationException("this libtorch cannot compile kernels at run time (a CUDA build with its NVRTC headers is needed)");
+    }
+
+    private static bool useCompiledKernels;
+
     private static bool JitAvailable()
     {
         Native.Check(Native.lr_jit_available(out var available));
