@@ -72,7 +72,7 @@ public class RuntimeTests
         Assert.False(TorchRuntime.UseCompiledKernels);
         if (CudaModule.IsAvailable) return;
         var e = Assert.Throws<InvalidOperationException>(() => TorchRuntime.UseCompiledKernels = true);
-        Assert.Contains("NVRTC headers", e.Message);
+        Assert.Contains("NVRTC library", e.Message);
         Assert.False(TorchRuntime.UseCompiledKernels);
     }
 }

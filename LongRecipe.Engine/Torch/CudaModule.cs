@@ -14,7 +14,7 @@ public sealed class CudaModule(string source)
     private readonly ConcurrentDictionary<int, nint> modules = new();
     private readonly ConcurrentDictionary<(int Device, string Name), nint> functions = new();
 
-    /// <summary>Whether this libtorch can compile kernels at run time (a CUDA build with its NVRTC headers).</summary>
+    /// <summary>Whether this libtorch can compile kernels at run time: a CUDA build whose NVRTC library (libcaffe2_nvrtc.so) and the driver load.</summary>
     public static bool IsAvailable { get; } = Available();
 
     /// <summary>

@@ -68,7 +68,7 @@ public static class TorchRuntime
     {
         get => useCompiledKernels;
         set => useCompiledKernels = !value || CudaModule.IsAvailable ? value
-            : throw new InvalidOperationException("this libtorch cannot compile kernels at run time (a CUDA build with its NVRTC headers is needed)");
+            : throw new InvalidOperationException("this libtorch cannot compile kernels at run time (a CUDA build of libtorch whose NVRTC library loads is needed)");
     }
 
     private static bool useCompiledKernels;

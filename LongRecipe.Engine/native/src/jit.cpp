@@ -8,14 +8,12 @@
 #if AT_USE_JITERATOR()
 #define LR_HAS_JIT 1
 #endif
-// libtorch's NVRTC and driver entry points; some packagings of libtorch leave this header out.
-#if __has_include(<ATen/cuda/nvrtc_stub/ATenNVRTC.h>)
-#include <ATen/cuda/nvrtc_stub/ATenNVRTC.h>
 #include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+#include <dlfcn.h>
 #define LR_HAS_NVRTC 1
-#endif
 #endif
 #ifndef LR_HAS_JIT
 #define LR_HAS_JIT 0
@@ -75,14 +73,80 @@ LR_API lr_jit_binary(const char* forward_code, const char* forward_name, const c
 #if LR_HAS_NVRTC
 namespace {
 
-const at::cuda::NVRTC& nvrtc() { return at::globalContext().getNVRTC(); }
+// NVRTC's and the driver's entry points (their C API, handles as void*, results as int), from the NVRTC library
+// libtorch loads for its own run-time compiled kernels: libcaffe2_nvrtc.so beside libc10_cuda.so, which links NVRTC and
+// the driver. libtorch's table of them is declared in a header its packages do not install (pip's 2.11 lacks it).
+struct Nvrtc {
+  int (*nvrtcCreateProgram)(void**, const char*, const char*, int, const char* const*, const char* const*);
+  int (*nvrtcCompileProgram)(void*, int, const char* const*);
+  int (*nvrtcGetProgramLogSize)(void*, size_t*);
+  int (*nvrtcGetProgramLog)(void*, char*);
+  int (*nvrtcGetPTXSize)(void*, size_t*);
+  int (*nvrtcGetPTX)(void*, char*);
+  int (*nvrtcDestroyProgram)(void**);
+  const char* (*nvrtcGetErrorString)(int);
+  int (*cuModuleLoadData)(void**, const void*);
+  int (*cuModuleGetFunction)(void**, void*, const char*);
+  int (*cuLaunchKernel)(void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void*, void**, void**);
+  int (*cuGetErrorString)(int, const char**);
+  int (*cuCtxGetCurrent)(void**);
+};
 
-void check_nvrtc(nvrtcResult result) {
-  TORCH_CHECK(result == NVRTC_SUCCESS, "NVRTC: ", nvrtc().nvrtcGetErrorString(result));
+template <typename F>
+void find(void* library, const char* name, F& entry) {
+  entry = reinterpret_cast<F>(dlsym(library, name));
+  TORCH_CHECK(entry != nullptr, "libtorch's NVRTC library has no ", name);
 }
 
-void check_driver(CUresult result) {
-  if (result == CUDA_SUCCESS) return;
+void* open_library(const std::string& path) {
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  TORCH_CHECK(library != nullptr, "cannot load ", path, ": ", dlerror());
+  return library;
+}
+
+Nvrtc load_nvrtc() {
+  Dl_info info{};
+  TORCH_CHECK(dladdr(reinterpret_cast<void*>(&c10::cuda::device_count), &info) != 0 && info.dli_fname != nullptr,
+              "cannot find libtorch's library folder");
+  const std::string folder = std::string(info.dli_fname).substr(0, std::string(info.dli_fname).find_last_of('/') + 1);
+  void* compiler = open_library(folder + "libcaffe2_nvrtc.so");
+  void* driver = open_library("libcuda.so.1");
+  Nvrtc table{};
+  find(compiler, "nvrtcCreateProgram", table.nvrtcCreateProgram);
+  find(compiler, "nvrtcCompileProgram", table.nvrtcCompileProgram);
+  find(compiler, "nvrtcGetProgramLogSize", table.nvrtcGetProgramLogSize);
+  find(compiler, "nvrtcGetProgramLog", table.nvrtcGetProgramLog);
+  find(compiler, "nvrtcGetPTXSize", table.nvrtcGetPTXSize);
+  find(compiler, "nvrtcGetPTX", table.nvrtcGetPTX);
+  find(compiler, "nvrtcDestroyProgram", table.nvrtcDestroyProgram);
+  find(compiler, "nvrtcGetErrorString", table.nvrtcGetErrorString);
+  find(driver, "cuModuleLoadData", table.cuModuleLoadData);
+  find(driver, "cuModuleGetFunction", table.cuModuleGetFunction);
+  find(driver, "cuLaunchKernel", table.cuLaunchKernel);
+  find(driver, "cuGetErrorString", table.cuGetErrorString);
+  find(driver, "cuCtxGetCurrent", table.cuCtxGetCurrent);
+  return table;
+}
+
+// Loaded on first use; a failure is reported to that call and tried again on the next.
+const Nvrtc& nvrtc() {
+  static const Nvrtc table = load_nvrtc();
+  return table;
+}
+
+bool modules_available() {
+  try {
+    nvrtc();
+    return true;
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
+void check_nvrtc(int result) { TORCH_CHECK(result == 0, "NVRTC: ", nvrtc().nvrtcGetErrorString(result)); }
+
+void check_driver(int result) {
+  if (result == 0) return;
   const char* message = nullptr;
   nvrtc().cuGetErrorString(result, &message);
   TORCH_CHECK(false, "CUDA driver: ", message ? message : "unknown error");
@@ -90,13 +154,13 @@ void check_driver(CUresult result) {
 
 // The driver API needs the device's context current on this thread; the runtime makes it so on first use.
 void make_context_current() {
-  CUcontext context = nullptr;
+  void* context = nullptr;
   check_driver(nvrtc().cuCtxGetCurrent(&context));
   if (context == nullptr) C10_CUDA_CHECK(cudaFree(nullptr));
 }
 
 struct Program {
-  nvrtcProgram program = nullptr;
+  void* program = nullptr;
   ~Program() {
     if (program) nvrtc().nvrtcDestroyProgram(&program);
   }
@@ -105,10 +169,14 @@ struct Program {
 }  // namespace
 #define LR_NEEDS_NVRTC(...) __VA_ARGS__
 #else
-#define LR_NEEDS_NVRTC(...) TORCH_CHECK(false, "compiling kernels at run time needs a CUDA build of libtorch with its NVRTC headers");
+#define LR_NEEDS_NVRTC(...) TORCH_CHECK(false, "compiling kernels at run time needs a CUDA build of libtorch");
+namespace {
+bool modules_available() { return false; }
+}  // namespace
 #endif
 
-LR_API lr_cuda_modules_available(int* out) { LR_GUARD(*out = LR_HAS_NVRTC;) }
+// Whether kernels can be compiled here: a CUDA build whose NVRTC and driver libraries load (see above).
+LR_API lr_cuda_modules_available(int* out) { LR_GUARD(*out = modules_available();) }
 
 // Compiles `source` (CUDA C++17, no includes) for the architecture of device `device_index` and loads it there; its
 // `extern "C" __global__` functions are then found by name. A compile error's message holds NVRTC's log. The module
@@ -124,7 +192,7 @@ LR_API lr_cuda_module_load(const char* source, int device_index, void** out) {
     const char* options[] = {"--std=c++17", architecture.c_str(), "-default-device"};
     Program p;
     check_nvrtc(nvrtc().nvrtcCreateProgram(&p.program, source, "kernels.cu", 0, nullptr, nullptr));
-    if (nvrtc().nvrtcCompileProgram(p.program, 3, options) != NVRTC_SUCCESS) {
+    if (nvrtc().nvrtcCompileProgram(p.program, 3, options) != 0) {
       size_t size = 0;
       check_nvrtc(nvrtc().nvrtcGetProgramLogSize(p.program, &size));
       std::string log(size, '\0');
@@ -135,7 +203,7 @@ LR_API lr_cuda_module_load(const char* source, int device_index, void** out) {
     check_nvrtc(nvrtc().nvrtcGetPTXSize(p.program, &size));
     std::string ptx(size, '\0');
     check_nvrtc(nvrtc().nvrtcGetPTX(p.program, ptx.data()));
-    CUmodule module = nullptr;
+    void* module = nullptr;
     check_driver(nvrtc().cuModuleLoadData(&module, ptx.data()));
     *out = module;
   ))
@@ -144,8 +212,8 @@ LR_API lr_cuda_module_load(const char* source, int device_index, void** out) {
 // The `extern "C"` kernel `name` of a loaded module.
 LR_API lr_cuda_module_function(void* module, const char* name, void** out) {
   LR_GUARD(LR_NEEDS_NVRTC(
-    CUfunction function = nullptr;
-    check_driver(nvrtc().cuModuleGetFunction(&function, static_cast<CUmodule>(module), name));
+    void* function = nullptr;
+    check_driver(nvrtc().cuModuleGetFunction(&function, module, name));
     *out = function;
   ))
 }
@@ -158,7 +226,7 @@ LR_API lr_cuda_launch(void* function, int device_index, const unsigned* grid, co
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_index));
     make_context_current();
     const auto stream = c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_index));
-    check_driver(nvrtc().cuLaunchKernel(static_cast<CUfunction>(function), grid[0], grid[1], grid[2], block[0],
-                                        block[1], block[2], shared_bytes, stream.stream(), arguments, nullptr));
+    check_driver(nvrtc().cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2], shared_bytes,
+                                        stream.stream(), arguments, nullptr));
   ))
 }
