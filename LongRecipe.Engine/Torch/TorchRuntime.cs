@@ -61,8 +61,8 @@ public static class TorchRuntime
     /// <summary>
     /// Whether the engine's kernels compiled through libtorch's NVRTC (<see cref="CudaModule"/>: the cross-entropy of
     /// <see cref="Functional.CrossEntropy"/>, the rotation of <see cref="Model.Rotary.Rotate"/>) run where they apply,
-    /// process-wide. Off by default: they have not yet run on a GPU. The benchmarks' --compiled-kernels and the CUDA
-    /// tests that check them turn them on.
+    /// process-wide (default: where this libtorch can compile them); off, the same functions are composed from libtorch's
+    /// ops, as the CUDA tests do to compare and the benchmarks without --compiled-kernels do to measure what they bring.
     /// </summary>
     public static bool UseCompiledKernels
     {
@@ -71,7 +71,7 @@ public static class TorchRuntime
             : throw new InvalidOperationException("this libtorch cannot compile kernels at run time (a CUDA build of libtorch whose NVRTC library loads is needed)");
     }
 
-    private static bool useCompiledKernels;
+    private static bool useCompiledKernels = CudaModule.IsAvailable;
 
     private static bool JitAvailable()
     {
