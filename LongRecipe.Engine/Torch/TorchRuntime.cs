@@ -62,7 +62,7 @@ public static class TorchRuntime
     /// Whether the engine's kernels compiled through libtorch's NVRTC (<see cref="CudaModule"/>: the cross-entropy of
     /// <see cref="Functional.CrossEntropy"/>, the rotation of <see cref="Model.Rotary.Rotate"/>) run where they apply,
     /// process-wide (default: where this libtorch can compile them); off, the same functions are composed from libtorch's
-    /// ops, as the CUDA tests do to compare and the benchmarks without --compiled-kernels do to measure what they bring.
+    /// ops, as the CUDA tests do to compare and the benchmarks' --no-compiled-kernels does to measure what they bring.
     /// </summary>
     public static bool UseCompiledKernels
     {
