@@ -44,7 +44,7 @@ internal sealed class RotaryKernel(Tensor x, Tensor cos, Tensor signedSin) : Aut
         var packs = input.NumElements / width;
         var blocks = (uint)Math.Min((packs + Threads - 1) / Threads, 1L << 20);
         var tableBatchStride = savedCos.Size(0) == 1 ? 0 : seq * rotary;
-        Kernels.Launch($"rotary_{pass}_{(input.DType == DType.BFloat16 ? "bf16" : "f32")}_x{width}", input.Device, (blocks, 1, 1), Threads,
+        Kernels.Launch(CudaModule.KernelName($"rotary_{pass}", input.DType, width), input.Device, (blocks, 1, 1), Threads,
             input, savedCos, savedSin!, output, packs, seq, heads, dim, rotary, tableBatchStride);
         return output;
     }

@@ -101,8 +101,9 @@ public sealed partial record RunSpec
             foreach (var (stage, index) in stages.Select((s, i) => (s, i)))
             {
                 if (stage is not JsonObject fields) continue;
-                if (Kind(fields) == "merge") WithoutUnreadMergeDefaults(fields);
-                if (Kind(fields) is not ("extend" or "anneal")) continue;
+                var kind = Kind(fields);
+                if (kind == "merge") WithoutUnreadMergeDefaults(fields);
+                if (kind is not ("extend" or "anneal")) continue;
                 foreach (var (old, current) in StageRenames)
                     if (fields.Remove(old, out var value))
                     {

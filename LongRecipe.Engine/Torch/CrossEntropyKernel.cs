@@ -29,8 +29,8 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
         savedTargets = Save(targets.Contiguous());
         var losses = Tensor.Empty([rows], DType.Float32, logits.Device);
         logSumExp = Save(Tensor.Empty([rows], DType.Float32, logits.Device));
-        Kernels.Launch(Name("forward", savedLogits), logits.Device, ((uint)Math.Min(rows, 1 << 20), 1, 1), Threads,
-            savedLogits, savedTargets, losses, logSumExp, rows, vocab, ignoreIndex);
+        Kernels.Launch(CudaModule.KernelName("cross_entropy_forward", savedLogits.DType, Width(savedLogits)), logits.Device,
+            ((uint)Math.Min(rows, 1 << 20), 1, 1), Threads, savedLogits, savedTargets, losses, logSumExp, rows, vocab, ignoreIndex);
         return losses;
     }
 
@@ -39,15 +39,13 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
         var (rows, vocab) = (savedLogits!.Size(0), savedLogits.Size(1));
         var gradLosses = gradOutput.Contiguous();
         var grad = Tensor.Empty([rows, vocab], savedLogits.DType, savedLogits.Device);
-        var perBlock = Threads * Width(savedLogits);
-        Kernels.Launch(Name("backward", savedLogits), savedLogits.Device,
+        var width = Width(savedLogits);
+        var perBlock = Threads * width;
+        Kernels.Launch(CudaModule.KernelName("cross_entropy_backward", savedLogits.DType, width), savedLogits.Device,
             ((uint)((vocab + perBlock - 1) / perBlock), (uint)Math.Min(rows, 65_535), 1), Threads,
             savedLogits, savedTargets!, logSumExp!, gradLosses, grad, rows, vocab, ignoreIndex);
         return [grad];
     }
-
-    private static string Name(string pass, Tensor logits) =>
-        $"cross_entropy_{pass}_{(logits.DType == DType.BFloat16 ? "bf16" : "f32")}_x{Width(logits)}";
 
     private static long Width(Tensor logits) => CudaModule.PackWidth(logits.DType, logits.Size(1), logits);
 

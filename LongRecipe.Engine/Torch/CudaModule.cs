@@ -51,6 +51,13 @@ public sealed class CudaModule(string source)
     }
 
     /// <summary>
+    /// The name the engine's kernels go by for one pass, dtype and pack width, as their sources' macros spell it:
+    /// <c>{stem}_bf16_x8</c>, <c>{stem}_f32_x1</c>.
+    /// </summary>
+    public static string KernelName(string stem, DType dtype, long width) =>
+        $"{stem}_{(dtype == DType.BFloat16 ? "bf16" : "f32")}_x{width}";
+
+    /// <summary>
     /// What the engine's kernels share, to put before their source: bf16 as its bits (no headers), conversions to and
     /// from f32 (rounded to nearest even, as torch rounds), and Pack&lt;T, W&gt;, W elements loaded and stored as one.
     /// </summary>
