@@ -21,14 +21,15 @@ public class CudaTests
         if (TorchRuntime.CudaDeviceCount == 0) Assert.Skip("no CUDA device");
     }
 
-    /// <summary>The engine's kernels compiled through NVRTC on or off until disposed.</summary>
+    /// <summary>The engine's kernels compiled through NVRTC on or off until disposed, with the residual-norm kernel or without.</summary>
     private sealed class CompiledKernels : IDisposable
     {
-        private readonly bool previous = TorchRuntime.UseCompiledKernels;
+        private readonly (bool Compiled, bool ResidualNorm) previous = (TorchRuntime.UseCompiledKernels, TorchRuntime.UseResidualNormKernel);
 
-        public CompiledKernels(bool on) => TorchRuntime.UseCompiledKernels = on;
+        public CompiledKernels(bool on, bool residualNorm = false) =>
+            (TorchRuntime.UseCompiledKernels, TorchRuntime.UseResidualNormKernel) = (on, residualNorm);
 
-        public void Dispose() => TorchRuntime.UseCompiledKernels = previous;
+        public void Dispose() => (TorchRuntime.UseCompiledKernels, TorchRuntime.UseResidualNormKernel) = previous;
     }
 
     private static Tensor Randn(ulong seed, params long[] shape)
@@ -241,6 +242,45 @@ public class CudaTests
             Expect.Close(Expect.Values(cpuRotated), gpuRotated, tol, $"rotated, tables of batch {tableBatch}");
             Expect.Close(Expect.Values(cpu.Grad!), gpu.Grad!, tol, $"gradient, tables of batch {tableBatch}");
         }
+    }
+
+    [Theory]
+    [InlineData(DType.Float32, 64)]
+    [InlineData(DType.BFloat16, 2048)]
+    [InlineData(DType.BFloat16, 96)]
+    public void A_residual_add_and_the_rms_norm_after_it_are_one_kernel_each_way_with_the_cpu_values_and_gradients(DType dtype, long hidden)
+    {
+        RequireCuda();
+        // 2 × 300 rows: more than backward's 512 blocks, so some blocks take two rows. A row of 64 f32 or 96 bf16 is
+        // less than a warp of packs (idle threads); 2048 bf16 is 256 threads. Every input is a value of the dtype: the
+        // CPU's f32 result is what the kernel rounds, apart from the sum, which the kernel rounds before normalising.
+        using var kernels = new CompiledKernels(on: true, residualNorm: true);
+        using var scope = DisposeScope.Enter();
+        Tensor Values(ulong seed, params long[] shape) => Randn(seed, shape).To(dtype).To(DType.Float32);
+        var (h, delta) = (Values(51, 2, 300, hidden), Values(52, 2, 300, hidden));
+        var weight = (Randn(53, hidden) * 0.1 + 1).To(dtype).To(DType.Float32);
+        var (streamWeights, normedWeights) = (Values(54, 2, 300, hidden), Values(55, 2, 300, hidden));
+
+        (Tensor Stream, Tensor Normed, Tensor H, Tensor Delta, Tensor Weight) Run(Device device, DType type)
+        {
+            var (x, d, w) = (h.To(type, device).RequiringGrad(), delta.To(type, device).RequiringGrad(), weight.To(type, device).RequiringGrad());
+            if (device.IsCuda) Assert.True(ResidualNormKernel.Applies(x, d, w), "CUDA takes the engine's residual-norm kernel");
+            var (stream, normed) = new RmsNorm(w, 1e-5).Forward(new Residual(x, d));
+            Assert.Equal(type, normed.DType);
+            ((stream * streamWeights.To(type, device)).Sum() + (normed * normedWeights.To(type, device)).Sum()).Backward();
+            return (stream, normed, x.Grad!, d.Grad!, w.Grad!);
+        }
+
+        var cpu = Run(Device.Cpu, DType.Float32);
+        var gpu = Run(Gpu, dtype);
+        // f32 agrees to rounding; bf16 rounds the sum and the result (each step 2⁻⁸ relative at most). The weight's
+        // gradient sums 600 rows.
+        var tol = dtype == DType.BFloat16 ? 1.6e-2 : 1e-5;
+        Expect.Close(Expect.Values(cpu.Stream), gpu.Stream, tol, "h + δ");
+        Expect.Close(Expect.Values(cpu.Normed), gpu.Normed, tol, "RMSNorm(h + δ)");
+        Expect.Close(Expect.Values(cpu.H), gpu.H, tol, "∂h");
+        Expect.Close(Expect.Values(cpu.Delta), gpu.Delta, tol, "∂δ");
+        Expect.Close(Expect.Values(cpu.Weight), gpu.Weight, dtype == DType.BFloat16 ? tol : 1e-4, "∂w");
     }
 
     [Fact]
@@ -485,5 +525,12 @@ public class CudaTests
         Expect.Close(eager.Losses, eagerKernels.Losses, 1e-4, "losses, libtorch's ops vs the compiled kernels");
         Expect.Close(eagerKernels.Losses, graphedKernels.Losses, 1e-5, "losses with the compiled kernels, eager vs replayed");
         Expect.Close(eagerKernels.Weights, graphedKernels.Weights, 1e-5, "q_proj with the compiled kernels, eager vs replayed");
+
+        // And with each residual add and the norm after it in one kernel.
+        using var residualNorm = new CompiledKernels(on: true, residualNorm: true);
+        var (eagerFused, graphedFused) = (Train(recorded: false), Train(recorded: true));
+        Expect.Close(eager.Losses, eagerFused.Losses, 1e-4, "losses, libtorch's ops vs the residual-norm kernel");
+        Expect.Close(eager.Weights, eagerFused.Weights, 1e-4, "q_proj, libtorch's ops vs the residual-norm kernel");
+        Expect.Close(eagerFused.Losses, graphedFused.Losses, 1e-5, "losses with the residual-norm kernel, eager vs replayed");
     }
 }

@@ -7,6 +7,7 @@ namespace LongRecipe.Engine.Model;
 //   input_ids ─ embed_tokens ─┬─ [ DecoderLayer × N ] ─ norm ─ lm_head ─ logits
 //   position_ids ─ rotary ────┘
 //   DecoderLayer:  h += Attention(RMSNorm(h), cos, sin);  h += Mlp(RMSNorm(h))
+//                  each block's update is added by the RMSNorm after it (Residual): one step on CUDA
 //   Attention:     q, k, v projections (optional bias) → RoPE on q, k at the given positions
 //                  → grouped-query causal attention → o projection
 //   Mlp:           down(silu(gate(x)) · up(x))
@@ -33,6 +34,32 @@ public sealed class RmsNorm(Tensor weight, double eps)
         var normalized = x32 * x32.Square().Mean(-1, keepDim: true).Add(eps).Rsqrt();
         return Weight * normalized.To(dtype);
     }
+
+    /// <summary>
+    /// The residual stream with its pending update added, and that sum normalised: (h + δ, RMSNorm(h + δ)). On CUDA one
+    /// kernel each way where <see cref="ResidualNormKernel"/> applies, else the add, then <see cref="Forward(Tensor)"/>.
+    /// </summary>
+    public (Tensor Stream, Tensor Normed) Forward(Residual residual)
+    {
+        if (residual.Pending is not { } delta) return (residual.Stream, Forward(residual.Stream));
+        if (ResidualNormKernel.Applies(residual.Stream, delta, Weight))
+        {
+            var outputs = new ResidualNormKernel(residual.Stream, delta, Weight, eps).Apply(residual.Stream, delta, Weight);
+            return (outputs[0], outputs[1]);
+        }
+        var sum = residual.Stream + delta;
+        return (sum, Forward(sum));
+    }
+}
+
+/// <summary>
+/// The residual stream h and the update the last block made to it, not yet added: the RMSNorm after the block adds it
+/// (<see cref="RmsNorm.Forward(Residual)"/>), so that a fused kernel need not read the sum back.
+/// </summary>
+public readonly record struct Residual(Tensor Stream, Tensor? Pending = null)
+{
+    /// <summary>h + δ, or h with no update pending.</summary>
+    public Tensor Sum() => Pending is { } delta ? Stream + delta : Stream;
 }
 
 // ---- Attention -------------------------------------------------------------
@@ -92,7 +119,7 @@ public sealed class Mlp(Parameters p, string prefix)
 
 // ---- Decoder layer -------------------------------------------------------------
 
-/// <summary>Pre-norm residual block: h + attn(norm(h)), then + mlp(norm(·)).</summary>
+/// <summary>Pre-norm residual block: h + attn(norm(h)), then + mlp(norm(·)); the MLP's update is left for the next norm to add.</summary>
 public sealed class DecoderLayer(LlamaConfig config, Parameters p, int index)
 {
     private readonly RmsNorm inputNorm = new(p[$"model.layers.{index}.input_layernorm.weight"], config.RmsNormEps);
@@ -100,13 +127,14 @@ public sealed class DecoderLayer(LlamaConfig config, Parameters p, int index)
     private readonly RmsNorm postAttentionNorm = new(p[$"model.layers.{index}.post_attention_layernorm.weight"], config.RmsNormEps);
     private readonly Mlp mlp = new(p, $"model.layers.{index}.mlp");
 
-    public Tensor Forward(Tensor h, Tensor cos, Tensor signedSin, LayerCache? cache)
+    public Residual Forward(Residual h, Tensor cos, Tensor signedSin, LayerCache? cache)
     {
         // The layer's intermediates go as soon as it is done; autograd keeps what backward needs.
         // Held to the end of the step instead, they would add up to gigabytes at long lengths.
         using var scope = DisposeScope.Enter();
-        h = h + attention.Forward(inputNorm.Forward(h), cos, signedSin, cache);
-        return scope.MoveToOuter(h + mlp.Forward(postAttentionNorm.Forward(h)));
+        var (stream, normed) = inputNorm.Forward(h);
+        (stream, normed) = postAttentionNorm.Forward(new Residual(stream, attention.Forward(normed, cos, signedSin, cache)));
+        return new Residual(scope.MoveToOuter(stream), scope.MoveToOuter(mlp.Forward(normed)));
     }
 }
 
@@ -165,15 +193,21 @@ public sealed class LlamaModel : IDisposable
     public Tensor Hidden(Tensor inputIds, (Tensor Cos, Tensor Sin) rotary, KvCache? cache = null)
     {
         var (cos, signedSin) = (rotary.Cos, Rotary.SignedSin(rotary.Sin));
-        var h = Functional.Embedding(embedTokens, inputIds);
+        var h = new Residual(Functional.Embedding(embedTokens, inputIds));
         for (var i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
-            h = ActivationCheckpointing && cache is null
-                ? ActivationCheckpoint.Run(x => layer.Forward(x, cos, signedSin, null), h)
+            // A checkpointed layer takes and gives one tensor: the stream with its update added.
+            var next = ActivationCheckpointing && cache is null
+                ? new Residual(ActivationCheckpoint.Run(x => layer.Forward(new Residual(x), cos, signedSin, null).Sum(), h.Sum()))
                 : layer.Forward(h, cos, signedSin, cache?[i]);
+            // The layer's input goes now: autograd keeps what backward needs, and held to the end of the step, two
+            // tensors a layer would add up to gigabytes at long lengths.
+            h.Stream.Dispose();
+            h.Pending?.Dispose();
+            h = next;
         }
-        return norm.Forward(h);
+        return norm.Forward(h).Normed;
     }
 
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, lmHead);

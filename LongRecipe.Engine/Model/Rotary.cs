@@ -88,7 +88,7 @@ public static class Rotary
     /// </summary>
     public static Tensor Rotate(Tensor x, Tensor cos, Tensor signedSin)
     {
-        if (RotaryKernel.Applies(x, cos)) return new RotaryKernel(x, cos, signedSin).Apply(x);
+        if (RotaryKernel.Applies(x, cos)) return new RotaryKernel(x, cos, signedSin).Apply(x)[0];
         using var scope = DisposeScope.Enter();
         long rotaryDim = cos.Size(-1), headDim = x.Size(-1);
         var part = rotaryDim == headDim ? x : x.Slice(-1, 0, rotaryDim);

@@ -24,14 +24,14 @@ internal sealed class RotaryKernel(Tensor x, Tensor cos, Tensor signedSin) : Aut
         && (cos.Size(0) == 1 || cos.Size(0) == x.Size(0)) && cos.Size(1) == x.Size(1) && cos.Size(2) % 2 == 0
         && cos.Size(2) <= x.Size(3) && x.NumElements > 0;
 
-    protected override Tensor Forward()
+    protected override Tensor[] Forward()
     {
         savedCos = Save(cos.Contiguous());
         savedSin = Save(signedSin.Contiguous());
-        return Launch("forward", x.Contiguous());
+        return [Launch("forward", x.Contiguous())];
     }
 
-    protected override Tensor?[] Backward(Tensor gradOutput) => [Launch("backward", gradOutput.Contiguous())];
+    protected override Tensor?[] Backward(Tensor[] gradOutputs) => [Launch("backward", gradOutputs[0].Contiguous())];
 
     private Tensor Launch(string pass, Tensor input)
     {

@@ -10,18 +10,20 @@ namespace LongRecipe.Engine.Torch;
 /// <see cref="Forward"/> with autograd off; backward calls <see cref="Backward"/>, on libtorch's autograd thread for CUDA.
 /// Tensors backward needs are kept with <see cref="Save"/>, which the function owns until autograd drops it.
 /// </summary>
-public abstract class AutogradFunction
+/// <param name="outputs">How many tensors <see cref="Forward"/> gives.</param>
+public abstract class AutogradFunction(int outputs = 1)
 {
+    private readonly int outputs = outputs;
     private readonly List<Tensor> saved = [];
     private Tensor[] inputs = [];
     private Exception? forwardError;
 
-    /// <summary>The output, computed from the inputs given to <see cref="Apply"/>.</summary>
-    protected abstract Tensor Forward();
+    /// <summary>The outputs, computed from the inputs given to <see cref="Apply"/>.</summary>
+    protected abstract Tensor[] Forward();
 
     /// <summary>The gradient of each input given to <see cref="Apply"/>, in order (null where it needs none), from the
-    /// output's.</summary>
-    protected abstract Tensor?[] Backward(Tensor gradOutput);
+    /// outputs' (zeros for an output that got none).</summary>
+    protected abstract Tensor?[] Backward(Tensor[] gradOutputs);
 
     /// <summary>Keeps <paramref name="tensor"/> for <see cref="Backward"/>: the returned tensor shares its storage and lives
     /// as long as the function, whatever scope disposes the original.</summary>
@@ -32,9 +34,9 @@ public abstract class AutogradFunction
         return kept;
     }
 
-    /// <summary>Forward's output, whose gradient reaches <paramref name="inputs"/> through Backward. The function is used
+    /// <summary>Forward's outputs, whose gradients reach <paramref name="inputs"/> through Backward. The function is used
     /// once.</summary>
-    public unsafe Tensor Apply(params Tensor[] inputs)
+    public unsafe Tensor[] Apply(params Tensor[] inputs)
     {
         if (this.inputs.Length > 0) throw new InvalidOperationException("an autograd function is applied once");
         this.inputs = inputs;
@@ -42,7 +44,7 @@ public abstract class AutogradFunction
         {
             try
             {
-                return Forward();
+                return CheckedOutputs(Forward());
             }
             finally
             {
@@ -51,11 +53,18 @@ public abstract class AutogradFunction
         }
         var state = GCHandle.Alloc(this);
         using var handles = new HandleArray(inputs);
+        var results = stackalloc nint[outputs];
         var status = Native.lr_managed_function(&InvokeForward, &InvokeBackward, &Release, GCHandle.ToIntPtr(state),
-            handles.Pointers, handles.Pointers.Length, out var result);
+            handles.Pointers, handles.Pointers.Length, outputs, results);
         if (status != 0 && forwardError is { } error) ExceptionDispatchInfo.Throw(error);
-        return Tensor.Wrap(status, result);
+        Native.Check(status);
+        var tensors = new Tensor[outputs];
+        for (var i = 0; i < outputs; i++) tensors[i] = Tensor.Own(results[i]);
+        return tensors;
     }
+
+    private Tensor[] CheckedOutputs(Tensor[] results) => results.Length == outputs ? results
+        : throw new InvalidOperationException($"forward gave {results.Length} outputs where the function declares {outputs}");
 
     private void ReleaseSaved()
     {
@@ -70,7 +79,8 @@ public abstract class AutogradFunction
         try
         {
             using var scope = DisposeScope.Enter();
-            *output = function.Forward().TransferOwnership();
+            var results = function.CheckedOutputs(function.Forward());
+            for (var i = 0; i < results.Length; i++) output[i] = results[i].TransferOwnership();
             return 0;
         }
         catch (Exception e)
@@ -82,14 +92,16 @@ public abstract class AutogradFunction
     }
 
     [UnmanagedCallersOnly]
-    private static unsafe int InvokeBackward(nint state, nint gradOutput, nint* gradients, nint* error)
+    private static unsafe int InvokeBackward(nint state, nint* gradOutputs, nint* gradients, nint* error)
     {
         var function = (AutogradFunction)GCHandle.FromIntPtr(state).Target!;
         try
         {
             // A scope of its own: this runs on an autograd thread, and nothing made here but the gradients outlives it.
             using var scope = DisposeScope.Enter();
-            var result = function.Backward(Tensor.Own(gradOutput));
+            var grads = new Tensor[function.outputs];
+            for (var i = 0; i < grads.Length; i++) grads[i] = Tensor.Own(gradOutputs[i]);
+            var result = function.Backward(grads);
             if (result.Length != function.inputs.Length)
                 throw new InvalidOperationException($"backward gave {result.Length} gradients for {function.inputs.Length} inputs");
             for (var i = 0; i < result.Length; i++) gradients[i] = result[i]?.TransferOwnership() ?? 0;

@@ -22,7 +22,7 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
         && logits.Dim == 2 && (logits.DType is DType.BFloat16 or DType.Float32) && logits.Size(0) > 0
         && targets.Dim == 1 && targets.DType == DType.Int64 && targets.Size(0) == logits.Size(0) && targets.Device == logits.Device;
 
-    protected override Tensor Forward()
+    protected override Tensor[] Forward()
     {
         var (rows, vocab) = (logits.Size(0), logits.Size(1));
         savedLogits = Save(logits.Contiguous());
@@ -31,13 +31,13 @@ internal sealed class CrossEntropyKernel(Tensor logits, Tensor targets, long ign
         logSumExp = Save(Tensor.Empty([rows], DType.Float32, logits.Device));
         Kernels.Launch(CudaModule.KernelName("cross_entropy_forward", savedLogits.DType, Width(savedLogits)), logits.Device,
             ((uint)Math.Min(rows, 1 << 20), 1, 1), Threads, savedLogits, savedTargets, losses, logSumExp, rows, vocab, ignoreIndex);
-        return losses;
+        return [losses];
     }
 
-    protected override Tensor?[] Backward(Tensor gradOutput)
+    protected override Tensor?[] Backward(Tensor[] gradOutputs)
     {
         var (rows, vocab) = (savedLogits!.Size(0), savedLogits.Size(1));
-        var gradLosses = gradOutput.Contiguous();
+        var gradLosses = gradOutputs[0].Contiguous();
         var grad = Tensor.Empty([rows, vocab], savedLogits.DType, savedLogits.Device);
         var width = Width(savedLogits);
         var perBlock = Threads * width;

@@ -77,7 +77,7 @@ public static class Functional
     {
         if (CrossEntropyKernel.Applies(logits, targets))
         {
-            var losses = new CrossEntropyKernel(logits, targets, ignoreIndex).Apply(logits);
+            var losses = new CrossEntropyKernel(logits, targets, ignoreIndex).Apply(logits)[0];
             return reduction switch
             {
                 Reduction.None => losses,

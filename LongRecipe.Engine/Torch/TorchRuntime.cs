@@ -73,6 +73,14 @@ public static class TorchRuntime
 
     private static bool useCompiledKernels = CudaModule.IsAvailable;
 
+    /// <summary>
+    /// Whether, where the compiled kernels run, each residual add and the RMSNorm after it run as one kernel each way
+    /// (<see cref="Model.ResidualNormKernel"/>). Off by default: it was built while no GPU was lent, and turns on by
+    /// default once its CUDA tests have passed and a benchmark has measured it (issue 14); the benchmarks'
+    /// --residual-norm-kernel turns it on.
+    /// </summary>
+    public static bool UseResidualNormKernel { get; set; }
+
     private static bool JitAvailable()
     {
         Native.Check(Native.lr_jit_available(out var available));

@@ -21,6 +21,6 @@ internal static partial class Native
 
     [LibraryImport(Library)]
     internal static unsafe partial int lr_managed_function(delegate* unmanaged<nint, nint*, nint*, int> forward,
-        delegate* unmanaged<nint, nint, nint*, nint*, int> backward, delegate* unmanaged<nint, void> release, nint state,
-        ReadOnlySpan<nint> inputs, int count, out nint result);
+        delegate* unmanaged<nint, nint*, nint*, nint*, int> backward, delegate* unmanaged<nint, void> release, nint state,
+        ReadOnlySpan<nint> inputs, int count, int outputs, nint* results);
 }

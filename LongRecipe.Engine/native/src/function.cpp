@@ -7,11 +7,11 @@
 namespace {
 
 // Each returns 0, or non-zero with `error` set to a malloc'ed message.
-// forward: sets `output` to an owned handle.
-using ForwardFn = int (*)(void* state, Handle* output, char** error);
-// backward: given the output's gradient (an owned handle), sets `gradients[i]` to an owned handle, or leaves it null
-// where input i gets no gradient.
-using BackwardFn = int (*)(void* state, Handle grad_output, Handle* gradients, char** error);
+// forward: sets each of `outputs` (as many as the function has) to an owned handle.
+using ForwardFn = int (*)(void* state, Handle* outputs, char** error);
+// backward: given each output's gradient (owned handles; zeros for an output that got none), sets `gradients[i]` to an
+// owned handle, or leaves it null where input i gets no gradient.
+using BackwardFn = int (*)(void* state, Handle* grad_outputs, Handle* gradients, char** error);
 // Lets the managed side free `state` once no graph can call it again.
 using ReleaseFn = void (*)(void* state);
 
@@ -35,15 +35,19 @@ struct Managed : torch::CustomClassHolder {
 };
 
 struct ManagedFunction : public torch::autograd::Function<ManagedFunction> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, at::TensorList inputs,
-                            c10::intrusive_ptr<Managed> managed) {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, at::TensorList inputs,
+                                                c10::intrusive_ptr<Managed> managed, int64_t outputs) {
     ctx->saved_data["managed"] = c10::IValue::make_capsule(managed);
     ctx->saved_data["inputs"] = static_cast<int64_t>(inputs.size());
-    Handle output = nullptr;
+    std::vector<Handle> handles(static_cast<size_t>(outputs), nullptr);
     char* error = nullptr;
-    check(managed->forward(managed->state, &output, &error), error, "forward");
-    at::Tensor result = std::move(*output);
-    delete output;
+    const int status = managed->forward(managed->state, handles.data(), &error);
+    torch::autograd::variable_list result;
+    for (Handle h : handles) {
+      result.push_back(h ? std::move(*h) : at::Tensor());
+      delete h;
+    }
+    check(status, error, "forward");
     return result;
   }
 
@@ -51,8 +55,10 @@ struct ManagedFunction : public torch::autograd::Function<ManagedFunction> {
                                                  torch::autograd::variable_list grads) {
     auto managed = c10::static_intrusive_pointer_cast<Managed>(ctx->saved_data["managed"].toCapsule());
     std::vector<Handle> gradients(static_cast<size_t>(ctx->saved_data["inputs"].toInt()), nullptr);
+    std::vector<Handle> grad_outputs;
+    for (auto& g : grads) grad_outputs.push_back(lr::wrap(g));
     char* error = nullptr;
-    const int status = managed->backward(managed->state, lr::wrap(grads[0]), gradients.data(), &error);
+    const int status = managed->backward(managed->state, grad_outputs.data(), gradients.data(), &error);
     torch::autograd::variable_list result;
     for (Handle g : gradients) {
       result.push_back(g ? std::move(*g) : at::Tensor());
@@ -60,20 +66,22 @@ struct ManagedFunction : public torch::autograd::Function<ManagedFunction> {
     }
     check(status, error, "backward");
     result.emplace_back();  // the managed state
+    result.emplace_back();  // the output count
     return result;
   }
 };
 
 }  // namespace
 
-// out = forward(state), whose gradient reaches `inputs` through backward(state, ∂out). The callbacks read the inputs
-// from their state; `inputs` tells autograd which tensors the output depends on. `release(state)` is called exactly
-// once, when the function can no longer be called.
+// out[0 .. outputs) = forward(state), whose gradients reach `inputs` through backward(state, ∂out). The callbacks read
+// the inputs from their state; `inputs` tells autograd which tensors the outputs depend on. `release(state)` is called
+// exactly once, when the function can no longer be called.
 LR_API lr_managed_function(ForwardFn forward, BackwardFn backward, ReleaseFn release, void* state,
-                           const Handle* inputs, int count, Handle* out) {
+                           const Handle* inputs, int count, int outputs, Handle* out) {
   LR_GUARD(
     auto managed = c10::make_intrusive<Managed>(forward, backward, release, state);
     const auto tensors = lr::list(inputs, count);
-    *out = lr::wrap(ManagedFunction::apply(at::TensorList(tensors), managed));
+    auto results = ManagedFunction::apply(at::TensorList(tensors), managed, static_cast<int64_t>(outputs));
+    for (int i = 0; i < outputs; i++) out[i] = lr::wrap(std::move(results[static_cast<size_t>(i)]));
   )
 }
