@@ -1,3 +1,4 @@
+using LongRecipe.Lab.Components;
 using LongRecipe.Lab.Components.Charts;
 using LongRecipe.Lab.Components.Pages.Home;
 using LongRecipe.Lab.Components.Pages.Models;
@@ -23,6 +24,7 @@ public static class LabServices
             .AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddScoped<PlotlyScript>();
+        builder.Services.AddScoped<NotFoundReason>();
 
         builder.Services.AddRunEvents();
         builder.Services.AddRunQueue();

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
@@ -124,26 +125,63 @@ public sealed class RunsPageTests(RunsLab lab) : IClassFixture<RunsLab>
 
         Assert.True(errors.Count == 0, "browser errors:\n" + string.Join("\n", errors) + "\nLab output:\n" + lab.Output);
 
-        // The deleted run's page is the Lab's not-found page once interactive too; the browser logs its 404 and nothing else.
+        // The deleted run's page is the Lab's not-found page, naming the run, once interactive too; the browser logs its 404 and nothing else.
         await Open(page, $"/runs/{pose}");
         await Expect(page.GetByText("There is no Lab page at this address.")).ToBeVisibleAsync();
+        await Expect(page.Locator(".not-found-reason")).ToContainTextAsync($"There is no run {pose}; it may have been deleted.");
         Assert.Equal([$"Failed to load resource: the server responded with a status of 404 (Not Found) at {lab.Url}/runs/{pose}:0:0"], errors);
     }
 
-    /// <summary>A run's page is answered 200; the page of a run that does not exist (an id no run has, or no number) 404, as the API answers.</summary>
+    /// <summary>A run's page is answered 200; the page of a run that does not exist (an id no run has, or no number) 404, as the API answers, saying which.</summary>
     [Fact]
     public async Task The_page_of_a_run_that_does_not_exist_is_answered_404()
     {
+        await Answers($"/runs/{lab.RunIds[0]}", HttpStatusCode.OK, $"run #{lab.RunIds[0]}");
+        await NotFound("/runs/abc", "'abc' is not a run id.");
+        await NotFound("/runs/99999999", "There is no run 99999999; it may have been deleted.");
+    }
+
+    /// <summary>An experiment's page is answered 200; an experiment the store lacks 404, naming it.</summary>
+    [Fact]
+    public async Task The_page_of_an_experiment_that_does_not_exist_is_answered_404()
+    {
+        var spec = new ExperimentSpec("lab-404", [RunPresets.Pose()], [1], new EvalSpec(Passkey: new PasskeyEvalSpec([1024], Samples: 4)));
+        using (var store = RunStore.Open(lab.Workspace.StoreFile)) store.SaveExperiment(spec.Name, spec.ToJson());
+
+        await Answers("/runs/experiments/lab-404", HttpStatusCode.OK, "Experiment lab-404");
+        await NotFound("/runs/experiments/nosuch", "The run store has no experiment 'nosuch'.");
+    }
+
+    /// <summary>
+    /// Compare ids that are no run ids are answered 404 naming the value, as are ids no run has; where only some runs are
+    /// missing the others are compared, 200, with a note naming the missing.
+    /// </summary>
+    [Fact]
+    public async Task A_comparison_of_runs_that_do_not_exist_is_answered_404_and_one_of_some_names_them()
+    {
+        var (recipe, pose) = (lab.RunIds[0], lab.RunIds[1]);
+        await Answers($"/runs/compare?ids={recipe},{pose}", HttpStatusCode.OK, "tiny-longrecipe");
+        var partial = await Answers($"/runs/compare?ids={recipe},99999999", HttpStatusCode.OK, "There is no run 99999999; it may have been deleted. The others are compared.");
+        Assert.Contains("tiny-longrecipe", partial);
+
+        await NotFound("/runs/compare?ids=99999998,99999999", "There are no runs 99999998, 99999999; they may have been deleted.");
+        await NotFound("/runs/compare?ids=abc", "ids=abc: 'abc' is not a run id");
+        await NotFound($"/runs/compare?ids={recipe},x7", $"ids={recipe},x7: 'x7' is not a run id");
+        await NotFound("/runs/compare?ids=", "ids=: compare 2 to 4 runs, got 0");
+        await NotFound("/runs/compare", "ids=: compare 2 to 4 runs, got 0");
+    }
+
+    private Task NotFound(string path, string reason) => Answers(path, HttpStatusCode.NotFound, "There is no Lab page at this address.", reason);
+
+    /// <summary>GETs <paramref name="path"/> (prerendered) and checks its status and that its page says each of <paramref name="texts"/>; returns the page's text.</summary>
+    private async Task<string> Answers(string path, HttpStatusCode status, params string[] texts)
+    {
         var cancel = TestContext.Current.CancellationToken;
-        using var existing = await lab.Http.GetAsync($"/runs/{lab.RunIds[0]}", cancel);
-        Assert.Equal(System.Net.HttpStatusCode.OK, existing.StatusCode);
-        Assert.Contains($"run #{lab.RunIds[0]}", await existing.Content.ReadAsStringAsync(cancel));
-        foreach (var path in new[] { "/runs/abc", "/runs/99999999" })
-        {
-            using var missing = await lab.Http.GetAsync(path, cancel);
-            Assert.True(missing.StatusCode == System.Net.HttpStatusCode.NotFound, $"{path}: {missing.StatusCode}");
-            Assert.Contains("There is no Lab page at this address.", await missing.Content.ReadAsStringAsync(cancel));
-        }
+        using var response = await lab.Http.GetAsync(path, cancel);
+        var page = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync(cancel));
+        Assert.True(response.StatusCode == status, $"{path}: {response.StatusCode}, expected {status}");
+        foreach (var text in texts) Assert.True(page.Contains(text, StringComparison.Ordinal), $"{path}: the page does not say \"{text}\"");
+        return page;
     }
 
     private string FolderName(long run)

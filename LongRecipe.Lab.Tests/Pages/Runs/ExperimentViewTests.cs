@@ -53,7 +53,7 @@ public sealed class ExperimentViewTests : IDisposable
     [Fact]
     public void An_unknown_experiment_is_named()
     {
-        var e = Assert.Throws<ArgumentException>(() => ExperimentView.Load(seeded.Store, "nothing"));
+        var e = Assert.Throws<KeyNotFoundException>(() => ExperimentView.Load(seeded.Store, "nothing"));
         Assert.Equal("The run store has no experiment 'nothing'.", e.Message);
     }
 }

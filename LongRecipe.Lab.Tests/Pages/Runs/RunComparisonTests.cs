@@ -111,22 +111,39 @@ public sealed class RunComparisonTests : SeededStoreTests
         Assert.Equal(expected, RunComparison.ParseIds(text));
 
     [Theory]
-    [InlineData(null, "compare 2 to 4 runs, got 0")]
-    [InlineData("5,5", "compare 2 to 4 runs, got 1")]
-    [InlineData("1,2,3,4,5", "compare 2 to 4 runs, got 5")]
-    [InlineData("1,x", "'x' is not a run id")]
-    [InlineData("1,-2", "'-2' is not a run id")]
+    [InlineData(null, "ids=: compare 2 to 4 runs, got 0")]
+    [InlineData("", "ids=: compare 2 to 4 runs, got 0")]
+    [InlineData("5,5", "ids=5,5: compare 2 to 4 runs, got 1")]
+    [InlineData("1,2,3,4,5", "ids=1,2,3,4,5: compare 2 to 4 runs, got 5")]
+    [InlineData("abc", "ids=abc: 'abc' is not a run id")]
+    [InlineData("1,x", "ids=1,x: 'x' is not a run id")]
+    [InlineData("1,-2", "ids=1,-2: '-2' is not a run id")]
     public void Bad_compare_ids_say_what_is_wrong(string? text, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => RunComparison.ParseIds(text)).Message);
 
     [Fact]
-    public void A_deleted_run_cannot_be_compared()
+    public void A_deleted_run_is_named_missing_and_the_others_compared()
     {
         var (recipe, pose) = Seeded.SeedRecipeAndPose();
         Seeded.Store.Delete(pose);
 
-        var error = Assert.Throws<ArgumentException>(() => RunComparison.Load(Seeded.Store, [recipe, pose], Start));
+        var view = RunComparison.Load(Seeded.Store, [pose, recipe, 99], Start);
 
-        Assert.Contains($"There is no run {pose}", error.Message);
+        Assert.Equal([recipe], view.Runs.Select(r => r.Id));
+        Assert.Equal([pose, 99], view.Missing);
+        Assert.Equal($"There are no runs {pose}, 99; they may have been deleted.", RunFormat.NoRuns(view.Missing));
+    }
+
+    [Fact]
+    public void Runs_none_of_which_exist_are_named()
+    {
+        var (recipe, pose) = Seeded.SeedRecipeAndPose();
+        Seeded.Store.Delete(pose);
+        Seeded.Store.Delete(recipe);
+
+        var error = Assert.Throws<KeyNotFoundException>(() => RunComparison.Load(Seeded.Store, [recipe, pose], Start));
+
+        Assert.Equal($"There are no runs {recipe}, {pose}; they may have been deleted.", error.Message);
+        Assert.Equal($"There is no run {pose}; it may have been deleted.", RunFormat.NoRuns([pose]));
     }
 }

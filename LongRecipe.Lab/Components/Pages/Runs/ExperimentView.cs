@@ -27,10 +27,10 @@ public sealed record ExperimentView(string Name, IReadOnlyList<ulong> Seeds, IRe
     /// <summary>The experiment's page.</summary>
     public static string Url(string name) => $"/runs/experiments/{Uri.EscapeDataString(name)}";
 
-    /// <summary>The experiment the store holds under <paramref name="name"/>; an <see cref="ArgumentException"/> when there is none.</summary>
+    /// <summary>The experiment the store holds under <paramref name="name"/>; a <see cref="KeyNotFoundException"/> when there is none.</summary>
     public static ExperimentView Load(RunStore store, string name)
     {
-        var json = store.ExperimentSpec(name) ?? throw new ArgumentException($"The run store has no experiment '{name}'.");
+        var json = store.ExperimentSpec(name) ?? throw new KeyNotFoundException($"The run store has no experiment '{name}'.");
         var spec = ExperimentSpec.Parse(json, $"{store.FilePath}: experiments[{name}]");
         return Build(spec, ExperimentResults.Load(spec, store));
     }

@@ -11,11 +11,10 @@ namespace LongRecipe.Lab.Components.Pages.Runs;
 /// </summary>
 public sealed record ComparedRun(RunRecord Run, IReadOnlyList<StepEvent> Steps, TrainingTotals Totals, IReadOnlyList<EvalEvent> Evals)
 {
-    public static ComparedRun Load(RunStore store, long id)
-    {
-        var run = store.GetRun(id) ?? throw new ArgumentException($"There is no run {id}; it may have been deleted.");
-        return new ComparedRun(run, store.Steps(id, RunComparison.MaxPointsPerRun), TrainingTotals.From(store.Steps(id)), store.Evals(id));
-    }
+    /// <summary>Run <paramref name="id"/> as compared; null when the store has no such run.</summary>
+    public static ComparedRun? Load(RunStore store, long id) => store.GetRun(id) is { } run
+        ? new ComparedRun(run, store.Steps(id, RunComparison.MaxPointsPerRun), TrainingTotals.From(store.Steps(id)), store.Evals(id))
+        : null;
 }
 
 /// <summary>A compared run's name in legends and column heads (with its id when names repeat) and its colour in every chart.</summary>
@@ -43,13 +42,18 @@ public sealed record ComparisonView(
     IReadOnlyList<RunLegend> Runs,
     ChartFigure Loss, ChartFigure LearningRate, ChartFigure Throughput,
     IReadOnlyList<NeedleMap> Needles, ChartFigure Passkey, ChartFigure Perplexity,
-    IReadOnlyList<MetricRow> Metrics, IReadOnlyList<SpecDifference> SpecDifferences);
+    IReadOnlyList<MetricRow> Metrics, IReadOnlyList<SpecDifference> SpecDifferences)
+{
+    /// <summary>The ids asked for that the store has no run for, in the order asked.</summary>
+    public IReadOnlyList<long> Missing { get; init; } = [];
+}
 
 /// <summary>
-/// Builds the compare page from 2–4 runs: loss, learning rate and throughput over one step axis per run
-/// (stages follow each other: a stage's step s plots at the steps of the stages before it plus s, and each
-/// stage boundary is marked), needle heatmaps on one colour scale (accuracy 0–1) over the same lengths and
-/// depths, passkey accuracy and perplexity by length, the metrics table and the spec diff.
+/// Builds the compare page from the runs asked for (2–4; fewer remain when some were deleted): loss, learning
+/// rate and throughput over one step axis per run (stages follow each other: a stage's step s plots at the steps
+/// of the stages before it plus s, and each stage boundary is marked), needle heatmaps on one colour scale
+/// (accuracy 0–1) over the same lengths and depths, passkey accuracy and perplexity by length, the metrics
+/// table and the spec diff.
 /// </summary>
 public static class RunComparison
 {
@@ -64,7 +68,7 @@ public static class RunComparison
 
     public static string Url(IEnumerable<long> ids) => $"{Route}?ids={string.Join(',', ids)}";
 
-    /// <summary>Reads "3,7,12" (the compare page's ids parameter); throws an <see cref="ArgumentException"/> saying what is wrong.</summary>
+    /// <summary>Reads "3,7,12" (the compare page's ids parameter); throws an <see cref="ArgumentException"/> naming the value and what is wrong.</summary>
     public static IReadOnlyList<long> ParseIds(string? text)
     {
         var parts = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -72,21 +76,29 @@ public static class RunComparison
         foreach (var part in parts)
         {
             if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-                throw new ArgumentException($"ids: '{part}' is not a run id (ids=3,7 compares runs 3 and 7).");
+                throw new ArgumentException($"ids={text}: '{part}' is not a run id (ids=3,7 compares runs 3 and 7).");
             if (!ids.Contains(id)) ids.Add(id);
         }
         if (ids.Count is < RunSelection.MinCompared or > RunSelection.MaxCompared)
-            throw new ArgumentException($"ids: compare {RunSelection.MinCompared} to {RunSelection.MaxCompared} runs, got {ids.Count}.");
+            throw new ArgumentException($"ids={text}: compare {RunSelection.MinCompared} to {RunSelection.MaxCompared} runs, got {ids.Count} (ids=3,7 compares runs 3 and 7).");
         return ids;
     }
 
-    public static ComparisonView Load(RunStore store, IReadOnlyList<long> ids, DateTimeOffset now) =>
-        Build(ids.Select(id => ComparedRun.Load(store, id)).ToList(), now);
+    /// <summary>
+    /// The comparison of those of <paramref name="ids"/> the store has, naming the others in <see cref="ComparisonView.Missing"/>;
+    /// a <see cref="KeyNotFoundException"/> naming them when it has none.
+    /// </summary>
+    public static ComparisonView Load(RunStore store, IReadOnlyList<long> ids, DateTimeOffset now)
+    {
+        var runs = ids.Select(id => ComparedRun.Load(store, id)).OfType<ComparedRun>().ToList();
+        if (runs.Count == 0) throw new KeyNotFoundException(RunFormat.NoRuns(ids));
+        return Build(runs, now) with { Missing = [.. ids.Where(id => runs.All(r => r.Run.Id != id))] };
+    }
 
     public static ComparisonView Build(IReadOnlyList<ComparedRun> runs, DateTimeOffset now)
     {
-        if (runs.Count is < RunSelection.MinCompared or > RunSelection.MaxCompared)
-            throw new ArgumentException($"compare {RunSelection.MinCompared} to {RunSelection.MaxCompared} runs, got {runs.Count}", nameof(runs));
+        if (runs.Count is < 1 or > RunSelection.MaxCompared)
+            throw new ArgumentException($"compare 1 to {RunSelection.MaxCompared} runs, got {runs.Count}", nameof(runs));
         var legends = Legends(runs);
         var results = runs.Select(r => EvalResults.From(r.Evals)).ToList();
         var series = runs.Select(r => StepSeries.Of(r.Steps)).ToList();

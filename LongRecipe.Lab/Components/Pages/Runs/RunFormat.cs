@@ -7,6 +7,11 @@ public static class RunFormat
 {
     public const string None = "—";
 
+    /// <summary>What a page says of runs the store lacks, e.g. "There is no run 7; it may have been deleted."</summary>
+    public static string NoRuns(IReadOnlyList<long> ids) => ids.Count == 1
+        ? $"There is no run {ids[0]}; it may have been deleted."
+        : $"There are no runs {string.Join(", ", ids)}; they may have been deleted.";
+
     /// <summary>The UTC day, e.g. 2026-11-22.</summary>
     public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
