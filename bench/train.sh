@@ -11,7 +11,8 @@
 # once as a CUDA graph and times its replays (PyTorch stays eager). JIT_KERNELS=0 composes SwiGLU from libtorch's ops
 # instead of the binding's run-time compiled kernel (to measure what the kernel brings); COMPILED_KERNELS=0 composes
 # cross-entropy and rotary from libtorch's ops instead of the binding's kernels compiled through NVRTC;
-# RESIDUAL_NORM_KERNEL=1 adds each residual update inside the next RMSNorm's kernel (off by default until measured).
+# RESIDUAL_NORM_KERNEL=1 adds each residual update inside the next RMSNorm's kernel, SHARED_INPUT_LINEAR=1 sums the
+# gradient of the projections' shared input inside the matrix products (both off by default until measured).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
@@ -20,6 +21,7 @@ graph=$([ -n "${CUDA_GRAPH:-}" ] && echo --cuda-graph)
 [ "${JIT_KERNELS:-1}" = 0 ] && graph="$graph --no-jit-kernels"
 [ "${COMPILED_KERNELS:-1}" = 0 ] && graph="$graph --no-compiled-kernels"
 [ "${RESIDUAL_NORM_KERNEL:-0}" = 1 ] && graph="$graph --residual-norm-kernel"
+[ "${SHARED_INPUT_LINEAR:-0}" = 1 ] && graph="$graph --shared-input-linear"
 out=$(mktemp)
 for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true}; do
   IFS=: read -r preset seq checkpoint state cap <<<"$c"
@@ -40,7 +42,7 @@ for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows)
     pair = {r["impl"]: r for r in rows if (r["preset"], r["seq"], r["checkpoint"]) == key}
     for impl in ("longrecipe", "pytorch"):
         r = pair.get(impl, {"failed": True})
-        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' no-nvrtc' if r.get('compiled_kernels') is False else ''}{' resnorm' if r.get('residual_norm_kernel') else ''}"
+        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' no-nvrtc' if r.get('compiled_kernels') is False else ''}{' resnorm' if r.get('residual_norm_kernel') else ''}{' shared-in' if r.get('shared_input_linear') else ''}"
         if r.get("failed"):
             print(f"{name:<28}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
             continue

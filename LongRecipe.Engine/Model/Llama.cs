@@ -81,9 +81,10 @@ public sealed class Attention(LlamaConfig config, Parameters p, string prefix)
         var (heads, kvHeads, headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
 
         // [batch, seq, heads · head_dim] → [batch, seq, heads, head_dim], rotated, → [batch, heads, seq, head_dim]
-        var q = Rotary.Rotate(Functional.Linear(x, qProj, qBias).View(batch, seq, heads, headDim), cos, signedSin).Transpose(1, 2);
-        var k = Rotary.Rotate(Functional.Linear(x, kProj, kBias).View(batch, seq, kvHeads, headDim), cos, signedSin).Transpose(1, 2);
-        var v = Functional.Linear(x, vProj, vBias).View(batch, seq, kvHeads, headDim).Transpose(1, 2);
+        var qkv = Functional.Linears(x, [qProj, kProj, vProj], [qBias, kBias, vBias]);
+        var q = Rotary.Rotate(qkv[0].View(batch, seq, heads, headDim), cos, signedSin).Transpose(1, 2);
+        var k = Rotary.Rotate(qkv[1].View(batch, seq, kvHeads, headDim), cos, signedSin).Transpose(1, 2);
+        var v = qkv[2].View(batch, seq, kvHeads, headDim).Transpose(1, 2);
 
         var past = cache?.Length ?? 0;
         if (cache is not null) (k, v) = cache.Append(k, v);
@@ -113,8 +114,11 @@ public sealed class Mlp(Parameters p, string prefix)
     private readonly Tensor? gateBias = p.Optional($"{prefix}.gate_proj.bias"), upBias = p.Optional($"{prefix}.up_proj.bias");
     private readonly Tensor? downBias = p.Optional($"{prefix}.down_proj.bias");
 
-    public Tensor Forward(Tensor x) =>
-        Functional.Linear(Functional.SwiGlu(Functional.Linear(x, gate, gateBias), Functional.Linear(x, up, upBias)), down, downBias);
+    public Tensor Forward(Tensor x)
+    {
+        var gateUp = Functional.Linears(x, [gate, up], [gateBias, upBias]);
+        return Functional.Linear(Functional.SwiGlu(gateUp[0], gateUp[1]), down, downBias);
+    }
 }
 
 // ---- Decoder layer -------------------------------------------------------------

@@ -20,6 +20,16 @@ public static class Functional
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) =>
         Tensor.Wrap(Native.lr_linear(x.Handle, weight.Handle, bias?.Handle ?? TensorHandle.Null, out var r), r);
 
+    /// <summary>
+    /// x Wᵢᵀ + bᵢ for each weight (biases may be null), of one input: where gradients are recorded and
+    /// <see cref="TorchRuntime.UseSharedInputLinear"/> is on, backward sums x's gradient inside the matrix products
+    /// (<see cref="SharedInputLinear"/>); else one <see cref="Linear"/> each.
+    /// </summary>
+    public static Tensor[] Linears(Tensor x, Tensor[] weights, Tensor?[] biases) =>
+        TorchRuntime.UseSharedInputLinear && NoGradScope.IsEnabled && x.Dim >= 2
+            ? new SharedInputLinear(x, weights, biases).Apply([x, .. weights, .. biases.OfType<Tensor>()])
+            : [.. weights.Select((w, i) => Linear(x, w, biases[i]))];
+
     /// <summary>Rows of <paramref name="weight"/> [vocab, dim] at the i64 <paramref name="ids"/>.</summary>
     public static Tensor Embedding(Tensor weight, Tensor ids) => Tensor.Wrap(Native.lr_embedding(weight.Handle, ids.Handle, out var r), r);
 

@@ -154,6 +154,13 @@ public sealed partial class Tensor
     public Tensor DivInPlace(Tensor other) => InPlace(BinaryOp.Div, other);
     public Tensor DivInPlace(double scalar) => InPlace(BinaryOp.Div, scalar);
 
+    /// <summary>this += a · b for matrices, the product added by the matrix kernel itself (no separate add).</summary>
+    public Tensor AddMatMulInPlace(Tensor a, Tensor b)
+    {
+        Native.Check(Native.lr_addmm_(Handle, a.Handle, b.Handle));
+        return this;
+    }
+
     /// <summary>this += value · a · b.</summary>
     public Tensor AddcmulInPlace(Tensor a, Tensor b, double value = 1)
     {

@@ -81,6 +81,14 @@ public static class TorchRuntime
     /// </summary>
     public static bool UseResidualNormKernel { get; set; }
 
+    /// <summary>
+    /// Whether linear maps of one input sum the input's gradient inside the matrix products (<see cref="SharedInputLinear"/>:
+    /// the query, key and value projections, the gate and up projections), where autograd adds each product in a kernel of
+    /// its own. Off by default until a GPU benchmark has measured it (issue 14); the benchmarks' --shared-input-linear
+    /// turns it on.
+    /// </summary>
+    public static bool UseSharedInputLinear { get; set; }
+
     private static bool JitAvailable()
     {
         Native.Check(Native.lr_jit_available(out var available));

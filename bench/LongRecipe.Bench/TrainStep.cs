@@ -132,7 +132,7 @@ internal sealed class TrainStep : IDisposable
     /// <summary>The row's description of the run's settings, shared with the trainer benchmark's rows.</summary>
     public static string Setup(Options o) =>
         $"\"checkpoint\":{(o.Checkpoint ? "true" : "false")},\"optimizer_state\":\"{o.OptimizerState.Name()}\"," +
-        $"\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")},\"jit_kernels\":{(TorchRuntime.UseJitKernels ? "true" : "false")},\"compiled_kernels\":{(TorchRuntime.UseCompiledKernels ? "true" : "false")},\"residual_norm_kernel\":{(TorchRuntime.UseResidualNormKernel ? "true" : "false")}," +
+        $"\"attention\":\"{Options.AttentionName(o.Attention)}\",\"cuda_graph\":{(o.CudaGraph ? "true" : "false")},\"jit_kernels\":{(TorchRuntime.UseJitKernels ? "true" : "false")},\"compiled_kernels\":{(TorchRuntime.UseCompiledKernels ? "true" : "false")},\"residual_norm_kernel\":{(TorchRuntime.UseResidualNormKernel ? "true" : "false")},\"shared_input_linear\":{(TorchRuntime.UseSharedInputLinear ? "true" : "false")}," +
         $"\"memory_cap\":{(o.MemoryFraction is { } f ? f.ToString("F4", CultureInfo.InvariantCulture) : "null")}";
 
     /// <summary>(Weights that multiply, FLOPs of a training step on one sequence of <paramref name="seq"/> tokens), as the class summary counts them.</summary>

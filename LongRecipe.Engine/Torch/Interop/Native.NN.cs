@@ -7,6 +7,7 @@ internal static partial class Native
 {
     [LibraryImport(Library)] internal static partial int lr_matmul(TensorHandle a, TensorHandle b, out nint result);
     [LibraryImport(Library)] internal static partial int lr_linear(TensorHandle x, TensorHandle weight, TensorHandle bias, out nint result);
+    [LibraryImport(Library)] internal static partial int lr_addmm_(TensorHandle self, TensorHandle a, TensorHandle b);
     [LibraryImport(Library)] internal static partial int lr_embedding(TensorHandle weight, TensorHandle ids, out nint result);
     [LibraryImport(Library)] internal static partial int lr_rms_norm(TensorHandle x, TensorHandle weight, double eps, out nint result);
     [LibraryImport(Library)] internal static partial int lr_softmax(TensorHandle x, long dim, out nint result);

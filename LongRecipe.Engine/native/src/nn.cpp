@@ -8,6 +8,9 @@ LR_API lr_linear(Handle x, Handle weight, Handle bias, Handle* out) {
   LR_GUARD(*out = lr::wrap(at::linear(lr::ref(x), lr::ref(weight), lr::opt(bias)));)
 }
 
+// self += a · b, in place: the matrix kernel adds the product to what is there (cuBLAS's β = 1), with no separate add.
+LR_API lr_addmm_(Handle self, Handle a, Handle b) { LR_GUARD(lr::ref(self).addmm_(lr::ref(a), lr::ref(b));) }
+
 LR_API lr_embedding(Handle weight, Handle ids, Handle* out) {
   LR_GUARD(*out = lr::wrap(at::embedding(lr::ref(weight), lr::ref(ids)));)
 }
