@@ -223,6 +223,7 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"head_dim\": 7", "rotary dimension head_dim × partial_rotary_factor = 7 must be even")]
     [InlineData(", \"hidden_act\": \"gelu\"", "hidden_act 'gelu' is not supported")]
     [InlineData(", \"eos_token_id\": \"</s>\"", "eos_token_id must be an integer or a list of integers, got \"</s>\"")]
+    [InlineData(", \"pad_token_id\": [0, 1]", "pad_token_id must be an integer, got [0, 1]")] // one id, as transformers' configs declare it
     [InlineData(", \"torch_dtype\": \"int8\"", "dtype 'int8' is not supported")]
     [InlineData(", \"tie_word_embeddings\": 1", "tie_word_embeddings must be true or false, got 1")]
     public void Invalid_fields_name_the_file_and_the_field(string extra, string message) =>
@@ -233,6 +234,8 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"eos_token_id\": [2, 32000]", "eos_token_id 32000 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
     [InlineData(", \"eos_token_id\": 40000", "eos_token_id 40000 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
     [InlineData(", \"bos_token_id\": -1", "bos_token_id -1 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
+    [InlineData(", \"pad_token_id\": 32000", "pad_token_id 32000 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
+    [InlineData(", \"pad_token_id\": -1", "pad_token_id -1 lies outside the vocabulary [0, vocab_size 32000): no token has that id")]
     [InlineData(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0}",
         "rope_theta (500000) disagrees with rope_parameters.rope_theta (10000); rope_parameters.rope_theta is used")]
     [InlineData(", \"rope_theta\": 10000.0, \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2, \"rope_theta\": 20000}",
@@ -254,7 +257,7 @@ public sealed class LlamaConfigTests : IDisposable
     }
 
     [Theory]
-    [InlineData(", \"bos_token_id\": 0, \"eos_token_id\": [31999, 2]")]
+    [InlineData(", \"bos_token_id\": 0, \"eos_token_id\": [31999, 2], \"pad_token_id\": 31999")]
     [InlineData(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000}")]
     [InlineData(", \"rope_theta\": 500000.0")]
     public void In_range_ids_and_agreeing_thetas_load_without_a_word(string extra)

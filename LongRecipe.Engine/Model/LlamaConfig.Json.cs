@@ -31,15 +31,16 @@ public sealed partial record LlamaConfig
     }
 
     /// <summary>
-    /// What a config.json may say, and transformers loads, that is likely a slip: a bos_token_id or eos_token_id
-    /// outside [0, vocab_size), which no token of the model has; a top-level rope_theta that disagrees with the
-    /// rope_theta of the RoPE object read, which wins (as in transformers 5), so that the top-level one is dropped.
-    /// Equal values say nothing.
+    /// What a config.json may say, and transformers loads, that is likely a slip: a bos_token_id, eos_token_id or
+    /// pad_token_id outside [0, vocab_size), which no token of the model has; a top-level rope_theta that disagrees
+    /// with the rope_theta of the RoPE object read, which wins (as in transformers 5), so that the top-level one is
+    /// dropped. Equal values say nothing.
     /// </summary>
     private IEnumerable<string> Doubts(JsonField root, string ropeSection)
     {
         var ids = EosTokenIds.Select(eos => (Field: "eos_token_id", Id: eos)).ToList();
         if (BosTokenId is { } bos) ids.Insert(0, ("bos_token_id", bos));
+        if (PadTokenId is { } pad) ids.Add(("pad_token_id", pad));
         foreach (var (field, id) in ids)
             if (id < 0 || id >= VocabSize)
                 yield return $"{field} {id} lies outside the vocabulary [0, vocab_size {VocabSize}): no token has that id";
