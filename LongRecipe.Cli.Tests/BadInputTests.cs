@@ -55,7 +55,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     public static TheoryData<string, string> ScoreRequests => new()
     {
         { """{"input_ids": [1]}""", "input_ids needs at least two tokens to score" },
-        { """{"input_ids": [1, 2], "input_ids": [3, 4]}""", "Duplicate property 'input_ids'" },
+        { """{"input_ids": [1, 2], "input_ids": [3, 4]}""", "the document has 'input_ids' written twice ([1, 2], then [3, 4])" },
         { """{"input_ids": [1, 999]}""", "input_ids[1] = 999 is outside the vocabulary [0, 256)" },
         { """{"input_ids": [1, -2]}""", "input_ids[1] = -2 is outside the vocabulary [0, 256)" },
         { """{"input_ids": [1, "x"]}""", "input_ids[1] must be an integer, got \"x\"" },
@@ -441,6 +441,28 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             var answer = JsonDocument.Parse(line).RootElement;
             Assert.Equal(Enumerable.Repeat(JsonValueKind.Null, count), answer.GetProperty("logprobs").EnumerateArray().Select(v => v.ValueKind));
             Assert.Equal(count, answer.GetProperty("non_finite").GetInt32());
+        }
+    }
+
+    // ---- a hand-made tokenizer.json -------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task A_tokenizer_with_a_token_written_twice_or_an_id_far_beyond_its_tokens_is_refused_naming_the_file()
+    {
+        var folder = Path.Combine(models.Folder, "hand-made-tokenizer");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, "tokenizer.json");
+        foreach (var (json, error) in new (string, string)[]
+        {
+            ("""{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}}""", "model.vocab has 'a' written twice (0, then 2)"),
+            ("""{"model": {"type": "BPE", "vocab": {"a": 0, "x": 2147483000}, "merges": []}}""", "model.vocab gives id 2147483000 to 'x', though the file lists 2 tokens"),
+        })
+        {
+            File.WriteAllText(file, json);
+            var result = await CliProcess.RunAsync(["tokenize", "--tokenizer", folder], """{"text": "ab"}""");
+            Assert.Equal(1, result.ExitCode);
+            Assert.Empty(result.Stdout);
+            Assert.Contains($"longrecipe tokenize: {file}: {error}", result.Stderr);
         }
     }
 }

@@ -1,4 +1,5 @@
 using LongRecipe.Engine.IO;
+using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tokenization;
 using static LongRecipe.Engine.Tests.Tokenization.TinyTokenizer;
 
@@ -65,6 +66,52 @@ public class LoadErrorTests
             addedTokens: [Added(0, "<unk>", special: true), Added(1, "<s>", special: true), Added(1, "<s>", special: true)]);
         Assert.Equal((0, 1, 2), (tokenizer.TokenToId("<unk>"), tokenizer.TokenToId("<s>"), tokenizer.TokenToId("a")));
         Assert.Equal("<s> a", tokenizer.Decode([1, 2]));
+    }
+
+    // Hand-made files, written to a folder and loaded as a model folder's tokenizer is.
+    private static string LoadFails(TempFolder folder, string json)
+    {
+        File.WriteAllText(folder.File("tokenizer.json"), json);
+        return Assert.Throws<JsonFieldException>(() => Tokenizer.Load(folder.Path)).Message;
+    }
+
+    [Fact]
+    public void A_token_written_twice_in_the_vocabulary_is_refused_naming_it_and_both_ids()
+    {
+        // HF's tokenizers keeps the last id, and the first is left with no token; other readers keep the first.
+        using var folder = new TempFolder();
+        Assert.Equal($"{folder.File("tokenizer.json")}: model.vocab has 'a' written twice (0, then 2): JSON readers differ on which they keep, "
+            + "the first or the last, so neither is taken",
+            LoadFails(folder, """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}}"""));
+    }
+
+    [Fact]
+    public void An_id_far_beyond_the_tokens_listed_is_refused_naming_the_token_and_the_id()
+    {
+        using var folder = new TempFolder();
+        var file = folder.File("tokenizer.json");
+        const string Why = "ids must stay below 65536 (twice the tokens listed, or 65536 when that is more), as tables hold an entry for every id up to the largest";
+        Assert.Equal($"{file}: model.vocab gives id 2147483000 to 'x', though the file lists 2 tokens: {Why}",
+            LoadFails(folder, """{"model": {"type": "BPE", "vocab": {"a": 0, "x": 2147483000}, "merges": []}}"""));
+        Assert.Equal($"{file}: added_tokens[1] gives id 65536 to '<x>', though the file lists 3 tokens: {Why}",
+            LoadFails(folder, Json(["a"], Array.Empty<string>(), addedTokens: [Added(1, "<s>"), Added(65_536, "<x>")])));
+    }
+
+    [Fact]
+    public void Ids_may_leave_gaps_below_65536_or_as_many_as_the_tokens_listed()
+    {
+        // Added tokens placed after a small vocabulary, anywhere below 65536.
+        var small = Build(["a", "b"], Array.Empty<string>(), addedTokens: [Added(65_535, "<x>")]);
+        Assert.Equal((65_536, "<x>"), (small.VocabSize, small.IdToToken(65_535)));
+
+        // 40,000 tokens and one added: 40,001 tokens, so ids up to 80,001.
+        var vocab = Enumerable.Range(0, 40_000).Select(i => $"t{i}").ToList();
+        var large = Build(vocab, Array.Empty<string>(), addedTokens: [Added(80_001, "<x>")]);
+        Assert.Equal(80_002, large.VocabSize);
+        using var folder = new TempFolder();
+        Assert.Equal($"{folder.File("tokenizer.json")}: added_tokens[0] gives id 80002 to '<x>', though the file lists 40001 tokens: ids must stay below 80002 "
+            + "(twice the tokens listed, or 65536 when that is more), as tables hold an entry for every id up to the largest",
+            LoadFails(folder, Json(vocab, Array.Empty<string>(), addedTokens: [Added(80_002, "<x>")])));
     }
 
     [Fact]

@@ -36,16 +36,46 @@ public readonly record struct JsonField(JsonElement Value, string Source, string
         try
         {
             // A key written twice is read differently by different readers (the first, the last): neither is taken.
-            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
+            return Read(json, source, allowRepeatedKeys: false);
+        }
+        catch (JsonException e)
+        {
+            // A repeated key is found once its object is read, so the reader names neither the object nor where it is:
+            // the document is read again, repeats kept, to name them.
+            using var document = Read(json, source, allowRepeatedKeys: true);
+            var (holder, key) = new JsonField(document.RootElement, source, "").RepeatedKeys().FirstOrDefault();
+            if (key is null) throw new JsonFieldException($"{source}: {e.Message}", e);
+            var values = holder.Value.EnumerateObject().Where(p => p.Name == key).Take(2).Select(p => Shown(p.Value)).ToList();
+            throw holder.Invalid($"has '{key}' written twice ({values[0]}, then {values[1]}): JSON readers differ on which they keep, "
+                + "the first or the last, so neither is taken");
+        }
+    }
+
+    // Syntax errors carry a position; a repeated key (refused unless allowed) does not, and comes out as it is.
+    private static JsonDocument Read(string json, string source, bool allowRepeatedKeys)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = allowRepeatedKeys });
         }
         catch (JsonException e) when (e.LineNumber is { } line)
         {
             throw new JsonFieldException($"{source}: not valid JSON (line {line + 1}, byte {e.BytePositionInLine + 1}): {e.Message}", e);
         }
-        catch (JsonException e)
+    }
+
+    /// <summary>Each key written twice in one object, at any depth: the object holding it, and the key.</summary>
+    public IEnumerable<(JsonField Holder, string Key)> RepeatedKeys()
+    {
+        if (Value.ValueKind == JsonValueKind.Array)
+            foreach (var item in Items())
+                foreach (var repeat in item.RepeatedKeys()) yield return repeat;
+        if (Value.ValueKind != JsonValueKind.Object) yield break;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, member) in Properties())
         {
-            // A repeated key is found once the object is read, so the reader gives no position: its message names the key.
-            throw new JsonFieldException($"{source}: {e.Message}", e);
+            if (!seen.Add(name)) yield return (this, name);
+            foreach (var repeat in member.RepeatedKeys()) yield return repeat;
         }
     }
 

@@ -62,8 +62,10 @@ public sealed partial record RunSpec
         try
         {
             var shape = new List<SpecProblem>();
+            // A field written twice: JSON readers differ on which one counts, so neither is taken.
             using (var document = JsonDocument.Parse(json))
-                RepeatedFields(document.RootElement, "", shape);
+                foreach (var (holder, key) in new JsonField(document.RootElement, source ?? "", "").RepeatedKeys())
+                    shape.Add(new SpecProblem(Join(holder.Path, key), "is written twice; give it once"));
             if (shape.Count > 0) throw new RunSpecException(source, shape);
             if (upgrade is not null) json = upgrade(json, shape);
             using (var document = JsonDocument.Parse(json))
@@ -216,23 +218,6 @@ public sealed partial record RunSpec
             problems.Add(new SpecProblem(kindPath, $"'{kind.GetString()}' is not one of {string.Join(", ", kinds)}"));
         else
             CheckFields(element, info.Options.GetTypeInfo(derived.DerivedType), path, problems, polymorphism.TypeDiscriminatorPropertyName);
-    }
-
-    /// <summary>A field written twice in one object: JSON readers differ on which one counts, so neither is taken.</summary>
-    private static void RepeatedFields(JsonElement element, string path, List<SpecProblem> problems)
-    {
-        if (element.ValueKind == JsonValueKind.Array)
-        {
-            var index = 0;
-            foreach (var item in element.EnumerateArray()) RepeatedFields(item, $"{path}[{index++}]", problems);
-        }
-        if (element.ValueKind != JsonValueKind.Object) return;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
-        {
-            if (!seen.Add(property.Name)) problems.Add(new SpecProblem(Join(path, property.Name), "is written twice; give it once"));
-            RepeatedFields(property.Value, Join(path, property.Name), problems);
-        }
     }
 
     private static void CheckFields(JsonElement element, JsonTypeInfo info, string path, List<SpecProblem> problems, string? discriminator)

@@ -26,11 +26,12 @@ internal static class TokenizerJson
             if (root.Optional(name) is { } setting)
                 throw setting.Error($"{name} is set, which is not supported (Encode returns every id, unpadded)");
 
-        var model = ReadModel(root.Required("model"));
+        var addedTokens = root.Optional("added_tokens");
+        var model = ReadModel(root.Required("model"), addedTokens?.As(JsonValueKind.Array).GetArrayLength() ?? 0, out var idSpace);
         var normalizer = root.Optional("normalizer") is { } n ? ReadNormalizer(n) : null;
         return new TokenizerParts(
             model,
-            ReadAddedTokens(root.Optional("added_tokens"), model, normalizer),
+            ReadAddedTokens(addedTokens, model, normalizer, idSpace),
             normalizer,
             root.Optional("pre_tokenizer") is { } p ? ReadPreTokenizer(p) : null,
             root.Optional("post_processor") is { } pp ? ReadPostProcessor(pp) : null,
@@ -39,13 +40,14 @@ internal static class TokenizerJson
 
     // ---- model ---------------------------------------------------------------------------------
 
-    private static Bpe ReadModel(JsonField model)
+    private static Bpe ReadModel(JsonField model, int addedCount, out IdSpace idSpace)
     {
         if (model.Type() != "BPE") throw model.Unsupported("BPE only");
 
         // The vocabulary and merges hold hundreds of thousands of entries: they are read from the raw
         // elements, and a field (with its path) is made only to report an error.
         var vocabField = model.Required("vocab");
+        idSpace = new IdSpace(vocabField.As(JsonValueKind.Object).GetPropertyCount() + addedCount);
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         // Decode reads one token per id: an id given to two tokens is refused rather than decoded as either.
         var tokenOf = new Dictionary<int, string>();
@@ -54,6 +56,7 @@ internal static class TokenizerJson
             var id = entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out var n) && n >= 0
                 ? n
                 : new JsonField(entry.Value, model.Source, $"model.vocab[\"{entry.Name}\"]").Int(min: 0);
+            idSpace.Check(id, entry.Name, vocabField);
             if (!tokenOf.TryAdd(id, entry.Name) && tokenOf[id] != entry.Name)
                 throw vocabField.Invalid($"gives id {id} to both '{tokenOf[id]}' and '{entry.Name}'");
             vocab[entry.Name] = id;
@@ -111,7 +114,7 @@ internal static class TokenizerJson
 
     // ---- added tokens ----------------------------------------------------------------------------
 
-    private static AddedVocabulary ReadAddedTokens(JsonField? list, Bpe model, INormalizer? normalizer)
+    private static AddedVocabulary ReadAddedTokens(JsonField? list, Bpe model, INormalizer? normalizer, IdSpace idSpace)
     {
         var tokens = new List<AddedToken>();
         // Decode reads one token per id: an entry whose id the vocabulary or an earlier entry gives to another
@@ -122,6 +125,7 @@ internal static class TokenizerJson
             var content = item.Required("content").String();
             var special = item.Bool("special", false);
             var stated = item.Optional("id")?.Int(min: 0);
+            if (stated is { } given) idSpace.Check(given, content, item);
             if (stated is { } own && model.IdToToken(own) is { } token && token != content)
                 throw item.Invalid($"gives id {own} to '{content}', which model.vocab gives to '{token}'");
             // HF gives a token that the model's vocabulary already has the model's id.
@@ -135,6 +139,27 @@ internal static class TokenizerJson
                 Normalized: item.Bool("normalized", !special)));
         }
         return new AddedVocabulary(tokens, normalizer);
+    }
+
+    /// <summary>
+    /// How far ids may reach in a file listing <paramref name="Tokens"/> tokens (model.vocab's and added_tokens' entries).
+    /// The tokenizer, and whoever sizes a table by its VocabSize, hold an entry for every id up to the largest, so one
+    /// token at id 2147483000 would take gigabytes for nothing. Ids may leave gaps as long as these do not outnumber the
+    /// tokens (real files leave none: Llama-3's added tokens follow its 128,000-token vocabulary at 128000…128255), and
+    /// anywhere below 65,536, whose tables stay under a megabyte, so that small hand-made files place tokens freely.
+    /// </summary>
+    private readonly record struct IdSpace(int Tokens)
+    {
+        private const int Free = 65_536;
+
+        private long Limit => Math.Max(Free, 2L * Tokens);
+
+        public void Check(int id, string token, JsonField where)
+        {
+            if (id >= Limit)
+                throw where.Invalid($"gives id {id} to '{token}', though the file lists {Tokens} {(Tokens == 1 ? "token" : "tokens")}: "
+                    + $"ids must stay below {Limit} (twice the tokens listed, or {Free} when that is more), as tables hold an entry for every id up to the largest");
+        }
     }
 
     // ---- normalizer ------------------------------------------------------------------------------
