@@ -241,6 +241,9 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "1.5"], "--top must be in (0, 1] (the share of tokens called impactful), not 1.5" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "0"], "--top must be in (0, 1] (the share of tokens called impactful), not 0" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--documents", "0"], "--documents must be at least 1, not 0" },
+        { ["analyze", "--model", Model, "--extended", Model, "--store", "x", "--window", "8"],
+            "--window is not read with --extended, where the base and extended models each score the whole document; "
+            + "--window N scores one model's truncated context against its full one: give --extended or --window, not both" },
         { ["synthetic", "--kind", "long", "--count", "many", "--out", "x.jsonl"], "--count must be a whole number in [-2147483648, 2147483647], not 'many'" },
         { ["synthetic", "--kind", "poems", "--out", "x.jsonl"], "--kind must be long, short or pairs, not 'poems'" },
         { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },

@@ -23,6 +23,11 @@ public static class AnalyzeVerb
         var fraction = args.Number("top", 0.2);
         if (fraction is <= 0 or > 1) throw new ArgumentException($"--top must be in (0, 1] (the share of tokens called impactful), not {fraction}");
         if (extendedDirectory is null && window == 0) throw new ArgumentException("pass --extended <model dir>, or --window N for full versus truncated context");
+        // H and H′ are two models over the whole document, or one model over a truncated and the full one: a window
+        // belongs to the second, and truncating H in the first would compare two changes at once.
+        if (extendedDirectory is not null && args.Optional("window") is not null)
+            throw new ArgumentException("--window is not read with --extended, where the base and extended models each score the whole document; "
+                + "--window N scores one model's truncated context against its full one: give --extended or --window, not both");
         var documents = args.Whole("documents", 16);
         if (documents < 1) throw new ArgumentException($"--documents must be at least 1, not {documents}");
         var tokenizerPath = args.Optional("tokenizer") ?? args.Required("model");
