@@ -12,7 +12,8 @@
 # instead of the binding's run-time compiled kernel (to measure what the kernel brings); COMPILED_KERNELS=0 composes
 # cross-entropy and rotary from libtorch's ops instead of the binding's kernels compiled through NVRTC;
 # RESIDUAL_NORM_KERNEL=1 adds each residual update inside the next RMSNorm's kernel, SHARED_INPUT_LINEAR=1 sums the
-# gradient of the projections' shared input inside the matrix products (both off by default until measured).
+# gradient of the projections' shared input inside the matrix products (both off by default until measured). PEER=0
+# skips PyTorch (a second row of the binding in the same sitting, to compare its switches, needs no second peer).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bench=${BENCH:-dotnet bench/LongRecipe.Bench/bin/Release/net10.0/LongRecipe.Bench.dll}
@@ -31,7 +32,7 @@ for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true};
     >>"$out" 2>>/dev/stderr \
     || echo "{\"impl\":\"longrecipe\",\"preset\":\"$preset\",\"seq\":$seq,\"checkpoint\":$checkpoint,\"failed\":true}" >>"$out"
   flag=$([ "$checkpoint" = true ] && echo --checkpoint)
-  python3 bench/peer_train.py --preset "$preset" --seq "$seq" $flag $cap_args $timing >>"$out" 2>>/dev/stderr \
+  [ "${PEER:-1}" = 0 ] || python3 bench/peer_train.py --preset "$preset" --seq "$seq" $flag $cap_args $timing >>"$out" 2>>/dev/stderr \
     || echo "{\"impl\":\"pytorch\",\"preset\":\"$preset\",\"seq\":$seq,\"checkpoint\":$checkpoint,\"failed\":true}" >>"$out"
 done
 python3 - "$out" <<'PY'
@@ -41,7 +42,9 @@ print(f"{'config':<28}{'impl':<12}{'attention':<10}{'state':<16}{'tokens/s':>12}
 for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows):
     pair = {r["impl"]: r for r in rows if (r["preset"], r["seq"], r["checkpoint"]) == key}
     for impl in ("longrecipe", "pytorch"):
-        r = pair.get(impl, {"failed": True})
+        if impl not in pair:
+            continue
+        r = pair[impl]
         name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' no-nvrtc' if r.get('compiled_kernels') is False else ''}{' resnorm' if r.get('residual_norm_kernel') else ''}{' shared-in' if r.get('shared_input_linear') else ''}"
         if r.get("failed"):
             print(f"{name:<28}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
