@@ -29,6 +29,8 @@ public sealed unsafe class TokenStore : IDisposable
     private readonly MemoryMappedViewAccessor? view;
     private readonly int* tokens;
     private readonly long[] offsets;
+    // The sha256 of the tokenizer the manifest records, compared when a model opens the store.
+    private readonly string? tokenizerHash;
 
     public string Folder { get; }
 
@@ -36,10 +38,11 @@ public sealed unsafe class TokenStore : IDisposable
 
     public long TokenCount => offsets[^1];
 
-    private TokenStore(string folder, long[] offsets)
+    private TokenStore(string folder, long[] offsets, string? tokenizerHash)
     {
         Folder = folder;
         this.offsets = offsets;
+        this.tokenizerHash = tokenizerHash;
         if (TokenCount == 0) return;
         map = MemoryMappedFile.CreateFromFile(Path.Combine(folder, TokensFile), FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         view = map.CreateViewAccessor(0, TokenCount * sizeof(int), MemoryMappedFileAccess.Read);
@@ -192,11 +195,10 @@ public sealed unsafe class TokenStore : IDisposable
     /// </summary>
     public static TokenStore Open(string folder, string tokenizerPath, long vocabSize)
     {
-        var manifestPath = Path.Combine(folder, ManifestFile);
         var store = Open(folder);
         try
         {
-            var recorded = ReadManifest(manifestPath)["tokenizer"]?.ToString();
+            var (manifestPath, recorded) = (Path.Combine(folder, ManifestFile), store.tokenizerHash);
             var tokenizer = FileHash.OfTokenizer(tokenizerPath);
             if (recorded != tokenizer)
                 throw new CorpusFormatException($"{manifestPath}: the store was tokenized by another tokenizer than {tokenizerPath} "
@@ -238,7 +240,7 @@ public sealed unsafe class TokenStore : IDisposable
         for (var i = 0; i < documents; i++)
             if (offsets[i] > offsets[i + 1] || offsets[i + 1] > tokenCount)
                 throw new CorpusFormatException($"{offsetsPath}: offset {i + 1} ({offsets[i + 1]}) out of order or past the {tokenCount} tokens");
-        return new TokenStore(folder, offsets);
+        return new TokenStore(folder, offsets, manifest["tokenizer"]?.ToString());
     }
 
     /// <summary>Whether the store in <paramref name="folder"/> was built from exactly these sources and tokenizer.</summary>
