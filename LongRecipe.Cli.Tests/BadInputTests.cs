@@ -249,6 +249,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["synthetic", "--kind", "long", "--out", Fixtures], $"--out {Fixtures} is a folder; give the .jsonl file to write" },
         { ["corpus", "--sources", Fixtures, "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-store")], $"{Fixtures} is a folder, not a file" },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e400"], "--lr must be a finite number, not '1e400'" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "1e308"], "--lr must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 1E+308" },
+        { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--lr", "0"], "--lr must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0" },
         { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-pretrain"), "--config", "tiny", "--steps", "2", "--batch", "2", "--seq-len", "32"],
             "longrecipe pretrain: a context of 16 tokens cannot hold the pass key\n" },
         { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-run"), "--config", "tiny", "--steps", "2", "--resume"],
@@ -398,7 +400,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     public static TheoryData<string, string> BadSpecs => new()
     {
         { Spec("\"learning_rate\": 1e400"), "stages[0].learning_rate: must be a finite number, got 1e400" },
-        { Spec("\"learning_rate\": 0"), "stages[0].learning_rate: must be > 0 and finite, got 0" },
+        { Spec("\"learning_rate\": 0"), "stages[0].learning_rate: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0" },
         { Spec("\"micro_batch_size\": 1000000000"), "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens over 8192 words alone need" },
         { Spec("\"steps\": 1", eval: """{"perplexity": {"lengths": [10000000]}}"""), "eval.perplexity.lengths[0]: a forward of 4 × 10000000 tokens need" },
         { Spec("\"steps\": 1", model: "\"model\": \"/no/such/model\","), "model: /no/such/model: no such model directory" },

@@ -564,7 +564,7 @@ public class CliTests
             File.WriteAllText(spec, """{"name": "bad", "target_length": 512, "native_length": 256, "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "learning_rate": 0}]}""");
             var bad = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, bad.ExitCode);
-            Assert.Contains("stages[0].learning_rate: must be > 0 and finite, got 0", bad.Stderr);
+            Assert.Contains("stages[0].learning_rate: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
 
             // A run that stops before its final model (its base's weights end mid-header, which only loading finds):

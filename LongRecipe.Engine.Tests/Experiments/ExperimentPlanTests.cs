@@ -72,7 +72,7 @@ public sealed class ExperimentPlanTests
     [Theory]
     [InlineData("""{"seeds": [1, 1]}""", "seeds: must be distinct, got 1, 1")]
     [InlineData("""{"learning_rates": [0.001], "selection_eval": null}""", "selection_eval: a learning-rate grid needs a selection evaluation (on validation data)")]
-    [InlineData("""{"learning_rates": [-1]}""", "learning_rates[0]: must be a finite number > 0, got -1")]
+    [InlineData("""{"learning_rates": [-1]}""", "learning_rates[0]: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got -1")]
     [InlineData("""{"parallel": 0}""", "parallel: must be ≥ 1, got 0")]
     [InlineData("""{"criterion": {"benchmark": "nope", "metric": "x", "context_length": 1}}""",
         "criterion.benchmark: must be one of niah, passkey, perplexity, short_perplexity, got 'nope'")]
@@ -115,7 +115,7 @@ public sealed class ExperimentPlanTests
     {
         var spec = Spec(1e-4);
         var broken = spec with { Methods = [spec.Methods[0], spec.Methods[1] with { Stages = [((ExtendStage)spec.Methods[1].Stages[0]) with { LearningRate = 0 }] }, spec.Methods[2]] };
-        Assert.Contains("methods[1].stages[0].learning_rate: must be > 0 and finite, got 0", broken.Problems().Select(p => p.ToString()));
+        Assert.Contains("methods[1].stages[0].learning_rate: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0", broken.Problems().Select(p => p.ToString()));
         var duplicate = spec with { Methods = [spec.Methods[0], spec.Methods[0]] };
         Assert.Contains("methods[1].name: 'longrecipe' names two methods", duplicate.Problems().Select(p => p.ToString()));
         Assert.Empty(spec.Problems());

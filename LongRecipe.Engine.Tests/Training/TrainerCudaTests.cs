@@ -147,6 +147,27 @@ public class TrainerCudaTests
     }
 
     [Fact]
+    public void A_recorded_run_with_an_absurd_learning_rate_fails_as_diverged_as_the_eager_run_does()
+    {
+        RequireCudaGraphs();
+        // Step 1 runs as it is and wrecks the weights; step 2 is recorded and replayed, steps 3 and 4 replay: all skipped.
+        var options = Options(20) with { LearningRate = 1e30, CheckpointEvery = 1 };
+        string? Error(bool graph)
+        {
+            using var folder = new TempFolder();
+            using var model = LlamaModel.Initialize(LlamaConfig.Tiny(), 1, device: Gpu);
+            var outcome = new Trainer(model, Data(), options with { CudaGraph = graph }, folder.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+            Assert.Equal(TrainingEnd.Failed, outcome.End);
+            Assert.Equal([1L], Checkpoints.Complete(folder.Path).Select(c => c.Step));
+            return outcome.Error;
+        }
+
+        var (eager, replayed) = (Error(graph: false), Error(graph: true));
+        Assert.All([eager, replayed], error =>
+            Assert.Contains("3 steps in a row (steps 2 to 4 skipped, MaxConsecutiveSkippedSteps 3): training diverged; lower the learning rate", error));
+    }
+
+    [Fact]
     public void A_run_recorded_as_a_cuda_graph_resumes_as_it_would_have_gone_on()
     {
         RequireCudaGraphs();

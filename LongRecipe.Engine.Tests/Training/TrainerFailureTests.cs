@@ -46,6 +46,56 @@ public class TrainerFailureTests
     }
 
     [Fact]
+    public void An_absurd_learning_rate_fails_the_run_as_diverged_naming_the_step_and_the_learning_rate()
+    {
+        // 1e30 is finite in f32, so the options take it; the first update wrecks the weights and every step after is skipped.
+        using var folder = new TempFolder();
+        var (outcome, trainer, events) = Train(folder.Path, Options(20) with { LearningRate = 1e30, CheckpointEvery = 1 });
+
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.Matches(@"^step 4: loss \S+ / gradient norm \S+ is not finite, 3 steps in a row \(steps 2 to 4 skipped, MaxConsecutiveSkippedSteps 3\): " +
+            @"training diverged; lower the learning rate \(peak 1E\+30, \S+ at this step\); the checkpoints up to step 1 are kept$", outcome.Error);
+        Assert.Equal(3, trainer.Step);
+        Assert.Equal(3, trainer.SkippedSteps);
+        Assert.Equal(["step 2 skipped", "step 3 skipped"],
+            events.Events.OfType<LogEvent>().Where(e => e.Level == RunLogLevel.Warning).Select(e => e.Message[..14]));
+        // No checkpoint is taken during the streak: the newest is the one before it.
+        Assert.Equal([1L], Checkpoints.Complete(folder.Path).Select(c => c.Step));
+    }
+
+    [Fact]
+    public void A_diverged_run_keeps_the_checkpoints_from_before_its_streak_and_a_broken_streak_does_not_fail()
+    {
+        using var folder = new TempFolder();
+        using var model = PoisonedModel();
+        var options = Options(9) with { GradientAccumulation = 1, CheckpointEvery = 1, KeepCheckpoints = 2 };
+        // Steps 2 and 3 skipped, 4 trains (the streak breaks), then 5 to 7 skipped in a row.
+        var trainer = new Trainer(model, new PoisonedSource(2, 3, 5, 6, 7), options, folder.Path);
+
+        var outcome = trainer.Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.StartsWith("step 7: loss NaN", outcome.Error);
+        Assert.Contains("3 steps in a row (steps 5 to 7 skipped", outcome.Error);
+        Assert.EndsWith("the checkpoints up to step 4 are kept", outcome.Error);
+        Assert.Equal([4L, 1L], Checkpoints.Complete(folder.Path).Select(c => c.Step));
+        Assert.Equal(4, Checkpoints.ReadState(Checkpoints.Latest(folder.Path)!).Step);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1e-3)]
+    [InlineData(1e308)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NaN)]
+    public void A_learning_rate_that_is_not_positive_and_finite_in_f32_is_refused_at_its_field(double learningRate)
+    {
+        var options = Options(3) with { LearningRate = learningRate };
+        var e = Assert.Throws<ArgumentException>(() => options.Validate());
+        Assert.Equal(nameof(TrainerOptions.LearningRate), e.ParamName);
+        Assert.StartsWith($"LearningRate must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got {learningRate}", e.Message);
+    }
+
+    [Fact]
     public void A_batch_larger_than_the_host_fails_the_run_before_allocating_naming_the_shape_and_the_process_keeps_training()
     {
         // f32 logits and log-softmax of 1024 × 128 tokens over 4M words need 4 TiB. A host that overcommits memory

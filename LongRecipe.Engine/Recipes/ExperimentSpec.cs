@@ -66,7 +66,7 @@ public sealed record ExperimentSpec(
         Check(Seeds.Distinct().Count() == Seeds.Count, "seeds", $"must be distinct, got {string.Join(", ", Seeds)}");
         Check(Parallel >= 1, "parallel", $"must be ≥ 1, got {Parallel}");
         for (var i = 0; i < LearningRates.Count; i++)
-            Check(double.IsFinite(LearningRates[i]) && LearningRates[i] > 0, $"learning_rates[{i}]", $"must be a finite number > 0, got {LearningRates[i]}");
+            if (Training.TrainerOptions.LearningRateProblem(LearningRates[i]) is { } learningRate) Check(false, $"learning_rates[{i}]", learningRate);
         if (LearningRates.Count > 0)
         {
             Check(SelectionEval is not null, "selection_eval", "a learning-rate grid needs a selection evaluation (on validation data)");

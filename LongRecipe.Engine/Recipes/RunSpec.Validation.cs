@@ -170,7 +170,7 @@ public sealed partial record RunSpec
         check(stage.Steps >= 1, $"{path}.steps", $"must be ≥ 1, got {stage.Steps}");
         check(stage.MicroBatchSize >= 1, $"{path}.micro_batch_size", $"must be ≥ 1, got {stage.MicroBatchSize}");
         check(stage.GradientAccumulation >= 1, $"{path}.gradient_accumulation", $"must be ≥ 1, got {stage.GradientAccumulation}");
-        check(stage.LearningRate > 0 && double.IsFinite(stage.LearningRate), $"{path}.learning_rate", $"must be > 0 and finite, got {stage.LearningRate}");
+        if (TrainerOptions.LearningRateProblem(stage.LearningRate) is { } learningRate) check(false, $"{path}.learning_rate", learningRate);
         check(stage.MinLearningRate >= 0 && (stage.LearningRate <= 0 || stage.MinLearningRate <= stage.LearningRate), $"{path}.min_learning_rate",
             $"must be in [0, learning_rate = {stage.LearningRate}], got {stage.MinLearningRate}");
         check(stage.WarmupSteps >= 0 && stage.WarmupSteps < stage.Steps, $"{path}.warmup_steps",

@@ -15,9 +15,10 @@ internal sealed class TrainingAbortedException(string message) : Exception(messa
 /// Trains a model on one device: setup (masters, optimizer, resume) → one loop of steps (forward,
 /// backward, clip, update, log, checkpoint) → cleanup. Each step is a pure function of its number
 /// and the state before it, so a run resumed from a checkpoint continues with the losses the
-/// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted;
-/// an allocation that does not fit ends the run as Failed naming the sequence length and batch size,
-/// and the process (and the model) stays usable; a micro-batch whose logits alone exceed the device's
+/// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted; too many
+/// in all, or <see cref="TrainerOptions.MaxConsecutiveSkippedSteps"/> in a row (a diverged run), end it as
+/// Failed with the checkpoints before the streak kept; an allocation that does not fit ends the run as Failed
+/// naming the sequence length and batch size, and the process (and the model) stays usable; a micro-batch whose logits alone exceed the device's
 /// memory fails so before anything is allocated. Cancelling finishes the current step, saves a
 /// checkpoint and ends as Cancelled. Steps, checkpoints and warnings go to an event sink as they happen;
 /// how the run ended is the returned <see cref="TrainingOutcome"/>, for the caller to report. With
@@ -156,6 +157,8 @@ public sealed class Trainer
             Checkpoints.RemoveLeftovers(runFolder);
             Restore(master, optimizer, events);
             lastSaved = Step;
+            // Skipped steps in a row so far: a resumed run's streak goes on from its stored losses (NaN where skipped).
+            var streak = losses.Count - 1 - losses.FindLastIndex(l => !double.IsNaN(l));
 
             // ---- the loop: forward, backward, clip, update, log, checkpoint ----
             var clock = Stopwatch.StartNew();
@@ -188,13 +191,20 @@ public sealed class Trainer
                     var (loss, norm) = recording ? ReplayedStep(batches, targets, lr, step) : EagerStep(batches, targets, lr);
                     if (!(double.IsFinite(loss) && double.IsFinite(norm)))
                     {
+                        streak++;
                         if (++SkippedSteps > options.MaxSkippedSteps)
                             throw new TrainingAbortedException(
                                 $"step {step}: loss {loss} / gradient norm {norm} is not finite, and that makes {SkippedSteps} skipped steps, " +
-                                $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data");
+                                $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data{Kept(lastSaved)}");
+                        if (streak >= options.MaxConsecutiveSkippedSteps)
+                            throw new TrainingAbortedException(
+                                $"step {step}: loss {loss} / gradient norm {norm} is not finite, {streak} steps in a row (steps {step - streak + 1} to {step} " +
+                                $"skipped, MaxConsecutiveSkippedSteps {options.MaxConsecutiveSkippedSteps}): training diverged; lower the learning rate " +
+                                $"(peak {options.LearningRate:G3}, {lr:G3} at this step){Kept(lastSaved)}");
                         events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
                             $"step {step} skipped: loss {loss}, gradient norm {norm} ({SkippedSteps} of at most {options.MaxSkippedSteps})"));
                     }
+                    else streak = 0;
                     ClearGradients(parameters, master?.Tensors);
                     Step = step;
                     losses.Add(double.IsFinite(loss) && double.IsFinite(norm) ? loss : double.NaN);
@@ -209,7 +219,10 @@ public sealed class Trainer
                             TimeSpan.FromSeconds(perStep * (options.Steps - step)), SkippedSteps));
                     }
                 }
-                if (step % options.CheckpointEvery == 0 || step == options.Steps) Save();
+                // A checkpoint due during a streak of skipped steps waits for the next trained one: it would hold nothing newer
+                // than the last and push out older ones, which may be the last good weights.
+                var due = step / options.CheckpointEvery > lastSaved / options.CheckpointEvery;
+                if (due && streak == 0 || step == options.Steps) Save();
             }
             return TrainingOutcome.Completed;
         }
@@ -233,6 +246,9 @@ public sealed class Trainer
             for (var i = 0; i < parameters.Count; i++) parameters[i].RequiresGrad = requiredGrad[i];
         }
     }
+
+    /// <summary>Where a failed run can resume from, for its message: "; the checkpoints up to step 6 are kept", or nothing without one.</summary>
+    private static string Kept(long lastSaved) => lastSaved > 0 ? $"; the checkpoints up to step {lastSaved} are kept" : "";
 
     /// <summary>
     /// Continues from the newest checkpoint that can be read when resuming, with a warning naming each newer one that

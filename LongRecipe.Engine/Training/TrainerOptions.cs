@@ -79,11 +79,26 @@ public sealed record TrainerOptions
     /// <summary>Steps with a non-finite loss or gradient norm are skipped; the run fails at the one past this many.</summary>
     public int MaxSkippedSteps { get; init; } = 10;
 
+    /// <summary>
+    /// The run fails as diverged at this many skipped steps in a row. A skipped step changes nothing but the batch (no
+    /// loss scale backs off here, as fp16's does in PyTorch's GradScaler or DeepSpeed), so a streak means broken weights
+    /// or a learning rate that blows up every step, not bad luck with data; a single bad batch breaks no streak.
+    /// </summary>
+    public int MaxConsecutiveSkippedSteps { get; init; } = 3;
+
     /// <summary>A step event after every this many steps (and after the last one).</summary>
     public long LogEvery { get; init; } = 1;
 
     [JsonIgnore]
     public LearningRateSchedule Schedule => new(LearningRate, WarmupSteps, Steps, Decay, MinLearningRate);
+
+    /// <summary>
+    /// What is wrong with <paramref name="learningRate"/> as a peak learning rate, or null. The optimizer computes in f32,
+    /// where a rate past its largest value (1e308, say) is ∞ and every update NaN.
+    /// </summary>
+    public static string? LearningRateProblem(double learningRate) =>
+        learningRate > 0 && learningRate <= float.MaxValue ? null
+            : $"must be > 0 and at most {float.MaxValue:G3} (finite in f32, which the optimizer computes in), got {learningRate}";
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the field of the first problem.</summary>
     public TrainerOptions Validate()
@@ -95,7 +110,7 @@ public sealed record TrainerOptions
         Require(Steps >= 1, nameof(Steps), $"must be at least 1, not {Steps}");
         Require(MicroBatchSize >= 1, nameof(MicroBatchSize), $"must be at least 1, not {MicroBatchSize}");
         Require(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1, not {GradientAccumulation}");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, not {LearningRate}");
+        if (LearningRateProblem(LearningRate) is { } learningRate) Require(false, nameof(LearningRate), learningRate);
         Require(WarmupSteps >= 0 && WarmupSteps <= Steps, nameof(WarmupSteps), $"must be in [0, Steps = {Steps}], not {WarmupSteps}");
         Require(Enum.IsDefined(Decay), nameof(Decay), $"is not a known decay ({Decay})");
         Require(MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate),
@@ -112,6 +127,7 @@ public sealed record TrainerOptions
         Require(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be at least 1, not {CheckpointEvery}");
         Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), $"must be at least 1, not {KeepCheckpoints}");
         Require(MaxSkippedSteps >= 0, nameof(MaxSkippedSteps), $"must not be negative, not {MaxSkippedSteps}");
+        Require(MaxConsecutiveSkippedSteps >= 1, nameof(MaxConsecutiveSkippedSteps), $"must be at least 1, not {MaxConsecutiveSkippedSteps}");
         Require(LogEvery >= 1, nameof(LogEvery), $"must be at least 1, not {LogEvery}");
         return this;
     }
