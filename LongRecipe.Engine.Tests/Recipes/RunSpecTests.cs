@@ -335,6 +335,31 @@ public class RunSpecTests
     }
 
     [Fact]
+    public void Shape_and_rule_problems_are_reported_together_each_at_its_field()
+    {
+        var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(Patched("""
+            {"name": "", "eval": {"batch_size": "four"},
+             "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "learning_rate": 0}]}
+            """), "spec.json"));
+        Assert.Equal(["eval.batch_size", "name", "stages[0].learning_rate"], error.Problems.Select(p => p.Path));
+        Assert.Equal("must be an integer, got \"four\"", error.Problems[0].Message);
+        Assert.Contains("spec.json: stages[0].learning_rate: must be > 0", error.Message);
+    }
+
+    [Theory]
+    // Rules that read an ill-shaped field from elsewhere are not checked against the placeholder standing in for it.
+    [InlineData("""{"target_length": "long", "name": "", "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256}]}""",
+        new[] { "target_length", "name" })]
+    [InlineData("""{"device": "gpu", "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 256, "cuda_graph": true}], "eval": {"batch_size": 0}}""",
+        new[] { "device", "eval.batch_size" })]
+    [InlineData("""{"model": 7, "native_length": 256, "eval": {"batch_size": 0}}""", new[] { "model", "eval.batch_size" })]
+    public void Rules_reading_an_ill_shaped_field_are_left_for_after_its_mend(string patch, string[] paths)
+    {
+        var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(Patched(patch)));
+        Assert.Equal(paths, error.Problems.Select(p => p.Path));
+    }
+
+    [Fact]
     public void Properties_computed_from_the_spec_are_not_fields_it_sets()
     {
         var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(Patched("""{"is_training_free": true, "stage_names": ["a"]}""")));
@@ -346,9 +371,10 @@ public class RunSpecTests
     public void A_field_written_twice_is_named_not_taken_either_way()
     {
         var json = Patched("{}");
-        var twice = json.Insert(json.IndexOf("\"target_length\":", StringComparison.Ordinal), "\"target_length\": 5, ");
+        var twice = json.Insert(json.IndexOf("\"target_length\":", StringComparison.Ordinal), "\"target_length\": 5, \"seed\": -1, ");
         var error = Assert.Throws<RunSpecException>(() => RunSpec.Parse(twice, "spec.json"));
-        Assert.Equal("target_length", Assert.Single(error.Problems).Path);
+        // The rest is still read: its shape and rules are checked beside it.
+        Assert.Equal(["target_length", "seed"], error.Problems.Select(p => p.Path));
         Assert.Contains("spec.json", error.Message);
         Assert.Contains("target_length: is written twice", error.Message);
     }

@@ -40,8 +40,9 @@ public sealed record ExperimentSpec(
 
     public static ExperimentSpec Parse(string json, string? source = null)
     {
-        var spec = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
-        var problems = spec.Problems();
+        // The rules cross every method (the plan, equal budgets), so they are checked on a well-shaped spec only.
+        var (spec, shape, _) = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
+        var problems = shape.Count > 0 ? shape : spec.Problems();
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
 

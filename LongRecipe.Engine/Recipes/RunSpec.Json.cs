@@ -40,44 +40,79 @@ public sealed partial record RunSpec
 
     /// <summary>
     /// Reads and validates a spec from JSON text. Every problem is reported at once, each naming its JSON
-    /// path (<c>stages[1].learning_rate: must be &gt; 0</c>); <paramref name="source"/> (a file name) prefixes them when
-    /// given. Specs written with earlier names (<see cref="Upgraded"/>) read as the same spec.
+    /// path (<c>stages[1].learning_rate: must be &gt; 0</c>): those of shape (a misspelt field, a value of the wrong type)
+    /// and the rules' problems of the top-level fields whose shape is right; <paramref name="source"/> (a file name)
+    /// prefixes them when given. Specs written with earlier names (<see cref="Upgraded"/>) read as the same spec.
     /// </summary>
     public static RunSpec Parse(string json, string? source = null)
     {
-        var spec = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
-        var problems = spec.Problems();
+        var (spec, shape, illShaped) = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
+        List<SpecProblem> problems = [.. shape, .. spec.Problems(illShaped)];
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
 
     /// <summary>
     /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, brought to
     /// today's names by <paramref name="upgrade"/> when given, its shape checked field by field first; the caller
-    /// checks the values' rules.
+    /// checks the values' rules. Shape problems come back with the spec read without the top-level fields holding them
+    /// (<see cref="WithoutFields"/>), whose names come back too, so that the rules of the rest can still be checked; a
+    /// <see cref="RunSpecException"/> lists the shape problems where not even that reads (the text is not an object).
     /// </summary>
-    internal static T ParseShaped<T>(string json, JsonTypeInfo<T> info, string? source, Func<string, List<SpecProblem>, string>? upgrade = null)
+    internal static (T Spec, IReadOnlyList<SpecProblem> Shape, IReadOnlySet<string> IllShaped) ParseShaped<T>(string json, JsonTypeInfo<T> info,
+        string? source, Func<string, List<SpecProblem>, string>? upgrade = null)
         where T : class
     {
-        T? spec;
+        var shape = new List<SpecProblem>();
         try
         {
-            var shape = new List<SpecProblem>();
-            // A field written twice: JSON readers differ on which one counts, so neither is taken.
+            // A field written twice: JSON readers differ on which one counts, so neither is taken. It is left out before
+            // the upgrade, which reads the text as one object.
             using (var document = JsonDocument.Parse(json))
                 foreach (var (holder, key) in new JsonField(document.RootElement, source ?? "", "").RepeatedKeys())
                     shape.Add(new SpecProblem(Join(holder.Path, key), "is written twice; give it once"));
-            if (shape.Count > 0) throw new RunSpecException(source, shape);
+            if (shape.Count > 0) json = WithoutFields(json, info, TopFields(shape)) ?? throw new RunSpecException(source, shape);
             if (upgrade is not null) json = upgrade(json, shape);
             using (var document = JsonDocument.Parse(json))
                 CheckShape(document.RootElement, info, "", shape);
-            if (shape.Count > 0) throw new RunSpecException(source, shape);
-            spec = JsonSerializer.Deserialize(json, info);
+            var illShaped = TopFields(shape);
+            var readable = illShaped.Count == 0 ? json : WithoutFields(json, info, illShaped);
+            var spec = readable is null ? null : JsonSerializer.Deserialize(readable, info);
+            return spec is null ? throw new RunSpecException(source, shape.Count > 0 ? shape : [new SpecProblem("", "must be a JSON object, got null")])
+                : (spec, shape, illShaped);
         }
         catch (JsonException e)
         {
-            throw new RunSpecException(source, [FromJsonException(e)]);
+            throw new RunSpecException(source, shape.Count > 0 ? shape : [FromJsonException(e)]);
         }
-        return spec ?? throw new RunSpecException(source, [new SpecProblem("", "must be a JSON object, got null")]);
+    }
+
+    /// <summary>The top-level fields the problems are at (<see cref="TopField"/>).</summary>
+    private static HashSet<string> TopFields(IEnumerable<SpecProblem> problems) => [.. problems.Select(p => TopField(p.Path))];
+
+    /// <summary>The top-level field a JSON path is in, e.g. "stages" for stages[1].steps; "" for the whole spec.</summary>
+    private static string TopField(string path) => path[..(path.IndexOfAny(['.', '[']) is var end and >= 0 ? end : path.Length)];
+
+    /// <summary>
+    /// The JSON object without the top-level <paramref name="fields"/>: each takes its default, a required one a
+    /// placeholder (an empty string or list, a zero) that lets the rest deserialize and that no rule is to judge. Null where
+    /// the text is not an object or a required field has no placeholder.
+    /// </summary>
+    private static string? WithoutFields(string json, JsonTypeInfo info, IReadOnlySet<string> fields)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (fields.Contains("") || document.RootElement.ValueKind != JsonValueKind.Object) return null;
+        var kept = new JsonObject();
+        foreach (var property in document.RootElement.EnumerateObject())
+            if (!fields.Contains(property.Name)) kept[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+        foreach (var field in info.Properties.Where(p => fields.Contains(p.Name) && IsRequired(p)))
+        {
+            var type = field.PropertyType;
+            JsonNode? placeholder = type == typeof(string) ? JsonValue.Create("") : ElementType(type) is not null ? new JsonArray()
+                : type == typeof(int) || type == typeof(long) || type == typeof(double) ? JsonValue.Create(0) : null;
+            if (placeholder is null) return null;
+            kept[field.Name] = placeholder;
+        }
+        return kept.ToJsonString();
     }
 
     /// <summary>The training stages' earlier field names, before they took the trainer's (<see cref="TrainerOptions"/>).</summary>
@@ -239,9 +274,11 @@ public sealed partial record RunSpec
                 CheckShape(property.Value, info.Options.GetTypeInfo(field.PropertyType), fieldPath, problems);
         }
         foreach (var field in known.Values)
-            if ((field.IsRequired || field.AssociatedParameter is { HasDefaultValue: false }) && !element.TryGetProperty(field.Name, out _))
+            if (IsRequired(field) && !element.TryGetProperty(field.Name, out _))
                 problems.Add(new SpecProblem(Join(path, field.Name), "missing (required)"));
     }
+
+    private static bool IsRequired(JsonPropertyInfo field) => field.IsRequired || field.AssociatedParameter is { HasDefaultValue: false };
 
     /// <summary>What is wrong with a scalar value for <paramref name="type"/>; null when it fits or the type is not a scalar.</summary>
     private static string? ValueProblem(JsonElement value, Type type)

@@ -16,12 +16,21 @@ public sealed partial record RunSpec
     public RunSpec Validate() => Problems() is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
 
     /// <summary>Everything wrong with the spec, in field order; empty when it can run.</summary>
-    public IReadOnlyList<SpecProblem> Problems()
+    public IReadOnlyList<SpecProblem> Problems() => Problems(new HashSet<string>());
+
+    /// <summary>
+    /// The rules' problems but those at a top-level field of <paramref name="illShaped"/>, which <see cref="Parse"/> found
+    /// ill-shaped and left at its default or a placeholder, and those of rules reading one of them from elsewhere. The
+    /// rules elsewhere take a default as valid (no stages, no native_length), except the native_length rule reading
+    /// model, and the stages' rules reading target_length and device.
+    /// </summary>
+    private IReadOnlyList<SpecProblem> Problems(IReadOnlySet<string> illShaped)
     {
         var problems = new List<SpecProblem>();
         void Check(bool ok, string path, string message)
         {
-            if (!ok) problems.Add(new SpecProblem(path, message));
+            if (!ok && !illShaped.Contains(TopField(path)))
+                problems.Add(new SpecProblem(path, message));
         }
 
         Check(!string.IsNullOrWhiteSpace(Name), "name", "must not be empty");
@@ -29,10 +38,13 @@ public sealed partial record RunSpec
         Check(Name.Length <= MaxNameLength, "name", $"must be at most {MaxNameLength} characters, got {Name.Length}");
         Check(!Name.Any(char.IsControl), "name", "must not hold control characters (a newline, a tab, NUL)");
         Check(!string.IsNullOrWhiteSpace(Model), "model", $"must be \"{BuiltinModel}\" or a model directory");
-        if (Model == BuiltinModel)
-            Check(NativeLength is > 0, "native_length", "the built-in model needs its pretraining window, a positive number of tokens");
-        else
-            Check(NativeLength is null, "native_length", "only for the built-in model (a model directory's config.json gives its window)");
+        if (!illShaped.Contains("model"))
+        {
+            if (Model == BuiltinModel)
+                Check(NativeLength is > 0, "native_length", "the built-in model needs its pretraining window, a positive number of tokens");
+            else
+                Check(NativeLength is null, "native_length", "only for the built-in model (a model directory's config.json gives its window)");
+        }
         Check(Device.Index >= 0, "device", $"must be cpu or cuda:N with N ≥ 0, got {Device}");
         Check(Dtypes.Contains(Dtype), "dtype", $"must be {string.Join(" or ", Dtypes.Select(d => d.ShortName()))}, got {Dtype.ShortName()}");
         Check(TargetLength > 0, "target_length", $"must be > 0, got {TargetLength}");
@@ -46,7 +58,7 @@ public sealed partial record RunSpec
         }
         if (RopeScaling is { } rope) RopeProblems(rope, Check);
         DataProblems(Check);
-        StageProblems(Check);
+        if (!illShaped.Overlaps(["target_length", "device"])) StageProblems(Check);
         EvalProblems(Check);
         return problems;
     }
