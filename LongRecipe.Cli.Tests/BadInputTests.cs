@@ -255,6 +255,9 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             "longrecipe pretrain: a context of 16 tokens cannot hold the pass key\n" },
         { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-run"), "--config", "tiny", "--steps", "2", "--resume"],
             $"{Path.Combine(Fixtures, "no-such-run")} holds no checkpoint to resume from" },
+        // Refused before the data is built: 1000 × 100000 f32 logits over the built-in vocabulary fit no device.
+        { ["pretrain", "--tokenizer", Builtin, "--out", Path.Combine(Fixtures, "no-such-pretrain"), "--config", "tiny", "--seq-len", "100000", "--batch", "1000"],
+            "longrecipe pretrain: --seq-len 100000 does not fit with 1000 sequences a micro-batch: the logits of 1000 × 100000 tokens over 8192 words alone need " },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
         { ["merge", "--base", Model, "--model", ",", "--out", "x"], "--model must name at least one model directory (comma-separated), not ','" },

@@ -35,12 +35,13 @@ public static class PretrainVerb
             Corpus: args.Optional("corpus"),
             OptimizerState: OptimizerState(args),
             CudaGraph: args.Flag("cuda-graph"));
-        Arguments.NamingOptions(spec.Options, Options);
 
         using var cancel = new Interruption();
         PretrainingResult result;
+        // What the engine refuses up front (the options, a sequence too long for the device) names the option that set it.
         using (var bar = new ProgressBar(spec.Corpus is null ? "preparing the synthetic corpus" : $"tokenizing {spec.Corpus}"))
-            result = Pretraining.Run(spec, e => Report(bar, e), new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token);
+            result = Arguments.NamingOptions(() => Pretraining.Run(spec, e => Report(bar, e),
+                new SynchronousProgress<TokenStoreProgress>(p => bar.Report(p.Fraction)), cancel.Token), Options);
 
         Console.WriteLine(new JsonObject
         {
@@ -88,6 +89,7 @@ public static class PretrainVerb
     {
         [nameof(TrainerOptions.Steps)] = "steps",
         [nameof(TrainerOptions.MicroBatchSize)] = "batch",
+        [nameof(PretrainingSpec.SequenceLength)] = "seq-len",
         [nameof(TrainerOptions.LearningRate)] = "lr",
         [nameof(TrainerOptions.WarmupSteps)] = "warmup",
         [nameof(TrainerOptions.CheckpointEvery)] = "checkpoint-every",

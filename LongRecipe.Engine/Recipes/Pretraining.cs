@@ -75,7 +75,11 @@ public static class Pretraining
 {
     public const string Stage = "pretrain";
 
-    /// <summary>Runs on the calling thread; <paramref name="dataProgress"/> follows the tokenization of the corpus.</summary>
+    /// <summary>
+    /// Runs on the calling thread; <paramref name="dataProgress"/> follows the tokenization of the corpus. A spec that cannot
+    /// run (its options, its folder, a sequence too long for the device's memory) throws an <see cref="ArgumentException"/>
+    /// before anything is written.
+    /// </summary>
     public static PretrainingResult Run(PretrainingSpec spec, EventSink events, IProgress<TokenStoreProgress>? dataProgress = null,
         CancellationToken cancel = default)
     {
@@ -83,6 +87,11 @@ public static class Pretraining
         var tokenizer = Tokenizer.Load(spec.Tokenizer);
         var options = spec.Options();
         var config = Config(spec.Config, tokenizer, spec.SequenceLength);
+        // Refused before the data is built (minutes and gigabytes at long lengths), as a run spec's sizes are before it is
+        // queued; the trainer checks the same bound before each step.
+        if (MemoryBounds.TrainingProblem(config, spec.MicroBatchSize, spec.SequenceLength, options.ActivationCheckpointing, spec.TrainingDevice) is { } problem)
+            throw new ArgumentException($"{nameof(PretrainingSpec.SequenceLength)} {spec.SequenceLength} does not fit with {spec.MicroBatchSize} sequences a micro-batch: {problem}",
+                nameof(PretrainingSpec.SequenceLength));
         var created = !Directory.Exists(spec.Output);
         IReadOnlyList<int[]> sequences;
         try
