@@ -250,6 +250,29 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Synthetic_stopped_by_sigterm_leaves_no_file_cut_short()
+    {
+        var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;
+        try
+        {
+            // Far more documents than it writes before the signal (about a minute's worth), so the signal comes while it works.
+            using var running = CliProcess.Start(["synthetic", "--kind", "long", "--count", "100000", "--words", "1024", "--out", Path.Combine(folder, "long.jsonl")]);
+            await running.UntilStderr("long documents");
+            running.Terminate();
+            var stopped = await running.EndAsync();
+
+            Assert.Equal(1, stopped.ExitCode);
+            Assert.Contains("longrecipe synthetic: The operation was canceled.", stopped.Stderr);
+            // Neither the file nor its hidden temporary is left.
+            Assert.Empty(Directory.GetFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Analyze_refuses_a_store_of_another_tokenizer_or_with_ids_outside_the_models_vocabulary()
     {
         var folder = Directory.CreateTempSubdirectory("lr-cli-").FullName;

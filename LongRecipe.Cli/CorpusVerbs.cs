@@ -32,10 +32,10 @@ public static class CorpusVerb
     internal static void Warn(CorpusWarning warning) => Console.Error.WriteLine($"\nwarning: {warning}");
 }
 
-/// <summary>synthetic: write the built-in corpus as JSON Lines that `corpus` imports.</summary>
+/// <summary>synthetic: write the built-in corpus as JSON Lines that `corpus` imports; Ctrl-C or SIGTERM stops it writing nothing.</summary>
 public static class SyntheticVerb
 {
-    public static async Task<int> RunAsync(Arguments args)
+    public static Task<int> RunAsync(Arguments args)
     {
         var kind = args.Required("kind");
         var count = args.Whole("count", 16);
@@ -53,15 +53,21 @@ public static class SyntheticVerb
         };
         var path = args.Required("out");
         if (Directory.Exists(path)) throw new ArgumentException($"--out {path} is a folder; give the .jsonl file to write");
-        await using var output = new StreamWriter(path);
+        using var cancel = new Interruption();
         using var bar = new ProgressBar($"{kind} documents");
-        var written = 0;
-        foreach (var line in lines)
+        // Whole or not at all: a cancelled or failed write leaves no file cut short at --out.
+        AtomicFile.Write(path, stream =>
         {
-            await output.WriteLineAsync(line.ToJsonString());
-            bar.Report(++written / (double)count);
-        }
-        return 0;
+            using var output = new StreamWriter(stream, leaveOpen: true);
+            var written = 0;
+            foreach (var line in lines)
+            {
+                cancel.Token.ThrowIfCancellationRequested();
+                output.WriteLine(line.ToJsonString());
+                bar.Report(++written / (double)count);
+            }
+        });
+        return Task.FromResult(0);
     }
 }
 
@@ -85,7 +91,13 @@ public static class TransformVerb
     private const long MaxDraws = 1L << 30;
     private const int MaxBins = 1024;
 
-    public static Task<int> RunAsync(Arguments args) => JsonLines.ServeAsync(request =>
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        using var cancel = new Interruption();
+        return await JsonLines.ServeAsync(Preview, cancel.Token);
+    }
+
+    private static JsonObject Preview(JsonField request)
     {
         request.OnlyFields("scheme", "target", "length", "input_ids", "sentence_end_ids", "seed", "samples", "chunks", "rt1", "bins");
         // T ≥ 2: a preview measures the distances 1 … T − 1.
@@ -134,7 +146,7 @@ public static class TransformVerb
             ["distance_histogram"] = JsonSerializer.SerializeToNode(new { edges, counts = coverage.Pairs.Counts }),
             ["gap_histogram"] = JsonSerializer.SerializeToNode(new { edges, counts = GapHistogram.Measure(positions, target, edges).Counts }),
         };
-    });
+    }
 
     /// <summary>PoSE's chunks: as given, else 2, which a one-token sequence cannot hold (the spec would blame a chunks nobody wrote).</summary>
     private static int Chunks(JsonField request, int length) =>

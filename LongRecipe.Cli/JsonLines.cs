@@ -34,6 +34,8 @@ public static class JsonLines
         var lineNumber = 0;
         await foreach (var bytes in Lines(Console.OpenStandardInput(), cancel))
         {
+            // A cancel stops between requests, lines already read included: each answered line stays whole.
+            cancel.ThrowIfCancellationRequested();
             lineNumber++;
             var source = $"line {lineNumber}";
             string answer;

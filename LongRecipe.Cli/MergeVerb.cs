@@ -12,6 +12,7 @@ namespace LongRecipe.Cli;
 /// gives (base + model) / 2, as the paper merges the extended model with the original. weighted and slerp read
 /// --alpha (the model's share), ties reads --density; an option the method does not read is refused. The result has
 /// the first model's config, dtype and tokenizer; one JSON line on stdout, with the alpha or density the method read.
+/// Ctrl-C or SIGTERM stops it leaving --out as it was.
 /// </summary>
 public static class MergeVerb
 {
@@ -32,14 +33,14 @@ public static class MergeVerb
         var baseDirectory = args.Required("base");
         var output = Arguments.OutputFolder(args.Required("out"), [("base", baseDirectory), .. paths.Select(p => ("model", p))]);
 
+        using var cancel = new Interruption();
         using var baseModel = args.LoadModel(baseDirectory, device: null);
         var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();
         try
         {
             using (var bar = new ProgressBar($"{name} merge"))
-                ModelMerge.Merge(models[0], baseModel, models, spec, new SynchronousProgress<double>(bar.Report));
-            PretrainedModel.Save(models[0], output);
-            PretrainedModel.CopyTokenizer(paths[0], output);
+                ModelMerge.Merge(models[0], baseModel, models, spec, new SynchronousProgress<double>(bar.Report), cancel.Token);
+            PretrainedModel.SaveWhole(models[0], output, paths[0], cancel: cancel.Token);
         }
         finally
         {

@@ -9,15 +9,16 @@ namespace LongRecipe.Cli;
 /// <summary>tokenize: {"text", "add_special_tokens"} → {"ids"}.</summary>
 public static class TokenizeVerb
 {
-    public static Task<int> RunAsync(Arguments args)
+    public static async Task<int> RunAsync(Arguments args)
     {
         var tokenizer = Tokenizer.Load(args.Required("tokenizer"));
-        return JsonLines.ServeAsync(request =>
+        using var cancel = new Interruption();
+        return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("text", "add_special_tokens");
             var ids = tokenizer.Encode(request.Required("text").String(), request.Bool("add_special_tokens", true));
             return new JsonObject { ["ids"] = new JsonArray(ids.Select(i => (JsonNode)i).ToArray()) };
-        });
+        }, cancel.Token);
     }
 }
 
@@ -31,6 +32,7 @@ public static class ScoreVerb
     {
         using var model = args.LoadModel(args.Required("model"), args.Device);
         var limit = TokenLimit(args, model.Config);
+        using var cancel = new Interruption();
         return await JsonLines.ServeAsync(request =>
         {
             request.OnlyFields("input_ids", "position_ids");
@@ -41,7 +43,7 @@ public static class ScoreVerb
             var result = new JsonObject { ["logprobs"] = logprobs };
             if (nonFinite > 0) result["non_finite"] = nonFinite;
             return result;
-        });
+        }, cancel.Token);
     }
 
     /// <summary>
@@ -126,7 +128,7 @@ public static class GenerateVerb
 /// <summary>
 /// convert: load a model directory and save it again (another dtype, other shards), with its tokenizer files, as
 /// transformers reads it. A RoPE transformers would compute differently (LongRoPE's n̂ &gt; 0) is refused before anything
-/// is written.
+/// is written; a cancelled or failed save leaves --out as it was (<see cref="PretrainedModel.SaveWhole"/>).
 /// </summary>
 public static class ConvertVerb
 {
@@ -144,9 +146,9 @@ public static class ConvertVerb
         var configFile = Path.Combine(directory, PretrainedModel.ConfigFile);
         if (LlamaConfig.Load(configFile).RopeScaling.TransformersProblem() is { } problem)
             throw new ArgumentException($"{configFile}: {problem}");
+        using var cancel = new Interruption();
         using var model = args.LoadModel(directory, device: null);
-        PretrainedModel.Save(model, output, shardBytes);
-        PretrainedModel.CopyTokenizer(directory, output);
+        PretrainedModel.SaveWhole(model, output, directory, shardBytes, cancel.Token);
         Console.Error.WriteLine($"saved {model.Parameters.Count} tensors ({model.DType.ShortName()}) to {output}");
         return Task.FromResult(0);
     }

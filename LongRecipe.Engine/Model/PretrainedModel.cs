@@ -127,14 +127,18 @@ public static class PretrainedModel
     /// Writes config.json and the weights, as one model.safetensors or, above
     /// <paramref name="maxShardBytes"/>, as shards with an index, replacing an earlier save's files.
     /// </summary>
-    public static void Save(LlamaModel model, string directory, long maxShardBytes = DefaultShardBytes)
+    public static void Save(LlamaModel model, string directory, long maxShardBytes = DefaultShardBytes) => Save(model, directory, maxShardBytes, default);
+
+    /// <summary><see cref="Save(LlamaModel, string, long)"/>, checking <paramref name="cancel"/> before each shard (for <see cref="SaveWhole"/>, which discards a cancelled save).</summary>
+    private static void Save(LlamaModel model, string directory, long maxShardBytes, CancellationToken cancel)
     {
         Directory.CreateDirectory(directory);
         var shards = Shard(model.Parameters, maxShardBytes);
-        foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*")) File.Delete(stale);
+        RemoveWeights(directory);
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
         if (shards.Count == 1)
         {
+            cancel.ThrowIfCancellationRequested();
             SafeTensorsWriter.Write(Path.Combine(directory, WeightsFile), shards[0], metadata);
         }
         else
@@ -142,6 +146,7 @@ public static class PretrainedModel
             var weightMap = new JsonObject();
             for (var i = 0; i < shards.Count; i++)
             {
+                cancel.ThrowIfCancellationRequested();
                 var name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
                 SafeTensorsWriter.Write(Path.Combine(directory, name), shards[i], metadata);
                 foreach (var tensor in shards[i].Keys) weightMap[tensor] = name;
@@ -154,6 +159,39 @@ public static class PretrainedModel
             File.WriteAllText(Path.Combine(directory, IndexFile), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         (model.Config with { Dtype = model.DType }).Save(Path.Combine(directory, ConfigFile));
+    }
+
+    /// <summary>
+    /// <see cref="Save"/> with <paramref name="tokenizerFrom"/>'s tokenizer files, whole or not at all: written into a hidden
+    /// folder beside <paramref name="directory"/> (".name.*.tmp") and moved into it file by file only once all are written,
+    /// so a cancel or an error leaves the directory as it was (an earlier save's files, if any), and a kill at worst a
+    /// hidden leftover.
+    /// </summary>
+    public static void SaveWhole(LlamaModel model, string directory, string tokenizerFrom, long maxShardBytes = DefaultShardBytes,
+        CancellationToken cancel = default)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Save(model, temporary, maxShardBytes, cancel);
+            CopyTokenizer(tokenizerFrom, temporary);
+            cancel.ThrowIfCancellationRequested();
+            // Renames only from here on, on one file system: an earlier save's weights give way to the new ones.
+            Directory.CreateDirectory(full);
+            RemoveWeights(full);
+            foreach (var file in Directory.GetFiles(temporary)) File.Move(file, Path.Combine(full, Path.GetFileName(file)), overwrite: true);
+        }
+        finally
+        {
+            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        }
+    }
+
+    /// <summary>Removes a directory's weight files and index, so that a save with fewer shards leaves none of the earlier ones.</summary>
+    private static void RemoveWeights(string directory)
+    {
+        foreach (var stale in Directory.EnumerateFiles(directory, "model*.safetensors*")) File.Delete(stale);
     }
 
     /// <summary>
