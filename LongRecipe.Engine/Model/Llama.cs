@@ -7,7 +7,7 @@ namespace LongRecipe.Engine.Model;
 //   input_ids ─ embed_tokens ─┬─ [ DecoderLayer × N ] ─ norm ─ lm_head ─ logits
 //   position_ids ─ rotary ────┘
 //   DecoderLayer:  h += Attention(RMSNorm(h), cos, sin);  h += Mlp(RMSNorm(h))
-//                  each block's update is added by the RMSNorm after it (Residual): one step on CUDA
+//                  each block's update is added by the RMSNorm after it (Residual), so that one kernel can do both
 //   Attention:     q, k, v projections (optional bias) → RoPE on q, k at the given positions
 //                  → grouped-query causal attention → o projection
 //   Mlp:           down(silu(gate(x)) · up(x))
