@@ -172,6 +172,21 @@ public class CorpusReaderHygieneTests
         Assert.Equal("one\r\ntwo\r\n", Assert.Single(CorpusReader.Read(folder.File("crlf.txt"))).Text);
     }
 
+    [Theory]
+    [InlineData("utf-16", "UTF-16LE")]
+    [InlineData("utf-16BE", "UTF-16BE")]
+    [InlineData("utf-32", "UTF-32LE")]
+    public void Text_in_utf16_or_utf32_is_named_by_its_byte_order_mark_not_called_binary(string encoding, string named)
+    {
+        using var folder = new TempFolder();
+        var text = System.Text.Encoding.GetEncoding(encoding);
+        File.WriteAllBytes(folder.File("notes.jsonl"), [.. text.GetPreamble(), .. text.GetBytes("""{"text": "hello"}""")]);
+
+        var e = Assert.Throws<CorpusFormatException>(() => CorpusReader.Read(folder.File("notes.jsonl")).ToList());
+
+        Assert.Equal($"{folder.File("notes.jsonl")}: {named} text (its byte order mark), not UTF-8; convert it first, e.g. iconv -f {named} -t UTF-8", e.Message);
+    }
+
     [Fact]
     public void A_real_corpus_line_imports_its_text_and_its_description_alone_is_refused()
     {

@@ -126,6 +126,32 @@ public class TokenStoreTests
     }
 
     [Fact]
+    public void Damaged_offsets_or_counts_too_large_for_a_file_are_named_not_read_or_overflowed()
+    {
+        using var folder = new TempFolder();
+        var (store, _) = Built(folder, """{"text": "abc"}""", """{"text": "de"}""");
+        var (manifest, offsets, tokens) = (Path.Combine(store, "manifest.json"), Path.Combine(store, "offsets.bin"), Path.Combine(store, "tokens.bin"));
+        var written = File.ReadAllText(manifest);
+        string Refusal() => Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store)).Message;
+        void Offsets(params long[] values) => File.WriteAllBytes(offsets, [.. values.SelectMany(BitConverter.GetBytes)]);
+
+        File.WriteAllText(manifest, written.Replace("\"documents\": 2", "\"documents\": 4611686018427387904"));
+        Assert.Equal($"{offsets}: 24 bytes, the manifest's 4611686018427387904 documents need more than a file holds", Refusal());
+        File.WriteAllText(manifest, written.Replace("\"tokens\": 5", "\"tokens\": 4611686018427387904"));
+        Assert.Equal($"{tokens}: 20 bytes, the manifest's 4611686018427387904 tokens need more than a file holds", Refusal());
+        File.WriteAllText(manifest, written);
+
+        // Offsets that leave tokens to no document: some before the first, some after the last.
+        Offsets(2, 3, 5);
+        Assert.Equal($"{offsets}: offset 0 is 2, not 0 (the first document starts the tokens)", Refusal());
+        Offsets(0, 3, 4);
+        Assert.Equal($"{offsets}: the last offset is 4, not the manifest's 5 tokens", Refusal());
+
+        File.Delete(offsets);
+        Assert.Equal($"{offsets}: missing or not a file (a token store holds tokens.bin, offsets.bin and manifest.json)", Refusal());
+    }
+
+    [Fact]
     public void A_folder_that_is_not_a_store_is_not_replaced_and_nothing_is_tokenized()
     {
         using var folder = new TempFolder();

@@ -21,6 +21,12 @@ internal sealed class TextFile(string path)
     public const double MaxInvalidShare = 0.1;
 
     private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
+
+    // UTF-32 first: its little-endian mark begins with UTF-16's.
+    private static readonly (byte[] Mark, string Encoding)[] OtherEncodings =
+    [
+        ([0xFF, 0xFE, 0x00, 0x00], "UTF-32LE"), ([0x00, 0x00, 0xFE, 0xFF], "UTF-32BE"), ([0xFF, 0xFE], "UTF-16LE"), ([0xFE, 0xFF], "UTF-16BE"),
+    ];
     private readonly List<(int Line, int Bytes)> replaced = [];
 
     /// <summary>The lines, numbered from 1: what stands between line breaks, so a file ending in one ends with an empty line.</summary>
@@ -65,6 +71,10 @@ internal sealed class TextFile(string path)
         int length;
         using (var stream = File.OpenRead(path)) length = stream.ReadAtLeast(sample, SampleBytes, throwOnEndOfStream: false);
         var bytes = sample.AsSpan(0, length);
+        foreach (var (mark, encoding) in OtherEncodings)
+            if (bytes.StartsWith(mark))
+                throw new CorpusFormatException($"{path}: {encoding} text (its byte order mark), not UTF-8; " +
+                                                $"convert it first, e.g. iconv -f {encoding} -t UTF-8");
         var control = 0;
         foreach (var b in bytes)
             if (b is < 0x20 and not ((byte)'\t' or (byte)'\n' or (byte)'\f' or (byte)'\r') or 0x7F) control++;

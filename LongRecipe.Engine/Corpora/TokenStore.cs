@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -229,17 +230,19 @@ public sealed unsafe class TokenStore : IDisposable
         var documents = Count(manifest, "documents", manifestPath);
         var tokenCount = Count(manifest, "tokens", manifestPath);
         var offsetsPath = Path.Combine(folder, OffsetsFile);
-        if (new FileInfo(offsetsPath).Length != (documents + 1) * sizeof(long))
-            throw new CorpusFormatException($"{offsetsPath}: {new FileInfo(offsetsPath).Length} bytes, the manifest's {documents} documents need {(documents + 1) * sizeof(long)}");
+        RequireLength(offsetsPath, documents + 1, sizeof(long), $"the manifest's {documents} documents");
         var tokensPath = Path.Combine(folder, TokensFile);
-        if (new FileInfo(tokensPath).Length != tokenCount * sizeof(int))
-            throw new CorpusFormatException($"{tokensPath}: {new FileInfo(tokensPath).Length} bytes, the manifest's {tokenCount} tokens need {tokenCount * sizeof(int)}");
+        RequireLength(tokensPath, tokenCount, sizeof(int), $"the manifest's {tokenCount} tokens");
         var offsets = new long[documents + 1];
         using (var reader = new BinaryReader(File.OpenRead(offsetsPath)))
             for (var i = 0; i < offsets.Length; i++) offsets[i] = reader.ReadInt64();
+        // Tokens before the first offset or after the last would belong to no document: the offsets must span them all.
+        if (offsets[0] != 0) throw new CorpusFormatException($"{offsetsPath}: offset 0 is {offsets[0]}, not 0 (the first document starts the tokens)");
         for (var i = 0; i < documents; i++)
             if (offsets[i] > offsets[i + 1] || offsets[i + 1] > tokenCount)
                 throw new CorpusFormatException($"{offsetsPath}: offset {i + 1} ({offsets[i + 1]}) out of order or past the {tokenCount} tokens");
+        if (offsets[^1] != tokenCount)
+            throw new CorpusFormatException($"{offsetsPath}: the last offset is {offsets[^1]}, not the manifest's {tokenCount} tokens");
         return new TokenStore(folder, offsets, manifest["tokenizer"]?.ToString());
     }
 
@@ -272,6 +275,16 @@ public sealed unsafe class TokenStore : IDisposable
         if (format is null || format.GetValueKind() != JsonValueKind.Number || !format.AsValue().TryGetValue<int>(out var number) || number != Format)
             throw new CorpusFormatException($"{path}: format {format?.ToJsonString() ?? "missing"}, this version reads format {Format} (build the store again)");
         return fields;
+    }
+
+    /// <summary>Throws naming <paramref name="path"/> unless it is a file of <paramref name="count"/> items of <paramref name="size"/> bytes.</summary>
+    private static void RequireLength(string path, long count, int size, string expected)
+    {
+        if (!File.Exists(path)) throw new CorpusFormatException($"{path}: missing or not a file (a token store holds {TokensFile}, {OffsetsFile} and {ManifestFile})");
+        var length = new FileInfo(path).Length;
+        // Compared by division: a count near long.MaxValue from a damaged manifest would overflow the product.
+        if (length % size != 0 || length / size != count)
+            throw new CorpusFormatException($"{path}: {length} bytes, {expected} need {(count >= 0 && count <= long.MaxValue / size ? (count * size).ToString(CultureInfo.InvariantCulture) : "more than a file holds")}");
     }
 
     private static long Count(JsonObject manifest, string field, string path) =>
