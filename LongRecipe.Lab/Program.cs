@@ -8,6 +8,9 @@ using LongRecipe.Lab.Security;
 
 // appsettings.json lives at the repository root and wwwroot/ in the Lab's folder, whichever way the Lab is started.
 var root = Workspace.LocateRoot();
+// A relative path in a run spec (a corpus, a model) is checked against the root (ModelCatalog.PlaceProblems); the engine
+// reads it against the current directory, which must then be the root too, or the Lab would read what it never checked.
+Directory.SetCurrentDirectory(root);
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,

@@ -57,6 +57,9 @@ public sealed partial record RunSpec
             Check(!string.IsNullOrWhiteSpace(experiment.Method), "experiment.method", "must not be empty");
         }
         if (RopeScaling is { } rope) RopeProblems(rope, Check);
+        // .NET refuses a path holding a NUL with an exception, not an answer: the spec says so at the field instead.
+        foreach (var (field, path) in new[] { ("model", Model), ("data.corpus", Data.Corpus), ("data.replay", Data.Replay), ("eval.corpus", Eval.Corpus) })
+            Check(path?.Contains('\0') != true, field, "must not hold a NUL character (no path does)");
         DataProblems(Check);
         if (!illShaped.Overlaps(["target_length", "device"])) StageProblems(Check);
         EvalProblems(Check);

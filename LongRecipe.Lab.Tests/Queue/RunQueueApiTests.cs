@@ -82,6 +82,47 @@ public sealed class RunQueueApiTests(LabProcess lab) : IClassFixture<LabProcess>
     }
 
     [Fact]
+    public async Task Corpus_paths_that_name_no_place_or_lead_elsewhere_are_refused_at_their_field_not_answered_500()
+    {
+        var corpora = Directory.CreateDirectory(Path.Combine(lab.DataDirectory, "probe-corpora")).FullName;
+        File.CreateSymbolicLink(Path.Combine(corpora, "loop-a.txt"), Path.Combine(corpora, "loop-b.txt"));
+        File.CreateSymbolicLink(Path.Combine(corpora, "loop-b.txt"), Path.Combine(corpora, "loop-a.txt"));
+        var outside = Directory.CreateTempSubdirectory("lab-outside-").FullName;
+        // Relative to the Lab's working folder (it starts in the temporary folder), not to the root its checks read against.
+        var cwdModels = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "models")).FullName;
+        var relative = $"probe-{Guid.NewGuid():N}.txt";
+        try
+        {
+            File.WriteAllText(Path.Combine(outside, "secret.txt"), "not the Lab's to read");
+            File.WriteAllText(Path.Combine(cwdModels, relative), "not the Lab's to read");
+            Directory.CreateSymbolicLink(Path.Combine(corpora, "elsewhere"), outside);
+            foreach (var (corpus, message) in new[]
+                     {
+                         ("a\0b.txt", "must not hold a NUL character (no path does)"),
+                         (Path.Combine(corpora, "loop-a.txt"), $"{Path.Combine(corpora, "loop-a.txt")}: more than 40 symbolic links on the way, or a loop of them"),
+                         (Path.Combine(corpora, "elsewhere", "secret.txt"), $"{Path.Combine(corpora, "elsewhere", "secret.txt")} is outside the folders the Lab reads corpora from"),
+                         ($"models/{relative}", $"/models/{relative}: no such file or folder"),
+                     })
+            {
+                var spec = RunPresets.Pose() with { TargetLength = 512, Data = new DataSpec(Corpus: corpus) };
+                var (status, body) = await Post(spec.ToJson());
+                Assert.Equal(HttpStatusCode.BadRequest, status);
+                var problem = Assert.Single(body.GetProperty("problems").EnumerateArray());
+                Assert.Equal("data.corpus", problem.GetProperty("path").GetString());
+                Assert.Contains(message, problem.GetProperty("message").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+            File.Delete(Path.Combine(cwdModels, relative));
+        }
+        // The Lab still serves.
+        using var answer = await lab.Http.GetAsync("/api/runs/99999999", Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+    }
+
+    [Fact]
     public async Task Unknown_runs_and_paths_under_the_api_are_answered_in_json()
     {
         foreach (var (path, error) in new[]

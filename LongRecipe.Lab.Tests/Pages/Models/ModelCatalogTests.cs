@@ -127,10 +127,12 @@ public sealed class ModelCatalogTests : IDisposable
     {
         var outside = WriteModel(Path.Combine(root, "outside", "model"));
         Directory.CreateSymbolicLink(Directory.CreateDirectory(Path.Combine(root, "elsewhere")).FullName + "/link", outside);
+        // A link in a parent folder leads elsewhere as much as one at the end.
+        Directory.CreateSymbolicLink(Path.Combine(root, "elsewhere", "up"), Path.Combine(root, "outside"));
         var catalog = Catalog();
         var folders = $"{Path.Combine(root, "data")}, {Path.Combine(root, "models")}, {Path.Combine(root, "elsewhere")}";
 
-        foreach (var path in new[] { outside, "/etc", Path.Combine(root, "elsewhere", "..", "outside", "model"), Path.Combine(root, "elsewhere", "link") })
+        foreach (var path in new[] { outside, "/etc", Path.Combine(root, "elsewhere", "..", "outside", "model"), Path.Combine(root, "elsewhere", "link"), Path.Combine(root, "elsewhere", "up", "model") })
         {
             var error = Assert.Throws<ModelImportException>(() => catalog.Import(path));
             Assert.Equal($"{Path.GetFullPath(path)} is outside the folders models are imported from ({folders}); " +

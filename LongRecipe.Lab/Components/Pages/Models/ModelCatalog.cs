@@ -85,15 +85,14 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
     public ModelEntry Import(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ModelImportException("Give the path of a model directory.");
+        if (path.Contains('\0')) throw new ModelImportException("A path holds no NUL character; give the path of a model directory.");
         var directory = Normalized(Path.GetFullPath(path.Trim(), environment.ContentRootPath));
         // One import at a time: the check that it is not listed yet holds until it is written.
         lock (gate)
         {
             // A model already listed (a run's final model, say) is answered as such, wherever it lives.
             if (List().Any(m => m.Directory == directory)) throw new ModelImportException($"{directory} is already listed.");
-            if (!InImportFolders(directory))
-                throw new ModelImportException($"{directory} is outside the folders models are imported from ({string.Join(", ", ImportFolders)}); " +
-                    "add its folder to Lab:Security:ModelImportFolders in appsettings.json.");
+            if (Outside(directory, "models are imported from") is { } outside) throw new ModelImportException(outside + ".");
             if (!System.IO.Directory.Exists(directory)) throw new ModelImportException($"{directory}: no such directory.");
             if (!File.Exists(Path.Combine(directory, PretrainedModel.ConfigFile)))
                 throw new ModelImportException($"{directory}: no {PretrainedModel.ConfigFile}; a Hugging Face model directory holds one.");
@@ -117,29 +116,77 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
     public IReadOnlyList<SpecProblem> PlaceProblems(RunSpec spec)
     {
         var problems = new List<SpecProblem>();
-        void Check(string? path, string field, string what)
+        // A path holding a NUL names no place; the spec's own rules refuse it at its field.
+        string? Full(string? path) => path is null or DataSpec.Synthetic or DataSpec.Real || path.Contains('\0')
+            ? null
+            : Normalized(Path.GetFullPath(path, environment.ContentRootPath));
+        void Check(string? full, string field, string what)
         {
-            if (path is null or DataSpec.Synthetic or DataSpec.Real) return;
-            var full = Normalized(Path.GetFullPath(path, environment.ContentRootPath));
-            if (InImportFolders(full)) return;
-            problems.Add(new SpecProblem(field, $"{full} is outside the folders the Lab reads {what} from ({string.Join(", ", ImportFolders)}); " +
-                "add its folder to Lab:Security:ModelImportFolders in appsettings.json"));
+            if (full is not null && Outside(full, $"the Lab reads {what} from") is { } outside) problems.Add(new SpecProblem(field, outside));
         }
-        if (spec.Model != RunSpec.BuiltinModel && !List().Any(m => m.Directory == Normalized(Path.GetFullPath(spec.Model, environment.ContentRootPath))))
-            Check(spec.Model, "model", "models");
-        Check(spec.Data.Corpus, "data.corpus", "corpora");
-        Check(spec.Data.Replay, "data.replay", "corpora");
-        Check(spec.Eval.Corpus, "eval.corpus", "corpora");
+        if (spec.Model != RunSpec.BuiltinModel && Full(spec.Model) is { } model && !List().Any(m => m.Directory == model))
+            Check(model, "model", "models");
+        Check(Full(spec.Data.Corpus), "data.corpus", "corpora");
+        Check(Full(spec.Data.Replay), "data.replay", "corpora");
+        Check(Full(spec.Eval.Corpus), "eval.corpus", "corpora");
         return problems;
     }
 
-    /// <summary>Whether <paramref name="full"/> lies in the data directory or an import folder; a link there to elsewhere counts as where it leads.</summary>
-    private bool InImportFolders(string full)
+    /// <summary>
+    /// Null when <paramref name="full"/> lies in the data directory or an import folder, a link on its way to elsewhere
+    /// counting as where it leads; otherwise why not, naming the folders that <paramref name="reads"/>.
+    /// </summary>
+    private string? Outside(string full, string reads)
     {
-        var target = System.IO.Directory.Exists(full) ? new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full
-            : File.Exists(full) ? new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full : full;
-        return ImportFolders.Any(folder => Within(target, folder));
+        string target;
+        try
+        {
+            target = Resolved(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{full}: {e.Message}";
+        }
+        return ImportFolders.Any(folder => Within(target, folder)) ? null
+            : $"{full} is outside the folders {reads} ({string.Join(", ", ImportFolders)}); add its folder to Lab:Security:ModelImportFolders in appsettings.json";
     }
+
+    // As Linux gives up on a path (ELOOP): a loop of links, or a chain this long, leads nowhere.
+    private const int MaxLinks = 40;
+
+    /// <summary>
+    /// <paramref name="full"/> with every symbolic link along it followed, in a parent folder as much as at its end (what
+    /// realpath(3) gives, without needing the path to exist: past the first part that does not, the rest stays as written).
+    /// </summary>
+    private static string Resolved(string full)
+    {
+        var root = Path.GetPathRoot(full)!;
+        var resolved = root;
+        var parts = new Stack<string>(Parts(full[root.Length..]).Reverse());
+        var links = 0;
+        while (parts.TryPop(out var part))
+        {
+            if (part == "..")
+            {
+                resolved = Path.GetDirectoryName(resolved) ?? resolved;
+                continue;
+            }
+            var next = Path.Combine(resolved, part);
+            if (new FileInfo(next).LinkTarget is not { } target)
+            {
+                resolved = next;
+                continue;
+            }
+            if (++links > MaxLinks) throw new IOException($"more than {MaxLinks} symbolic links on the way, or a loop of them");
+            // The target is walked in its turn, from the root when absolute, else from the folder holding the link.
+            foreach (var targetPart in Parts(target).Reverse()) parts.Push(targetPart);
+            if (Path.IsPathRooted(target)) resolved = Path.GetPathRoot(target)!;
+        }
+        return resolved;
+    }
+
+    private static IEnumerable<string> Parts(string path) =>
+        path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".");
 
     /// <summary>A directory as one string however it was typed: full, without a trailing separator.</summary>
     private static string Normalized(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
