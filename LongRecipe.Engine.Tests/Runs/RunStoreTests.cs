@@ -22,6 +22,22 @@ public sealed class RunStoreTests : IDisposable
         new(T0.AddSeconds(step), stage, step, 10, loss, 1e-3, 0.5, 100, 64 * step, 1 << 20, TimeSpan.FromSeconds(10 - step), 0);
 
     [Fact]
+    public void Runs_given_one_folder_at_once_each_get_a_folder_of_their_own()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        using var other = RunStore.Open(DatabasePath);
+        var wanted = Path.Combine(folder.FullName, "20261122-080000-000-pose");
+        // A folder left on disk by no run of the store (a deleted run's, half removed) is not reused either.
+        Directory.CreateDirectory(wanted + "-3");
+
+        var runs = Enumerable.Range(0, 4)
+            .Select(i => Task.Run(() => (i % 2 == 0 ? store : other).CreateRun(RunPresets.Pose(), wanted, T0), TestContext.Current.CancellationToken))
+            .Select(t => t.Result).ToList();
+
+        Assert.Equal([wanted, wanted + "-2", wanted + "-4", wanted + "-5"], runs.Select(id => store.GetRun(id)!.Folder).Order());
+    }
+
+    [Fact]
     public void A_run_with_its_events_reads_back_and_the_status_moves_its_times()
     {
         using var store = RunStore.Open(DatabasePath);

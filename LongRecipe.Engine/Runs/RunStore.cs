@@ -314,19 +314,31 @@ public sealed class RunStore : IDisposable
 
     // ---- writing ---------------------------------------------------------------
 
-    /// <summary>Adds a Queued run of <paramref name="spec"/>, held by this store, whose files live in <paramref name="folder"/>; returns its id.</summary>
+    /// <summary>
+    /// Adds a Queued run of <paramref name="spec"/>, held by this store, whose files live in <paramref name="folder"/> (or
+    /// folder-2, folder-3, … when another run or an earlier one's leftovers have it); returns its id.
+    /// </summary>
     public long CreateRun(RunSpec spec, string folder, DateTimeOffset? created = null)
     {
         long id = 0;
-        Write(t => id = Convert.ToInt64(Scalar(connection,
-            """
-            INSERT INTO runs (name, spec, status, created, device, folder, owner, owner_host, owner_pid, owner_started, heartbeat)
-            VALUES ($name, $spec, $status, $created, $device, $folder, $me, $host, $pid, $started, $now);
-            SELECT last_insert_rowid();
-            """, t,
-            [("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
-            ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", Path.GetFullPath(folder)), .. Me()]),
-            CultureInfo.InvariantCulture));
+        var wanted = Path.GetFullPath(folder);
+        Write(t =>
+        {
+            // Runs of one name created in the same millisecond (concurrent submissions) would otherwise share their
+            // checkpoints; the transaction holds the store's write lock, so no other process picks the same one meanwhile.
+            var unique = wanted;
+            for (var n = 2; Directory.Exists(unique) || Scalar(connection, "SELECT 1 FROM runs WHERE folder = $folder", t, ("$folder", unique)) is not null; n++)
+                unique = $"{wanted}-{n}";
+            id = Convert.ToInt64(Scalar(connection,
+                """
+                INSERT INTO runs (name, spec, status, created, device, folder, owner, owner_host, owner_pid, owner_started, heartbeat)
+                VALUES ($name, $spec, $status, $created, $device, $folder, $me, $host, $pid, $started, $now);
+                SELECT last_insert_rowid();
+                """, t,
+                [("$name", spec.Name), ("$spec", spec.ToJson()), ("$status", nameof(RunStatus.Queued)),
+                ("$created", Time(created ?? DateTimeOffset.UtcNow)), ("$device", spec.Device.ToString()), ("$folder", unique), .. Me()]),
+                CultureInfo.InvariantCulture);
+        });
         return id;
     }
 
