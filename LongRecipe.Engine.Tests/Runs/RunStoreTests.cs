@@ -110,8 +110,30 @@ public sealed class RunStoreTests : IDisposable
                 first.GetProperty("factors")[1].GetDouble()));
         }
 
+        store.Append(id, new StatusEvent(T0.AddSeconds(199), "", RunStatus.Completed, null));
         store.Delete(id);
         Assert.Empty(store.Searches(id));
+    }
+
+    [Fact]
+    public void A_run_queued_or_running_here_is_not_deleted_until_it_has_ended()
+    {
+        using var store = RunStore.Open(DatabasePath);
+        var runFolder = Path.Combine(folder.FullName, "run-q");
+        var id = store.CreateRun(RunPresets.Pose(), runFolder, T0);
+        Directory.CreateDirectory(runFolder);
+        foreach (var status in new[] { RunStatus.Queued, RunStatus.Running })
+        {
+            if (status == RunStatus.Running) store.Append(id, new StatusEvent(T0.AddSeconds(1), "", RunStatus.Running, null));
+            var refused = Assert.Throws<RunOwnedException>(() => store.Delete(id));
+            Assert.Equal($"run {id} is {status.ToString().ToLowerInvariant()} here; cancel it before deleting it", refused.Message);
+            Assert.NotNull(store.GetRun(id));
+            Assert.True(Directory.Exists(runFolder), "the folder stays with the run");
+        }
+        store.Append(id, new StatusEvent(T0.AddSeconds(2), "", RunStatus.Cancelled, null));
+        store.Delete(id);
+        Assert.Null(store.GetRun(id));
+        Assert.False(Directory.Exists(runFolder));
     }
 
     [Fact]

@@ -427,7 +427,7 @@ public sealed class RunStore : IDisposable
 
     /// <summary>
     /// Removes the run, its series and its folder (the folder first: a failure leaves the record to retry with); refused
-    /// (<see cref="RunOwnedException"/>) while another live process holds the run.
+    /// (<see cref="RunOwnedException"/>) while another live process holds the run, or while it is queued or running here.
     /// </summary>
     public void Delete(long runId)
     {
@@ -435,8 +435,12 @@ public sealed class RunStore : IDisposable
         if (GetRun(runId) is not { } run) return;
         Write(t =>
         {
-            if (OwnerRows("WHERE id = $id", t, ("$id", runId)).Single() is { Owner: { } owner } row && row.Token != token && Live(row))
+            var row = OwnerRows("WHERE id = $id", t, ("$id", runId)).Single();
+            if (row is { Owner: { } owner } && row.Token != token && Live(row))
                 throw new RunOwnedException($"run {runId} is {row.Status.ToString().ToLowerInvariant()} in process {owner.ProcessId} on {owner.Host}; cancel it there before deleting it");
+            // This process's own queued or running run: its trainer would go on writing into a folder that is gone.
+            if (row.Status is RunStatus.Queued or RunStatus.Running)
+                throw new RunOwnedException($"run {runId} is {row.Status.ToString().ToLowerInvariant()} here; cancel it before deleting it");
         });
         if (Directory.Exists(run.Folder)) Directory.Delete(run.Folder, recursive: true);
         Write(t => Execute(connection, "DELETE FROM runs WHERE id = $run", t, ("$run", runId)));
