@@ -71,6 +71,20 @@ public sealed class RunSpecResourceTests : IDisposable
     }
 
     [Fact]
+    public void A_synthetic_corpus_whose_token_ids_no_memory_holds_is_refused_at_its_count()
+    {
+        // 2·10⁹ documents of 512 + 64 tokens are 4.6 TB of i32 ids; the default 64 are 147 KB.
+        var spec = Tiny(RunSpec.BuiltinModel);
+        var problem = Single(spec with { Data = spec.Data with { Documents = 2_000_000_000 } });
+        Assert.Equal("data.documents", problem.Path);
+        Assert.StartsWith("2000000000 synthetic documents of about 576 tokens, as token ids, need 4,291.5 GiB, more than the ", problem.Message);
+        Assert.EndsWith(" cpu has", problem.Message);
+        // A real corpus draws its documents from what the corpus holds, which its own check counts.
+        Assert.Empty((spec with { Data = spec.Data with { Documents = 2_000_000_000, Corpus = Path.Combine(folder.Path, "texts.jsonl") } })
+            .ResourceProblems(Builtin));
+    }
+
+    [Fact]
     public void A_device_that_is_not_here_is_refused()
     {
         var missing = Device.Cuda(TorchRuntime.CudaDeviceCount);

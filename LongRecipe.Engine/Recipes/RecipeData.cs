@@ -70,10 +70,13 @@ internal sealed class RecipeData(RunSpec spec, Tokenizer tokenizer, string token
             ? Written("replay", SyntheticCorpus.ShortDocuments(Synthetic(0, spec.Data.Documents * ShortDocumentsPerLong)).Select(d => d.Text), cancel)
             : Imported(spec.Data.Replay, "replay", skip: spec.Data.Replay == spec.Data.Corpus ? spec.Data.Documents : 0, cancel);
 
+    /// <summary>The tokens of a synthetic long document for a run extending to <paramref name="targetLength"/>: a little over it.</summary>
+    public static int SyntheticDocumentTokens(int targetLength) => targetLength + targetLength / 8;
+
     /// <summary>Long documents a little over T tokens with facts referred back to across it; short ones for replay.</summary>
     private SyntheticCorpusSpec Synthetic(int longDocuments, int shortDocuments)
     {
-        var length = spec.TargetLength + spec.TargetLength / 8;
+        var length = SyntheticDocumentTokens(spec.TargetLength);
         var facts = Math.Max(1, length / 256);
         return new SyntheticCorpusSpec(new LongDocumentSpec(length, facts, FactDistances.Between(native / 2, length * 3 / 4)), longDocuments,
             new ShortDocumentSpec(), shortDocuments, new InstructionPairSpec(), 0, spec.Seed).Validate();

@@ -10,7 +10,8 @@ public sealed partial record RunSpec
     /// <summary>
     /// What this machine lacks for the spec, each at its field: the model directory (<paramref name="builtinModel"/>
     /// for "builtin") with config.json, weights and tokenizer.json; the device; and, by the model's config, memory for
-    /// every training stage's micro-batch, search stage's samples and evaluation length (<see cref="MemoryBounds"/>).
+    /// every training stage's micro-batch, search stage's samples and evaluation length (<see cref="MemoryBounds"/>); and
+    /// host memory for a synthetic corpus's token ids.
     /// </summary>
     public IReadOnlyList<SpecProblem> ResourceProblems(string builtinModel)
     {
@@ -28,6 +29,14 @@ public sealed partial record RunSpec
         for (var i = 0; i < Stages.Count; i++)
             if (Stages[i] is TrainingStageSpec { CudaGraph: true } && !FusedAdamW.TakesLearningRateOnDevice)
                 Check($"needs libtorch 2.3 or newer (this is {TorchRuntime.Version})", $"stages[{i}].cuda_graph");
+        // A synthetic corpus is written whole and its token ids held in memory for the run: a count no machine holds is
+        // refused here, not after hours of writing text.
+        if (Data.Corpus == DataSpec.Synthetic)
+        {
+            var tokens = RecipeData.SyntheticDocumentTokens(TargetLength);
+            Check(MemoryBounds.Problem((double)Data.Documents * tokens * sizeof(int),
+                $"{Data.Documents} synthetic documents of about {tokens} tokens, as token ids,", Device.Cpu), "data.documents");
+        }
         if (problems.Count > 0) return problems;
 
         LlamaConfig config;
