@@ -221,6 +221,8 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"rope_parameters\": {\"full_attention\": {\"rope_type\": \"default\"}}",
         "rope_parameters nested by layer type is not supported")]
     [InlineData(", \"head_dim\": 7", "rotary dimension head_dim × partial_rotary_factor = 7 must be even")]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4, \"original_max_position_embeddings\": 4294967296}",
+        "rope_scaling.original_max_position_embeddings must lie in [1, 2147483647], got 4294967296")]
     [InlineData(", \"hidden_act\": \"gelu\"", "hidden_act 'gelu' is not supported")]
     [InlineData(", \"eos_token_id\": \"</s>\"", "eos_token_id must be an integer or a list of integers, got \"</s>\"")]
     [InlineData(", \"pad_token_id\": [0, 1]", "pad_token_id must be an integer, got [0, 1]")] // one id, as transformers' configs declare it
@@ -276,6 +278,9 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Contains("hidden_size must be an integer, got \"4096\"", LoadFails(Minimal(hidden: "\"4096\"")).Message);
         Assert.Contains("hidden_size must be an integer, got 4096.5", LoadFails(Minimal(hidden: "4096.5")).Message);
         Assert.Contains("hidden_size must be an integer in [-2147483648, 2147483647], got 1099511627776", LoadFails(Minimal(hidden: "1099511627776")).Message);
+        // Lengths are ints past the config: 2^32 + 256 used to load, and a run spec's native length read it as 256.
+        Assert.Contains("max_position_embeddings (4294967552) must be at most 2147483647",
+            LoadFails(Minimal().Replace("\"max_position_embeddings\": 4096", "\"max_position_embeddings\": 4294967552")).Message);
         Assert.Contains("vocab_size is missing", LoadFails(Minimal().Replace("\"vocab_size\": 32000,", "")).Message);
         Assert.Contains("model_type 'gpt2' is not supported", LoadFails(Minimal().Replace("llama", "gpt2")).Message);
         Assert.Contains("not valid JSON", LoadFails("{\"model_type\": ").Message);

@@ -218,6 +218,8 @@ public sealed partial record LlamaConfig
             ("num_key_value_heads", NumKeyValueHeads), ("head_dim", HeadDim), ("max_position_embeddings", MaxPositionEmbeddings),
         })
             if (value <= 0) return $"{name} ({value}) must be positive";
+        // Sequence lengths are ints everywhere past the config (eval lengths, run specs' native length).
+        if (MaxPositionEmbeddings > int.MaxValue) return $"max_position_embeddings ({MaxPositionEmbeddings}) must be at most {int.MaxValue}";
         if (NumAttentionHeads % NumKeyValueHeads != 0)
             return $"num_key_value_heads ({NumKeyValueHeads}) must divide num_attention_heads ({NumAttentionHeads})";
         if (!(RmsNormEps > 0)) return $"rms_norm_eps ({RmsNormEps}) must be positive";

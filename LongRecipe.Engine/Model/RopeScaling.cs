@@ -170,7 +170,8 @@ public sealed record RopeScaling
         Check(Factor is not null || Type is not (RopeType.Linear or RopeType.Dynamic or RopeType.Llama3 or RopeType.Yarn), "factor", $"is required for rope_type '{type}'");
         // YaRN interpolates the dimensions between the two rotation counts: beta_fast (32 when unset) must be the larger.
         Check(Type != RopeType.Yarn || YarnBetas.Fast > YarnBetas.Slow, "beta_fast", $"({YarnBetas.Fast}) must exceed beta_slow ({YarnBetas.Slow})");
-        Check(OriginalMaxPositionEmbeddings is null or > 0, "original_max_position_embeddings", $"must be > 0, got {OriginalMaxPositionEmbeddings}");
+        Check(OriginalMaxPositionEmbeddings is null or > 0 and <= int.MaxValue, "original_max_position_embeddings",
+            $"must lie in [1, {int.MaxValue}], got {OriginalMaxPositionEmbeddings}");
         Check(AttentionFactor is null or >= 0, "attention_factor", $"must not be negative, got {AttentionFactor}");
         Check(AttentionFactor is not { } attention || double.IsFinite(attention), "attention_factor", $"must be a finite number, got {AttentionFactor}");
         foreach (var (name, value) in new[] { ("low_freq_factor", LowFreqFactor), ("high_freq_factor", HighFreqFactor) })
