@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
@@ -45,6 +46,32 @@ public sealed class PretrainedLoadTests : IDisposable
         // It computes as the model whose tensor went through f16 and back: the one an explicit f32 load gives.
         using var explicitly = PretrainedModel.Load(directory, dtype: DType.Float32);
         Assert.Equal(Scoring.LogProbs(explicitly, Ids), Scoring.LogProbs(model, Ids));
+    }
+
+    // An integer tensor used to load (alone, as one converted among floats; all of them, as an i32 model) and fail every
+    // forward with "expected scalar type Float but found Int".
+    [Theory]
+    [InlineData(null)]
+    [InlineData(DType.Float32)]
+    public void A_tensor_that_is_not_floating_point_is_refused_naming_the_file_and_tensor(DType? dtype)
+    {
+        const string name = "model.norm.weight";
+        var directory = Saved(name, t => t.To(DType.Int32));
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(directory, dtype: dtype));
+        Assert.Equal($"{Path.Combine(directory, PretrainedModel.WeightsFile)}: tensor '{name}' is i32; weights must be floating point (f32, bf16, f16 or f64)",
+            error.Message);
+    }
+
+    // The Lab catches ModelLoadException; a malformed weights file used to escape it as a SafeTensorsFormatException.
+    [Fact]
+    public void A_malformed_weights_file_is_a_load_error_naming_the_file()
+    {
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3)) PretrainedModel.Save(model, folder.Path);
+        var file = Path.Combine(folder.Path, PretrainedModel.WeightsFile);
+        using (var stream = File.OpenWrite(file)) stream.SetLength(stream.Length - 1);
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.StartsWith($"{file}: tensor '", error.Message);
+        Assert.IsType<SafeTensorsFormatException>(error.InnerException);
     }
 
     [Fact]
@@ -142,5 +169,21 @@ public sealed class PretrainedLoadTests : IDisposable
         var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
         Assert.StartsWith($"{index}: weight_map['", error.Message);
         Assert.EndsWith($"'] names {shards[^1]}, which is not in {folder.Path}", error.Message);
+    }
+
+    // Both used to escape without the file's name: "The node must be of type 'JsonObject'." and "An item with the same key
+    // has already been added." (a tensor that two shards would hold).
+    [Theory]
+    [InlineData("[]", "the document must be an object, got []")]
+    [InlineData("{\"weight_map\": [1]}", "weight_map must be an object, got [1]")]
+    [InlineData("{}", "weight_map is missing")]
+    [InlineData("{\"weight_map\": {\"lm_head.weight\": \"a.safetensors\", \"lm_head.weight\": \"b.safetensors\"}}",
+        "weight_map has 'lm_head.weight' written twice (\"a.safetensors\", then \"b.safetensors\")")]
+    public void A_malformed_index_is_refused_naming_the_index_and_field(string json, string problem)
+    {
+        var (index, _) = SavedInShards();
+        File.WriteAllText(index, json);
+        var error = Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path));
+        Assert.StartsWith($"{index}: {problem}", error.Message);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.IO;
 using LongRecipe.Engine.SafeTensors;
 using LongRecipe.Engine.Torch;
 
@@ -60,6 +61,9 @@ public static class PretrainedModel
                 if (!entry.Shape.SequenceEqual(shape))
                     throw new ModelLoadException(
                         $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
+                // Integer or boolean bytes are no weights: converting them would load a model that computes nonsense.
+                if (!entry.DType.IsFloatingPoint())
+                    throw new ModelLoadException($"{file}: tensor '{name}' is {entry.DType.ShortName()}; weights must be floating point (f32, bf16, f16 or f64)");
                 entries.Add((name, file, entry));
             }
             if (warn is not null) WarnUnused(config, shapes, opened.Values, fileOf, warn);
@@ -74,6 +78,12 @@ public static class PretrainedModel
                     warn($"{file}: tensor '{name}' has {count} of {tensor.NumElements} values not finite (NaN or ±∞); what it touches computes NaN");
             }
             return new LlamaModel(config, parameters);
+        }
+        catch (SafeTensorsFormatException e)
+        {
+            // One exception type for every way a model directory fails to load, so that callers catch one.
+            parameters.Dispose();
+            throw new ModelLoadException(e.Message, e);
         }
         catch
         {
@@ -205,21 +215,14 @@ public static class PretrainedModel
         if (File.Exists(single)) return (_ => single, new Dictionary<string, string>());
         if (!File.Exists(indexPath))
             throw new ModelLoadException($"{directory}: neither {WeightsFile} nor {IndexFile} found");
-        JsonNode? index;
-        try
-        {
-            index = JsonNode.Parse(File.ReadAllText(indexPath));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException($"{indexPath}: not valid JSON ({e.Message})", e);
-        }
-        if (index?["weight_map"] is not JsonObject map)
-            throw new ModelLoadException($"{indexPath}: weight_map missing or not an object");
+        // JsonField refuses a top level that is no object and a tensor named twice (which shard would hold it?), at the field.
+        using var document = JsonField.Parse(File.ReadAllText(indexPath), indexPath);
+        var map = JsonField.Root(document, indexPath).Required("weight_map");
         var files = new Dictionary<string, string>();
-        foreach (var (name, file) in map)
+        foreach (var (name, file) in map.Properties())
         {
-            if (file is not JsonValue value || !value.TryGetValue<string>(out var shard) || shard.Contains('/') || shard.Contains(".."))
+            var shard = file.Value.ValueKind == JsonValueKind.String ? file.String() : null;
+            if (shard is null || shard.Contains('/') || shard.Contains(".."))
                 throw new ModelLoadException($"{indexPath}: weight_map['{name}'] must name a file in the directory");
             if (!File.Exists(Path.Combine(directory, shard)))
                 throw new ModelLoadException($"{indexPath}: weight_map['{name}'] names {shard}, which is not in {directory}");
