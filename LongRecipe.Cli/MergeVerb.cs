@@ -35,9 +35,15 @@ public static class MergeVerb
 
         using var cancel = new Interruption();
         using var baseModel = args.LoadModel(baseDirectory, device: null);
-        var models = paths.Select(p => args.LoadModel(p, device: null)).ToList();
+        var models = new List<LlamaModel>();
         try
         {
+            foreach (var path in paths)
+            {
+                models.Add(args.LoadModel(path, device: null));
+                if (ModelMerge.Difference(baseModel.Parameters, models[^1].Parameters) is { } difference)
+                    throw new ArgumentException($"--model {path} cannot be merged with --base {baseDirectory}: it {difference}");
+            }
             using (var bar = new ProgressBar($"{name} merge"))
                 ModelMerge.Merge(models[0], baseModel, models, spec, new SynchronousProgress<double>(bar.Report), cancel.Token);
             PretrainedModel.SaveWhole(models[0], output, paths[0], cancel: cancel.Token);

@@ -75,6 +75,10 @@ public class ModelMergeTests
         using var wide = LlamaModel.Initialize(LlamaConfig.Tiny() with { IntermediateSize = LlamaConfig.Tiny().IntermediateSize * 2 }, seed: 1);
         var shapes = Assert.Throws<ArgumentException>(() => ModelMerge.Merge(small, small, [wide], new MergeSpec(), cancel: TestContext.Current.CancellationToken));
         Assert.Contains("mlp", shapes.Message);
+        // A tensor only the model has (an untied lm_head over a tied base) used to keep the model's values, unmerged.
+        using var tied = LlamaModel.Initialize(LlamaConfig.Tiny() with { TieWordEmbeddings = true }, seed: 1);
+        Assert.Equal("a model differs from the base: it has lm_head.weight, which the base lacks",
+            Assert.Throws<ArgumentException>(() => ModelMerge.Merge(small, tied, [small], new MergeSpec(), cancel: TestContext.Current.CancellationToken)).Message);
         Assert.Contains("alpha", Assert.Throws<ArgumentException>(() => new MergeSpec(Alpha: 1.5).Validate()).Message);
         Assert.Contains("density", Assert.Throws<ArgumentException>(() => new MergeSpec(Density: 0).Validate()).Message);
         Assert.Contains("exactly one model", Assert.Throws<ArgumentException>(() => ModelMerge.Merge(small, small, [small, small], new MergeSpec(MergeMethod.Slerp), cancel: TestContext.Current.CancellationToken)).Message);

@@ -57,7 +57,9 @@ public static class ModelMerge
         if (spec.Method is MergeMethod.Weighted or MergeMethod.Slerp && models.Count != 1)
             throw new ArgumentException($"{spec.Method.ToString().ToLowerInvariant()} merges exactly one model with the base, not {models.Count}", nameof(models));
         var names = baseModel.Parameters.Names;
-        foreach (var model in models.Append(target)) CheckShapes(baseModel.Parameters, model.Parameters);
+        foreach (var model in models.Append(target))
+            if (Difference(baseModel.Parameters, model.Parameters) is { } difference)
+                throw new ArgumentException($"a model differs from the base: it {difference}");
 
         using var noGrad = new NoGradScope();
         for (var i = 0; i < names.Count; i++)
@@ -119,15 +121,22 @@ public static class ModelMerge
         return tau.MaskedFill(tau.Abs().Lt(threshold), 0);
     }
 
-    private static void CheckShapes(Parameters expected, Parameters actual)
+    /// <summary>
+    /// How <paramref name="model"/>'s tensors differ from <paramref name="baseModel"/>'s, e.g. "has lm_head.weight, which the base
+    /// lacks"; null when both have the same names and shapes. Both directions count: a tensor only the model has (a bias, an
+    /// untied lm_head) would keep its own values unmerged.
+    /// </summary>
+    public static string? Difference(Parameters baseModel, Parameters model)
     {
-        var missing = expected.Names.Where(n => !actual.Contains(n)).ToList();
-        if (missing.Count > 0) throw new ArgumentException($"the models differ: missing {string.Join(", ", missing.Take(5))}");
-        foreach (var name in expected.Names)
+        var missing = baseModel.Names.Where(n => !model.Contains(n)).ToList();
+        if (missing.Count > 0) return $"lacks {string.Join(", ", missing.Take(5))}, which the base has";
+        var extra = model.Names.Where(n => !baseModel.Contains(n)).ToList();
+        if (extra.Count > 0) return $"has {string.Join(", ", extra.Take(5))}, which the base lacks";
+        foreach (var name in baseModel.Names)
         {
-            var (a, b) = (expected[name].Shape, actual[name].Shape);
-            if (!a.SequenceEqual(b))
-                throw new ArgumentException($"the models differ: {name} is [{string.Join(", ", a)}] in one and [{string.Join(", ", b)}] in the other");
+            var (a, b) = (baseModel[name].Shape, model[name].Shape);
+            if (!a.SequenceEqual(b)) return $"has {name} of shape [{string.Join(", ", b)}], the base [{string.Join(", ", a)}]";
         }
+        return null;
     }
 }
