@@ -62,6 +62,20 @@ public sealed class PretrainedLoadTests : IDisposable
             error.Message);
     }
 
+    // The config's shapes used to be listed before the first was looked for: this took 16 GB and minutes, then the machine.
+    [Fact]
+    public void A_config_asking_for_billions_of_layers_stops_at_the_first_missing_one()
+    {
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3)) PretrainedModel.Save(model, folder.Path);
+        var file = Path.Combine(folder.Path, PretrainedModel.ConfigFile);
+        var json = JsonNode.Parse(File.ReadAllText(file))!;
+        json["num_hidden_layers"] = int.MaxValue;
+        File.WriteAllText(file, json.ToJsonString());
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.Equal($"{Path.Combine(folder.Path, PretrainedModel.WeightsFile)}: missing tensor 'model.layers.2.self_attn.q_proj.weight' (expected [32, 32])",
+            error.Message);
+    }
+
     // The Lab catches ModelLoadException; a malformed weights file used to escape it as a SafeTensorsFormatException.
     [Fact]
     public void A_malformed_weights_file_is_a_load_error_naming_the_file()

@@ -48,8 +48,9 @@ public static class PretrainedModel
                 if (!Open(file).Contains(name))
                     throw new ModelLoadException($"{Path.Combine(directory, IndexFile)}: weight_map puts tensor '{name}' in {Path.GetFileName(file)}, which has no such tensor");
             var entries = new List<(string Name, string File, SafeTensorsEntry Entry)>();
-            var shapes = LlamaModel.ParameterShapes(config).ToList();
-            foreach (var (name, shape) in shapes)
+            // Walked lazily, so that a config asking for more than the files hold (num_hidden_layers 2000000000) stops at the first
+            // missing tensor instead of listing billions of names first.
+            foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
             {
                 if (fileOf(name) is not { } file)
                     throw new ModelLoadException(
@@ -66,7 +67,7 @@ public static class PretrainedModel
                     throw new ModelLoadException($"{file}: tensor '{name}' is {entry.DType.ShortName()}; weights must be floating point (f32, bf16, f16 or f64)");
                 entries.Add((name, file, entry));
             }
-            if (warn is not null) WarnUnused(config, shapes, opened.Values, fileOf, warn);
+            if (warn is not null) WarnUnused(config, entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal), opened.Values, fileOf, warn);
             var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
             foreach (var (name, file, entry) in entries)
             {
@@ -237,10 +238,9 @@ public static class PretrainedModel
     /// the model if the config is the mistake. Rotary inverse-frequency buffers, which older checkpoints saved and every
     /// loader recomputes, are not worth a word.
     /// </summary>
-    private static void WarnUnused(LlamaConfig config, IReadOnlyList<(string Name, long[] Shape)> shapes, IEnumerable<SafeTensorsFile> files,
+    private static void WarnUnused(LlamaConfig config, IReadOnlySet<string> used, IEnumerable<SafeTensorsFile> files,
         Func<string, string?> fileOf, Action<string> warn)
     {
-        var used = shapes.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var unused = file.Entries.Select(e => e.Name)
