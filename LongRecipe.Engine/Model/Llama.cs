@@ -243,6 +243,17 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// How many values <see cref="ParameterShapes"/> hold, without walking every layer (a config.json asking for 2000000000
+    /// layers would take minutes): the layers are alike, so those outside them plus num_hidden_layers times one layer's.
+    /// </summary>
+    public static long ParameterCount(LlamaConfig c)
+    {
+        static long Count(LlamaConfig config) => ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+        var outside = Count(c with { NumHiddenLayers = 0 });
+        return outside + c.NumHiddenLayers * (Count(c with { NumHiddenLayers = 1 }) - outside);
+    }
+
     /// <summary>Every tensor the architecture needs, with the shape the config implies, in transformers' order.</summary>
     public static IEnumerable<(string Name, long[] Shape)> ParameterShapes(LlamaConfig c)
     {

@@ -58,6 +58,20 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.False(models[1].Usable);
     }
 
+    // The count used to walk every layer's shapes: 2147483647 layers kept the page waiting for minutes.
+    [Fact]
+    public void A_config_with_billions_of_layers_is_listed_with_its_count_at_once()
+    {
+        var directory = WriteModel(Path.Combine(root, "models", "deep"));
+        var config = Path.Combine(directory, PretrainedModel.ConfigFile);
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"num_hidden_layers\": 2", $"\"num_hidden_layers\": {int.MaxValue}"));
+
+        var entry = Catalog().List().Single();
+
+        // The tiny model: 16416 values outside the layers (embedding, lm_head, final norm), 9280 in each layer.
+        Assert.Equal(16_416 + int.MaxValue * 9_280L, entry.Parameters);
+    }
+
     [Fact]
     public void A_broken_config_is_listed_with_its_problem()
     {

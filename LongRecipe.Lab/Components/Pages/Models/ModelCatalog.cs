@@ -211,7 +211,7 @@ public sealed class ModelCatalog(IOptions<LabOptions> options, IHostEnvironment 
         var weights = System.IO.Directory.Exists(directory) ? System.IO.Directory.EnumerateFiles(directory, "model*.safetensors").ToList() : [];
         var hasWeights = File.Exists(Path.Combine(directory, PretrainedModel.WeightsFile))
                          || File.Exists(Path.Combine(directory, PretrainedModel.IndexFile));
-        var parameters = config is null ? 0 : LlamaModel.ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
+        var parameters = config is null ? 0 : LlamaModel.ParameterCount(config);
         return new ModelEntry(Path.GetFileName(directory), directory, source, config, problem, parameters,
             hasWeights, weights.Sum(f => new FileInfo(f).Length), File.Exists(Path.Combine(directory, TokenizerFile)));
     }
