@@ -200,4 +200,24 @@ public sealed class PretrainedLoadTests : IDisposable
         var error = Assert.Throws<JsonFieldException>(() => PretrainedModel.Load(folder.Path));
         Assert.StartsWith($"{index}: {problem}", error.Message);
     }
+
+    // An earlier model's special_tokens_map.json used to stay beside the new model's tokenizer, which has none: two tokenizers mixed.
+    [Fact]
+    public void A_whole_save_replaces_an_earlier_models_tokenizer_files()
+    {
+        var source = Path.Combine(folder.Path, "source");
+        var output = Path.Combine(folder.Path, "output");
+        Directory.CreateDirectory(source);
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(source, "tokenizer.json"), "{}");
+        File.WriteAllText(Path.Combine(output, "tokenizer.json"), "{\"old\": true}");
+        File.WriteAllText(Path.Combine(output, "special_tokens_map.json"), "{}");
+        File.WriteAllText(Path.Combine(output, "README.md"), "kept");
+
+        using (var model = LlamaModel.Initialize(LlamaConfig.Tiny(), seed: 3)) PretrainedModel.SaveWhole(model, output, source, cancel: TestContext.Current.CancellationToken);
+
+        Assert.Equal(["README.md", PretrainedModel.ConfigFile, PretrainedModel.WeightsFile, "tokenizer.json"],
+            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(output, "tokenizer.json")));
+    }
 }

@@ -188,9 +188,11 @@ public static class PretrainedModel
             Save(model, temporary, maxShardBytes, cancel);
             CopyTokenizer(tokenizerFrom, temporary);
             cancel.ThrowIfCancellationRequested();
-            // Renames only from here on, on one file system: an earlier save's weights give way to the new ones.
+            // Renames only from here on, on one file system: an earlier save's weights and tokenizer give way to the new ones,
+            // so that its special_tokens_map.json, say, is not left beside a tokenizer.json that has none.
             Directory.CreateDirectory(full);
             RemoveWeights(full);
+            foreach (var stale in TokenizerFiles) File.Delete(Path.Combine(full, stale));
             foreach (var file in Directory.GetFiles(temporary)) File.Move(file, Path.Combine(full, Path.GetFileName(file)), overwrite: true);
         }
         finally
