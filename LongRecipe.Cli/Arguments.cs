@@ -133,10 +133,11 @@ public sealed class Arguments
         if (device is { } computing && DType is { } asked && TorchRuntime.ComputeProblem(asked, computing) is { } problem)
             throw new ArgumentException($"--dtype {asked.ShortName()}: {problem}; use f32 or bf16");
         var model = PretrainedModel.Load(directory, device, DType, ropeScaling, warning => Console.Error.WriteLine($"warning: {warning}"));
-        if (device is { } on && DType is null && TorchRuntime.ComputeProblem(model.DType, on) is { } own)
+        if (device is { } on && DType is null && model.DType is var stored && TorchRuntime.ComputeProblem(stored, on) is { } own)
         {
+            // The dtype is read before disposing: a disposed model's tensors cannot say theirs.
             model.Dispose();
-            throw new ArgumentException($"{directory} is stored in {model.DType.ShortName()}: {own}; load it with --dtype f32 or bf16");
+            throw new ArgumentException($"{directory} is stored in {stored.ShortName()}: {own}; load it with --dtype f32 or bf16");
         }
         return model;
     }
