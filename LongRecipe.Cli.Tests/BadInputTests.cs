@@ -260,6 +260,9 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             "longrecipe pretrain: --seq-len 100000 does not fit with 1000 sequences a micro-batch: the logits of 1000 × 100000 tokens over 8192 words alone need " },
         { ["pretrain", "--tokenizer", Builtin, "--out", "x", "--steps", "1.5"], "--steps must be a whole number in [-2147483648, 2147483647], not '1.5'" },
         { ["merge", "--base", Model, "--model", Model, "--out", "x", "--alpha", "inf"], "--alpha must be a finite number, not 'inf'" },
+        // Used to score, then fail inside libtorch: "index out of range in self".
+        { ["analyze", "--model", Builtin, "--extended", Model, "--store", Path.Combine(Fixtures, "no-such-store")],
+            $"--extended {Model} has vocab_size 256, --model {Builtin} 8192: a model pair must share its tokenizer" },
         // qwen2's q, k and v biases, which the llama base lacks, used to pass into the result unmerged.
         { ["merge", "--base", Model, "--model", Path.Combine(Fixtures, "qwen2-default"), "--out", "x"],
             $"--model {Path.Combine(Fixtures, "qwen2-default")} cannot be merged with --base {Model}: it has model.layers.0.self_attn.q_proj.bias, " },

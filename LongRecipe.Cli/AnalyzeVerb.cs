@@ -34,6 +34,10 @@ public static class AnalyzeVerb
         var tokenizer = Tokenizer.Load(tokenizerPath);
         using var model = args.LoadModel(args.Required("model"), args.Device);
         using var extended = extendedDirectory is null ? null : args.LoadModel(extendedDirectory, args.Device);
+        // Δ(t) compares the two models' scores of one token id: another vocabulary means other tokens (or ids past the embedding).
+        if (extended is not null && extended.Config.VocabSize != model.Config.VocabSize)
+            throw new ArgumentException($"--extended {extendedDirectory} has vocab_size {extended.Config.VocabSize}, --model {args.Required("model")} "
+                + $"{model.Config.VocabSize}: a model pair must share its tokenizer");
         using var store = TokenStore.Open(args.Required("store"), tokenizerPath, model.Config.VocabSize);
         var limit = Math.Min(store.DocumentCount, documents);
         if (extended is null) CheckWindowTruncates(store, limit, window);
