@@ -246,12 +246,20 @@ public sealed class LlamaModel : IDisposable
     /// <summary>
     /// How many values <see cref="ParameterShapes"/> hold, without walking every layer (a config.json asking for 2000000000
     /// layers would take minutes): the layers are alike, so those outside them plus num_hidden_layers times one layer's.
+    /// Sizes that multiply past long's range (each is an int, their products are not) give long.MaxValue.
     /// </summary>
     public static long ParameterCount(LlamaConfig c)
     {
-        static long Count(LlamaConfig config) => ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b));
-        var outside = Count(c with { NumHiddenLayers = 0 });
-        return outside + c.NumHiddenLayers * (Count(c with { NumHiddenLayers = 1 }) - outside);
+        static long Count(LlamaConfig config) => ParameterShapes(config).Sum(p => p.Shape.Aggregate(1L, (a, b) => checked(a * b)));
+        try
+        {
+            var outside = Count(c with { NumHiddenLayers = 0 });
+            return checked(outside + c.NumHiddenLayers * (Count(c with { NumHiddenLayers = 1 }) - outside));
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
+        }
     }
 
     /// <summary>Every tensor the architecture needs, with the shape the config implies, in transformers' order.</summary>

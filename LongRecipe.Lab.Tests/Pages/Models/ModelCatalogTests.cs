@@ -72,6 +72,22 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Equal(16_416 + int.MaxValue * 9_280L, entry.Parameters);
     }
 
+    // Sizes whose products pass long's range used to throw OverflowException out of the listing, which the page did not catch.
+    [Fact]
+    public void A_config_whose_sizes_multiply_past_longs_range_is_listed()
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(root, "models", "huge")).FullName;
+        File.WriteAllText(Path.Combine(directory, PretrainedModel.ConfigFile), $$"""
+            {"model_type": "llama", "vocab_size": 2, "hidden_size": {{int.MaxValue}}, "intermediate_size": {{int.MaxValue}},
+             "num_hidden_layers": 1, "num_attention_heads": 1, "head_dim": 2, "max_position_embeddings": 64}
+            """);
+
+        var entry = Catalog().List().Single();
+
+        Assert.NotNull(entry.Config);
+        Assert.Equal(long.MaxValue, entry.Parameters);
+    }
+
     [Fact]
     public void A_broken_config_is_listed_with_its_problem()
     {
