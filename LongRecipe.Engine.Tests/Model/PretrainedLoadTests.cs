@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.SafeTensors;
+using LongRecipe.Engine.Tests.SafeTensors;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Torch;
 
@@ -74,6 +75,34 @@ public sealed class PretrainedLoadTests : IDisposable
         var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
         Assert.Equal($"{Path.Combine(folder.Path, PretrainedModel.WeightsFile)}: missing tensor 'model.layers.2.self_attn.q_proj.weight' (expected [32, 32])",
             error.Message);
+    }
+
+    // Loading used to copy tensor after tensor until the kernel killed the process. The weights are a sparse file here:
+    // one byte past the CPU's memory in the embedding, no disk.
+    [Fact]
+    public void Weights_larger_than_the_devices_memory_are_refused_before_loading()
+    {
+        const int hidden = 1024;
+        var vocab = checked((int)(TorchRuntime.TotalMemory(Device.Cpu) / (hidden * sizeof(float)) + 1));
+        var config = LlamaConfig.Create(ModelFamily.Llama, vocab, hidden, intermediateSize: 1, layers: 1, heads: 1, headDim: 2, tieWordEmbeddings: true);
+        config.Save(folder.Path);
+        var header = new JsonObject();
+        long offset = 0;
+        foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
+        {
+            var end = offset + shape.Aggregate((long)sizeof(float), (a, b) => a * b);
+            header[name] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray([.. shape.Select(d => (JsonNode)d)]), ["data_offsets"] = new JsonArray(offset, end) };
+            offset = end;
+        }
+        using (var file = File.Create(Path.Combine(folder.Path, PretrainedModel.WeightsFile)))
+        {
+            file.Write(HandBuilt.File(header.ToJsonString(), []));
+            file.SetLength(file.Length + offset);
+        }
+
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.StartsWith($"{folder.Path}: the weights in f32 need ", error.Message);
+        Assert.EndsWith(" cpu has", error.Message);
     }
 
     // The Lab catches ModelLoadException; a malformed weights file used to escape it as a SafeTensorsFormatException.

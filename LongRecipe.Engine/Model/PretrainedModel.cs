@@ -69,6 +69,11 @@ public static class PretrainedModel
             }
             if (warn is not null) WarnUnused(config, entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal), opened.Values, fileOf, warn);
             var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
+            // Checked before the first copy out of the map: weights past memory would meet the kernel's OOM killer, which
+            // takes the whole process (the Lab, a queue of runs) rather than throwing.
+            var bytes = entries.Sum(e => (double)e.Entry.ByteLength / e.Entry.DType.ElementSize() * target.ElementSize());
+            if (MemoryBounds.Problem(bytes, $"the weights in {target.ShortName()}", device ?? Device.Cpu) is { } tooLarge)
+                throw new ModelLoadException($"{directory}: {tooLarge}");
             foreach (var (name, file, entry) in entries)
             {
                 if (entry.DType != target && dtype is null)
