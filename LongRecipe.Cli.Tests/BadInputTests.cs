@@ -237,6 +237,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         { ["eval", "--model", Builtin, "--batch-size", "0"], "--batch-size must be at least 1, not 0" },
         { ["eval", "--model", Builtin, "--lengths", "10"], "--lengths: context lengths must be at least 64 tokens, not 10" },
         { ["eval", "--model", Builtin, "--suite", "foo"], "--suite: unknown suite 'foo' (expected niah, passkey, perplexity, short)" },
+        { ["eval", "--model", Builtin, "--tokenizer", Path.Combine(CliProcess.RepositoryRoot, ".cache", "tokenizers", "llama3")],
+            $"the tokenizer of {Path.Combine(CliProcess.RepositoryRoot, ".cache", "tokenizers", "llama3")} has 128256 ids, more than the vocab_size 8192 of {Builtin}: give the model's own tokenizer" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "-1"], "--window must be at least 2 tokens, not -1" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "1.5"], "--top must be in (0, 1] (the share of tokens called impactful), not 1.5" },
         { ["analyze", "--model", Model, "--store", "x", "--window", "8", "--top", "0"], "--top must be in (0, 1] (the share of tokens called impactful), not 0" },

@@ -41,7 +41,12 @@ public static class EvalVerb
         foreach (var length in spec.ContextLengths)
             if (MemoryBounds.ForwardProblem(config, spec.BatchSize, length, args.Device) is { } problem)
                 throw new ArgumentException($"--lengths {length}: {problem}");
-        var tokenizer = Tokenizer.Load(args.Optional("tokenizer") ?? directory);
+        var tokenizerPath = args.Optional("tokenizer") ?? directory;
+        var tokenizer = Tokenizer.Load(tokenizerPath);
+        // Checked before the weights load: an id past the embeddings would fail deep in the first forward.
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new ArgumentException($"the tokenizer of {tokenizerPath} has {tokenizer.VocabSize} ids, more than the vocab_size {config.VocabSize} "
+                + $"of {directory}: give the model's own tokenizer");
         using var model = args.LoadModel(directory, args.Device, args.Optional("rope-scaling"));
         using var cancel = new Interruption();
         using var bar = new ProgressBar("cells");
