@@ -221,7 +221,7 @@ public class RunSpecTests
         { """{"rope_scaling": {"rope_type": "default"}}""", "rope_scaling.rope_type", "leave rope_scaling out" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 0.5}}""", "rope_scaling.factor", "must be ≥ 1" },
         { """{"rope_scaling": {"rope_type": "linear"}}""", "rope_scaling.factor", "is required for rope_type 'linear'" },
-        { """{"rope_scaling": {"rope_type": "yarn", "original_max_position_embeddings": 0}}""", "rope_scaling.original_max_position_embeddings", "must be > 0" },
+        { """{"rope_scaling": {"rope_type": "yarn", "original_max_position_embeddings": 0}}""", "rope_scaling.original_max_position_embeddings", "must lie in [1, 2147483647], got 0" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1]}}""", "rope_scaling.short_factor", "is required for rope_type 'longrope'" },
         { """{"rope_scaling": {"rope_type": "linear", "factor": 2, "long_factor": [1], "short_factor": [1]}}""", "rope_scaling.long_factor", "is read by longrope only" },
         { """{"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 2], "short_factor": [1]}}""", "rope_scaling.short_factor", "has 1 entries, long_factor 2" },
