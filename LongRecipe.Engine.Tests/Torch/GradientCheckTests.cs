@@ -11,11 +11,7 @@ namespace LongRecipe.Engine.Tests.Torch;
 /// </summary>
 public class GradientCheckTests
 {
-    private static Tensor Randn(ulong seed, params long[] shape)
-    {
-        using var g = new Generator(seed);
-        return Tensor.Randn(shape, g, DType.Float64);
-    }
+    private static Tensor Randn(ulong seed, params long[] shape) => Draw.Normal(seed, DType.Float64, shape);
 
     /// <summary>Σ y · R for a fixed R of y's shape.</summary>
     private static Tensor Project(Tensor y) => (y * Randn(99, y.Shape)).Sum();

@@ -10,11 +10,7 @@ namespace LongRecipe.Engine.Tests.Torch;
 /// </summary>
 public class SharedInputLinearTests
 {
-    private static Tensor Randn(ulong seed, params long[] shape)
-    {
-        using var g = new Generator(seed);
-        return Tensor.Randn(shape, g, DType.Float64);
-    }
+    private static Tensor Randn(ulong seed, params long[] shape) => Draw.Normal(seed, DType.Float64, shape);
 
     [Fact]
     public void Three_maps_of_one_input_give_autograds_outputs_and_gradients()
