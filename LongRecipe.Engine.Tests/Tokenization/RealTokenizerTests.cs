@@ -43,18 +43,20 @@ public class RealTokenizerTests
         Assert.Equal("hello", tokenizer.Decode([128000, Vocab("llama3")["hello"], 128009], skipSpecialTokens: true));
     }
 
-    [Fact]
-    public void Llama2_adds_bos_and_spells_unknown_characters_in_bytes()
+    [Theory]
+    [InlineData("llama2")]
+    [InlineData("mistral")]
+    public void Llama2_format_adds_bos_and_spells_unknown_characters_in_bytes(string name)
     {
-        var tokenizer = RealTokenizers.Llama2;
-        var vocab = Vocab("llama2");
+        var tokenizer = RealTokenizers.Get(name);
+        var vocab = Vocab(name);
         Assert.Equal((1, 2, 32000), (tokenizer.BosId, tokenizer.EosId, tokenizer.VocabSize));
         Assert.Equal([1, vocab["▁Hello"]], tokenizer.Encode("Hello"));
         Assert.Equal([vocab["▁Hello"], vocab["▁world"]], tokenizer.Encode("Hello world", addSpecialTokens: false));
-        // 🦙 (F0 9F A6 99) is not in the vocabulary; 😀 is.
+        // 🦙 (F0 9F A6 99) is not in either vocabulary; 镇 is.
         Assert.Equal([vocab["▁"], vocab["<0xF0>"], vocab["<0x9F>"], vocab["<0xA6>"], vocab["<0x99>"]],
             tokenizer.Encode("🦙", addSpecialTokens: false));
-        Assert.Equal([vocab["▁"], vocab["😀"]], tokenizer.Encode("😀", addSpecialTokens: false));
+        Assert.Equal([vocab["▁"], vocab["镇"]], tokenizer.Encode("镇", addSpecialTokens: false));
         Assert.Equal([1], tokenizer.Encode(""));
         Assert.Equal(1, tokenizer.Encode("<s>[INST] hi [/INST]", addSpecialTokens: false)[0]);
         // HF's Strip decoder removes the space the normalizer put in front.
@@ -76,7 +78,7 @@ public class RealTokenizerTests
             "\u0000 null \u0007 bell \u007f del", "non\u00a0breaking\u3000space", new string('a', 300),
         ];
         var data = new TheoryData<string, string>();
-        foreach (var name in (string[])["llama3", "llama2"])
+        foreach (var name in (string[])["llama3", "llama2", "mistral"])
             foreach (var text in texts) data.Add(name, text);
         // Byte-level BPE is lossless even for special tokens and meta spaces written in the text.
         data.Add("llama3", "<|begin_of_text|>hello<|eot_id|>");

@@ -5,9 +5,10 @@ using System.Text.Json;
 namespace LongRecipe.Engine.Tests.Tokenization;
 
 /// <summary>
-/// Token-for-token agreement with HF tokenizers on the real Llama files, against the ids that
+/// Token-for-token agreement with HF tokenizers on the real tokenizer files, against the ids that
 /// Reference/make_tokenizer_reference.py records (on a machine that has HF tokenizers) in the
-/// committed Reference/tokenizer_reference.json. Skips only where the real tokenizer files are absent.
+/// committed Reference/tokenizer_reference.json. Skips where the real tokenizer files are absent, or the fixture
+/// has no results for one yet.
 /// </summary>
 public class ReferenceFixtureTests
 {
@@ -17,12 +18,15 @@ public class ReferenceFixtureTests
     [Theory]
     [InlineData("llama3")]
     [InlineData("llama2")]
+    [InlineData("mistral")]
     public void Ids_and_decodings_match_hf_tokenizers(string name)
     {
         var tokenizer = RealTokenizers.Get(name);
         using var fixture = JsonDocument.Parse(File.ReadAllText(FixturePath));
         var texts = fixture.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToList();
-        var results = fixture.RootElement.GetProperty("results").GetProperty(name).EnumerateArray().ToList();
+        if (!fixture.RootElement.GetProperty("results").TryGetProperty(name, out var recorded))
+            Assert.Skip($"{FixturePath} has no results for {name}: record them with scripts/gpu/run.sh tokenizer (HF tokenizers)");
+        var results = recorded.EnumerateArray().ToList();
         Assert.Equal(texts.Count, results.Count);
 
         var failures = new List<string>();

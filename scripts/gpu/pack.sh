@@ -41,12 +41,12 @@ corpus=data/corpora/real
 if [ -f "$corpus/manifest.json" ] && [ ! .gpu/corpus.tar.xz -nt "$corpus/manifest.json" ]; then
   tar -C "$corpus" -cJf .gpu/corpus.tar.xz corpus.jsonl manifest.json
 fi
-# The real Llama-2/3 tokenizer files: without them 60-odd tokenizer tests skip there.
-for name in llama3 llama2; do
+# The real tokenizer files: without them 60-odd tokenizer tests skip there.
+for name in llama3 llama2 mistral; do
   [ -f ".cache/tokenizers/$name/tokenizer.json" ] || scripts/ensure-deps.sh --test
   [ -f ".cache/tokenizers/$name/tokenizer.json" ] || { echo "pack.sh: .cache/tokenizers/$name/tokenizer.json is missing and could not be fetched" >&2; exit 1; }
 done
-mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz llama3 llama2
+mkdir -p .gpu/tokenizers && tar -C .cache/tokenizers -cJf .gpu/tokenizers/tokenizers.tar.xz llama3 llama2 mistral
 
 # Each program as one archive (xz takes a program to about a fifth).
 for name in tests bench cli lab labbench; do

@@ -161,7 +161,8 @@ PY
     tokenizer)
       mkdir -p /tmp/tokenizers && tar -C /tmp/tokenizers -xJf .gpu/tokenizers/tokenizers.tar.xz
       python3 LongRecipe.Engine.Tests/Tokenization/Reference/make_tokenizer_reference.py \
-        /tmp/tokenizers/llama3/tokenizer.json /tmp/tokenizers/llama2/tokenizer.json "$out/tokenizer_reference.json" >"$out/tokenizer.log" 2>&1
+        llama3=/tmp/tokenizers/llama3/tokenizer.json llama2=/tmp/tokenizers/llama2/tokenizer.json \
+        mistral=/tmp/tokenizers/mistral/tokenizer.json "$out/tokenizer_reference.json" >"$out/tokenizer.log" 2>&1
       echo "== tokenizer reference (exit $?): $(wc -c <"$out/tokenizer_reference.json" 2>/dev/null) bytes" >>"$summary" ;;
     recipes)
       LONGRECIPE="dotnet .gpu/cli/longrecipe.dll" timeout "${RECIPES_TIMEOUT:-400}" bench/recipes.sh >"$out/recipes.txt" 2>"$out/recipes.log"

