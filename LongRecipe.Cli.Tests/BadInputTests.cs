@@ -27,12 +27,20 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
 
         public string NanModel { get; }
 
+        /// <summary>A copy of the built-in model whose weights file lost its last byte.</summary>
+        public string TruncatedModel { get; }
+
         public Models()
         {
             NanModel = Path.Combine(Folder, "nan-model");
             Directory.CreateDirectory(NanModel);
             foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(NanModel, Path.GetFileName(file)));
             PoisonFirstValue(Path.Combine(NanModel, "model.safetensors"), "model.norm.weight");
+            TruncatedModel = Path.Combine(Folder, "truncated-model");
+            Directory.CreateDirectory(TruncatedModel);
+            foreach (var file in Directory.GetFiles(Builtin)) File.Copy(file, Path.Combine(TruncatedModel, Path.GetFileName(file)));
+            using var weights = File.OpenWrite(Path.Combine(TruncatedModel, "model.safetensors"));
+            weights.SetLength(weights.Length - 1);
         }
 
         /// <summary>Overwrites the first f32 of a tensor with NaN, reading the safetensors header (8-byte length, JSON) by hand.</summary>
@@ -454,6 +462,31 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         Assert.Contains($"{file}: ", result.Stderr);
         Assert.Contains(error, result.Stderr);
         Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
+    }
+
+    /// <summary>
+    /// A bad rule, a missing corpus, a micro-batch past memory and weights cut short (which used to be queued, the run
+    /// failing once training began) are named in one answer, each in the file at its field; the store holds no run.
+    /// </summary>
+    [Fact]
+    public async Task Every_problem_of_a_run_spec_is_named_in_one_answer_and_no_run_is_made()
+    {
+        var file = Path.Combine(models.Folder, $"spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, Spec("\"learning_rate\": 0, \"micro_batch_size\": 1000000000", model: $"\"model\": \"{models.TruncatedModel}\",",
+            data: """{"corpus": "/no/such/corpus.jsonl"}"""));
+        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync(["run", file, "--data", data]);
+        Assert.Equal(1, result.ExitCode);
+        var weights = Path.Combine(models.TruncatedModel, "model.safetensors");
+        foreach (var problem in new[]
+                 {
+                     "stages[0].learning_rate: must be > 0", "data.corpus: /no/such/corpus.jsonl: no such file or folder",
+                     $"model: {weights}: tensor 'model.norm.weight': data_offsets", "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens",
+                 })
+            Assert.Contains($"{file}: {problem}", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
+        var resumed = await CliProcess.RunAsync(["run", "--resume", "--run", "1", "--data", data]);
+        Assert.Contains("there is no run 1", resumed.Stderr);
     }
 
     // ---- a model with NaN weights -------------------------------------------------------------------------------------

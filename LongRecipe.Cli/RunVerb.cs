@@ -20,12 +20,14 @@ public static class RunVerb
     {
         if (args.Flag("print"))
         {
-            Console.WriteLine(Spec(args).Validate().ToJson());
+            var (printed, problems) = Spec(args);
+            if (problems.Count > 0) throw new RunSpecException(args.Positional, problems);
+            Console.WriteLine(printed.ToJson());
             return 0;
         }
         var workspace = args.Workspace;
         var resume = args.Flag("resume");
-        var spec = resume ? null : Spec(args);
+        (RunSpec? spec, IReadOnlyList<SpecProblem> found) = resume ? (null, []) : Spec(args);
         var resumed = resume ? RunToResume(args) : 0;
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
@@ -33,11 +35,11 @@ public static class RunVerb
         long runId;
         try
         {
-            runId = spec is null ? resumed : launcher.Create(spec);
+            runId = spec is null ? resumed : launcher.Create(spec, found);
         }
         catch (RunSpecException e) when (e.File is null && args.Positional is { } file && File.Exists(file))
         {
-            // What the machine lacks for the spec (a corpus, the model, memory) is named in the file the user wrote.
+            // The spec's own problems and what the machine lacks for it (a corpus, the model, memory), named in the file the user wrote.
             throw new RunSpecException(file, e.Problems);
         }
 
@@ -76,13 +78,20 @@ public static class RunVerb
             : throw new ArgumentException($"--run must be a run id, a positive whole number, not '{text}'");
     }
 
-    /// <summary>A preset by name, or a spec file.</summary>
-    private static RunSpec Spec(Arguments args)
+    /// <summary>
+    /// A preset by name, or a spec file, with its problems (a file's shape and rules) for the launcher to name in one
+    /// answer with what the machine lacks.
+    /// </summary>
+    private static (RunSpec Spec, IReadOnlyList<SpecProblem> Problems) Spec(Arguments args)
     {
         var name = args.Positional ?? throw new ArgumentException($"give a spec file or a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
-        if (RunPresets.ByName.TryGetValue(name, out var preset)) return preset();
+        if (RunPresets.ByName.TryGetValue(name, out var preset))
+        {
+            var spec = preset();
+            return (spec, spec.Problems());
+        }
         if (Directory.Exists(name)) throw new ArgumentException($"{name} is a folder; give a spec file (.json) or a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
-        return File.Exists(name) ? RunSpec.Load(name)
+        return File.Exists(name) ? RunSpec.LoadWithProblems(name)
             : throw new ArgumentException($"{name}: no such spec file, and not a preset ({string.Join(", ", RunPresets.ByName.Keys)})");
     }
 

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
@@ -9,8 +12,9 @@ namespace LongRecipe.Engine.Tests.Recipes;
 
 /// <summary>
 /// What a spec needs of this machine, checked before a run is queued (<see cref="RunSpec.ResourceProblems"/>): a model
-/// directory that is one, with its tokenizer; a device that is there; sizes that fit the device's memory. Each broken
-/// alone, on copies of the built-in model, is named at its field, with the file or the numbers.
+/// directory that is one, with weights that load with its config and its tokenizer; a device that is there; sizes that
+/// fit the device's memory. Each broken alone, on copies of the built-in model, is named at its field, with the file or
+/// the numbers; broken together, with the spec's rules and corpora, they are named in one refusal.
 /// </summary>
 public sealed class RunSpecResourceTests : IDisposable
 {
@@ -29,6 +33,32 @@ public sealed class RunSpecResourceTests : IDisposable
             File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         return copy;
     }
+
+    /// <summary>
+    /// A copy of the built-in model whose weights file has its header JSON replaced by <paramref name="header"/> of the
+    /// one it has, its data kept (cut by <paramref name="cut"/> bytes at the end); returns the weights file.
+    /// </summary>
+    private string DamagedWeights(Func<JsonObject, string> header, int cut = 0)
+    {
+        var file = Path.Combine(Model(), PretrainedModel.WeightsFile);
+        var bytes = File.ReadAllBytes(file);
+        var length = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var json = Encoding.UTF8.GetBytes(header(JsonNode.Parse(bytes.AsSpan(8, length))!.AsObject()));
+        using var stream = File.Create(file);
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)json.Length);
+        stream.Write(prefix);
+        stream.Write(json);
+        stream.Write(bytes.AsSpan(8 + length, bytes.Length - 8 - length - cut));
+        return file;
+    }
+
+    /// <summary>The header with tensor <paramref name="name"/>'s entry changed by <paramref name="change"/>.</summary>
+    private static Func<JsonObject, string> Entry(string name, Action<JsonObject> change) => header =>
+    {
+        change(header[name]!.AsObject());
+        return header.ToJsonString();
+    };
 
     private static RunSpec Tiny(string model) => RunPresets.Pose() with
     {
@@ -68,6 +98,29 @@ public sealed class RunSpecResourceTests : IDisposable
         var problem = Single(Tiny(broken));
         Assert.Equal("model", problem.Path);
         Assert.StartsWith($"{Path.Combine(broken, "config.json")}: vocab_size must be an integer", problem.Message);
+    }
+
+    /// <summary>
+    /// Weights that cannot load with the model's config used to be accepted: the run was queued and failed once training
+    /// began. Their headers are read (not their data) and the problem named at model, with the file and the tensor.
+    /// </summary>
+    [Fact]
+    public void Weights_that_do_not_load_with_the_config_are_named_with_the_file_and_the_tensor()
+    {
+        const string norm = "model.norm.weight";
+        foreach (var (file, expected) in new (string, string)[]
+                 {
+                     (DamagedWeights(Entry(norm, e => e["shape"] = new JsonArray(128, 2))), $"tensor '{norm}' has shape [128, 2], the config implies [256]"),
+                     (DamagedWeights(Entry(norm, e => e["dtype"] = "I16")), $"tensor '{norm}' is i16; weights must be floating point (f32, bf16, f16 or f64)"),
+                     (DamagedWeights(h => h.ToJsonString().Replace($"\"{norm}\"", "\"model.norm.weights\"")), $"missing tensor '{norm}' (expected [256])"),
+                     (DamagedWeights(h => h.ToJsonString(), cut: 1), "tensor 'model.norm.weight': data_offsets [15998976, 15999488] end past the data buffer (15999487 bytes)"),
+                     (DamagedWeights(h => h.ToJsonString().Replace("{\"dtype\"", "{dtype")), "header is not valid JSON: "),
+                 })
+        {
+            var problem = Single(Tiny(Path.GetDirectoryName(file)!));
+            Assert.Equal("model", problem.Path);
+            Assert.StartsWith($"{file}: {expected}", problem.Message);
+        }
     }
 
     [Fact]
@@ -141,6 +194,47 @@ public sealed class RunSpecResourceTests : IDisposable
         var error = Assert.Throws<RunSpecException>(() => launcher.Create(Tiny(Path.Combine(folder.Path, "nowhere"))));
         Assert.Equal("model", Assert.Single(error.Problems).Path);
         Assert.Empty(store.ListRuns());
+    }
+
+    /// <summary>
+    /// A bad rule, a missing corpus, damaged weights and a micro-batch past memory are named in one refusal (the launcher
+    /// used to stop at the first of rules, corpora and resources); nothing is left in the store or the runs folder.
+    /// </summary>
+    [Fact]
+    public void The_launcher_names_every_problem_in_one_refusal_and_leaves_nothing_behind()
+    {
+        using var store = RunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var runs = Path.Combine(folder.Path, "runs");
+        var launcher = new RunLauncher(store, runs, Builtin);
+        var weights = DamagedWeights(Entry("model.norm.weight", e => e["shape"] = new JsonArray(128, 2)));
+        var corpus = Path.Combine(folder.Path, "gone.jsonl");
+        var spec = Tiny(Path.GetDirectoryName(weights)!);
+        spec = spec with
+        {
+            Data = new DataSpec(Corpus: corpus),
+            Stages = [((ExtendStage)spec.Stages[0]) with { LearningRate = 0, MicroBatchSize = 1_000_000_000 }],
+        };
+
+        var error = Assert.Throws<RunSpecException>(() => launcher.Create(spec));
+        Assert.Equal(["stages[0].learning_rate", "data.corpus", "model", "stages[0].micro_batch_size"], error.Problems.Select(p => p.Path));
+        Assert.Equal($"{corpus}: no such file or folder", error.Problems[1].Message);
+        Assert.Equal($"{weights}: tensor 'model.norm.weight' has shape [128, 2], the config implies [256]", error.Problems[2].Message);
+        Assert.StartsWith("the logits of 1000000000 × 256 tokens", error.Problems[3].Message);
+        Assert.Empty(store.ListRuns());
+        Assert.False(Directory.Exists(runs));
+    }
+
+    /// <summary>
+    /// What the machine lacks is not asked of a field whose rule already failed: a corpus path holding a NUL (which .NET
+    /// refuses with an exception, not an answer) is named once, by its rule, beside the rest.
+    /// </summary>
+    [Fact]
+    public void A_field_its_rules_refuse_is_not_looked_for_on_the_machine()
+    {
+        var spec = Tiny(Path.Combine(folder.Path, "nowhere"));
+        var problems = (spec with { Data = new DataSpec(Corpus: "a\0b.txt") }).LaunchProblems(null, Builtin);
+        Assert.Equal([new SpecProblem("data.corpus", "must not hold a NUL character (no path does)"),
+            new SpecProblem("model", $"{Path.Combine(folder.Path, "nowhere")}: no such model directory")], problems);
     }
 
     [Fact]

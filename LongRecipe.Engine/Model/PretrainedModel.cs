@@ -43,30 +43,7 @@ public static class PretrainedModel
         var parameters = new Parameters();
         try
         {
-            SafeTensorsFile Open(string file) => opened.TryGetValue(file, out var weights) ? weights : opened[file] = SafeTensorsFile.Open(file);
-            foreach (var (name, file) in indexed)
-                if (!Open(file).Contains(name))
-                    throw new ModelLoadException($"{Path.Combine(directory, IndexFile)}: weight_map puts tensor '{name}' in {Path.GetFileName(file)}, which has no such tensor");
-            var entries = new List<(string Name, string File, SafeTensorsEntry Entry)>();
-            // Walked lazily, so that a config asking for more than the files hold (num_hidden_layers 2000000000) stops at the first
-            // missing tensor instead of listing billions of names first.
-            foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
-            {
-                if (fileOf(name) is not { } file)
-                    throw new ModelLoadException(
-                        $"{Path.Combine(directory, IndexFile)}: weight_map has no tensor '{name}' (expected [{string.Join(", ", shape)}])");
-                var weights = Open(file);
-                if (!weights.Contains(name))
-                    throw new ModelLoadException($"{file}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
-                var entry = weights.GetEntry(name);
-                if (!entry.Shape.SequenceEqual(shape))
-                    throw new ModelLoadException(
-                        $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
-                // Integer or boolean bytes are no weights: converting them would load a model that computes nonsense.
-                if (!entry.DType.IsFloatingPoint())
-                    throw new ModelLoadException($"{file}: tensor '{name}' is {entry.DType.ShortName()}; weights must be floating point (f32, bf16, f16 or f64)");
-                entries.Add((name, file, entry));
-            }
+            var entries = CheckedEntries(directory, config, fileOf, indexed, opened);
             if (warn is not null) WarnUnused(config, entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal), opened.Values, fileOf, warn);
             var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
             // Checked before the first copy out of the map: weights past memory would meet the kernel's OOM killer, which
@@ -100,6 +77,67 @@ public static class PretrainedModel
         {
             foreach (var weights in opened.Values) weights.Dispose();
         }
+    }
+
+    /// <summary>
+    /// What in the weight files keeps the model directory from loading with <paramref name="config"/>, as <see cref="Load"/>
+    /// would say it (the file, and the tensor or field); null when nothing does. Reads the files' headers, not the weights:
+    /// a run checks this before it is queued.
+    /// </summary>
+    public static string? WeightsProblem(string directory, LlamaConfig config)
+    {
+        var opened = new Dictionary<string, SafeTensorsFile>();
+        try
+        {
+            var (fileOf, indexed) = WeightFiles(directory);
+            CheckedEntries(directory, config, fileOf, indexed, opened);
+            return null;
+        }
+        catch (Exception e) when (e is ModelLoadException or SafeTensorsFormatException or JsonFieldException or IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+        finally
+        {
+            foreach (var weights in opened.Values) weights.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The header entry of every tensor <paramref name="config"/> needs, in its order, each where the index puts it, shaped
+    /// as the config implies and floating point; every file opened (into <paramref name="opened"/>, which the caller
+    /// disposes) is a well-formed safetensors file whose tensors tile its data to the last byte, so a truncated one fails
+    /// here. Nothing past the headers is read. Throws a <see cref="ModelLoadException"/> or <see cref="SafeTensorsFormatException"/>
+    /// naming the file and the tensor.
+    /// </summary>
+    private static List<(string Name, string File, SafeTensorsEntry Entry)> CheckedEntries(string directory, LlamaConfig config,
+        Func<string, string?> fileOf, IReadOnlyDictionary<string, string> indexed, Dictionary<string, SafeTensorsFile> opened)
+    {
+        SafeTensorsFile Open(string file) => opened.TryGetValue(file, out var weights) ? weights : opened[file] = SafeTensorsFile.Open(file);
+        foreach (var (name, file) in indexed)
+            if (!Open(file).Contains(name))
+                throw new ModelLoadException($"{Path.Combine(directory, IndexFile)}: weight_map puts tensor '{name}' in {Path.GetFileName(file)}, which has no such tensor");
+        var entries = new List<(string Name, string File, SafeTensorsEntry Entry)>();
+        // Walked lazily, so that a config asking for more than the files hold (num_hidden_layers 2000000000) stops at the first
+        // missing tensor instead of listing billions of names first.
+        foreach (var (name, shape) in LlamaModel.ParameterShapes(config))
+        {
+            if (fileOf(name) is not { } file)
+                throw new ModelLoadException(
+                    $"{Path.Combine(directory, IndexFile)}: weight_map has no tensor '{name}' (expected [{string.Join(", ", shape)}])");
+            var weights = Open(file);
+            if (!weights.Contains(name))
+                throw new ModelLoadException($"{file}: missing tensor '{name}' (expected [{string.Join(", ", shape)}])");
+            var entry = weights.GetEntry(name);
+            if (!entry.Shape.SequenceEqual(shape))
+                throw new ModelLoadException(
+                    $"{file}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}], the config implies [{string.Join(", ", shape)}]");
+            // Integer or boolean bytes are no weights: converting them would load a model that computes nonsense.
+            if (!entry.DType.IsFloatingPoint())
+                throw new ModelLoadException($"{file}: tensor '{name}' is {entry.DType.ShortName()}; weights must be floating point (f32, bf16, f16 or f64)");
+            entries.Add((name, file, entry));
+        }
+        return entries;
     }
 
     private static long NonFinite(Tensor tensor)

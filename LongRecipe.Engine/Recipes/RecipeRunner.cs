@@ -61,7 +61,7 @@ public sealed class RecipeRunner(RunSpec spec, string runFolder, string builtinM
         {
             // ---- setup: the spec, the base model, the data's tokenizer ----
             events(new StatusEvent(DateTimeOffset.UtcNow, stage, RunStatus.Running));
-            spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
+            spec.ValidateLaunch(realCorpus, builtinModel);
             var folderLost = resume && !Directory.Exists(runFolder);
             Directory.CreateDirectory(runFolder);
             spec.Save(Path.Combine(runFolder, SpecFile));

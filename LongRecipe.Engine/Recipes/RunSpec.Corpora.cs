@@ -10,29 +10,27 @@ public sealed partial record RunSpec
     /// <summary>
     /// What the spec's corpora (data.corpus, data.replay, eval.corpus) lack on this machine, each at its field:
     /// "real" needs the fetched corpus in <paramref name="realCorpus"/> (the data directory's corpora/real), a path
-    /// must exist, a real corpus must hold the documents asked of it. Empty when every corpus is there.
+    /// must exist, a real corpus must hold the documents asked of it. Empty when every corpus is there. A field
+    /// <paramref name="alreadyWrong"/> says a problem is known at is not looked at (see <see cref="LaunchProblems"/>).
     /// </summary>
-    public IReadOnlyList<SpecProblem> CorpusProblems(string? realCorpus)
+    public IReadOnlyList<SpecProblem> CorpusProblems(string? realCorpus, Func<string, bool>? alreadyWrong = null)
     {
+        alreadyWrong ??= _ => false;
         var problems = new List<SpecProblem>();
-        if (Data.Corpus != DataSpec.Synthetic)
+        if (Data.Corpus != DataSpec.Synthetic && !alreadyWrong("data.corpus"))
             TrainingCorpus(Data.Corpus, "data.corpus", realCorpus, Data.Documents, problems);
-        if (Data.Replay is { } replay && replay != DataSpec.Synthetic)
+        if (Data.Replay is { } replay && replay != DataSpec.Synthetic && !alreadyWrong("data.replay"))
             // Replay takes train documents after those the corpus took, when both are the same real corpus.
             TrainingCorpus(replay, "data.replay", realCorpus, replay == Data.Corpus ? 2 * Data.Documents : Data.Documents, problems);
-        if (Eval.Corpus != DataSpec.Synthetic && RealFolder(Eval.Corpus, "eval.corpus", realCorpus, problems) is { } folder)
+        if (Eval.Corpus != DataSpec.Synthetic && !alreadyWrong("eval.corpus") && RealFolder(Eval.Corpus, "eval.corpus", realCorpus, problems) is { } folder)
         {
             if (!RealCorpus.Exists(folder))
                 problems.Add(new SpecProblem("eval.corpus", $"{folder} is not a real-text corpus (no {RealCorpus.ManifestFile} and {RealCorpus.DocumentsFile})"));
             else if (Open(folder, "eval.corpus", problems) is { } corpus && corpus.Count(Eval.Split) == 0)
                 problems.Add(new SpecProblem("eval.split", $"the corpus in {folder} holds no {Eval.Split.ToString().ToLowerInvariant()} documents"));
         }
-        return problems;
+        return [.. problems.Where(p => !alreadyWrong(p.Path))];
     }
-
-    /// <summary>Throws a <see cref="RunSpecException"/> listing <see cref="CorpusProblems"/>; returns the spec when there is none.</summary>
-    public RunSpec ValidateCorpora(string? realCorpus) =>
-        CorpusProblems(realCorpus) is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
 
     /// <summary>The folder or file a corpus name stands for: "real" → <paramref name="realCorpus"/>, a path → itself; null for "synthetic".</summary>
     public static string? CorpusPath(string name, string? realCorpus) =>

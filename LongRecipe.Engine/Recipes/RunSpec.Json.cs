@@ -46,10 +46,23 @@ public sealed partial record RunSpec
     /// </summary>
     public static RunSpec Parse(string json, string? source = null)
     {
-        var (spec, shape, illShaped) = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
-        List<SpecProblem> problems = [.. shape, .. spec.Problems(illShaped)];
+        var (spec, problems) = ParseWithProblems(json, source);
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
+
+    /// <summary>
+    /// The spec <see cref="Parse"/> reads, with the problems it would throw for instead of throwing (a field of the wrong
+    /// shape stands at its default), so that a launch names them in one answer with what the machine lacks
+    /// (<see cref="LaunchProblems"/>). Text that reads as no spec at all still throws.
+    /// </summary>
+    public static (RunSpec Spec, IReadOnlyList<SpecProblem> Problems) ParseWithProblems(string json, string? source = null)
+    {
+        var (spec, shape, illShaped) = ParseShaped(json, RunSpecJsonContext.Default.RunSpec, source, Upgraded);
+        return (spec, [.. shape, .. spec.Problems(illShaped)]);
+    }
+
+    /// <summary><see cref="ParseWithProblems"/> for a spec file; one that cannot be read, or is no spec, throws naming it.</summary>
+    public static (RunSpec Spec, IReadOnlyList<SpecProblem> Problems) LoadWithProblems(string path) => ParseWithProblems(ReadSpecText(path), path);
 
     /// <summary>
     /// Any spec type of <see cref="RunSpecJsonContext"/> (a run spec, an experiment spec) from JSON, brought to
@@ -324,6 +337,15 @@ public sealed partial record RunSpec
 public sealed record SpecProblem(string Path, string Message)
 {
     public override string ToString() => Path.Length == 0 ? Message : $"{Path}: {Message}";
+
+    /// <summary>
+    /// Whether the problem is at <paramref name="path"/>, inside it or around it: one at stages[0] touches stages[0].steps and
+    /// stages, not stages[1]; one at the whole spec ("") touches every field.
+    /// </summary>
+    public bool Touches(string path) => Within(Path, path) || Within(path, Path);
+
+    private static bool Within(string inner, string outer) =>
+        outer.Length == 0 || inner.StartsWith(outer, StringComparison.Ordinal) && (inner.Length == outer.Length || inner[outer.Length] is '.' or '[');
 }
 
 /// <summary>A spec that cannot run; the message lists every problem, prefixed by <see cref="File"/> when the spec came from one.</summary>

@@ -9,23 +9,24 @@ public sealed partial record RunSpec
 {
     /// <summary>
     /// What this machine lacks for the spec, each at its field: the model directory (<paramref name="builtinModel"/>
-    /// for "builtin") with config.json, weights and tokenizer.json; the device; and, by the model's config, memory for
-    /// every training stage's micro-batch, search stage's samples and evaluation length (<see cref="MemoryBounds"/>); and
-    /// host memory for a synthetic corpus's token ids.
+    /// for "builtin") with config.json, weights that load with it (their headers: <see cref="PretrainedModel.WeightsProblem"/>)
+    /// and tokenizer.json; the device; and, by the model's config, memory for every training stage's micro-batch, search
+    /// stage's samples and evaluation length (<see cref="MemoryBounds"/>); and host memory for a synthetic corpus's token
+    /// ids. A field <paramref name="alreadyWrong"/> says a problem is known at is not looked at (see <see cref="LaunchProblems"/>);
+    /// nor are the sizes while the model's config or the device is not there to measure them by.
     /// </summary>
-    public IReadOnlyList<SpecProblem> ResourceProblems(string builtinModel)
+    public IReadOnlyList<SpecProblem> ResourceProblems(string builtinModel, Func<string, bool>? alreadyWrong = null)
     {
+        alreadyWrong ??= _ => false;
         var problems = new List<SpecProblem>();
         void Check(string? problem, string path)
         {
-            if (problem is not null) problems.Add(new SpecProblem(path, problem));
+            if (problem is not null && !alreadyWrong(path)) problems.Add(new SpecProblem(path, problem));
         }
 
-        var directory = Model == BuiltinModel ? builtinModel : Model;
-        Check(PretrainedModel.DirectoryProblem(directory), "model");
-        if (problems.Count == 0 && !File.Exists(Path.Combine(directory, "tokenizer.json")))
-            Check($"{directory} has no tokenizer.json, which a run tokenizes its text with", "model");
-        Check(TorchRuntime.DeviceProblem(Device), "device");
+        var config = alreadyWrong("model") ? null : ModelConfig(Model == BuiltinModel ? builtinModel : Model, Check);
+        var deviceProblem = TorchRuntime.DeviceProblem(Device);
+        Check(deviceProblem, "device");
         for (var i = 0; i < Stages.Count; i++)
             if (Stages[i] is TrainingStageSpec { CudaGraph: true } && !FusedAdamW.TakesLearningRateOnDevice)
                 Check($"needs libtorch 2.3 or newer (this is {TorchRuntime.Version})", $"stages[{i}].cuda_graph");
@@ -37,18 +38,8 @@ public sealed partial record RunSpec
             Check(MemoryBounds.Problem((double)Data.Documents * tokens * sizeof(int),
                 $"{Data.Documents} synthetic documents of about {tokens} tokens, as token ids,", Device.Cpu), "data.documents");
         }
-        if (problems.Count > 0) return problems;
+        if (config is null || deviceProblem is not null || alreadyWrong("device")) return problems;
 
-        LlamaConfig config;
-        try
-        {
-            config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
-        }
-        catch (Exception e) when (e is ModelLoadException or IOException or UnauthorizedAccessException or IO.JsonFieldException)
-        {
-            Check(e.Message, "model");
-            return problems;
-        }
         var native = NativeLength ?? (int)config.MaxPositionEmbeddings;
         for (var i = 0; i < Stages.Count; i++)
         {
@@ -72,7 +63,31 @@ public sealed partial record RunSpec
         return problems;
     }
 
-    /// <summary>Throws a <see cref="RunSpecException"/> listing <see cref="ResourceProblems"/>; returns the spec when there is none.</summary>
-    public RunSpec ValidateResources(string builtinModel) =>
-        ResourceProblems(builtinModel) is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
+    /// <summary>
+    /// The config of model directory <paramref name="directory"/>, each thing it lacks told to <paramref name="check"/> at
+    /// "model": the directory, tokenizer.json, config.json, weights whose headers match it. Null where there is no config
+    /// to measure sizes by.
+    /// </summary>
+    private static LlamaConfig? ModelConfig(string directory, Action<string?, string> check)
+    {
+        if (PretrainedModel.DirectoryProblem(directory) is { } notModel)
+        {
+            check(notModel, "model");
+            return null;
+        }
+        if (!File.Exists(Path.Combine(directory, "tokenizer.json")))
+            check($"{directory} has no tokenizer.json, which a run tokenizes its text with", "model");
+        LlamaConfig config;
+        try
+        {
+            config = LlamaConfig.Load(Path.Combine(directory, PretrainedModel.ConfigFile));
+        }
+        catch (Exception e) when (e is ModelLoadException or IOException or UnauthorizedAccessException or IO.JsonFieldException)
+        {
+            check(e.Message, "model");
+            return null;
+        }
+        check(PretrainedModel.WeightsProblem(directory, config), "model");
+        return config;
+    }
 }

@@ -19,12 +19,14 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
 
     /// <summary>
     /// Validates <paramref name="spec"/>, with what it needs of this machine (its corpora and model directory must exist,
-    /// its sizes fit the device's memory) before a run is queued, and adds it as a Queued run with a folder of its own;
-    /// returns its id.
+    /// the weights' headers match its config, its sizes fit the device's memory) before a run is queued, and adds it as
+    /// a Queued run with a folder of its own; returns its id. Every problem is named in one <see cref="RunSpecException"/>,
+    /// <paramref name="found"/> (those known already, as <see cref="RunSpec.LaunchProblems"/> takes them) among them, and
+    /// nothing is left behind.
     /// </summary>
-    public long Create(RunSpec spec)
+    public long Create(RunSpec spec, IReadOnlyList<SpecProblem>? found = null)
     {
-        spec.Validate().ValidateCorpora(realCorpus).ValidateResources(builtinModel);
+        if (spec.LaunchProblems(realCorpus, builtinModel, found) is { Count: > 0 } problems) throw new RunSpecException(null, problems);
         var created = DateTimeOffset.UtcNow;
         // The name is free text; its folder takes a bounded, file-system-safe prefix of it (a file name holds 255 bytes).
         var safe = new string([.. spec.Name.Take(FolderNameCharacters).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);

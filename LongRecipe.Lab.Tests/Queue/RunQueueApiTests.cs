@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LongRecipe.Engine.Positions;
 using LongRecipe.Engine.Recipes;
+using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Queue;
 using LongRecipe.Tests.Support;
 
@@ -118,6 +119,40 @@ public sealed class RunQueueApiTests(LabProcess lab) : IClassFixture<LabProcess>
             File.Delete(Path.Combine(cwdModels, relative));
         }
         // The Lab still serves.
+        using var answer = await lab.Http.GetAsync("/api/runs/99999999", Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+    }
+
+    /// <summary>
+    /// A model folder in the data directory whose weights file lost its last byte used to be queued, its run failing once
+    /// training began. With a bad rule and a missing corpus beside it, the spec is refused in one 400 naming each at its
+    /// field, the weights by file and tensor; the store holds no run of it and the Lab serves on.
+    /// </summary>
+    [Fact]
+    public async Task Damaged_weights_a_bad_rule_and_a_missing_corpus_are_refused_in_one_answer_leaving_no_run()
+    {
+        var workspace = new Workspace(Workspace.LocateRoot(), lab.DataDirectory);
+        var model = Directory.CreateDirectory(Path.Combine(lab.DataDirectory, "damaged-model")).FullName;
+        foreach (var file in Directory.GetFiles(workspace.BuiltinModel)) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var weights = Path.Combine(model, "model.safetensors");
+        using (var stream = File.OpenWrite(weights)) stream.SetLength(stream.Length - 1);
+        var corpus = Path.Combine(lab.DataDirectory, "gone.jsonl");
+        var spec = RunPresets.Pose() with
+        {
+            Name = "damaged-weights", Model = model, NativeLength = null, TargetLength = 512, Data = new DataSpec(Corpus: corpus),
+            Stages = [new ExtendStage(new TransformSpec(PositionScheme.Pose), SequenceLength: 128, Steps: 2, MicroBatchSize: 1, LearningRate: 0)],
+            Eval = new EvalSpec(),
+        };
+
+        var (status, body) = await Post(spec.ToJson());
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var problems = body.GetProperty("problems").EnumerateArray()
+            .Select(p => new SpecProblem(p.GetProperty("path").GetString()!, p.GetProperty("message").GetString()!)).ToList();
+        Assert.Equal(["stages[0].learning_rate", "data.corpus", "model"], problems.Select(p => p.Path));
+        Assert.Equal($"{corpus}: no such file or folder", problems[1].Message);
+        Assert.StartsWith($"{weights}: tensor 'model.norm.weight': data_offsets", problems[2].Message);
+        using (var store = RunStore.Open(workspace.StoreFile))
+            Assert.DoesNotContain(store.ListRuns(), r => r.Name == spec.Name);
         using var answer = await lab.Http.GetAsync("/api/runs/99999999", Cancel);
         Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
     }

@@ -46,13 +46,16 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
     public event Action? Changed;
 
     /// <summary>
-    /// Validates <paramref name="spec"/> (a <see cref="RunSpecException"/> lists its problems, paths outside the folders
-    /// the Lab reads from among them: <see cref="ModelCatalog.PlaceProblems"/>), creates the run and queues it; returns its id.
+    /// Validates <paramref name="spec"/> (one <see cref="RunSpecException"/> lists all its problems: <paramref name="found"/>,
+    /// those known already, by default its rules'; paths outside the folders the Lab reads from,
+    /// <see cref="ModelCatalog.PlaceProblems"/>; what the machine lacks, <see cref="RunLauncher.Create"/>), creates the run
+    /// and queues it; returns its id.
     /// </summary>
-    public async Task<long> EnqueueAsync(RunSpec spec)
+    public async Task<long> EnqueueAsync(RunSpec spec, IReadOnlyList<SpecProblem>? found = null)
     {
-        if (catalog?.PlaceProblems(spec) is { Count: > 0 } outside) throw new RunSpecException(null, outside);
-        var id = launcher.Create(spec);
+        found ??= spec.Problems();
+        var outside = catalog?.PlaceProblems(spec).Where(p => !found.Any(f => f.Touches(p.Path))) ?? [];
+        var id = launcher.Create(spec, [.. found, .. outside]);
         await Add(new QueuedRun(id, spec.Name, spec.Device.ToString(), Resume: false, Running: false));
         return id;
     }

@@ -43,9 +43,10 @@ public static class RunQueueApi
                 return Results.BadRequest(new Refused([new Problem("", "the request body is empty; send a run spec as JSON")]));
             try
             {
-                var spec = RunSpec.Parse(json, "request body");
-                // Creating the run writes its record and folder: off the request's thread.
-                var id = await Task.Run(() => queue.EnqueueAsync(spec));
+                // The spec's shape and rules are named in one answer with what the machine lacks for it.
+                var (spec, found) = RunSpec.ParseWithProblems(json, "request body");
+                // Creating the run reads the model's headers and writes its record: off the request's thread.
+                var id = await Task.Run(() => queue.EnqueueAsync(spec, found));
                 return Results.Created($"/api/runs/{id}", new Queued(id));
             }
             catch (RunSpecException e)
