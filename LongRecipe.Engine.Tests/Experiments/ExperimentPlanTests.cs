@@ -92,6 +92,27 @@ public sealed class ExperimentPlanTests
     }
 
     /// <summary>
+    /// Shape and rule problems come in one answer, as a run spec's do (the rules used to wait for a well-shaped spec: two
+    /// rounds). A field of the wrong shape hides only its own rules and those reading it: the methods' rules read no seed,
+    /// and the name each method's run is tagged with is judged once, at name.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"parallel": "two", "seeds": [1, 1]}""", new[] { "parallel", "seeds", "methods[1].stages[0].learning_rate" })]
+    [InlineData("""{"seeds": "one", "parallel": 0}""", new[] { "seeds", "parallel", "methods[1].stages[0].learning_rate" })]
+    [InlineData("""{"eval": {"batch_size": "four"}, "parallel": 0}""", new[] { "eval.batch_size", "parallel", "methods[1].stages[0].learning_rate" })]
+    [InlineData("""{"name": 5, "selection_eval": {"niah": 1}}""", new[] { "name", "selection_eval.niah", "methods[1].stages[0].learning_rate" })]
+    [InlineData("""{"name": ""}""", new[] { "name", "methods[1].stages[0].learning_rate" })]
+    public void Shape_and_rule_problems_are_reported_together_each_at_its_field(string change, string[] paths)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Spec(1e-4).ToJson())!.AsObject();
+        json["methods"]![1]!["stages"]![0]!["learning_rate"] = 0;
+        foreach (var (key, value) in System.Text.Json.Nodes.JsonNode.Parse(change)!.AsObject())
+            json[key] = value?.DeepClone();
+        var error = Assert.Throws<RunSpecException>(() => ExperimentSpec.Parse(json.ToJsonString(), "exp.json"));
+        Assert.Equal(paths, error.Problems.Select(p => p.Path));
+    }
+
+    /// <summary>
     /// An experiment stored by earlier builds holds its methods' merge stages with alpha and density at their defaults
     /// whatever the method: it loads; an alpha written for a method's average merge is refused under that method.
     /// </summary>

@@ -38,11 +38,14 @@ public sealed record ExperimentSpec(
     /// <summary>Reads and validates an experiment file; every problem names the file and its JSON path.</summary>
     public static ExperimentSpec Load(string path) => Parse(RunSpec.ReadSpecText(path), path);
 
+    /// <summary>
+    /// Reads and validates an experiment from JSON text, every problem at once as <see cref="RunSpec.Parse"/> reports a run
+    /// spec's: those of shape, and the rules' problems of the top-level fields whose shape is right.
+    /// </summary>
     public static ExperimentSpec Parse(string json, string? source = null)
     {
-        // The rules cross every method (the plan, equal budgets), so they are checked on a well-shaped spec only.
-        var (spec, shape, _) = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
-        var problems = shape.Count > 0 ? shape : spec.Problems();
+        var (spec, shape, illShaped) = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
+        List<SpecProblem> problems = [.. shape, .. spec.Problems(illShaped)];
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
 
@@ -53,12 +56,19 @@ public sealed record ExperimentSpec(
     /// names and seeds, one base model, window, device and corpus for all, and equal training budgets (the
     /// same optimizer steps and sequences per step for every trained method).
     /// </summary>
-    public IReadOnlyList<SpecProblem> Problems()
+    public IReadOnlyList<SpecProblem> Problems() => Problems(new HashSet<string>());
+
+    /// <summary>
+    /// The rules' problems but those at a top-level field of <paramref name="illShaped"/>, which <see cref="Parse"/> found
+    /// ill-shaped and left at its default or a placeholder. The rules reading one from elsewhere take a default as valid
+    /// (no selection evaluation, no learning rates), and a method's rules read no seed (without seeds they are checked at 0).
+    /// </summary>
+    private IReadOnlyList<SpecProblem> Problems(IReadOnlySet<string> illShaped)
     {
         var problems = new List<SpecProblem>();
         void Check(bool ok, string path, string message)
         {
-            if (!ok) problems.Add(new SpecProblem(path, message));
+            if (!ok && !illShaped.Contains(RunSpec.TopField(path))) problems.Add(new SpecProblem(path, message));
         }
 
         Check(!string.IsNullOrWhiteSpace(Name), "name", "must not be empty");
@@ -101,16 +111,17 @@ public sealed record ExperimentSpec(
                     ? $"selection_eval has no {criterion.Benchmark} to pick by"
                     : $"selection_eval measures {criterion.Benchmark} at {string.Join(", ", lengths)}, not {criterion.ContextLength}");
         }
-        if (Methods.Count == 0 || Seeds.Count == 0) return problems;
+        if (Methods.Count == 0) return problems;
 
         var names = Methods.Select(m => m.Name).ToList();
         for (var i = 0; i < Methods.Count; i++)
         {
             var path = $"methods[{i}]";
             Check(names.IndexOf(Methods[i].Name) == i, $"{path}.name", $"'{Methods[i].Name}' names two methods");
-            var planned = ExperimentPlan.Final(this, Methods[i], Seeds[0], lr: null);
-            foreach (var problem in planned.Problems())
-                problems.Add(problem with { Path = problem.Path.StartsWith("eval", StringComparison.Ordinal) ? problem.Path : $"{path}.{problem.Path}" });
+            var planned = ExperimentPlan.Final(this, Methods[i], Seeds.FirstOrDefault(), lr: null);
+            // The run's experiment tag restates the experiment's name and the method's, whose own rules name them.
+            foreach (var problem in planned.Problems().Where(p => RunSpec.TopField(p.Path) != "experiment"))
+                Check(false, problem.Path.StartsWith("eval", StringComparison.Ordinal) ? problem.Path : $"{path}.{problem.Path}", problem.Message);
             Check(Methods[i].Experiment is null, $"{path}.experiment", "is set by the experiment; leave it out");
         }
         // Every method shares the evaluation: report its problems once.

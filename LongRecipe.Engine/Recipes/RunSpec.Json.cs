@@ -103,12 +103,13 @@ public sealed partial record RunSpec
     private static HashSet<string> TopFields(IEnumerable<SpecProblem> problems) => [.. problems.Select(p => TopField(p.Path))];
 
     /// <summary>The top-level field a JSON path is in, e.g. "stages" for stages[1].steps; "" for the whole spec.</summary>
-    private static string TopField(string path) => path[..(path.IndexOfAny(['.', '[']) is var end and >= 0 ? end : path.Length)];
+    internal static string TopField(string path) => path[..(path.IndexOfAny(['.', '[']) is var end and >= 0 ? end : path.Length)];
 
     /// <summary>
     /// The JSON object without the top-level <paramref name="fields"/>: each takes its default, a required one a
-    /// placeholder (an empty string or list, a zero) that lets the rest deserialize and that no rule is to judge. Null where
-    /// the text is not an object or a required field has no placeholder.
+    /// placeholder (an empty string, list or object, a zero) that lets the rest deserialize and that no rule is to judge.
+    /// Null where the text is not an object or a required field has no placeholder; an object placeholder whose type
+    /// cannot be read from {} makes the serializer throw, which reports the shape problems alone.
     /// </summary>
     private static string? WithoutFields(string json, JsonTypeInfo info, IReadOnlySet<string> fields)
     {
@@ -121,7 +122,8 @@ public sealed partial record RunSpec
         {
             var type = field.PropertyType;
             JsonNode? placeholder = type == typeof(string) ? JsonValue.Create("") : ElementType(type) is not null ? new JsonArray()
-                : type == typeof(int) || type == typeof(long) || type == typeof(double) ? JsonValue.Create(0) : null;
+                : type == typeof(int) || type == typeof(long) || type == typeof(double) ? JsonValue.Create(0)
+                : info.Options.GetTypeInfo(type).Kind == JsonTypeInfoKind.Object ? new JsonObject() : null;
             if (placeholder is null) return null;
             kept[field.Name] = placeholder;
         }
