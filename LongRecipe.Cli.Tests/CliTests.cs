@@ -590,15 +590,13 @@ public class CliTests
             Assert.Contains("stages[0].learning_rate: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
 
-            // A run that stops before its final model (its base's weights end mid-header, which only loading finds):
-            // no model path, and the way to go on.
+            // A run that stops before its final model (its base's tokenizer.json is no tokenizer, which only loading finds;
+            // weights ending mid-header are refused at launch now): no model path, and the way to go on.
             var broken = Directory.CreateDirectory(Path.Combine(folder, "broken")).FullName;
             var builtin = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
-            foreach (var file in new[] { "config.json", "tokenizer.json" })
+            foreach (var file in new[] { "config.json", "model.safetensors" })
                 File.Copy(Path.Combine(builtin, file), Path.Combine(broken, file));
-            var head = new byte[1000];
-            using (var weights = File.OpenRead(Path.Combine(builtin, "model.safetensors"))) weights.ReadExactly(head);
-            File.WriteAllBytes(Path.Combine(broken, "model.safetensors"), head);
+            File.WriteAllText(Path.Combine(broken, "tokenizer.json"), "{}");
             File.WriteAllText(spec, """{"name": "lost", "target_length": 512, "model": "MODEL", "eval": {"perplexity": {"lengths": [512], "samples": 1}}}"""
                 .Replace("MODEL", broken));
             var failed = await CliProcess.RunAsync(["run", spec, "--data", data]);
