@@ -45,19 +45,24 @@ public class TrainerFailureTests
         Assert.Equal(3, trainer.Step);
     }
 
-    [Fact]
-    public void An_absurd_learning_rate_fails_the_run_as_diverged_naming_the_step_and_the_learning_rate()
+    // 20 steps reach MaxConsecutiveSkippedSteps; 3 end before they can, which an outside probe found reported as Completed.
+    [Theory]
+    [InlineData(20, @"step 4: loss \S+ / gradient norm \S+ is not finite, 3 steps in a row \(steps 2 to 4 skipped, MaxConsecutiveSkippedSteps 3\)")]
+    [InlineData(3, @"step 3: loss \S+ / gradient norm \S+ is not finite, 2 steps in a row \(steps 2 to 3 skipped to the run's end: every step after " +
+        @"the first, and a run of 3 steps ends before MaxConsecutiveSkippedSteps 3 can be reached\)")]
+    public void An_absurd_learning_rate_fails_the_run_as_diverged_naming_the_step_and_the_learning_rate(long steps, string why)
     {
         // 1e30 is finite in f32, so the options take it; the first update wrecks the weights and every step after is skipped.
         using var folder = new TempFolder();
-        var (outcome, trainer, events) = Train(folder.Path, Options(20) with { LearningRate = 1e30, CheckpointEvery = 1 });
+        var (outcome, trainer, events) = Train(folder.Path, Options(steps) with { LearningRate = 1e30, CheckpointEvery = 1 });
 
         Assert.Equal(TrainingEnd.Failed, outcome.End);
-        Assert.Matches(@"^step 4: loss \S+ / gradient norm \S+ is not finite, 3 steps in a row \(steps 2 to 4 skipped, MaxConsecutiveSkippedSteps 3\): " +
+        Assert.Matches($"^{why}: " +
             @"training diverged; lower the learning rate \(peak 1E\+30, \S+ at this step\); the checkpoints up to step 1 are kept$", outcome.Error);
-        Assert.Equal(3, trainer.Step);
-        Assert.Equal(3, trainer.SkippedSteps);
-        Assert.Equal(["step 2 skipped", "step 3 skipped"],
+        // The step that fails is the streak's third, or the run's last; the ones before it are warned of.
+        var failed = Math.Min(steps, 4);
+        Assert.Equal((failed - 1, (int)failed - 1), (trainer.Step, trainer.SkippedSteps));
+        Assert.Equal(Enumerable.Range(2, (int)failed - 2).Select(step => $"step {step} skipped"),
             events.Events.OfType<LogEvent>().Where(e => e.Level == RunLogLevel.Warning).Select(e => e.Message[..14]));
         // No checkpoint is taken during the streak: the newest is the one before it.
         Assert.Equal([1L], Checkpoints.Complete(folder.Path).Select(c => c.Step));
@@ -79,6 +84,46 @@ public class TrainerFailureTests
         Assert.EndsWith("the checkpoints up to step 4 are kept", outcome.Error);
         Assert.Equal([4L, 1L], Checkpoints.Complete(folder.Path).Select(c => c.Step));
         Assert.Equal(4, Checkpoints.ReadState(Checkpoints.Latest(folder.Path)!).Step);
+    }
+
+    // A run too short for MaxConsecutiveSkippedSteps (3) whose last steps are skipped: W&B or the Lab must not show it as a success.
+    [Theory]
+    [InlineData(1, new long[] { 1 }, "1 step in a row (steps 1 to 1 skipped to the run's end: every step, and a run of 1 step ends before")]
+    [InlineData(2, new long[] { 2 }, "1 step in a row (steps 2 to 2 skipped to the run's end: every step after the first, and a run of 2 steps ends before")]
+    [InlineData(3, new long[] { 2, 3 }, "2 steps in a row (steps 2 to 3 skipped to the run's end: every step after the first, and a run of 3 steps ends before")]
+    [InlineData(5, new long[] { 1, 2, 4, 5 }, "2 steps in a row (steps 4 to 5 skipped to the run's end, 4 of its 5 steps in all: more skipped than trained)")]
+    [InlineData(5, new long[] { 1, 3, 5 }, "1 step in a row (steps 5 to 5 skipped to the run's end, 3 of its 5 steps in all: more skipped than trained)")]
+    public void A_run_ending_in_skipped_steps_that_cover_all_after_its_first_or_outnumber_its_trained_ones_fails_as_diverged(long steps, long[] poisoned, string why)
+    {
+        using var folder = new TempFolder();
+        using var model = PoisonedModel();
+        var options = Options(steps) with { GradientAccumulation = 1, WarmupSteps = 0, CheckpointEvery = 1 };
+        var trainer = new Trainer(model, new PoisonedSource(poisoned), options, folder.Path);
+
+        var outcome = trainer.Run(new RecordingSink().Write, TestContext.Current.CancellationToken);
+        Assert.Equal(TrainingEnd.Failed, outcome.End);
+        Assert.StartsWith($"step {steps}: loss NaN / gradient norm ", outcome.Error);
+        Assert.Contains($", {why}", outcome.Error);
+        Assert.Contains("): training diverged; lower the learning rate (peak", outcome.Error);
+        // The last step is not checkpointed: the newest checkpoint is the last trained step's.
+        var trained = Enumerable.Range(1, (int)steps).Select(s => (long)s).Except(poisoned);
+        Assert.Equal(trained.TakeLast(1), Checkpoints.Complete(folder.Path).Select(c => c.Step).Take(1));
+    }
+
+    [Theory]
+    [InlineData(6, new long[] { 5, 6 })]
+    [InlineData(4, new long[] { 3, 4 })]
+    [InlineData(5, new long[] { 2, 5 })]
+    [InlineData(4, new long[] { 1, 2 })]
+    public void A_run_whose_skipped_steps_neither_cover_its_end_nor_outnumber_its_trained_ones_completes(long steps, long[] poisoned)
+    {
+        using var folder = new TempFolder();
+        using var model = PoisonedModel();
+        var trainer = new Trainer(model, new PoisonedSource(poisoned), Options(steps) with { GradientAccumulation = 1 }, folder.Path);
+
+        Assert.Equal(TrainingOutcome.Completed, trainer.Run(new RecordingSink().Write, TestContext.Current.CancellationToken));
+        Assert.Equal(poisoned.Length, trainer.SkippedSteps);
+        Assert.Equal([steps], Checkpoints.Complete(folder.Path).Select(c => c.Step).Take(1));
     }
 
     [Theory]

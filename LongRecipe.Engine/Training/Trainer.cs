@@ -16,8 +16,9 @@ internal sealed class TrainingAbortedException(string message) : Exception(messa
 /// backward, clip, update, log, checkpoint) → cleanup. Each step is a pure function of its number
 /// and the state before it, so a run resumed from a checkpoint continues with the losses the
 /// uninterrupted run has. A step whose loss or gradient norm is not finite is skipped and counted; too many
-/// in all, or <see cref="TrainerOptions.MaxConsecutiveSkippedSteps"/> in a row (a diverged run), end it as
-/// Failed with the checkpoints before the streak kept; an allocation that does not fit ends the run as Failed
+/// in all, or <see cref="TrainerOptions.MaxConsecutiveSkippedSteps"/> in a row, or a run too short for that whose last
+/// steps are skipped (a diverged run, <see cref="TrainerOptions.Divergence"/>), end it as Failed with the checkpoints
+/// before the streak kept; an allocation that does not fit ends the run as Failed
 /// naming the sequence length and batch size, and the process (and the model) stays usable; a micro-batch whose logits alone exceed the device's
 /// memory fails so before anything is allocated. Cancelling finishes the current step, saves a
 /// checkpoint and ends as Cancelled. Steps, checkpoints and warnings go to an event sink as they happen;
@@ -196,10 +197,9 @@ public sealed class Trainer
                             throw new TrainingAbortedException(
                                 $"step {step}: loss {loss} / gradient norm {norm} is not finite, and that makes {SkippedSteps} skipped steps, " +
                                 $"more than MaxSkippedSteps ({options.MaxSkippedSteps}); lower the learning rate or check the data{Kept(lastSaved)}");
-                        if (streak >= options.MaxConsecutiveSkippedSteps)
+                        if (options.Divergence(step, streak, SkippedSteps) is { } diverged)
                             throw new TrainingAbortedException(
-                                $"step {step}: loss {loss} / gradient norm {norm} is not finite, {streak} steps in a row (steps {step - streak + 1} to {step} " +
-                                $"skipped, MaxConsecutiveSkippedSteps {options.MaxConsecutiveSkippedSteps}): training diverged; lower the learning rate " +
+                                $"step {step}: loss {loss} / gradient norm {norm} is not finite, {diverged}: training diverged; lower the learning rate " +
                                 $"(peak {options.LearningRate:G3}, {lr:G3} at this step){Kept(lastSaved)}");
                         events(new LogEvent(DateTimeOffset.UtcNow, stage, RunLogLevel.Warning,
                             $"step {step} skipped: loss {loss}, gradient norm {norm} ({SkippedSteps} of at most {options.MaxSkippedSteps})"));

@@ -83,6 +83,11 @@ public sealed record TrainerOptions
     /// The run fails as diverged at this many skipped steps in a row. A skipped step changes nothing but the batch (no
     /// loss scale backs off here, as fp16's does in PyTorch's GradScaler or DeepSpeed), so a streak means broken weights
     /// or a learning rate that blows up every step, not bad luck with data; a single bad batch breaks no streak.
+    /// A run that ends before a streak can reach this many fails as diverged too when its last step is skipped and either
+    /// the streak it ends in covers every step after the first (all of a run of 3 steps but the first, say: the most a run
+    /// that short can skip after training, min(this, <see cref="Steps"/> − 1)), or its skipped steps outnumber its trained
+    /// ones. Otherwise a run whose last steps are skipped completes, its last good weights saved: one bad batch at the end
+    /// of a long run is bad luck, not divergence. <see cref="Divergence"/> holds the rule.
     /// </summary>
     public int MaxConsecutiveSkippedSteps { get; init; } = 3;
 
@@ -99,6 +104,23 @@ public sealed record TrainerOptions
     public static string? LearningRateProblem(double learningRate) =>
         learningRate > 0 && learningRate <= float.MaxValue ? null
             : $"must be > 0 and at most {float.MaxValue:G3} (finite in f32, which the optimizer computes in), got {learningRate}";
+
+    /// <summary>
+    /// Why a run diverged at skipped step <paramref name="step"/>, the <paramref name="streak"/>-th skipped in a row and the
+    /// <paramref name="skipped"/>-th in all, e.g. "3 steps in a row (steps 2 to 4 skipped, MaxConsecutiveSkippedSteps 3)";
+    /// null when it goes on; <see cref="MaxConsecutiveSkippedSteps"/> states the rule. The eager and the recorded step both
+    /// come here, each with the loss and gradient norm it read back.
+    /// </summary>
+    public string? Divergence(long step, int streak, int skipped)
+    {
+        var range = $"{streak} step{(streak == 1 ? "" : "s")} in a row (steps {step - streak + 1} to {step} skipped";
+        if (streak >= MaxConsecutiveSkippedSteps) return $"{range}, MaxConsecutiveSkippedSteps {MaxConsecutiveSkippedSteps})";
+        if (step < Steps) return null;
+        if (streak >= Steps - 1)
+            return $"{range} to the run's end: every step{(streak == Steps ? "" : " after the first")}, and a run of {Steps} " +
+                   $"step{(Steps == 1 ? "" : "s")} ends before MaxConsecutiveSkippedSteps {MaxConsecutiveSkippedSteps} can be reached)";
+        return skipped > Steps - skipped ? $"{range} to the run's end, {skipped} of its {Steps} steps in all: more skipped than trained)" : null;
+    }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the field of the first problem.</summary>
     public TrainerOptions Validate()
