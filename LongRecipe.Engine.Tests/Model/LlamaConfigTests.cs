@@ -251,6 +251,52 @@ public sealed class LlamaConfigTests : IDisposable
         Assert.Equal(config, LlamaConfig.Load(file));
     }
 
+    // transformers warns "Unrecognized keys in `rope_scaling` for 'rope_type'=...", and reads on without them: so does the engine.
+    [Theory]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0, \"original_max_position_embeddings\": 4096, \"beta_fst\": 16}",
+        "rope_scaling has key that rope_type 'yarn' does not read, ignored: beta_fst")]
+    [InlineData(", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0, \"beta_fast\": 32, \"finetuned\": true}",
+        "rope_scaling has keys that rope_type 'linear' does not read, ignored: beta_fast, finetuned")]
+    [InlineData(", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0, \"factor\": 2.0}",
+        "rope_parameters has key that rope_type 'default' does not read, ignored: factor")]
+    [InlineData(", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, " +
+        "\"original_max_position_embeddings\": 1024, \"mscale\": 1.0}", "rope_scaling has key that rope_type 'llama3' does not read, ignored: mscale")]
+    public void Rope_keys_its_type_does_not_read_load_with_a_warning_naming_the_file_the_type_and_the_keys(string extra, string warning)
+    {
+        var file = Write(Minimal(extra));
+        var warnings = new List<string>();
+        var config = LlamaConfig.Load(file, warnings.Add);
+        Assert.StartsWith($"{file}: {warning} (transformers warns of them too; '", Assert.Single(warnings));
+        Assert.Equal(config, LlamaConfig.Load(file));
+    }
+
+    // Every key transformers 4.x or 5 reads for the type (and the engine's own n̂ for longrope), 'type' as the legacy alias.
+    public static TheoryData<string> EveryKeyOfEachRopeType => new()
+    {
+        ", \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0, \"partial_rotary_factor\": 1.0}",
+        ", \"rope_scaling\": {\"type\": \"linear\", \"rope_type\": \"linear\", \"factor\": 2.0, \"rope_theta\": 10000.0, \"partial_rotary_factor\": 1.0}",
+        ", \"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0, \"original_max_position_embeddings\": 4096}",
+        ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0, \"original_max_position_embeddings\": 1024, \"attention_factor\": 1.1, " +
+        "\"beta_fast\": 32.0, \"beta_slow\": 1.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.0, \"truncate\": false}",
+        ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, " +
+        "\"original_max_position_embeddings\": 1024}",
+        $", \"rope_scaling\": {{\"rope_type\": \"longrope\", \"factor\": 4.0, \"original_max_position_embeddings\": 1024, \"attention_factor\": 1.2, " +
+        $"\"initial_unscaled_tokens\": 4, \"short_factor\": [{Ones(64)}], \"long_factor\": [{Ones(64)}]}}",
+    };
+
+    private static string Ones(int count) => string.Join(", ", Enumerable.Repeat("1.0", count));
+
+    [Fact]
+    public void A_rope_scaling_override_warns_of_keys_its_type_does_not_read()
+    {
+        var config = LlamaConfig.Load(Write(Minimal()));
+        var warnings = new List<string>();
+        var scaled = config.WithRopeScaling("""{"rope_type": "yarn", "factor": 4, "beta_fst": 16}""", "model/config.json with --rope-scaling", warnings.Add);
+        Assert.Equal(RopeType.Yarn, scaled.RopeScaling.Type);
+        Assert.StartsWith("model/config.json with --rope-scaling: rope_scaling has key that rope_type 'yarn' does not read, ignored: beta_fst (",
+            Assert.Single(warnings));
+    }
+
     [Fact]
     public void The_rope_object_keeps_its_theta_over_a_disagreeing_top_level_one()
     {
@@ -262,7 +308,8 @@ public sealed class LlamaConfigTests : IDisposable
     [InlineData(", \"bos_token_id\": 0, \"eos_token_id\": [31999, 2], \"pad_token_id\": 31999")]
     [InlineData(", \"rope_theta\": 500000.0, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000}")]
     [InlineData(", \"rope_theta\": 500000.0")]
-    public void In_range_ids_and_agreeing_thetas_load_without_a_word(string extra)
+    [MemberData(nameof(EveryKeyOfEachRopeType))]
+    public void In_range_ids_agreeing_thetas_and_rope_keys_the_type_reads_load_without_a_word(string extra)
     {
         var warnings = new List<string>();
         LlamaConfig.Load(Write(Minimal(extra)), warnings.Add);

@@ -34,10 +34,11 @@ public sealed partial record LlamaConfig
     /// What a config.json may say, and transformers loads, that is likely a slip: a bos_token_id, eos_token_id or
     /// pad_token_id outside [0, vocab_size), which no token of the model has; a top-level rope_theta that disagrees
     /// with the rope_theta of the RoPE object read, which wins (as in transformers 5), so that the top-level one is
-    /// dropped. Equal values say nothing.
+    /// dropped (equal values say nothing); keys of the RoPE object its type does not read (see <see cref="UnreadKeys"/>).
     /// </summary>
     private IEnumerable<string> Doubts(JsonField root, string ropeSection)
     {
+        if (root.Optional(ropeSection) is { } rope && UnreadKeys(rope, RopeScaling.Type, ropeSection) is { } unread) yield return unread;
         var ids = EosTokenIds.Select(eos => (Field: "eos_token_id", Id: eos)).ToList();
         if (BosTokenId is { } bos) ids.Insert(0, ("bos_token_id", bos));
         if (PadTokenId is { } pad) ids.Add(("pad_token_id", pad));
@@ -54,16 +55,32 @@ public sealed partial record LlamaConfig
     /// config.json writes it (e.g. {"rope_type": "yarn", "factor": 4}): for evaluating a model under a
     /// training-free extension (PI, NTK, YaRN, LongRoPE). θ, the rotary fraction and the original window
     /// stay this config's unless the object sets them. Problems throw a <see cref="JsonFieldException"/>
-    /// naming <paramref name="source"/> and the field.
+    /// naming <paramref name="source"/> and the field; keys the type does not read go to <paramref name="warn"/>.
     /// </summary>
-    public LlamaConfig WithRopeScaling(string ropeScalingJson, string source = "rope_scaling")
+    public LlamaConfig WithRopeScaling(string ropeScalingJson, string source = "rope_scaling", Action<string>? warn = null)
     {
         using var document = JsonField.Parse(ropeScalingJson, source);
         var rope = JsonField.Root(document, source);
         var scaling = ReadRope(rope, RopeScaling.Theta, RopeScaling.PartialRotaryFactor, null,
             RopeScaling.OriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings);
         var config = this with { RopeScaling = scaling };
-        return config.Problem("rope_scaling") is { } problem ? throw rope.Error(problem) : config;
+        if (config.Problem("rope_scaling") is { } problem) throw rope.Error(problem);
+        if (warn is not null && UnreadKeys(rope, scaling.Type, "rope_scaling") is { } unread) warn($"{source}: {unread}");
+        return config;
+    }
+
+    /// <summary>
+    /// The keys of a RoPE object that its <paramref name="type"/> does not read (<see cref="RopeScaling.Keys"/>), as a
+    /// warning naming the <paramref name="section"/>; null when there are none. Ignored, as transformers ignores them
+    /// after its "Unrecognized keys" warning: a misspelt beta_fast would otherwise pass without a word.
+    /// </summary>
+    private static string? UnreadKeys(JsonField rope, RopeType type, string section)
+    {
+        var keys = RopeScaling.Keys(type);
+        var unread = rope.Properties().Select(p => p.Name).Where(name => !keys.Contains(name)).ToList();
+        return unread.Count == 0 ? null
+            : $"{section} has key{(unread.Count == 1 ? "" : "s")} that rope_type '{type.Name()}' does not read, ignored: {string.Join(", ", unread)} " +
+              $"(transformers warns of them too; '{type.Name()}' reads {string.Join(", ", keys)})";
     }
 
     /// <summary>

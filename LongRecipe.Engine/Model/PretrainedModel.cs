@@ -29,15 +29,15 @@ public static class PretrainedModel
     /// dtype the checkpoint's own is kept, the one most of its tensors have: a tensor stored in another (one F16 among
     /// BF16) is converted to it, since one model computes in one dtype. <paramref name="warn"/> hears of each converted
     /// tensor, of each tensor holding NaN or ±∞ (which makes whatever it touches NaN), and of tensors the config does not
-    /// use, by file and name; and of what config.json says that transformers accepts but is likely a slip (see
-    /// <see cref="LlamaConfig.Load"/>), by file and field.
+    /// use, by file and name; and of what config.json (or <paramref name="ropeScaling"/>) says that transformers accepts but
+    /// is likely a slip (see <see cref="LlamaConfig.Load"/>), by file and field.
     /// </summary>
     public static LlamaModel Load(string directory, Device? device = null, DType? dtype = null, string? ropeScaling = null,
         Action<string>? warn = null)
     {
         RequireDirectory(directory);
         var config = LlamaConfig.Load(Path.Combine(directory, ConfigFile), warn);
-        if (ropeScaling is not null) config = config.WithRopeScaling(ropeScaling, $"{Path.Combine(directory, ConfigFile)} with --rope-scaling");
+        if (ropeScaling is not null) config = config.WithRopeScaling(ropeScaling, $"{Path.Combine(directory, ConfigFile)} with --rope-scaling", warn);
         var (fileOf, indexed) = WeightFiles(directory);
         var opened = new Dictionary<string, SafeTensorsFile>();
         var parameters = new Parameters();

@@ -151,6 +151,27 @@ public sealed record RopeScaling
     ];
 
     /// <summary>
+    /// The keys transformers reads in a RoPE object of <paramref name="type"/>, and warns "Unrecognized keys" of any other:
+    /// rope_type (or its legacy alias type), rope_theta and partial_rotary_factor in every type, then the type's own, as
+    /// transformers 4.x or 5 takes them (4.x's dynamic also takes original_max_position_embeddings); longrope also takes
+    /// this engine's initial_unscaled_tokens (LongRoPE's n̂).
+    /// </summary>
+    public static IReadOnlyList<string> Keys(RopeType type) => type switch
+    {
+        RopeType.Default => EveryTypesKeys,
+        RopeType.Linear => [.. EveryTypesKeys, "factor"],
+        RopeType.Dynamic => [.. EveryTypesKeys, "factor", "original_max_position_embeddings"],
+        RopeType.Yarn => [.. EveryTypesKeys, "factor", "original_max_position_embeddings", "attention_factor", "beta_fast", "beta_slow", "mscale",
+            "mscale_all_dim", "truncate"],
+        RopeType.Llama3 => [.. EveryTypesKeys, "factor", "original_max_position_embeddings", "low_freq_factor", "high_freq_factor"],
+        RopeType.LongRope => [.. EveryTypesKeys, "short_factor", "long_factor", "factor", "attention_factor", "original_max_position_embeddings",
+            "initial_unscaled_tokens"],
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown rope type"),
+    };
+
+    private static readonly string[] EveryTypesKeys = ["rope_type", "type", "rope_theta", "partial_rotary_factor"];
+
+    /// <summary>
     /// Everything wrong with these settings that does not depend on the model's head size, each at its field
     /// (named as config.json names it under rope_scaling or rope_parameters); empty when there is nothing.
     /// The one rule set for config.json, the command line's --rope-scaling and a run spec's rope_scaling.
