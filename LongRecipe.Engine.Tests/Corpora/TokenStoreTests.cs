@@ -1,4 +1,8 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using LongRecipe.Engine.Corpora;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tests.Support;
 using LongRecipe.Engine.Tests.Tokenization;
 using LongRecipe.Engine.Tokenization;
@@ -48,6 +52,69 @@ public class TokenStoreTests
         Assert.Equal(Bytes("héllo").Length + 2 + 2 + 3, store.TokenCount);
     }
 
+    /// <summary>
+    /// A document of about <paramref name="length"/> characters on one line: words, numbers, punctuation, accented, CJK and
+    /// astral characters, no-break spaces and runs of spaces and tabs, drawn by a fixed LCG (the same text on any runtime).
+    /// </summary>
+    private static string LongLine(int length)
+    {
+        string[] words = ["the", "of", "and", "Zürich", "naïve", "東京", "𝐀𝐁", "😀", "3.14159", "1984", "don't", "I'll", "—", "...", "\t", "  ",
+            "   ", "x", "LongRecipe", "position_ids", "(a+b)", "¿Qué?", "ﬁ", "\u00a0"];
+        var text = new StringBuilder(length + 32);
+        var state = 11UL;
+        while (text.Length < length)
+        {
+            state = state * 6364136223846793005UL + 1442695040888963407UL;
+            text.Append(words[(int)(state >> 33) % words.Length]).Append(state % 5 == 0 ? "" : " ");
+        }
+        return text.ToString();
+    }
+
+    // What the tokenizers gave for this line before they streamed long texts (Encode as of 20cbb2f, which the reference fixtures
+    // hold to HF tokenizers): the count and the SHA-256 of the ids as tokens.bin holds them. Llama-2 has no pre-tokenizer, so its
+    // whole line is one piece, now merged in stretches.
+    [Theory]
+    [InlineData("llama3", 128619, "169e99f9107bc8bb5deef2bed9dcfcfdc76289a43db6081e02106a609e77764c")]
+    [InlineData("llama2", 177364, "455b984823632f615a6a1fd305955fe5345d7fa1f08e31ee05f788e70ad35193")]
+    public void A_long_single_line_document_gets_the_ids_it_got_before_tokenizing_streamed(string name, int count, string sha256)
+    {
+        var tokenizer = RealTokenizers.Get(name);
+        using var folder = new TempFolder();
+        var text = LongLine(300_000);
+        File.WriteAllText(folder.File("book.txt"), text);
+        using var store = Build([folder.File("book.txt")], RealTokenizers.Folder(name), folder.File("store"));
+        var ids = store.Document(0).ToArray();
+        Assert.Equal((count, sha256), (ids.Length, Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(ids.AsSpan())))));
+        Assert.Equal(ids, tokenizer.Encode(text));
+    }
+
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("llama2")]
+    public void Progress_moves_through_a_long_single_line_document_and_a_cancel_stops_it_there(string name)
+    {
+        RealTokenizers.Get(name);
+        using var folder = new TempFolder();
+        var source = folder.File("book.txt");
+        File.WriteAllText(source, LongLine(300_000));
+        var bytes = new FileInfo(source).Length;
+        var reports = new List<TokenStoreProgress>();
+        using (Build([source], RealTokenizers.Folder(name), folder.File("store"), new SynchronousProgress<TokenStoreProgress>(reports.Add))) { }
+
+        var within = reports.Where(r => r.Documents == 0).ToList();
+        Assert.True(within.Count >= 3, $"{within.Count} reports before the document was done");
+        Assert.Equal(within.Select(r => r.Bytes).Order(), within.Select(r => r.Bytes));
+        Assert.Equal(within.Select(r => r.Tokens).Order(), within.Select(r => r.Tokens));
+        Assert.InRange(within[0].Bytes, 1, bytes / 2);
+        Assert.InRange(within[0].Tokens, 1, reports[^1].Tokens / 2);
+        Assert.Equal((1, bytes, 1.0), (reports[^1].Documents, reports[^1].Bytes, reports[^1].Fraction));
+
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => TokenStore.Build([source], RealTokenizers.Folder(name), folder.File("again"),
+            new SynchronousProgress<TokenStoreProgress>(_ => cancel.Cancel()), cancel.Token));
+        Assert.False(Directory.Exists(folder.File("again")));
+    }
+
     [Fact]
     public void A_current_store_is_reused_and_a_changed_source_rebuilds_it()
     {
@@ -58,13 +125,13 @@ public class TokenStoreTests
         var storeFolder = folder.File("store");
 
         var reports = new List<TokenStoreProgress>();
-        using (Build([source], tokenizer, storeFolder, new SyncProgress(reports.Add))) { }
+        using (Build([source], tokenizer, storeFolder, new SynchronousProgress<TokenStoreProgress>(reports.Add))) { }
         Assert.NotEmpty(reports);
         Assert.Equal(1.0, reports[^1].Fraction);
         Assert.True(TokenStore.IsCurrent([source], tokenizer, storeFolder));
 
         reports.Clear();
-        using (Build([source], tokenizer, storeFolder, new SyncProgress(reports.Add))) { }
+        using (Build([source], tokenizer, storeFolder, new SynchronousProgress<TokenStoreProgress>(reports.Add))) { }
         Assert.Empty(reports);
 
         File.WriteAllLines(source, ["""{"text": "two"}"""]);
@@ -239,11 +306,5 @@ public class TokenStoreTests
             Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store, tokenizer, 256)).Message);
         Assert.Contains("document 0, token 0 (offset 0 bytes): id 97 is outside the vocabulary [0, 50)",
             Assert.Throws<CorpusFormatException>(() => TokenStore.Open(store, tokenizer, 50)).Message);
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SyncProgress(Action<TokenStoreProgress> report) : IProgress<TokenStoreProgress>
-    {
-        public void Report(TokenStoreProgress value) => report(value);
     }
 }

@@ -14,7 +14,7 @@ public class PreTokenizerTests
     private static string[] Pieces(IPreTokenizer preTokenizer, string text, bool atInputStart = true)
     {
         var output = new List<PreToken>();
-        preTokenizer.PreTokenize(new PreToken(text, atInputStart), output);
+        preTokenizer.PreTokenize(new PreToken(text, atInputStart), (piece, _) => output.Add(piece));
         return output.Select(p => p.Text).ToArray();
     }
 

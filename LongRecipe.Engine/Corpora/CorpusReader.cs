@@ -14,46 +14,57 @@ public sealed record CorpusWarning(string File, int? Line, string Message)
 /// "id", "source" and "title" may stand beside "text"). Anything else — an unknown field, a wrong type,
 /// a half pair — stops the read with the file, line and field named. So does a binary file (<see cref="TextFile"/>).
 /// Invalid UTF-8 is replaced by U+FFFD and reported through <c>warn</c>, once per file with the count and
-/// lines; an empty document is skipped with a warning naming its line.
+/// lines; an empty document is skipped with a warning naming its line. Before each document is handed over,
+/// <c>read</c> hears how many bytes of the file lie up to its end.
 /// </summary>
 public static class CorpusReader
 {
     // Fields a real-text corpus line carries beside its text; they describe it and are not trained on.
     private static readonly HashSet<string> Metadata = ["id", "source", "title"];
 
-    public static IEnumerable<CorpusDocument> Read(string path, Action<CorpusWarning>? warn = null)
+    public static IEnumerable<CorpusDocument> Read(string path, Action<CorpusWarning>? warn = null, IProgress<long>? read = null)
     {
         FileHash.RequireFile(path);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".txt" => ReadText(path, warn),
-            ".jsonl" => ReadJsonLines(path, warn),
+            ".txt" => ReadText(path, warn, read),
+            ".jsonl" => ReadJsonLines(path, warn, read),
             var other => throw new CorpusFormatException($"{path}: unsupported corpus file type '{other}' (expected .txt or .jsonl)"),
         };
     }
 
-    private static IEnumerable<CorpusDocument> ReadText(string path, Action<CorpusWarning>? warn)
+    private static IEnumerable<CorpusDocument> ReadText(string path, Action<CorpusWarning>? warn, IProgress<long>? read)
     {
         var file = new TextFile(path);
-        var text = string.Join('\n', file.Lines().Select(l => l.Text));
+        var end = 0L;
+        var text = string.Join('\n', file.Lines().Select(l =>
+        {
+            end = l.End;
+            return l.Text;
+        }));
         file.Report(warn);
         if (string.IsNullOrWhiteSpace(text))
         {
             warn?.Invoke(new CorpusWarning(path, null, "empty document, skipped"));
             yield break;
         }
+        read?.Report(end);
         yield return new CorpusDocument(Text: text);
     }
 
-    private static IEnumerable<CorpusDocument> ReadJsonLines(string path, Action<CorpusWarning>? warn)
+    private static IEnumerable<CorpusDocument> ReadJsonLines(string path, Action<CorpusWarning>? warn, IProgress<long>? read)
     {
         var file = new TextFile(path);
-        foreach (var (number, line) in file.Lines())
+        foreach (var (number, line, end) in file.Lines())
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             var document = Parse(line, $"{path}: line {number}");
             if (IsEmpty(document)) warn?.Invoke(new CorpusWarning(path, number, "empty document, skipped"));
-            else yield return document;
+            else
+            {
+                read?.Report(end);
+                yield return document;
+            }
         }
         file.Report(warn);
     }

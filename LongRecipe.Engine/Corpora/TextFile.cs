@@ -29,14 +29,18 @@ internal sealed class TextFile(string path)
     ];
     private readonly List<(int Line, int Bytes)> replaced = [];
 
-    /// <summary>The lines, numbered from 1: what stands between line breaks, so a file ending in one ends with an empty line.</summary>
-    public IEnumerable<(int Number, string Text)> Lines()
+    /// <summary>
+    /// The lines, numbered from 1: what stands between line breaks, so a file ending in one ends with an empty line; each
+    /// with <c>End</c>, the bytes of the file up to its end and its line break.
+    /// </summary>
+    public IEnumerable<(int Number, string Text, long End)> Lines()
     {
         CheckNotBinary();
         using var stream = File.OpenRead(path);
         var line = new MemoryStream();
         var buffer = new byte[1 << 16];
         var number = 0;
+        long before = 0;
         int read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
@@ -46,14 +50,26 @@ internal sealed class TextFile(string path)
                 if (buffer[i] != (byte)'\n') continue;
                 line.Write(buffer, start, i - start);
                 number++;
-                yield return (number, Decode(number, line));
-                line.SetLength(0);
+                var text = Decode(number, line);
+                line = Emptied(line);
+                yield return (number, text, before + i + 1);
                 start = i + 1;
             }
             line.Write(buffer, start, read - start);
+            before += read;
         }
         number++;
-        yield return (number, Decode(number, line));
+        var last = Decode(number, line);
+        line = Emptied(line);
+        yield return (number, last, before);
+    }
+
+    // A long line's bytes are let go before its text is handed on (and worked on, for minutes maybe); a short line's buffer serves the next.
+    private static MemoryStream Emptied(MemoryStream line)
+    {
+        if (line.Capacity > 1 << 20) return new MemoryStream();
+        line.SetLength(0);
+        return line;
     }
 
     /// <summary>Tells <paramref name="warn"/> how many bytes were replaced, and on which lines, when any were.</summary>

@@ -2,12 +2,16 @@ using System.Globalization;
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LongRecipe.Engine.Events;
 using LongRecipe.Engine.Tokenization;
 
 namespace LongRecipe.Engine.Corpora;
 
-/// <summary>How far a token store build has come.</summary>
-public readonly record struct TokenStoreProgress(string Source, int Documents, long Tokens, double Fraction);
+/// <summary>
+/// How far a token store build has come: documents done, tokens written, and bytes of the sources read and tokenized
+/// (within a long document too, counted in proportion to its characters), of which <see cref="Fraction"/> is the share.
+/// </summary>
+public readonly record struct TokenStoreProgress(string Source, int Documents, long Tokens, long Bytes, double Fraction);
 
 /// <summary>
 /// A corpus tokenized once, on disk, memory-mapped for reading: tokens.bin holds every document's
@@ -96,25 +100,38 @@ public sealed unsafe class TokenStore : IDisposable
                 long bytesBefore = 0;
                 foreach (var source in sources)
                 {
-                    var index = 0;
-                    foreach (var document in CorpusReader.Read(source, warn))
+                    var (index, start, end) = (0, 0L, 0L);
+                    long written = 0;
+                    void Report(long bytes) =>
+                        progress?.Report(new TokenStoreProgress(source, offsets.Count - 1, offsets[^1] + written, bytes, (double)bytes / totalBytes));
+                    foreach (var document in CorpusReader.Read(source, warn, new SynchronousProgress<long>(read => end = read)))
                     {
                         cancel.ThrowIfCancellationRequested();
-                        var ids = document.TokenIds ?? tokenizer.Encode(document.TextToTokenize!, addSpecialTokens: true);
-                        for (var i = 0; i < ids.Length; i++)
+                        if (document.TokenIds is { } ids)
+                            for (var i = 0; i < ids.Length; i++, written++)
+                            {
+                                if (ids[i] >= tokenizer.VocabSize)
+                                    throw new CorpusFormatException(
+                                        $"{source}: document {index}: input_ids[{i}] = {ids[i]} is outside the tokenizer's vocabulary [0, {tokenizer.VocabSize})");
+                                output.Write(ids[i]);
+                            }
+                        else
                         {
-                            if (ids[i] >= tokenizer.VocabSize)
-                                throw new CorpusFormatException(
-                                    $"{source}: document {index}: input_ids[{i}] = {ids[i]} is outside the tokenizer's vocabulary [0, {tokenizer.VocabSize})");
-                            output.Write(ids[i]);
+                            // The tokenizer's own ids lie in its vocabulary; a long document's come in runs, each moving the bar through
+                            // the document's bytes in proportion to its characters encoded.
+                            var text = document.TextToTokenize!;
+                            tokenizer.Encode(text, addSpecialTokens: true, run =>
+                            {
+                                foreach (var id in run) output.Write(id);
+                                written += run.Length;
+                            }, new SynchronousProgress<int>(done => Report(bytesBefore + start + (end - start) * done / Math.Max(1, text.Length))), cancel);
                         }
-                        offsets.Add(offsets[^1] + ids.Length);
-                        index++;
-                        // The fraction moves per source file: documents within one are not counted ahead.
-                        progress?.Report(new TokenStoreProgress(source, offsets.Count - 1, offsets[^1], (double)bytesBefore / totalBytes));
+                        offsets.Add(offsets[^1] + written);
+                        (index, start, written) = (index + 1, end, 0);
+                        Report(bytesBefore + end);
                     }
                     bytesBefore += new FileInfo(source).Length;
-                    progress?.Report(new TokenStoreProgress(source, offsets.Count - 1, offsets[^1], (double)bytesBefore / totalBytes));
+                    Report(bytesBefore);
                 }
             }
             if (offsets[^1] == 0) throw new CorpusFormatException($"the corpus ({string.Join(", ", sources)}) has no tokens");

@@ -31,6 +31,8 @@ internal sealed class Bpe
     private readonly BpeOptions options;
     private readonly int[]? byteIds; // with byte fallback: the id of "<0xNN>" for each byte, -1 if absent
     private readonly BpeCache cache = new(capacity: 200_000);
+    // Every pair of characters standing side by side in some token, as (left << 16) | right; built for the first long piece.
+    private readonly Lazy<HashSet<int>> adjacent;
 
     public Bpe(Dictionary<string, int> vocab, IReadOnlyList<BpeMerge> merges, BpeOptions options)
     {
@@ -43,6 +45,14 @@ internal sealed class Bpe
         for (var rank = 0; rank < merges.Count; rank++)
             this.merges[Key(merges[rank].Left, merges[rank].Right)] = (rank, merges[rank].Merged);
         this.options = options;
+        adjacent = new(() =>
+        {
+            var pairs = new HashSet<int>();
+            foreach (var token in this.vocab.Keys)
+                for (var i = 1; i < token.Length; i++)
+                    pairs.Add((token[i - 1] << 16) | token[i]);
+            return pairs;
+        });
         if (options.ByteFallback)
             byteIds = Enumerable.Range(0, 256).Select(b => vocab.GetValueOrDefault($"<0x{b:X2}>", -1)).ToArray();
     }
@@ -54,13 +64,28 @@ internal sealed class Bpe
 
     public string? IdToToken(int id) => (uint)id < (uint)tokens.Length ? tokens[id] : null;
 
-    /// <summary>Appends the ids of one pre-tokenized piece.</summary>
-    public void Encode(string piece, List<int> output)
+    /// <summary>
+    /// Appends the ids of one pre-tokenized piece. A long one (a whole document, where no pre-tokenizer cuts it) is merged a
+    /// stretch at a time (see <see cref="StretchEnd"/>), and <paramref name="merged"/> hears after each stretch how many of its
+    /// characters are done.
+    /// </summary>
+    public void Encode(string piece, List<int> output, Action<int>? merged = null)
     {
         if (piece.Length == 0) return;
         if (options.IgnoreMerges && vocab.TryGetValue(piece, out var whole))
         {
             output.Add(whole);
+            return;
+        }
+        if (piece.Length > LongPiece)
+        {
+            for (var start = 0; start < piece.Length;)
+            {
+                var end = StretchEnd(piece, start + LongPiece);
+                output.AddRange(Merge(piece.AsSpan(start, end - start)));
+                merged?.Invoke(end);
+                start = end;
+            }
             return;
         }
         if (!cache.TryGet(piece, out var ids))
@@ -71,7 +96,29 @@ internal sealed class Bpe
         output.AddRange(ids);
     }
 
-    private int[] Merge(string piece)
+    // A piece longer than this is merged in stretches of at least this many characters (a stretch's merge holds ~60 bytes a character).
+    private const int LongPiece = 1 << 13;
+
+    /// <summary>
+    /// Where the stretch that reaches at least to <paramref name="from"/> may end: the first place from there between two
+    /// characters that are each a token of the vocabulary and that no token holds side by side (Llama-2: before the "▁" after
+    /// a word), else the piece's end. A merged token's text is its two parts' texts joined, so no merge ever spans such a
+    /// place, and each character there is its own first symbol: merging the stretches apart gives the ids merging the
+    /// whole piece gives, as HF does it, in memory a stretch's size.
+    /// </summary>
+    private int StretchEnd(string piece, int from)
+    {
+        for (var i = from; i < piece.Length; i++)
+        {
+            var (left, right) = (piece[i - 1], piece[i]);
+            if (!char.IsSurrogate(left) && !char.IsSurrogate(right) && !adjacent.Value.Contains((left << 16) | right)
+                && vocabBySpan.ContainsKey(piece.AsSpan(i - 1, 1)) && vocabBySpan.ContainsKey(piece.AsSpan(i, 1)))
+                return i;
+        }
+        return piece.Length;
+    }
+
+    private int[] Merge(ReadOnlySpan<char> piece)
     {
         var symbols = InitialSymbols(piece);
         var count = symbols.Count;
@@ -114,7 +161,7 @@ internal sealed class Bpe
     }
 
     /// <summary>One symbol per code point: its token, else its byte tokens, else unk (see <see cref="BpeOptions"/>).</summary>
-    private List<int> InitialSymbols(string piece)
+    private List<int> InitialSymbols(ReadOnlySpan<char> piece)
     {
         var symbols = new List<int>(piece.Length);
         int? pendingUnk = null;
@@ -122,8 +169,8 @@ internal sealed class Bpe
         for (var i = 0; i < piece.Length;)
         {
             // A lone surrogate reads as U+FFFD, the character HF would have received.
-            Rune.DecodeFromUtf16(piece.AsSpan(i), out var rune, out var length);
-            if (vocabBySpan.TryGetValue(piece.AsSpan(i, length), out var id))
+            Rune.DecodeFromUtf16(piece[i..], out var rune, out var length);
+            if (vocabBySpan.TryGetValue(piece.Slice(i, length), out var id))
             {
                 if (pendingUnk is { } unk) symbols.Add(unk);
                 pendingUnk = null;

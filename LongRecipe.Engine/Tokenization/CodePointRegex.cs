@@ -20,45 +20,43 @@ internal sealed class CodePointRegex
         regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     /// <summary>
-    /// Appends the matches in <paramref name="text"/>, left to right and non-overlapping, as
-    /// (start, length) in UTF-16 units of <paramref name="text"/>.
+    /// Hands each match in <paramref name="text"/> to <paramref name="match"/>, left to right and non-overlapping, as
+    /// (start, length) in UTF-16 units of <paramref name="text"/>, as it is found: a long text's matches are never all held.
     /// </summary>
-    public void Matches(string text, List<(int Start, int Length)> output)
+    public void Matches(string text, Action<int, int> match)
     {
         if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
         {
-            foreach (var m in regex.EnumerateMatches(text)) output.Add((m.Index, m.Length));
+            foreach (var m in regex.EnumerateMatches(text)) match(m.Index, m.Length);
             return;
         }
-        var (proxy, offsets) = BmpProxy(text);
+        // Matches come in order, so one cursor walks the text beside the proxy, two units for each astral code point.
+        var proxy = BmpProxy(text);
+        var (at, inText) = (0, 0);
+        int InText(int proxyIndex)
+        {
+            for (; at < proxyIndex; at++) inText += IsAstral(text, inText) ? 2 : 1;
+            return inText;
+        }
         foreach (var m in regex.EnumerateMatches(proxy))
         {
-            var start = offsets[m.Index];
-            output.Add((start, offsets[m.Index + m.Length] - start));
+            var start = InText(m.Index);
+            match(start, InText(m.Index + m.Length) - start);
         }
     }
 
-    /// <summary>
-    /// The text with every astral code point replaced by one BMP character of its category, and for each
-    /// proxy index (plus the end) the matching index in the text.
-    /// </summary>
-    private static (string Proxy, int[] Offsets) BmpProxy(string text)
+    /// <summary>The text with every astral code point replaced by one BMP character of its category.</summary>
+    private static string BmpProxy(string text)
     {
         var proxy = new StringBuilder(text.Length);
-        var offsets = new List<int>(text.Length + 1);
-        for (var i = 0; i < text.Length;)
-        {
-            offsets.Add(i);
-            if (Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var consumed) == System.Buffers.OperationStatus.Done
-                && !rune.IsBmp)
-                proxy.Append(StandIn[(int)Rune.GetUnicodeCategory(rune)]);
-            else
-                proxy.Append(text[i]); // a BMP character, or a lone surrogate kept as it is
-            i += consumed == 0 ? 1 : consumed;
-        }
-        offsets.Add(text.Length);
-        return (proxy.ToString(), offsets.ToArray());
+        for (var i = 0; i < text.Length; i += IsAstral(text, i) ? 2 : 1)
+            // An astral code point's stand-in; a BMP character, or a lone surrogate, as it is.
+            proxy.Append(IsAstral(text, i) ? StandIn[(int)Rune.GetUnicodeCategory(Rune.GetRuneAt(text, i))] : text[i]);
+        return proxy.ToString();
     }
+
+    private static bool IsAstral(string text, int index) =>
+        char.IsHighSurrogate(text[index]) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]);
 
     /// <summary>
     /// One BMP character per <see cref="UnicodeCategory"/>, from scripts that patterns rarely name

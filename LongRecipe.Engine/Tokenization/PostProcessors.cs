@@ -1,9 +1,12 @@
 namespace LongRecipe.Engine.Tokenization;
 
-/// <summary>Adds the special tokens around an encoded text (HF's post-processor), for a single sequence.</summary>
+/// <summary>
+/// Adds the special tokens around an encoded text (HF's post-processor), for a single sequence: as a template, the
+/// text itself at each <see cref="TemplatePiece.Sequence"/>, so that a long text's ids can be written as they come.
+/// </summary>
 internal interface IPostProcessor
 {
-    List<int> Process(List<int> ids, bool addSpecialTokens);
+    IReadOnlyList<TemplatePiece> Single { get; }
 }
 
 /// <summary>One item of a template: the encoded text itself, or the ids of a named special token.</summary>
@@ -17,38 +20,18 @@ internal abstract record TemplatePiece
 /// HF's TemplateProcessing for a single sequence, e.g. Llama-2's "&lt;s&gt; $A": the pieces in order,
 /// special ones only when special tokens are asked for.
 /// </summary>
-internal sealed record TemplateProcessor(IReadOnlyList<TemplatePiece> Single) : IPostProcessor
-{
-    public List<int> Process(List<int> ids, bool addSpecialTokens)
-    {
-        var result = new List<int>(ids.Count + 4);
-        foreach (var piece in Single)
-        {
-            if (piece is TemplatePiece.Special special)
-            {
-                if (addSpecialTokens) result.AddRange(special.Ids);
-            }
-            else
-            {
-                result.AddRange(ids);
-            }
-        }
-        return result;
-    }
-}
+internal sealed record TemplateProcessor(IReadOnlyList<TemplatePiece> Single) : IPostProcessor;
 
 /// <summary>Post-processors that leave the ids as they are (HF's ByteLevel one only trims offsets).</summary>
 internal sealed record IdentityProcessor : IPostProcessor
 {
-    public List<int> Process(List<int> ids, bool addSpecialTokens) => ids;
+    public IReadOnlyList<TemplatePiece> Single { get; } = [new TemplatePiece.Sequence()];
 }
 
-/// <summary>Applies each post-processor in turn.</summary>
+/// <summary>Applies each post-processor in turn: each one's template holds what the one before made at its Sequence.</summary>
 internal sealed record SequenceProcessor(IReadOnlyList<IPostProcessor> Processors) : IPostProcessor
 {
-    public List<int> Process(List<int> ids, bool addSpecialTokens)
-    {
-        foreach (var processor in Processors) ids = processor.Process(ids, addSpecialTokens);
-        return ids;
-    }
+    public IReadOnlyList<TemplatePiece> Single =>
+        Processors.Aggregate<IPostProcessor, IReadOnlyList<TemplatePiece>>([new TemplatePiece.Sequence()],
+            (inner, processor) => [.. processor.Single.SelectMany(p => p is TemplatePiece.Sequence ? inner : [p])]);
 }

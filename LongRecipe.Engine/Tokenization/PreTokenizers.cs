@@ -8,24 +8,22 @@ internal readonly record struct PreToken(string Text, bool AtInputStart);
 
 /// <summary>
 /// Cuts normalized text into the pieces the model encodes one by one, possibly rewriting them, as HF's
-/// pre-tokenizers do. Empty pieces are dropped.
+/// pre-tokenizers do. Empty pieces are dropped. Pieces are handed on as they are cut, so a long text's are never all
+/// held, each with its reach: how far into the text it was cut from it ends (its end there, or the text's length for
+/// a piece rewritten whole), which is what a long text's progress counts.
 /// </summary>
 internal interface IPreTokenizer
 {
-    /// <summary>Appends the pieces that <paramref name="piece"/> becomes to <paramref name="output"/>.</summary>
-    void PreTokenize(PreToken piece, List<PreToken> output);
+    /// <summary>Hands the pieces that <paramref name="piece"/> becomes to <paramref name="emit"/> in order, each with its reach in <paramref name="piece"/>.</summary>
+    void PreTokenize(PreToken piece, Action<PreToken, int> emit);
 }
 
 /// <summary>Splits on a pattern's matches (e.g. Llama-3's regex with Isolated: every match and every gap is a piece).</summary>
 internal sealed record SplitPreTokenizer(TextPattern Pattern, SplitBehavior Behavior, bool Invert) : IPreTokenizer
 {
-    public void PreTokenize(PreToken piece, List<PreToken> output)
-    {
-        var matches = new List<(int Start, int Length)>();
-        Pattern.Matches(piece.Text, matches);
-        foreach (var (start, end) in SplitBehaviors.Apply(piece.Text.Length, matches, Behavior, Invert))
-            output.Add(new PreToken(piece.Text[start..end], piece.AtInputStart && start == 0));
-    }
+    public void PreTokenize(PreToken piece, Action<PreToken, int> emit) =>
+        SplitBehaviors.Apply(piece.Text.Length, match => Pattern.Matches(piece.Text, match), Behavior, Invert,
+            (start, end) => emit(new PreToken(piece.Text[start..end], piece.AtInputStart && start == 0), end));
 }
 
 /// <summary>
@@ -40,18 +38,18 @@ internal sealed record ByteLevelPreTokenizer(bool AddPrefixSpace, bool UseRegex)
     private static readonly Lazy<CodePointRegex> Gpt2 =
         new(() => new CodePointRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"));
 
-    public void PreTokenize(PreToken piece, List<PreToken> output)
+    public void PreTokenize(PreToken piece, Action<PreToken, int> emit)
     {
         var text = AddPrefixSpace && !piece.Text.StartsWith(' ') ? " " + piece.Text : piece.Text;
         if (!UseRegex)
         {
-            output.Add(piece with { Text = ByteLevel.Encode(text) });
+            emit(piece with { Text = ByteLevel.Encode(text) }, piece.Text.Length);
             return;
         }
-        var matches = new List<(int Start, int Length)>();
-        Gpt2.Value.Matches(text, matches);
-        foreach (var (start, end) in SplitBehaviors.Apply(text.Length, matches, SplitBehavior.Isolated, invert: false))
-            output.Add(new PreToken(ByteLevel.Encode(text.AsSpan(start, end - start)), piece.AtInputStart && start == 0));
+        // A prefix space shifts the reach by one: clamped to the piece, it still ends at its length.
+        SplitBehaviors.Apply(text.Length, match => Gpt2.Value.Matches(text, match), SplitBehavior.Isolated, invert: false,
+            (start, end) => emit(new PreToken(ByteLevel.Encode(text.AsSpan(start, end - start)), piece.AtInputStart && start == 0),
+                Math.Min(end, piece.Text.Length)));
     }
 }
 
@@ -65,35 +63,42 @@ internal enum PrependScheme { Always, First, Never }
 /// </summary>
 internal sealed record Metaspace(string Replacement, PrependScheme Scheme, bool Split) : IPreTokenizer
 {
-    public void PreTokenize(PreToken piece, List<PreToken> output)
+    public void PreTokenize(PreToken piece, Action<PreToken, int> emit)
     {
         var text = piece.Text.Replace(" ", Replacement, StringComparison.Ordinal);
         var prepend = Scheme == PrependScheme.Always || (Scheme == PrependScheme.First && piece.AtInputStart);
         if (prepend && !text.StartsWith(Replacement, StringComparison.Ordinal)) text = Replacement + text;
         if (!Split)
         {
-            output.Add(piece with { Text = text });
+            emit(piece with { Text = text }, piece.Text.Length);
             return;
         }
-        var matches = new List<(int Start, int Length)>();
-        TextPattern.Literal(Replacement).Matches(text, matches);
-        foreach (var (start, end) in SplitBehaviors.Apply(text.Length, matches, SplitBehavior.MergedWithNext, invert: false))
-            output.Add(new PreToken(text[start..end], piece.AtInputStart && start == 0));
+        // The rewritten text is about as long as the piece: its ends, clamped to the piece, serve as reaches.
+        SplitBehaviors.Apply(text.Length, match => TextPattern.Literal(Replacement).Matches(text, match), SplitBehavior.MergedWithNext, invert: false,
+            (start, end) => emit(new PreToken(text[start..end], piece.AtInputStart && start == 0), Math.Min(end, piece.Text.Length)));
     }
 }
 
-/// <summary>Applies each pre-tokenizer to every piece the previous one produced.</summary>
+/// <summary>Applies each pre-tokenizer to every piece the previous one produced, a piece at a time.</summary>
 internal sealed record SequencePreTokenizer(IReadOnlyList<IPreTokenizer> PreTokenizers) : IPreTokenizer
 {
-    public void PreTokenize(PreToken piece, List<PreToken> output)
+    public void PreTokenize(PreToken piece, Action<PreToken, int> emit) => Stage(0, piece, emit);
+
+    // A later stage's reach within a piece maps back in proportion onto the stretch that piece covers, from the reach
+    // of the piece before it to its own.
+    private void Stage(int index, PreToken piece, Action<PreToken, int> emit)
     {
-        List<PreToken> current = [piece], next = [];
-        foreach (var preTokenizer in PreTokenizers)
+        if (index == PreTokenizers.Count)
         {
-            next.Clear();
-            foreach (var p in current) preTokenizer.PreTokenize(p, next);
-            (current, next) = (next, current);
+            emit(piece, piece.Text.Length);
+            return;
         }
-        output.AddRange(current);
+        var reached = 0;
+        PreTokenizers[index].PreTokenize(piece, (part, reach) =>
+        {
+            var from = reached;
+            Stage(index + 1, part, (inner, innerReach) => emit(inner, from + (int)((long)(reach - from) * innerReach / Math.Max(1, part.Text.Length))));
+            reached = reach;
+        });
     }
 }

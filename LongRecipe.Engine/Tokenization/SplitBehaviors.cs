@@ -18,61 +18,51 @@ internal enum SplitBehavior
 internal static class SplitBehaviors
 {
     /// <summary>
-    /// The non-empty pieces, as [start, end) ranges, of a text of <paramref name="length"/> units cut at
-    /// <paramref name="matches"/> (left to right, non-overlapping). With <paramref name="invert"/> the
-    /// gaps play the part of the matches.
+    /// Cuts a text of <paramref name="length"/> units at the matches that <paramref name="matches"/> hands over (left to
+    /// right, non-overlapping), handing each non-empty piece to <paramref name="piece"/> as [start, end) once it is whole:
+    /// a piece waits only for the parts that may still join it, so a long text's pieces are never all held. With
+    /// <paramref name="invert"/> the gaps play the part of the matches.
     /// </summary>
-    public static List<(int Start, int End)> Apply(
-        int length, List<(int Start, int Length)> matches, SplitBehavior behavior, bool invert)
+    public static void Apply(int length, Action<Action<int, int>> matches, SplitBehavior behavior, bool invert, Action<int, int> piece)
     {
-        // The whole text as alternating gaps and matches, as HF's Pattern::find_matches lays it out.
-        var parts = new List<(int Start, int End, bool IsMatch)>(2 * matches.Count + 1);
-        var previousEnd = 0;
-        foreach (var (start, matchLength) in matches)
+        // The whole text as alternating gaps and matches, as HF's Pattern::find_matches lays it out, one part at a time.
+        // A piece not yet handed on is one part (one that joins another is handed on at once), or a run for Contiguous.
+        (int Start, int End, bool IsMatch)? pending = null;
+        void HandOn()
         {
-            if (start != previousEnd) parts.Add((previousEnd, start, invert));
-            parts.Add((start, start + matchLength, !invert));
-            previousEnd = start + matchLength;
+            if (pending is { } p && p.End != p.Start) piece(p.Start, p.End);
+            pending = null;
         }
-        if (previousEnd != length) parts.Add((previousEnd, length, invert));
+        void Part(int start, int end, bool isMatch)
+        {
+            var joins = behavior switch
+            {
+                SplitBehavior.Contiguous => pending?.IsMatch == isMatch,
+                SplitBehavior.MergedWithPrevious => isMatch && pending?.IsMatch == false,
+                SplitBehavior.MergedWithNext => !isMatch && pending?.IsMatch == true,
+                _ => false,
+            };
+            if (joins)
+            {
+                pending = pending!.Value with { End = end };
+                if (behavior != SplitBehavior.Contiguous) HandOn();
+                return;
+            }
+            HandOn();
+            if (behavior == SplitBehavior.Removed && isMatch) return;
+            pending = (start, end, isMatch);
+            // Only a part that a later one may join waits.
+            if (behavior is SplitBehavior.Isolated or SplitBehavior.Removed) HandOn();
+        }
 
-        var pieces = new List<(int Start, int End)>(parts.Count);
-        switch (behavior)
+        var previousEnd = 0;
+        matches((start, matchLength) =>
         {
-            case SplitBehavior.Isolated:
-                foreach (var (start, end, _) in parts) pieces.Add((start, end));
-                break;
-            case SplitBehavior.Removed:
-                foreach (var (start, end, isMatch) in parts)
-                    if (!isMatch) pieces.Add((start, end));
-                break;
-            case SplitBehavior.Contiguous:
-                for (var i = 0; i < parts.Count; i++)
-                {
-                    if (i > 0 && parts[i].IsMatch == parts[i - 1].IsMatch) pieces[^1] = (pieces[^1].Start, parts[i].End);
-                    else pieces.Add((parts[i].Start, parts[i].End));
-                }
-                break;
-            case SplitBehavior.MergedWithPrevious:
-                for (var i = 0; i < parts.Count; i++)
-                {
-                    var joins = parts[i].IsMatch && i > 0 && !parts[i - 1].IsMatch;
-                    if (joins) pieces[^1] = (pieces[^1].Start, parts[i].End);
-                    else pieces.Add((parts[i].Start, parts[i].End));
-                }
-                break;
-            case SplitBehavior.MergedWithNext:
-                // The mirror image of MergedWithPrevious, walked from the end.
-                for (var i = parts.Count - 1; i >= 0; i--)
-                {
-                    var joins = parts[i].IsMatch && i < parts.Count - 1 && !parts[i + 1].IsMatch;
-                    if (joins) pieces[^1] = (parts[i].Start, pieces[^1].End);
-                    else pieces.Add((parts[i].Start, parts[i].End));
-                }
-                pieces.Reverse();
-                break;
-        }
-        pieces.RemoveAll(p => p.End == p.Start);
-        return pieces;
+            if (start != previousEnd) Part(previousEnd, start, invert);
+            Part(start, start + matchLength, !invert);
+            previousEnd = start + matchLength;
+        });
+        if (previousEnd != length) Part(previousEnd, length, invert);
+        HandOn();
     }
 }

@@ -17,32 +17,29 @@ internal sealed class TextPattern
 
     public static TextPattern Regex(string pattern) => new(null, new CodePointRegex(pattern));
 
-    /// <summary>Appends the matches as (start, length), left to right and non-overlapping.</summary>
-    public void Matches(string text, List<(int Start, int Length)> output)
+    /// <summary>Hands each match to <paramref name="match"/> as (start, length), left to right and non-overlapping, as it is found.</summary>
+    public void Matches(string text, Action<int, int> match)
     {
         if (regex is not null)
         {
-            regex.Matches(text, output);
+            regex.Matches(text, match);
             return;
         }
         for (var at = text.IndexOf(literal!, StringComparison.Ordinal); at >= 0;
              at = text.IndexOf(literal!, at + literal!.Length, StringComparison.Ordinal))
-            output.Add((at, literal!.Length));
+            match(at, literal!.Length);
     }
 
     public string Replace(string text, string content)
     {
         if (literal is not null) return text.Replace(literal, content, StringComparison.Ordinal);
-        var matches = new List<(int Start, int Length)>();
-        regex!.Matches(text, matches);
-        if (matches.Count == 0) return text;
-        var result = new StringBuilder(text.Length);
+        StringBuilder? result = null;
         var end = 0;
-        foreach (var (start, length) in matches)
+        regex!.Matches(text, (start, length) =>
         {
-            result.Append(text, end, start - end).Append(content);
+            (result ??= new StringBuilder(text.Length)).Append(text, end, start - end).Append(content);
             end = start + length;
-        }
-        return result.Append(text, end, text.Length - end).ToString();
+        });
+        return result?.Append(text, end, text.Length - end).ToString() ?? text;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LongRecipe.Engine.IO;
 
 namespace LongRecipe.Engine.Tokenization;
@@ -24,14 +25,17 @@ public sealed class Tokenizer
     private readonly AddedVocabulary added;
     private readonly INormalizer? normalizer;
     private readonly IPreTokenizer? preTokenizer;
-    private readonly IPostProcessor? postProcessor;
+    private readonly IReadOnlyList<TemplatePiece> template;
     private readonly IDecoder? decoder;
+
+    // Ids go to the writer of a long text in runs of about this many; each run reports progress.
+    private const int RunLength = 8192;
 
     private Tokenizer(TokenizerParts parts, int? bosId, int? eosId, IPostProcessor? postProcessor)
     {
         (model, added, normalizer, preTokenizer, decoder) =
             (parts.Model, parts.Added, parts.Normalizer, parts.PreTokenizer, parts.Decoder);
-        this.postProcessor = postProcessor;
+        template = postProcessor?.Single ?? [new TemplatePiece.Sequence()];
         (BosId, EosId) = (bosId, eosId);
         VocabSize = Math.Max(model.IdCount, added.Tokens.Select(t => t.Id + 1).DefaultIfEmpty(0).Max());
     }
@@ -118,8 +122,56 @@ public sealed class Tokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 2);
+        Encode(text, addSpecialTokens, ids, _ => { });
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// The ids <see cref="Encode(string, bool)"/> gives, handed to <paramref name="write"/> in runs of a few thousand as they
+    /// come: a long document (a book on one line, say) never has all its pieces or ids held at once. After each run
+    /// <paramref name="progress"/> hears how many characters of <paramref name="text"/> are encoded, and
+    /// <paramref name="cancel"/> is checked.
+    /// </summary>
+    public void Encode(string text, bool addSpecialTokens, Action<ReadOnlySpan<int>> write, IProgress<int>? progress = null,
+        CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var run = new List<int>(RunLength + 64);
+        void Flush(int done)
+        {
+            write(CollectionsMarshal.AsSpan(run));
+            run.Clear();
+            progress?.Report(done);
+            cancel.ThrowIfCancellationRequested();
+        }
+        Encode(text, addSpecialTokens, run, done =>
+        {
+            if (run.Count >= RunLength) Flush(done);
+        });
+        Flush(text.Length);
+    }
+
+    /// <summary>Appends the ids of <paramref name="text"/> with the post-processor's around them (see <see cref="EncodeText"/>).</summary>
+    private void Encode(string text, bool addSpecialTokens, List<int> ids, Action<int> encoded)
+    {
+        foreach (var part in template)
+        {
+            if (part is TemplatePiece.Special special)
+            {
+                if (addSpecialTokens) ids.AddRange(special.Ids);
+            }
+            else
+                EncodeText(text, ids, encoded);
+        }
+    }
+
+    /// <summary>
+    /// Appends the ids of <paramref name="text"/> without the post-processor's, telling <paramref name="encoded"/> after each
+    /// piece (and each stretch of a long one) how many of its characters are encoded.
+    /// </summary>
+    private void EncodeText(string text, List<int> ids, Action<int> encoded)
+    {
         List<Segment> rawSegments = [], segments = [];
-        List<PreToken> pieces = [];
         added.SplitRaw(text, rawSegments);
         foreach (var raw in rawSegments)
         {
@@ -128,8 +180,11 @@ public sealed class Tokenizer
                 ids.Add(raw.TokenId);
                 continue;
             }
+            var normalized = normalizer?.Normalize(raw.Text) ?? raw.Text;
+            // Characters done in the normalized text count in proportion for the raw text it came from.
+            int Done(long normalizedDone) => raw.Start + (int)(raw.Text.Length * normalizedDone / Math.Max(1, normalized.Length));
             segments.Clear();
-            added.SplitNormalized(normalizer?.Normalize(raw.Text) ?? raw.Text, segments);
+            added.SplitNormalized(normalized, segments);
             foreach (var segment in segments)
             {
                 if (segment.IsToken)
@@ -137,14 +192,25 @@ public sealed class Tokenizer
                     ids.Add(segment.TokenId);
                     continue;
                 }
-                var piece = new PreToken(segment.Text, AtInputStart: raw.Start == 0 && segment.Start == 0);
-                pieces.Clear();
-                if (preTokenizer is null) pieces.Add(piece);
-                else preTokenizer.PreTokenize(piece, pieces);
-                foreach (var p in pieces) model.Encode(p.Text, ids);
+                // A piece reaching from `from` to `to` in the segment, its stretches counted in proportion.
+                void Piece(PreToken piece, int from, int to)
+                {
+                    model.Encode(piece.Text, ids, merged => encoded(Done(segment.Start + from + (long)(to - from) * merged / piece.Text.Length)));
+                    encoded(Done(segment.Start + to));
+                }
+                var whole = new PreToken(segment.Text, AtInputStart: raw.Start == 0 && segment.Start == 0);
+                if (preTokenizer is null) Piece(whole, 0, segment.Text.Length);
+                else
+                {
+                    var reached = 0;
+                    preTokenizer.PreTokenize(whole, (piece, reach) =>
+                    {
+                        Piece(piece, reached, reach);
+                        reached = reach;
+                    });
+                }
             }
         }
-        return [.. postProcessor?.Process(ids, addSpecialTokens) ?? ids];
     }
 
     /// <summary>

@@ -108,20 +108,16 @@ public static class BpeTrainer
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         var specials = spec.SpecialTokens.ToArray();
-        var output = new List<PreToken>();
         var read = 0L;
         foreach (var text in texts)
         {
             cancel.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(text, nameof(texts));
             foreach (var part in text.Split(specials, StringSplitOptions.None))
-            {
-                output.Clear();
-                PreTokenizer.PreTokenize(new PreToken(part, AtInputStart: true), output);
-                foreach (var piece in output)
-                    if (piece.Text.Length > 0)
-                        counts[piece.Text] = counts.GetValueOrDefault(piece.Text) + 1;
-            }
+                PreTokenizer.PreTokenize(new PreToken(part, AtInputStart: true), (piece, _) =>
+                {
+                    if (piece.Text.Length > 0) counts[piece.Text] = counts.GetValueOrDefault(piece.Text) + 1;
+                });
             progress?.Report(new BpeTrainingProgress("counting", ++read, 0));
         }
         return counts;
