@@ -163,6 +163,36 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Tensors_larger_than_a_window_are_loaded_in_several_and_converted_on_the_way()
+    {
+        using var folder = new TempFolder();
+        using var scope = DisposeScope.Enter();
+        // 8-byte windows: 4 bf16 elements, 2 f32, 1 i64, 8 u8 at a time, most with a short last window, at offsets
+        // that no page boundary lines up with.
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["bf16"] = Tensor.Arange(11, DType.Float32).Reshape(11, 1).To(DType.BFloat16),
+            ["f32"] = Tensor.Arange(5, DType.Float32),
+            ["i64"] = Tensor.Arange(3).Reshape(3, 1),
+            ["u8"] = Tensor.Arange(17, DType.UInt8),
+            ["scalar"] = Tensor.FromArray([7.5], []),
+            ["empty"] = Tensor.Zeros([0, 3]),
+        };
+        var path = folder.File("windows.safetensors");
+        SafeTensorsWriter.Write(path, tensors);
+
+        using var file = SafeTensorsFile.Open(path);
+        foreach (var (name, original) in tensors)
+        {
+            var loaded = file.Load(name, dtype: null, device: null, windowBytes: 8);
+            Assert.Equal(original.Shape, loaded.Shape);
+            Assert.Equal(HandBuilt.BytesOf(original), HandBuilt.BytesOf(loaded));
+        }
+        var converted = file.Load("bf16", DType.Float32, device: null, windowBytes: 8);
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => (float)i), converted.ToArray<float>());
+    }
+
+    [Fact]
     public void Lookup_by_name_reports_the_file_when_a_tensor_is_missing()
     {
         using var folder = new TempFolder();

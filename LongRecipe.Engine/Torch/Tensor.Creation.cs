@@ -23,32 +23,24 @@ public sealed partial class Tensor
     public static unsafe Tensor FromBytes(ReadOnlySpan<byte> data, DType sourceDType, ReadOnlySpan<long> shape,
         DType? dtype = null, Device? device = null)
     {
-        fixed (byte* p = data)
-            return FromPointer(p, data.Length, sourceDType, shape, dtype, device);
-    }
-
-    /// <summary>
-    /// Like <see cref="FromBytes"/> over native memory (a memory-mapped file, say), which may
-    /// exceed a span's 2 GiB. The memory is read during the call only.
-    /// </summary>
-    internal static unsafe Tensor FromPointer(byte* data, long byteLength, DType sourceDType, ReadOnlySpan<long> shape,
-        DType? dtype = null, Device? device = null)
-    {
         long count = 1;
         foreach (var s in shape)
         {
             if (s < 0) throw new ArgumentException($"negative dimension {s} in shape", nameof(shape));
             count *= s;
         }
-        if (count * sourceDType.ElementSize() != byteLength)
+        if (count * sourceDType.ElementSize() != data.Length)
             throw new ArgumentException(
-                $"{byteLength} bytes do not hold [{string.Join(", ", shape.ToArray())}] elements of {sourceDType.ShortName()}", nameof(data));
+                $"{data.Length} bytes do not hold [{string.Join(", ", shape.ToArray())}] elements of {sourceDType.ShortName()}", nameof(data));
         var d = device ?? Device.Cpu;
-        // No elements may come as a null address; libtorch wants a non-null one all the same.
-        byte dummy = 0;
-        var address = data == null ? &dummy : data;
-        return Wrap(Native.lr_tensor_from_data(address, shape, shape.Length, (int)sourceDType, (int)(dtype ?? sourceDType),
-            (int)d.Type, d.Index, out var r), r);
+        fixed (byte* p = data)
+        {
+            // No elements may come as a null address; libtorch wants a non-null one all the same.
+            byte dummy = 0;
+            var address = p == null ? &dummy : p;
+            return Wrap(Native.lr_tensor_from_data(address, shape, shape.Length, (int)sourceDType, (int)(dtype ?? sourceDType),
+                (int)d.Type, d.Index, out var r), r);
+        }
     }
 
     public static Tensor Empty(ReadOnlySpan<long> shape, DType dtype = DType.Float32, Device? device = null)
@@ -163,6 +155,17 @@ public sealed partial class Tensor
     public Tensor CopyFrom(Tensor source)
     {
         Native.Check(Native.lr_tensor_copy_(Handle, source.Handle));
+        return this;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="byteLength"/> bytes of raw little-endian <paramref name="sourceDType"/> elements at
+    /// <paramref name="data"/> (native memory: a window of a memory-mapped file, say), row-major, into this tensor,
+    /// converting in the same pass; they must be exactly as many elements as it holds. The memory is read during the call only.
+    /// </summary>
+    internal unsafe Tensor CopyFromHost(byte* data, long byteLength, DType sourceDType)
+    {
+        Native.Check(Native.lr_tensor_copy_from_host(Handle, data, byteLength, (int)sourceDType));
         return this;
     }
 

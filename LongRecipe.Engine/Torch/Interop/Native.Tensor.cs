@@ -36,5 +36,6 @@ internal static partial class Native
     [LibraryImport(Library)] internal static partial int lr_tensor_item(TensorHandle t, out double value);
     [LibraryImport(Library)] internal static partial int lr_tensor_item_int(TensorHandle t, out long value);
     [LibraryImport(Library)] internal static partial int lr_tensor_copy_(TensorHandle destination, TensorHandle source);
+    [LibraryImport(Library)] internal static unsafe partial int lr_tensor_copy_from_host(TensorHandle destination, void* data, long nbytes, int sourceDType);
     [LibraryImport(Library)] internal static partial int lr_tensor_fill_(TensorHandle t, double value, long integer, int isInteger);
 }

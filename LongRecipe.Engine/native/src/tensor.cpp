@@ -90,6 +90,17 @@ LR_API lr_tensor_item_int(Handle t, int64_t* out) { LR_GUARD(*out = lr::ref(t).i
 
 LR_API lr_tensor_copy_(Handle destination, Handle source) { LR_GUARD(lr::ref(destination).copy_(lr::ref(source));) }
 
+// Copies host memory holding the destination's elements in `source_dtype`, row-major, into it, converting.
+LR_API lr_tensor_copy_from_host(Handle destination, const void* data, int64_t nbytes, int source_dtype) {
+  LR_GUARD(
+    auto& dst = lr::ref(destination);
+    const auto type = lr::scalar_type(source_dtype);
+    const int64_t needed = dst.numel() * static_cast<int64_t>(c10::elementSize(type));
+    TORCH_CHECK(nbytes == needed, "source holds ", nbytes, " bytes, tensor needs ", needed);
+    dst.copy_(at::from_blob(const_cast<void*>(data), dst.sizes(), at::TensorOptions().dtype(type)));
+  )
+}
+
 LR_API lr_tensor_fill_(Handle t, double value, int64_t integer, int is_integer) {
   LR_GUARD(lr::ref(t).fill_(lr::scalar(value, integer, is_integer));)
 }
