@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using LongRecipe.Engine.IO;
 using LongRecipe.Engine.Model;
 using LongRecipe.Engine.SafeTensors;
@@ -77,13 +78,39 @@ public sealed class PretrainedLoadTests : IDisposable
             error.Message);
     }
 
-    // Loading used to copy tensor after tensor until the kernel killed the process. The weights are a sparse file here:
-    // one byte past the CPU's memory in the embedding, no disk.
+    // Loading used to copy tensor after tensor until the kernel killed the process.
     [Fact]
     public void Weights_larger_than_the_devices_memory_are_refused_before_loading()
     {
+        SparseWeights(TorchRuntime.TotalMemory(Device.Cpu) + (1L << 20));
+
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.StartsWith($"{folder.Path}: the weights in f32 need ", error.Message);
+        Assert.EndsWith(" GiB cpu has available", error.Message);
+    }
+
+    // The check used to weigh the weights alone against the machine's whole memory, so weights just under it passed while
+    // this process, the others and the load's own copies took the rest.
+    [Fact]
+    public void Weights_that_fit_the_memory_but_not_what_is_available_are_refused_before_loading()
+    {
+        // Within the total by 16 MiB with the load's own, and what this process already holds is more than that.
+        var total = TorchRuntime.TotalMemory(Device.Cpu);
+        var weights = SparseWeights(total - (16L << 20) - (long)MemoryBounds.LoadBytes(0, Device.Cpu));
+        Assert.True(MemoryBounds.LoadBytes(weights, Device.Cpu) <= total);
+
+        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
+        Assert.Matches($@"^{Regex.Escape(folder.Path)}: the weights in f32 need [\d,.]+ GiB to load, more than the [\d,.]+ GiB cpu has available$", error.Message);
+    }
+
+    /// <summary>
+    /// A one-layer f32 model of at most <paramref name="bytes"/> (the embedding takes all but a few KB), returning its size:
+    /// a sparse file, so no disk and no memory are spent unless something loads it.
+    /// </summary>
+    private long SparseWeights(long bytes)
+    {
         const int hidden = 1024;
-        var vocab = checked((int)(TorchRuntime.TotalMemory(Device.Cpu) / (hidden * sizeof(float)) + 1));
+        var vocab = checked((int)(bytes / (hidden * sizeof(float))));
         var config = LlamaConfig.Create(ModelFamily.Llama, vocab, hidden, intermediateSize: 1, layers: 1, heads: 1, headDim: 2, tieWordEmbeddings: true);
         config.Save(folder.Path);
         var header = new JsonObject();
@@ -94,15 +121,10 @@ public sealed class PretrainedLoadTests : IDisposable
             header[name] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray([.. shape.Select(d => (JsonNode)d)]), ["data_offsets"] = new JsonArray(offset, end) };
             offset = end;
         }
-        using (var file = File.Create(Path.Combine(folder.Path, PretrainedModel.WeightsFile)))
-        {
-            file.Write(HandBuilt.File(header.ToJsonString(), []));
-            file.SetLength(file.Length + offset);
-        }
-
-        var error = Assert.Throws<ModelLoadException>(() => PretrainedModel.Load(folder.Path));
-        Assert.StartsWith($"{folder.Path}: the weights in f32 need ", error.Message);
-        Assert.EndsWith(" cpu has", error.Message);
+        using var file = File.Create(Path.Combine(folder.Path, PretrainedModel.WeightsFile));
+        file.Write(HandBuilt.File(header.ToJsonString(), []));
+        file.SetLength(file.Length + offset);
+        return offset;
     }
 
     // The Lab catches ModelLoadException; a malformed weights file used to escape it as a SafeTensorsFormatException.

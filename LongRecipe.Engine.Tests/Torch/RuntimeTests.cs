@@ -45,6 +45,13 @@ public class RuntimeTests
     }
 
     [Fact]
+    public void Available_cpu_memory_is_some_of_the_total()
+    {
+        var available = TorchRuntime.AvailableMemory(Device.Cpu);
+        Assert.InRange(available, 1, TorchRuntime.TotalMemory(Device.Cpu));
+    }
+
+    [Fact]
     public void Without_cuda_there_are_no_cuda_devices()
     {
         Assert.True(TorchRuntime.CudaDeviceCount >= 0);

@@ -46,10 +46,10 @@ public static class PretrainedModel
             var entries = CheckedEntries(directory, config, fileOf, indexed, opened);
             if (warn is not null) WarnUnused(config, entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal), opened.Values, fileOf, warn);
             var target = dtype ?? entries.GroupBy(e => e.Entry.DType).MaxBy(g => g.Count())!.Key;
-            // Checked before the first copy out of the map: weights past memory would meet the kernel's OOM killer, which
-            // takes the whole process (the Lab, a queue of runs) rather than throwing.
+            // Checked before the first copy out of the map: weights past the memory left would meet the kernel's OOM killer,
+            // which takes the whole process (the Lab, a queue of runs) rather than throwing.
             var bytes = entries.Sum(e => (double)e.Entry.ByteLength / e.Entry.DType.ElementSize() * target.ElementSize());
-            if (MemoryBounds.Problem(bytes, $"the weights in {target.ShortName()}", device ?? Device.Cpu) is { } tooLarge)
+            if (MemoryBounds.LoadProblem(bytes, $"the weights in {target.ShortName()}", device ?? Device.Cpu) is { } tooLarge)
                 throw new ModelLoadException($"{directory}: {tooLarge}");
             foreach (var (name, file, entry) in entries)
             {
@@ -140,11 +140,14 @@ public static class PretrainedModel
         return entries;
     }
 
-    /// <summary>
-    /// The values the non-finite count takes at a time: counting a slice holds isfinite's |x| and three masks, the negation,
-    /// and sum's i64 copy of it, at most 8 + 4 + 8 bytes a value (f64): 20 MiB.
-    /// </summary>
+    /// <summary>The values the non-finite count takes at a time: its temporaries are then at most <see cref="ScanBytes"/>.</summary>
     private const long ScanSlice = 1 << 20;
+
+    /// <summary>
+    /// What counting one slice holds: isfinite's |x| and three masks, the negation, and sum's i64 copy of it, at most
+    /// 8 + 4 + 8 bytes a value (f64): 20 MiB.
+    /// </summary>
+    public const long ScanBytes = ScanSlice * 20;
 
     /// <summary>
     /// How many of the tensor's values are NaN or ±∞. amax and amin carry NaN and ±∞ through without a temporary the

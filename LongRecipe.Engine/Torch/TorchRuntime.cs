@@ -211,6 +211,26 @@ public static class TorchRuntime
         return total;
     }
 
+    /// <summary>
+    /// The memory a new allocation on <paramref name="device"/> can have now, in bytes. For the CPU on Linux, what the kernel
+    /// counts as available (MemAvailable: free and reclaimable memory, the page cache included), and no more than
+    /// <see cref="TotalMemory"/> (a container's limit) less this process's own anonymous memory; the heap's freed pages, which
+    /// the engine otherwise keeps for reuse, are handed back first so that they count. For a CUDA device, its total less what
+    /// this process's tensors hold there (other processes' share is not asked); elsewhere the CPU's total.
+    /// </summary>
+    public static long AvailableMemory(Device device)
+    {
+        if (device.IsCuda) return TotalMemory(device) - CudaMemory(device.Index).Allocated;
+        if (!OperatingSystem.IsLinux()) return TotalMemory(device);
+        Native.HandBackFreedPages();
+        return Math.Min(Kibibytes("/proc/meminfo", "MemAvailable:"), TotalMemory(device) - Kibibytes("/proc/self/status", "RssAnon:"));
+    }
+
+    /// <summary>The value of a "Field:   123 kB" line of a /proc file, in bytes.</summary>
+    private static long Kibibytes(string file, string field) =>
+        1024 * long.Parse(File.ReadLines(file).First(line => line.StartsWith(field, StringComparison.Ordinal))[field.Length..]
+            .Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Hands the CUDA caching allocator's unused blocks back to the driver (after an out-of-memory step, say); a no-op without CUDA.</summary>
     public static void EmptyCudaCache() => Native.Check(Native.lr_cuda_empty_cache());
 

@@ -28,6 +28,24 @@ internal static partial class Native
         }
     }
 
+    /// <summary>
+    /// Hands the heap's freed pages back to the system (glibc's malloc_trim), for a moment that asks how much memory is free:
+    /// kept for reuse, the pages a run or a load freed are this process's to take again, and the system's figure leaves them out.
+    /// </summary>
+    internal static void HandBackFreedPages()
+    {
+        try
+        {
+            malloc_trim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+        }
+    }
+
     [LibraryImport("libc.so.6")]
     private static partial int mallopt(int parameter, int value);
+
+    [LibraryImport("libc.so.6")]
+    private static partial int malloc_trim(nuint pad);
 }
