@@ -43,11 +43,14 @@ internal static class NodeEncoder
     /// <summary>The paragraphs of the licences every Debian and Ubuntu system carries: English prose, legal and technical,
     /// with quotes, numbers, brackets and line breaks inside the paragraphs.</summary>
     public static List<string> LicenceParagraphs() =>
+        LicenceFiles().SelectMany(f => f.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)).Where(p => p.Trim().Length > 0).ToList();
+
+    /// <summary>Those licences' texts whole, in file-name order (links skipped: they repeat a file).</summary>
+    public static List<string> LicenceFiles() =>
         Directory.EnumerateFiles("/usr/share/common-licenses")
             .Where(f => new FileInfo(f).LinkTarget is null)
             .Order(StringComparer.Ordinal)
-            .SelectMany(f => File.ReadAllText(f).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
-            .Where(p => p.Trim().Length > 0)
+            .Select(File.ReadAllText)
             .ToList();
 
     /// <summary>Where <paramref name="ours"/> and <paramref name="theirs"/> differ: none, or a count and the first few, side by side.</summary>
