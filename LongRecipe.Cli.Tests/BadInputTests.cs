@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace LongRecipe.Cli.Tests;
 
@@ -35,23 +33,12 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
             NanModel = Path.Combine(Folder, "nan-model");
             Directory.CreateDirectory(NanModel);
             foreach (var file in Directory.GetFiles(Model)) File.Copy(file, Path.Combine(NanModel, Path.GetFileName(file)));
-            PoisonFirstValue(Path.Combine(NanModel, "model.safetensors"), "model.norm.weight");
+            Weights.PoisonFirstValue(Path.Combine(NanModel, "model.safetensors"), "model.norm.weight");
             TruncatedModel = Path.Combine(Folder, "truncated-model");
             Directory.CreateDirectory(TruncatedModel);
             foreach (var file in Directory.GetFiles(Builtin)) File.Copy(file, Path.Combine(TruncatedModel, Path.GetFileName(file)));
             using var weights = File.OpenWrite(Path.Combine(TruncatedModel, "model.safetensors"));
             weights.SetLength(weights.Length - 1);
-        }
-
-        /// <summary>Overwrites the first f32 of a tensor with NaN, reading the safetensors header (8-byte length, JSON) by hand.</summary>
-        private static void PoisonFirstValue(string path, string tensor)
-        {
-            var bytes = File.ReadAllBytes(path);
-            var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-            var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!;
-            var offset = 8 + headerLength + (int)header[tensor]!["data_offsets"]![0]!;
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(offset), float.NaN);
-            File.WriteAllBytes(path, bytes);
         }
 
         public void Dispose() => Directory.Delete(Folder, recursive: true);

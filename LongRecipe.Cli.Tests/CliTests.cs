@@ -590,19 +590,23 @@ public class CliTests
             Assert.Contains("stages[0].learning_rate: must be > 0 and at most 3.4E+38 (finite in f32, which the optimizer computes in), got 0", bad.Stderr);
             Assert.Contains("yarn.json", bad.Stderr);
 
-            // A run that stops before its final model (its base's tokenizer.json is no tokenizer, which only loading finds;
-            // weights ending mid-header are refused at launch now): no model path, and the way to go on.
-            var broken = Directory.CreateDirectory(Path.Combine(folder, "broken")).FullName;
-            var builtin = Path.Combine(CliProcess.RepositoryRoot, "models", "builtin");
-            foreach (var file in new[] { "config.json", "model.safetensors" })
-                File.Copy(Path.Combine(builtin, file), Path.Combine(broken, file));
-            File.WriteAllText(Path.Combine(broken, "tokenizer.json"), "{}");
-            File.WriteAllText(spec, """{"name": "lost", "target_length": 512, "model": "MODEL", "eval": {"perplexity": {"lengths": [512], "samples": 1}}}"""
-                .Replace("MODEL", broken));
+            // A run that stops before its final model: its base's final norm holds NaN, which loads (with a warning) and the
+            // launch does not read (weights' and tokenizer's damage is refused there now), so every step's loss is NaN and
+            // training fails as diverged. No model path, and the way to go on.
+            var poisoned = Directory.CreateDirectory(Path.Combine(folder, "poisoned")).FullName;
+            foreach (var file in Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "models", "builtin")))
+                File.Copy(file, Path.Combine(poisoned, Path.GetFileName(file)));
+            Weights.PoisonFirstValue(Path.Combine(poisoned, "model.safetensors"), "model.norm.weight");
+            File.WriteAllText(spec, """
+                {"name": "lost", "target_length": 512, "model": "MODEL", "data": {"documents": 1},
+                 "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 64, "steps": 3, "micro_batch_size": 1}],
+                 "eval": {"perplexity": {"lengths": [512], "samples": 1}}}
+                """.Replace("MODEL", poisoned));
             var failed = await CliProcess.RunAsync(["run", spec, "--data", data]);
             Assert.Equal(1, failed.ExitCode);
             var stopped = JsonDocument.Parse(failed.Stdout[0]).RootElement;
             Assert.Equal(("failed", JsonValueKind.Null), (stopped.GetProperty("status").GetString(), stopped.GetProperty("model").ValueKind));
+            Assert.Contains("training diverged", stopped.GetProperty("error").GetString());
             var resume = $"./longrecipe run --resume --run {stopped.GetProperty("run").GetInt64()} --data {data}";
             Assert.Equal(resume, stopped.GetProperty("resume").GetString());
             Assert.Contains($"continue it from its last checkpoint with: {resume}", failed.Stderr);

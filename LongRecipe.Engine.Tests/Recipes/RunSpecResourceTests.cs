@@ -123,6 +123,32 @@ public sealed class RunSpecResourceTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A tokenizer.json that is there but does not load used to be accepted: the run was queued and failed as it started.
+    /// It is loaded at launch, and named in the loader's own words (file and field), as is one whose ids outgrow the
+    /// embeddings (which failed at the first step meeting such an id, or at the evaluation). A file that loaded once and
+    /// then changed is read again.
+    /// </summary>
+    [Fact]
+    public void A_tokenizer_that_does_not_load_or_outgrows_the_embeddings_is_named_with_its_file()
+    {
+        var changed = Model();
+        Assert.Empty(Tiny(changed).ResourceProblems(Builtin));
+        File.WriteAllText(Path.Combine(changed, "tokenizer.json"), "{}");
+        Assert.Equal(new SpecProblem("model", $"{Path.Combine(changed, "tokenizer.json")}: model is missing"), Single(Tiny(changed)));
+
+        var badConfig = Model();
+        File.WriteAllText(Path.Combine(badConfig, "tokenizer_config.json"), """{"bos_token": "<|nope|>"}""");
+        Assert.Equal(new SpecProblem("model", $"{Path.Combine(badConfig, "tokenizer_config.json")}: bos_token '<|nope|>' is not a token of the tokenizer"),
+            Single(Tiny(badConfig)));
+
+        var wider = Model();
+        var tokenizer = JsonNode.Parse(File.ReadAllText(Path.Combine(wider, "tokenizer.json")))!;
+        tokenizer["added_tokens"]!.AsArray().Add(new JsonObject { ["id"] = 8192, ["content"] = "<|extra|>", ["special"] = true });
+        File.WriteAllText(Path.Combine(wider, "tokenizer.json"), tokenizer.ToJsonString());
+        Assert.Equal(new SpecProblem("model", $"the tokenizer of {wider} has 8193 ids, more than its config's vocab_size 8192"), Single(Tiny(wider)));
+    }
+
     [Fact]
     public void A_synthetic_corpus_whose_token_ids_no_memory_holds_is_refused_at_its_count()
     {

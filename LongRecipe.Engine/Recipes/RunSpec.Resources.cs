@@ -1,4 +1,5 @@
 using LongRecipe.Engine.Model;
+using LongRecipe.Engine.Tokenization;
 using LongRecipe.Engine.Torch;
 
 namespace LongRecipe.Engine.Recipes;
@@ -10,7 +11,7 @@ public sealed partial record RunSpec
     /// <summary>
     /// What this machine lacks for the spec, each at its field: the model directory (<paramref name="builtinModel"/>
     /// for "builtin") with config.json, weights that load with it (their headers: <see cref="PretrainedModel.WeightsProblem"/>)
-    /// and tokenizer.json; the device; and, by the model's config, memory for every training stage's micro-batch, search
+    /// and a tokenizer.json that loads (<see cref="TokenizerCheck"/>) with no more ids than the config's vocab_size; the device; and, by the model's config, memory for every training stage's micro-batch, search
     /// stage's samples and evaluation length (<see cref="MemoryBounds"/>); and host memory for a synthetic corpus's token
     /// ids. A field <paramref name="alreadyWrong"/> says a problem is known at is not looked at (see <see cref="LaunchProblems"/>);
     /// nor are the sizes while the model's config or the device is not there to measure them by.
@@ -65,7 +66,8 @@ public sealed partial record RunSpec
 
     /// <summary>
     /// The config of model directory <paramref name="directory"/>, each thing it lacks told to <paramref name="check"/> at
-    /// "model": the directory, tokenizer.json, config.json, weights whose headers match it. Null where there is no config
+    /// "model": the directory, a tokenizer.json that loads, config.json, weights whose headers match it, a vocabulary the
+    /// embeddings hold. Null where there is no config
     /// to measure sizes by.
     /// </summary>
     private static LlamaConfig? ModelConfig(string directory, Action<string?, string> check)
@@ -75,8 +77,10 @@ public sealed partial record RunSpec
             check(notModel, "model");
             return null;
         }
-        if (!File.Exists(Path.Combine(directory, "tokenizer.json")))
-            check($"{directory} has no tokenizer.json, which a run tokenizes its text with", "model");
+        var (vocabulary, tokenizerProblem) = File.Exists(Path.Combine(directory, "tokenizer.json"))
+            ? TokenizerCheck.Of(directory)
+            : (0, $"{directory} has no tokenizer.json, which a run tokenizes its text with");
+        check(tokenizerProblem, "model");
         LlamaConfig config;
         try
         {
@@ -88,6 +92,9 @@ public sealed partial record RunSpec
             return null;
         }
         check(PretrainedModel.WeightsProblem(directory, config), "model");
+        // An id past the embeddings would fail the first step that meets it, or the evaluation after all the training.
+        if (vocabulary > config.VocabSize)
+            check($"the tokenizer of {directory} has {vocabulary} ids, more than its config's vocab_size {config.VocabSize}", "model");
         return config;
     }
 }
