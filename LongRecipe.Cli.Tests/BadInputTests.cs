@@ -476,6 +476,36 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         Assert.Contains("there is no run 1", resumed.Stderr);
     }
 
+    /// <summary>
+    /// An experiment's rules and what the machine lacks for its methods' runs are named in one answer, in the file at the
+    /// experiment's paths (the rules used to answer alone; the experiment was then stored and stopped by its first run's
+    /// launch, naming no method); no run is made.
+    /// </summary>
+    [Fact]
+    public async Task Every_problem_of_an_experiment_is_named_in_one_answer_and_no_run_is_made()
+    {
+        var file = Path.Combine(models.Folder, $"experiment-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """
+            {"name": "bad", "seeds": [1], "parallel": 0, "eval": {"perplexity": {"lengths": [512], "samples": 1}},
+             "methods": [{"name": "base", "model": "MODEL", "target_length": 512},
+                         {"name": "pose", "model": "MODEL", "target_length": 512,
+                          "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "micro_batch_size": 1000000000}]}]}
+            """.Replace("MODEL", models.TruncatedModel));
+        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync(["experiment", file, "--data", data]);
+        Assert.Equal(1, result.ExitCode);
+        var weights = $"{Path.Combine(models.TruncatedModel, "model.safetensors")}: tensor 'model.norm.weight': data_offsets";
+        foreach (var problem in new[]
+                 {
+                     "parallel: must be ≥ 1, got 0", $"methods[0].model: {weights}", $"methods[1].model: {weights}",
+                     "methods[1].stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens",
+                 })
+            Assert.Contains($"{file}: {problem}", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused experiment made a run folder");
+        var resumed = await CliProcess.RunAsync(["run", "--resume", "--run", "1", "--data", data]);
+        Assert.Contains("there is no run 1", resumed.Stderr);
+    }
+
     // ---- a model with NaN weights -------------------------------------------------------------------------------------
 
     [Fact]

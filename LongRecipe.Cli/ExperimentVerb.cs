@@ -17,7 +17,7 @@ public static class ExperimentVerb
     public static async Task<int> RunAsync(Arguments args)
     {
         var file = args.Positional ?? throw new ArgumentException("give an experiment file (see experiments/replication/experiment.json)");
-        var spec = ExperimentSpec.Load(file);
+        var (spec, found) = ExperimentSpec.LoadWithProblems(file);
         var workspace = args.Workspace;
         var output = Arguments.OutputFolder(args.Optional("out") ?? Path.Combine(workspace.DataDirectory, "experiments", spec.Name));
         // A report from a store that is not there would be all dashes: a mistyped --data, not an experiment without runs.
@@ -28,13 +28,21 @@ public static class ExperimentVerb
 
         ExperimentResults results;
         if (args.Flag("report-only"))
-            results = ExperimentResults.Load(spec, store);
+            results = found.Count == 0 ? ExperimentResults.Load(spec, store) : throw new RunSpecException(file, found);
         else
         {
             using var cancel = new Interruption();
             using var bar = new ProgressBar("starting");
             var runner = new ExperimentRunner(new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus));
-            results = await runner.RunAsync(spec, new SynchronousProgress<ExperimentProgress>(p => Report(bar, p)), cancel.Token);
+            try
+            {
+                results = await runner.RunAsync(spec, found, new SynchronousProgress<ExperimentProgress>(p => Report(bar, p)), cancel.Token);
+            }
+            catch (RunSpecException e) when (e.File is null)
+            {
+                // The file's own problems and what the machine lacks for its runs, named in the file the user wrote.
+                throw new RunSpecException(file, e.Problems);
+            }
         }
         var files = ExperimentReport.Write(spec, results, output);
         var failed = results.Runs.Count(r => r.Status != RunStatus.Completed);

@@ -82,6 +82,8 @@ public sealed class ExperimentPlanTests
         "criterion.context_length: selection_eval measures perplexity at 1024, not 999")]
     [InlineData("""{"criterion": {"benchmark": "niah", "metric": "accuracy", "context_length": 1024}}""",
         "criterion.context_length: selection_eval has no niah to pick by")]
+    // The grid's runs are judged with their evaluation too: the selection's own rules went unchecked until its first run.
+    [InlineData("""{"selection_eval": {"perplexity": {"lengths": [1024], "samples": 0}}}""", "selection_eval.perplexity.samples: must be ≥ 1, got 0")]
     public void Each_problem_names_its_field(string change, string expected)
     {
         var json = System.Text.Json.Nodes.JsonNode.Parse(Spec(1e-4).ToJson())!.AsObject();

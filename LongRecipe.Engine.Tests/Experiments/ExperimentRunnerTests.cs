@@ -37,7 +37,7 @@ public sealed class ExperimentRunnerTests
             var runner = new ExperimentRunner(new RunLauncher(store, Path.Combine(folder.Path, "runs"), Repository.Path("models", "builtin")));
             var progress = new List<ExperimentProgress>();
 
-            var results = await runner.RunAsync(spec, new SynchronousProgressFor<ExperimentProgress>(progress.Add), cancel);
+            var results = await runner.RunAsync(spec, progress: new SynchronousProgressFor<ExperimentProgress>(progress.Add), cancel: cancel);
 
             // Two grid runs, then base once (no stage, no seed to vary) and pose per seed.
             var runs = store.ListRuns(new RunFilter(Experiment: spec.Name));
@@ -58,7 +58,7 @@ public sealed class ExperimentRunnerTests
 
             // Run again: everything is found in the store, nothing runs.
             progress.Clear();
-            var again = await runner.RunAsync(spec, new SynchronousProgressFor<ExperimentProgress>(progress.Add), cancel);
+            var again = await runner.RunAsync(spec, progress: new SynchronousProgressFor<ExperimentProgress>(progress.Add), cancel: cancel);
             Assert.Equal(5, store.ListRuns(new RunFilter(Experiment: spec.Name)).Count);
             Assert.All(progress, p => Assert.Null(p.Event));
             Assert.Equal(results.ToJson(), again.ToJson());
@@ -68,6 +68,55 @@ public sealed class ExperimentRunnerTests
             var markdown = File.ReadAllText(Path.Combine(folder.Path, "report", "results.md"));
             Assert.Contains($"| pose | {ExperimentPlan.Format(chosen.LearningRate)} |", markdown);
             Assert.StartsWith("<svg", File.ReadAllText(files[2]));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>
+    /// An experiment this machine cannot run used to be saved in the store, then stopped by its first run's launch with
+    /// that run's problems alone, tagged with no method. Every problem of its methods' final and grid runs is named in one
+    /// refusal at the experiment's paths, with its rules' problems, and the store holds neither the experiment nor a run.
+    /// </summary>
+    [Fact]
+    public async Task An_experiment_this_machine_cannot_run_is_refused_whole_before_the_store_holds_it()
+    {
+        using var folder = new TempFolder();
+        var cancel = TestContext.Current.CancellationToken;
+        var model = Directory.CreateDirectory(folder.File("no-tokenizer")).FullName;
+        foreach (var file in Directory.GetFiles(Repository.Path("models", "builtin")).Where(f => Path.GetFileName(f) != "tokenizer.json"))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var gone = folder.File("gone");
+        var miniature = Miniature();
+        var (baseline, pose) = (miniature.Methods[0], miniature.Methods[1]);
+        var spec = miniature with
+        {
+            Parallel = 0,
+            Methods =
+            [
+                baseline with { Model = model, NativeLength = null },
+                pose with { Model = model, NativeLength = null, Stages = [((ExtendStage)pose.Stages[0]) with { MicroBatchSize = 1_000_000_000 }] },
+            ],
+            SelectionEval = miniature.SelectionEval! with { Corpus = gone },
+        };
+        try
+        {
+            using var store = RunStore.Open(folder.File("runs.db"));
+            var runner = new ExperimentRunner(new RunLauncher(store, folder.File("runs"), Repository.Path("models", "builtin")));
+
+            var error = await Assert.ThrowsAsync<RunSpecException>(() => runner.RunAsync(spec, cancel: cancel));
+
+            var noTokenizer = $"{model} has no tokenizer.json, which a run tokenizes its text with";
+            Assert.Equal(["parallel", "methods[0].model", "methods[1].model", "methods[1].stages[0].micro_batch_size", "selection_eval.corpus"],
+                error.Problems.Select(p => p.Path));
+            Assert.Equal((noTokenizer, noTokenizer, $"{gone}: no such file or folder"),
+                (error.Problems[1].Message, error.Problems[2].Message, error.Problems[4].Message));
+            Assert.StartsWith("the logits of 1000000000 × 256 tokens", error.Problems[3].Message);
+            Assert.Empty(store.Experiments());
+            Assert.Empty(store.ListRuns());
+            Assert.False(Directory.Exists(folder.File("runs")));
         }
         finally
         {

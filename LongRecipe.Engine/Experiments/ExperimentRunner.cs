@@ -15,9 +15,15 @@ public sealed record ExperimentProgress(ExperimentRole Phase, int Done, int Tota
 /// </summary>
 public sealed class ExperimentRunner(RunLauncher launcher)
 {
-    public async Task<ExperimentResults> RunAsync(ExperimentSpec spec, IProgress<ExperimentProgress>? progress = null, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs the experiment to its end and returns its results. Before the store holds anything of it, every problem that
+    /// keeps its runs from running here (<paramref name="found"/>, those known already, among them) is named in one
+    /// <see cref="RunSpecException"/> at the experiment's paths (<see cref="ExperimentSpec.LaunchProblems"/>).
+    /// </summary>
+    public async Task<ExperimentResults> RunAsync(ExperimentSpec spec, IReadOnlyList<SpecProblem>? found = null,
+        IProgress<ExperimentProgress>? progress = null, CancellationToken cancel = default)
     {
-        spec.Validate();
+        if (launcher.LaunchProblems(spec, found) is { Count: > 0 } problems) throw new RunSpecException(null, problems);
         launcher.Store.SaveExperiment(spec.Name, spec.ToJson());
         await RunAllAsync(spec, ExperimentRole.Selection, ExperimentPlan.Selection(spec), spec.Parallel, progress, cancel);
         var chosen = ExperimentResults.ChooseLearningRates(spec, launcher.Store);

@@ -11,17 +11,17 @@ namespace LongRecipe.Engine.Recipes;
 public static class ExperimentPlan
 {
     /// <summary>The grid's runs, named "method lr=…"; none when the spec has no grid.</summary>
-    public static IReadOnlyList<RunSpec> Selection(ExperimentSpec spec) =>
-        [.. from method in spec.Methods
-            where !method.IsTrainingFree
-            from lr in spec.LearningRates
-            select WithLearningRate(method, lr) with
-            {
-                Name = $"{method.Name} lr={Format(lr)}",
-                Eval = spec.SelectionEval ?? spec.Eval,
-                Experiment = new ExperimentTag(spec.Name, method.Name, ExperimentRole.Selection),
-            } into run
-            select WithSeed(run, spec.Seeds[0])];
+    public static IReadOnlyList<RunSpec> Selection(ExperimentSpec spec) => [.. spec.Methods.SelectMany(method => Selection(spec, method))];
+
+    /// <summary>The grid's runs of <paramref name="method"/>, one per rate; none for a method without training.</summary>
+    public static IEnumerable<RunSpec> Selection(ExperimentSpec spec, RunSpec method) =>
+        from lr in method.IsTrainingFree ? [] : spec.LearningRates
+        select WithSeed(WithLearningRate(method, lr) with
+        {
+            Name = $"{method.Name} lr={Format(lr)}",
+            Eval = spec.SelectionEval ?? spec.Eval,
+            Experiment = new ExperimentTag(spec.Name, method.Name, ExperimentRole.Selection),
+        }, spec.Seeds.FirstOrDefault());
 
     /// <summary>
     /// The final runs: each method per seed (once when it has no stage: no seed changes it), trained methods at

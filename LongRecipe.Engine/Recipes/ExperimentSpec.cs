@@ -21,7 +21,7 @@ namespace LongRecipe.Engine.Recipes;
 /// <param name="Criterion">Which cell of <paramref name="SelectionEval"/> picks the learning rate.</param>
 /// <param name="Parallel">Selection runs at a time (small models leave a GPU mostly idle, so several share it); final
 /// runs go one at a time, so that their seconds compare.</param>
-public sealed record ExperimentSpec(
+public sealed partial record ExperimentSpec(
     string Name,
     IReadOnlyList<RunSpec> Methods,
     IReadOnlyList<ulong> Seeds,
@@ -44,17 +44,29 @@ public sealed record ExperimentSpec(
     /// </summary>
     public static ExperimentSpec Parse(string json, string? source = null)
     {
-        var (spec, shape, illShaped) = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
-        List<SpecProblem> problems = [.. shape, .. spec.Problems(illShaped)];
+        var (spec, problems) = ParseWithProblems(json, source);
         return problems.Count == 0 ? spec : throw new RunSpecException(source, problems);
     }
 
-    public ExperimentSpec Validate() => Problems() is { Count: > 0 } problems ? throw new RunSpecException(null, problems) : this;
+    /// <summary>
+    /// The experiment <see cref="Parse"/> reads, with the problems it would throw for instead of throwing, so that a launch
+    /// names them in one answer with what the machine lacks (<see cref="LaunchProblems"/>), as
+    /// <see cref="RunSpec.ParseWithProblems"/> does for a run. Text that reads as no experiment at all still throws.
+    /// </summary>
+    public static (ExperimentSpec Spec, IReadOnlyList<SpecProblem> Problems) ParseWithProblems(string json, string? source = null)
+    {
+        var (spec, shape, illShaped) = RunSpec.ParseShaped(json, RunSpecJsonContext.Default.ExperimentSpec, source, RunSpec.UpgradedMethods);
+        return (spec, [.. shape, .. spec.Problems(illShaped)]);
+    }
+
+    /// <summary><see cref="ParseWithProblems"/> for an experiment file; one that cannot be read, or is no experiment, throws naming it.</summary>
+    public static (ExperimentSpec Spec, IReadOnlyList<SpecProblem> Problems) LoadWithProblems(string path) =>
+        ParseWithProblems(RunSpec.ReadSpecText(path), path);
 
     /// <summary>
-    /// Everything wrong, each at its JSON path: the methods' own rules (as the runs will be made), distinct
-    /// names and seeds, one base model, window, device and corpus for all, and equal training budgets (the
-    /// same optimizer steps and sequences per step for every trained method).
+    /// Everything wrong, each at its JSON path: the methods' own rules (as the runs will be made: the final runs, and the
+    /// grid's with the selection evaluation), distinct names and seeds, one base model, window, device and corpus for all,
+    /// and equal training budgets (the same optimizer steps and sequences per step for every trained method).
     /// </summary>
     public IReadOnlyList<SpecProblem> Problems() => Problems(new HashSet<string>());
 
@@ -114,17 +126,20 @@ public sealed record ExperimentSpec(
         if (Methods.Count == 0) return problems;
 
         var names = Methods.Select(m => m.Name).ToList();
+        // The grid's runs are the methods at its rates, judged with the selection evaluation; a run at a rate learning_rates
+        // refuses, or scaled from a method's own rate that is wrong, would only restate that problem.
+        var grid = this with { LearningRates = [.. LearningRates.Where(lr => Training.TrainerOptions.LearningRateProblem(lr) is null)] };
         for (var i = 0; i < Methods.Count; i++)
         {
             var path = $"methods[{i}]";
             Check(names.IndexOf(Methods[i].Name) == i, $"{path}.name", $"'{Methods[i].Name}' names two methods");
-            var planned = ExperimentPlan.Final(this, Methods[i], Seeds.FirstOrDefault(), lr: null);
-            // The run's experiment tag restates the experiment's name and the method's, whose own rules name them.
-            foreach (var problem in planned.Problems().Where(p => RunSpec.TopField(p.Path) != "experiment"))
-                Check(false, problem.Path.StartsWith("eval", StringComparison.Ordinal) ? problem.Path : $"{path}.{problem.Path}", problem.Message);
+            var own = RulesOf(ExperimentPlan.Final(this, Methods[i], Seeds.FirstOrDefault(), lr: null));
+            IEnumerable<(RunSpec Run, SpecProblem Problem)> gridRuns = own.Count > 0 ? [] : ExperimentPlan.Selection(grid, Methods[i]).SelectMany(RulesOf);
+            foreach (var (run, problem) in own.Concat(gridRuns))
+                Check(false, At(i, run, problem.Path), problem.Message);
             Check(Methods[i].Experiment is null, $"{path}.experiment", "is set by the experiment; leave it out");
         }
-        // Every method shares the evaluation: report its problems once.
+        // Every method (and every rate of the grid) shares the evaluation: report its problems once.
         problems = [.. problems.Distinct()];
 
         var first = Methods[0];
@@ -154,6 +169,20 @@ public sealed record ExperimentSpec(
         }
         return problems;
     }
+
+    /// <summary>A planned run's rules' problems, each with the run; its experiment tag restates the experiment's name and the method's, whose own rules name them.</summary>
+    private static List<(RunSpec Run, SpecProblem Problem)> RulesOf(RunSpec run) =>
+        [.. run.Problems().Where(p => RunSpec.TopField(p.Path) != "experiment").Select(p => (run, p))];
+
+    /// <summary>
+    /// Where field <paramref name="path"/> of <paramref name="run"/>, a planned run of method <paramref name="method"/>, is
+    /// written in the experiment: its evaluation is the experiment's (selection_eval for a grid run, where given), the rest
+    /// the method's (methods[i]…).
+    /// </summary>
+    private string At(int method, RunSpec run, string path) =>
+        RunSpec.TopField(path) == "eval"
+            ? (run.Experiment?.Role == ExperimentRole.Selection && SelectionEval is not null ? "selection_eval" : "eval") + path["eval".Length..]
+            : path.Length == 0 ? $"methods[{method}]" : $"methods[{method}].{path}";
 
     /// <summary>A method's training budget: its optimizer steps in all, and the distinct sequences-per-step of its stages.</summary>
     private static (int Steps, IReadOnlyList<int> Sequences) Budget(RunSpec method)

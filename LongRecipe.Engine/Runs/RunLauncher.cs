@@ -17,6 +17,14 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
 
     private const int FolderNameCharacters = 64;
 
+    /// <summary>Every problem that keeps <paramref name="spec"/> from running here (<see cref="RunSpec.LaunchProblems"/>, with this launcher's folders).</summary>
+    public IReadOnlyList<SpecProblem> LaunchProblems(RunSpec spec, IReadOnlyList<SpecProblem>? found = null) =>
+        spec.LaunchProblems(realCorpus, builtinModel, found);
+
+    /// <summary>Every problem that keeps the experiment's runs from running here (<see cref="ExperimentSpec.LaunchProblems"/>, with this launcher's folders).</summary>
+    public IReadOnlyList<SpecProblem> LaunchProblems(ExperimentSpec spec, IReadOnlyList<SpecProblem>? found = null) =>
+        spec.LaunchProblems(realCorpus, builtinModel, found);
+
     /// <summary>
     /// Validates <paramref name="spec"/>, with what it needs of this machine (its corpora and model directory must exist,
     /// the weights' headers match its config, its sizes fit the device's memory) before a run is queued, and adds it as
@@ -26,7 +34,7 @@ public sealed class RunLauncher(RunStore store, string runsFolder, string builti
     /// </summary>
     public long Create(RunSpec spec, IReadOnlyList<SpecProblem>? found = null)
     {
-        if (spec.LaunchProblems(realCorpus, builtinModel, found) is { Count: > 0 } problems) throw new RunSpecException(null, problems);
+        if (LaunchProblems(spec, found) is { Count: > 0 } problems) throw new RunSpecException(null, problems);
         var created = DateTimeOffset.UtcNow;
         // The name is free text; its folder takes a bounded, file-system-safe prefix of it (a file name holds 255 bytes).
         var safe = new string([.. spec.Name.Take(FolderNameCharacters).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
