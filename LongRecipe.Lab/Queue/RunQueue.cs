@@ -46,18 +46,29 @@ public sealed class RunQueue(RunLauncher launcher, RunNotifier notifier, IOption
     public event Action? Changed;
 
     /// <summary>
-    /// Validates <paramref name="spec"/> (one <see cref="RunSpecException"/> lists all its problems: <paramref name="found"/>,
-    /// those known already, by default its rules'; paths outside the folders the Lab reads from,
-    /// <see cref="ModelCatalog.PlaceProblems"/>; what the machine lacks, <see cref="RunLauncher.Create"/>), creates the run
-    /// and queues it; returns its id.
+    /// Validates <paramref name="spec"/> (one <see cref="RunSpecException"/> lists all its <see cref="Problems"/>), creates
+    /// the run and queues it; returns its id.
     /// </summary>
     public async Task<long> EnqueueAsync(RunSpec spec, IReadOnlyList<SpecProblem>? found = null)
     {
-        found ??= spec.Problems();
-        var outside = catalog?.PlaceProblems(spec).Where(p => !found.Any(f => f.Touches(p.Path))) ?? [];
-        var id = launcher.Create(spec, [.. found, .. outside]);
+        var id = launcher.Create(spec, Known(spec, found));
         await Add(new QueuedRun(id, spec.Name, spec.Device.ToString(), Resume: false, Running: false));
         return id;
+    }
+
+    /// <summary>
+    /// Every problem <see cref="EnqueueAsync"/> would refuse <paramref name="spec"/> for, in one list (empty when it can be
+    /// queued): <paramref name="found"/>, those known already, by default its rules'; paths outside the folders the Lab
+    /// reads from (<see cref="ModelCatalog.PlaceProblems"/>); what the machine lacks (<see cref="RunLauncher.LaunchProblems(RunSpec, IReadOnlyList{SpecProblem}?)"/>).
+    /// The Train page checks its spec with it as it changes.
+    /// </summary>
+    public IReadOnlyList<SpecProblem> Problems(RunSpec spec, IReadOnlyList<SpecProblem>? found = null) => launcher.LaunchProblems(spec, Known(spec, found));
+
+    /// <summary><paramref name="found"/> (by default the rules') and the places the Lab refuses at the fields none of them touches.</summary>
+    private IReadOnlyList<SpecProblem> Known(RunSpec spec, IReadOnlyList<SpecProblem>? found)
+    {
+        found ??= spec.Problems();
+        return [.. found, .. catalog?.PlaceProblems(spec).Where(p => !found.Any(f => f.Touches(p.Path))) ?? []];
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class MergeFields
 /// <summary>
 /// The Train page's form over a <see cref="RunSpec"/>: the fields a researcher changes, mutable for binding, on
 /// top of the spec they came from (fields the form leaves out keep that spec's values). <see cref="ToSpec"/>
-/// builds the spec; <see cref="Problems"/> says what is wrong with it, each problem at its JSON path.
+/// builds the spec; <see cref="ToSpecWithProblems"/> adds what is wrong with it, each problem at its JSON path.
 /// Context lengths are typed as comma-separated lists; an empty list leaves that benchmark out.
 /// </summary>
 public sealed class SpecForm
@@ -158,16 +158,34 @@ public sealed class SpecForm
     /// <summary>The spec the form describes, not yet validated; a list that does not parse throws a <see cref="RunSpecException"/> naming it.</summary>
     public RunSpec ToSpec()
     {
-        var listProblems = new List<SpecProblem>();
-        var niahLengths = Parse(NiahLengths, "eval.niah.lengths", int.Parse, listProblems);
-        var niahDepths = Parse(NiahDepths, "eval.niah.depths", double.Parse, listProblems);
-        var passkeyLengths = Parse(PasskeyLengths, "eval.passkey.lengths", int.Parse, listProblems);
-        var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, listProblems);
-        var device = One(Device, "device", Engine.Torch.Device.Parse, listProblems, basis.Device);
-        var dtype = One(Dtype, "dtype", DTypeExtensions.ParseDType, listProblems, basis.Dtype);
-        if (listProblems.Count > 0) throw new RunSpecException(null, listProblems);
+        var (spec, unparsed) = Build();
+        return unparsed.Count == 0 ? spec : throw new RunSpecException(null, unparsed);
+    }
 
-        return basis with
+    /// <summary>
+    /// The form's spec with the problems known of it, to be named with what the machine lacks (as
+    /// <see cref="RunSpec.ParseWithProblems"/> gives a spec read from text): the fields that do not parse (the spec keeps
+    /// what parses of a list, and its basis's device or dtype) and the rules' problems of the others, each at its JSON path
+    /// (e.g. stages[0].sequence_length).
+    /// </summary>
+    public (RunSpec Spec, IReadOnlyList<SpecProblem> Problems) ToSpecWithProblems()
+    {
+        var (spec, unparsed) = Build();
+        return (spec, [.. unparsed, .. spec.Problems().Where(p => !unparsed.Any(u => u.Touches(p.Path)))]);
+    }
+
+    /// <summary>The spec the form describes, with the fields that do not parse.</summary>
+    private (RunSpec Spec, IReadOnlyList<SpecProblem> Unparsed) Build()
+    {
+        var unparsed = new List<SpecProblem>();
+        var niahLengths = Parse(NiahLengths, "eval.niah.lengths", int.Parse, unparsed);
+        var niahDepths = Parse(NiahDepths, "eval.niah.depths", double.Parse, unparsed);
+        var passkeyLengths = Parse(PasskeyLengths, "eval.passkey.lengths", int.Parse, unparsed);
+        var perplexityLengths = Parse(PerplexityLengths, "eval.perplexity.lengths", int.Parse, unparsed);
+        var device = One(Device, "device", Engine.Torch.Device.Parse, unparsed, basis.Device);
+        var dtype = One(Dtype, "dtype", DTypeExtensions.ParseDType, unparsed, basis.Dtype);
+
+        return (basis with
         {
             Name = Name.Trim(),
             Model = Model,
@@ -197,25 +215,7 @@ public sealed class SpecForm
                 Corpus = EvalCorpus,
                 Split = EvalSplit,
             },
-        };
-    }
-
-    /// <summary>
-    /// Everything wrong with the form's spec, each at its JSON path (e.g. stages[0].sequence_length); empty when it can
-    /// run. With <paramref name="realCorpus"/> (the data directory's corpora/real), the corpora it names are checked on disk too.
-    /// </summary>
-    public IReadOnlyList<SpecProblem> Problems(string? realCorpus = null)
-    {
-        try
-        {
-            var spec = ToSpec();
-            var problems = spec.Problems();
-            return problems.Count > 0 || realCorpus is null ? problems : spec.CorpusProblems(realCorpus);
-        }
-        catch (RunSpecException e)
-        {
-            return e.Problems;
-        }
+        }, unparsed);
     }
 
     private StageSpec Stage(StageSpec stage) => stage switch
