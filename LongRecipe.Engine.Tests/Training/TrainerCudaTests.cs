@@ -67,8 +67,10 @@ public class TrainerCudaTests
     public void Cuda_out_of_memory_fails_the_run_naming_the_shape_and_frees_what_the_step_held()
     {
         RequireCuda();
-        // Logits of 1024 × 128 tokens sized to 45% of the device: with their log-softmax they pass the trainer's check
-        // (90%), and backward's gradient of them does not fit, so libtorch itself runs out of memory mid-step.
+        // Logits of 1024 × 128 tokens sized to 45% of the device pass the trainer's check (90%, with their log-softmax). A
+        // second tensor their size comes in the first step (libtorch's log-softmax forward, or the cross-entropy kernel's
+        // gradient backward), and beside a ballast of 15% held here neither fits, so libtorch itself runs out of memory
+        // mid-step. (Without the ballast the kernel's step fit on an H100 and the run failed a step later.)
         var tokens = 1024L * 128;
         var vocab = (int)(0.45 * TorchRuntime.TotalMemory(Gpu) / (tokens * sizeof(float)));
         var config = LlamaConfig.Create(ModelFamily.Llama, vocabSize: vocab, hiddenSize: 16, intermediateSize: 32, layers: 1, heads: 1);
@@ -78,6 +80,7 @@ public class TrainerCudaTests
         // matrix product, this thread's and autograd's device thread's. They are the baseline, not the failed step's.
         using (var warm = new TempFolder())
             Assert.Equal(TrainingOutcome.Completed, new Trainer(model, small, Options(1) with { WarmupSteps = 0 }, warm.Path).Run(new RecordingSink().Write, TestContext.Current.CancellationToken));
+        using var ballast = Tensor.Empty([(long)(0.15 * TorchRuntime.TotalMemory(Gpu) / sizeof(float))], DType.Float32, Gpu);
         var before = TorchRuntime.CudaMemory().Allocated;
         using var folder = new TempFolder();
         var huge = new PackedBatchSource([Enumerable.Range(0, 128).ToArray()], seed: 0);

@@ -57,8 +57,10 @@ internal sealed class ResidualNormKernel(Tensor stream, Tensor delta, Tensor wei
         var partial = Tensor.Empty([blocks, hidden], DType.Float32, device);
         Kernels.Launch(Name("backward", dtype), device, ((uint)blocks, 1, 1), Threads(hidden, dtype),
             savedSum, savedWeight, rstd!, gradSum, gradNormed, grad, partial, rows, hidden);
-        // h and δ get the same gradient; autograd adds into neither in place while both hold it.
-        return [grad, grad, partial.Sum(0).To(dtype)];
+        // h and δ get the same gradient; autograd adds into neither in place while both hold it. Each gradient handed back
+        // is a handle autograd takes over, so δ's is a second handle to the same tensor (contiguous() of a contiguous
+        // tensor is that tensor).
+        return [grad, grad.Contiguous(), partial.Sum(0).To(dtype)];
     }
 
     private static string Name(string pass, DType dtype) =>
