@@ -47,6 +47,17 @@ public class AutogradFunctionTests
     }
 
     /// <summary>Declares more outputs than its forward gives.</summary>
+    private sealed class SameGradientTwice(Tensor a, Tensor b) : AutogradFunction
+    {
+        protected override Tensor[] Forward() => [a + b];
+
+        protected override Tensor?[] Backward(Tensor[] gradOutputs)
+        {
+            var grad = gradOutputs[0] * 1;
+            return [grad, grad];
+        }
+    }
+
     private sealed class Miscounted(Tensor x) : AutogradFunction(outputs: 2)
     {
         protected override Tensor[] Forward() => [x * 2];
@@ -157,6 +168,9 @@ public class AutogradFunctionTests
         Assert.Contains("backward failed: backward broke", backward.Message);
         var count = Assert.Throws<TorchException>(() => new Failing(x, inForward: false, gradients: 2).Apply(x)[0].Sum().Backward());
         Assert.Contains("backward gave 2 gradients for 1 inputs", count.Message);
+        // One Tensor object as two inputs' gradient (ResidualNormKernel did this once): named, not a disposed handle later.
+        var twice = Assert.Throws<TorchException>(() => new SameGradientTwice(x, x * 3).Apply(x, x * 3)[0].Sum().Backward());
+        Assert.Contains("backward gave one Tensor object as the gradient of inputs 0 and 1", twice.Message);
         // Forward gives as many outputs as the function declares, with gradients recorded or not.
         Assert.Contains("forward gave 1 outputs where the function declares 2",
             Assert.Throws<InvalidOperationException>(() => new Miscounted(x).Apply(x)).Message);

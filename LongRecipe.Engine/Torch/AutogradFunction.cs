@@ -104,6 +104,12 @@ public abstract class AutogradFunction(int outputs = 1)
             var result = function.Backward(grads);
             if (result.Length != function.inputs.Length)
                 throw new InvalidOperationException($"backward gave {result.Length} gradients for {function.inputs.Length} inputs");
+            // Each gradient's handle goes to autograd, so one object given twice would be disposed by the first handing.
+            for (var i = 0; i < result.Length; i++)
+                for (var j = 0; j < i; j++)
+                    if (result[i] is { } repeated && ReferenceEquals(repeated, result[j]))
+                        throw new InvalidOperationException(
+                            $"backward gave one Tensor object as the gradient of inputs {j} and {i}: give each its own handle");
             for (var i = 0; i < result.Length; i++) gradients[i] = result[i]?.TransferOwnership() ?? 0;
             return 0;
         }
