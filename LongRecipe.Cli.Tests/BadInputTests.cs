@@ -461,19 +461,10 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         var file = Path.Combine(models.Folder, $"spec-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, Spec("\"learning_rate\": 0, \"micro_batch_size\": 1000000000", model: $"\"model\": \"{models.TruncatedModel}\",",
             data: """{"corpus": "/no/such/corpus.jsonl"}"""));
-        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
-        var result = await CliProcess.RunAsync(["run", file, "--data", data]);
-        Assert.Equal(1, result.ExitCode);
         var weights = Path.Combine(models.TruncatedModel, "model.safetensors");
-        foreach (var problem in new[]
-                 {
-                     "stages[0].learning_rate: must be > 0", "data.corpus: /no/such/corpus.jsonl: no such file or folder",
-                     $"model: {weights}: tensor 'model.norm.weight': data_offsets", "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens",
-                 })
-            Assert.Contains($"{file}: {problem}", result.Stderr);
-        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
-        var resumed = await CliProcess.RunAsync(["run", "--resume", "--run", "1", "--data", data]);
-        Assert.Contains("there is no run 1", resumed.Stderr);
+        await AssertRefusedWithEveryProblem("run", file,
+            "stages[0].learning_rate: must be > 0", "data.corpus: /no/such/corpus.jsonl: no such file or folder",
+            $"model: {weights}: tensor 'model.norm.weight': data_offsets", "stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens");
     }
 
     /// <summary>
@@ -491,17 +482,24 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
                          {"name": "pose", "model": "MODEL", "target_length": 512,
                           "stages": [{"kind": "extend", "transform": {"scheme": "pose"}, "sequence_length": 128, "micro_batch_size": 1000000000}]}]}
             """.Replace("MODEL", models.TruncatedModel));
-        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
-        var result = await CliProcess.RunAsync(["experiment", file, "--data", data]);
-        Assert.Equal(1, result.ExitCode);
         var weights = $"{Path.Combine(models.TruncatedModel, "model.safetensors")}: tensor 'model.norm.weight': data_offsets";
-        foreach (var problem in new[]
-                 {
-                     "parallel: must be ≥ 1, got 0", $"methods[0].model: {weights}", $"methods[1].model: {weights}",
-                     "methods[1].stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens",
-                 })
+        await AssertRefusedWithEveryProblem("experiment", file,
+            "parallel: must be ≥ 1, got 0", $"methods[0].model: {weights}", $"methods[1].model: {weights}",
+            "methods[1].stages[0].micro_batch_size: the logits of 1000000000 × 128 tokens");
+    }
+
+    /// <summary>
+    /// `longrecipe VERB FILE` on a fresh data folder fails naming each of <paramref name="problems"/> in the file, makes no run
+    /// folder, and leaves no run 1 to resume.
+    /// </summary>
+    private async Task AssertRefusedWithEveryProblem(string verb, string file, params string[] problems)
+    {
+        var data = Path.Combine(models.Folder, $"data-{Guid.NewGuid():N}");
+        var result = await CliProcess.RunAsync([verb, file, "--data", data]);
+        Assert.Equal(1, result.ExitCode);
+        foreach (var problem in problems)
             Assert.Contains($"{file}: {problem}", result.Stderr);
-        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused experiment made a run folder");
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")), $"a refused {verb} made a run folder");
         var resumed = await CliProcess.RunAsync(["run", "--resume", "--run", "1", "--data", data]);
         Assert.Contains("there is no run 1", resumed.Stderr);
     }
