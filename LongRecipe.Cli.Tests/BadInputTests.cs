@@ -448,7 +448,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         // Every problem, what the machine lacks for the spec included, is named in the file the user wrote.
         Assert.Contains($"{file}: ", result.Stderr);
         Assert.Contains(error, result.Stderr);
-        Assert.False(Directory.Exists(Path.Combine(data, "runs")), "a refused spec made a run folder");
+        Assert.False(Directory.Exists(data), "a refused spec made the data folder");
     }
 
     /// <summary>
@@ -489,8 +489,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
     }
 
     /// <summary>
-    /// `longrecipe VERB FILE` on a fresh data folder fails naming each of <paramref name="problems"/> in the file, makes no run
-    /// folder, and leaves no run 1 to resume.
+    /// `longrecipe VERB FILE` on a fresh data folder fails naming each of <paramref name="problems"/> in the file, makes
+    /// nothing there (no run store, no run folder), and leaves no run 1 to resume.
     /// </summary>
     private async Task AssertRefusedWithEveryProblem(string verb, string file, params string[] problems)
     {
@@ -499,7 +499,7 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Models>
         Assert.Equal(1, result.ExitCode);
         foreach (var problem in problems)
             Assert.Contains($"{file}: {problem}", result.Stderr);
-        Assert.False(Directory.Exists(Path.Combine(data, "runs")), $"a refused {verb} made a run folder");
+        Assert.False(Directory.Exists(data), $"a refused {verb} made the data folder (its run store, a run folder)");
         var resumed = await CliProcess.RunAsync(["run", "--resume", "--run", "1", "--data", data]);
         Assert.Contains("there is no run 1", resumed.Stderr);
     }

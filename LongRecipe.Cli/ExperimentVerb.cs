@@ -23,6 +23,9 @@ public static class ExperimentVerb
         // A report from a store that is not there would be all dashes: a mistyped --data, not an experiment without runs.
         if (args.Flag("report-only") && !File.Exists(workspace.StoreFile))
             throw new ArgumentException($"--report-only reads the runs in {workspace.StoreFile}, which does not exist; is --data right?");
+        // Refused before the data folder and its store are made: a refused experiment leaves nothing behind.
+        if (!args.Flag("report-only") && spec.LaunchProblems(workspace.RealCorpus, workspace.BuiltinModel, found) is { Count: > 0 } problems)
+            throw new RunSpecException(file, problems);
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
 

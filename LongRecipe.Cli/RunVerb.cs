@@ -29,19 +29,14 @@ public static class RunVerb
         var resume = args.Flag("resume");
         (RunSpec? spec, IReadOnlyList<SpecProblem> found) = resume ? (null, []) : Spec(args);
         var resumed = resume ? RunToResume(args) : 0;
+        // The spec's own problems and what the machine lacks for it (a corpus, the model, memory), named in the file the
+        // user wrote, before the data folder and its store are made: a refused spec leaves nothing behind.
+        if (spec?.LaunchProblems(workspace.RealCorpus, workspace.BuiltinModel, found) is { Count: > 0 } refused)
+            throw new RunSpecException(args.Positional is { } file && File.Exists(file) ? file : null, refused);
         Directory.CreateDirectory(workspace.DataDirectory);
         using var store = RunStore.Open(workspace.StoreFile);
         var launcher = new RunLauncher(store, workspace.RunsFolder, workspace.BuiltinModel, workspace.RealCorpus);
-        long runId;
-        try
-        {
-            runId = spec is null ? resumed : launcher.Create(spec, found);
-        }
-        catch (RunSpecException e) when (e.File is null && args.Positional is { } file && File.Exists(file))
-        {
-            // The spec's own problems and what the machine lacks for it (a corpus, the model, memory), named in the file the user wrote.
-            throw new RunSpecException(file, e.Problems);
-        }
+        var runId = spec is null ? resumed : launcher.Create(spec, found);
 
         using var cancel = new Interruption();
         using var bar = new ProgressBar("starting");
