@@ -11,8 +11,8 @@
 # once as a CUDA graph and times its replays (PyTorch stays eager). JIT_KERNELS=0 composes SwiGLU from libtorch's ops
 # instead of the binding's run-time compiled kernel (to measure what the kernel brings); COMPILED_KERNELS=0 composes
 # cross-entropy and rotary from libtorch's ops instead of the binding's kernels compiled through NVRTC;
-# RESIDUAL_NORM_KERNEL=1 adds each residual update inside the next RMSNorm's kernel, SHARED_INPUT_LINEAR=1 sums the
-# gradient of the projections' shared input inside the matrix products (both off by default until measured). PEER=0
+# RESIDUAL_NORM_KERNEL=0 adds each residual update apart from the next RMSNorm, not inside its kernel; SHARED_INPUT_LINEAR=1
+# sums the gradient of the projections' shared input inside the matrix products (off by default: no measured effect). PEER=0
 # skips PyTorch (a second row of the binding in the same sitting, to compare its switches, needs no second peer).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ timing="--warmup ${WARMUP:-3} --steps ${STEPS:-10} --attention ${ATTENTION:-all}
 graph=$([ -n "${CUDA_GRAPH:-}" ] && echo --cuda-graph)
 [ "${JIT_KERNELS:-1}" = 0 ] && graph="$graph --no-jit-kernels"
 [ "${COMPILED_KERNELS:-1}" = 0 ] && graph="$graph --no-compiled-kernels"
-[ "${RESIDUAL_NORM_KERNEL:-0}" = 1 ] && graph="$graph --residual-norm-kernel"
+[ "${RESIDUAL_NORM_KERNEL:-1}" = 0 ] && graph="$graph --no-residual-norm-kernel"
 [ "${SHARED_INPUT_LINEAR:-0}" = 1 ] && graph="$graph --shared-input-linear"
 out=$(mktemp)
 for c in ${CONFIGS:-125m:4096:false 1b:16384:false 1b:16384:true 1b:65536:true}; do
@@ -45,7 +45,7 @@ for key in dict.fromkeys((r["preset"], r["seq"], r["checkpoint"]) for r in rows)
         if impl not in pair:
             continue
         r = pair[impl]
-        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' no-nvrtc' if r.get('compiled_kernels') is False else ''}{' resnorm' if r.get('residual_norm_kernel') else ''}{' shared-in' if r.get('shared_input_linear') else ''}"
+        name = f"{key[0]} {key[1]}{' ckpt' if key[2] else ''}{' graph' if r.get('cuda_graph') else ''}{' nojit' if r.get('jit_kernels') is False else ''}{' no-nvrtc' if r.get('compiled_kernels') is False else ''}{' no-resnorm' if r.get('residual_norm_kernel') is False and r.get('compiled_kernels') is not False else ''}{' shared-in' if r.get('shared_input_linear') else ''}"
         if r.get("failed"):
             print(f"{name:<28}{impl:<12}{r.get('error', 'failed (see log)'):>28}")
             continue

@@ -75,17 +75,16 @@ public static class TorchRuntime
 
     /// <summary>
     /// Whether, where the compiled kernels run, each residual add and the RMSNorm after it run as one kernel each way
-    /// (<see cref="Model.ResidualNormKernel"/>). Off by default: it was built while no GPU was lent, and turns on by
-    /// default once its CUDA tests have passed and a benchmark has measured it (issue 14); the benchmarks'
-    /// --residual-norm-kernel turns it on.
+    /// (<see cref="Model.ResidualNormKernel"/>); on by default (it took 1B at 16k from 49.6% to 50.1% MFU on an H200,
+    /// bench/README.md); the benchmarks' --no-residual-norm-kernel turns it off.
     /// </summary>
-    public static bool UseResidualNormKernel { get; set; }
+    public static bool UseResidualNormKernel { get; set; } = true;
 
     /// <summary>
     /// Whether linear maps of one input sum the input's gradient inside the matrix products (<see cref="SharedInputLinear"/>:
     /// the query, key and value projections, the gate and up projections), where autograd adds each product in a kernel of
-    /// its own. Off by default until a GPU benchmark has measured it (issue 14); the benchmarks' --shared-input-linear
-    /// turns it on.
+    /// its own. Off by default: on the GPU its effect was within the noise of one run (bench/README.md, issue 14); the
+    /// benchmarks' --shared-input-linear turns it on.
     /// </summary>
     public static bool UseSharedInputLinear { get; set; }
 

@@ -3,10 +3,10 @@
 //   dotnet run -c Release --project bench/LongRecipe.Bench -- matmul --device cpu --dtype f32 --sizes 256,512,1024
 //   ... mlp --device cpu      ... overhead --device cpu      ... tokenize (TokenizeBenchmark.cs)
 //   ... train --device cuda --preset 125m|1b|8b --seq 4096 [--checkpoint true] [--optimizer-state int8_blockwise]
-//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--no-jit-kernels] [--no-compiled-kernels] [--residual-norm-kernel] [--shared-input-linear] [--warmup 3] [--steps 10]
+//       [--memory-fraction 0.56] [--attention all|cudnn|flash] [--cuda-graph] [--no-jit-kernels] [--no-compiled-kernels] [--no-residual-norm-kernel] [--shared-input-linear] [--warmup 3] [--steps 10]
 //       (peer: bench/peer_train.py; --no-jit-kernels composes SwiGLU from libtorch's ops instead of the run-time compiled kernel;
 //       --no-compiled-kernels composes cross-entropy and rotary from libtorch's ops, TorchRuntime.UseCompiledKernels;
-//       --residual-norm-kernel adds each residual update inside the next RMSNorm's kernel, TorchRuntime.UseResidualNormKernel;
+//       --no-residual-norm-kernel adds each residual update apart from the next RMSNorm, TorchRuntime.UseResidualNormKernel;
 //       --shared-input-linear sums the gradient of the projections' shared input inside the matrix products, TorchRuntime.UseSharedInputLinear)
 //   ... trainer --device cuda --preset 125m --seq 4096 [--cuda-graph] [--warmup 3] [--steps 10]   the engine's Trainer (TrainerRun.cs)
 //   ... memory --device cuda --preset 1b --seqs 4096,8192 [--checkpoint true] [...]  one line per length (bench/memory.sh)
@@ -24,7 +24,7 @@ if (options.Threads is { } threads) TorchRuntime.Threads = threads;
 if (options.Attention != AttentionKernels.All) TorchRuntime.UseAttentionKernels(options.Attention);
 if (args.Contains("--no-jit-kernels")) TorchRuntime.UseJitKernels = false;
 if (args.Contains("--no-compiled-kernels")) TorchRuntime.UseCompiledKernels = false;
-if (args.Contains("--residual-norm-kernel")) TorchRuntime.UseResidualNormKernel = true;
+if (args.Contains("--no-residual-norm-kernel")) TorchRuntime.UseResidualNormKernel = false;
 if (args.Contains("--shared-input-linear")) TorchRuntime.UseSharedInputLinear = true;
 switch (options.Command)
 {
