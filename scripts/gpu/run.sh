@@ -17,6 +17,8 @@
 #              at 64k with checkpointing) with libtorch's own choice, then with cuDNN's kernel only, both sides
 #   headline   the paper's setting: the 8B shape at 38,400 tokens, checkpointing, 8-bit AdamW state, both
 #              allocators capped at 80 GiB (bench/train.sh with that one config; a few minutes)
+#   clocks     the recorded 1B/16k step for 40 steps (CLOCK_CONFIGS) while nvidia-smi samples the SM clock, board power and
+#              throttle reasons every 200 ms: whether the step runs at the power cap (smi.csv in $OUT, a summary)
 #   memory     peak memory against length for 1B and 8B with and without checkpointing: memory.csv and
 #              memory.svg come back in $OUT (bench/memory.sh; MEMORY_SERIES picks series, e.g. "8b:true:int8_blockwise")
 #   prefill    prefill of 128k tokens on the 1B shape, and the 8B at 32k/64k/128k capped at 80 GiB, beside
@@ -127,6 +129,24 @@ PY
       CONFIGS="8b:38400:true:int8_blockwise:80" WARMUP=2 STEPS=3 BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
         timeout "${HEADLINE_TIMEOUT:-540}" bench/train.sh >"$out/headline.txt" 2>"$out/headline.log"
       { echo "== 8B at 38,400 tokens in 80 GiB (binding vs transformers eager, exit $?)"; cat "$out/headline.txt"; } >>"$summary" ;;
+    clocks)
+      q=clocks.sm,clocks.max.sm,power.draw,power.limit,temperature.gpu,clocks_event_reasons.active
+      nvidia-smi --query-gpu=$q --format=csv,noheader >/dev/null 2>&1 || q=${q/clocks_event_reasons/clocks_throttle_reasons}
+      nvidia-smi --query-gpu=$q --format=csv,noheader,nounits -lms 200 >"$out/smi.csv" & sampler=$!
+      PEER=0 CUDA_GRAPH=1 WARMUP=3 STEPS=40 CONFIGS="${CLOCK_CONFIGS:-1b:16384:false}" BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
+        timeout 240 bench/train.sh >"$out/clocks.txt" 2>"$out/clocks.log"
+      kill $sampler
+      { echo "== the step under sustained load: clocks and power ($q)"; cat "$out/clocks.txt"; python3 - "$out/smi.csv" <<'PY'
+import collections, statistics, sys
+rows = [[c.strip() for c in line.split(",")] for line in open(sys.argv[1]) if line.strip()]
+busy = [r for r in rows if float(r[2]) > 300]  # samples while the step runs, not the model's set-up
+print(f"{len(rows)} samples, {len(busy)} above 300 W; max SM clock {rows[0][1]} MHz, power limit {rows[0][3]} W")
+for i, name in ((0, "SM MHz"), (2, "power W"), (4, "temperature C")):
+    values = [float(r[i]) for r in busy]
+    print(f"{name}: median {statistics.median(values):.0f}, min {min(values):.0f}, max {max(values):.0f}")
+print("throttle reasons (0x4: software power cap):", collections.Counter(r[5] for r in busy).most_common(3))
+PY
+      } >>"$summary" 2>&1 ;;
     memory)
       SERIES=${MEMORY_SERIES:-} OUT_DIR="$out" BENCH="dotnet .gpu/bench/LongRecipe.Bench.dll" \
         timeout "${MEMORY_TIMEOUT:-540}" bench/memory.sh >"$out/memory.txt" 2>"$out/memory.log"
