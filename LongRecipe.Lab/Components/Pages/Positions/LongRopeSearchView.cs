@@ -79,10 +79,14 @@ public sealed record SearchRunForm(
         };
     }
 
-    /// <summary>Every problem of the form's run at the form's field it belongs to ("" for none), empty when it can be queued.</summary>
-    public IReadOnlyList<FieldProblem> Problems(int native)
+    /// <summary>
+    /// Every problem of the form's run at the form's field it belongs to ("" for none), empty when it can be queued: the
+    /// fields that do not parse, else what <paramref name="check"/> finds in the run (by default its rules; the panel
+    /// passes the queue's whole check, <see cref="LongRecipe.Lab.Queue.RunQueue.Problems"/>, so that one answer names everything).
+    /// </summary>
+    public IReadOnlyList<FieldProblem> Problems(int native, Func<RunSpec, IReadOnlyList<SpecProblem>>? check = null)
     {
-        try { return AtFields(ToSpec(native).Problems()); }
+        try { return AtFields((check ?? (spec => spec.Problems()))(ToSpec(native))); }
         catch (RunSpecException e) { return AtFields(e.Problems); }
     }
 
