@@ -71,8 +71,18 @@ internal sealed record Options(string Command, Device Device, DType DType, long[
 
     private static long[] Longs(string text) => [.. text.Split(',').Select(v => long.Parse(v, CultureInfo.InvariantCulture))];
 
+    /// <summary>Every option the benchmarks read: a mistyped one must not measure the default in silence.</summary>
+    private static readonly string[] Known =
+    [
+        "--device", "--dtype", "--sizes", "--threads", "--preset", "--seq", "--checkpoint", "--optimizer-state", "--memory-fraction",
+        "--warmup", "--steps", "--seqs", "--chunk", "--attention", "--cuda-graph", "--no-jit-kernels", "--no-compiled-kernels",
+        "--no-residual-norm-kernel", "--shared-input-linear", "--params", "--tokenizer", "--file", "--mb", "--model", "--rounds",
+    ];
+
     public static Options Parse(string[] args)
     {
+        if (args.Skip(1).FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && !Known.Contains(a)) is { } unknown)
+            throw new ArgumentException($"unknown option {unknown}; the options are {string.Join(' ', Known)}");
         string Value(string name, string fallback) => Options.Value(args, name, fallback);
         var threads = Value("--threads", "");
         var fraction = Value("--memory-fraction", "");
