@@ -3,6 +3,7 @@ using LongRecipe.Engine.Model;
 using LongRecipe.Engine.Recipes;
 using LongRecipe.Engine.Runs;
 using LongRecipe.Lab.Components.Pages.Positions;
+using LongRecipe.Lab.Components.Shared;
 
 namespace LongRecipe.Lab.Tests.Pages.Positions;
 
@@ -58,7 +59,10 @@ public sealed class LongRopeSearchViewTests
             _ => new SearchRunForm(Factor: double.Parse(value, System.Globalization.CultureInfo.InvariantCulture), Progressive: ""),
         };
 
-        var problems = form.Problems(native: 256);
+        // As the panel shows them: the fields that do not parse, else the run's rules' problems, each at its field.
+        IReadOnlyList<FieldProblem> problems;
+        try { problems = SearchRunForm.AtFields(form.ToSpec(native: 256).Problems()); }
+        catch (RunSpecException e) { problems = SearchRunForm.AtFields(e.Problems); }
 
         Assert.Equal([field], problems.Select(p => p.Field).Distinct());
         Assert.Contains(problems, p => p.Message.StartsWith(expected, StringComparison.Ordinal));

@@ -37,7 +37,7 @@ public sealed record SearchRunForm(
 
     /// <summary>
     /// The run for a model whose native window is <paramref name="native"/> tokens; a field that does not parse throws a
-    /// <see cref="RunSpecException"/> naming it. Not yet validated: <see cref="Problems"/> says what is wrong.
+    /// <see cref="RunSpecException"/> naming it. Not yet validated: the queue checks it (<see cref="LongRecipe.Lab.Queue.RunQueue.EnqueueAsync"/>).
     /// </summary>
     public RunSpec ToSpec(int native)
     {
@@ -77,17 +77,6 @@ public sealed record SearchRunForm(
                 Perplexity: new PerplexityEvalSpec(lengths, Samples: 2),
                 ShortRetention: true),
         };
-    }
-
-    /// <summary>
-    /// Every problem of the form's run at the form's field it belongs to ("" for none), empty when it can be queued: the
-    /// fields that do not parse, else what <paramref name="check"/> finds in the run (by default its rules; the panel
-    /// passes the queue's whole check, <see cref="LongRecipe.Lab.Queue.RunQueue.Problems"/>, so that one answer names everything).
-    /// </summary>
-    public IReadOnlyList<FieldProblem> Problems(int native, Func<RunSpec, IReadOnlyList<SpecProblem>>? check = null)
-    {
-        try { return AtFields((check ?? (spec => spec.Problems()))(ToSpec(native))); }
-        catch (RunSpecException e) { return AtFields(e.Problems); }
     }
 
     /// <summary>The spec's problems at the form's fields, each still naming its JSON path.</summary>
