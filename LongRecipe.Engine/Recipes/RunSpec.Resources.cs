@@ -11,9 +11,9 @@ public sealed partial record RunSpec
     /// <summary>
     /// What this machine lacks for the spec, each at its field: the model directory (<paramref name="builtinModel"/>
     /// for "builtin") with config.json, weights that load with it (their headers: <see cref="PretrainedModel.WeightsProblem"/>)
-    /// and a tokenizer.json that loads (<see cref="TokenizerCheck"/>) with no more ids than the config's vocab_size; the device; and, by the model's config, memory for every training stage's micro-batch, search
-    /// stage's samples and evaluation length (<see cref="MemoryBounds"/>); and host memory for a synthetic corpus's token
-    /// ids. A field <paramref name="alreadyWrong"/> says a problem is known at is not looked at (see <see cref="LaunchProblems"/>);
+    /// and a tokenizer.json that loads (<see cref="TokenizerCheck"/>) with no more ids than the config's vocab_size; the
+    /// device; and, by the model's config, memory for every training stage's micro-batch, search stage's samples and
+    /// evaluation length (<see cref="MemoryBounds"/>); and host memory for a synthetic corpus's token ids. A field <paramref name="alreadyWrong"/> says a problem is known at is not looked at (see <see cref="LaunchProblems"/>);
     /// nor are the sizes while the model's config or the device is not there to measure them by.
     /// </summary>
     public IReadOnlyList<SpecProblem> ResourceProblems(string builtinModel, Func<string, bool>? alreadyWrong = null)
@@ -67,8 +67,7 @@ public sealed partial record RunSpec
     /// <summary>
     /// The config of model directory <paramref name="directory"/>, each thing it lacks told to <paramref name="check"/> at
     /// "model": the directory, a tokenizer.json that loads, config.json, weights whose headers match it, a vocabulary the
-    /// embeddings hold. Null where there is no config
-    /// to measure sizes by.
+    /// embeddings hold. Null where there is no config to measure sizes by.
     /// </summary>
     private static LlamaConfig? ModelConfig(string directory, Action<string?, string> check)
     {
